@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# One command from a fresh clone, as root:
+#   scripts/quickstart.sh demo   set everything up, run a demo container
+#   scripts/quickstart.sh test   set everything up, run the whole test suite
+# Setup: Debian packages (busybox-static for rootfs images, the official
+# runtime-spec schema, runc to compare against), npm ci, build.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+what=${1:-}
+case "$what" in demo|test|setup) ;; *) echo "usage: $0 demo|test|setup" >&2; exit 2 ;; esac
+
+packages=(busybox-static golang-github-opencontainers-specs-dev runc)
+if [ "$(id -u)" = 0 ]; then
+  missing=()
+  for p in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+  done
+  if [ ${#missing[@]} -gt 0 ]; then
+    echo "quickstart: installing ${missing[*]}" >&2
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -q >/dev/null
+    apt-get install -y -q "${missing[@]}" >/dev/null
+  fi
+else
+  echo "quickstart: not root: skipping apt packages (${packages[*]}); containers need root" >&2
+fi
+
+npm ci --no-audit --no-fund --loglevel=error
+case "$what" in
+  setup) npm run --silent build ;;
+  demo) npm run --silent demo ;;
+  test) npm test ;;
+esac

@@ -1,0 +1,30 @@
+import type { CommandModule } from 'yargs';
+import { type GlobalArgs, store } from '../global';
+
+interface ListArgs extends GlobalArgs {
+  format: 'table' | 'json';
+  quiet: boolean;
+}
+
+export const listCommand: CommandModule<GlobalArgs, ListArgs> = {
+  command: 'list',
+  aliases: ['ls'],
+  describe: 'lists containers started by runts with the given root',
+  builder: (y) =>
+    y
+      .option('format', { alias: 'f', choices: ['table', 'json'] as const, default: 'table' as const, describe: 'select one of: table or json' })
+      .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'display only container IDs' }) as never,
+  handler: async (argv) => {
+    const { allStates } = await import('../../container/state');
+    const { formatTable } = await import('../table');
+    const states = allStates(store(argv));
+    if (argv.quiet) {
+      for (const s of states) process.stdout.write(`${s.id}\n`);
+    } else if (argv.format === 'json') {
+      process.stdout.write(JSON.stringify(states) + '\n');
+    } else {
+      const rows = states.map((s) => [s.id, String(s.pid), s.status, s.bundle, s.created, s.owner]);
+      process.stdout.write(formatTable(['ID', 'PID', 'STATUS', 'BUNDLE', 'CREATED', 'OWNER'], rows));
+    }
+  },
+};

@@ -1,0 +1,15 @@
+/** The global flags, as runc has them, and what every command derives from them. */
+import { StateStore } from '../state/store';
+import type { LogFormat } from './log';
+
+export interface GlobalArgs {
+  root: string;
+  log?: string;
+  logFormat: LogFormat;
+  debug: boolean;
+  systemdCgroup: boolean;
+  rootless?: string;
+  criu?: string;
+}
+
+export const store = (argv: GlobalArgs): StateStore => new StateStore(argv.root);

@@ -1,0 +1,58 @@
+/**
+ * runc-compatible logging. Lines go to --log (appended) or, without it, to
+ * stderr; --log-format json writes logrus-style lines that containerd's shim
+ * and conmon parse: {"level":"error","msg":"…","time":"RFC3339"}.
+ * Same placement as runc: see fatal().
+ */
+import { appendFileSync } from 'node:fs';
+
+export type LogFormat = 'text' | 'json';
+export type Level = 'debug' | 'info' | 'warning' | 'error';
+
+export interface LogOptions {
+  log?: string;
+  logFormat?: LogFormat;
+  debug?: boolean;
+}
+
+let options: LogOptions = {};
+
+export function configureLog(opts: LogOptions): void {
+  options = opts;
+}
+
+export function formatLine(level: Level, msg: string, format: LogFormat, now = new Date()): string {
+  const time = now.toISOString().replace(/\.\d+Z$/, 'Z'); // RFC 3339, as logrus writes it
+  if (format === 'json') return JSON.stringify({ level, msg, time }) + '\n';
+  return `time="${time}" level=${level} msg=${JSON.stringify(msg)}\n`;
+}
+
+function write(level: Level, msg: string): void {
+  const line = formatLine(level, msg, options.logFormat ?? 'text');
+  if (options.log) {
+    try {
+      appendFileSync(options.log, line);
+      return;
+    } catch {
+      // An unwritable log must not hide the message: fall through to stderr.
+    }
+  }
+  process.stderr.write(line);
+}
+
+export const log = {
+  debug: (msg: string) => options.debug && write('debug', msg),
+  info: (msg: string) => write('info', msg),
+  warn: (msg: string) => write('warning', msg),
+  error: (msg: string) => write('error', msg),
+};
+
+/**
+ * runc's fatal(): the error goes to the log; when the log is a file, it is
+ * also printed plainly on stderr (what a person at the terminal reads). Exit 1.
+ */
+export function fatal(msg: string): never {
+  write('error', msg);
+  if (options.log) process.stderr.write(`${msg}\n`);
+  process.exit(1);
+}

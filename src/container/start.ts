@@ -1,0 +1,7 @@
+import { RuntsError } from '../errors';
+import type { StateStore } from '../state/store';
+
+export async function startContainer(store: StateStore, id: string, _opts: object = {}): Promise<void> {
+  store.read(id);
+  throw new RuntsError('start: not implemented yet');
+}

@@ -1,0 +1,100 @@
+/**
+ * Checks beyond the schema: rules the spec states in prose, and what runts
+ * cannot run (yet). Each problem names its JSON pointer. The input has
+ * already passed the schema, so types are as the schema says.
+ */
+import type { Problem } from '../errors';
+import { CAPABILITIES } from '../linux/capabilities';
+import { NAMESPACES, SUPPORTED_NAMESPACES } from '../linux/namespaces';
+import { RLIMITS } from '../linux/rlimits';
+import type { Spec } from './types';
+
+const USERNS_UNSUPPORTED = 'user namespaces are not supported yet';
+const CAP_SETS = ['bounding', 'effective', 'permitted', 'inheritable', 'ambient'] as const;
+const HOOK_NAMES = ['prestart', 'createRuntime', 'createContainer', 'startContainer', 'poststart', 'poststop'] as const;
+const DEVICE_TYPES = new Set(['c', 'b', 'u', 'p']);
+
+export function runtimeProblems(spec: Spec): Problem[] {
+  const problems: Problem[] = [];
+  const add = (pointer: string, message: string) => problems.push({ pointer, message });
+
+  if (!/^1\.\d+\.\d+(?:[-+].*)?$/.test(spec.ociVersion)) {
+    add('/ociVersion', `version ${JSON.stringify(spec.ociVersion)} is not supported: runts runs configs of version 1.x`);
+  }
+
+  if (!spec.root) add('/root', 'is required on Linux');
+  else if (!spec.root.path) add('/root/path', 'must not be empty');
+
+  const proc = spec.process;
+  if (!proc) add('/process', 'is required to create a container');
+  else {
+    if (!proc.args || proc.args.length === 0) add('/process/args', 'must name the program to run');
+    if (!proc.cwd.startsWith('/')) add('/process/cwd', 'must be an absolute path');
+    proc.env?.forEach((entry, i) => {
+      if (!entry.includes('=')) add(`/process/env/${i}`, 'must have the form KEY=value');
+    });
+    for (const set of CAP_SETS) {
+      proc.capabilities?.[set]?.forEach((cap, i) => {
+        if (!(cap in CAPABILITIES)) add(`/process/capabilities/${set}/${i}`, `unknown capability ${JSON.stringify(cap)}`);
+      });
+    }
+    const rlimitTypes = new Set<string>();
+    proc.rlimits?.forEach((rl, i) => {
+      if (!(rl.type in RLIMITS)) add(`/process/rlimits/${i}/type`, `unknown rlimit ${JSON.stringify(rl.type)}`);
+      if (rlimitTypes.has(rl.type)) add(`/process/rlimits/${i}/type`, `duplicate rlimit ${rl.type}`);
+      rlimitTypes.add(rl.type);
+      if (rl.soft > rl.hard) add(`/process/rlimits/${i}`, 'soft limit must not exceed the hard limit');
+    });
+    if (proc.oomScoreAdj !== undefined && (proc.oomScoreAdj < -1000 || proc.oomScoreAdj > 1000)) {
+      add('/process/oomScoreAdj', 'must be between -1000 and 1000');
+    }
+  }
+
+  spec.mounts?.forEach((m, i) => {
+    if (!m.destination.startsWith('/')) add(`/mounts/${i}/destination`, 'must be an absolute path');
+    if (m.uidMappings || m.gidMappings) add(`/mounts/${i}`, 'id-mapped mounts are not supported yet');
+  });
+
+  for (const name of HOOK_NAMES) {
+    spec.hooks?.[name]?.forEach((hook, i) => {
+      if (!hook.path.startsWith('/')) add(`/hooks/${name}/${i}/path`, 'must be an absolute path');
+      if (hook.timeout !== undefined && hook.timeout <= 0) add(`/hooks/${name}/${i}/timeout`, 'must be greater than zero');
+    });
+  }
+
+  const linux = spec.linux;
+  if (linux) {
+    const seen = new Set<string>();
+    linux.namespaces?.forEach((ns, i) => {
+      const at = `/linux/namespaces/${i}`;
+      if (ns.type === 'user') add(`${at}/type`, USERNS_UNSUPPORTED);
+      else if (!(ns.type in NAMESPACES) || !SUPPORTED_NAMESPACES.includes(ns.type)) {
+        add(`${at}/type`, `unknown namespace type ${JSON.stringify(ns.type)}`);
+      }
+      if (seen.has(ns.type)) add(`${at}/type`, `duplicate namespace type ${JSON.stringify(ns.type)}`);
+      seen.add(ns.type);
+      if (ns.path !== undefined && !ns.path.startsWith('/')) add(`${at}/path`, 'must be an absolute path');
+    });
+    if (linux.uidMappings?.length) add('/linux/uidMappings', USERNS_UNSUPPORTED);
+    if (linux.gidMappings?.length) add('/linux/gidMappings', USERNS_UNSUPPORTED);
+    if (!seen.has('uts') && (spec.hostname || spec.domainname)) {
+      add(spec.hostname ? '/hostname' : '/domainname', 'needs a new uts namespace (linux.namespaces has none)');
+    }
+    if (linux.sysctl && Object.keys(linux.sysctl).length && !seen.has('mount')) {
+      add('/linux/sysctl', 'needs a new mount namespace to write /proc/sys safely');
+    }
+    linux.devices?.forEach((dev, i) => {
+      if (!DEVICE_TYPES.has(dev.type)) add(`/linux/devices/${i}/type`, 'must be one of "c", "b", "u", "p"');
+      if (!dev.path.startsWith('/dev/')) add(`/linux/devices/${i}/path`, 'must be under /dev/');
+    });
+    if (linux.cgroupsPath !== undefined && linux.cgroupsPath.split('/').includes('..')) {
+      add('/linux/cgroupsPath', 'must not contain ".."');
+    }
+    for (const key of ['maskedPaths', 'readonlyPaths'] as const) {
+      linux[key]?.forEach((p, i) => {
+        if (!p.startsWith('/')) add(`/linux/${key}/${i}`, 'must be an absolute path');
+      });
+    }
+  }
+  return problems;
+}

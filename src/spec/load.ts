@@ -1,0 +1,55 @@
+/** Reading config.json from a bundle and deciding whether runts runs it. */
+import { readFileSync } from 'node:fs';
+import { isAbsolute, join, resolve } from 'node:path';
+import { ConfigError, RuntsError, errorMessage, type Problem } from '../errors';
+import { runtimeProblems } from './checks';
+import type { Spec } from './types';
+import { schemaProblems } from './validate';
+
+export interface LoadedConfig {
+  bundle: string;
+  file: string;
+  spec: Spec;
+  /** Absolute path of root.path. */
+  rootfs: string;
+}
+
+export function readConfigFile(file: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new RuntsError(code === 'ENOENT' ? `${file}: no such file` : `${file}: ${errorMessage(err)}`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new RuntsError(`${file}: not valid JSON: ${errorMessage(err)}`);
+  }
+}
+
+export interface Verdict {
+  /** Problems that make the document invalid per the official schema. */
+  errors: Problem[];
+  /** Valid per the schema, but runts cannot run it (or the spec's prose forbids it). */
+  unsupported: Problem[];
+}
+
+export function judge(doc: unknown): Verdict {
+  const errors = schemaProblems(doc);
+  return { errors, unsupported: errors.length ? [] : runtimeProblems(doc as Spec) };
+}
+
+/** What `create` and `run` use: the bundle's config, or a ConfigError. */
+export function loadBundle(bundleArg: string): LoadedConfig {
+  const bundle = resolve(bundleArg);
+  const file = join(bundle, 'config.json');
+  const doc = readConfigFile(file);
+  const { errors, unsupported } = judge(doc);
+  if (errors.length) throw new ConfigError(errors, file);
+  if (unsupported.length) throw new ConfigError(unsupported, file);
+  const spec = doc as Spec;
+  const rootPath = spec.root!.path;
+  return { bundle, file, spec, rootfs: isAbsolute(rootPath) ? rootPath : join(bundle, rootPath) };
+}

@@ -1,0 +1,11 @@
+/**
+ * The config.json types, generated at build time from the official schema
+ * (schema/generate.mjs). Re-exported here so that the rest of the code
+ * names one module, whichever schema copy the build used.
+ */
+export type { Spec, Mount, Hook, Linux, NamespaceReference, Device, IDMapping } from './generated/config';
+import type { Spec } from './generated/config';
+
+export type Process = NonNullable<Spec['process']>;
+export type Hooks = NonNullable<Spec['hooks']>;
+export type HookName = keyof Hooks;

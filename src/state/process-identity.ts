@@ -1,0 +1,30 @@
+/**
+ * Is pid still the process we started? A pid can be reused after the
+ * container dies; its start time (field 22 of /proc/PID/stat, in clock
+ * ticks since boot) tells one process from another, as runc does.
+ */
+import { readFileSync } from 'node:fs';
+
+export interface ProcStat {
+  state: string;
+  startTime: string;
+}
+
+export function readProcStat(pid: number): ProcStat | undefined {
+  let text: string;
+  try {
+    text = readFileSync(`/proc/${pid}/stat`, 'latin1');
+  } catch {
+    return undefined;
+  }
+  // The command name (field 2) may hold spaces and parentheses: split after the last ')'.
+  const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
+  return { state: fields[0], startTime: fields[19] };
+}
+
+/** True when pid is alive (not a zombie) and started at startTime. */
+export function isSameProcess(pid: number, startTime: string): boolean {
+  if (pid <= 0) return false;
+  const stat = readProcStat(pid);
+  return stat !== undefined && stat.startTime === startTime && stat.state !== 'Z' && stat.state !== 'X';
+}

@@ -1,0 +1,111 @@
+/**
+ * Numeric constants of the Linux system calls in Sys (values from the
+ * kernel's uapi headers; identical on x86_64 and aarch64 unless noted).
+ */
+import { constants as fsConstants } from 'node:fs';
+
+// --- mount(2) flags (linux/mount.h) ---
+export const MS_RDONLY = 0x1;
+export const MS_NOSUID = 0x2;
+export const MS_NODEV = 0x4;
+export const MS_NOEXEC = 0x8;
+export const MS_SYNCHRONOUS = 0x10;
+export const MS_REMOUNT = 0x20;
+export const MS_MANDLOCK = 0x40;
+export const MS_DIRSYNC = 0x80;
+export const MS_NOSYMFOLLOW = 0x100;
+export const MS_NOATIME = 0x400;
+export const MS_NODIRATIME = 0x800;
+export const MS_BIND = 0x1000;
+export const MS_MOVE = 0x2000;
+export const MS_REC = 0x4000;
+export const MS_SILENT = 0x8000;
+export const MS_POSIXACL = 0x10000;
+export const MS_UNBINDABLE = 0x20000;
+export const MS_PRIVATE = 0x40000;
+export const MS_SLAVE = 0x80000;
+export const MS_SHARED = 0x100000;
+export const MS_RELATIME = 0x200000;
+export const MS_I_VERSION = 0x800000;
+export const MS_STRICTATIME = 0x1000000;
+export const MS_LAZYTIME = 0x2000000;
+
+// --- umount2(2) flags ---
+export const MNT_FORCE = 0x1;
+export const MNT_DETACH = 0x2;
+export const UMOUNT_NOFOLLOW = 0x8;
+
+// --- clone/unshare/setns flags (linux/sched.h) ---
+/** unshare(CLONE_FS) lets a thread of a multithreaded process setns(CLONE_NEWNS). */
+export const CLONE_FS = 0x200;
+export const CLONE_NEWTIME = 0x80;
+export const CLONE_NEWNS = 0x20000;
+export const CLONE_NEWCGROUP = 0x2000000;
+export const CLONE_NEWUTS = 0x4000000;
+export const CLONE_NEWIPC = 0x8000000;
+export const CLONE_NEWUSER = 0x10000000;
+export const CLONE_NEWPID = 0x20000000;
+export const CLONE_NEWNET = 0x40000000;
+
+// --- prctl(2) options (linux/prctl.h) ---
+export const PR_SET_PDEATHSIG = 1;
+export const PR_GET_DUMPABLE = 3;
+export const PR_SET_DUMPABLE = 4;
+export const PR_SET_KEEPCAPS = 8;
+export const PR_SET_NAME = 15;
+export const PR_CAPBSET_READ = 23;
+export const PR_CAPBSET_DROP = 24;
+export const PR_SET_CHILD_SUBREAPER = 36;
+export const PR_SET_NO_NEW_PRIVS = 38;
+export const PR_GET_NO_NEW_PRIVS = 39;
+export const PR_CAP_AMBIENT = 47;
+/** Second arguments of PR_CAP_AMBIENT. */
+export const PR_CAP_AMBIENT_IS_SET = 1;
+export const PR_CAP_AMBIENT_RAISE = 2;
+export const PR_CAP_AMBIENT_LOWER = 3;
+export const PR_CAP_AMBIENT_CLEAR_ALL = 4;
+
+// --- flock(2) operations ---
+export const LOCK_SH = 1;
+export const LOCK_EX = 2;
+export const LOCK_NB = 4;
+export const LOCK_UN = 8;
+
+// --- fcntl(2) ---
+export const F_GETFD = 1;
+export const F_SETFD = 2;
+export const F_GETFL = 3;
+export const F_SETFL = 4;
+export const FD_CLOEXEC = 1;
+
+// --- close_range(2) flags ---
+export const CLOSE_RANGE_UNSHARE = 0x2;
+export const CLOSE_RANGE_CLOEXEC = 0x4;
+
+// --- file types for mknod(2) (the S_IFMT bits of st_mode) ---
+export const S_IFMT = 0o170000;
+export const S_IFIFO = 0o010000;
+export const S_IFCHR = 0o020000;
+export const S_IFBLK = 0o060000;
+
+// --- open(2) flags, for fs.openSync ---
+// O_DIRECTORY and O_NOFOLLOW differ between x86_64 and aarch64, so these come
+// from Node, which was built for this architecture.
+export const O_RDONLY = fsConstants.O_RDONLY;
+export const O_WRONLY = fsConstants.O_WRONLY;
+export const O_RDWR = fsConstants.O_RDWR;
+export const O_CREAT = fsConstants.O_CREAT;
+export const O_EXCL = fsConstants.O_EXCL;
+export const O_NOCTTY = fsConstants.O_NOCTTY;
+export const O_TRUNC = fsConstants.O_TRUNC;
+export const O_APPEND = fsConstants.O_APPEND;
+export const O_NONBLOCK = fsConstants.O_NONBLOCK;
+export const O_DIRECTORY = fsConstants.O_DIRECTORY;
+export const O_NOFOLLOW = fsConstants.O_NOFOLLOW;
+// Node does not export these two; they are the same on x86_64 and aarch64.
+export const O_CLOEXEC = 0o2000000;
+export const O_PATH = 0o10000000;
+
+// --- setrlimit(2) ---
+/** RLIM_INFINITY: (rlim_t)-1, an unsigned 64-bit value, hence a bigint. */
+export const RLIM_INFINITY = 0xffff_ffff_ffff_ffffn;

@@ -1,0 +1,223 @@
+/**
+ * RecordingSys: the Sys double for unit tests (youki's syscall/test.rs). It
+ * records every call in order, keeps just enough state to answer like a root
+ * process would (capabilities, bounding set, umask, dumpable, no_new_privs,
+ * descriptor flags), and fails the calls it is told to fail.
+ */
+import { getSystemErrorMap } from 'node:util';
+import {
+  F_GETFD,
+  F_SETFD,
+  PR_CAPBSET_DROP,
+  PR_CAPBSET_READ,
+  PR_GET_DUMPABLE,
+  PR_GET_NO_NEW_PRIVS,
+  PR_SET_DUMPABLE,
+  PR_SET_NO_NEW_PRIVS,
+} from './constants';
+import { type CapabilitySets, type Sys, SysError } from './types';
+
+export interface RecordedCall {
+  call: keyof Sys;
+  args: unknown[];
+}
+
+/** Thrown by RecordingSys.execve, which cannot return (its type is never). */
+export class ExecveCalled extends Error {
+  override name = 'ExecveCalled';
+  constructor(
+    readonly path: string,
+    readonly argv: string[],
+    readonly envp: string[],
+  ) {
+    super(`execve ${path}`);
+  }
+}
+
+interface Failure {
+  call: keyof Sys;
+  errno: number;
+  when: (args: unknown[]) => boolean;
+}
+
+/** SysError names the C function, as FfiSys does: pivotRoot -> pivot_root. */
+const cName = (method: string): string => method.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+
+/** Capabilities 0..40 (CAP_CHOWN..CAP_CHECKPOINT_RESTORE): a root process's sets. */
+const ALL_CAPS = (1n << 41n) - 1n;
+
+export class RecordingSys implements Sys {
+  readonly calls: RecordedCall[] = [];
+  caps: CapabilitySets = { effective: ALL_CAPS, permitted: ALL_CAPS, inheritable: 0n };
+  readonly droppedFromBoundingSet = new Set<number>();
+  pid = 4242;
+  #umask = 0o022;
+  #dumpable = 1;
+  #noNewPrivs = 0;
+  #nextPidfd = 100;
+  readonly #fdFlags = new Map<number, number>();
+  readonly #failures: Failure[] = [];
+
+  /**
+   * From now on, calls to `call` (for which `when(args)` holds, if given)
+   * are recorded and then throw SysError with this errno.
+   */
+  failOn(call: keyof Sys, errno: number, when: (args: unknown[]) => boolean = () => true): this {
+    this.#failures.push({ call, errno, when });
+    return this;
+  }
+
+  /** The recorded calls to one method, in order. */
+  callsTo(call: keyof Sys): unknown[][] {
+    return this.calls.filter((c) => c.call === call).map((c) => c.args);
+  }
+
+  mount(source: string | null, target: string, fstype: string | null, flags: number, data: string | null): void {
+    this.#record('mount', [source, target, fstype, flags, data]);
+  }
+
+  umount2(target: string, flags: number): void {
+    this.#record('umount2', [target, flags]);
+  }
+
+  pivotRoot(newRoot: string, putOld: string): void {
+    this.#record('pivotRoot', [newRoot, putOld]);
+  }
+
+  chroot(path: string): void {
+    this.#record('chroot', [path]);
+  }
+
+  chdir(path: string): void {
+    this.#record('chdir', [path]);
+  }
+
+  mknod(path: string, mode: number, major: number, minor: number): void {
+    this.#record('mknod', [path, mode, major, minor]);
+  }
+
+  symlink(target: string, path: string): void {
+    this.#record('symlink', [target, path]);
+  }
+
+  umask(mask: number): number {
+    this.#record('umask', [mask]);
+    const previous = this.#umask;
+    this.#umask = mask & 0o777;
+    return previous;
+  }
+
+  unshare(flags: number): void {
+    this.#record('unshare', [flags]);
+  }
+
+  setns(fd: number, nstype: number): void {
+    this.#record('setns', [fd, nstype]);
+  }
+
+  sethostname(name: string): void {
+    this.#record('sethostname', [name]);
+  }
+
+  setdomainname(name: string): void {
+    this.#record('setdomainname', [name]);
+  }
+
+  setgroups(gids: number[]): void {
+    this.#record('setgroups', [[...gids]]);
+  }
+
+  setresgid(rgid: number, egid: number, sgid: number): void {
+    this.#record('setresgid', [rgid, egid, sgid]);
+  }
+
+  setresuid(ruid: number, euid: number, suid: number): void {
+    this.#record('setresuid', [ruid, euid, suid]);
+  }
+
+  capget(): CapabilitySets {
+    this.#record('capget', []);
+    return { ...this.caps };
+  }
+
+  capset(sets: CapabilitySets): void {
+    this.#record('capset', [{ ...sets }]);
+    this.caps = { ...sets };
+  }
+
+  prctl(option: number, arg2: number | bigint = 0, arg3: number | bigint = 0, arg4: number | bigint = 0, arg5: number | bigint = 0): number {
+    this.#record('prctl', [option, arg2, arg3, arg4, arg5]);
+    switch (option) {
+      case PR_CAPBSET_READ:
+        return this.droppedFromBoundingSet.has(Number(arg2)) ? 0 : 1;
+      case PR_CAPBSET_DROP:
+        this.droppedFromBoundingSet.add(Number(arg2));
+        return 0;
+      case PR_GET_DUMPABLE:
+        return this.#dumpable;
+      case PR_SET_DUMPABLE:
+        this.#dumpable = Number(arg2);
+        return 0;
+      case PR_GET_NO_NEW_PRIVS:
+        return this.#noNewPrivs;
+      case PR_SET_NO_NEW_PRIVS:
+        this.#noNewPrivs = Number(arg2);
+        return 0;
+      default:
+        return 0;
+    }
+  }
+
+  setrlimit(resource: number, soft: bigint, hard: bigint): void {
+    this.#record('setrlimit', [resource, soft, hard]);
+  }
+
+  flock(fd: number, operation: number): void {
+    this.#record('flock', [fd, operation]);
+  }
+
+  fcntl(fd: number, cmd: number, arg: number): number {
+    this.#record('fcntl', [fd, cmd, arg]);
+    if (cmd === F_GETFD) return this.#fdFlags.get(fd) ?? 0;
+    if (cmd === F_SETFD) this.#fdFlags.set(fd, arg);
+    return 0;
+  }
+
+  closeRange(first: number, last: number, flags: number): void {
+    this.#record('closeRange', [first, last, flags]);
+  }
+
+  dup2(oldfd: number, newfd: number): void {
+    this.#record('dup2', [oldfd, newfd]);
+  }
+
+  execve(path: string, argv: string[], envp: string[]): never {
+    this.#record('execve', [path, [...argv], [...envp]]);
+    throw new ExecveCalled(path, argv, envp);
+  }
+
+  pidfdOpen(pid: number): number {
+    this.#record('pidfdOpen', [pid]);
+    return this.#nextPidfd++;
+  }
+
+  pidfdSendSignal(pidfd: number, signal: number): void {
+    this.#record('pidfdSendSignal', [pidfd, signal]);
+  }
+
+  getpid(): number {
+    this.#record('getpid', []);
+    return this.pid;
+  }
+
+  /** Records the call, then throws if a failOn rule matches it. */
+  #record(call: keyof Sys, args: unknown[]): void {
+    this.calls.push({ call, args });
+    const failure = this.#failures.find((f) => f.call === call && f.when(args));
+    if (!failure) return;
+    // libuv's text ("operation not permitted"): the double needs no libc.
+    const text = getSystemErrorMap().get(-failure.errno)?.[1] ?? `errno ${failure.errno}`;
+    const detail = args.filter((a) => typeof a === 'string').join(' ');
+    throw new SysError(cName(call), failure.errno, detail, text);
+  }
+}

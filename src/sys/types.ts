@@ -1,0 +1,71 @@
+/**
+ * THE system-call boundary of runts. Every libc call goes through an object
+ * of this interface: `realSys` (ffi-rs, src/sys/ffi.ts) in production, and
+ * `RecordingSys` (src/sys/recording.ts) in unit tests, which records calls.
+ *
+ * Conventions: a failing call throws SysError (errno, the call's name and
+ * its main argument); flags are plain numbers from src/sys/constants.ts.
+ */
+
+export interface CapabilitySets {
+  /** Bit masks, bit N = capability number N (0..63). */
+  effective: bigint;
+  permitted: bigint;
+  inheritable: bigint;
+}
+
+export interface Sys {
+  // --- mounts and the root ---
+  mount(source: string | null, target: string, fstype: string | null, flags: number, data: string | null): void;
+  umount2(target: string, flags: number): void;
+  pivotRoot(newRoot: string, putOld: string): void;
+  chroot(path: string): void;
+  /** chdir(2) on the calling (main) thread. */
+  chdir(path: string): void;
+  mknod(path: string, mode: number, major: number, minor: number): void;
+  symlink(target: string, path: string): void;
+  umask(mask: number): number;
+
+  // --- namespaces ---
+  unshare(flags: number): void;
+  setns(fd: number, nstype: number): void;
+  sethostname(name: string): void;
+  setdomainname(name: string): void;
+
+  // --- credentials and capabilities ---
+  setgroups(gids: number[]): void;
+  setresgid(rgid: number, egid: number, sgid: number): void;
+  setresuid(ruid: number, euid: number, suid: number): void;
+  capget(): CapabilitySets;
+  capset(sets: CapabilitySets): void;
+  /** prctl(2); returns its value (e.g. PR_CAPBSET_READ). */
+  prctl(option: number, arg2?: number | bigint, arg3?: number | bigint, arg4?: number | bigint, arg5?: number | bigint): number;
+  setrlimit(resource: number, soft: bigint, hard: bigint): void;
+
+  // --- files and descriptors ---
+  flock(fd: number, operation: number): void;
+  /** fcntl(fd, F_GETFD/F_SETFD/…, arg) */
+  fcntl(fd: number, cmd: number, arg: number): number;
+  closeRange(first: number, last: number, flags: number): void;
+  dup2(oldfd: number, newfd: number): void;
+
+  // --- processes ---
+  /** execve(2) on the main thread: does not return on success. */
+  execve(path: string, argv: string[], envp: string[]): never;
+  /** pidfd_open(2) + pidfd_send_signal(2): signals exactly that process. */
+  pidfdOpen(pid: number): number;
+  pidfdSendSignal(pidfd: number, signal: number): void;
+  getpid(): number;
+}
+
+export class SysError extends Error {
+  override name = 'SysError';
+  constructor(
+    readonly call: string,
+    readonly errno: number,
+    readonly detail: string,
+    errnoText: string,
+  ) {
+    super(`${call}${detail ? ` ${detail}` : ''}: ${errnoText}`);
+  }
+}

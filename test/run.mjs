@@ -1,0 +1,85 @@
+// The test command (npm test): bundles each test file with esbuild, runs it
+// in its own node process (uvu), and sums up. Unit tests need no root;
+// integration and e2e tests skip themselves when not root.
+//   npm test                  everything
+//   npm test -- unit sys      only files whose path contains "unit" or "sys"
+// The last line is the plain "N passed, N failed, N skipped".
+import { spawn } from 'node:child_process';
+import { readdirSync, rmSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+
+const top = join(dirname(fileURLToPath(import.meta.url)), '..');
+const outDir = join(top, '.tmp', 'test');
+const filters = process.argv.slice(2);
+
+function findTests(dir) {
+  const found = [];
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) found.push(...findTests(path));
+    else if (entry.name.endsWith('.test.ts')) found.push(path);
+  }
+  return found;
+}
+
+const order = ['unit', 'integration', 'e2e'];
+const files = order
+  .flatMap((kind) => findTests(join(top, 'test', kind)).sort())
+  .filter((f) => !filters.length || filters.some((w) => relative(top, f).includes(w)));
+
+rmSync(outDir, { recursive: true, force: true });
+await build({
+  entryPoints: files,
+  outdir: outDir,
+  outbase: join(top, 'test'),
+  outExtension: { '.js': '.mjs' },
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'esm',
+  packages: 'external',
+  banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
+  define: { RUNTS_VERSION: JSON.stringify('test') },
+  logLevel: 'warning',
+});
+
+const totals = { passed: 0, failed: 0, skipped: 0 };
+
+function runFile(file) {
+  const bundled = join(outDir, relative(join(top, 'test'), file)).replace(/\.ts$/, '.mjs');
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [bundled], { cwd: top, stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (chunk) => {
+      out += chunk;
+      process.stdout.write(chunk);
+    });
+    child.on('close', (code, signal) => {
+      const plain = out.replace(/\x1b\[[0-9;]*m/g, '');
+      const num = (label) => Number((new RegExp(`${label}:\\s+(\\d+)`).exec(plain) ?? [])[1] ?? NaN);
+      const total = num('Total');
+      const passed = num('Passed');
+      const skipped = num('Skipped');
+      if (Number.isNaN(total)) {
+        // Crashed before uvu could report: count the file as one failure.
+        console.log(`\n  ✘ ${relative(top, file)} ended without a report (exit ${code ?? signal})`);
+        totals.failed += 1;
+      } else {
+        totals.passed += passed;
+        totals.failed += total - passed;
+        totals.skipped += skipped;
+        if (code !== 0 && total === passed) totals.failed += 1; // an error outside any test
+      }
+      resolve();
+    });
+  });
+}
+
+for (const file of files) {
+  console.log(`\n# ${relative(top, file)}`);
+  await runFile(file);
+}
+console.log(`\n${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped`);
+process.exitCode = totals.failed ? 1 : 0;
