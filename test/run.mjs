@@ -5,7 +5,7 @@
 //   npm test -- unit sys      only files whose path contains "unit" or "sys"
 // The last line is the plain "N passed, N failed, N skipped".
 import { spawn } from 'node:child_process';
-import { readdirSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -16,6 +16,7 @@ const filters = process.argv.slice(2);
 
 function findTests(dir) {
   const found = [];
+  if (!existsSync(dir)) return found;
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
     const path = join(dir, entry.name);
     if (entry.isDirectory()) found.push(...findTests(path));
