@@ -1,12 +1,111 @@
-/** runtime.md "Create": placeholder until the lifecycle lands ([2/7]). */
+/**
+ * runtime.md "Create": build the container from the bundle, up to the
+ * point where only the user's process is missing. On any failure the
+ * container is torn down: init killed, state dir removed (its mounts lived
+ * in the init's mount namespace and die with it).
+ */
+import { renameSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import type { CreateArgs } from '../cli/commands/create';
 import { RuntsError } from '../errors';
+import type { FromInit, HookState } from '../init/channel';
 import { loadBundle } from '../spec/load';
+import { makePlan } from '../spec/plan';
 import { checkContainerId } from '../state/id';
-import type { StateStore } from '../state/store';
+import { ownerName } from '../state/owner';
+import { readProcStat } from '../state/process-identity';
+import type { ContainerRecord, StateStore } from '../state/store';
+import { S_IFIFO } from '../sys/constants';
+import { sys } from '../sys/index';
+import { runHooks } from './hooks';
+import { type InitProcess, spawnInit } from './init-process';
 
-export async function createContainer(_store: StateStore, args: CreateArgs): Promise<void> {
-  checkContainerId(args.containerId);
-  loadBundle(args.bundle);
-  throw new RuntsError('create: not implemented yet');
+export interface Created {
+  record: ContainerRecord;
+  init: InitProcess;
+}
+
+export type CreateOptions = Pick<CreateArgs, 'containerId' | 'bundle' | 'pidFile' | 'consoleSocket' | 'noPivot' | 'preserveFds'>;
+
+export function hookState(record: ContainerRecord, status: string): HookState {
+  const state: HookState = { ociVersion: record.ociVersion, id: record.id, status, pid: record.pid, bundle: record.bundle };
+  if (record.annotations) state.annotations = record.annotations;
+  return state;
+}
+
+function expect(message: FromInit, type: FromInit['type']): void {
+  if (message.type === 'error') throw new RuntsError(message.message);
+  if (message.type !== type) throw new RuntsError(`container init: expected ${type}, got ${message.type}`);
+}
+
+/** runc writes the pid file atomically, without a newline. */
+export function writePidFile(file: string, pid: number): void {
+  const tmp = join(dirname(file), `.${process.pid}.pid`);
+  writeFileSync(tmp, String(pid));
+  renameSync(tmp, file);
+}
+
+/** Creates the container; the init stays a child of this process until release(). */
+export async function create(store: StateStore, args: CreateOptions): Promise<Created> {
+  const id = checkContainerId(args.containerId);
+  const loaded = loadBundle(args.bundle);
+  const { spec } = loaded;
+  if (spec.process!.terminal) throw new RuntsError('process.terminal: terminals are not supported yet; set it to false');
+  if (args.consoleSocket) throw new RuntsError('--console-socket: terminals are not supported yet');
+  const dir = store.claim(id);
+  let init: InitProcess | undefined;
+  try {
+    const record: ContainerRecord = {
+      ociVersion: spec.ociVersion,
+      id,
+      status: 'creating',
+      pid: 0,
+      pidStartTime: '',
+      bundle: loaded.bundle,
+      rootfs: loaded.rootfs,
+      created: new Date().toISOString(),
+      owner: ownerName(),
+      ...(spec.annotations ? { annotations: spec.annotations as Record<string, string> } : {}),
+      hooks: { poststart: spec.hooks?.poststart ?? [], poststop: spec.hooks?.poststop ?? [] },
+    };
+    store.write(record);
+    const fifoPath = join(dir, 'exec.fifo');
+    sys().mknod(fifoPath, S_IFIFO | 0o622, 0, 0);
+
+    init = spawnInit(spec.linux?.namespaces ?? [], args.preserveFds);
+    init.send({ type: 'plan', plan: makePlan(loaded, { id, fifoPath, noPivot: args.noPivot, preserveFds: args.preserveFds }) });
+    record.pid = init.pid;
+    record.pidStartTime = readProcStat(init.pid)?.startTime ?? '';
+    store.write(record);
+
+    expect(await init.next(), 'hooks');
+    const state = hookState(record, 'creating');
+    runHooks('prestart', spec.hooks?.prestart, state);
+    runHooks('createRuntime', spec.hooks?.createRuntime, state);
+    init.send({ type: 'continue', state });
+    expect(await init.next(), 'created');
+
+    record.status = 'created';
+    store.write(record);
+    if (args.pidFile) writePidFile(args.pidFile, init.pid);
+    return { record, init };
+  } catch (err) {
+    if (init) await killAndReap(init);
+    store.remove(id);
+    throw err;
+  }
+}
+
+async function killAndReap(init: InitProcess): Promise<void> {
+  const exited = init.child.exitCode !== null || init.child.signalCode !== null;
+  if (exited) return;
+  const gone = new Promise((resolve) => init.child.once('exit', resolve));
+  init.child.kill('SIGKILL');
+  await gone;
+}
+
+/** `runts create`: create, then leave the init to its new parent (the shim, or init). */
+export async function createContainer(store: StateStore, args: CreateOptions): Promise<void> {
+  const { init } = await create(store, args);
+  init.release();
 }

@@ -1,8 +1,41 @@
+/**
+ * `runts run`: create + start. In the foreground the init is this
+ * process's child: signals are forwarded to it, its exit status becomes
+ * ours (128+N for signal N), and the container is deleted unless --keep.
+ */
 import type { RunArgs } from '../cli/commands/run';
+import { SIGNALS } from '../linux/signals';
 import type { StateStore } from '../state/store';
-import { createContainer } from './create';
+import { create } from './create';
+import { deleteContainer } from './delete';
+import { startContainer } from './start';
+
+const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH', 'SIGCONT'];
 
 export async function runContainer(store: StateStore, args: RunArgs): Promise<number> {
-  await createContainer(store, args);
-  return 0;
+  const { record, init } = await create(store, args);
+  if (args.detach) {
+    await startContainer(store, record.id);
+    init.release();
+    return 0;
+  }
+  const exited = new Promise<number>((resolve) => {
+    init.child.once('exit', (code, signal) => resolve(signal ? 128 + (SIGNALS[signal] ?? 0) : (code ?? 0)));
+  });
+  const forward = (signal: NodeJS.Signals) => {
+    try {
+      process.kill(init.pid, signal);
+    } catch {
+      // Already gone: its exit is on its way.
+    }
+  };
+  for (const sig of FORWARDED) process.on(sig, forward);
+  try {
+    await startContainer(store, record.id);
+    const status = await exited;
+    if (!args.keep) await deleteContainer(store, record.id, { force: true });
+    return status;
+  } finally {
+    for (const sig of FORWARDED) process.off(sig, forward);
+  }
 }

@@ -1,3 +1,8 @@
-/** The container init: filled in by the lifecycle ([2/7]). */
-process.stderr.write('runts init: not implemented yet\n');
-process.exit(1);
+/**
+ * The init bundle's entry: a fresh node spawned by create, which becomes
+ * the container (see init.ts). Kept tiny: everything is bundled, so that no
+ * module has to be loaded from disk after pivot_root.
+ */
+import { runInit } from './init';
+
+runInit();

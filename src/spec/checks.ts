@@ -74,6 +74,8 @@ export function runtimeProblems(spec: Spec): Problem[] {
       if (seen.has(ns.type)) add(`${at}/type`, `duplicate namespace type ${JSON.stringify(ns.type)}`);
       seen.add(ns.type);
       if (ns.path !== undefined && !ns.path.startsWith('/')) add(`${at}/path`, 'must be an absolute path');
+      // setns(CLONE_NEWTIME) demands a single-threaded caller; node never is.
+      if ((ns.type as string) === 'time' && ns.path) add(`${at}/path`, 'joining an existing time namespace is not supported (a new one is)');
     });
     if (linux.uidMappings?.length) add('/linux/uidMappings', USERNS_UNSUPPORTED);
     if (linux.gidMappings?.length) add('/linux/gidMappings', USERNS_UNSUPPORTED);

@@ -1,0 +1,48 @@
+/**
+ * Running lifecycle hooks (config.md "POSIX-platform Hooks"): each hook's
+ * path with its args (args[0] is argv[0]) and env, the state on stdin, and
+ * its timeout. Hooks are spawned from the main thread, so they run in the
+ * namespaces of the caller: create/start/delete run the runtime-namespace
+ * hooks, the init runs createContainer and startContainer.
+ */
+import { spawnSync } from 'node:child_process';
+import { RuntsError } from '../errors';
+import type { HookState } from '../init/channel';
+import type { Hook } from '../spec/types';
+
+export function runHooks(kind: string, hooks: readonly Hook[] | undefined, state: HookState): void {
+  (hooks ?? []).forEach((hook, i) => {
+    const [argv0, ...rest] = hook.args?.length ? hook.args : [hook.path];
+    const r = spawnSync(hook.path, rest, {
+      argv0,
+      env: Object.fromEntries((hook.env ?? []).map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)])),
+      input: JSON.stringify(state),
+      timeout: hook.timeout ? hook.timeout * 1000 : undefined,
+      killSignal: 'SIGKILL',
+      stdio: ['pipe', 'pipe', 'pipe'],
+      encoding: 'utf8',
+    });
+    const what = `${kind} hook #${i} (${hook.path})`;
+    const output = `${r.stderr ?? ''}${r.stdout ?? ''}`.trim();
+    const tail = output ? `: ${output}` : '';
+    // A hook that does not read its stdin is fine: ignore the EPIPE of writing it.
+    if (r.error && (r.error as NodeJS.ErrnoException).code !== 'EPIPE') {
+      const code = (r.error as NodeJS.ErrnoException).code;
+      if (code === 'ETIMEDOUT') throw new RuntsError(`${what} timed out after ${hook.timeout}s${tail}`);
+      throw new RuntsError(`${what}: ${r.error.message}`);
+    }
+    if (r.signal) throw new RuntsError(`${what} killed by ${r.signal}${tail}`);
+    if (r.status !== 0) throw new RuntsError(`${what} failed: exit status ${r.status}${tail}`);
+  });
+}
+
+/** poststart and poststop: a failure is a warning, the operation goes on (config.md). */
+export function runHooksWarnOnly(kind: string, hooks: readonly Hook[] | undefined, state: HookState, warn: (msg: string) => void): void {
+  for (const hook of hooks ?? []) {
+    try {
+      runHooks(kind, [hook], state);
+    } catch (err) {
+      warn((err as Error).message);
+    }
+  }
+}

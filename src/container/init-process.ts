@@ -1,0 +1,126 @@
+/**
+ * Starting the init (ARCHITECTURE.md, "Process model"): a fresh node on
+ * dist/init.mjs, spawned from this process's main thread after that thread
+ * moved its pid namespace for children, so the init is PID 1 of
+ * the container's pid namespace. Then the thread moves back, so that hooks
+ * run later by create are in the runtime namespace.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { closeSync, openSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { createInterface } from 'node:readline';
+import type { Readable, Writable } from 'node:stream';
+import { RuntsError } from '../errors';
+import { CHANNEL_ENV, type FromInit, type ToInit } from '../init/channel';
+import { NAMESPACES } from '../linux/namespaces';
+import type { NamespaceReference } from '../spec/types';
+import { CLONE_NEWPID } from '../sys/constants';
+import { sys } from '../sys/index';
+
+// Chunks and entries sit side by side in dist/ (scripts/build.mjs).
+const INIT_BUNDLE = fileURLToPath(new URL('./init.mjs', import.meta.url));
+
+const CHILD_SIDE: Record<string, number> = { pid: CLONE_NEWPID };
+
+export interface InitProcess {
+  child: ChildProcess;
+  pid: number;
+  send(message: ToInit): void;
+  /** The init's next message; its death before answering is an error. */
+  next(): Promise<FromInit>;
+  /** Let go of the init (create returns, the init lives on). */
+  release(): void;
+}
+
+/** Moves this thread's pid namespace for children; returns how to move back. */
+function enterChildNamespaces(namespaces: readonly NamespaceReference[]): () => void {
+  const s = sys();
+  const restore: (() => void)[] = [];
+  try {
+    for (const ns of namespaces) {
+      const flag = CHILD_SIDE[ns.type];
+      if (flag === undefined) continue;
+      const own = openSync(`/proc/self/ns/${NAMESPACES[ns.type].procName}`, 'r');
+      restore.push(() => {
+        s.setns(own, flag);
+        closeSync(own);
+      });
+      if (ns.path) {
+        let target: number;
+        try {
+          target = openSync(ns.path, 'r');
+        } catch (err) {
+          throw new RuntsError(`joining ${ns.type} namespace ${ns.path}: ${(err as Error).message}`);
+        }
+        try {
+          s.setns(target, flag);
+        } finally {
+          closeSync(target);
+        }
+      } else {
+        s.unshare(flag);
+      }
+    }
+  } catch (err) {
+    for (const undo of restore.reverse()) undo();
+    throw err;
+  }
+  return () => {
+    for (const undo of restore.reverse()) undo();
+  };
+}
+
+export function spawnInit(namespaces: readonly NamespaceReference[], preserveFds: number): InitProcess {
+  const channelFd = 3 + preserveFds;
+  const preserved = Array.from({ length: preserveFds }, (_, i) => 3 + i);
+  const restore = enterChildNamespaces(namespaces);
+  let child: ChildProcess;
+  try {
+    child = spawn(process.execPath, [INIT_BUNDLE], {
+      stdio: ['inherit', 'inherit', 'inherit', ...preserved, 'pipe'],
+      // The init's own environment: nothing of the caller's reaches node
+      // (NODE_OPTIONS and the like); the container's env is in the plan.
+      env: { [CHANNEL_ENV]: String(channelFd) },
+    });
+  } finally {
+    restore();
+  }
+  if (child.pid === undefined) throw new RuntsError(`cannot start the container init (${process.execPath})`);
+  const socket = child.stdio[channelFd] as Readable & Writable;
+  // Messages are taken from the stream alone: an init that fails writes its
+  // error and exits, and the error line always precedes the end of stream.
+  const queue: FromInit[] = [];
+  const waiters: { resolve: (m: FromInit) => void; reject: (e: Error) => void }[] = [];
+  let ended = false;
+  const exitStatus = new Promise<string>((resolve) => {
+    child.once('exit', (code, signal) => resolve(signal ? `killed by ${signal}` : `exit status ${code}`));
+  });
+  const endError = async () => new RuntsError(`container init exited before it was ready (${await exitStatus})`);
+  createInterface({ input: socket })
+    .on('line', (line) => {
+      const message = JSON.parse(line) as FromInit;
+      const waiter = waiters.shift();
+      if (waiter) waiter.resolve(message);
+      else queue.push(message);
+    })
+    .on('close', () => {
+      ended = true;
+      for (const w of waiters.splice(0)) endError().then(w.reject);
+    });
+  return {
+    child,
+    pid: child.pid,
+    send: (message) => socket.write(JSON.stringify(message) + '\n'),
+    next: () =>
+      new Promise<FromInit>((resolve, reject) => {
+        const queued = queue.shift();
+        if (queued) resolve(queued);
+        else if (ended) endError().then(reject);
+        else waiters.push({ resolve, reject });
+      }),
+    release: () => {
+      socket.destroy();
+      child.unref();
+    },
+  };
+}

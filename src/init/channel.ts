@@ -1,0 +1,56 @@
+/**
+ * The sync channel between create (parent) and the init (child): a unix
+ * socket at a known fd in the init, carrying one JSON object per line.
+ *   parent -> init   {type:'plan', plan}   {type:'continue', state}
+ *   init -> parent   {type:'hooks'}        {type:'created'}   {type:'error', message}
+ * The init side is synchronous (blocking reads on its main thread); the
+ * parent side lives in the parent's event loop (src/container/init-process.ts).
+ */
+import { closeSync, readSync, writeSync } from 'node:fs';
+import type { InitPlan } from '../spec/plan';
+
+export type ToInit = { type: 'plan'; plan: InitPlan } | { type: 'continue'; state: HookState };
+export type FromInit = { type: 'hooks' } | { type: 'created' } | { type: 'error'; message: string };
+
+/** The state document hooks read on stdin (runtime.md "State"). */
+export interface HookState {
+  ociVersion: string;
+  id: string;
+  status: string;
+  pid: number;
+  bundle: string;
+  annotations?: Record<string, string>;
+}
+
+export const CHANNEL_ENV = '_RUNTS_INIT_CHANNEL';
+
+export class InitChannel {
+  #buffered = '';
+
+  constructor(readonly fd: number) {}
+
+  send(message: FromInit): void {
+    const data = Buffer.from(JSON.stringify(message) + '\n');
+    for (let off = 0; off < data.length; ) off += writeSync(this.fd, data, off);
+  }
+
+  /** Blocks until the parent's next message; the parent gone is an error. */
+  receive<T extends ToInit['type']>(type: T): Extract<ToInit, { type: T }> {
+    const chunk = Buffer.alloc(65536);
+    let newline: number;
+    while ((newline = this.#buffered.indexOf('\n')) < 0) {
+      const n = readSync(this.fd, chunk, 0, chunk.length, null);
+      if (n === 0) throw new Error('runts create went away');
+      this.#buffered += chunk.toString('utf8', 0, n);
+    }
+    const line = this.#buffered.slice(0, newline);
+    this.#buffered = this.#buffered.slice(newline + 1);
+    const message = JSON.parse(line) as ToInit;
+    if (message.type !== type) throw new Error(`init: expected ${type} from create, got ${message.type}`);
+    return message as Extract<ToInit, { type: T }>;
+  }
+
+  close(): void {
+    closeSync(this.fd);
+  }
+}

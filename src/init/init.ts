@@ -1,0 +1,118 @@
+/**
+ * The container's init (ARCHITECTURE.md, "Process model", B). A fresh node
+ * spawned by create, already PID 1 of the new pid namespace when there is
+ * one. On its main thread (everything it spawns or execs inherits that
+ * thread's namespaces, root, credentials):
+ *   1. non-dumpable; receive the plan from create
+ *   2. join/unshare namespaces; build the rootfs (mounts, devices)
+ *   3. let create run prestart/createRuntime hooks; run createContainer hooks
+ *   4. pivot_root; sysctls, masked/read-only paths; hostname; find args[0]
+ *   5. report "created"; block on exec.fifo until `runts start`
+ *   6. startContainer hooks; rlimits, credentials, capabilities; execve
+ * Any failure up to 5 goes back to create over the channel, which reports it
+ * and cleans up. Only *Sync fs calls are used: they run on the main thread.
+ */
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { runHooks } from '../container/hooks';
+import { errorMessage } from '../errors';
+import { applyCredentials, applyOomScoreAdj, applyRlimits, lastCap } from '../linux/credentials';
+import { lookPath, withHome } from '../linux/exec-path';
+import { enterNamespaces } from '../linux/namespaces';
+import { enterRootfs, finishRootfs, prepareRootfs } from '../linux/rootfs';
+import { secureJoin } from '../linux/secure-join';
+import type { InitPlan } from '../spec/plan';
+import {
+  CLOSE_RANGE_CLOEXEC, FD_CLOEXEC, F_SETFD, O_CLOEXEC, O_PATH, O_WRONLY, PR_SET_DUMPABLE,
+} from '../sys/constants';
+import { sys } from '../sys/index';
+import { CHANNEL_ENV, InitChannel, type HookState } from './channel';
+
+export function runInit(): never {
+  const s = sys();
+  // First thing: no core dumps and no ptrace/proc access from the container
+  // to this process while it still holds host resources (CVE-2019-5736 class).
+  s.prctl(PR_SET_DUMPABLE, 0);
+  const channel = new InitChannel(Number(process.env[CHANNEL_ENV]));
+  // Hooks the init spawns must not hold the channel open after it is gone.
+  s.fcntl(channel.fd, F_SETFD, FD_CLOEXEC);
+  let plan: InitPlan;
+  let state: HookState;
+  let exe: string;
+  let env: string[];
+  let fifo: number;
+  const highestCap = lastCap();
+  try {
+    plan = channel.receive('plan').plan;
+    s.umask(0);
+    enterNamespaces(s, plan.namespaces);
+    prepareRootfs(s, plan);
+    const cwd = secureJoin(plan.rootfs, plan.process.cwd);
+    if (!existsSync(cwd)) mkdirSync(cwd, { recursive: true, mode: 0o755 });
+
+    channel.send({ type: 'hooks' });
+    state = channel.receive('continue').state;
+    runHooks('createContainer', plan.hooks.createContainer, state);
+
+    // The fifo lives in the state dir, out of sight once pivoted: keep a
+    // handle (O_PATH) and reopen it through /proc/self/fd when it is time.
+    fifo = openSync(plan.fifoPath, O_PATH | O_CLOEXEC);
+    enterRootfs(s, plan);
+    finishRootfs(s, plan);
+    if (plan.hostname !== undefined) s.sethostname(plan.hostname);
+    if (plan.domainname !== undefined) s.setdomainname(plan.domainname);
+
+    env = withHome(plan.process.env, plan.process.uid, readIfExists('/etc/passwd'));
+    s.chdir(plan.process.cwd);
+    exe = lookPath(plan.process.args[0], env);
+    if (!existsSync(`/proc/self/fd/${fifo}`)) throw new Error('the container has no /proc: runts needs /proc mounted to wait for start');
+    channel.send({ type: 'created' });
+    channel.close();
+  } catch (err) {
+    try {
+      channel.send({ type: 'error', message: errorMessage(err) });
+    } finally {
+      process.exit(1);
+    }
+  }
+  startProcess(plan, state, exe, env, fifo, highestCap);
+  process.exit(127); // execve returned: startProcess said why
+}
+
+/** After `runts start`: the last steps, then execve. Errors go to the container's stderr. */
+function startProcess(plan: InitPlan, state: HookState, exe: string, env: string[], fifo: number, highestCap: number): void {
+  const s = sys();
+  try {
+    const w = openSync(`/proc/self/fd/${fifo}`, O_WRONLY | O_CLOEXEC); // blocks until start opens it
+    writeSync(w, '0');
+    closeSync(w);
+    closeSync(fifo);
+    runHooks('startContainer', plan.hooks.startContainer, { ...state, status: 'created' });
+    applyRlimits(s, plan.process);
+    applyOomScoreAdj(plan.process);
+    applyCredentials(s, plan.process, highestCap);
+    if (plan.process.umask !== undefined) s.umask(plan.process.umask);
+    else s.umask(0o022);
+    // Only stdio and the preserved fds reach the process (Node leaves some of
+    // its own fds inheritable, and marks 1 and 2 close-on-exec).
+    const keep = 3 + plan.preserveFds;
+    s.closeRange(keep, 0xffffffff, CLOSE_RANGE_CLOEXEC);
+    for (let fd = 0; fd < keep; fd++) {
+      try {
+        s.fcntl(fd, F_SETFD, 0);
+      } catch {
+        // Not open (e.g. create ran with stdin closed): nothing to keep.
+      }
+    }
+    s.execve(exe, plan.process.args, env);
+  } catch (err) {
+    process.stderr.write(`runts init: ${errorMessage(err)}\n`);
+  }
+}
+
+function readIfExists(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,171 @@
+/**
+ * The container's filesystem view, built by the init in its new mount
+ * namespace (runc's prepareRootfs / finalizeRootfs, config.md "Mounts",
+ * config-linux.md "Masked/Readonly Paths"):
+ *   prepareRootfs  "/" made private, the rootfs bound on itself, each of
+ *                  mounts[] in order, devices, /dev links
+ *   enterRootfs    pivot_root (or MS_MOVE + chroot with --no-pivot)
+ *   finishRootfs   sysctls, masked and read-only paths, read-only root,
+ *                  the configured propagation of "/"
+ * Every target path is resolved inside the rootfs (secure-join.ts).
+ */
+import { closeSync, existsSync, lstatSync, mkdirSync, openSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { RuntsError, errorMessage } from '../errors';
+import type { InitPlan, PlannedMount } from '../spec/plan';
+import {
+  MNT_DETACH, MS_BIND, MS_MOVE, MS_PRIVATE, MS_RDONLY, MS_REC, MS_REMOUNT, MS_SLAVE,
+} from '../sys/constants';
+import type { Sys } from '../sys/types';
+import { createDevSymlinks, createDevice, devicesToCreate } from './devices';
+import { secureJoin } from './secure-join';
+
+/** Flags that only say how to mount, not what the mount's attributes are. */
+const NON_ATTRIBUTE_FLAGS = MS_BIND | MS_REC | MS_REMOUNT;
+
+export function prepareRootfs(sys: Sys, plan: InitPlan): void {
+  // Nothing done below may propagate back to the host's mounts.
+  sys.mount(null, '/', null, MS_REC | MS_PRIVATE, null);
+  if (!existsSync(plan.rootfs)) throw new RuntsError(`root.path ${plan.rootfs} does not exist`);
+  sys.mount(plan.rootfs, plan.rootfs, 'bind', MS_BIND | MS_REC, null);
+  let devIsTmpfs = false;
+  for (const m of plan.mounts) {
+    mountOne(sys, plan.rootfs, m);
+    if (m.destination.replace(/\/+$/, '') === '/dev') devIsTmpfs = !m.bind;
+  }
+  const devDir = secureJoin(plan.rootfs, '/dev');
+  mkdirSync(devDir, { recursive: true, mode: 0o755 });
+  // A /dev bound from the host already has its devices; otherwise make them.
+  const devices = devIsTmpfs || !plan.mounts.some((m) => m.destination === '/dev') ? devicesToCreate(plan.devices) : plan.devices;
+  for (const dev of devices) createDevice(sys, plan.rootfs, dev);
+  createDevSymlinks(sys, plan.rootfs);
+}
+
+function mountOne(sys: Sys, rootfs: string, m: PlannedMount): void {
+  const target = secureJoin(rootfs, m.destination);
+  try {
+    if (m.bind) bindMount(sys, m, target);
+    else if (m.type === 'cgroup') cgroupMount(sys, m, target);
+    else {
+      mkdirSync(target, { recursive: true, mode: 0o755 });
+      sys.mount(m.source, target, m.type, m.flags & ~MS_REMOUNT, m.data || null);
+    }
+    for (const p of m.propagation) sys.mount(null, target, null, p, null);
+  } catch (err) {
+    throw new RuntsError(`mount ${m.source} to ${m.destination} (${m.type}): ${errorMessage(err)}`);
+  }
+}
+
+function bindMount(sys: Sys, m: PlannedMount, target: string): void {
+  let sourceIsDir: boolean;
+  try {
+    sourceIsDir = statSync(m.source).isDirectory();
+  } catch {
+    throw new RuntsError(`mount source ${m.source} does not exist`);
+  }
+  if (sourceIsDir) mkdirSync(target, { recursive: true, mode: 0o755 });
+  else if (!existsSync(target)) {
+    mkdirSync(dirname(target), { recursive: true, mode: 0o755 });
+    closeSync(openSync(target, 'a', 0o644));
+  }
+  sys.mount(m.source, target, 'bind', MS_BIND | (m.flags & MS_REC), null);
+  // A bind takes the source's attributes; ro, nosuid, … need a remount.
+  const attributes = m.flags & ~NON_ATTRIBUTE_FLAGS;
+  if (attributes) sys.mount(null, target, null, MS_BIND | MS_REMOUNT | attributes, null);
+}
+
+/**
+ * A "cgroup" mount: on a cgroup v2 host the unified hierarchy; on v1 a
+ * tmpfs holding each of the host's hierarchies (as runc lays it out), made
+ * read-only at the end when asked.
+ */
+function cgroupMount(sys: Sys, m: PlannedMount, target: string): void {
+  mkdirSync(target, { recursive: true, mode: 0o755 });
+  const hierarchies = hostCgroupHierarchies();
+  if (hierarchies === 'v2') {
+    sys.mount('cgroup2', target, 'cgroup2', m.flags, null);
+    return;
+  }
+  const flags = m.flags & ~MS_RDONLY;
+  sys.mount('tmpfs', target, 'tmpfs', flags, 'mode=755');
+  for (const { dir, options } of hierarchies) {
+    const sub = `${target}/${dir}`;
+    mkdirSync(sub, { recursive: true, mode: 0o755 });
+    sys.mount('cgroup', sub, 'cgroup', m.flags, options);
+  }
+  if (m.flags & MS_RDONLY) sys.mount(null, target, null, MS_REMOUNT | flags | MS_RDONLY, 'mode=755');
+}
+
+interface V1Hierarchy {
+  dir: string;
+  options: string;
+}
+
+/** The host's cgroup hierarchies, from /proc/self/mountinfo. */
+export function hostCgroupHierarchies(): 'v2' | V1Hierarchy[] {
+  const lines = readFileSync('/proc/self/mountinfo', 'utf8').split('\n');
+  const found: V1Hierarchy[] = [];
+  let unifiedAtRoot = false;
+  for (const line of lines) {
+    const [pre, post] = line.split(' - ');
+    if (!post) continue;
+    const mountPoint = pre.split(' ')[4];
+    const [fstype, , superOptions] = post.split(' ');
+    if (fstype === 'cgroup2' && mountPoint === '/sys/fs/cgroup') unifiedAtRoot = true;
+    if (fstype !== 'cgroup' || !mountPoint.startsWith('/sys/fs/cgroup/')) continue;
+    const controllers = superOptions
+      .split(',')
+      .filter((o) => !['rw', 'ro', 'relatime', 'noatime', 'nosuid', 'nodev', 'noexec', 'xattr', 'clone_children'].includes(o) && !o.startsWith('release_agent'));
+    found.push({ dir: mountPoint.slice('/sys/fs/cgroup/'.length), options: controllers.join(',') });
+  }
+  return unifiedAtRoot ? 'v2' : found;
+}
+
+/** pivot_root into the rootfs, dropping the old root (runc's pivotRoot trick: pivot "." onto "."). */
+export function enterRootfs(sys: Sys, plan: InitPlan): void {
+  sys.chdir(plan.rootfs);
+  if (plan.noPivot) {
+    sys.mount(plan.rootfs, '/', null, MS_MOVE, null);
+    sys.chroot('.');
+  } else {
+    sys.pivotRoot('.', '.');
+    // The old root now sits on top of "/": make sure unmounting it cannot
+    // propagate to the host, then drop it.
+    sys.mount(null, '.', null, MS_SLAVE | MS_REC, null);
+    sys.umount2('.', MNT_DETACH);
+  }
+  sys.chdir('/');
+}
+
+export function finishRootfs(sys: Sys, plan: InitPlan): void {
+  for (const [key, value] of Object.entries(plan.sysctl)) {
+    const file = `/proc/sys/${key.replace(/\./g, '/')}`;
+    try {
+      writeFileSync(file, value);
+    } catch (err) {
+      throw new RuntsError(`sysctl ${key}=${value}: ${errorMessage(err)}`);
+    }
+  }
+  for (const path of plan.readonlyPaths) readonlyPath(sys, path);
+  for (const path of plan.maskedPaths) maskPath(sys, path);
+  if (plan.rootReadonly) sys.mount(null, '/', null, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_REC, null);
+  if (plan.rootPropagation !== (MS_PRIVATE | MS_REC)) sys.mount(null, '/', null, plan.rootPropagation, null);
+}
+
+/** Masked: a directory gets an empty read-only tmpfs, a file /dev/null. Missing paths are skipped. */
+function maskPath(sys: Sys, path: string): void {
+  let isDir: boolean;
+  try {
+    isDir = lstatSync(path).isDirectory();
+  } catch {
+    return;
+  }
+  if (isDir) sys.mount('tmpfs', path, 'tmpfs', MS_RDONLY, null);
+  else sys.mount('/dev/null', path, null, MS_BIND, null);
+}
+
+function readonlyPath(sys: Sys, path: string): void {
+  if (!existsSync(path)) return;
+  sys.mount(path, path, null, MS_BIND | MS_REC, null);
+  sys.mount(null, path, null, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_REC, null);
+}

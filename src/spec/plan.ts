@@ -1,0 +1,177 @@
+/**
+ * The one step that turns a validated config.json into what the init does
+ * (runc's specconv): defaults applied, paths made absolute, option words
+ * parsed into flags, capability and rlimit names into numbers. Later code
+ * reads the plan, never the raw spec.
+ */
+import { isAbsolute, join } from 'node:path';
+import { CAPABILITIES } from '../linux/capabilities';
+import { parseMountOptions } from '../linux/mount-options';
+import { RLIMITS } from '../linux/rlimits';
+import { MS_BIND, MS_PRIVATE, MS_REC, MS_SHARED, MS_SLAVE, MS_UNBINDABLE } from '../sys/constants';
+import type { LoadedConfig } from './load';
+import type { Hook } from './types';
+
+export interface PlannedMount {
+  destination: string;
+  /** Absolute host path for binds (relative sources are the bundle's). */
+  source: string;
+  type: string;
+  bind: boolean;
+  flags: number;
+  propagation: number[];
+  data: string;
+}
+
+export interface PlannedDevice {
+  path: string;
+  type: 'c' | 'b' | 'p' | 'u';
+  major: number;
+  minor: number;
+  fileMode: number;
+  uid: number;
+  gid: number;
+}
+
+export interface PlannedProcess {
+  args: string[];
+  env: string[];
+  cwd: string;
+  terminal: boolean;
+  uid: number;
+  gid: number;
+  additionalGids: number[];
+  umask?: number;
+  /** Capability numbers per set; a set the config leaves out is empty. */
+  capabilities: { bounding: number[]; effective: number[]; permitted: number[]; inheritable: number[]; ambient: number[] };
+  rlimits: { resource: number; soft: number; hard: number }[];
+  noNewPrivileges: boolean;
+  oomScoreAdj?: number;
+}
+
+export interface NamespacePlan {
+  type: string;
+  path?: string;
+}
+
+export interface InitPlan {
+  id: string;
+  bundle: string;
+  rootfs: string;
+  rootReadonly: boolean;
+  /** Propagation for "/" of the new mount namespace (rootfsPropagation; default rprivate). */
+  rootPropagation: number;
+  noPivot: boolean;
+  /** Namespaces the init unshares or joins itself (pid is set by create). */
+  namespaces: NamespacePlan[];
+  mounts: PlannedMount[];
+  devices: PlannedDevice[];
+  maskedPaths: string[];
+  readonlyPaths: string[];
+  sysctl: Record<string, string>;
+  hostname?: string;
+  domainname?: string;
+  process: PlannedProcess;
+  hooks: { createContainer: Hook[]; startContainer: Hook[] };
+  /** Host path of exec.fifo: the init waits on it for `start`. */
+  fifoPath: string;
+  /** Count of fds after stdio that the process keeps (--preserve-fds). */
+  preserveFds: number;
+}
+
+const PROPAGATION: Record<string, number> = {
+  private: MS_PRIVATE | MS_REC,
+  shared: MS_SHARED | MS_REC,
+  slave: MS_SLAVE | MS_REC,
+  unbindable: MS_UNBINDABLE | MS_REC,
+};
+
+/**
+ * The namespace create itself sets before spawning the init: a new pid
+ * namespace applies to children only, and the init must be its PID 1. (A
+ * new time namespace also applies to children only, but the init can make
+ * it: execve moves the process into it.)
+ */
+export const CREATE_SIDE_NAMESPACES = new Set(['pid']);
+
+const capNumbers = (names: string[] | undefined): number[] => (names ?? []).map((n) => CAPABILITIES[n]);
+
+export interface PlanOptions {
+  id: string;
+  fifoPath: string;
+  noPivot: boolean;
+  preserveFds: number;
+}
+
+export function makePlan(loaded: LoadedConfig, opts: PlanOptions): InitPlan {
+  const { spec, bundle, rootfs } = loaded;
+  const proc = spec.process!;
+  const linux = spec.linux ?? {};
+  const caps = proc.capabilities ?? {};
+  return {
+    id: opts.id,
+    bundle,
+    rootfs,
+    rootReadonly: spec.root?.readonly ?? false,
+    rootPropagation: PROPAGATION[linux.rootfsPropagation ?? 'private'],
+    noPivot: opts.noPivot,
+    namespaces: (linux.namespaces ?? [])
+      .filter((ns) => !CREATE_SIDE_NAMESPACES.has(ns.type))
+      .map((ns) => ({ type: ns.type, ...(ns.path ? { path: ns.path } : {}) })),
+    mounts: (spec.mounts ?? []).map((m) => {
+      const parsed = parseMountOptions(m.options);
+      const bind = m.type === 'bind' || (parsed.flags & MS_BIND) !== 0;
+      const type = m.type ?? (bind ? 'bind' : 'none');
+      const source = m.source ?? type;
+      return {
+        destination: m.destination,
+        source: bind && !isAbsolute(source) ? join(bundle, source) : source,
+        type,
+        bind,
+        flags: parsed.flags,
+        propagation: parsed.propagation,
+        data: parsed.data,
+      };
+    }),
+    devices: (linux.devices ?? []).map((d) => ({
+      path: d.path,
+      type: d.type as PlannedDevice['type'],
+      major: d.major ?? 0,
+      minor: d.minor ?? 0,
+      fileMode: d.fileMode ?? 0o666,
+      uid: d.uid ?? 0,
+      gid: d.gid ?? 0,
+    })),
+    maskedPaths: linux.maskedPaths ?? [],
+    readonlyPaths: linux.readonlyPaths ?? [],
+    sysctl: Object.fromEntries(Object.entries(linux.sysctl ?? {}).filter((e): e is [string, string] => e[1] !== undefined)),
+    hostname: spec.hostname,
+    domainname: spec.domainname,
+    process: {
+      args: proc.args ?? [],
+      env: proc.env ?? [],
+      cwd: proc.cwd,
+      terminal: proc.terminal ?? false,
+      uid: proc.user?.uid ?? 0,
+      gid: proc.user?.gid ?? 0,
+      additionalGids: proc.user?.additionalGids ?? [],
+      umask: proc.user?.umask,
+      capabilities: {
+        bounding: capNumbers(caps.bounding),
+        effective: capNumbers(caps.effective),
+        permitted: capNumbers(caps.permitted),
+        inheritable: capNumbers(caps.inheritable),
+        ambient: capNumbers(caps.ambient),
+      },
+      rlimits: (proc.rlimits ?? []).map((r) => ({ resource: RLIMITS[r.type], soft: r.soft, hard: r.hard })),
+      noNewPrivileges: proc.noNewPrivileges ?? false,
+      oomScoreAdj: proc.oomScoreAdj,
+    },
+    hooks: {
+      createContainer: spec.hooks?.createContainer ?? [],
+      startContainer: spec.hooks?.startContainer ?? [],
+    },
+    fifoPath: opts.fifoPath,
+    preserveFds: opts.preserveFds,
+  };
+}

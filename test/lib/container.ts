@@ -1,0 +1,142 @@
+/**
+ * Real containers for integration tests: a busybox-static rootfs made at
+ * test time (scripts/make-rootfs.sh, once per test run), bundles around it,
+ * and runts (or any runtime) driven through its CLI.
+ */
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { closeSync, existsSync, openSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Spec } from '../../src/spec/types';
+import { baseSpec } from './bundle';
+import { RUNTS, TOP, tempDir } from './cli';
+
+const SHARED_ROOTFS = join(TOP, '.tmp', 'rootfs-busybox');
+
+/** The shared busybox rootfs (read-only in the default config). */
+export function busyboxRootfs(): string {
+  if (!existsSync(join(SHARED_ROOTFS, 'bin', 'busybox'))) {
+    execFileSync('sh', [join(TOP, 'scripts', 'make-rootfs.sh'), SHARED_ROOTFS], { stdio: 'inherit' });
+  }
+  return SHARED_ROOTFS;
+}
+
+/** A private copy, for containers that write to their root. */
+export function ownRootfs(): string {
+  const dir = join(tempDir('runts-rootfs-'), 'rootfs');
+  execFileSync('sh', [join(TOP, 'scripts', 'make-rootfs.sh'), dir]);
+  return dir;
+}
+
+export interface BundleOptions {
+  rootfs?: string;
+}
+
+/** A bundle with the default config (terminal off), changed by `edit`. */
+export function bundle(edit: (spec: Spec) => void = () => {}, opts: BundleOptions = {}): string {
+  const dir = tempDir('runts-bundle-');
+  const spec = baseSpec();
+  spec.root = { path: opts.rootfs ?? busyboxRootfs(), readonly: true };
+  edit(spec);
+  writeFileSync(join(dir, 'config.json'), JSON.stringify(spec, null, 2));
+  return dir;
+}
+
+export const shArgs = (script: string) => (spec: Spec) => {
+  spec.process!.args = ['sh', '-c', script];
+};
+
+export interface Outcome {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs a runtime command whose stdio the container may inherit (create,
+ * run -d): output goes to files, so that nothing waits for a pipe the
+ * container keeps open.
+ */
+export function runtime(args: string[], opts: { runtime?: string; root: string; input?: string }): Outcome {
+  const dir = tempDir('runts-out-');
+  const out = openSync(join(dir, 'out'), 'w');
+  const err = openSync(join(dir, 'err'), 'w');
+  try {
+    const r = spawnSync(opts.runtime ?? RUNTS, ['--root', opts.root, ...args], {
+      stdio: [opts.input === undefined ? 'ignore' : 'pipe', out, err],
+      input: opts.input,
+      timeout: 60_000,
+    });
+    if (r.error) throw r.error;
+    return { code: r.status, stdout: readFileSync(join(dir, 'out'), 'utf8'), stderr: readFileSync(join(dir, 'err'), 'utf8') };
+  } finally {
+    closeSync(out);
+    closeSync(err);
+  }
+}
+
+/** `run` of a bundle in the foreground; deletes it after (runts' default). */
+export function runBundle(bundleDir: string, opts: { runtime?: string; root?: string; id?: string } = {}): Outcome {
+  return runtime(['run', '--bundle', bundleDir, opts.id ?? uniqueId()], { runtime: opts.runtime, root: opts.root ?? tempDir('runts-root-') });
+}
+
+let counter = 0;
+export const uniqueId = (prefix = 't') => `${prefix}${process.pid}-${++counter}`;
+
+/** The state JSON of a container (throws with stderr when state fails). */
+export function stateOf(root: string, id: string, rt?: string): { status: string; pid: number; [k: string]: unknown } {
+  const r = runtime(['state', id], { root, runtime: rt });
+  if (r.code !== 0) throw new Error(`state ${id}: ${r.stderr}`);
+  return JSON.parse(r.stdout);
+}
+
+/** Is a process with this pid alive (and not a zombie)? */
+export function alive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    return !/^\d+ \(.*\) [ZX] /s.test(stat);
+  } catch {
+    return false;
+  }
+}
+
+/** Host mounts whose mount point is under dir (leftovers of a container). */
+export function mountsUnder(dir: string): string[] {
+  return readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .map((l) => l.split(' ')[4])
+    .filter((m) => m && (m === dir || m.startsWith(`${dir}/`)));
+}
+
+/** Processes running the init bundle (an init left behind is a bug). */
+export function initProcesses(): number[] {
+  const initBundle = join(TOP, 'dist', 'init.mjs');
+  return readdirSync('/proc')
+    .filter((p) => /^\d+$/.test(p))
+    .filter((p) => {
+      try {
+        return readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(initBundle);
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+}
+
+/** A process that holds new namespaces for tests to join (util-linux unshare). */
+export async function namespaceHolder(flags: string[]): Promise<{ pid: number; stop: () => void }> {
+  const child = spawn('unshare', [...flags, '--fork', '--kill-child', 'sleep', '1000'], { stdio: 'ignore' });
+  await new Promise((r) => child.once('spawn', r));
+  // With --fork, the namespaces are those of unshare's child: wait for it.
+  let pid = child.pid!;
+  for (let i = 0; i < 200; i++) {
+    const kids = readFileSync(`/proc/${child.pid}/task/${child.pid}/children`, 'utf8').trim();
+    if (kids) {
+      pid = Number(kids.split(' ')[0]);
+      break;
+    }
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  return { pid, stop: () => child.kill('SIGKILL') };
+}
+
+export const hostNs = (kind: string): string => execFileSync('readlink', [`/proc/self/ns/${kind}`], { encoding: 'utf8' }).trim();
