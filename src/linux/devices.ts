@@ -3,7 +3,7 @@
  * (runtime-linux.md "Default Devices"), linux.devices, and the standard
  * symlinks. Nodes are made with mknod; the init runs as real root.
  */
-import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, rmSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { RuntsError } from '../errors';
 import type { PlannedDevice } from '../spec/plan';
@@ -46,8 +46,8 @@ export function createDevice(sys: Sys, rootfs: string, dev: PlannedDevice): void
     else throw new RuntsError(`linux.devices: ${dev.path} exists in the rootfs and is not a device`);
   }
   sys.mknod(target, TYPE_BITS[dev.type] | (dev.fileMode & 0o7777), dev.major, dev.minor);
-  chmodSync(target, dev.fileMode & 0o7777);
-  chownSync(target, dev.uid, dev.gid);
+  sys.chmod(target, dev.fileMode & 0o7777);
+  sys.chown(target, dev.uid, dev.gid);
 }
 
 /** /dev/fd, stdin/out/err, /dev/ptmx -> pts/ptmx, /dev/core (runc's setupDevSymlinks, setupPtmx). */

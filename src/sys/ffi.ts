@@ -7,6 +7,7 @@
  * (2.28), or that have none, go through syscall(2): pivot_root, mknodat,
  * close_range, pidfd_open, pidfd_send_signal.
  */
+import { chmodSync, chownSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { type CapabilitySets, type Sys, SysError } from './types';
 
@@ -98,6 +99,16 @@ export class FfiSys implements Sys {
 
   symlink(target: string, path: string): void {
     this.#check('symlink', `${path} -> ${target}`, 'symlink', [target, path]);
+  }
+
+  // Node's own sync calls do these on the calling (main) thread; they sit
+  // here so that the recording double sees them with the rest.
+  chmod(path: string, mode: number): void {
+    chmodSync(path, mode);
+  }
+
+  chown(path: string, uid: number, gid: number): void {
+    chownSync(path, uid, gid);
   }
 
   umask(mask: number): number {

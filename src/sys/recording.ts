@@ -100,6 +100,14 @@ export class RecordingSys implements Sys {
     this.#record('symlink', [target, path]);
   }
 
+  chmod(path: string, mode: number): void {
+    this.#record('chmod', [path, mode]);
+  }
+
+  chown(path: string, uid: number, gid: number): void {
+    this.#record('chown', [path, uid, gid]);
+  }
+
   umask(mask: number): number {
     this.#record('umask', [mask]);
     const previous = this.#umask;

@@ -24,6 +24,8 @@ export interface Sys {
   chdir(path: string): void;
   mknod(path: string, mode: number, major: number, minor: number): void;
   symlink(target: string, path: string): void;
+  chmod(path: string, mode: number): void;
+  chown(path: string, uid: number, gid: number): void;
   umask(mask: number): number;
 
   // --- namespaces ---
