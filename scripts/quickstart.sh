@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 what=${1:-}
 case "$what" in demo|test|setup) ;; *) echo "usage: $0 demo|test|setup" >&2; exit 2 ;; esac
 
-packages=(busybox-static golang-github-opencontainers-specs-dev runc)
+packages=(busybox-static golang-github-opencontainers-specs-dev runc libseccomp2)
 if [ "$(id -u)" = 0 ]; then
   missing=()
   for p in "${packages[@]}"; do

@@ -33,9 +33,10 @@ export function hookState(record: ContainerRecord, status: string): HookState {
   return state;
 }
 
-function expect(message: FromInit, type: FromInit['type']): void {
+function expect<T extends FromInit['type']>(message: FromInit, type: T): Extract<FromInit, { type: T }> {
   if (message.type === 'error') throw new RuntsError(message.message);
   if (message.type !== type) throw new RuntsError(`container init: expected ${type}, got ${message.type}`);
+  return message as Extract<FromInit, { type: T }>;
 }
 
 /** runc writes the pid file atomically, without a newline. */
@@ -72,8 +73,13 @@ export async function create(store: StateStore, args: CreateOptions): Promise<Cr
     const fifoPath = join(dir, 'exec.fifo');
     sys().mknod(fifoPath, S_IFIFO | 0o622, 0, 0);
 
-    init = spawnInit(spec.linux?.namespaces ?? [], args.preserveFds);
-    init.send({ type: 'plan', plan: makePlan(loaded, { id, fifoPath, noPivot: args.noPivot, preserveFds: args.preserveFds }) });
+    // Socket-activated fds (LISTEN_FDS) come first, then --preserve-fds, as with runc.
+    const listenFds = socketActivationFds();
+    const preserveFds = listenFds + args.preserveFds;
+    const plan = makePlan(loaded, { id, fifoPath, noPivot: args.noPivot, preserveFds });
+    if (listenFds) plan.process.env.push(`LISTEN_FDS=${listenFds}`, 'LISTEN_PID=1');
+    init = spawnInit(spec.linux?.namespaces ?? [], preserveFds);
+    init.send({ type: 'plan', plan });
     record.pid = init.pid;
     record.pidStartTime = readProcStat(init.pid)?.startTime ?? '';
     store.write(record);
@@ -83,9 +89,10 @@ export async function create(store: StateStore, args: CreateOptions): Promise<Cr
     runHooks('prestart', spec.hooks?.prestart, state);
     runHooks('createRuntime', spec.hooks?.createRuntime, state);
     init.send({ type: 'continue', state });
-    expect(await init.next(), 'created');
+    const created = expect(await init.next(), 'created');
 
     record.status = 'created';
+    record.initDumpable = created.dumpable;
     store.write(record);
     if (args.pidFile) writePidFile(args.pidFile, init.pid);
     return { record, init };
@@ -94,6 +101,12 @@ export async function create(store: StateStore, args: CreateOptions): Promise<Cr
     store.remove(id);
     throw err;
   }
+}
+
+/** sd_listen_fds(3): fds 3.. passed to this very process by its caller. */
+function socketActivationFds(): number {
+  const n = Number(process.env.LISTEN_FDS);
+  return Number.isInteger(n) && n > 0 && Number(process.env.LISTEN_PID) === process.pid ? n : 0;
 }
 
 async function killAndReap(init: InitProcess): Promise<void> {

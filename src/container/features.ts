@@ -4,7 +4,9 @@
  */
 import { capabilityNames } from '../linux/capabilities';
 import { knownMountOptions } from '../linux/mount-options';
+import { apparmorEnabled, selinuxEnabled } from '../linux/lsm';
 import { SUPPORTED_NAMESPACES } from '../linux/namespaces';
+import { ACTIONS, ARCHITECTURES, FLAGS, OPERATORS } from '../linux/seccomp';
 import { SPEC_VERSION, SPEC_VERSION_MIN } from '../spec/version';
 
 declare const RUNTS_VERSION: string;
@@ -19,9 +21,16 @@ export function features() {
       namespaces: [...SUPPORTED_NAMESPACES],
       capabilities: capabilityNames(),
       cgroup: { v1: false, v2: false, systemd: false, systemdUser: false, rdma: false },
-      seccomp: { enabled: false },
-      apparmor: { enabled: false },
-      selinux: { enabled: false },
+      seccomp: {
+        enabled: true,
+        actions: Object.keys(ACTIONS),
+        operators: Object.keys(OPERATORS),
+        archs: Object.keys(ARCHITECTURES),
+        knownFlags: Object.keys(FLAGS),
+        supportedFlags: Object.keys(FLAGS),
+      },
+      apparmor: { enabled: apparmorEnabled() },
+      selinux: { enabled: selinuxEnabled() },
       intelRdt: { enabled: false },
       mountExtensions: { idmap: { enabled: false } },
     },

@@ -2,7 +2,7 @@
  * runtime.md "Start": release the init waiting on exec.fifo so that it
  * execs the user's process, then run the poststart hooks.
  */
-import { closeSync, readSync, unlinkSync } from 'node:fs';
+import { unlinkSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { log } from '../cli/log';
@@ -40,11 +40,12 @@ async function releaseInit(record: ContainerRecord, fifo: string): Promise<void>
   });
   try {
     const handle = await Promise.race([open(fifo, 'r'), died]);
-    const fd = handle.fd;
-    const byte = Buffer.alloc(1);
-    const n = readSync(fd, byte, 0, 1, null);
-    closeSync(fd);
-    if (n !== 1) throw new RuntsError('container init died before start');
+    try {
+      const { bytesRead } = await handle.read(Buffer.alloc(1), 0, 1, null);
+      if (bytesRead !== 1) throw new RuntsError('container init died before start');
+    } finally {
+      await handle.close();
+    }
   } finally {
     clearInterval(watchdog);
   }

@@ -2,7 +2,7 @@
  * The sync channel between create (parent) and the init (child): a unix
  * socket at a known fd in the init, carrying one JSON object per line.
  *   parent -> init   {type:'plan', plan}   {type:'continue', state}
- *   init -> parent   {type:'hooks'}        {type:'created'}   {type:'error', message}
+ *   init -> parent   {type:'hooks'}        {type:'created', dumpable}   {type:'error', message}
  * The init side is synchronous (blocking reads on its main thread); the
  * parent side lives in the parent's event loop (src/container/init-process.ts).
  */
@@ -10,7 +10,11 @@ import { closeSync, readSync, writeSync } from 'node:fs';
 import type { InitPlan } from '../spec/plan';
 
 export type ToInit = { type: 'plan'; plan: InitPlan } | { type: 'continue'; state: HookState };
-export type FromInit = { type: 'hooks' } | { type: 'created' } | { type: 'error'; message: string };
+export type FromInit =
+  | { type: 'hooks' }
+  /** dumpable: the init's PR_GET_DUMPABLE, kept in the record so tests and users can check it. */
+  | { type: 'created'; dumpable: number }
+  | { type: 'error'; message: string };
 
 /** The state document hooks read on stdin (runtime.md "State"). */
 export interface HookState {

@@ -17,12 +17,13 @@ import { runHooks } from '../container/hooks';
 import { errorMessage } from '../errors';
 import { applyCredentials, applyOomScoreAdj, applyRlimits, lastCap } from '../linux/credentials';
 import { lookPath, withHome } from '../linux/exec-path';
+import { applyLsmOnExec } from '../linux/lsm';
 import { enterNamespaces } from '../linux/namespaces';
 import { enterRootfs, finishRootfs, prepareRootfs } from '../linux/rootfs';
 import { secureJoin } from '../linux/secure-join';
 import type { InitPlan } from '../spec/plan';
 import {
-  CLOSE_RANGE_CLOEXEC, FD_CLOEXEC, F_SETFD, O_CLOEXEC, O_PATH, O_WRONLY, PR_SET_DUMPABLE,
+  CLOSE_RANGE_CLOEXEC, FD_CLOEXEC, F_SETFD, O_CLOEXEC, O_PATH, O_WRONLY, PR_GET_DUMPABLE, PR_SET_DUMPABLE,
 } from '../sys/constants';
 import { sys } from '../sys/index';
 import { CHANNEL_ENV, InitChannel, type HookState } from './channel';
@@ -40,6 +41,7 @@ export function runInit(): never {
   let exe: string;
   let env: string[];
   let fifo: number;
+  let listener: number;
   const highestCap = lastCap();
   try {
     plan = channel.receive('plan').plan;
@@ -56,6 +58,9 @@ export function runInit(): never {
     // The fifo lives in the state dir, out of sight once pivoted: keep a
     // handle (O_PATH) and reopen it through /proc/self/fd when it is time.
     fifo = openSync(plan.fifoPath, O_PATH | O_CLOEXEC);
+    // Likewise libseccomp and the seccomp agent's socket (host paths).
+    if (plan.seccomp) s.openSeccomp();
+    listener = plan.seccompListener ? s.connectUnix(plan.seccompListener.path) : -1;
     enterRootfs(s, plan);
     finishRootfs(s, plan);
     if (plan.hostname !== undefined) s.sethostname(plan.hostname);
@@ -65,7 +70,7 @@ export function runInit(): never {
     s.chdir(plan.process.cwd);
     exe = lookPath(plan.process.args[0], env);
     if (!existsSync(`/proc/self/fd/${fifo}`)) throw new Error('the container has no /proc: runts needs /proc mounted to wait for start');
-    channel.send({ type: 'created' });
+    channel.send({ type: 'created', dumpable: s.prctl(PR_GET_DUMPABLE) });
     channel.close();
   } catch (err) {
     try {
@@ -74,12 +79,12 @@ export function runInit(): never {
       process.exit(1);
     }
   }
-  startProcess(plan, state, exe, env, fifo, highestCap);
+  startProcess(plan, state, exe, env, fifo, listener, highestCap);
   process.exit(127); // execve returned: startProcess said why
 }
 
 /** After `runts start`: the last steps, then execve. Errors go to the container's stderr. */
-function startProcess(plan: InitPlan, state: HookState, exe: string, env: string[], fifo: number, highestCap: number): void {
+function startProcess(plan: InitPlan, state: HookState, exe: string, env: string[], fifo: number, listener: number, highestCap: number): void {
   const s = sys();
   try {
     const w = openSync(`/proc/self/fd/${fifo}`, O_WRONLY | O_CLOEXEC); // blocks until start opens it
@@ -89,24 +94,54 @@ function startProcess(plan: InitPlan, state: HookState, exe: string, env: string
     runHooks('startContainer', plan.hooks.startContainer, { ...state, status: 'created' });
     applyRlimits(s, plan.process);
     applyOomScoreAdj(plan.process);
+    applyLsmOnExec(plan.lsm);
+    s.umask(plan.process.umask ?? 0o022);
+    keepOnlyProcessFds(plan.preserveFds);
+    // Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: load it
+    // before the capabilities go (runc's order); with it, load it last.
+    const seccompLast = plan.process.noNewPrivileges;
+    if (plan.seccomp && !seccompLast) loadSeccomp(plan, state, listener);
     applyCredentials(s, plan.process, highestCap);
-    if (plan.process.umask !== undefined) s.umask(plan.process.umask);
-    else s.umask(0o022);
-    // Only stdio and the preserved fds reach the process (Node leaves some of
-    // its own fds inheritable, and marks 1 and 2 close-on-exec).
-    const keep = 3 + plan.preserveFds;
-    s.closeRange(keep, 0xffffffff, CLOSE_RANGE_CLOEXEC);
-    for (let fd = 0; fd < keep; fd++) {
-      try {
-        s.fcntl(fd, F_SETFD, 0);
-      } catch {
-        // Not open (e.g. create ran with stdin closed): nothing to keep.
-      }
-    }
+    if (plan.seccomp && seccompLast) loadSeccomp(plan, state, listener);
     s.execve(exe, plan.process.args, env);
   } catch (err) {
     process.stderr.write(`runts init: ${errorMessage(err)}\n`);
   }
+}
+
+/**
+ * Only stdio and the preserved fds reach the process: everything else is
+ * marked close-on-exec (node leaves some of its own fds inheritable), and
+ * the kept ones are cleared of it (node marks 1 and 2 close-on-exec).
+ */
+function keepOnlyProcessFds(preserveFds: number): void {
+  const s = sys();
+  const keep = 3 + preserveFds;
+  s.closeRange(keep, 0xffffffff, CLOSE_RANGE_CLOEXEC);
+  for (let fd = 0; fd < keep; fd++) {
+    try {
+      s.fcntl(fd, F_SETFD, 0);
+    } catch {
+      // Not open (e.g. create ran with stdin closed): nothing to keep.
+    }
+  }
+}
+
+/** Loads the filter; with SCMP_ACT_NOTIFY rules, hands the listener fd to the agent (seccomp.md). */
+function loadSeccomp(plan: InitPlan, state: HookState, listener: number): void {
+  const { notifyFd } = sys().loadSeccomp(plan.seccomp!);
+  if (notifyFd < 0) return;
+  if (listener < 0) throw new Error('linux.seccomp: SCMP_ACT_NOTIFY needs listenerPath');
+  const processState = {
+    ociVersion: state.ociVersion,
+    fds: ['seccompFd'],
+    pid: state.pid,
+    metadata: plan.seccompListener?.metadata ?? '',
+    state: { ...state, status: 'created' },
+  };
+  sys().sendFds(listener, Buffer.from(JSON.stringify(processState)), [notifyFd]);
+  closeSync(notifyFd);
+  closeSync(listener);
 }
 
 function readIfExists(path: string): string | undefined {

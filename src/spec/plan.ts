@@ -7,8 +7,11 @@
 import { isAbsolute, join } from 'node:path';
 import { CAPABILITIES } from '../linux/capabilities';
 import { parseMountOptions } from '../linux/mount-options';
+import { type LsmPlan, planLsm, withMountLabel } from '../linux/lsm';
 import { RLIMITS } from '../linux/rlimits';
+import { compileSeccomp } from '../linux/seccomp';
 import { MS_BIND, MS_PRIVATE, MS_REC, MS_SHARED, MS_SLAVE, MS_UNBINDABLE } from '../sys/constants';
+import type { SeccompFilter } from '../sys/types';
 import type { LoadedConfig } from './load';
 import type { Hook } from './types';
 
@@ -73,9 +76,14 @@ export interface InitPlan {
   domainname?: string;
   process: PlannedProcess;
   hooks: { createContainer: Hook[]; startContainer: Hook[] };
+  /** Loaded last before execve (after the credentials when noNewPrivileges). */
+  seccomp?: SeccompFilter;
+  /** SCMP_ACT_NOTIFY: where the listener fd goes, and the metadata it gets. */
+  seccompListener?: { path: string; metadata: string };
+  lsm: LsmPlan;
   /** Host path of exec.fifo: the init waits on it for `start`. */
   fifoPath: string;
-  /** Count of fds after stdio that the process keeps (--preserve-fds). */
+  /** Count of fds after stdio that the process keeps (LISTEN_FDS + --preserve-fds). */
   preserveFds: number;
 }
 
@@ -108,6 +116,8 @@ export function makePlan(loaded: LoadedConfig, opts: PlanOptions): InitPlan {
   const proc = spec.process!;
   const linux = spec.linux ?? {};
   const caps = proc.capabilities ?? {};
+  const lsm = planLsm(proc.apparmorProfile, proc.selinuxLabel, linux.mountLabel);
+  const seccomp = linux.seccomp;
   return {
     id: opts.id,
     bundle,
@@ -130,7 +140,7 @@ export function makePlan(loaded: LoadedConfig, opts: PlanOptions): InitPlan {
         bind,
         flags: parsed.flags,
         propagation: parsed.propagation,
-        data: parsed.data,
+        data: bind ? parsed.data : withMountLabel(parsed.data, lsm.mountLabel),
       };
     }),
     devices: (linux.devices ?? []).map((d) => ({
@@ -171,6 +181,9 @@ export function makePlan(loaded: LoadedConfig, opts: PlanOptions): InitPlan {
       createContainer: spec.hooks?.createContainer ?? [],
       startContainer: spec.hooks?.startContainer ?? [],
     },
+    ...(seccomp ? { seccomp: compileSeccomp(seccomp) } : {}),
+    ...(seccomp?.listenerPath ? { seccompListener: { path: seccomp.listenerPath, metadata: seccomp.listenerMetadata ?? '' } } : {}),
+    lsm,
     fifoPath: opts.fifoPath,
     preserveFds: opts.preserveFds,
   };

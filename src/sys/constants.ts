@@ -109,3 +109,27 @@ export const O_PATH = 0o10000000;
 // --- setrlimit(2) ---
 /** RLIM_INFINITY: (rlim_t)-1, an unsigned 64-bit value, hence a bigint. */
 export const RLIM_INFINITY = 0xffff_ffff_ffff_ffffn;
+
+// libseccomp (seccomp.h): actions, comparison operators, filter attributes.
+export const SCMP_ACT_KILL_PROCESS = 0x80000000;
+export const SCMP_ACT_KILL_THREAD = 0x00000000;
+export const SCMP_ACT_TRAP = 0x00030000;
+export const SCMP_ACT_ERRNO = 0x00050000; // | errno
+export const SCMP_ACT_TRACE = 0x7ff00000; // | msg
+export const SCMP_ACT_LOG = 0x7ffc0000;
+export const SCMP_ACT_NOTIFY = 0x7fc00000;
+export const SCMP_ACT_ALLOW = 0x7fff0000;
+
+export const SCMP_CMP_NE = 1;
+export const SCMP_CMP_LT = 2;
+export const SCMP_CMP_LE = 3;
+export const SCMP_CMP_EQ = 4;
+export const SCMP_CMP_GE = 5;
+export const SCMP_CMP_GT = 6;
+export const SCMP_CMP_MASKED_EQ = 7;
+
+export const SCMP_FLTATR_CTL_NNP = 3;
+export const SCMP_FLTATR_CTL_TSYNC = 4;
+export const SCMP_FLTATR_CTL_LOG = 6;
+export const SCMP_FLTATR_CTL_SSB = 7;
+export const SCMP_FLTATR_CTL_OPTIMIZE = 8;

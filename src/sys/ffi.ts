@@ -9,7 +9,9 @@
  */
 import { chmodSync, chownSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { type CapabilitySets, type Sys, SysError } from './types';
+import { getSystemErrorMap } from 'node:util';
+import { SCMP_ACT_NOTIFY } from './constants';
+import { type CapabilitySets, type SeccompFilter, type Sys, SysError } from './types';
 
 type FfiRs = typeof import('ffi-rs');
 
@@ -41,9 +43,18 @@ const ENOMEM = 12;
 /** _LINUX_CAPABILITY_VERSION_3: two 32-bit halves per capability set. */
 const CAPABILITY_VERSION_3 = 0x20080522;
 const LIBC = 'libc';
+const LIBSECCOMP = 'libseccomp';
+const AF_UNIX = 1;
+const SOCK_STREAM_CLOEXEC = 1 | 0o2000000;
+const SOL_SOCKET = 1;
+const SCM_RIGHTS = 1;
+const EEXIST = 17;
 
 /** ffi-rs's errnoMessage is Rust's "Text (os error N)"; keep strerror's text. */
 const errnoText = (message: string): string => message.replace(/ \(os error \d+\)$/, '');
+
+/** strerror-like text for an errno that came back as a return value. */
+const errnoName = (errno: number): string => getSystemErrorMap().get(-errno)?.[1] ?? `errno ${errno}`;
 
 const hex = (n: number | bigint): string => `0x${n.toString(16)}`;
 
@@ -55,6 +66,7 @@ function encodeDev(major: number, minor: number): number | undefined {
 
 export class FfiSys implements Sys {
   readonly #ffi: FfiRs;
+  #seccompOpen = false;
   readonly #nr: Readonly<Record<SyscallName, number>>;
 
   constructor() {
@@ -233,6 +245,121 @@ export class FfiSys implements Sys {
   // --- the calling convention ---
 
   /** Calls an int-returning libc function; -1 becomes SysError(call, errno). */
+  // --- seccomp ---
+
+  openSeccomp(): void {
+    if (this.#seccompOpen) return;
+    try {
+      this.#ffi.open({ library: LIBSECCOMP, path: 'libseccomp.so.2' });
+    } catch (err) {
+      throw new SysError('dlopen', 2, 'libseccomp.so.2', `${(err as Error).message} (install libseccomp2)`);
+    }
+    this.#seccompOpen = true;
+  }
+
+  loadSeccomp(filter: SeccompFilter): { notifyFd: number; skipped: string[] } {
+    this.openSeccomp();
+    const { DataType } = this.#ffi;
+    const lib = (call: string, detail: string, fn: string, ret: number, args: readonly CArg[]) =>
+      this.#invoke<number>(call, detail, fn, ret, args, LIBSECCOMP).value;
+    // libseccomp returns -errno rather than setting errno.
+    const check = (what: string, detail: string, rc: number, tolerated: number[] = []) => {
+      if (rc < 0 && !tolerated.includes(-rc)) throw new SysError(what, -rc, detail, errnoName(-rc));
+    };
+    const ctx = this.#invoke<bigint>('seccomp_init', '', 'seccomp_init', DataType.BigInt, [filter.defaultAction], LIBSECCOMP).value;
+    if (ctx === 0n) throw new SysError('seccomp_init', EINVAL, hex(filter.defaultAction), 'invalid default action');
+    try {
+      for (const name of filter.architectures) {
+        const token = lib('seccomp_arch_resolve_name', name, 'seccomp_arch_resolve_name', DataType.I32, [name]);
+        if (token === 0) throw new SysError('seccomp_arch_resolve_name', EINVAL, name, 'unknown architecture');
+        check('seccomp_arch_add', name, lib('seccomp_arch_add', name, 'seccomp_arch_add', DataType.I32, [ctx, token]), [EEXIST]);
+      }
+      for (const [attr, value] of filter.attributes) {
+        check('seccomp_attr_set', String(attr), lib('seccomp_attr_set', String(attr), 'seccomp_attr_set', DataType.I32, [ctx, attr, value]));
+      }
+      const skipped: string[] = [];
+      for (const rule of filter.rules) {
+        const nr = lib('seccomp_syscall_resolve_name', rule.syscall, 'seccomp_syscall_resolve_name', DataType.I32, [rule.syscall]);
+        if (nr < 0) {
+          skipped.push(rule.syscall);
+          continue;
+        }
+        // struct scmp_arg_cmp { unsigned arg; enum op; u64 datum_a; u64 datum_b }: 24 bytes.
+        const conds = Buffer.alloc(24 * rule.conditions.length);
+        rule.conditions.forEach((c, i) => {
+          conds.writeUInt32LE(c.arg, 24 * i);
+          conds.writeUInt32LE(c.op, 24 * i + 4);
+          conds.writeBigUInt64LE(BigInt.asUintN(64, BigInt(c.a)), 24 * i + 8);
+          conds.writeBigUInt64LE(BigInt.asUintN(64, BigInt(c.b)), 24 * i + 16);
+        });
+        const args: CArg[] = [ctx, rule.action, nr, rule.conditions.length, rule.conditions.length ? conds : null];
+        check('seccomp_rule_add', rule.syscall, lib('seccomp_rule_add', rule.syscall, 'seccomp_rule_add_array', DataType.I32, args));
+      }
+      check('seccomp_load', '', lib('seccomp_load', '', 'seccomp_load', DataType.I32, [ctx]));
+      const notifies = filter.rules.some((r) => r.action === SCMP_ACT_NOTIFY);
+      const notifyFd = notifies ? lib('seccomp_notify_fd', '', 'seccomp_notify_fd', DataType.I32, [ctx]) : -1;
+      if (notifies) check('seccomp_notify_fd', '', notifyFd);
+      return { notifyFd, skipped };
+    } finally {
+      this.#invoke('seccomp_release', '', 'seccomp_release', DataType.Void, [ctx], LIBSECCOMP);
+    }
+  }
+
+  // --- unix sockets ---
+
+  connectUnix(path: string): number {
+    const fd = this.#check('socket', path, 'socket', [AF_UNIX, SOCK_STREAM_CLOEXEC, 0]);
+    // struct sockaddr_un { sa_family_t sun_family; char sun_path[108] }
+    const addr = Buffer.alloc(110);
+    addr.writeUInt16LE(AF_UNIX, 0);
+    if (Buffer.byteLength(path) > 107) throw new SysError('connect', EINVAL, path, 'socket path too long');
+    addr.write(path, 2);
+    try {
+      this.#check('connect', path, 'connect', [fd, addr, addr.length]);
+    } catch (err) {
+      this.#check('close', path, 'close', [fd]);
+      throw err;
+    }
+    return fd;
+  }
+
+  sendFds(socket: number, payload: Buffer, fds: number[]): void {
+    // msghdr -> iovec -> payload and msghdr -> cmsghdr hold real addresses:
+    // put those pieces in malloc'ed memory (a Buffer's address is not ours to take).
+    const { DataType } = this.#ffi;
+    const owned: bigint[] = [];
+    const cCopy = (bytes: Buffer): bigint => {
+      const p = this.#invoke<bigint>('sendmsg', '', 'malloc', DataType.BigInt, [BigInt(Math.max(bytes.length, 1))]).value;
+      if (p === 0n) throw new SysError('sendmsg', ENOMEM, '', 'Cannot allocate memory');
+      owned.push(p);
+      this.#invoke('sendmsg', '', 'memcpy', DataType.BigInt, [p, bytes, BigInt(bytes.length)]);
+      return p;
+    };
+    try {
+      const data = payload.length ? payload : Buffer.from([0]);
+      const iov = Buffer.alloc(16);
+      iov.writeBigUInt64LE(cCopy(data), 0);
+      iov.writeBigUInt64LE(BigInt(data.length), 8);
+      // struct cmsghdr { size_t len; int level; int type; int fds[] }, padded to 8.
+      const cmsgLen = 16 + 4 * fds.length;
+      const control = Buffer.alloc((cmsgLen + 7) & ~7);
+      control.writeBigUInt64LE(BigInt(cmsgLen), 0);
+      control.writeInt32LE(SOL_SOCKET, 8);
+      control.writeInt32LE(SCM_RIGHTS, 12);
+      fds.forEach((fd, i) => control.writeInt32LE(fd, 16 + 4 * i));
+      // struct msghdr { name; namelen+pad; iov; iovlen; control; controllen; flags+pad }: 56 bytes.
+      const msg = Buffer.alloc(56);
+      msg.writeBigUInt64LE(cCopy(iov), 16);
+      msg.writeBigUInt64LE(1n, 24);
+      msg.writeBigUInt64LE(cCopy(control), 32);
+      msg.writeBigUInt64LE(BigInt(control.length), 40);
+      const r = this.#invoke<number>('sendmsg', String(socket), 'sendmsg', DataType.I64, [socket, msg, 0]);
+      if (r.value < 0) throw new SysError('sendmsg', r.errnoCode, String(socket), errnoText(r.errnoMessage));
+    } finally {
+      for (const p of owned) this.#invoke('sendmsg', '', 'free', DataType.Void, [p]);
+    }
+  }
+
   #check(call: string, detail: string, funcName: string, args: readonly CArg[]): number {
     const r = this.#invoke<number>(call, detail, funcName, this.#ffi.DataType.I32, args);
     if (r.value === -1) throw new SysError(call, r.errnoCode, detail, errnoText(r.errnoMessage));
@@ -246,7 +373,7 @@ export class FfiSys implements Sys {
     return r.value;
   }
 
-  #invoke<T>(call: string, detail: string, funcName: string, retType: number, args: readonly CArg[]): ErrnoResult<T> {
+  #invoke<T>(call: string, detail: string, funcName: string, retType: number, args: readonly CArg[], library = LIBC): ErrnoResult<T> {
     const { DataType } = this.#ffi;
     const paramsType: number[] = [];
     const paramsValue: unknown[] = [];
@@ -265,7 +392,7 @@ export class FfiSys implements Sys {
       paramsValue.push(value);
     }
     try {
-      return this.#ffi.load({ library: LIBC, funcName, retType, paramsType, paramsValue, errno: true }) as unknown as ErrnoResult<T>;
+      return this.#ffi.load({ library, funcName, retType, paramsType, paramsValue, errno: true }) as unknown as ErrnoResult<T>;
     } catch (err) {
       // ffi-rs reports a type mismatch as an Error with an empty message and
       // only a code (e.g. "BigintExpected"): name the function at least.

@@ -14,8 +14,9 @@ import {
   PR_GET_NO_NEW_PRIVS,
   PR_SET_DUMPABLE,
   PR_SET_NO_NEW_PRIVS,
+  SCMP_ACT_NOTIFY,
 } from './constants';
-import { type CapabilitySets, type Sys, SysError } from './types';
+import { type CapabilitySets, type SeccompFilter, type Sys, SysError } from './types';
 
 export interface RecordedCall {
   call: keyof Sys;
@@ -219,6 +220,24 @@ export class RecordingSys implements Sys {
   }
 
   /** Records the call, then throws if a failOn rule matches it. */
+  openSeccomp(): void {
+    this.#record('openSeccomp', []);
+  }
+
+  loadSeccomp(filter: SeccompFilter): { notifyFd: number; skipped: string[] } {
+    this.#record('loadSeccomp', [filter]);
+    return { notifyFd: filter.rules.some((r) => r.action === SCMP_ACT_NOTIFY) ? this.#nextPidfd++ : -1, skipped: [] };
+  }
+
+  connectUnix(path: string): number {
+    this.#record('connectUnix', [path]);
+    return this.#nextPidfd++;
+  }
+
+  sendFds(socket: number, payload: Buffer, fds: number[]): void {
+    this.#record('sendFds', [socket, payload.toString(), fds]);
+  }
+
   #record(call: keyof Sys, args: unknown[]): void {
     this.calls.push({ call, args });
     const failure = this.#failures.find((f) => f.call === call && f.when(args));

@@ -14,6 +14,35 @@ export interface CapabilitySets {
   inheritable: bigint;
 }
 
+/**
+ * One comparison of a seccomp rule (struct scmp_arg_cmp). Values are plain
+ * numbers: the filter travels to the init as JSON (config values above
+ * 2^53 were already rounded by JSON.parse, as in any JSON reader of node).
+ */
+export interface SeccompCondition {
+  arg: number;
+  op: number;
+  a: number;
+  b: number;
+}
+
+export interface SeccompRule {
+  syscall: string;
+  action: number;
+  /** All must hold (AND); an empty list matches every call. */
+  conditions: SeccompCondition[];
+}
+
+/** A filter ready for libseccomp: actions, arches, attributes as its numbers and names. */
+export interface SeccompFilter {
+  defaultAction: number;
+  /** libseccomp architecture names ("x86_64", "x86", …) besides the native one. */
+  architectures: string[];
+  /** seccomp_attr_set pairs, applied in order. */
+  attributes: [number, number][];
+  rules: SeccompRule[];
+}
+
 export interface Sys {
   // --- mounts and the root ---
   mount(source: string | null, target: string, fstype: string | null, flags: number, data: string | null): void;
@@ -58,6 +87,23 @@ export interface Sys {
   pidfdOpen(pid: number): number;
   pidfdSendSignal(pidfd: number, signal: number): void;
   getpid(): number;
+
+  // --- seccomp (libseccomp) ---
+  /** Loads libseccomp now: after pivot_root the host's copy is out of sight. */
+  openSeccomp(): void;
+  /**
+   * Builds the filter with libseccomp and loads it on the calling thread
+   * (no TSYNC: the main thread is the one that execs). Syscall names this
+   * libseccomp does not know are skipped and returned, as runc does.
+   * notifyFd is the SCMP_ACT_NOTIFY listener fd, or -1.
+   */
+  loadSeccomp(filter: SeccompFilter): { notifyFd: number; skipped: string[] };
+
+  // --- unix sockets ---
+  /** A connected AF_UNIX stream socket (close-on-exec). */
+  connectUnix(path: string): number;
+  /** sendmsg(2) of payload with fds as SCM_RIGHTS. */
+  sendFds(socket: number, payload: Buffer, fds: number[]): void;
 }
 
 export class SysError extends Error {

@@ -75,9 +75,10 @@ asRoot('a failing poststart or poststop hook is a warning; the operation goes on
     s.hooks = { poststart: [{ path: '/bin/false' }], poststop: [{ path: '/bin/false' }] };
     shArgs('exec sleep 1000')(s);
   });
-  assert.is(runtime(['create', '--bundle', b, id], { root }).code, 0);
+  const created = runtime(['create', '--bundle', b, id], { root });
+  assert.is(created.code, 0, created.stderr);
   const started = runtime(['start', id], { root });
-  assert.is(started.code, 0);
+  assert.is(started.code, 0, started.stderr);
   assert.match(started.stderr, /level=warning msg="poststart hook #0 \(\/bin\/false\) failed/);
   assert.is(stateOf(root, id).status, 'running');
   const deleted = runtime(['delete', '--force', id], { root });
