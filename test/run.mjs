@@ -11,7 +11,8 @@ import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
 const top = join(dirname(fileURLToPath(import.meta.url)), '..');
-const outDir = join(top, '.tmp', 'test');
+// Per run: two runs at once (a developer and an editor's watcher, say) must not share bundles.
+const outDir = join(top, '.tmp', `test-${process.pid}`);
 const filters = process.argv.slice(2);
 
 function findTests(dir) {
@@ -82,5 +83,6 @@ for (const file of files) {
   console.log(`\n# ${relative(top, file)}`);
   await runFile(file);
 }
+rmSync(outDir, { recursive: true, force: true });
 console.log(`\n${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped`);
 process.exitCode = totals.failed ? 1 : 0;

@@ -1,9 +1,23 @@
 /** The CLI bundle's entry point (bin/runts loads the bundle built from it). */
 import { errorMessage, RuntsError } from '../errors';
-import { fatal, log } from './log';
-import { main } from './main';
+import { commands } from './commands/index';
+import { fastParse } from './fast-path';
+import { configureLog, fatal, log } from './log';
+import { normalizeArgv } from './normalize';
 
-main(process.argv.slice(2)).catch((err: unknown) => {
+async function run(argv: string[]): Promise<void> {
+  const fast = fastParse(normalizeArgv(argv), commands);
+  if (!fast) {
+    // yargs, for help, version and every mistake (loaded only then).
+    const { main } = await import('./main');
+    return main(argv);
+  }
+  const { args } = fast;
+  configureLog({ log: args.log as string | undefined, logFormat: args.logFormat as 'text' | 'json', debug: args.debug as boolean });
+  await fast.command.handler(args as never);
+}
+
+run(process.argv.slice(2)).catch((err: unknown) => {
   // Expected failures read as sentences; anything else keeps its stack for --debug.
   if (!(err instanceof RuntsError) && err instanceof Error) log.debug(err.stack ?? err.message);
   fatal(errorMessage(err));

@@ -4,7 +4,7 @@
  * and conmon parse: {"level":"error","msg":"…","time":"RFC3339"}.
  * Same placement as runc: see fatal().
  */
-import { appendFileSync } from 'node:fs';
+import { closeSync, openSync, writeSync } from 'node:fs';
 
 export type LogFormat = 'text' | 'json';
 export type Level = 'debug' | 'info' | 'warning' | 'error';
@@ -17,8 +17,40 @@ export interface LogOptions {
 
 let options: LogOptions = {};
 
+let logFd: number | undefined;
+
+/**
+ * The log file is opened now, once: `exec` later moves its main thread into
+ * the container's mount namespace, where the path would name another file.
+ */
 export function configureLog(opts: LogOptions): void {
   options = opts;
+  if (logFd !== undefined) closeSync(logFd);
+  logFd = undefined;
+  if (opts.log) {
+    try {
+      logFd = openSync(opts.log, 'a', 0o644);
+    } catch {
+      // Unwritable: lines go to stderr instead (write() below).
+    }
+  }
+}
+
+/**
+ * The log flags read straight from the words, for the errors yargs reports
+ * before its middleware runs (an unknown command, a bad flag): they too
+ * must reach --log in --log-format.
+ */
+export function logOptionsFromArgv(argv: readonly string[]): LogOptions {
+  const value = (name: string): string | undefined => {
+    for (let i = 0; i < argv.length; i++) {
+      if (argv[i] === `--${name}` || argv[i] === `-${name}`) return argv[i + 1];
+      if (argv[i].startsWith(`--${name}=`) || argv[i].startsWith(`-${name}=`)) return argv[i].slice(argv[i].indexOf('=') + 1);
+    }
+    return undefined;
+  };
+  const format = value('log-format');
+  return { log: value('log'), logFormat: format === 'json' ? 'json' : 'text', debug: argv.includes('--debug') };
 }
 
 export function formatLine(level: Level, msg: string, format: LogFormat, now = new Date()): string {
@@ -29,9 +61,9 @@ export function formatLine(level: Level, msg: string, format: LogFormat, now = n
 
 function write(level: Level, msg: string): void {
   const line = formatLine(level, msg, options.logFormat ?? 'text');
-  if (options.log) {
+  if (logFd !== undefined) {
     try {
-      appendFileSync(options.log, line);
+      writeSync(logFd, line);
       return;
     } catch {
       // An unwritable log must not hide the message: fall through to stderr.

@@ -3,18 +3,22 @@
  * containerd, Docker and podman can use runts as their --runtime.
  * This file only parses; each command's work lives in src/container and is
  * imported when that command runs, so no command pays for another's code.
+ * yargs itself is loaded only when the fast path (fast-path.ts) declines:
+ * for --help, --version, and every mistake, whose messages are yargs'.
  */
-import yargs from 'yargs';
+import yargs, { type CommandModule } from 'yargs';
 import { errorMessage } from '../errors';
 import { SPEC_VERSION } from '../spec/version';
 import { commands } from './commands/index';
-import type { GlobalArgs } from './global';
-import { configureLog, fatal } from './log';
+import { GLOBAL_OPTIONS, type GlobalArgs } from './global';
+import { configureLog, fatal, logOptionsFromArgv } from './log';
+import { normalizeArgv } from './normalize';
 
 declare const RUNTS_VERSION: string; // injected by the build (scripts/build.mjs)
 
-export async function main(argv: string[]): Promise<void> {
-  const cli = yargs(argv)
+export async function main(argv: string[], commandList: readonly CommandModule<any, any>[] = commands): Promise<void> {
+  configureLog(logOptionsFromArgv(argv));
+  const cli = yargs(normalizeArgv(argv))
     .scriptName('runts')
     .usage('runts [global options] command [command options] [arguments...]\n\nAn OCI container runtime in TypeScript, with runc\'s command line.')
     .parserConfiguration({
@@ -22,14 +26,13 @@ export async function main(argv: string[]): Promise<void> {
       'short-option-groups': false,
       'boolean-negation': false,
       'strip-aliased': true,
+      // Words after the container id (exec, ps) are the command's, as typed.
+      'parse-positional-numbers': false,
+      'populate--': true,
+      // One value per flag, as with runc: `-e A ID` is not two values of -e.
+      'greedy-arrays': false,
     })
-    .option('root', { type: 'string', default: '/run/runts', describe: 'root directory for storage of container state' })
-    .option('log', { type: 'string', describe: 'set the log file to write runts logs to (default is stderr)' })
-    .option('log-format', { choices: ['text', 'json'] as const, default: 'text' as const, describe: 'set the log format' })
-    .option('debug', { type: 'boolean', default: false, describe: 'enable debug logging' })
-    .option('systemd-cgroup', { type: 'boolean', default: false, describe: 'enable systemd cgroup support (not supported yet: refused)' })
-    .option('rootless', { type: 'string', describe: 'ignore cgroup permission errors (true, false, auto)' })
-    .option('criu', { type: 'string', describe: 'accepted for runc compatibility; ignored' })
+    .options(GLOBAL_OPTIONS)
     .middleware((args) => configureLog({ log: args.log, logFormat: args.logFormat, debug: args.debug }))
     .version(`runts version ${RUNTS_VERSION}\nspec: ${SPEC_VERSION}`)
     .alias('version', 'v')
@@ -42,8 +45,9 @@ export async function main(argv: string[]): Promise<void> {
     .fail((msg, err) => {
       fatal(err ? errorMessage(err) : msg);
     });
-  for (const command of commands) cli.command(command as never);
-  await cli.parseAsync();
+  for (const command of commandList) cli.command(command as never);
+  // Errors end here, logged by this module's log (configured by the middleware above).
+  await cli.parseAsync().catch((err: unknown) => fatal(errorMessage(err)));
 }
 
 export type { GlobalArgs };

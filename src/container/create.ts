@@ -1,14 +1,15 @@
 /**
  * runtime.md "Create": build the container from the bundle, up to the
  * point where only the user's process is missing. On any failure the
- * container is torn down: init killed, state dir removed (its mounts lived
- * in the init's mount namespace and die with it).
+ * container is torn down: init killed, cgroup removed, state dir removed
+ * (its mounts lived in the init's mount namespace and die with it).
  */
-import { renameSync, writeFileSync } from 'node:fs';
+import { closeSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { CreateArgs } from '../cli/commands/create';
 import { RuntsError } from '../errors';
 import type { FromInit, HookState } from '../init/channel';
+import { type CgroupManager, createCgroup, destroyCgroup } from '../linux/cgroups/manager';
 import { loadBundle } from '../spec/load';
 import { makePlan } from '../spec/plan';
 import { checkContainerId } from '../state/id';
@@ -23,9 +24,14 @@ import { type InitProcess, spawnInit } from './init-process';
 export interface Created {
   record: ContainerRecord;
   init: InitProcess;
+  /** The pty master, when create was asked to keep the terminal (foreground `run`). */
+  terminal?: number;
 }
 
-export type CreateOptions = Pick<CreateArgs, 'containerId' | 'bundle' | 'pidFile' | 'consoleSocket' | 'noPivot' | 'preserveFds'>;
+export type CreateOptions = Pick<CreateArgs, 'containerId' | 'bundle' | 'pidFile' | 'consoleSocket' | 'noPivot' | 'preserveFds' | 'systemdCgroup'> & {
+  /** process.terminal without --console-socket: receive the pty master here (foreground run). */
+  keepTerminal?: boolean;
+};
 
 export function hookState(record: ContainerRecord, status: string): HookState {
   const state: HookState = { ociVersion: record.ociVersion, id: record.id, status, pid: record.pid, bundle: record.bundle };
@@ -51,10 +57,17 @@ export async function create(store: StateStore, args: CreateOptions): Promise<Cr
   const id = checkContainerId(args.containerId);
   const loaded = loadBundle(args.bundle);
   const { spec } = loaded;
-  if (spec.process!.terminal) throw new RuntsError('process.terminal: terminals are not supported yet; set it to false');
-  if (args.consoleSocket) throw new RuntsError('--console-socket: terminals are not supported yet');
+  const terminal = spec.process!.terminal ?? false;
+  // runc's rules: a terminal needs somewhere to go; a socket needs a terminal.
+  if (terminal && !args.consoleSocket && !args.keepTerminal) {
+    throw new RuntsError('cannot allocate tty if runts will detach without setting console socket');
+  }
+  if (!terminal && args.consoleSocket) throw new RuntsError('--console-socket given, but process.terminal is false');
+  if (args.systemdCgroup) throw new RuntsError('--systemd-cgroup: runts manages cgroups through cgroupfs only; drop the flag and give linux.cgroupsPath as a path');
   const dir = store.claim(id);
   let init: InitProcess | undefined;
+  let cgroup: CgroupManager | undefined;
+  let terminalPair: [number, number] | undefined;
   try {
     const record: ContainerRecord = {
       ociVersion: spec.ociVersion,
@@ -68,17 +81,37 @@ export async function create(store: StateStore, args: CreateOptions): Promise<Cr
       owner: ownerName(),
       ...(spec.annotations ? { annotations: spec.annotations as Record<string, string> } : {}),
       hooks: { poststart: spec.hooks?.poststart ?? [], poststop: spec.hooks?.poststop ?? [] },
+      // exec starts from the container's process, namespaces and seccomp (runc keeps its config too).
+      config: spec,
     };
+    // The cgroup exists, configured, before the init does: the init is put
+    // in it before it gets its plan, so everything it does (the cgroup
+    // namespace it makes included) happens inside.
+    const made = createCgroup(id, spec.linux ?? {});
+    cgroup = made.cgroup;
+    record.cgroup = cgroup.state;
+    record.resources = spec.linux?.resources ?? {};
     store.write(record);
     const fifoPath = join(dir, 'exec.fifo');
     sys().mknod(fifoPath, S_IFIFO | 0o622, 0, 0);
+    // Whatever the umask: the init opens it for writing as the container's user.
+    sys().chmod(fifoPath, 0o622);
 
     // Socket-activated fds (LISTEN_FDS) come first, then --preserve-fds, as with runc.
     const listenFds = socketActivationFds();
     const preserveFds = listenFds + args.preserveFds;
-    const plan = makePlan(loaded, { id, fifoPath, noPivot: args.noPivot, preserveFds });
+    const plan = makePlan(loaded, { id, fifoPath, noPivot: args.noPivot, preserveFds, cgroup: made.view });
     if (listenFds) plan.process.env.push(`LISTEN_FDS=${listenFds}`, 'LISTEN_PID=1');
-    init = spawnInit(spec.linux?.namespaces ?? [], preserveFds);
+    const size = spec.process!.consoleSize;
+    if (terminal && args.consoleSocket) plan.console = { socketPath: args.consoleSocket, ...(size ? { size } : {}) };
+    else if (terminal) {
+      // The init sends the master over its end of a socketpair (fd after the channel).
+      terminalPair = sys().socketpair();
+      plan.console = { fd: 3 + preserveFds + 1, ...(size ? { size } : {}) };
+    }
+    init = spawnInit(spec.linux?.namespaces ?? [], preserveFds, terminalPair ? [terminalPair[1]] : []);
+    if (terminalPair) closeSync(terminalPair[1]);
+    cgroup.join(init.pid);
     init.send({ type: 'plan', plan });
     record.pid = init.pid;
     record.pidStartTime = readProcStat(init.pid)?.startTime ?? '';
@@ -95,9 +128,13 @@ export async function create(store: StateStore, args: CreateOptions): Promise<Cr
     record.initDumpable = created.dumpable;
     store.write(record);
     if (args.pidFile) writePidFile(args.pidFile, init.pid);
-    return { record, init };
+    const master = terminalPair ? sys().recvFd(terminalPair[0]).fd : undefined;
+    if (terminalPair) closeSync(terminalPair[0]);
+    return { record, init, ...(master !== undefined ? { terminal: master } : {}) };
   } catch (err) {
+    if (terminalPair) closeSync(terminalPair[0]);
     if (init) await killAndReap(init);
+    if (cgroup) destroyCgroup(cgroup);
     store.remove(id);
     throw err;
   }

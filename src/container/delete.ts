@@ -1,18 +1,17 @@
 /**
  * runtime.md "Delete": a stopped container's resources go, then poststop
  * hooks run. As runc: a created container is killed and deleted; a running
- * one only with --force (SIGKILL first).
+ * or paused one only with --force.
  */
+import { existsSync } from 'node:fs';
 import { log } from '../cli/log';
 import { RuntsError } from '../errors';
-import { SIGNALS } from '../linux/signals';
+import { destroyCgroup } from '../linux/cgroups/manager';
 import type { Hook } from '../spec/types';
-import { liveStatus } from '../state/status';
-import { type ContainerRecord, type StateStore, notFound } from '../state/store';
-import { existsSync } from 'node:fs';
+import { type StateStore, notFound } from '../state/store';
 import { hookState } from './create';
 import { runHooksWarnOnly } from './hooks';
-import { containerPids, signalProcess, waitForExit } from './processes';
+import { cgroupOf, statusOf } from './state';
 
 export async function deleteContainer(store: StateStore, id: string, opts: { force: boolean }): Promise<void> {
   if (!existsSync(store.containerDir(id))) {
@@ -21,21 +20,15 @@ export async function deleteContainer(store: StateStore, id: string, opts: { for
   }
   await store.withLock(id, async () => {
     const record = store.read(id);
-    const status = liveStatus(record, store.containerDir(id));
+    const status = statusOf(store, record);
     if ((status === 'running' || status === 'paused') && !opts.force) {
       throw new RuntsError(`cannot delete container ${id} that is not stopped: ${status}`);
     }
-    if (status !== 'stopped') killAll(record);
-    destroy(store, record);
+    // Whatever still runs in the cgroup dies first (thawed if paused): all
+    // of a created or forced container, what a stopped one without its own
+    // pid namespace left behind. Then the cgroup goes.
+    destroyCgroup(cgroupOf(record));
+    store.remove(record.id);
+    runHooksWarnOnly('poststop', (record.hooks as { poststop?: Hook[] })?.poststop, hookState(record, 'stopped'), log.warn);
   });
-}
-
-function killAll(record: ContainerRecord): void {
-  for (const pid of containerPids(record)) signalProcess(pid, pid === record.pid ? record.pidStartTime : undefined, SIGNALS.SIGKILL);
-  if (!waitForExit(record.pid, record.pidStartTime)) throw new RuntsError(`container ${record.id}: init ${record.pid} did not die after SIGKILL`);
-}
-
-function destroy(store: StateStore, record: ContainerRecord): void {
-  store.remove(record.id);
-  runHooksWarnOnly('poststop', (record.hooks as { poststop?: Hook[] })?.poststop, hookState(record, 'stopped'), log.warn);
 }

@@ -20,7 +20,7 @@ export function features() {
     linux: {
       namespaces: [...SUPPORTED_NAMESPACES],
       capabilities: capabilityNames(),
-      cgroup: { v1: false, v2: false, systemd: false, systemdUser: false, rdma: false },
+      cgroup: { v1: true, v2: true, systemd: false, systemdUser: false, rdma: true },
       seccomp: {
         enabled: true,
         actions: Object.keys(ACTIONS),

@@ -1,6 +1,6 @@
 /**
  * Starting the init (ARCHITECTURE.md, "Process model"): a fresh node on
- * dist/init.mjs, spawned from this process's main thread after that thread
+ * dist/init.cjs, spawned from this process's main thread after that thread
  * moved its pid namespace for children, so the init is PID 1 of
  * the container's pid namespace. Then the thread moves back, so that hooks
  * run later by create are in the runtime namespace.
@@ -17,8 +17,8 @@ import type { NamespaceReference } from '../spec/types';
 import { CLONE_NEWPID } from '../sys/constants';
 import { sys } from '../sys/index';
 
-// Chunks and entries sit side by side in dist/ (scripts/build.mjs).
-const INIT_BUNDLE = fileURLToPath(new URL('./init.mjs', import.meta.url));
+// The init bundle sits beside the CLI bundle in dist/ (scripts/build.mjs).
+const INIT_BUNDLE = fileURLToPath(new URL('./init.cjs', import.meta.url));
 
 const CHILD_SIDE: Record<string, number> = { pid: CLONE_NEWPID };
 
@@ -70,17 +70,23 @@ function enterChildNamespaces(namespaces: readonly NamespaceReference[]): () => 
   };
 }
 
-export function spawnInit(namespaces: readonly NamespaceReference[], preserveFds: number): InitProcess {
+/**
+ * The init's fds: stdio, the preserved fds (3…), the channel, then
+ * `extraFds` (their numbers in the init: channelFd + 1 + i).
+ */
+export function spawnInit(namespaces: readonly NamespaceReference[], preserveFds: number, extraFds: number[] = []): InitProcess {
   const channelFd = 3 + preserveFds;
   const preserved = Array.from({ length: preserveFds }, (_, i) => 3 + i);
   const restore = enterChildNamespaces(namespaces);
   let child: ChildProcess;
   try {
-    child = spawn(process.execPath, [INIT_BUNDLE], {
-      stdio: ['inherit', 'inherit', 'inherit', ...preserved, 'pipe'],
+    // The init counts against the container's pids limit until it execs:
+    // one V8 worker and one libuv pool thread keep node at 5 tasks, not 11.
+    child = spawn(process.execPath, ['--v8-pool-size=1', INIT_BUNDLE], {
+      stdio: ['inherit', 'inherit', 'inherit', ...preserved, 'pipe', ...extraFds],
       // The init's own environment: nothing of the caller's reaches node
       // (NODE_OPTIONS and the like); the container's env is in the plan.
-      env: { [CHANNEL_ENV]: String(channelFd) },
+      env: { [CHANNEL_ENV]: String(channelFd), UV_THREADPOOL_SIZE: '1' },
     });
   } finally {
     restore();
@@ -106,7 +112,10 @@ export function spawnInit(namespaces: readonly NamespaceReference[], preserveFds
     .on('close', () => {
       ended = true;
       for (const w of waiters.splice(0)) endError().then(w.reject);
-    });
+    })
+    // A reset (the init was killed, e.g. by the OOM killer) ends the stream
+    // too: 'close' follows and reports how the init ended.
+    .on('error', () => {});
   return {
     child,
     pid: child.pid,

@@ -9,11 +9,12 @@ import type { StateStore } from '../state/store';
 import { create } from './create';
 import { deleteContainer } from './delete';
 import { startContainer } from './start';
+import { relayTerminal } from './terminal-relay';
 
 const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH', 'SIGCONT'];
 
 export async function runContainer(store: StateStore, args: RunArgs): Promise<number> {
-  const { record, init } = await create(store, args);
+  const { record, init, terminal } = await create(store, { ...args, keepTerminal: !args.detach });
   if (args.detach) {
     await startContainer(store, record.id);
     init.release();
@@ -30,12 +31,16 @@ export async function runContainer(store: StateStore, args: RunArgs): Promise<nu
     }
   };
   for (const sig of FORWARDED) process.on(sig, forward);
+  const relay = terminal !== undefined ? relayTerminal(terminal) : undefined;
   try {
     await startContainer(store, record.id);
     const status = await exited;
+    // What the process wrote just before exiting is still in the pty.
+    if (relay) await Promise.race([relay.drained, new Promise((r) => setTimeout(r, 200))]);
     if (!args.keep) await deleteContainer(store, record.id, { force: true });
     return status;
   } finally {
+    relay?.stop();
     for (const sig of FORWARDED) process.off(sig, forward);
   }
 }

@@ -15,6 +15,7 @@
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { runHooks } from '../container/hooks';
 import { errorMessage } from '../errors';
+import { bindConsole, openPty, setConsoleSize, takeTerminal } from '../linux/console';
 import { applyCredentials, applyOomScoreAdj, applyRlimits, lastCap } from '../linux/credentials';
 import { lookPath, withHome } from '../linux/exec-path';
 import { applyLsmOnExec } from '../linux/lsm';
@@ -41,7 +42,7 @@ export function runInit(): never {
   let exe: string;
   let env: string[];
   let fifo: number;
-  let listener: number;
+  let listener = -1;
   const highestCap = lastCap();
   try {
     plan = channel.receive('plan').plan;
@@ -61,37 +62,20 @@ export function runInit(): never {
     // Likewise libseccomp and the seccomp agent's socket (host paths).
     if (plan.seccomp) s.openSeccomp();
     listener = plan.seccompListener ? s.connectUnix(plan.seccompListener.path) : -1;
+    const consoleSocket = plan.console?.socketPath ? s.connectUnix(plan.console.socketPath) : (plan.console?.fd ?? -1);
     enterRootfs(s, plan);
     finishRootfs(s, plan);
     if (plan.hostname !== undefined) s.sethostname(plan.hostname);
     if (plan.domainname !== undefined) s.setdomainname(plan.domainname);
+    if (plan.console) handOverTerminal(plan.console, consoleSocket);
 
     env = withHome(plan.process.env, plan.process.uid, readIfExists('/etc/passwd'));
     s.chdir(plan.process.cwd);
     exe = lookPath(plan.process.args[0], env);
     if (!existsSync(`/proc/self/fd/${fifo}`)) throw new Error('the container has no /proc: runts needs /proc mounted to wait for start');
-    channel.send({ type: 'created', dumpable: s.prctl(PR_GET_DUMPABLE) });
-    channel.close();
-  } catch (err) {
-    try {
-      channel.send({ type: 'error', message: errorMessage(err) });
-    } finally {
-      process.exit(1);
-    }
-  }
-  startProcess(plan, state, exe, env, fifo, listener, highestCap);
-  process.exit(127); // execve returned: startProcess said why
-}
 
-/** After `runts start`: the last steps, then execve. Errors go to the container's stderr. */
-function startProcess(plan: InitPlan, state: HookState, exe: string, env: string[], fifo: number, listener: number, highestCap: number): void {
-  const s = sys();
-  try {
-    const w = openSync(`/proc/self/fd/${fifo}`, O_WRONLY | O_CLOEXEC); // blocks until start opens it
-    writeSync(w, '0');
-    closeSync(w);
-    closeSync(fifo);
-    runHooks('startContainer', plan.hooks.startContainer, { ...state, status: 'created' });
+    // The process's own settings, before `created` as runc does, so that
+    // a limit, label, capability or filter the kernel refuses fails create.
     applyRlimits(s, plan.process);
     applyOomScoreAdj(plan.process);
     applyLsmOnExec(plan.lsm);
@@ -103,10 +87,47 @@ function startProcess(plan: InitPlan, state: HookState, exe: string, env: string
     if (plan.seccomp && !seccompLast) loadSeccomp(plan, state, listener);
     applyCredentials(s, plan.process, highestCap);
     if (plan.seccomp && seccompLast) loadSeccomp(plan, state, listener);
-    s.execve(exe, plan.process.args, env);
+    channel.send({ type: 'created', dumpable: s.prctl(PR_GET_DUMPABLE) });
+    channel.close();
+  } catch (err) {
+    try {
+      channel.send({ type: 'error', message: errorMessage(err) });
+    } finally {
+      process.exit(1);
+    }
+  }
+  startProcess(plan, state, exe, env, fifo);
+  process.exit(127); // execve returned: startProcess said why
+}
+
+/**
+ * After `runts start`: startContainer hooks (already with the process's
+ * credentials and filter, as with runc), then execve. Errors go to the
+ * container's stderr.
+ */
+function startProcess(plan: InitPlan, state: HookState, exe: string, env: string[], fifo: number): void {
+  try {
+    const w = openSync(`/proc/self/fd/${fifo}`, O_WRONLY | O_CLOEXEC); // blocks until start opens it
+    writeSync(w, '0');
+    closeSync(w);
+    closeSync(fifo);
+    runHooks('startContainer', plan.hooks.startContainer, { ...state, status: 'created' });
+    sys().execve(exe, plan.process.args, env);
   } catch (err) {
     process.stderr.write(`runts init: ${errorMessage(err)}\n`);
   }
+}
+
+/** The pty: master to whoever asked (as runc: the name "/dev/ptmx" as payload), slave kept as our terminal. */
+function handOverTerminal(console: NonNullable<InitPlan['console']>, socket: number): void {
+  const s = sys();
+  const pty = openPty(s);
+  if (console.size) setConsoleSize(s, pty.master, console.size);
+  bindConsole(s, pty.slavePath);
+  s.sendFds(socket, Buffer.from('/dev/ptmx'), [pty.master]);
+  closeSync(pty.master);
+  closeSync(socket);
+  takeTerminal(s, pty.slave);
 }
 
 /**

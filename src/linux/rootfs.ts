@@ -9,7 +9,7 @@
  *                  the configured propagation of "/"
  * Every target path is resolved inside the rootfs (secure-join.ts).
  */
-import { closeSync, existsSync, lstatSync, mkdirSync, openSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, lstatSync, mkdirSync, openSync, statSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { RuntsError, errorMessage } from '../errors';
 import type { InitPlan, PlannedMount } from '../spec/plan';
@@ -30,7 +30,7 @@ export function prepareRootfs(sys: Sys, plan: InitPlan): void {
   sys.mount(plan.rootfs, plan.rootfs, 'bind', MS_BIND | MS_REC, null);
   let devIsTmpfs = false;
   for (const m of plan.mounts) {
-    mountOne(sys, plan.rootfs, m);
+    mountOne(sys, plan, m);
     if (m.destination.replace(/\/+$/, '') === '/dev') devIsTmpfs = !m.bind;
   }
   const devDir = secureJoin(plan.rootfs, '/dev');
@@ -41,11 +41,11 @@ export function prepareRootfs(sys: Sys, plan: InitPlan): void {
   createDevSymlinks(sys, plan.rootfs);
 }
 
-function mountOne(sys: Sys, rootfs: string, m: PlannedMount): void {
-  const target = secureJoin(rootfs, m.destination);
+function mountOne(sys: Sys, plan: InitPlan, m: PlannedMount): void {
+  const target = secureJoin(plan.rootfs, m.destination);
   try {
     if (m.bind) bindMount(sys, m, target);
-    else if (m.type === 'cgroup') cgroupMount(sys, m, target);
+    else if (m.type === 'cgroup') cgroupMount(sys, m, target, plan);
     else {
       mkdirSync(target, { recursive: true, mode: 0o755 });
       sys.mount(m.source, target, m.type, m.flags & ~MS_REMOUNT, m.data || null);
@@ -75,50 +75,33 @@ function bindMount(sys: Sys, m: PlannedMount, target: string): void {
 }
 
 /**
- * A "cgroup" mount: on a cgroup v2 host the unified hierarchy; on v1 a
- * tmpfs holding each of the host's hierarchies (as runc lays it out), made
- * read-only at the end when asked.
+ * A "cgroup" mount shows the container its own cgroup (runc's
+ * mountCgroupV1/V2). v2: cgroup2, which a cgroup namespace roots at the
+ * container's cgroup. v1: a tmpfs with a directory per hierarchy: a fresh
+ * mount of the hierarchy in a cgroup namespace, else the container's
+ * cgroup directory bound from the host; co-mounted controllers get their
+ * links (cpu -> cpu,cpuacct). The tmpfs is made read-only last when asked.
  */
-function cgroupMount(sys: Sys, m: PlannedMount, target: string): void {
+function cgroupMount(sys: Sys, m: PlannedMount, target: string, plan: InitPlan): void {
   mkdirSync(target, { recursive: true, mode: 0o755 });
-  const hierarchies = hostCgroupHierarchies();
-  if (hierarchies === 'v2') {
+  if (plan.cgroup.version === 2) {
     sys.mount('cgroup2', target, 'cgroup2', m.flags, null);
     return;
   }
+  const ownNamespace = plan.namespaces.some((ns) => ns.type === 'cgroup');
   const flags = m.flags & ~MS_RDONLY;
   sys.mount('tmpfs', target, 'tmpfs', flags, 'mode=755');
-  for (const { dir, options } of hierarchies) {
-    const sub = `${target}/${dir}`;
-    mkdirSync(sub, { recursive: true, mode: 0o755 });
-    sys.mount('cgroup', sub, 'cgroup', m.flags, options);
+  for (const h of plan.cgroup.hierarchies) {
+    const sub = `${target}/${h.name}`;
+    if (ownNamespace) {
+      mkdirSync(sub, { recursive: true, mode: 0o755 });
+      sys.mount('cgroup', sub, 'cgroup', m.flags, h.controllers);
+    } else {
+      bindMount(sys, { ...m, source: h.path, flags: m.flags | MS_REC }, sub);
+    }
+    if (h.name.includes(',')) for (const controller of h.name.split(',')) sys.symlink(h.name, `${target}/${controller}`);
   }
   if (m.flags & MS_RDONLY) sys.mount(null, target, null, MS_REMOUNT | flags | MS_RDONLY, 'mode=755');
-}
-
-interface V1Hierarchy {
-  dir: string;
-  options: string;
-}
-
-/** The host's cgroup hierarchies, from /proc/self/mountinfo. */
-export function hostCgroupHierarchies(): 'v2' | V1Hierarchy[] {
-  const lines = readFileSync('/proc/self/mountinfo', 'utf8').split('\n');
-  const found: V1Hierarchy[] = [];
-  let unifiedAtRoot = false;
-  for (const line of lines) {
-    const [pre, post] = line.split(' - ');
-    if (!post) continue;
-    const mountPoint = pre.split(' ')[4];
-    const [fstype, , superOptions] = post.split(' ');
-    if (fstype === 'cgroup2' && mountPoint === '/sys/fs/cgroup') unifiedAtRoot = true;
-    if (fstype !== 'cgroup' || !mountPoint.startsWith('/sys/fs/cgroup/')) continue;
-    const controllers = superOptions
-      .split(',')
-      .filter((o) => !['rw', 'ro', 'relatime', 'noatime', 'nosuid', 'nodev', 'noexec', 'xattr', 'clone_children'].includes(o) && !o.startsWith('release_agent'));
-    found.push({ dir: mountPoint.slice('/sys/fs/cgroup/'.length), options: controllers.join(',') });
-  }
-  return unifiedAtRoot ? 'v2' : found;
 }
 
 /** pivot_root into the rootfs, dropping the old root (runc's pivotRoot trick: pivot "." onto "."). */

@@ -5,6 +5,7 @@
  */
 import type { Problem } from '../errors';
 import { CAPABILITIES } from '../linux/capabilities';
+import { resourceProblems } from '../linux/cgroups/resources';
 import { NAMESPACES, SUPPORTED_NAMESPACES } from '../linux/namespaces';
 import { RLIMITS } from '../linux/rlimits';
 import type { Spec } from './types';
@@ -13,6 +14,8 @@ const USERNS_UNSUPPORTED = 'user namespaces are not supported yet';
 const CAP_SETS = ['bounding', 'effective', 'permitted', 'inheritable', 'ambient'] as const;
 const HOOK_NAMES = ['prestart', 'createRuntime', 'createContainer', 'startContainer', 'poststart', 'poststop'] as const;
 const DEVICE_TYPES = new Set(['c', 'b', 'u', 'p']);
+/** What --systemd-cgroup runtimes take as linux.cgroupsPath: three words separated by colons. */
+const SYSTEMD_CGROUPS_PATH = /^[^/:]*:[^/:]*:[^/:]*$/;
 
 export function runtimeProblems(spec: Spec): Problem[] {
   const problems: Problem[] = [];
@@ -92,6 +95,10 @@ export function runtimeProblems(spec: Spec): Problem[] {
     if (linux.cgroupsPath !== undefined && linux.cgroupsPath.split('/').includes('..')) {
       add('/linux/cgroupsPath', 'must not contain ".."');
     }
+    if (linux.cgroupsPath !== undefined && SYSTEMD_CGROUPS_PATH.test(linux.cgroupsPath)) {
+      add('/linux/cgroupsPath', 'the systemd form "slice:prefix:name" is not supported: runts manages cgroupfs paths (such as /runts/<id>)');
+    }
+    if (linux.resources) problems.push(...resourceProblems(linux.resources, '/linux/resources'));
     for (const key of ['maskedPaths', 'readonlyPaths'] as const) {
       linux[key]?.forEach((p, i) => {
         if (!p.startsWith('/')) add(`/linux/${key}/${i}`, 'must be an absolute path');

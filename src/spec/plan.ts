@@ -6,6 +6,7 @@
  */
 import { isAbsolute, join } from 'node:path';
 import { CAPABILITIES } from '../linux/capabilities';
+import type { CgroupMountView } from '../linux/cgroups/types';
 import { parseMountOptions } from '../linux/mount-options';
 import { type LsmPlan, planLsm, withMountLabel } from '../linux/lsm';
 import { RLIMITS } from '../linux/rlimits';
@@ -13,7 +14,7 @@ import { compileSeccomp } from '../linux/seccomp';
 import { MS_BIND, MS_PRIVATE, MS_REC, MS_SHARED, MS_SLAVE, MS_UNBINDABLE } from '../sys/constants';
 import type { SeccompFilter } from '../sys/types';
 import type { LoadedConfig } from './load';
-import type { Hook } from './types';
+import type { Hook, Process } from './types';
 
 export interface PlannedMount {
   destination: string;
@@ -81,6 +82,13 @@ export interface InitPlan {
   /** SCMP_ACT_NOTIFY: where the listener fd goes, and the metadata it gets. */
   seccompListener?: { path: string; metadata: string };
   lsm: LsmPlan;
+  /**
+   * process.terminal: where the pty master goes: the --console-socket path
+   * (connected before pivot_root), or an fd the init inherited (`runts run`).
+   */
+  console?: { socketPath?: string; fd?: number; size?: { height: number; width: number } };
+  /** The container's cgroup, as its "cgroup" mounts show it. */
+  cgroup: CgroupMountView;
   /** Host path of exec.fifo: the init waits on it for `start`. */
   fifoPath: string;
   /** Count of fds after stdio that the process keeps (LISTEN_FDS + --preserve-fds). */
@@ -109,13 +117,38 @@ export interface PlanOptions {
   fifoPath: string;
   noPivot: boolean;
   preserveFds: number;
+  cgroup: CgroupMountView;
+}
+
+/** process -> what the init (or exec) applies: names to numbers, defaults filled. */
+export function planProcess(proc: Process): PlannedProcess {
+  const caps = proc.capabilities ?? {};
+  return {
+    args: proc.args ?? [],
+    env: proc.env ?? [],
+    cwd: proc.cwd,
+    terminal: proc.terminal ?? false,
+    uid: proc.user?.uid ?? 0,
+    gid: proc.user?.gid ?? 0,
+    additionalGids: proc.user?.additionalGids ?? [],
+    umask: proc.user?.umask,
+    capabilities: {
+      bounding: capNumbers(caps.bounding),
+      effective: capNumbers(caps.effective),
+      permitted: capNumbers(caps.permitted),
+      inheritable: capNumbers(caps.inheritable),
+      ambient: capNumbers(caps.ambient),
+    },
+    rlimits: (proc.rlimits ?? []).map((r) => ({ resource: RLIMITS[r.type], soft: r.soft, hard: r.hard })),
+    noNewPrivileges: proc.noNewPrivileges ?? false,
+    oomScoreAdj: proc.oomScoreAdj,
+  };
 }
 
 export function makePlan(loaded: LoadedConfig, opts: PlanOptions): InitPlan {
   const { spec, bundle, rootfs } = loaded;
   const proc = spec.process!;
   const linux = spec.linux ?? {};
-  const caps = proc.capabilities ?? {};
   const lsm = planLsm(proc.apparmorProfile, proc.selinuxLabel, linux.mountLabel);
   const seccomp = linux.seccomp;
   return {
@@ -157,26 +190,7 @@ export function makePlan(loaded: LoadedConfig, opts: PlanOptions): InitPlan {
     sysctl: Object.fromEntries(Object.entries(linux.sysctl ?? {}).filter((e): e is [string, string] => e[1] !== undefined)),
     hostname: spec.hostname,
     domainname: spec.domainname,
-    process: {
-      args: proc.args ?? [],
-      env: proc.env ?? [],
-      cwd: proc.cwd,
-      terminal: proc.terminal ?? false,
-      uid: proc.user?.uid ?? 0,
-      gid: proc.user?.gid ?? 0,
-      additionalGids: proc.user?.additionalGids ?? [],
-      umask: proc.user?.umask,
-      capabilities: {
-        bounding: capNumbers(caps.bounding),
-        effective: capNumbers(caps.effective),
-        permitted: capNumbers(caps.permitted),
-        inheritable: capNumbers(caps.inheritable),
-        ambient: capNumbers(caps.ambient),
-      },
-      rlimits: (proc.rlimits ?? []).map((r) => ({ resource: RLIMITS[r.type], soft: r.soft, hard: r.hard })),
-      noNewPrivileges: proc.noNewPrivileges ?? false,
-      oomScoreAdj: proc.oomScoreAdj,
-    },
+    process: planProcess(proc),
     hooks: {
       createContainer: spec.hooks?.createContainer ?? [],
       startContainer: spec.hooks?.startContainer ?? [],
@@ -184,6 +198,7 @@ export function makePlan(loaded: LoadedConfig, opts: PlanOptions): InitPlan {
     ...(seccomp ? { seccomp: compileSeccomp(seccomp) } : {}),
     ...(seccomp?.listenerPath ? { seccompListener: { path: seccomp.listenerPath, metadata: seccomp.listenerMetadata ?? '' } } : {}),
     lsm,
+    cgroup: opts.cgroup,
     fifoPath: opts.fifoPath,
     preserveFds: opts.preserveFds,
   };

@@ -9,3 +9,4 @@ import type { Spec } from './generated/config';
 export type Process = NonNullable<Spec['process']>;
 export type Hooks = NonNullable<Spec['hooks']>;
 export type HookName = keyof Hooks;
+export type LinuxResources = NonNullable<NonNullable<Spec['linux']>['resources']>;

@@ -9,6 +9,8 @@
 import { type Dirent, chmodSync, closeSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { RuntsError } from '../errors';
+import type { CgroupState } from '../linux/cgroups/types';
+import type { LinuxResources } from '../spec/types';
 import { checkContainerId, isValidId } from './id';
 
 export type Status = 'creating' | 'created' | 'running' | 'paused' | 'stopped';
@@ -27,6 +29,9 @@ export interface ContainerRecord {
   created: string;
   owner: string;
   annotations?: Record<string, string>;
+  /** The container's cgroup, and the resources last applied to it (`update` merges into them). */
+  cgroup?: CgroupState;
+  resources?: LinuxResources;
   /** Set by later steps of the lifecycle (cgroups, namespaces, hooks). */
   [key: string]: unknown;
 }

@@ -133,3 +133,28 @@ export const SCMP_FLTATR_CTL_TSYNC = 4;
 export const SCMP_FLTATR_CTL_LOG = 6;
 export const SCMP_FLTATR_CTL_SSB = 7;
 export const SCMP_FLTATR_CTL_OPTIMIZE = 8;
+
+// --- eventfd(2) flags ---
+export const EFD_CLOEXEC = 0o2000000;
+
+// --- bpf(2) (uapi/linux/bpf.h): cgroup v2 device programs ---
+export const BPF_PROG_TYPE_CGROUP_DEVICE = 15;
+export const BPF_CGROUP_DEVICE = 6;
+/** Other programs may stay attached beside this one (each must allow an access). */
+export const BPF_F_ALLOW_MULTI = 2;
+
+// Terminals (asm-generic/ioctls.h).
+export const TIOCGPTN = 0x80045430;
+export const TIOCSPTLCK = 0x40045431;
+export const TIOCSCTTY = 0x540e;
+export const TIOCSWINSZ = 0x5414;
+export const TIOCGWINSZ = 0x5413;
+
+// memfd_create(2) and file seals (fcntl(2)).
+export const MFD_CLOEXEC = 0x1;
+export const MFD_ALLOW_SEALING = 0x2;
+export const F_ADD_SEALS = 1033;
+export const F_SEAL_SEAL = 0x1;
+export const F_SEAL_SHRINK = 0x2;
+export const F_SEAL_GROW = 0x4;
+export const F_SEAL_WRITE = 0x8;

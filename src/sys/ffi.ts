@@ -5,7 +5,7 @@
  *
  * Calls whose glibc wrapper is newer than the oldest glibc Node 20 runs on
  * (2.28), or that have none, go through syscall(2): pivot_root, mknodat,
- * close_range, pidfd_open, pidfd_send_signal.
+ * close_range, pidfd_open, pidfd_send_signal, bpf.
  */
 import { chmodSync, chownSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -30,11 +30,11 @@ interface ErrnoResult<T> {
   errnoMessage: string;
 }
 
-type SyscallName = 'pivot_root' | 'mknodat' | 'pidfd_send_signal' | 'pidfd_open' | 'close_range';
+type SyscallName = 'pivot_root' | 'mknodat' | 'pidfd_send_signal' | 'pidfd_open' | 'close_range' | 'bpf' | 'setgroups' | 'setresuid' | 'setresgid';
 
 const SYSCALLS: Readonly<Record<string, Readonly<Record<SyscallName, number>>>> = {
-  x64: { pivot_root: 155, mknodat: 259, pidfd_send_signal: 424, pidfd_open: 434, close_range: 436 },
-  arm64: { pivot_root: 41, mknodat: 33, pidfd_send_signal: 424, pidfd_open: 434, close_range: 436 },
+  x64: { pivot_root: 155, mknodat: 259, pidfd_send_signal: 424, pidfd_open: 434, close_range: 436, bpf: 321, setgroups: 116, setresuid: 117, setresgid: 119 },
+  arm64: { pivot_root: 41, mknodat: 33, pidfd_send_signal: 424, pidfd_open: 434, close_range: 436, bpf: 280, setgroups: 159, setresuid: 147, setresgid: 149 },
 };
 
 const AT_FDCWD = -100;
@@ -48,7 +48,24 @@ const AF_UNIX = 1;
 const SOCK_STREAM_CLOEXEC = 1 | 0o2000000;
 const SOL_SOCKET = 1;
 const SCM_RIGHTS = 1;
+const MSG_CMSG_CLOEXEC = 0x40000000;
+const POSIX_SPAWN_SETSIGDEF = 0x04;
+const POSIX_SPAWN_SETSIGMASK = 0x08;
+const POSIX_SPAWN_SETSID = 0x80;
 const EEXIST = 17;
+// bpf(2) commands, and the size of the union bpf_attr given to it: larger
+// than any command's fields here, zero-filled (the kernel accepts a zero tail).
+const BPF_PROG_LOAD = 5;
+const BPF_PROG_ATTACH = 8;
+const BPF_ATTR_SIZE = 128;
+const BPF_LOG_SIZE = 65536;
+
+/** malloc'ed copies of Buffers, for structs that hold addresses; freed after use. */
+interface CMemory {
+  copy(bytes: Buffer): bigint;
+  /** length bytes at address, back into JavaScript. */
+  read(address: bigint, length: number): Buffer;
+}
 
 /** ffi-rs's errnoMessage is Rust's "Text (os error N)"; keep strerror's text. */
 const errnoText = (message: string): string => message.replace(/ \(os error \d+\)$/, '');
@@ -147,17 +164,22 @@ export class FfiSys implements Sys {
 
   // --- credentials and capabilities ---
 
+  // Credentials change for the calling thread only: the raw system calls,
+  // not glibc's wrappers (which broadcast to every thread for POSIX). The
+  // thread that execs or spawns the container's process is the one that
+  // matters; exec's other threads keep runts' own credentials for its work
+  // on the host (see src/container/exec.ts).
   setgroups(gids: number[]): void {
     const list = Buffer.from(new Uint32Array(gids).buffer);
-    this.#check('setgroups', `[${gids.join(',')}]`, 'setgroups', [BigInt(gids.length), list]);
+    this.#syscall('setgroups', `[${gids.join(',')}]`, [BigInt(gids.length), gids.length ? list : null]);
   }
 
   setresgid(rgid: number, egid: number, sgid: number): void {
-    this.#check('setresgid', `${rgid} ${egid} ${sgid}`, 'setresgid', [rgid, egid, sgid]);
+    this.#syscall('setresgid', `${rgid} ${egid} ${sgid}`, [rgid, egid, sgid]);
   }
 
   setresuid(ruid: number, euid: number, suid: number): void {
-    this.#check('setresuid', `${ruid} ${euid} ${suid}`, 'setresuid', [ruid, euid, suid]);
+    this.#syscall('setresuid', `${ruid} ${euid} ${suid}`, [ruid, euid, suid]);
   }
 
   capget(): CapabilitySets {
@@ -208,26 +230,61 @@ export class FfiSys implements Sys {
   // --- processes ---
 
   execve(path: string, argv: string[], envp: string[]): never {
-    // StringArray is not NULL-terminated (ARCHITECTURE.md fact 6): build each
-    // char*[] from strdup'ed C strings plus a NULL. 8-byte pointers: x64, arm64.
     const owned: bigint[] = [];
-    const vector = (strings: string[]): Buffer => {
-      const pointers = strings.map((s) => {
-        const p = this.#invoke<bigint>('execve', path, 'strdup', this.#ffi.DataType.BigInt, [s]).value;
-        if (p === 0n) throw new SysError('execve', ENOMEM, path, 'Cannot allocate memory');
-        owned.push(p);
-        return p;
-      });
-      return Buffer.from(new BigUint64Array([...pointers, 0n]).buffer);
-    };
     try {
-      const args = [path, vector(argv), vector(envp)];
+      const args = [path, this.#cVector('execve', argv, owned), this.#cVector('execve', envp, owned)];
       const r = this.#invoke<number>('execve', path, 'execve', this.#ffi.DataType.I32, args);
       // execve returns only when it failed.
       throw new SysError('execve', r.errnoCode, path, errnoText(r.errnoMessage));
     } finally {
       for (const p of owned) this.#invoke('execve', path, 'free', this.#ffi.DataType.Void, [p]);
     }
+  }
+
+  spawnDetached(path: string, argv: string[], envp: string[], opts: { fds: [number, number][]; setsid: boolean }): number {
+    const { DataType } = this.#ffi;
+    const call = (fn: string, args: CArg[]) => {
+      const rc = this.#invoke<number>('posix_spawn', path, fn, DataType.I32, args).value;
+      // The posix_spawn family returns an error number instead of setting errno.
+      if (rc !== 0) throw new SysError(fn, rc, path, errnoName(rc));
+    };
+    const actions = Buffer.alloc(80); // posix_spawn_file_actions_t (glibc, 64-bit)
+    const attr = Buffer.alloc(336); // posix_spawnattr_t
+    const all = Buffer.alloc(128); // sigset_t
+    const none = Buffer.alloc(128);
+    const owned: bigint[] = [];
+    call('posix_spawn_file_actions_init', [actions]);
+    call('posix_spawnattr_init', [attr]);
+    try {
+      for (const [from, to] of opts.fds) call('posix_spawn_file_actions_adddup2', [actions, from, to]);
+      call('sigfillset', [all]);
+      call('sigemptyset', [none]);
+      call('posix_spawnattr_setsigdefault', [attr, all]);
+      call('posix_spawnattr_setsigmask', [attr, none]);
+      call('posix_spawnattr_setflags', [attr, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK | (opts.setsid ? POSIX_SPAWN_SETSID : 0)]);
+      const pid = Buffer.alloc(4);
+      call('posix_spawn', [pid, path, actions, attr, this.#cVector('posix_spawn', argv, owned), this.#cVector('posix_spawn', envp, owned)]);
+      return pid.readInt32LE(0);
+    } finally {
+      for (const p of owned) this.#invoke('posix_spawn', path, 'free', DataType.Void, [p]);
+      this.#invoke('posix_spawn', path, 'posix_spawn_file_actions_destroy', DataType.I32, [actions]);
+      this.#invoke('posix_spawn', path, 'posix_spawnattr_destroy', DataType.I32, [attr]);
+    }
+  }
+
+  /**
+   * A NULL-terminated char*[] (StringArray is not, ARCHITECTURE.md fact 6):
+   * each string strdup'ed (freed by the caller from `owned`), the pointers
+   * and a NULL packed into a Buffer. 8-byte pointers: x64, arm64.
+   */
+  #cVector(call: string, strings: string[], owned: bigint[]): Buffer {
+    const pointers = strings.map((s) => {
+      const p = this.#invoke<bigint>(call, '', 'strdup', this.#ffi.DataType.BigInt, [s]).value;
+      if (p === 0n) throw new SysError(call, ENOMEM, '', 'Cannot allocate memory');
+      owned.push(p);
+      return p;
+    });
+    return Buffer.from(new BigUint64Array([...pointers, 0n]).buffer);
   }
 
   pidfdOpen(pid: number): number {
@@ -293,7 +350,8 @@ export class FfiSys implements Sys {
           conds.writeBigUInt64LE(BigInt.asUintN(64, BigInt(c.b)), 24 * i + 16);
         });
         const args: CArg[] = [ctx, rule.action, nr, rule.conditions.length, rule.conditions.length ? conds : null];
-        check('seccomp_rule_add', rule.syscall, lib('seccomp_rule_add', rule.syscall, 'seccomp_rule_add_array', DataType.I32, args));
+        // A rule given twice (podman's default profile has one) is one rule: EEXIST is fine.
+        check('seccomp_rule_add', rule.syscall, lib('seccomp_rule_add', rule.syscall, 'seccomp_rule_add_array', DataType.I32, args), [EEXIST]);
       }
       check('seccomp_load', '', lib('seccomp_load', '', 'seccomp_load', DataType.I32, [ctx]));
       const notifies = filter.rules.some((r) => r.action === SCMP_ACT_NOTIFY);
@@ -327,15 +385,7 @@ export class FfiSys implements Sys {
     // msghdr -> iovec -> payload and msghdr -> cmsghdr hold real addresses:
     // put those pieces in malloc'ed memory (a Buffer's address is not ours to take).
     const { DataType } = this.#ffi;
-    const owned: bigint[] = [];
-    const cCopy = (bytes: Buffer): bigint => {
-      const p = this.#invoke<bigint>('sendmsg', '', 'malloc', DataType.BigInt, [BigInt(Math.max(bytes.length, 1))]).value;
-      if (p === 0n) throw new SysError('sendmsg', ENOMEM, '', 'Cannot allocate memory');
-      owned.push(p);
-      this.#invoke('sendmsg', '', 'memcpy', DataType.BigInt, [p, bytes, BigInt(bytes.length)]);
-      return p;
-    };
-    try {
+    this.#withCMemory('sendmsg', ({ copy: cCopy }) => {
       const data = payload.length ? payload : Buffer.from([0]);
       const iov = Buffer.alloc(16);
       iov.writeBigUInt64LE(cCopy(data), 0);
@@ -355,9 +405,138 @@ export class FfiSys implements Sys {
       msg.writeBigUInt64LE(BigInt(control.length), 40);
       const r = this.#invoke<number>('sendmsg', String(socket), 'sendmsg', DataType.I64, [socket, msg, 0]);
       if (r.value < 0) throw new SysError('sendmsg', r.errnoCode, String(socket), errnoText(r.errnoMessage));
+    });
+  }
+
+  // --- cgroups ---
+
+  eventfd(initval: number, flags: number): number {
+    return this.#check('eventfd', hex(flags), 'eventfd', [initval, flags]);
+  }
+
+  bpfProgLoad(progType: number, insns: Buffer, license: string): number {
+    const detail = `BPF_PROG_LOAD type ${progType} (${insns.length / 8} instructions)`;
+    const load = (withLog: boolean): { fd: number; errno: number; text: string } =>
+      this.#withCMemory('bpf', ({ copy, read }) => {
+        // union bpf_attr for BPF_PROG_LOAD: u32 prog_type, u32 insn_cnt,
+        // u64 insns, u64 license, u32 log_level, u32 log_size, u64 log_buf.
+        const attr = Buffer.alloc(BPF_ATTR_SIZE);
+        attr.writeUInt32LE(progType, 0);
+        attr.writeUInt32LE(insns.length / 8, 4);
+        attr.writeBigUInt64LE(copy(insns), 8);
+        attr.writeBigUInt64LE(copy(Buffer.from(`${license}\0`)), 16);
+        const log = withLog ? copy(Buffer.alloc(BPF_LOG_SIZE)) : 0n;
+        if (withLog) {
+          attr.writeUInt32LE(1, 24);
+          attr.writeUInt32LE(BPF_LOG_SIZE, 28);
+          attr.writeBigUInt64LE(log, 32);
+        }
+        const r = this.#invoke<number>('bpf', detail, 'syscall', this.#ffi.DataType.I64, [BigInt(this.#nr.bpf), BigInt(BPF_PROG_LOAD), attr, BigInt(BPF_ATTR_SIZE)]);
+        const text = r.value === -1 ? errnoText(r.errnoMessage) : '';
+        const verifier = withLog && r.value === -1 ? read(log, BPF_LOG_SIZE).toString('utf8').replace(/\0[^]*$/, '').trim() : '';
+        return { fd: r.value, errno: r.errnoCode, text: verifier ? `${text}: ${verifier}` : text };
+      });
+    const first = load(false);
+    if (first.fd !== -1) return first.fd;
+    // Load again with the verifier's log, only to say why it refused.
+    const explained = load(true);
+    if (explained.fd !== -1) return explained.fd;
+    throw new SysError('bpf', explained.errno, detail, explained.text);
+  }
+
+  bpfProgAttach(targetFd: number, progFd: number, attachType: number, flags: number): void {
+    // union bpf_attr for BPF_PROG_ATTACH: u32 target_fd, attach_bpf_fd, attach_type, attach_flags.
+    const attr = Buffer.alloc(BPF_ATTR_SIZE);
+    attr.writeUInt32LE(targetFd, 0);
+    attr.writeUInt32LE(progFd, 4);
+    attr.writeUInt32LE(attachType, 8);
+    attr.writeUInt32LE(flags, 12);
+    this.#syscall('bpf', `BPF_PROG_ATTACH fd ${progFd} to fd ${targetFd}`, [BigInt(BPF_PROG_ATTACH), attr, BigInt(BPF_ATTR_SIZE)]);
+  }
+
+  /** Runs fn with malloc'ed memory for struct members that are addresses; all of it is freed after. */
+  #withCMemory<T>(call: string, fn: (memory: CMemory) => T): T {
+    const { DataType } = this.#ffi;
+    const owned: bigint[] = [];
+    const memory: CMemory = {
+      copy: (bytes) => {
+        const p = this.#invoke<bigint>(call, '', 'malloc', DataType.BigInt, [BigInt(Math.max(bytes.length, 1))]).value;
+        if (p === 0n) throw new SysError(call, ENOMEM, '', 'Cannot allocate memory');
+        owned.push(p);
+        this.#invoke(call, '', 'memcpy', DataType.BigInt, [p, bytes, BigInt(bytes.length)]);
+        return p;
+      },
+      read: (address, length) => {
+        const out = Buffer.alloc(length);
+        this.#invoke(call, '', 'memcpy', DataType.BigInt, [out, address, BigInt(length)]);
+        return out;
+      },
+    };
+    try {
+      return fn(memory);
     } finally {
-      for (const p of owned) this.#invoke('sendmsg', '', 'free', DataType.Void, [p]);
+      for (const p of owned) this.#invoke(call, '', 'free', DataType.Void, [p]);
     }
+  }
+
+  recvFd(socket: number): { fd: number; payload: Buffer } {
+    const { DataType } = this.#ffi;
+    const owned: bigint[] = [];
+    const cAlloc = (size: number): bigint => {
+      const p = this.#invoke<bigint>('recvmsg', '', 'calloc', DataType.BigInt, [1n, BigInt(size)]).value;
+      if (p === 0n) throw new SysError('recvmsg', ENOMEM, '', 'Cannot allocate memory');
+      owned.push(p);
+      return p;
+    };
+    const read = (p: bigint, size: number): Buffer => {
+      const out = Buffer.alloc(size);
+      this.#invoke('recvmsg', '', 'memcpy', DataType.BigInt, [out, p, BigInt(size)]);
+      return out;
+    };
+    try {
+      const dataSize = 4096;
+      const data = cAlloc(dataSize);
+      const iov = Buffer.alloc(16);
+      iov.writeBigUInt64LE(data, 0);
+      iov.writeBigUInt64LE(BigInt(dataSize), 8);
+      const controlSize = 24; // CMSG_SPACE(sizeof(int))
+      const control = cAlloc(controlSize);
+      const iovC = cAlloc(16);
+      this.#invoke('recvmsg', '', 'memcpy', DataType.BigInt, [iovC, iov, 16n]);
+      const msg = Buffer.alloc(56);
+      msg.writeBigUInt64LE(iovC, 16);
+      msg.writeBigUInt64LE(1n, 24);
+      msg.writeBigUInt64LE(control, 32);
+      msg.writeBigUInt64LE(BigInt(controlSize), 40);
+      const r = this.#invoke<number>('recvmsg', String(socket), 'recvmsg', DataType.I64, [socket, msg, MSG_CMSG_CLOEXEC]);
+      if (r.value < 0) throw new SysError('recvmsg', r.errnoCode, String(socket), errnoText(r.errnoMessage));
+      const cmsg = read(control, controlSize);
+      const controllen = Number(msg.readBigUInt64LE(40));
+      if (controllen < 20 || cmsg.readInt32LE(8) !== SOL_SOCKET || cmsg.readInt32LE(12) !== SCM_RIGHTS) {
+        throw new SysError('recvmsg', EINVAL, String(socket), 'no file descriptor in the message');
+      }
+      return { fd: cmsg.readInt32LE(16), payload: read(data, r.value) };
+    } finally {
+      for (const p of owned) this.#invoke('recvmsg', '', 'free', DataType.Void, [p]);
+    }
+  }
+
+  socketpair(): [number, number] {
+    const fds = Buffer.alloc(8);
+    this.#check('socketpair', '', 'socketpair', [AF_UNIX, SOCK_STREAM_CLOEXEC, 0, fds]);
+    return [fds.readInt32LE(0), fds.readInt32LE(4)];
+  }
+
+  ioctl(fd: number, request: number, arg: number | Buffer): number {
+    return this.#check('ioctl', `${fd} ${hex(request)}`, 'ioctl', [fd, BigInt(request), typeof arg === 'number' ? BigInt(arg) : arg]);
+  }
+
+  setsid(): number {
+    return this.#check('setsid', '', 'setsid', []);
+  }
+
+  memfdCreate(name: string, flags: number): number {
+    return this.#check('memfd_create', name, 'memfd_create', [name, flags]);
   }
 
   #check(call: string, detail: string, funcName: string, args: readonly CArg[]): number {

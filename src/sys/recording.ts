@@ -229,6 +229,36 @@ export class RecordingSys implements Sys {
     return { notifyFd: filter.rules.some((r) => r.action === SCMP_ACT_NOTIFY) ? this.#nextPidfd++ : -1, skipped: [] };
   }
 
+  recvFd(socket: number): { fd: number; payload: Buffer } {
+    this.#record('recvFd', [socket]);
+    return { fd: this.#nextPidfd++, payload: Buffer.alloc(0) };
+  }
+
+  socketpair(): [number, number] {
+    this.#record('socketpair', []);
+    return [this.#nextPidfd++, this.#nextPidfd++];
+  }
+
+  ioctl(fd: number, request: number, arg: number | Buffer): number {
+    this.#record('ioctl', [fd, request, arg]);
+    return 0;
+  }
+
+  setsid(): number {
+    this.#record('setsid', []);
+    return this.pid;
+  }
+
+  spawnDetached(path: string, argv: string[], envp: string[], opts: { fds: [number, number][]; setsid: boolean }): number {
+    this.#record('spawnDetached', [path, argv, envp, opts]);
+    return this.pid + 1;
+  }
+
+  memfdCreate(name: string, flags: number): number {
+    this.#record('memfdCreate', [name, flags]);
+    return this.#nextPidfd++;
+  }
+
   connectUnix(path: string): number {
     this.#record('connectUnix', [path]);
     return this.#nextPidfd++;
@@ -236,6 +266,20 @@ export class RecordingSys implements Sys {
 
   sendFds(socket: number, payload: Buffer, fds: number[]): void {
     this.#record('sendFds', [socket, payload.toString(), fds]);
+  }
+
+  eventfd(initval: number, flags: number): number {
+    this.#record('eventfd', [initval, flags]);
+    return this.#nextPidfd++;
+  }
+
+  bpfProgLoad(progType: number, insns: Buffer, license: string): number {
+    this.#record('bpfProgLoad', [progType, Buffer.from(insns), license]);
+    return this.#nextPidfd++;
+  }
+
+  bpfProgAttach(targetFd: number, progFd: number, attachType: number, flags: number): void {
+    this.#record('bpfProgAttach', [targetFd, progFd, attachType, flags]);
   }
 
   #record(call: keyof Sys, args: unknown[]): void {

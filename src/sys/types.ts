@@ -104,6 +104,38 @@ export interface Sys {
   connectUnix(path: string): number;
   /** sendmsg(2) of payload with fds as SCM_RIGHTS. */
   sendFds(socket: number, payload: Buffer, fds: number[]): void;
+  /** recvmsg(2) of one message carrying one fd (SCM_RIGHTS); blocks. */
+  recvFd(socket: number): { fd: number; payload: Buffer };
+  /** socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC). */
+  socketpair(): [number, number];
+
+  // --- terminals ---
+  /** ioctl(2) with an int or a pointer to arg's bytes (written back for _IOR requests). */
+  ioctl(fd: number, request: number, arg: number | Buffer): number;
+  /** setsid(2): a new session (and process group) led by this process. */
+  setsid(): number;
+  /**
+   * posix_spawn(3) from the calling (main) thread, which libuv then knows
+   * nothing of: it never reaps the child, so when runts exits first the
+   * child and its exit status go to the subreaper (containerd's shim,
+   * conmon), as with runc. `fds` are dup2'ed (an fd onto itself just loses
+   * close-on-exec); signal handlers and mask are reset; `setsid` makes a
+   * new session. Returns the pid (in this process's pid namespace).
+   */
+  spawnDetached(path: string, argv: string[], envp: string[], opts: { fds: [number, number][]; setsid: boolean }): number;
+  /** memfd_create(2): an anonymous file. */
+  memfdCreate(name: string, flags: number): number;
+
+  // --- cgroups ---
+  /** eventfd(2): a counter fd that cgroup v1 notifications (cgroup.event_control) signal. */
+  eventfd(initval: number, flags: number): number;
+  /**
+   * bpf(BPF_PROG_LOAD): loads a program (struct bpf_insn[], 8 bytes each)
+   * and returns its fd; a verifier rejection carries the verifier's log.
+   */
+  bpfProgLoad(progType: number, insns: Buffer, license: string): number;
+  /** bpf(BPF_PROG_ATTACH): attaches a loaded program to a target (a cgroup directory's fd). */
+  bpfProgAttach(targetFd: number, progFd: number, attachType: number, flags: number): void;
 }
 
 export class SysError extends Error {

@@ -1,10 +1,11 @@
 // What fails during create reaches the user with its real reason, exit 1,
-// and leaves nothing: no state dir, no process, no mount.
+// and leaves nothing: no state dir, no process, no mount, no cgroup.
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { Spec } from '../../src/spec/types';
+import { cgroupLeftovers } from '../lib/cgroups';
 import { isRoot, tempDir } from '../lib/cli';
 import { bundle, initProcesses, mountsUnder, runtime, uniqueId } from '../lib/container';
 
@@ -39,6 +40,7 @@ for (const [name, edit, reason] of FAILURES) {
     assert.equal(existsSync(root) ? readdirSync(root) : [], []);
     assert.equal(initProcesses().filter((p) => !before.includes(p)), [], 'init process left behind');
     assert.equal(mountsUnder(b), []);
+    assert.equal(cgroupLeftovers(id), [], 'cgroup directories left behind');
   });
 }
 

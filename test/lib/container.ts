@@ -109,7 +109,7 @@ export function mountsUnder(dir: string): string[] {
 
 /** Processes running the init bundle (an init left behind is a bug). */
 export function initProcesses(): number[] {
-  const initBundle = join(TOP, 'dist', 'init.mjs');
+  const initBundle = join(TOP, 'dist', 'init.cjs');
   return readdirSync('/proc')
     .filter((p) => /^\d+$/.test(p))
     .filter((p) => {

@@ -54,7 +54,7 @@ test('plan: bundle-relative paths made absolute, caps and rlimits as numbers, pi
   spec.root = { path: 'rootfs' };
   spec.mounts!.push({ destination: '/data', source: 'data', options: ['bind', 'ro'] });
   spec.linux!.rootfsPropagation = 'slave';
-  const plan = makePlan({ bundle: '/b', file: '/b/config.json', spec, rootfs: '/b/rootfs' }, { id: 'x', fifoPath: '/s/exec.fifo', noPivot: false, preserveFds: 2 });
+  const plan = makePlan({ bundle: '/b', file: '/b/config.json', spec, rootfs: '/b/rootfs' }, { id: 'x', fifoPath: '/s/exec.fifo', noPivot: false, preserveFds: 2, cgroup: { version: 2 } });
   assert.is(plan.rootfs, '/b/rootfs');
   const data = plan.mounts.find((m) => m.destination === '/data')!;
   assert.equal([data.bind, data.source, data.type, data.flags], [true, '/b/data', 'bind', MS_BIND | MS_RDONLY]);

@@ -27,7 +27,7 @@ function planFor(edit: (s: ReturnType<typeof baseSpec>) => void = () => {}) {
     { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'mode=755'] },
   ];
   edit(spec);
-  return makePlan({ bundle: '/b', file: '/b/config.json', spec, rootfs }, { id: 'x', fifoPath: '/f', noPivot: false, preserveFds: 0 });
+  return makePlan({ bundle: '/b', file: '/b/config.json', spec, rootfs }, { id: 'x', fifoPath: '/f', noPivot: false, preserveFds: 0, cgroup: { version: 2 } });
 }
 
 test('prepareRootfs: / private first, rootfs bound on itself, then mounts in order, then devices', () => {

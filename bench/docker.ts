@@ -1,0 +1,121 @@
+/**
+ * A private dockerd for `bench --docker`: its own data-root, exec-root,
+ * socket and pidfile in the bench's temp dir, no bridge, no iptables,
+ * runts added as a runtime, and a busybox image imported from the bench's
+ * rootfs. Containers run with --network none. stop() removes the
+ * containers and ends the daemon (and its containerd and shims).
+ */
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { type Output, type Ran, timed } from './measure';
+
+export const IMAGE = 'runts-bench-busybox';
+
+/** The docker CLI: the one that comes with dockerd when present, else the one on PATH. */
+function dockerCli(): string {
+  return existsSync('/usr/bin/docker') ? '/usr/bin/docker' : 'docker';
+}
+
+function exited(child: ChildProcess): boolean {
+  return child.exitCode !== null || child.signalCode !== null;
+}
+
+function waitExit(child: ChildProcess, ms: number): Promise<boolean> {
+  if (exited(child)) return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(false), ms);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve(true);
+    });
+  });
+}
+
+export class Docker {
+  private readonly cli = dockerCli();
+  private readonly sock: string;
+  private daemon?: ChildProcess;
+
+  constructor(
+    private readonly dir: string,
+    private readonly out: Output,
+  ) {
+    this.sock = join(dir, 'docker.sock');
+  }
+
+  private docker(args: string[], timeout = 60_000) {
+    return spawnSync(this.cli, ['-H', `unix://${this.sock}`, ...args], { encoding: 'utf8', timeout });
+  }
+
+  /** Starts the daemon and imports the image; throws with the reason (and the daemon's last log lines). */
+  async start(runtsBin: string, rootfs: string): Promise<void> {
+    mkdirSync(this.dir, { recursive: true });
+    const config = join(this.dir, 'daemon.json');
+    writeFileSync(config, '{}\n');
+    const args = [
+      '--config-file', config,
+      '--host', `unix://${this.sock}`,
+      '--data-root', join(this.dir, 'data'),
+      '--exec-root', join(this.dir, 'exec'),
+      '--pidfile', join(this.dir, 'docker.pid'),
+      '--bridge=none',
+      '--iptables=false',
+      '--ip6tables=false',
+      '--ip-forward=false',
+      '--ip-masq=false',
+      '--add-runtime', `runts=${runtsBin}`,
+      '--log-level', 'warn',
+    ];
+    // Its own session: a Ctrl-C at the terminal reaches the bench, which stops the daemon itself.
+    this.daemon = spawn('dockerd', args, { detached: true, stdio: ['ignore', this.out.fd, this.out.fd] });
+    const mark = this.out.mark();
+    const failed = new Promise<string>((resolve) => {
+      this.daemon!.once('error', (err) => resolve(err.message));
+      this.daemon!.once('exit', (code, signal) => resolve(`dockerd exited (${signal ?? code})`));
+    });
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      const early = await Promise.race([failed, new Promise<undefined>((r) => setTimeout(() => r(undefined), 200))]);
+      if (early !== undefined) throw new Error(`${early}: ${this.out.since(mark)}`);
+      if (existsSync(this.sock) && this.docker(['version'], 10_000).status === 0) break;
+      if (Date.now() > deadline) throw new Error(`dockerd did not answer within 60 s: ${this.out.since(mark)}`);
+    }
+    const info = this.docker(['info', '--format', '{{json .Runtimes}}']);
+    if (!/"runts"/.test(info.stdout ?? '')) throw new Error(`dockerd does not list the runts runtime: ${info.stdout}${info.stderr}`);
+    const imported = spawnSync('sh', ['-c', 'tar -C "$1" -c . | "$2" -H "unix://$3" import - "$4"', 'sh', rootfs, this.cli, this.sock, IMAGE], {
+      encoding: 'utf8',
+      timeout: 120_000,
+    });
+    if (imported.status !== 0) throw new Error(`docker import: ${imported.stderr}`);
+  }
+
+  /** `docker run --rm --network none --runtime RUNTIME IMAGE true`, timed. */
+  run(runtime: string): Ran {
+    return timed(this.cli, ['-H', `unix://${this.sock}`, 'run', '--rm', '--network', 'none', '--runtime', runtime, IMAGE, 'true'], this.out, 120_000);
+  }
+
+  get running(): boolean {
+    return !!this.daemon && !exited(this.daemon);
+  }
+
+  /** Removes every container, then stops the daemon (SIGTERM, then SIGKILL after 30 s). */
+  async stop(): Promise<string[]> {
+    const problems: string[] = [];
+    const daemon = this.daemon;
+    if (!daemon || exited(daemon)) return problems;
+    const ps = this.docker(['ps', '-aq'], 30_000);
+    const ids = (ps.stdout ?? '').split('\n').filter(Boolean);
+    if (ids.length) {
+      const rm = this.docker(['rm', '-f', ...ids], 120_000);
+      if (rm.status !== 0) problems.push(`docker rm -f: ${rm.stderr}`);
+    }
+    daemon.kill('SIGTERM');
+    if (!(await waitExit(daemon, 30_000))) {
+      problems.push('dockerd did not stop within 30 s of SIGTERM: killed');
+      daemon.kill('SIGKILL');
+      await waitExit(daemon, 10_000);
+    }
+    return problems;
+  }
+}

@@ -1,0 +1,117 @@
+/**
+ * The host's cgroup layout, read from /proc/self/mountinfo: which version
+ * is in charge of the controllers, where a controller's file for a
+ * cgroupsPath lives, and which cgroups a process is in. A hybrid host
+ * (v1 controllers plus an empty v2 "unified" mount) counts as v1.
+ */
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+
+export interface CgroupLayout {
+  version: 1 | 2;
+  hasController(name: string): boolean;
+  /** Host path of `file` of `controller` for a cgroup path ("" is the root). */
+  file(controller: string, cgroupPath: string, file: string): string;
+  /** The file that holds the block IO weight, if the IO scheduler has one. */
+  blkioWeightFile(): string | undefined;
+  /** Whether the memory controller accounts swap (memsw on v1, swap.max on v2). */
+  swapAccounting(): boolean;
+  /** Removes a cgroup the suite named (and its children), in every hierarchy; missing ones are fine. */
+  remove(cgroupPath: string): void;
+}
+
+const V2_ROOT = '/sys/fs/cgroup';
+
+let cached: CgroupLayout | undefined;
+
+export function cgroupLayout(): CgroupLayout {
+  cached ??= readLayout();
+  return cached;
+}
+
+function readLayout(): CgroupLayout {
+  const v1 = new Map<string, string>();
+  let v2Root: string | undefined;
+  // A hybrid host's v2 mount (e.g. /sys/fs/cgroup/unified): runtimes make cgroups there too.
+  let unified: string | undefined;
+  for (const line of readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
+    const [pre, post] = line.split(' - ');
+    if (!post) continue;
+    const mountPoint = pre.split(' ')[4];
+    const [fstype, , superOptions] = post.split(' ');
+    if (fstype === 'cgroup2') {
+      if (mountPoint === V2_ROOT) v2Root = mountPoint;
+      else unified = mountPoint;
+    }
+    if (fstype === 'cgroup') {
+      for (const option of superOptions.split(',')) v1.set(option, mountPoint);
+    }
+  }
+  if (v2Root && v1.size === 0) return v2Layout(v2Root);
+  return v1Layout(v1, unified);
+}
+
+function removeTree(dir: string): void {
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) return;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    if (entry.isDirectory()) removeTree(join(dir, entry.name));
+  }
+  try {
+    rmdirSync(dir);
+  } catch {
+    // Still populated (a process the runtime left behind): the leftover
+    // process sweep runs first, so this only happens for unkillable ones.
+  }
+}
+
+/** The weight files show only in non-root cgroups: look in a short-lived child of the root. */
+function withProbeCgroup<T>(root: string, look: (dir: string) => T): T | undefined {
+  const dir = join(root, `runts-conformance-probe-${process.pid}`);
+  try {
+    mkdirSync(dir);
+  } catch {
+    return undefined;
+  }
+  try {
+    return look(dir);
+  } finally {
+    rmdirSync(dir);
+  }
+}
+
+function v1Layout(mounts: Map<string, string>, unified: string | undefined): CgroupLayout {
+  const dirOf = (controller: string) => mounts.get(controller) ?? join(V2_ROOT, controller);
+  return {
+    version: 1,
+    hasController: (name) => mounts.has(name),
+    file: (controller, path, file) => join(dirOf(controller), path, file),
+    blkioWeightFile: () => withProbeCgroup(dirOf('blkio'), (dir) => ['blkio.bfq.weight', 'blkio.weight'].find((f) => existsSync(join(dir, f)))),
+    swapAccounting: () => existsSync(join(dirOf('memory'), 'memory.memsw.limit_in_bytes')),
+    remove: (path) => {
+      for (const dir of new Set([...mounts.values(), ...(unified ? [unified] : [])])) removeTree(join(dir, path));
+    },
+  };
+}
+
+function v2Layout(root: string): CgroupLayout {
+  const controllers = () => readFileSync(join(root, 'cgroup.controllers'), 'utf8').trim().split(/\s+/);
+  // Interface files show only in non-root cgroups: look in our own.
+  const own = join(root, readFileSync('/proc/self/cgroup', 'utf8').match(/^0::(.*)$/m)?.[1] ?? '');
+  return {
+    version: 2,
+    hasController: (name) => controllers().includes(name),
+    file: (_controller, path, file) => join(root, path, file),
+    blkioWeightFile: () => ['io.bfq.weight', 'io.weight'].find((f) => existsSync(join(own, f))),
+    swapAccounting: () => existsSync(join(own, 'memory.swap.max')),
+    remove: (path) => removeTree(join(root, path)),
+  };
+}
+
+/** A process's cgroup path for a controller (v1) or the unified one (v2), from /proc/PID/cgroup text. */
+export function cgroupOf(procCgroup: string, controller: string): string | undefined {
+  for (const line of procCgroup.trim().split('\n')) {
+    const [, controllers, path] = line.split(':');
+    if (cgroupLayout().version === 2 ? controllers === '' : controllers.split(',').includes(controller)) return path;
+  }
+  return undefined;
+}

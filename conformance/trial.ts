@@ -1,0 +1,118 @@
+/**
+ * One case's run against one runtime: its own directory and --root, fresh
+ * container ids, configs and bundles, and the cleanup that runs however
+ * the case ended: containers deleted, leftover container processes
+ * killed, host mounts under its directory and cgroups it named removed.
+ */
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { cgroupLayout } from './cgroups';
+import { type Config, baseConfig } from './config';
+import { processesWithEnv, unmountUnder, waitFor } from './host';
+import type { Rootfs } from './rootfs';
+import { RuntimeCli } from './runtime-cli';
+
+/** What every case of one suite run shares. */
+export interface SuiteContext {
+  runtime: string;
+  /** Short and unique to this suite run: container ids and cgroup names carry it. */
+  token: string;
+  dir: string;
+  rootfs: Rootfs;
+}
+
+let idCounter = 0;
+
+export class Trial {
+  readonly dir: string;
+  readonly rt: RuntimeCli;
+  /** NAME=value in every container's environment: finds its processes after a failure. */
+  readonly marker: string;
+  private readonly cleanups: (() => void | Promise<void>)[] = [];
+  private readonly cgroups: string[] = [];
+  private made = 0;
+
+  constructor(
+    readonly suite: SuiteContext,
+    caseIndex: number,
+  ) {
+    this.dir = join(suite.dir, `case-${caseIndex}`);
+    mkdirSync(this.dir);
+    const scratch = this.path('cli');
+    mkdirSync(scratch);
+    this.rt = new RuntimeCli(suite.runtime, this.path('root'), scratch);
+    this.marker = `CONFORMANCE_CASE=${suite.token}-${caseIndex}`;
+  }
+
+  path = (name: string): string => join(this.dir, name);
+
+  /** A new directory under the case's own. */
+  hostDir(name: string): string {
+    const dir = this.path(name);
+    mkdirSync(dir, { recursive: true });
+    return dir;
+  }
+
+  /** A container id no other case (or suite run) uses: runc names default cgroups after ids. */
+  newId(): string {
+    return `conformance-${this.suite.token}-${++idCounter}`;
+  }
+
+  /** The base config on the shared rootfs, running `sh -c script`. */
+  config(script = 'true'): Config {
+    return baseConfig(this.suite.rootfs.shared, this.marker, script);
+  }
+
+  /**
+   * A bundle holding config.json. With `ownRootfs`, the bundle gets a
+   * private copy of the rootfs and root.path becomes the conventional
+   * relative "rootfs".
+   */
+  bundle(config: Config, ownRootfs = false): string {
+    const dir = this.hostDir(`bundle-${++this.made}`);
+    if (ownRootfs) {
+      this.suite.rootfs.copy(dir);
+      config.root = { ...config.root, path: 'rootfs' };
+    }
+    writeFileSync(join(dir, 'config.json'), JSON.stringify(config, null, 2));
+    return dir;
+  }
+
+  /** A cgroup path under the suite's own parent, removed at cleanup. */
+  cgroupPath(name: string): string {
+    // Prefixed: a cgroup may not be named like a controller file (cpu.shares, …).
+    const path = `/runts-conformance-${this.suite.token}/case-${name}`;
+    this.cgroups.push(path);
+    return path;
+  }
+
+  onCleanup(fn: () => void | Promise<void>): void {
+    this.cleanups.push(fn);
+  }
+
+  /** Every step runs even if an earlier one failed: a cleanup must never leave the rest undone. */
+  async finish(): Promise<void> {
+    const steps: (() => unknown)[] = [
+      async () => {
+        const ids = new Set([...this.rt.ids, ...(await this.rt.list())]);
+        for (const id of ids) await this.rt.delete(id, true);
+      },
+      async () => {
+        const leftovers = () => processesWithEnv(this.marker);
+        for (const pid of leftovers()) process.kill(pid, 'SIGKILL');
+        await waitFor(() => leftovers().length === 0, 5000);
+      },
+      ...this.cleanups.reverse(),
+      () => unmountUnder(this.dir),
+      ...this.cgroups.map((path) => () => cgroupLayout().remove(path)),
+      () => rmSync(this.dir, { recursive: true, force: true }),
+    ];
+    for (const step of steps) {
+      try {
+        await step();
+      } catch {
+        // Best effort: the next steps still run.
+      }
+    }
+  }
+}

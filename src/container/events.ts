@@ -1,0 +1,57 @@
+/**
+ * runc's events: the container's cgroup statistics and OOM kills, as JSON
+ * lines ({"type":"stats"|"oom","id":…,"data":…}). With --stats, one stats
+ * line; otherwise OOM kills as they happen and stats every interval, until
+ * the container's cgroup is gone (the container deleted).
+ */
+import { RuntsError, errorMessage } from '../errors';
+import type { Stats } from '../linux/cgroups/types';
+import type { StateStore } from '../state/store';
+import { cgroupOf, statusOf } from './state';
+
+export interface ContainerEvent {
+  type: 'stats' | 'oom';
+  id: string;
+  data?: Stats;
+}
+
+/** JSON with the bigints (uint64 "no limit") written as the plain numbers they are. */
+export const eventJson = (event: ContainerEvent): string =>
+  JSON.stringify(event, (_key, value) => (typeof value === 'bigint' ? `\u0000${value}` : value)).replace(/"\\u0000(\d+)"/g, '$1');
+
+export interface EventsOptions {
+  /** Milliseconds between stats. */
+  intervalMs: number;
+  statsOnly: boolean;
+  emit: (event: ContainerEvent) => void;
+  /** For errors that do not end the stream (a stats read that failed). */
+  warn: (message: string) => void;
+}
+
+export async function containerEvents(store: StateStore, id: string, opts: EventsOptions): Promise<void> {
+  const record = store.read(id);
+  if (statusOf(store, record) === 'stopped') throw new RuntsError(`container with id ${id} is not running`);
+  const cgroup = cgroupOf(record);
+  const stats = () => opts.emit({ type: 'stats', id, data: cgroup.stats() });
+  if (opts.statsOnly) {
+    stats();
+    return;
+  }
+  // The OOM watch is in place before the first stats line: a caller that saw one is listening.
+  const stop = new AbortController();
+  const watching = cgroup.watchOom(() => opts.emit({ type: 'oom', id }), stop.signal);
+  const timer = setInterval(() => {
+    if (!cgroup.exists()) return stop.abort();
+    try {
+      stats();
+    } catch (err) {
+      opts.warn(`events: ${errorMessage(err)}`);
+    }
+  }, opts.intervalMs);
+  try {
+    await watching;
+  } finally {
+    clearInterval(timer);
+    stop.abort();
+  }
+}

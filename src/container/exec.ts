@@ -1,0 +1,217 @@
+/**
+ * `runts exec`: a new process in a running container (ARCHITECTURE.md,
+ * "Process model", A'). This process joins the container from its main
+ * thread (cgroup, then namespaces), takes the process's credentials,
+ * capabilities and seccomp filter on that thread only, and spawns the
+ * program: the child inherits all of it. No node ever runs in the
+ * container. The other threads (libuv's pool) keep runts' own root,
+ * namespaces and credentials, which is what writes the pid file on the host.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { closeSync, openSync, readFileSync } from 'node:fs';
+import { access, rename, writeFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import type { ExecArgs } from '../cli/commands/exec';
+import { ConfigError, RuntsError } from '../errors';
+import { openPty, setConsoleSize } from '../linux/console';
+import { applyCredentials, applyOomScoreAdj, applyRlimits, lastCap } from '../linux/credentials';
+import { cttyExecHelper } from '../linux/ctty-exec';
+import { lookPath, withHome } from '../linux/exec-path';
+import { applyLsmOnExec, planLsm } from '../linux/lsm';
+import { NAMESPACES } from '../linux/namespaces';
+import { compileSeccomp } from '../linux/seccomp';
+import { SIGNALS } from '../linux/signals';
+import { judge, readConfigFile } from '../spec/load';
+import { planProcess } from '../spec/plan';
+import type { Process, Spec } from '../spec/types';
+import { liveStatus } from '../state/status';
+import type { ContainerRecord, StateStore } from '../state/store';
+import { CLONE_FS, CLOSE_RANGE_CLOEXEC, PR_SET_DUMPABLE } from '../sys/constants';
+import { sys } from '../sys/index';
+import { relayTerminal } from './terminal-relay';
+
+type ExecOptions = Omit<ExecArgs, 'root' | 'log' | 'logFormat' | 'debug' | 'systemdCgroup' | 'rootless' | 'criu'>;
+
+/** runc's getProcess: --process, or the container's process with the flags laid over it. */
+export function execProcess(base: Process, opts: ExecOptions): Process {
+  if (opts.process) return readConfigFile(opts.process) as Process;
+  if (!opts.command.length) throw new RuntsError('exec: a command is required (or --process)');
+  const p: Process = structuredClone(base);
+  p.args = opts.command;
+  p.terminal = opts.tty;
+  p.env = [...(p.env ?? []), ...opts.env];
+  if (opts.cwd) p.cwd = opts.cwd;
+  if (opts.user) {
+    const [uid, gid] = opts.user.split(':');
+    if (!/^\d+$/.test(uid) || (gid !== undefined && !/^\d+$/.test(gid))) {
+      throw new RuntsError(`--user ${opts.user}: use <uid>[:<gid>] (numbers)`);
+    }
+    p.user = { ...p.user, uid: Number(uid), gid: gid === undefined ? 0 : Number(gid) };
+  }
+  if (opts.additionalGids.length) p.user = { uid: 0, gid: 0, ...p.user, additionalGids: [...(p.user?.additionalGids ?? []), ...opts.additionalGids] };
+  if (opts.cap.length) {
+    const caps = (p.capabilities = { ...p.capabilities });
+    for (const cap of opts.cap) {
+      for (const set of ['bounding', 'effective', 'permitted'] as const) caps[set] = [...(caps[set] ?? []), cap];
+      // Ambient needs inheritable; add both only where the config already has inheritable (runc).
+      if (caps.inheritable) {
+        caps.inheritable = [...caps.inheritable, cap];
+        caps.ambient = [...(caps.ambient ?? []), cap];
+      }
+    }
+  }
+  if (opts.noNewPrivs) p.noNewPrivileges = true;
+  if (opts.apparmor) p.apparmorProfile = opts.apparmor;
+  if (opts.processLabel) p.selinuxLabel = opts.processLabel;
+  return p;
+}
+
+export async function execInContainer(store: StateStore, opts: ExecOptions): Promise<number> {
+  const record = store.read(opts.containerId);
+  const status = liveStatus(record, store.containerDir(opts.containerId));
+  if (status !== 'running' && status !== 'created' && !(status === 'paused' && opts.ignorePaused)) {
+    throw new RuntsError(`cannot exec in a ${status} container`);
+  }
+  const config = record.config as Spec;
+  const proc = execProcess(config.process!, opts);
+  const { errors, unsupported } = judge({ ...config, process: proc });
+  const source = opts.process ?? 'exec process';
+  if (errors.length || unsupported.length) throw new ConfigError([...errors, ...unsupported], source);
+  if (proc.terminal && opts.detach && !opts.consoleSocket) {
+    throw new RuntsError('cannot allocate tty if runts will detach without setting console socket');
+  }
+  if (!proc.terminal && opts.consoleSocket) throw new RuntsError('--console-socket given, but the process has no terminal');
+  const planned = planProcess(proc);
+  const lsm = planLsm(proc.apparmorProfile, proc.selinuxLabel);
+  const seccomp = config.linux?.seccomp ? compileSeccomp(config.linux.seccomp) : undefined;
+  const pidFile = opts.pidFile ? resolve(opts.pidFile) : undefined;
+
+  const s = sys();
+  s.prctl(PR_SET_DUMPABLE, 0);
+  // libuv's pool threads must exist before the main thread moves: they keep
+  // the host's mounts, root and credentials for the pid file.
+  await access('/');
+  if (seccomp) s.openSeccomp();
+  const consoleSocket = opts.consoleSocket ? s.connectUnix(resolve(opts.consoleSocket)) : -1;
+  // The process must make the pty its controlling terminal itself (ctty-exec.ts).
+  const cttyHelper = proc.terminal ? cttyExecHelper(s) : undefined;
+  const highestCap = lastCap();
+  // What goes through /proc/self is done while /proc is still the host's
+  // (runts is not in the container's pid namespace: /proc/self would not
+  // exist there): the child inherits oom_score_adj and the LSM exec label.
+  applyOomScoreAdj(planned);
+  applyLsmOnExec(lsm);
+  joinNamespaces(record, config);
+
+  // From here the main thread sees the container.
+  s.chdir(planned.cwd);
+  const env = withHome(planned.env, planned.uid, readIfExists('/etc/passwd'));
+  const exe = lookPath(planned.args[0], env);
+  let terminal: { master: number; slave: number } | undefined;
+  if (proc.terminal) {
+    const pty = openPty(s);
+    if (proc.consoleSize) setConsoleSize(s, pty.master, proc.consoleSize);
+    terminal = pty;
+    if (consoleSocket >= 0) {
+      s.sendFds(consoleSocket, Buffer.from('/dev/ptmx'), [pty.master]);
+      closeSync(pty.master);
+      closeSync(consoleSocket);
+      terminal = { ...terminal, master: -1 };
+    }
+  }
+  applyRlimits(s, planned);
+  s.umask(planned.umask ?? 0o022);
+  // runts' own fds stay open here but must not reach the program.
+  s.closeRange(3, 0xffffffff, CLOSE_RANGE_CLOEXEC);
+  const seccompLast = planned.noNewPrivileges;
+  if (seccomp && !seccompLast) s.loadSeccomp(seccomp);
+  applyCredentials(s, planned, highestCap);
+  if (seccomp && seccompLast) s.loadSeccomp(seccomp);
+
+  const preserved = Array.from({ length: opts.preserveFds }, (_, i) => 3 + i);
+  const stdio = terminal ? [terminal.slave, terminal.slave, terminal.slave] : [0, 1, 2];
+  // With the ctty helper, argv is [helper, program path, ...args]: it execs argv[1] with argv[2..].
+  const [file, argv] = cttyHelper !== undefined ? [`/proc/self/fd/${cttyHelper}`, ['runts-ctty', exe, ...planned.args]] : [exe, planned.args];
+  // A terminal without the helper: a session of its own, with no controlling terminal.
+  const ownSession = terminal !== undefined && cttyHelper === undefined;
+
+  if (opts.detach) {
+    // Not node's child: runts exits now, and the process's exit status must
+    // reach the shim or conmon (the subreaper), not be reaped by libuv.
+    const fds = [...stdio, ...preserved].map((from, to): [number, number] => [from, to]);
+    const pid = s.spawnDetached(file, argv, env, { fds, setsid: ownSession });
+    if (terminal) closeSync(terminal.slave);
+    if (pidFile) await writePidFileFromHost(pidFile, pid);
+    return 0;
+  }
+  const child = spawn(file, argv.slice(1), {
+    argv0: argv[0],
+    env: Object.fromEntries(env.map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)])),
+    stdio: [...stdio, ...preserved],
+    detached: ownSession,
+  });
+  const spawned = await new Promise<number>((ok, fail) => {
+    child.once('spawn', () => ok(child.pid!));
+    child.once('error', (err) => fail(new RuntsError(`exec ${planned.args[0]}: ${err.message}`)));
+  });
+  if (terminal) closeSync(terminal.slave);
+  if (pidFile) await writePidFileFromHost(pidFile, spawned);
+  return waitForExit(child, terminal && terminal.master >= 0 ? terminal.master : undefined);
+}
+
+/** Into the container's cgroup and namespaces (those of its init), on the main thread. */
+function joinNamespaces(record: ContainerRecord, config: Spec): void {
+  const s = sys();
+  // A time namespace cannot be joined from node (setns needs a single thread): see checks.ts.
+  const kinds = (config.linux?.namespaces ?? []).map((n) => n.type as string).filter((t) => t !== 'user' && t !== 'time');
+  // All handles first: after joining the mount namespace, /proc is the container's.
+  const handles = kinds.map((kind) => ({ kind, fd: openSync(`/proc/${record.pid}/ns/${NAMESPACES[kind].procName}`, 'r') }));
+  try {
+    s.unshare(CLONE_FS);
+    for (const { kind, fd } of handles) s.setns(fd, NAMESPACES[kind].flag);
+  } finally {
+    for (const { fd } of handles) closeSync(fd);
+  }
+}
+
+/** The pid file is a host path: written by a pool thread, still in the host's mount namespace and root. */
+async function writePidFileFromHost(file: string, pid: number): Promise<void> {
+  const tmp = join(dirname(file), `.${process.pid}.pid`);
+  await writeFile(tmp, String(pid));
+  await rename(tmp, file);
+}
+
+const FORWARDED: NodeJS.Signals[] = ['SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGINT', 'SIGWINCH'];
+
+/** Relays signals (and the terminal) until the process exits; its status becomes ours. */
+async function waitForExit(child: ChildProcess, master: number | undefined): Promise<number> {
+  const relay = master !== undefined ? relayTerminal(master) : undefined;
+  const forward = (signal: NodeJS.Signals) => {
+    // With a terminal, ^C reaches the process through the pty (same process group).
+    if (relay && (signal === 'SIGINT' || signal === 'SIGWINCH' || signal === 'SIGQUIT')) return;
+    try {
+      child.kill(signal);
+    } catch {
+      // Gone already.
+    }
+  };
+  for (const sig of FORWARDED) process.on(sig, forward);
+  try {
+    const status = await new Promise<number>((ok) =>
+      child.once('exit', (code, signal) => ok(signal ? 128 + (SIGNALS[signal] ?? 0) : (code ?? 0))),
+    );
+    if (relay) await Promise.race([relay.drained, new Promise((r) => setTimeout(r, 200))]);
+    return status;
+  } finally {
+    relay?.stop();
+    for (const sig of FORWARDED) process.off(sig, forward);
+  }
+}
+
+function readIfExists(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,88 @@
+/**
+ * The cgroup manager: one interface, a driver per cgroup version (runc's
+ * fs and fs2, crun's cgroup-cgroupfs). Which one is decided as runc does:
+ * a host whose /sys/fs/cgroup is cgroup2 is v2; anything else (v1, or
+ * hybrid: v1 controllers beside an empty v2 hierarchy) is v1.
+ *   createCgroup  at create: directories made, resources and device rules
+ *                 applied, before the init exists
+ *   openCgroup    later commands, from the paths the record keeps
+ */
+import { RuntsError } from '../../errors';
+import { pollUntil } from '../../poll';
+import type { Linux, LinuxResources } from '../../spec/types';
+import { SIGNALS } from '../signals';
+import { deviceRules, reduceDeviceRules } from './devices';
+import { cgroupsPathOf, isUnifiedHost } from './paths';
+import type { CgroupMountView, CgroupState, Stats } from './types';
+import { V1Cgroup } from './v1';
+import { V2Cgroup } from './v2';
+
+export interface CgroupManager {
+  readonly state: CgroupState;
+  /** Puts pid, with all its threads, in the cgroup. */
+  join(pid: number): void;
+  /** Writes the resources (not the device rules: those are set once, at creation). */
+  apply(resources: LinuxResources): void;
+  /** Every process in the cgroup and the cgroups below it. */
+  pids(): number[];
+  canFreeze(): boolean;
+  freeze(): void;
+  thaw(): void;
+  isFrozen(): boolean;
+  stats(): Stats;
+  /** Calls onOom for each OOM kill, until the cgroup is removed or stop is aborted. */
+  watchOom(onOom: () => void, stop: AbortSignal): Promise<void>;
+  exists(): boolean;
+  /** Removes the container's directories (they must hold no process). */
+  removeDirs(): void;
+}
+
+export interface NewCgroup {
+  cgroup: CgroupManager;
+  /** What the init needs for the container's "cgroup" mount. */
+  view: CgroupMountView;
+}
+
+/** The container's cgroup, made and configured; on failure nothing of it is left. */
+export function createCgroup(id: string, linux: Linux): NewCgroup {
+  const path = cgroupsPathOf(linux.cgroupsPath, id);
+  const resources = linux.resources ?? {};
+  const devices = reduceDeviceRules(deviceRules(resources.devices ?? [], (linux.devices ?? []).map((d) => d.path)));
+  return isUnifiedHost() ? V2Cgroup.create(path, resources, devices) : V1Cgroup.create(path, resources, devices);
+}
+
+export const openCgroup = (state: CgroupState): CgroupManager => (state.version === 2 ? new V2Cgroup(state) : new V1Cgroup(state));
+
+/**
+ * Signals every process in the cgroup. With a freezer, they are frozen
+ * meanwhile so that none can fork a child that escapes the list (runc's
+ * signalAllProcesses); a paused container stays paused.
+ */
+export function signalAll(cgroup: CgroupManager, signal: number): void {
+  const freeze = cgroup.canFreeze() && !cgroup.isFrozen();
+  if (freeze) cgroup.freeze();
+  try {
+    for (const pid of cgroup.pids()) {
+      try {
+        process.kill(pid, signal);
+      } catch {
+        // Exited meanwhile.
+      }
+    }
+  } finally {
+    if (freeze) cgroup.thaw();
+  }
+}
+
+/** Kills what is left in the cgroup (thawed first: v1 frozen tasks die only once thawed), then removes it. */
+export function destroyCgroup(cgroup: CgroupManager): void {
+  if (!cgroup.exists()) return;
+  if (cgroup.canFreeze() && cgroup.isFrozen()) cgroup.thaw();
+  if (cgroup.pids().length) {
+    signalAll(cgroup, SIGNALS.SIGKILL);
+    if (!pollUntil(() => cgroup.pids().length === 0, 10_000)) {
+      throw new RuntsError(`cgroup: processes ${cgroup.pids().join(', ')} did not die after SIGKILL`);
+    }
+  }
+  cgroup.removeDirs();
+}

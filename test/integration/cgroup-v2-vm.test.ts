@@ -1,0 +1,50 @@
+// The cgroup tests (cgroups.test.ts) on a cgroup v2 kernel: this host is
+// cgroup v1, so they run again inside a qemu VM (test/lib/vm.ts) with the
+// same runner, and their summary comes back here. Skipped, with the reason,
+// where no VM can run (not root, no qemu, no kernel with 9p modules).
+// Just this part: npm test -- cgroup-v2-vm
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { TOP, isRoot } from '../lib/cli';
+import { busyboxRootfs } from '../lib/container';
+import { END_MARK, runInVm, vmUnavailable } from '../lib/vm';
+
+const test = suite('cgroup v2 in a VM');
+// Inside the VM this file is not run (the runner there is given cgroups.test only).
+const unavailable = isRoot ? vmUnavailable() : 'not root';
+if (unavailable) console.log(`  skipped: ${unavailable}`);
+const whenVm = unavailable ? test.skip : test;
+
+/**
+ * The VM's report, shown as it comes: its uvu summaries relabelled, so
+ * that the host's runner (which reads "Total:", "Passed:", "Skipped:")
+ * counts this file's own report, not the VM's.
+ */
+const asGuest = (lines: string): string => lines.replace(/^(\s*)(Total|Passed|Skipped|Duration):/gm, (_, indent: string, word: string) => `${indent}vm ${word.toLowerCase()}:`);
+
+/** The whole boot and run must stay well under the 10 minutes a CI step allows. */
+const TIMEOUT_MS = 8 * 60_000;
+
+whenVm('the cgroup integration tests all pass on a cgroup v2 kernel', async () => {
+  busyboxRootfs(); // made on the host, which the VM's root overlays
+  const script = [
+    `cd ${TOP}`,
+    // The VM's own copy of dist/ (in its overlay): a rebuild on the host meanwhile does not reach it.
+    'cp -a dist .dist-vm && rm -rf dist && mv .dist-vm dist',
+    'echo "cgroup v2 controllers: $(cat /sys/fs/cgroup/cgroup.controllers)"',
+    `${process.execPath} test/run.mjs integration/cgroups.test`,
+  ].join(' && ');
+  const output = await runInVm(script, TIMEOUT_MS, (lines) => process.stdout.write(asGuest(lines))).output;
+  const tail = asGuest(output.slice(-3000));
+  const exit = new RegExp(`${END_MARK} (\\d+)(.*)`).exec(output);
+  assert.ok(exit, `the VM ended before the tests did:\n${tail}`);
+  const summary = /(\d+) passed, (\d+) failed, (\d+) skipped/.exec(output);
+  assert.ok(summary, `no test summary from the VM (${exit[0]}):\n${tail}`);
+  const [, passed, failed, skipped] = summary.map(Number);
+  assert.is(failed, 0, `${failed} cgroup test(s) failed on cgroup v2 (output above)`);
+  assert.is(skipped, 0, `${skipped} cgroup test(s) skipped on cgroup v2`);
+  assert.ok(passed > 0, 'no cgroup test ran on cgroup v2');
+  assert.is(exit[1], '0', `the runner in the VM exited ${exit[1]}${exit[2]}`);
+});
+
+test.run();

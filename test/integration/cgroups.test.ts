@@ -1,0 +1,297 @@
+// Cgroups for real: limits the kernel enforces on the container, the files
+// on the host, pause/resume/update/events/ps, and nothing left behind. The
+// same file runs on this cgroup v1 host and, through cgroup-v2-vm.test.ts,
+// in a cgroup v2 VM.
+import { closeSync, existsSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { sharesToWeight } from '../../src/linux/cgroups/convert';
+import { DEVICE_FILTER_LICENSE, deviceFilterProgram } from '../../src/linux/cgroups/device-filter';
+import { deviceRules, reduceDeviceRules } from '../../src/linux/cgroups/devices';
+import { BPF_PROG_TYPE_CGROUP_DEVICE } from '../../src/sys/constants';
+import { sys } from '../../src/sys/index';
+import type { Spec } from '../../src/spec/types';
+import { isRoot, tempDir } from '../lib/cli';
+import { cgroupDir, cgroupFile, cgroupLeftovers, eventually, isV2, listenEvents, startRuntime } from '../lib/cgroups';
+import { alive, bundle, runtime, shArgs, stateOf, uniqueId } from '../lib/container';
+
+const test = suite(`cgroups (v${isV2 ? 2 : 1})`);
+const asRoot = isRoot ? test : test.skip;
+
+const MiB = 1024 * 1024;
+
+/** A host directory the container sees at /host: a signal from the test, a counter to the test. */
+function withHostDir(spec: Spec, dir: string): void {
+  spec.mounts!.push({ destination: '/host', type: 'bind', source: dir, options: ['rbind'] });
+}
+
+/** run -d of script; returns the root, the id and the container's pid. */
+function runDetached(edit: (s: Spec) => void): { root: string; id: string; pid: number } {
+  const root = tempDir();
+  const id = uniqueId('cg');
+  const r = runtime(['run', '-d', '--bundle', bundle(edit), id], { root });
+  assert.is(r.code, 0, r.stderr);
+  return { root, id, pid: stateOf(root, id).pid };
+}
+
+function deleteAndCheck(root: string, id: string): void {
+  const r = runtime(['delete', '--force', id], { root });
+  assert.is(r.code, 0, r.stderr);
+  assert.equal(cgroupLeftovers(id), [], 'cgroup directories left behind');
+}
+
+asRoot('OOM: a 32 MiB container that allocates 64 MiB is killed (run exits 137) and events reports the OOM', async () => {
+  const root = tempDir();
+  const id = uniqueId('oom');
+  const signal = tempDir();
+  const b = bundle((s) => {
+    s.linux!.resources = { ...s.linux!.resources, memory: { limit: 32 * MiB, swap: 32 * MiB } };
+    withHostDir(s, signal);
+    // Waits for the test to listen, then holds 64 MiB in a shell variable.
+    shArgs('while [ ! -e /host/go ]; do sleep 0.1; done; x=$(head -c 67108864 /dev/zero | tr "\\0" a); echo "survived ${#x}"')(s);
+  });
+  const run = startRuntime(['run', '--bundle', b, id], root);
+  await eventually('the container to run', () => runtime(['state', id], { root }).stdout.includes('"running"'));
+  const events = listenEvents(root, id);
+  await events.first;
+  writeFileSync(join(signal, 'go'), '');
+  assert.is(await run.exit, 137, JSON.stringify(run.output()));
+  assert.not.match(run.output().stdout, /survived/);
+  // run deleted the container: the cgroup is gone, which ends events.
+  assert.is(await events.exit, 0);
+  assert.ok(events.events.some((e) => e.type === 'oom' && e.id === id), `no oom event in ${JSON.stringify(events.events.map((e) => e.type))}`);
+  assert.equal(cgroupLeftovers(id), [], 'cgroup left behind after an OOM kill');
+});
+
+asRoot('pids.limit 10: the container holds 10 processes and the 11th fork fails', () => {
+  const root = tempDir();
+  const id = uniqueId('pids');
+  const b = bundle((s) => {
+    s.linux!.resources = { ...s.linux!.resources, pids: { limit: 10 } };
+    // sh and 9 sleeps make 10; the shell exits when the next fork fails.
+    shArgs('i=1; while [ $i -lt 10 ]; do sleep 1000 & i=$((i+1)); done; echo "$i processes"; sleep 1000 & echo "an 11th"')(s);
+  });
+  const r = runtime(['run', '--keep', '--bundle', b, id], { root });
+  assert.match(r.stdout, /^10 processes$/m);
+  assert.not.match(r.stdout, /an 11th/);
+  assert.match(r.stderr, /can't fork/);
+  assert.is(cgroupFile(id, 'pids', { v1: 'pids.max', v2: 'pids.max' }), '10');
+  assert.match(cgroupFile(id, 'pids', { v1: 'pids.events', v2: 'pids.events' }), /^max [1-9]/m);
+  deleteAndCheck(root, id);
+});
+
+asRoot('cpu quota/period, shares, cpuset and blkio weight are in the container\'s cgroup files', () => {
+  const { root, id } = runDetached((s) => {
+    s.linux!.resources = { ...s.linux!.resources, cpu: { quota: 50000, period: 100000, shares: 512, cpus: '0', mems: '0' }, blockIO: { weight: 500 } };
+    shArgs('exec sleep 1000')(s);
+  });
+  if (isV2) {
+    assert.is(cgroupFile(id, 'cpu', { v1: '', v2: 'cpu.max' }), '50000 100000');
+    assert.is(cgroupFile(id, 'cpu', { v1: '', v2: 'cpu.weight' }), String(sharesToWeight(512)));
+    const bfq = existsSync(join(cgroupDir(`/runts/${id}`, 'io'), 'io.bfq.weight'));
+    // Without BFQ, io.weight takes the weight converted from [10, 1000] to [1, 10000].
+    assert.is(cgroupFile(id, 'io', { v1: '', v2: bfq ? 'io.bfq.weight' : 'io.weight' }), bfq ? 'default 500' : 'default 4950');
+  } else {
+    assert.is(cgroupFile(id, 'cpu', { v1: 'cpu.cfs_quota_us', v2: '' }), '50000');
+    assert.is(cgroupFile(id, 'cpu', { v1: 'cpu.cfs_period_us', v2: '' }), '100000');
+    assert.is(cgroupFile(id, 'cpu', { v1: 'cpu.shares', v2: '' }), '512');
+    const weight = existsSync(join(cgroupDir(`/runts/${id}`, 'blkio'), 'blkio.weight')) ? 'blkio.weight' : 'blkio.bfq.weight';
+    assert.is(cgroupFile(id, 'blkio', { v1: weight, v2: '' }), '500');
+  }
+  assert.is(cgroupFile(id, 'cpuset', { v1: 'cpuset.cpus', v2: 'cpuset.cpus' }), '0');
+  assert.is(cgroupFile(id, 'cpuset', { v1: 'cpuset.mems', v2: 'cpuset.mems' }), '0');
+  deleteAndCheck(root, id);
+});
+
+asRoot('devices: a rule denying /dev/null makes "echo > /dev/null" fail inside; the other defaults stay usable', () => {
+  const script = shArgs('echo x > /dev/null && echo null-written || echo null-denied; head -c 1 /dev/zero > /dev/full; echo x > /dev/zero && echo zero-written');
+  const denied = runtime(['run', '--bundle', bundle((s) => {
+    s.linux!.resources!.devices!.push({ allow: false, type: 'c', major: 1, minor: 3, access: 'rwm' });
+    script(s);
+  }), uniqueId('dev')], { root: tempDir() });
+  assert.match(denied.stdout, /null-denied/, denied.stderr);
+  assert.match(denied.stderr, /\/dev\/null: Operation not permitted/);
+  assert.match(denied.stdout, /zero-written/);
+  const allowed = runtime(['run', '--bundle', bundle(script), uniqueId('dev')], { root: tempDir() });
+  assert.match(allowed.stdout, /null-written/, allowed.stderr);
+});
+
+asRoot('pause freezes the container (its counter stops, state says paused), resume lets it go on', async () => {
+  const counter = tempDir();
+  const { root, id } = runDetached((s) => {
+    withHostDir(s, counter);
+    shArgs('i=0; while true; do i=$((i+1)); echo $i > /host/count; sleep 0.02; done')(s);
+  });
+  const count = () => Number(readFileSync(join(counter, 'count'), 'utf8') || 0);
+  await eventually('the counter to start', () => existsSync(join(counter, 'count')) && count() > 2);
+  assert.is(runtime(['pause', id], { root }).code, 0);
+  assert.is(stateOf(root, id).status, 'paused');
+  assert.is(isV2 ? cgroupFile(id, 'freezer', { v1: '', v2: 'cgroup.freeze' }) : cgroupFile(id, 'freezer', { v1: 'freezer.state', v2: '' }), isV2 ? '1' : 'FROZEN');
+  const frozenAt = count();
+  await new Promise((r) => setTimeout(r, 500));
+  assert.is(count(), frozenAt, 'the counter went on while paused');
+  assert.match(runtime(['pause', id], { root }).stderr, /cannot pause container .* that is paused/);
+  assert.is(runtime(['resume', id], { root }).code, 0);
+  assert.is(stateOf(root, id).status, 'running');
+  await eventually('the counter to go on', () => count() > frozenAt + 2);
+  assert.match(runtime(['resume', id], { root }).stderr, /not paused/);
+  deleteAndCheck(root, id);
+});
+
+asRoot('update --memory changes the limit of a running container; --resources - takes runc\'s JSON', () => {
+  const { root, id } = runDetached((s) => {
+    s.linux!.resources = { ...s.linux!.resources, memory: { limit: 32 * MiB }, pids: { limit: 20 } };
+    shArgs('exec sleep 1000')(s);
+  });
+  const limit = () => cgroupFile(id, 'memory', { v1: 'memory.limit_in_bytes', v2: 'memory.max' });
+  assert.is(limit(), String(32 * MiB));
+  const r = runtime(['update', '--memory', '64m', id], { root });
+  assert.is(r.code, 0, r.stderr);
+  assert.is(limit(), String(64 * MiB));
+  const json = runtime(['update', '--resources', '-', id], { root, input: JSON.stringify({ pids: { limit: 30 }, cpu: { shares: 256 } }) });
+  assert.is(json.code, 0, json.stderr);
+  assert.is(cgroupFile(id, 'pids', { v1: 'pids.max', v2: 'pids.max' }), '30');
+  assert.is(limit(), String(64 * MiB), 'an update of other values changed the memory limit');
+  const bad = runtime(['update', '--resources', '-', id], { root, input: '{"memory":{"limit":"lots"}}' });
+  assert.is(bad.code, 1);
+  assert.match(bad.stderr, /--resources -: \/memory\/limit: must be integer/);
+  assert.match(runtime(['update', '--memory', 'lots', id], { root }).stderr, /--memory: \\"lots\\" is not a size/);
+  deleteAndCheck(root, id);
+});
+
+asRoot('ps --format json lists the pids of the container\'s cgroup; the table keeps ps\'s header and their lines', () => {
+  const { root, id, pid } = runDetached(shArgs('sleep 1000 & sleep 1001 & wait'));
+  const r = runtime(['ps', '--format', 'json', id], { root });
+  assert.is(r.code, 0, r.stderr);
+  const pids = (JSON.parse(r.stdout) as number[]).sort((a, b) => a - b);
+  const procs = readFileSync(join(cgroupDir(`/runts/${id}`, 'pids'), 'cgroup.procs'), 'utf8').split('\n').filter(Boolean).map(Number).sort((a, b) => a - b);
+  assert.equal(pids, procs);
+  assert.is(pids.length, 3);
+  assert.ok(pids.includes(pid));
+  const table = runtime(['ps', id, '-o', 'pid,args'], { root });
+  assert.is(table.code, 0, table.stderr);
+  const [header, ...lines] = table.stdout.trim().split('\n');
+  assert.match(header, /PID/);
+  assert.equal(lines.map((l) => Number(l.trim().split(/\s+/)[0])).sort((a, b) => a - b), pids);
+  assert.ok(lines.some((l) => l.includes('sleep 1001')));
+  deleteAndCheck(root, id);
+});
+
+asRoot('events --stats prints one stats object with memory, cpu and pids figures', () => {
+  const { root, id } = runDetached((s) => {
+    s.linux!.resources = { ...s.linux!.resources, memory: { limit: 48 * MiB }, pids: { limit: 20 } };
+    shArgs('i=0; while [ $i -lt 2000 ]; do i=$((i+1)); done; exec sleep 1000')(s);
+  });
+  const r = runtime(['events', '--stats', id], { root });
+  assert.is(r.code, 0, r.stderr);
+  const lines = r.stdout.trim().split('\n');
+  assert.is(lines.length, 1);
+  const event = JSON.parse(lines[0]);
+  assert.is(event.type, 'stats');
+  assert.is(event.id, id);
+  const { memory, cpu, pids } = event.data;
+  assert.is(memory.usage.limit, 48 * MiB);
+  assert.ok(memory.usage.usage > 0, 'no memory usage');
+  assert.ok(cpu.usage.total > 0, 'no cpu usage');
+  assert.is(pids.current, 1);
+  assert.is(pids.limit, 20);
+  deleteAndCheck(root, id);
+});
+
+asRoot('kill --all signals every process of the cgroup (here without a pid namespace)', async () => {
+  const { root, id, pid } = runDetached((s) => {
+    s.linux!.namespaces = s.linux!.namespaces!.filter((n) => n.type !== 'pid');
+    shArgs('sleep 1000 & sleep 1001 & wait')(s);
+  });
+  const procs = () => readFileSync(join(cgroupDir(`/runts/${id}`, 'pids'), 'cgroup.procs'), 'utf8').split('\n').filter(Boolean).map(Number);
+  await eventually('the sleeps', () => procs().length === 3);
+  const all = procs();
+  assert.is(runtime(['kill', '--all', id, 'KILL'], { root }).code, 0);
+  await eventually('every process to die', () => all.every((p) => !alive(p)));
+  assert.not.ok(alive(pid));
+  deleteAndCheck(root, id);
+});
+
+asRoot('delete --force of a paused container thaws and kills it, and removes its cgroup', () => {
+  const { root, id, pid } = runDetached(shArgs('exec sleep 1000'));
+  assert.is(runtime(['pause', id], { root }).code, 0);
+  assert.is(stateOf(root, id).status, 'paused');
+  assert.match(runtime(['delete', id], { root }).stderr, /not stopped: paused/);
+  deleteAndCheck(root, id);
+  assert.not.ok(alive(pid));
+});
+
+asRoot('cgroupsPath: absolute from each hierarchy\'s root, relative below runts\' own cgroup', () => {
+  const absolute = `/runts-test-${process.pid}/abs`;
+  const abs = runDetached((s) => {
+    s.linux!.cgroupsPath = absolute;
+    shArgs('exec sleep 1000')(s);
+  });
+  assert.match(readFileSync(join(cgroupDir(absolute, 'memory'), 'cgroup.procs'), 'utf8'), new RegExp(`^${abs.pid}$`, 'm'));
+  deleteAndCheck(abs.root, abs.id);
+  assert.not.ok(existsSync(cgroupDir(absolute, 'memory')));
+  // The parents stay (as runc leaves them); this test's go.
+  for (const dir of cgroupLeftovers(`runts-test-${process.pid}`)) rmdirSync(dir);
+
+  const rel = runDetached((s) => {
+    s.linux!.cgroupsPath = `rel-${process.pid}`;
+    shArgs('exec sleep 1000')(s);
+  });
+  const own = readFileSync(`/proc/${rel.pid}/cgroup`, 'utf8');
+  const mine = readFileSync('/proc/self/cgroup', 'utf8');
+  const line = (text: string, controller: string) => text.split('\n').find((l) => l.split(':')[isV2 ? 0 : 1] === (isV2 ? '0' : controller))!.split(':')[2];
+  const parent = isV2 ? line(mine, '').replace(/\/[^/]*$/, '') : line(mine, 'memory');
+  assert.is(line(own, 'memory'), `${parent === '/' ? '' : parent}/rel-${process.pid}`);
+  deleteAndCheck(rel.root, rel.id);
+});
+
+asRoot('the container sees its own cgroup: /proc/self/cgroup and its /sys/fs/cgroup, with or without a cgroup namespace', () => {
+  const look = 'cat /proc/self/cgroup; echo ---; cat /sys/fs/cgroup/memory.max /sys/fs/cgroup/memory/memory.limit_in_bytes 2>/dev/null; true';
+  for (const cgroupns of [true, false]) {
+    if (isV2 && !cgroupns) continue; // v2 without a cgroup namespace shows the whole hierarchy, as with runc
+    const id = uniqueId('view');
+    const r = runtime(['run', '--bundle', bundle((s) => {
+      s.linux!.resources = { ...s.linux!.resources, memory: { limit: 40 * MiB } };
+      if (cgroupns) s.linux!.namespaces!.push({ type: 'cgroup' });
+      shArgs(look)(s);
+    }), id], { root: tempDir() });
+    assert.is(r.code, 0, r.stderr);
+    const [cgroups, files] = r.stdout.split('---\n');
+    const paths = cgroups.trim().split('\n').map((l) => l.split(':')[2]);
+    assert.ok(paths.every((p) => p === (cgroupns ? '/' : `/runts/${id}`)), `${cgroupns ? 'with' : 'without'} a cgroup namespace: ${cgroups}`);
+    assert.is(files.trim(), String(40 * MiB), `${cgroupns ? 'with' : 'without'} a cgroup namespace, the memory limit inside: ${files}`);
+    assert.equal(cgroupLeftovers(id), []);
+  }
+});
+
+asRoot('a create that fails after its cgroup was made leaves no cgroup directory', () => {
+  const root = tempDir();
+  const id = uniqueId('fail');
+  const r = runtime(['create', '--bundle', bundle((s) => (s.process!.args = ['no-such-program'])), id], { root });
+  assert.is(r.code, 1);
+  assert.equal(cgroupLeftovers(id), []);
+  const bad = runtime(['create', '--bundle', bundle((s) => (s.linux!.resources = { ...s.linux!.resources, cpu: { cpus: '9999' } })), id], { root });
+  assert.is(bad.code, 1);
+  assert.match(bad.stderr, /linux\.resources\.cpu: cgroup: writing \\"9999\\" to \S*\/cpuset\.cpus/);
+  assert.equal(cgroupLeftovers(id), []);
+});
+
+asRoot('bpf(2) through FFI: the kernel\'s verifier takes the device program, and a refusal carries its log', () => {
+  const program = deviceFilterProgram(reduceDeviceRules(deviceRules([{ allow: false, access: 'rwm' }], [])));
+  closeSync(sys().bpfProgLoad(BPF_PROG_TYPE_CGROUP_DEVICE, program, DEVICE_FILTER_LICENSE));
+  const exitWithoutVerdict = Buffer.from('9500000000000000', 'hex'); // exit, r0 never set
+  assert.throws(() => sys().bpfProgLoad(BPF_PROG_TYPE_CGROUP_DEVICE, exitWithoutVerdict, DEVICE_FILTER_LICENSE), /bpf BPF_PROG_LOAD .*: Permission denied: .*R0 !read_ok/s);
+});
+
+asRoot('--systemd-cgroup and the "slice:prefix:name" cgroupsPath are refused with a reason', () => {
+  const root = tempDir();
+  const flag = runtime(['--systemd-cgroup', 'create', '--bundle', bundle(shArgs('true')), uniqueId()], { root });
+  assert.is(flag.code, 1);
+  assert.match(flag.stderr, /--systemd-cgroup: runts manages cgroups through cgroupfs only/);
+  const path = runtime(['create', '--bundle', bundle((s) => (s.linux!.cgroupsPath = 'system.slice:docker:abc')), uniqueId()], { root });
+  assert.is(path.code, 1);
+  assert.match(path.stderr, /\/linux\/cgroupsPath: the systemd form \\"slice:prefix:name\\" is not supported/);
+});
+
+test.run();

@@ -1,0 +1,50 @@
+// The runtime-spec conformance suite (conformance/) against runts: every
+// MUST case this host can exercise passes, except those listed in
+// conformance/expected-failures-runts.txt, and every listed case still
+// fails, so that the list shrinks as features land and any new failure
+// is caught.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { runSuite } from '../../conformance/suite';
+import { RUNTS, TOP, isRoot } from '../lib/cli';
+
+const test = suite('conformance');
+const asRoot = isRoot ? test : test.skip;
+
+/** case id -> why it fails today. */
+function expectedFailures(): Map<string, string> {
+  const text = readFileSync(join(TOP, 'conformance', 'expected-failures-runts.txt'), 'utf8');
+  const entries = text
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line && !line.startsWith('#'))
+    .map((line): [string, string] => {
+      const [id, ...why] = line.split(/\s+/);
+      return [id, why.join(' ')];
+    });
+  return new Map(entries);
+}
+
+asRoot('every MUST case passes against runts, but for the listed expected failures, which still fail', async () => {
+  const expected = expectedFailures();
+  const results = await runSuite({ runtime: RUNTS, jobs: 4 });
+  const byId = new Map(results.map((r) => [r.case.id, r]));
+  const counts = { pass: 0, fail: 0, skip: 0 };
+  for (const r of results) counts[r.status] += 1;
+  console.log(`  conformance: ${counts.pass} passed, ${counts.fail} failed, ${counts.skip} skipped (${expected.size} MUST failures expected)`);
+
+  const unexpected = results
+    .filter((r) => r.case.level === 'MUST' && r.status === 'fail' && !expected.has(r.case.id))
+    .map((r) => `${r.case.id}: ${r.reason}`);
+  assert.equal(unexpected, [], 'MUST cases that fail and are not in expected-failures-runts.txt');
+
+  const misfiled = [...expected.keys()].filter((id) => byId.get(id)?.case.level !== 'MUST');
+  assert.equal(misfiled, [], 'listed ids that are not MUST cases of the suite');
+
+  const fixed = [...expected.keys()].filter((id) => byId.get(id)?.status === 'pass');
+  assert.equal(fixed, [], 'listed cases that pass now: delete them from expected-failures-runts.txt');
+});
+
+test.run();

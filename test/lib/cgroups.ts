@@ -1,0 +1,100 @@
+/**
+ * Cgroups as the host sees them, for tests that run the same on a cgroup
+ * v1 host (this one) and a v2 one (the qemu VM, cgroup-v2-vm.test.ts).
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { closeSync, openSync, readFileSync, readdirSync, statfsSync } from 'node:fs';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { RUNTS, tempDir } from './cli';
+
+export const isV2 = statfsSync('/sys/fs/cgroup').type === 0x63677270;
+
+interface CgroupMount {
+  mountPoint: string;
+  options: string[];
+}
+
+function cgroupMounts(): CgroupMount[] {
+  return readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .map((line) => line.split(' - '))
+    .filter(([, post]) => post && /^cgroup2? /.test(post))
+    .map(([pre, post]) => ({ mountPoint: pre.split(' ')[4], options: post.split(' ')[2].split(',') }));
+}
+
+/** The host directory of cgroupsPath for a controller: its hierarchy's on v1, the one tree on v2. */
+export function cgroupDir(cgroupsPath: string, controller: string): string {
+  if (isV2) return join('/sys/fs/cgroup', cgroupsPath);
+  const mount = cgroupMounts().find((m) => m.options.includes(controller));
+  if (!mount) throw new Error(`no ${controller} hierarchy mounted`);
+  return join(mount.mountPoint, cgroupsPath);
+}
+
+/** A control file of the container with runts' default cgroups path, /runts/<id>: v1's name or v2's. */
+export function cgroupFile(id: string, controller: string, files: { v1: string; v2: string }): string {
+  return readFileSync(join(cgroupDir(`/runts/${id}`, controller), isV2 ? files.v2 : files.v1), 'utf8').trim();
+}
+
+/** Directories named name anywhere under any cgroup mount: what a container would leave behind. */
+export function cgroupLeftovers(name: string): string[] {
+  const found: string[] = [];
+  const walk = (dir: string) => {
+    let entries;
+    try {
+      entries = readdirSync(dir, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const e of entries) {
+      if (!e.isDirectory()) continue;
+      const path = join(dir, e.name);
+      if (e.name === name) found.push(path);
+      walk(path);
+    }
+  };
+  for (const m of cgroupMounts()) walk(m.mountPoint);
+  return found;
+}
+
+export interface Running {
+  child: ChildProcess;
+  exit: Promise<number | null>;
+}
+
+/** A runtime command left running (run in the foreground): its output goes to files. */
+export function startRuntime(args: string[], root: string): Running & { output: () => { stdout: string; stderr: string } } {
+  const dir = tempDir('runts-out-');
+  const out = openSync(join(dir, 'out'), 'w');
+  const err = openSync(join(dir, 'err'), 'w');
+  const child = spawn(RUNTS, ['--root', root, ...args], { stdio: ['ignore', out, err] });
+  closeSync(out);
+  closeSync(err);
+  return {
+    child,
+    exit: new Promise((resolve) => child.once('exit', (code) => resolve(code))),
+    output: () => ({ stdout: readFileSync(join(dir, 'out'), 'utf8'), stderr: readFileSync(join(dir, 'err'), 'utf8') }),
+  };
+}
+
+/** `runts events` listening: its JSON lines as they come, and the first of them. */
+export function listenEvents(root: string, id: string, interval = '100ms'): Running & { events: Record<string, unknown>[]; first: Promise<void> } {
+  const child = spawn(RUNTS, ['--root', root, 'events', `--interval=${interval}`, id], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const events: Record<string, unknown>[] = [];
+  let seen: () => void;
+  const first = new Promise<void>((resolve) => (seen = resolve));
+  createInterface({ input: child.stdout! }).on('line', (line) => {
+    events.push(JSON.parse(line));
+    seen();
+  });
+  return { child, events, first, exit: new Promise((resolve) => child.once('exit', (code) => resolve(code))) };
+}
+
+/** Resolves once check() holds; rejects after timeoutMs with what. */
+export async function eventually(what: string, check: () => boolean, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}

@@ -1,0 +1,1030 @@
+/**
+ * The e2e harness: real containerd, dockerd and podman with runts as their
+ * runtime, all private to one temp dir, and checks that nothing is left on
+ * the host after each scenario.
+ *
+ *   - Packages (docker.io, containerd, podman) are installed with apt when
+ *     missing and running as root (scripts/quickstart.sh installs them too).
+ *   - containerd and dockerd run with their own state, sockets and cgroup
+ *     parents under BASE (a /tmp/rte-XXXXXX dir: short, for socket paths);
+ *     dockerd: no bridge, no iptables, no masquerading; containers run with
+ *     --network none. Nothing sends traffic anywhere.
+ *   - The daemons call runts through a wrapper (BASE/bin/runts) that logs
+ *     each argv to BASE/argv.log, keeps copies of the --process and
+ *     --resources files, and when runts fails, appends the argv, the exit
+ *     code, stderr and the tail of the --log file the shim passed to
+ *     BASE/failures.log: the scenarios print these when they fail.
+ *   - A busybox image made from busybox-static (scripts/make-rootfs.sh) is
+ *     imported into each engine: `docker import`, `ctr images import` of an
+ *     OCI archive built here, `podman import`.
+ *
+ * Environment:
+ *   RUNTS_E2E=skip      skip the e2e suites
+ *   RUNTS_E2E=require   a missing package or a daemon that does not start is
+ *                       a failure instead of a skip
+ *   RUNTS_E2E_RUNTIME   the binary the wrapper runs (default bin/runts): e.g.
+ *                       /usr/bin/runc to check the scenarios themselves
+ *   RUNTS_E2E_VERBOSE=1 print every runtime argv (normalised) at the end
+ *   RUNTS_E2E_KEEP=1    keep BASE (logs, argv.log) after the run
+ */
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import {
+  chmodSync,
+  closeSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  readdirSync,
+  readlinkSync,
+  rmSync,
+  rmdirSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import { join } from 'node:path';
+import { RUNTS, TOP, isRoot } from './cli';
+
+export type Engine = 'docker' | 'containerd' | 'podman';
+
+export interface Ran {
+  code: number | null;
+  signal: string | null;
+  stdout: string;
+  stderr: string;
+  ms: number;
+}
+
+export const sleepSync = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+
+/** Polls fn until it returns a truthy value or ms pass; returns the last value. */
+export function eventually<T>(fn: () => T, ms = 5000, every = 100): T {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = fn();
+    if (v || Date.now() > deadline) return v;
+    sleepSync(every);
+  }
+}
+
+export const quote = (s: string) => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
+
+// ---------------------------------------------------------------- packages --
+
+const SEARCH = ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin'];
+
+export function which(bin: string): string | undefined {
+  const dirs = [...(process.env.PATH ?? '').split(':').filter(Boolean), ...SEARCH];
+  for (const d of dirs) {
+    const p = join(d, bin);
+    try {
+      if (statSync(p).isFile()) return p;
+    } catch {
+      // not here
+    }
+  }
+  return undefined;
+}
+
+/** What each engine needs: binaries and the Debian packages that hold them. */
+const NEEDS: Record<Engine, { bins: string[]; packages: string[] }> = {
+  containerd: { bins: ['containerd', 'ctr', 'containerd-shim-runc-v2', 'tar', 'script'], packages: ['containerd'] },
+  docker: { bins: ['dockerd', 'docker', 'containerd', 'containerd-shim-runc-v2', 'tar', 'script'], packages: ['docker.io', 'containerd'] },
+  podman: { bins: ['podman', 'conmon', 'tar'], packages: ['podman'] },
+};
+
+function aptInstall(packages: string[]): string | undefined {
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  const install = () => spawnSync('apt-get', ['install', '-y', '-q', ...packages], { encoding: 'utf8', env, timeout: 600_000 });
+  let r = install();
+  if (r.status !== 0) {
+    spawnSync('apt-get', ['update', '-q'], { encoding: 'utf8', env, timeout: 300_000 });
+    r = install();
+  }
+  if (r.status !== 0) return `apt-get install ${packages.join(' ')} failed: ${(r.stderr || r.error?.message || '').trim().split('\n').slice(-3).join(' | ')}`;
+  return undefined;
+}
+
+/** Missing binaries are installed (apt) when root; returns why the engine cannot run, if it cannot. */
+export function ensureEngine(engine: Engine): string | undefined {
+  const missing = () => NEEDS[engine].bins.filter((b) => !which(b));
+  if (!missing().length) return undefined;
+  if (!isRoot) return `not root: cannot install ${NEEDS[engine].packages.join(' ')} (missing ${missing().join(', ')})`;
+  console.log(`  e2e: installing ${NEEDS[engine].packages.join(' ')} (missing ${missing().join(', ')})`);
+  const failed = aptInstall(NEEDS[engine].packages);
+  if (failed) return failed;
+  const still = missing();
+  return still.length ? `still missing after apt-get install: ${still.join(', ')}` : undefined;
+}
+
+/** Debian's docker client matches its dockerd (another, newer one may come first in PATH). */
+export function dockerCli(): string {
+  return existsSync('/usr/bin/docker') ? '/usr/bin/docker' : which('docker') ?? 'docker';
+}
+
+// ------------------------------------------------------------------- host --
+
+export interface CgroupLayout {
+  /** Mount point of each v1 controller (and "" for the v2 hierarchy). */
+  mounts: Map<string, string>;
+  v2only: boolean;
+}
+
+const MOUNT_WORDS = new Set(['rw', 'ro', 'xattr', 'clone_children', 'noprefix', 'cpuset_v2_mode', 'nsdelegate', 'memory_recursiveprot', 'favordynmods']);
+
+export function cgroupLayout(): CgroupLayout {
+  const mounts = new Map<string, string>();
+  for (const line of readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
+    const [pre, post] = line.split(' - ');
+    if (!post) continue;
+    const point = pre.split(' ')[4];
+    const [fstype, , superOpts] = post.split(' ');
+    if (fstype === 'cgroup2') mounts.set('', point);
+    else if (fstype === 'cgroup') {
+      for (const opt of superOpts.split(',')) {
+        if (opt.startsWith('name=') || (!opt.includes('=') && !MOUNT_WORDS.has(opt))) mounts.set(opt, point);
+      }
+    }
+  }
+  const v1 = [...mounts.keys()].filter((k) => k !== '');
+  return { mounts, v2only: v1.length === 0 };
+}
+
+/** The cgroup of a process: controller (v1) or "" (v2) -> path. */
+export function cgroupOf(pid: number): Map<string, string> {
+  const found = new Map<string, string>();
+  for (const line of readFileSync(`/proc/${pid}/cgroup`, 'utf8').trim().split('\n')) {
+    const [, ctrls, path] = line.split(':');
+    if (ctrls === '') found.set('', path);
+    else for (const c of ctrls.split(',')) found.set(c, path);
+  }
+  return found;
+}
+
+/**
+ * A cgroup file of a process as the host sees it: on v1 the controller's
+ * file (v1file), on a pure v2 host the unified file (v2file). Returns the
+ * path and the cgroup path of the process for that controller.
+ */
+export function hostCgroupFile(pid: number, controller: string, v1file: string, v2file: string): { file: string; cgroup: string } {
+  const layout = cgroupLayout();
+  const of = cgroupOf(pid);
+  if (layout.v2only) {
+    const cg = of.get('') ?? '/';
+    return { file: join(layout.mounts.get('')!, cg, v2file), cgroup: cg };
+  }
+  const cg = of.get(controller) ?? '/';
+  return { file: join(layout.mounts.get(controller)!, cg, v1file), cgroup: cg };
+}
+
+/** Every hierarchy's mount point (each v1 controller once, and the v2 one). */
+function hierarchies(): string[] {
+  return [...new Set(cgroupLayout().mounts.values())];
+}
+
+export interface ProcInfo {
+  pid: number;
+  cmdline: string;
+  root: string;
+}
+
+/** Live processes whose root directory is under dir (container processes of this harness). */
+export function processesRootedUnder(dir: string): ProcInfo[] {
+  const found: ProcInfo[] = [];
+  for (const p of readdirSync('/proc')) {
+    if (!/^\d+$/.test(p)) continue;
+    try {
+      const root = readlinkSync(`/proc/${p}/root`);
+      if (root !== dir && !root.startsWith(`${dir}/`)) continue;
+      if (/^\d+ \(.*\) [ZX] /s.test(readFileSync(`/proc/${p}/stat`, 'latin1'))) continue;
+      found.push({ pid: Number(p), root, cmdline: readFileSync(`/proc/${p}/cmdline`, 'utf8').replace(/\0/g, ' ').trim() });
+    } catch {
+      // gone, or a kernel thread
+    }
+  }
+  return found;
+}
+
+/** Live processes whose command line contains text. */
+export function processesMatching(text: string): ProcInfo[] {
+  const found: ProcInfo[] = [];
+  for (const p of readdirSync('/proc')) {
+    if (!/^\d+$/.test(p) || Number(p) === process.pid) continue;
+    try {
+      const cmdline = readFileSync(`/proc/${p}/cmdline`, 'utf8').replace(/\0/g, ' ').trim();
+      if (!cmdline.includes(text)) continue;
+      if (/^\d+ \(.*\) [ZX] /s.test(readFileSync(`/proc/${p}/stat`, 'latin1'))) continue;
+      found.push({ pid: Number(p), root: '', cmdline });
+    } catch {
+      // gone
+    }
+  }
+  return found;
+}
+
+export function alive(pid: number): boolean {
+  try {
+    return !/^\d+ \(.*\) [ZX] /s.test(readFileSync(`/proc/${pid}/stat`, 'latin1'));
+  } catch {
+    return false;
+  }
+}
+
+export function mountsUnder(dir: string): string[] {
+  return readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .map((l) => l.split(' ')[4])
+    .filter((m) => m && (m === dir || m.startsWith(`${dir}/`)));
+}
+
+/** Subdirectories (deepest first) of each hierarchy's NAME dir. */
+function cgroupDirsUnder(name: string): string[] {
+  const dirs: string[] = [];
+  const walk = (d: string) => {
+    let entries;
+    try {
+      entries = readdirSync(d, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const e of entries) if (e.isDirectory()) walk(join(d, e.name));
+    dirs.push(d);
+  };
+  for (const h of hierarchies()) walk(join(h, name));
+  return dirs;
+}
+
+// ------------------------------------------------------------------ image --
+
+/** An OCI image layout archive (for `ctr images import`) holding one uncompressed layer. */
+export function ociArchive(layerTar: string, name: string, workDir: string): string {
+  const dir = join(workDir, 'oci');
+  const blobs = join(dir, 'blobs', 'sha256');
+  mkdirSync(blobs, { recursive: true });
+  const blob = (data: Buffer) => {
+    const digest = createHash('sha256').update(data).digest('hex');
+    writeFileSync(join(blobs, digest), data);
+    return { digest: `sha256:${digest}`, size: data.length };
+  };
+  const layer = blob(readFileSync(layerTar));
+  const arch = ({ x64: 'amd64', arm64: 'arm64', arm: 'arm', s390x: 's390x', ppc64: 'ppc64le', riscv64: 'riscv64' } as Record<string, string>)[process.arch] ?? process.arch;
+  const config = blob(
+    Buffer.from(
+      JSON.stringify({
+        architecture: arch,
+        os: 'linux',
+        config: { Env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'], Cmd: ['sh'] },
+        rootfs: { type: 'layers', diff_ids: [layer.digest] },
+        history: [{ created_by: 'runts e2e: scripts/make-rootfs.sh' }],
+      }),
+    ),
+  );
+  const manifest = blob(
+    Buffer.from(
+      JSON.stringify({
+        schemaVersion: 2,
+        mediaType: 'application/vnd.oci.image.manifest.v1+json',
+        config: { mediaType: 'application/vnd.oci.image.config.v1+json', ...config },
+        layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar', ...layer }],
+      }),
+    ),
+  );
+  writeFileSync(join(dir, 'oci-layout'), JSON.stringify({ imageLayoutVersion: '1.0.0' }));
+  writeFileSync(
+    join(dir, 'index.json'),
+    JSON.stringify({
+      schemaVersion: 2,
+      manifests: [
+        {
+          mediaType: 'application/vnd.oci.image.manifest.v1+json',
+          ...manifest,
+          platform: { architecture: arch, os: 'linux' },
+          annotations: { 'io.containerd.image.name': name, 'org.opencontainers.image.ref.name': name.split(':').pop() },
+        },
+      ],
+    }),
+  );
+  const out = join(workDir, 'image-oci.tar');
+  const r = spawnSync('tar', ['-C', dir, '-cf', out, 'oci-layout', 'index.json', 'blobs'], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`tar of the OCI layout: ${r.stderr}`);
+  return out;
+}
+
+// ---------------------------------------------------------------- wrapper --
+
+/**
+ * The runtime the daemons call: logs argv, runs the real binary, and keeps
+ * the evidence of a failure. Not exec'ed, so that it can look at the exit
+ * code; stderr is captured only for the commands whose stdio no container
+ * process inherits (create, run and exec pass theirs to the container).
+ */
+function wrapperScript(base: string, target: string): string {
+  return `#!/bin/sh
+# runts e2e wrapper: see test/lib/e2e.ts
+base=${quote(base)}
+target=\${RUNTS_E2E_TARGET:-${quote(target)}}
+line="$(date +%s.%N)	$$"
+for a in "$@"; do line="$line	$a"; done
+printf '%s\\n' "$line" >> "$base/argv.log"
+log=; proc=; prev=; cmd=
+for a in "$@"; do
+  case "$prev" in
+    --log) log=$a ;;
+    --process|-p) proc=$a ;;
+  esac
+  case "$a" in
+    --log=*) log=\${a#--log=} ;;
+    --process=*) proc=\${a#--process=} ;;
+  esac
+  if [ -z "$cmd" ]; then
+    case "$prev" in
+      --root|--log|--log-format|--criu|--rootless) ;;
+      *) case "$a" in -*) ;; *) cmd=$a ;; esac ;;
+    esac
+  fi
+  prev=$a
+done
+mkdir -p "$base/calls"
+[ -n "$proc" ] && [ -f "$proc" ] && cp "$proc" "$base/calls/$$.process.json"
+case " $* " in
+  *" --resources - "*) cat > "$base/calls/$$.resources.json"; exec < "$base/calls/$$.resources.json" ;;
+esac
+case "$cmd" in
+  create|run|exec|events) "$target" "$@"; rc=$?; err= ;;
+  *) "$target" "$@" 2> "$base/calls/$$.stderr"; rc=$?; err="$base/calls/$$.stderr"; cat "$err" >&2 ;;
+esac
+if [ "$rc" -ne 0 ]; then
+  {
+    printf '== runtime failed (exit %s): %s\\n' "$rc" "$line"
+    [ -n "$err" ] && [ -s "$err" ] && sed 's/^/   stderr: /' "$err"
+    [ -n "$log" ] && [ -s "$log" ] && tail -n 20 "$log" | sed 's/^/   --log: /'
+  } >> "$base/failures.log"
+fi
+[ -n "$err" ] && rm -f "$err"
+exit "$rc"
+`;
+}
+
+// ---------------------------------------------------------------- harness --
+
+interface Daemon {
+  name: string;
+  child: ChildProcess;
+  log: string;
+}
+
+export interface Mark {
+  argv: number;
+  failures: number;
+  logs: Map<string, number>;
+}
+
+const size = (f: string) => {
+  try {
+    return statSync(f).size;
+  } catch {
+    return 0;
+  }
+};
+const readFrom = (f: string, offset: number) => {
+  try {
+    return readFileSync(f).subarray(offset).toString('utf8');
+  } catch {
+    return '';
+  }
+};
+
+const SHIM_SOCKETS = '/run/containerd/s';
+/** podman (as root) keeps a blob info cache here whatever --root says: removed at the end when we made it. */
+const PODMAN_CACHE = '/var/lib/containers';
+const listDir = (d: string) => {
+  try {
+    return readdirSync(d);
+  } catch {
+    return [];
+  }
+};
+
+/** /run dirs the daemons make at fixed places; removed at the end when we made them and they are empty. */
+const FIXED_DIRS = [
+  '/run/containerd/s',
+  '/run/containerd/fifo',
+  '/run/containerd/runc',
+  '/run/containerd',
+  '/run/docker/plugins',
+  '/run/docker',
+  '/run/containers/networks',
+  '/run/containers',
+  '/run/runts',
+  '/run/runc',
+  '/run/libpod',
+];
+
+export class Harness {
+  readonly base: string;
+  /** Unique per run: names the cgroup parents and the containerd namespace. */
+  readonly tag: string;
+  readonly wrapper: string;
+  readonly target: string;
+  readonly argvLog: string;
+  readonly failuresLog: string;
+  readonly rootfsTar: string;
+  readonly daemons: Daemon[] = [];
+  /** Cgroup parents (top-level names) containers of this run go under. */
+  readonly cgroupParents: string[] = [];
+  containerdSock?: string;
+  containerdState?: string;
+  dockerSock?: string;
+  dockerExecRoot?: string;
+  ctrNamespace?: string;
+  ctrRuncRoot?: string;
+  podmanArgs?: string[];
+  readonly image = 'runts-e2e/busybox:latest';
+  readonly ctrImage = 'docker.io/runts-e2e/busybox:latest';
+  readonly podmanImage = 'localhost/runts-e2e/busybox:latest';
+  private baselineMounts: string[] = [];
+  private readonly fixedDirsBefore = new Set(FIXED_DIRS.filter((d) => existsSync(d)));
+  private readonly shimSocketsBefore = new Set(listDir(SHIM_SOCKETS));
+  private readonly podmanCacheBefore = existsSync(PODMAN_CACHE);
+  private readonly topCgroupsBefore = new Set<string>();
+  private stopped = false;
+  private counter = 0;
+
+  constructor() {
+    this.base = mkdtempSync('/tmp/rte-');
+    chmodSync(this.base, 0o755);
+    this.tag = `runts-e2e-${this.base.slice('/tmp/rte-'.length)}`;
+    this.argvLog = join(this.base, 'argv.log');
+    this.failuresLog = join(this.base, 'failures.log');
+    writeFileSync(this.argvLog, '');
+    writeFileSync(this.failuresLog, '');
+    mkdirSync(join(this.base, 'bin'));
+    mkdirSync(join(this.base, 'out'));
+    this.target = process.env.RUNTS_E2E_RUNTIME || RUNTS;
+    this.wrapper = join(this.base, 'bin', 'runts');
+    writeFileSync(this.wrapper, wrapperScript(this.base, this.target), { mode: 0o755 });
+    for (const h of hierarchies()) for (const e of readdirSync(h, { withFileTypes: true })) if (e.isDirectory()) this.topCgroupsBefore.add(join(h, e.name));
+    // The busybox rootfs, and its tar (the image of every engine).
+    const rootfs = join(this.base, 'rootfs');
+    const made = spawnSync('sh', [join(TOP, 'scripts', 'make-rootfs.sh'), rootfs], { encoding: 'utf8' });
+    if (made.status !== 0) throw new Error(`make-rootfs.sh: ${made.stderr}`);
+    this.rootfsTar = join(this.base, 'rootfs.tar');
+    const tar = spawnSync('tar', ['-C', rootfs, '-cf', this.rootfsTar, '.'], { encoding: 'utf8' });
+    if (tar.status !== 0) throw new Error(`tar: ${tar.stderr}`);
+    const stop = () => this.stop();
+    process.once('exit', stop);
+    for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+      process.once(sig, () => {
+        stop();
+        process.exit(130);
+      });
+    }
+  }
+
+  /** A file name under BASE/out, unique in this run. */
+  file(name: string): string {
+    return join(this.base, 'out', `${++this.counter}-${name}`);
+  }
+
+  /** Runs a command with its output in files (a container may keep a pipe open); never throws for a non-zero exit. */
+  run(file: string, args: string[], opts: { timeout?: number; input?: string; env?: NodeJS.ProcessEnv } = {}): Ran {
+    const n = ++this.counter;
+    const outFile = join(this.base, 'out', `${n}.out`);
+    const errFile = join(this.base, 'out', `${n}.err`);
+    const out = openSync(outFile, 'w');
+    const err = openSync(errFile, 'w');
+    const t0 = Date.now();
+    try {
+      const r = spawnSync(file, args, {
+        stdio: [opts.input === undefined ? 'ignore' : 'pipe', out, err],
+        input: opts.input,
+        timeout: opts.timeout ?? 90_000,
+        killSignal: 'SIGKILL',
+        env: opts.env ?? process.env,
+      });
+      const stderr = readFileSync(errFile, 'utf8') + (r.error ? `\n[harness] ${r.error.message}` : '');
+      return { code: r.status, signal: r.signal, stdout: readFileSync(outFile, 'utf8'), stderr, ms: Date.now() - t0 };
+    } finally {
+      closeSync(out);
+      closeSync(err);
+      rmSync(outFile, { force: true });
+      rmSync(errFile, { force: true });
+    }
+  }
+
+  // ------------------------------------------------------------ daemons --
+
+  private startDaemon(name: string, file: string, args: string[], ready: () => boolean, timeoutMs = 60_000): void {
+    const log = join(this.base, `${name}.log`);
+    const fd = openSync(log, 'a');
+    const child = spawn(file, args, { detached: true, stdio: ['ignore', fd, fd] });
+    closeSync(fd);
+    child.on('error', () => {});
+    this.daemons.push({ name, child, log });
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      if (!child.pid || !alive(child.pid)) throw new Error(`${name} exited at start: ${readFrom(log, 0).trim().split('\n').slice(-8).join('\n')}`);
+      if (ready()) return;
+      if (Date.now() > deadline) throw new Error(`${name} did not answer within ${timeoutMs / 1000} s: ${readFrom(log, 0).trim().split('\n').slice(-8).join('\n')}`);
+      sleepSync(100);
+    }
+  }
+
+  startContainerd(): void {
+    const dir = join(this.base, 'containerd');
+    mkdirSync(dir);
+    this.containerdSock = join(this.base, 'containerd.sock');
+    this.containerdState = join(dir, 'state');
+    const config = join(dir, 'config.toml');
+    writeFileSync(
+      config,
+      [
+        'version = 2',
+        `root = ${JSON.stringify(join(dir, 'root'))}`,
+        `state = ${JSON.stringify(this.containerdState)}`,
+        'disabled_plugins = ["io.containerd.grpc.v1.cri"]',
+        '[grpc]',
+        `  address = ${JSON.stringify(this.containerdSock)}`,
+        '[ttrpc]',
+        `  address = ${JSON.stringify(`${this.containerdSock}.ttrpc`)}`,
+        '[debug]',
+        '  level = "warn"',
+        '[plugins."io.containerd.internal.v1.opt"]',
+        `  path = ${JSON.stringify(join(dir, 'opt'))}`,
+        '',
+      ].join('\n'),
+    );
+    this.startDaemon('containerd', 'containerd', ['--config', config], () => existsSync(this.containerdSock!) && this.ctr(['version'], { timeout: 10_000 }).code === 0);
+    this.ctrNamespace = this.tag;
+    this.ctrRuncRoot = join(this.base, 'ctr-runc-root');
+    this.cgroupParents.push(this.ctrNamespace); // ctr's default cgroupsPath is /NAMESPACE/ID
+  }
+
+  startDockerd(): void {
+    if (!this.containerdSock) throw new Error('startDockerd: containerd first');
+    this.dockerSock = join(this.base, 'docker.sock');
+    this.dockerExecRoot = join(this.base, 'de');
+    const parent = `${this.tag}-docker`;
+    this.cgroupParents.push(parent);
+    const config = join(this.base, 'daemon.json');
+    writeFileSync(config, '{}\n');
+    mkdirSync(join(this.base, 'docker-cli'));
+    // prettier-ignore
+    const args = [
+      '--config-file', config,
+      '-H', `unix://${this.dockerSock}`,
+      '--data-root', join(this.base, 'dd'),
+      '--exec-root', this.dockerExecRoot,
+      '--pidfile', join(this.base, 'docker.pid'),
+      '--containerd', this.containerdSock,
+      '--bridge=none', '--iptables=false', '--ip6tables=false', '--ip-masq=false', '--ip-forward=false',
+      '--cgroup-parent', `/${parent}`,
+      '--add-runtime', `runts=${this.wrapper}`,
+      '--log-level', 'warn',
+    ];
+    this.startDaemon('dockerd', 'dockerd', args, () => existsSync(this.dockerSock!) && this.docker(['version'], { timeout: 10_000 }).code === 0);
+    const info = this.docker(['info', '--format', '{{json .Runtimes}}']);
+    if (!info.stdout.includes('"runts"')) throw new Error(`dockerd does not list the runts runtime: ${info.stdout}${info.stderr}`);
+    const imported = this.docker(['import', this.rootfsTar, this.image], { timeout: 120_000 });
+    if (imported.code !== 0) throw new Error(`docker import: ${imported.stderr}`);
+  }
+
+  importCtrImage(): void {
+    const archive = ociArchive(this.rootfsTar, this.ctrImage, this.base);
+    const r = this.ctr(['images', 'import', archive], { timeout: 120_000 });
+    if (r.code !== 0) throw new Error(`ctr images import: ${r.stderr}${r.stdout}`);
+    const ls = this.ctr(['images', 'ls', '-q']);
+    if (!ls.stdout.split('\n').includes(this.ctrImage)) throw new Error(`ctr images import did not make ${this.ctrImage}: ${ls.stdout}`);
+  }
+
+  /** podman with storage, state, tmp and network config of its own; vfs, cgroupfs, file events. */
+  setupPodman(): void {
+    const dir = join(this.base, 'podman');
+    const parent = `${this.tag}-podman`;
+    this.cgroupParents.push(parent);
+    // prettier-ignore
+    this.podmanArgs = [
+      '--root', join(dir, 'root'),
+      '--runroot', join(dir, 'run'),
+      '--tmpdir', join(dir, 'tmp'),
+      '--network-config-dir', join(dir, 'networks'),
+      '--volumepath', join(dir, 'volumes'),
+      '--storage-driver', 'vfs',
+      '--cgroup-manager', 'cgroupfs',
+      '--events-backend', 'file',
+      '--runtime', this.wrapper,
+    ];
+    mkdirSync(join(dir, 'tmp'), { recursive: true });
+    const v = this.podman(['version', '--format', '{{.Client.Version}}'], { timeout: 60_000 });
+    if (v.code !== 0) throw new Error(`podman version: ${v.stderr}`);
+    const r = this.podman(['import', this.rootfsTar, this.podmanImage], { timeout: 120_000 });
+    if (r.code !== 0) throw new Error(`podman import: ${r.stderr}`);
+  }
+
+  /** Mounts under BASE once everything is up: what a scenario must leave as it found. */
+  settle(): void {
+    this.baselineMounts = mountsUnder(this.base);
+  }
+
+  // ------------------------------------------------------------ clients --
+
+  docker(args: string[], opts: { timeout?: number; input?: string } = {}): Ran {
+    const env = { ...process.env, DOCKER_CONFIG: join(this.base, 'docker-cli'), DOCKER_HOST: `unix://${this.dockerSock}` };
+    return this.run(dockerCli(), ['-H', `unix://${this.dockerSock}`, ...args], { ...opts, env });
+  }
+
+  /** The docker command line as one shell string (for a pty session). */
+  dockerShell(args: string[]): string {
+    return [dockerCli(), '-H', `unix://${this.dockerSock}`, ...args].map(quote).join(' ');
+  }
+
+  ctr(args: string[], opts: { timeout?: number; namespace?: string } = {}): Ran {
+    return this.run('ctr', ['--address', this.containerdSock!, '--namespace', opts.namespace ?? this.ctrNamespace ?? 'default', ...args], opts);
+  }
+
+  podman(args: string[], opts: { timeout?: number } = {}): Ran {
+    // TMPDIR: image copies go there (else /var/tmp).
+    const env = { ...process.env, TMPDIR: join(this.base, 'podman', 'tmp') };
+    return this.run('podman', [...this.podmanArgs!, ...args], { ...opts, env });
+  }
+
+  // -------------------------------------------------------- diagnostics --
+
+  mark(): Mark {
+    return { argv: size(this.argvLog), failures: size(this.failuresLog), logs: new Map(this.daemons.map((d) => [d.log, size(d.log)])) };
+  }
+
+  /** The runtime calls since the mark, one line each (argv as the daemon passed it). */
+  callsSince(mark: Mark): string[][] {
+    return readFrom(this.argvLog, mark.argv)
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => l.split('\t').slice(2));
+  }
+
+  /** What happened since the mark: runtime argv, runtime failures (stderr, --log), daemon log lines. */
+  diagnostics(mark: Mark): string {
+    const parts: string[] = [];
+    const calls = this.callsSince(mark);
+    if (calls.length) parts.push(`runtime calls (${calls.length}):\n${calls.map((c) => `  ${c.join(' ')}`).join('\n')}`);
+    const failures = readFrom(this.failuresLog, mark.failures).trim();
+    if (failures) parts.push(`runtime failures:\n${failures}`);
+    for (const d of this.daemons) {
+      const lines = readFrom(d.log, mark.logs.get(d.log) ?? 0).trim();
+      if (lines) parts.push(`${d.name} log:\n${lines.split('\n').slice(-15).join('\n')}`);
+    }
+    return parts.join('\n');
+  }
+
+  /** Every distinct runtime argv shape seen, ids and paths normalised (for the record of what each engine calls). */
+  argvShapes(): string[] {
+    const shapes = new Set<string>();
+    for (const line of readFileSync(this.argvLog, 'utf8').split('\n').filter(Boolean)) {
+      const args = line.split('\t').slice(2);
+      shapes.add(
+        args
+          .map((a) => (a.startsWith(this.base) ? `BASE${a.slice(this.base.length)}` : a))
+          .map((a) => a.replace(/[0-9a-f]{64}/g, 'ID').replace(/runc-process\d+/g, 'runc-processN').replace(/pty\d+/g, 'ptyN').replace(/\/tmp\/[\w.-]+\//g, (m) => (m.startsWith('/tmp/rte-') ? m : '/tmp/…/')))
+          .join(' '),
+      );
+    }
+    return [...shapes];
+  }
+
+  // ---------------------------------------------------------- leftovers --
+
+  /** Roots runts was given (--root) for these container ids; runts' default when none. */
+  private stateDirsOf(ids: string[]): string[] {
+    const dirs = new Set<string>();
+    for (const line of readFileSync(this.argvLog, 'utf8').split('\n').filter(Boolean)) {
+      const args = line.split('\t').slice(2);
+      const id = ids.find((i) => args[args.length - 1] === i || args.includes(i));
+      if (!id) continue;
+      const r = args.findIndex((a) => a === '--root' || a.startsWith('--root='));
+      const root = r < 0 ? (this.target === RUNTS ? '/run/runts' : '/run/runc') : args[r].startsWith('--root=') ? args[r].slice(7) : args[r + 1];
+      dirs.add(join(root, id));
+    }
+    return [...dirs];
+  }
+
+  /**
+   * What containers with these ids left on the host: runts state dirs,
+   * processes (anything whose root is under BASE, and the given pids),
+   * cgroups under this run's parents, mounts under BASE. Waits up to 5 s
+   * for teardown that happens after the client returns. What it finds it
+   * reports, then removes (so that one leak does not fail every later test).
+   */
+  leftovers(ids: string[], pids: number[] = []): string[] {
+    const look = (): string[] => {
+      const found: string[] = [];
+      for (const dir of this.stateDirsOf(ids)) {
+        if (existsSync(dir)) found.push(`runtime state left: ${dir} (${readdirSync(dir).join(', ')})`);
+      }
+      for (const p of processesRootedUnder(this.base)) found.push(`process left: ${p.pid} ${p.cmdline} (root ${p.root})`);
+      for (const pid of pids) if (pid > 0 && alive(pid) && !found.some((f) => f.startsWith(`process left: ${pid} `))) found.push(`process left: ${pid} (container pid)`);
+      for (const parent of this.cgroupParents) {
+        for (const d of cgroupDirsUnder(parent)) {
+          const rel = d.split(`/${parent}`)[1];
+          if (!rel || rel === '/conmon') continue; // the parent itself; podman's conmon cgroup is podman's
+          found.push(`cgroup left: ${d}`);
+        }
+      }
+      for (const m of mountsUnder(this.base)) if (!this.baselineMounts.includes(m)) found.push(`mount left: ${m}`);
+      return found;
+    };
+    const found = eventually(() => {
+      const f = look();
+      return f.length ? undefined : f;
+    }, 5000) ?? look();
+    if (found.length) this.scrub(ids);
+    return found;
+  }
+
+  /** Removes what a scenario left: container processes, cgroups, mounts (not runts' state: evidence). */
+  private scrub(_ids: string[]): void {
+    for (const p of processesRootedUnder(this.base)) {
+      try {
+        process.kill(p.pid, 'SIGKILL');
+      } catch {
+        // gone
+      }
+    }
+    sleepSync(200);
+    for (const parent of this.cgroupParents) {
+      for (const d of cgroupDirsUnder(parent)) {
+        if (d.endsWith(`/${parent}`) || d.endsWith(`/${parent}/conmon`)) continue;
+        try {
+          rmdirSync(d);
+        } catch {
+          // busy: stop() tries again
+        }
+      }
+    }
+    for (const m of mountsUnder(this.base).reverse()) if (!this.baselineMounts.includes(m)) spawnSync('umount', ['-l', m]);
+  }
+
+  // --------------------------------------------------------------- stop --
+
+  /** Removes every container, stops the daemons, and cleans the host. Idempotent, synchronous. */
+  stop(): string[] {
+    if (this.stopped) return [];
+    this.stopped = true;
+    const problems: string[] = [];
+    const up = (name: string) => this.daemons.some((d) => d.name === name && d.child.pid && alive(d.child.pid));
+    if (up('dockerd')) {
+      const ids = this.docker(['ps', '-aq'], { timeout: 30_000 }).stdout.split('\n').filter(Boolean);
+      if (ids.length) {
+        const rm = this.docker(['rm', '-f', ...ids], { timeout: 120_000 });
+        if (rm.code !== 0) problems.push(`docker rm -f: ${rm.stderr.trim()}`);
+      }
+    }
+    if (up('containerd') && this.ctrNamespace) {
+      for (const task of this.ctr(['tasks', 'ls', '-q'], { timeout: 30_000 }).stdout.split('\n').filter(Boolean)) {
+        this.ctr(['tasks', 'kill', '-s', 'SIGKILL', task], { timeout: 30_000 });
+        sleepSync(300);
+        this.ctr(['tasks', 'rm', '-f', task], { timeout: 30_000 });
+      }
+      for (const c of this.ctr(['containers', 'ls', '-q'], { timeout: 30_000 }).stdout.split('\n').filter(Boolean)) this.ctr(['containers', 'rm', c], { timeout: 30_000 });
+    }
+    if (this.podmanArgs) {
+      const rm = this.podman(['rm', '-af', '-t', '0'], { timeout: 120_000 });
+      if (rm.code !== 0) problems.push(`podman rm -af: ${rm.stderr.trim()}`);
+    }
+    // Daemons, last started first: TERM, then KILL.
+    for (const d of [...this.daemons].reverse()) {
+      const pid = d.child.pid;
+      if (!pid || !alive(pid)) continue;
+      try {
+        process.kill(pid, 'SIGTERM');
+      } catch {
+        // gone
+      }
+      if (!eventually(() => !alive(pid), 30_000, 100)) {
+        problems.push(`${d.name} did not stop within 30 s of SIGTERM: killed`);
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // gone
+        }
+        eventually(() => !alive(pid), 5000);
+      }
+    }
+    // Stray processes: shims of our containerd, conmons of our podman, container processes.
+    const strays = [...processesMatching(this.base), ...processesRootedUnder(this.base)];
+    for (const p of strays) {
+      problems.push(`process left at the end: ${p.pid} ${p.cmdline.slice(0, 200)}`);
+      try {
+        process.kill(p.pid, 'SIGKILL');
+      } catch {
+        // gone
+      }
+    }
+    if (strays.length) eventually(() => strays.every((p) => !alive(p.pid)), 5000);
+    for (const m of mountsUnder(this.base).reverse()) spawnSync('umount', ['-l', m]);
+    // Cgroups: this run's parents, and top-level dirs the daemons made (docker, libpod_parent) when empty.
+    for (const parent of this.cgroupParents) {
+      for (const d of cgroupDirsUnder(parent)) {
+        try {
+          rmdirSync(d);
+        } catch (err) {
+          problems.push(`cgroup ${d} could not be removed: ${(err as Error).message}`);
+        }
+      }
+    }
+    for (const h of hierarchies()) {
+      for (const name of ['docker', 'libpod_parent']) {
+        const d = join(h, name);
+        if (this.topCgroupsBefore.has(d) || !existsSync(d)) continue;
+        for (const sub of cgroupDirsUnder(name).filter((x) => x.startsWith(`${d}/`) || x === d)) {
+          try {
+            rmdirSync(sub);
+          } catch {
+            // in use by someone else
+          }
+        }
+      }
+    }
+    // A shim that was killed leaves its socket (named by a hash of the containerd address, namespace and id).
+    const bound = new Set(readFileSync('/proc/net/unix', 'utf8').split('\n').map((l) => l.trim().split(/\s+/)[7]).filter(Boolean));
+    for (const name of listDir(SHIM_SOCKETS)) {
+      const path = join(SHIM_SOCKETS, name);
+      if (!this.shimSocketsBefore.has(name) && !bound.has(path)) rmSync(path, { force: true });
+    }
+    for (const d of FIXED_DIRS) {
+      if (this.fixedDirsBefore.has(d)) continue;
+      try {
+        for (const ns of readdirSync(d)) if (d === '/run/containerd/runc' && ns === this.ctrNamespace) rmdirSync(join(d, ns));
+        rmdirSync(d);
+      } catch {
+        // not there, or not empty (someone else's)
+      }
+    }
+    if (this.podmanArgs && !this.podmanCacheBefore) rmSync(PODMAN_CACHE, { recursive: true, force: true });
+    if (process.env.RUNTS_E2E_VERBOSE) {
+      console.log(`\n  runtime argv seen by ${this.target} (normalised):`);
+      for (const s of this.argvShapes()) console.log(`    ${s}`);
+    }
+    const remaining = mountsUnder(this.base);
+    if (remaining.length) problems.push(`mounts still under ${this.base}: ${remaining.join(' ')}: not removed`);
+    else if (process.env.RUNTS_E2E_KEEP) console.log(`  e2e: kept ${this.base}`);
+    else rmSync(this.base, { recursive: true, force: true });
+    return problems;
+  }
+
+}
+
+/**
+ * Sets up what a suite needs, or says why it cannot run. With
+ * RUNTS_E2E=require, a reason is an error instead.
+ */
+export function startHarness(engines: Engine[]): { harness?: Harness; skip?: string } {
+  const reason = (why: string) => {
+    if (process.env.RUNTS_E2E === 'require') throw new Error(`e2e required (RUNTS_E2E=require) but: ${why}`);
+    return { skip: why };
+  };
+  if (process.env.RUNTS_E2E === 'skip' || process.env.RUNTS_E2E === '0') return { skip: 'RUNTS_E2E=skip' };
+  if (!isRoot) return reason('not root');
+  for (const e of engines) {
+    const why = ensureEngine(e);
+    if (why) return reason(`${e}: ${why}`);
+  }
+  let h: Harness | undefined;
+  try {
+    h = new Harness();
+    if (engines.includes('containerd') || engines.includes('docker')) h.startContainerd();
+    if (engines.includes('docker')) h.startDockerd();
+    if (engines.includes('containerd')) h.importCtrImage();
+    if (engines.includes('podman')) h.setupPodman();
+    h.settle();
+    return { harness: h };
+  } catch (err) {
+    const problems = h?.stop() ?? [];
+    return reason(`${(err as Error).message}${problems.length ? `\n  (teardown: ${problems.join('; ')})` : ''}`);
+  }
+}
+
+/** Is CAP_SYS_RESOURCE in our effective set? (Some sandboxes drop it: no raising of hard rlimits then.) */
+export function haveCapSysResource(): boolean {
+  const eff = /CapEff:\s*([0-9a-f]+)/.exec(readFileSync('/proc/self/status', 'utf8'))?.[1] ?? '0';
+  return ((BigInt(`0x${eff}`) >> 24n) & 1n) === 1n;
+}
+
+// -------------------------------------------------------------------- pty --
+
+/**
+ * An interactive session on a pty: util-linux `script` runs the command on a
+ * new pty and relays our pipe to it, so a test can type and read like a user
+ * at a terminal.
+ */
+export class PtySession {
+  private readonly child: ChildProcess;
+  private buf = '';
+  private exitInfo?: { code: number | null; signal: string | null };
+  private readonly exited: Promise<{ code: number | null; signal: string | null }>;
+
+  constructor(shellCommand: string) {
+    this.child = spawn('script', ['-qefc', shellCommand, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, TERM: 'xterm' } });
+    this.child.stdout!.on('data', (d) => (this.buf += d.toString('utf8')));
+    this.child.stderr!.on('data', (d) => (this.buf += d.toString('utf8')));
+    this.exited = new Promise((resolve) =>
+      this.child.on('close', (code, signal) => {
+        this.exitInfo = { code, signal };
+        resolve(this.exitInfo);
+      }),
+    );
+  }
+
+  /** Everything the terminal showed so far, escape sequences removed. */
+  get text(): string {
+    return this.buf.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '').replace(/\r/g, '');
+  }
+
+  /** Resolves with the first match of re in the output after `from`; rejects after ms with what was seen. */
+  async expect(re: RegExp, ms = 20_000, from = 0): Promise<RegExpMatchArray> {
+    const deadline = Date.now() + ms;
+    for (;;) {
+      const m = this.text.slice(from).match(re);
+      if (m) return m;
+      if (this.exitInfo) throw new Error(`pty session ended (exit ${this.exitInfo.code ?? this.exitInfo.signal}) before ${re}; it showed:\n${this.text}`);
+      if (Date.now() > deadline) throw new Error(`no ${re} within ${ms / 1000} s; the terminal showed:\n${this.text}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  type(keys: string): void {
+    this.child.stdin!.write(keys);
+  }
+
+  async exit(ms = 20_000): Promise<{ code: number | null; signal: string | null }> {
+    const timer = new Promise<undefined>((r) => setTimeout(() => r(undefined), ms));
+    const r = await Promise.race([this.exited, timer]);
+    if (!r) {
+      this.kill();
+      throw new Error(`pty session did not end within ${ms / 1000} s; it showed:\n${this.text}`);
+    }
+    return r;
+  }
+
+  kill(): void {
+    try {
+      this.child.stdin!.end();
+      this.child.kill('SIGKILL');
+    } catch {
+      // gone
+    }
+  }
+}
+
+// ------------------------------------------------------------ scenarios --
+
+const message = (err: unknown) => (err instanceof Error ? err.message : String(err));
+
+/**
+ * Soft checks inside one scenario: each is run and reported (✓/✘ line),
+ * and done() fails with all that failed, so one missing feature does not
+ * hide the state of the others.
+ */
+export class Checks {
+  private readonly failed: string[] = [];
+
+  async check(name: string, fn: () => unknown): Promise<boolean> {
+    try {
+      await fn();
+      console.log(`    ✓ ${name}`);
+      return true;
+    } catch (err) {
+      this.failed.push(`${name}: ${message(err)}`);
+      console.log(`    ✘ ${name}: ${message(err).split('\n').slice(0, 12).join('\n      ')}`);
+      return false;
+    }
+  }
+
+  done(): void {
+    if (this.failed.length) throw new Error(`${this.failed.length} check(s) failed:\n- ${this.failed.join('\n- ')}`);
+  }
+}
+
+/** A test body that, when it fails, prints what the runtime and the daemons did meanwhile. */
+export function withDiagnostics(h: Harness, name: string, fn: () => unknown): () => Promise<void> {
+  return async () => {
+    const mark = h.mark();
+    const t0 = Date.now();
+    const took = () => `${((Date.now() - t0) / 1000).toFixed(1)} s`;
+    console.log(`  ▸ ${name}`);
+    try {
+      await fn();
+      console.log(`  ✓ ${name} (${took()})`);
+    } catch (err) {
+      const d = h.diagnostics(mark);
+      console.log(`  ✘ ${name} (${took()})\n${message(err).replace(/^/gm, '    ')}${d ? `\n${d.replace(/^/gm, '    | ')}` : ''}`);
+      throw err;
+    }
+  };
+}
+
+/** Calls of the runtime (argv after the wrapper's time and pid) that name this container id. */
+export function callsFor(h: Harness, id: string): string[][] {
+  return h.callsSince({ argv: 0, failures: 0, logs: new Map() }).filter((c) => c.includes(id));
+}
