@@ -18,6 +18,12 @@ export interface CgroupLayout {
   swapAccounting(): boolean;
   /** Removes a cgroup the suite named (and its children), in every hierarchy; missing ones are fine. */
   remove(cgroupPath: string): void;
+  /**
+   * Removes cgroups named after these container ids, wherever a runtime put
+   * them by default (a few levels down, e.g. /runts/ID or /default/ID): a
+   * runtime that failed half-way may leave them.
+   */
+  removeNamed(names: ReadonlySet<string>): void;
 }
 
 const V2_ROOT = '/sys/fs/cgroup';
@@ -51,6 +57,20 @@ function readLayout(): CgroupLayout {
   return v1Layout(v1, unified);
 }
 
+/** Directories named in `names`, up to `depth` levels under dir. */
+function findNamed(dir: string, names: ReadonlySet<string>, depth: number): string[] {
+  if (depth === 0) return [];
+  let entries;
+  try {
+    entries = readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return [];
+  }
+  return entries
+    .filter((e) => e.isDirectory())
+    .flatMap((e) => (names.has(e.name) ? [join(dir, e.name)] : findNamed(join(dir, e.name), names, depth - 1)));
+}
+
 function removeTree(dir: string): void {
   if (!existsSync(dir) || !statSync(dir).isDirectory()) return;
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
@@ -80,6 +100,7 @@ function withProbeCgroup<T>(root: string, look: (dir: string) => T): T | undefin
 }
 
 function v1Layout(mounts: Map<string, string>, unified: string | undefined): CgroupLayout {
+  const roots = new Set([...mounts.values(), ...(unified ? [unified] : [])]);
   const dirOf = (controller: string) => mounts.get(controller) ?? join(V2_ROOT, controller);
   return {
     version: 1,
@@ -88,7 +109,10 @@ function v1Layout(mounts: Map<string, string>, unified: string | undefined): Cgr
     blkioWeightFile: () => withProbeCgroup(dirOf('blkio'), (dir) => ['blkio.bfq.weight', 'blkio.weight'].find((f) => existsSync(join(dir, f)))),
     swapAccounting: () => existsSync(join(dirOf('memory'), 'memory.memsw.limit_in_bytes')),
     remove: (path) => {
-      for (const dir of new Set([...mounts.values(), ...(unified ? [unified] : [])])) removeTree(join(dir, path));
+      for (const dir of roots) removeTree(join(dir, path));
+    },
+    removeNamed: (names) => {
+      for (const dir of roots) findNamed(dir, names, 3).forEach(removeTree);
     },
   };
 }
@@ -104,6 +128,7 @@ function v2Layout(root: string): CgroupLayout {
     blkioWeightFile: () => ['io.bfq.weight', 'io.weight'].find((f) => existsSync(join(own, f))),
     swapAccounting: () => existsSync(join(own, 'memory.swap.max')),
     remove: (path) => removeTree(join(root, path)),
+    removeNamed: (names) => findNamed(root, names, 3).forEach(removeTree),
   };
 }
 

@@ -105,6 +105,7 @@ export class Trial {
       ...this.cleanups.reverse(),
       () => unmountUnder(this.dir),
       ...this.cgroups.map((path) => () => cgroupLayout().remove(path)),
+      () => cgroupLayout().removeNamed(this.rt.ids),
       () => rmSync(this.dir, { recursive: true, force: true }),
     ];
     for (const step of steps) {

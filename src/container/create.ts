@@ -7,7 +7,8 @@
 import { closeSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { CreateArgs } from '../cli/commands/create';
-import { RuntsError } from '../errors';
+import { log } from '../cli/log';
+import { RuntsError, errorMessage } from '../errors';
 import type { FromInit, HookState } from '../init/channel';
 import { type CgroupManager, createCgroup, destroyCgroup } from '../linux/cgroups/manager';
 import { loadBundle } from '../spec/load';
@@ -18,7 +19,7 @@ import { readProcStat } from '../state/process-identity';
 import type { ContainerRecord, StateStore } from '../state/store';
 import { S_IFIFO } from '../sys/constants';
 import { sys } from '../sys/index';
-import { runHooks } from './hooks';
+import { runHooks, runHooksWarnOnly } from './hooks';
 import { type InitProcess, spawnInit } from './init-process';
 
 export interface Created {
@@ -134,8 +135,18 @@ export async function create(store: StateStore, args: CreateOptions): Promise<Cr
   } catch (err) {
     if (terminalPair) closeSync(terminalPair[0]);
     if (init) await killAndReap(init);
-    if (cgroup) destroyCgroup(cgroup);
+    try {
+      if (cgroup) destroyCgroup(cgroup);
+    } catch (cleanup) {
+      // The create's own error is the one to report; the rest of the cleanup goes on.
+      log.warn(`removing the cgroup of failed container ${id}: ${errorMessage(cleanup)}`);
+    }
     store.remove(id);
+    // runtime.md: a failed create goes on with the lifecycle's last step, the poststop hooks.
+    if (init) {
+      const state: HookState = { ociVersion: spec.ociVersion, id, status: 'stopped', pid: init.pid, bundle: loaded.bundle };
+      runHooksWarnOnly('poststop', spec.hooks?.poststop, state, log.warn);
+    }
     throw err;
   }
 }

@@ -7,9 +7,16 @@ import { knownMountOptions } from '../linux/mount-options';
 import { apparmorEnabled, selinuxEnabled } from '../linux/lsm';
 import { SUPPORTED_NAMESPACES } from '../linux/namespaces';
 import { ACTIONS, ARCHITECTURES, FLAGS, OPERATORS } from '../linux/seccomp';
+import { schemaProblems } from '../spec/validate';
 import { SPEC_VERSION, SPEC_VERSION_MIN } from '../spec/version';
 
 declare const RUNTS_VERSION: string;
+
+/** A kind runts can make but the build's schema copy rejects (time, in pre-1.1 schemas) is no feature. */
+function schemaAcceptsNamespace(type: string): boolean {
+  const probe = { ociVersion: SPEC_VERSION, root: { path: 'rootfs' }, linux: { namespaces: [{ type }] } };
+  return !schemaProblems(probe).some((p) => p.pointer.startsWith('/linux/namespaces'));
+}
 
 export function features() {
   return {
@@ -18,7 +25,7 @@ export function features() {
     hooks: ['prestart', 'createRuntime', 'createContainer', 'startContainer', 'poststart', 'poststop'],
     mountOptions: knownMountOptions(),
     linux: {
-      namespaces: [...SUPPORTED_NAMESPACES],
+      namespaces: SUPPORTED_NAMESPACES.filter(schemaAcceptsNamespace),
       capabilities: capabilityNames(),
       cgroup: { v1: true, v2: true, systemd: false, systemdUser: false, rdma: true },
       seccomp: {

@@ -14,39 +14,62 @@ import type { ContainerRecord, StateStore } from '../state/store';
 import { hookState } from './create';
 import { runHooksWarnOnly } from './hooks';
 
+/**
+ * No lock is needed (nor ffi-rs, for flock): the fifo serialises starts.
+ * Of two at once, one reads the init's byte; the other reads end-of-file.
+ */
 export async function startContainer(store: StateStore, id: string): Promise<void> {
-  await store.withLock(id, async () => {
-    const record = store.read(id);
-    const dir = store.containerDir(id);
-    const status = liveStatus(record, dir);
-    if (status !== 'created') throw new RuntsError(`cannot start a container that is ${status}`);
-    await releaseInit(record, join(dir, 'exec.fifo'));
+  const record = store.read(id);
+  const dir = store.containerDir(id);
+  const status = liveStatus(record, dir);
+  if (status !== 'created') throw new RuntsError(`cannot start a container that is ${status}`);
+  await releaseInit(record, join(dir, 'exec.fifo'));
+  try {
     unlinkSync(join(dir, 'exec.fifo'));
-    runHooksWarnOnly('poststart', (record.hooks as { poststart?: Hook[] })?.poststart, hookState(record, 'running'), log.warn);
-  });
+  } catch {
+    // A delete --force raced us and took the whole directory: nothing to do.
+  }
+  runHooksWarnOnly('poststart', (record.hooks as { poststart?: Hook[] })?.poststart, hookState(record, 'running'), log.warn);
 }
 
 /**
  * Opening the fifo for reading meets the init's blocked open for writing;
- * its one byte says it is past the fifo. The open runs on a pool thread so
- * that an init that died meanwhile is noticed instead of waited for forever.
+ * its one byte says it is past the fifo. The init keeps its end open (close-
+ * on-exec) until its execve, so the end of the stream that follows means
+ * the user's program now runs: poststart hooks come after that, as the spec
+ * says. The open runs on a pool thread so that an init that died before it
+ * ever opened its end is noticed instead of waited for forever; one that
+ * did open it (and then ran a program that is already done) is not a
+ * failure, hence the grace period before giving up.
  */
 async function releaseInit(record: ContainerRecord, fifo: string): Promise<void> {
+  const opening = open(fifo, 'r');
   let watchdog: NodeJS.Timeout | undefined;
   const died = new Promise<never>((_, reject) => {
     watchdog = setInterval(() => {
-      if (!isSameProcess(record.pid, record.pidStartTime)) reject(new RuntsError('container init died before start'));
+      if (isSameProcess(record.pid, record.pidStartTime)) return;
+      clearInterval(watchdog);
+      setTimeout(() => reject(new RuntsError('container init died before start')), 250);
     }, 50);
   });
+  died.catch(() => {});
+  let handle: Awaited<typeof opening>;
   try {
-    const handle = await Promise.race([open(fifo, 'r'), died]);
-    try {
-      const { bytesRead } = await handle.read(Buffer.alloc(1), 0, 1, null);
-      if (bytesRead !== 1) throw new RuntsError('container init died before start');
-    } finally {
-      await handle.close();
-    }
+    handle = await Promise.race([opening, died]);
   } finally {
     clearInterval(watchdog);
+  }
+  try {
+    const buffer = Buffer.alloc(4096);
+    const first = await handle.read(buffer, 0, 1, null);
+    if (first.bytesRead !== 1) {
+      throw new RuntsError(isSameProcess(record.pid, record.pidStartTime) ? 'cannot start a container that is running' : 'container init died before start');
+    }
+    // Nothing more before the end: the program runs. Anything else is why not.
+    let why = '';
+    for (let n; (n = (await handle.read(buffer, 0, buffer.length, null)).bytesRead) > 0; ) why += buffer.toString('utf8', 0, n);
+    if (why) throw new RuntsError(why);
+  } finally {
+    await handle.close();
   }
 }

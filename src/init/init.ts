@@ -12,7 +12,7 @@
  * Any failure up to 5 goes back to create over the channel, which reports it
  * and cleans up. Only *Sync fs calls are used: they run on the main thread.
  */
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
 import { runHooks } from '../container/hooks';
 import { errorMessage } from '../errors';
 import { bindConsole, openPty, setConsoleSize, takeTerminal } from '../linux/console';
@@ -48,6 +48,8 @@ export function runInit(): never {
     plan = channel.receive('plan').plan;
     s.umask(0);
     enterNamespaces(s, plan.namespaces);
+    // Before any process enters the new time namespace (hooks, the program).
+    if (plan.timeOffsets) writeFileSync('/proc/self/timens_offsets', plan.timeOffsets.join('\n'));
     prepareRootfs(s, plan);
     const cwd = secureJoin(plan.rootfs, plan.process.cwd);
     if (!existsSync(cwd)) mkdirSync(cwd, { recursive: true, mode: 0o755 });
@@ -106,15 +108,21 @@ export function runInit(): never {
  * container's stderr.
  */
 function startProcess(plan: InitPlan, state: HookState, exe: string, env: string[], fifo: number): void {
+  let w = -1;
   try {
-    const w = openSync(`/proc/self/fd/${fifo}`, O_WRONLY | O_CLOEXEC); // blocks until start opens it
+    // Blocks until start opens the other end. Kept open (close-on-exec) up
+    // to execve: start reads on to its end, so it knows the program runs,
+    // or reads why it does not (a startContainer hook failed, say).
+    w = openSync(`/proc/self/fd/${fifo}`, O_WRONLY | O_CLOEXEC);
     writeSync(w, '0');
-    closeSync(w);
     closeSync(fifo);
     runHooks('startContainer', plan.hooks.startContainer, { ...state, status: 'created' });
+    if (plan.personality !== undefined) sys().personality(plan.personality);
     sys().execve(exe, plan.process.args, env);
   } catch (err) {
-    process.stderr.write(`runts init: ${errorMessage(err)}\n`);
+    const message = errorMessage(err);
+    if (w >= 0) writeSync(w, message);
+    else process.stderr.write(`runts init: ${message}\n`);
   }
 }
 

@@ -9,12 +9,12 @@
  *                  the configured propagation of "/"
  * Every target path is resolved inside the rootfs (secure-join.ts).
  */
-import { closeSync, existsSync, lstatSync, mkdirSync, openSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, lstatSync, mkdirSync, openSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { RuntsError, errorMessage } from '../errors';
 import type { InitPlan, PlannedMount } from '../spec/plan';
 import {
-  MNT_DETACH, MS_BIND, MS_MOVE, MS_PRIVATE, MS_RDONLY, MS_REC, MS_REMOUNT, MS_SLAVE,
+  MNT_DETACH, MS_BIND, MS_MOVE, MS_PRIVATE, MS_RDONLY, MS_REC, MS_REMOUNT, MS_SLAVE, O_CLOEXEC, O_DIRECTORY, O_RDONLY,
 } from '../sys/constants';
 import type { Sys } from '../sys/types';
 import { createDevSymlinks, createDevice, devicesToCreate } from './devices';
@@ -24,9 +24,14 @@ import { secureJoin } from './secure-join';
 const NON_ATTRIBUTE_FLAGS = MS_BIND | MS_REC | MS_REMOUNT;
 
 export function prepareRootfs(sys: Sys, plan: InitPlan): void {
-  // Nothing done below may propagate back to the host's mounts.
-  sys.mount(null, '/', null, MS_REC | MS_PRIVATE, null);
+  // "/" becomes rslave, so nothing done here propagates to the host while
+  // the host's mount events still reach the container's slave mounts; the
+  // rootfs's parent mount is made private, which pivot_root requires.
+  // rootfsPropagation is applied once pivoted (finishRootfs): unbindable
+  // here would forbid the very bind of the rootfs.
+  sys.mount(null, '/', null, MS_SLAVE | MS_REC, null);
   if (!existsSync(plan.rootfs)) throw new RuntsError(`root.path ${plan.rootfs} does not exist`);
+  sys.mount(null, mountPointOf(dirname(plan.rootfs)), null, MS_PRIVATE, null);
   sys.mount(plan.rootfs, plan.rootfs, 'bind', MS_BIND | MS_REC, null);
   let devIsTmpfs = false;
   for (const m of plan.mounts) {
@@ -44,7 +49,10 @@ export function prepareRootfs(sys: Sys, plan: InitPlan): void {
 function mountOne(sys: Sys, plan: InitPlan, m: PlannedMount): void {
   const target = secureJoin(plan.rootfs, m.destination);
   try {
-    if (m.bind) bindMount(sys, m, target);
+    // "remount" changes the mount already at the destination (a mount
+    // earlier in the list), it does not stack a new one.
+    if (m.flags & MS_REMOUNT) sys.mount(m.source, target, m.type, m.flags, m.data || null);
+    else if (m.bind) bindMount(sys, m, target);
     else if (m.type === 'cgroup') cgroupMount(sys, m, target, plan);
     else {
       mkdirSync(target, { recursive: true, mode: 0o755 });
@@ -106,18 +114,35 @@ function cgroupMount(sys: Sys, m: PlannedMount, target: string, plan: InitPlan):
 
 /** pivot_root into the rootfs, dropping the old root (runc's pivotRoot trick: pivot "." onto "."). */
 export function enterRootfs(sys: Sys, plan: InitPlan): void {
-  sys.chdir(plan.rootfs);
   if (plan.noPivot) {
+    sys.chdir(plan.rootfs);
     sys.mount(plan.rootfs, '/', null, MS_MOVE, null);
     sys.chroot('.');
   } else {
-    sys.pivotRoot('.', '.');
-    // The old root now sits on top of "/": make sure unmounting it cannot
-    // propagate to the host, then drop it.
-    sys.mount(null, '.', null, MS_SLAVE | MS_REC, null);
-    sys.umount2('.', MNT_DETACH);
+    const oldRoot = openSync('/', O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+    try {
+      sys.chdir(plan.rootfs);
+      sys.pivotRoot('.', '.');
+      // The old root now sits on top of the new one. From inside it, make it
+      // slave (its unmount must not reach the host) and drop it; the new
+      // root's own mounts keep their propagation.
+      sys.fchdir(oldRoot);
+      sys.mount(null, '.', null, MS_SLAVE | MS_REC, null);
+      sys.umount2('.', MNT_DETACH);
+    } finally {
+      closeSync(oldRoot);
+    }
   }
   sys.chdir('/');
+}
+
+/** The mount point that holds path (the longest one above it, from mountinfo). */
+function mountPointOf(path: string): string {
+  const points = readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .map((line) => line.split(' ')[4])
+    .filter((p): p is string => p !== undefined && (p === '/' || path === p || path.startsWith(`${p}/`)));
+  return points.reduce((a, b) => (b.length > a.length ? b : a), '/');
 }
 
 export function finishRootfs(sys: Sys, plan: InitPlan): void {
@@ -132,7 +157,7 @@ export function finishRootfs(sys: Sys, plan: InitPlan): void {
   for (const path of plan.readonlyPaths) readonlyPath(sys, path);
   for (const path of plan.maskedPaths) maskPath(sys, path);
   if (plan.rootReadonly) sys.mount(null, '/', null, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_REC, null);
-  if (plan.rootPropagation !== (MS_PRIVATE | MS_REC)) sys.mount(null, '/', null, plan.rootPropagation, null);
+  if (plan.rootPropagation !== undefined) sys.mount(null, '/', null, plan.rootPropagation, null);
 }
 
 /** Masked: a directory gets an empty read-only tmpfs, a file /dev/null. Missing paths are skipped. */

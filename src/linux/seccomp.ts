@@ -81,7 +81,14 @@ function action(name: string, errnoRet: number | undefined, where: string): numb
   return make(errnoRet);
 }
 
+/** Actions that return an errno (or a trace message): the only ones errnoRet may go with. */
+const TAKES_ERRNO = new Set(['SCMP_ACT_ERRNO', 'SCMP_ACT_TRACE']);
+
 export function compileSeccomp(config: SeccompConfig): SeccompFilter {
+  if (config.defaultErrnoRet !== undefined && !TAKES_ERRNO.has(config.defaultAction)) {
+    throw new RuntsError(`/linux/seccomp/defaultErrnoRet: ${config.defaultAction} returns no errno`);
+  }
+  if (config.listenerMetadata && !config.listenerPath) throw new RuntsError('/linux/seccomp/listenerMetadata: set without listenerPath');
   const defaultAction = action(config.defaultAction, config.defaultErrnoRet, '/linux/seccomp/defaultAction');
   if (defaultAction === SCMP_ACT_NOTIFY) throw new RuntsError('/linux/seccomp/defaultAction: SCMP_ACT_NOTIFY cannot be the default action');
   const attributes: [number, number][] = [
@@ -104,6 +111,8 @@ export function compileSeccomp(config: SeccompConfig): SeccompFilter {
   const rules: SeccompRule[] = [];
   (config.syscalls ?? []).forEach((entry, i) => {
     const where = `/linux/seccomp/syscalls/${i}`;
+    if (entry.errnoRet !== undefined && !TAKES_ERRNO.has(entry.action)) throw new RuntsError(`${where}/errnoRet: ${entry.action} returns no errno`);
+    if (!entry.names.length) throw new RuntsError(`${where}/names: must name at least one syscall`);
     const act = action(entry.action, entry.errnoRet, `${where}/action`);
     if (act === SCMP_ACT_NOTIFY && entry.names.includes('write')) {
       throw new RuntsError(`${where}: SCMP_ACT_NOTIFY cannot be used for the write syscall`);

@@ -14,8 +14,29 @@ const USERNS_UNSUPPORTED = 'user namespaces are not supported yet';
 const CAP_SETS = ['bounding', 'effective', 'permitted', 'inheritable', 'ambient'] as const;
 const HOOK_NAMES = ['prestart', 'createRuntime', 'createContainer', 'startContainer', 'poststart', 'poststop'] as const;
 const DEVICE_TYPES = new Set(['c', 'b', 'u', 'p']);
+/** linux.personality domains and their personality(2) values. */
+export const PERSONALITY_DOMAINS: Readonly<Record<string, number>> = { LINUX: 0x0000, LINUX32: 0x0008 };
+
+const seenTimeNamespace = (linux: NonNullable<Spec['linux']>) => (linux.namespaces ?? []).some((n) => (n.type as string) === 'time' && !n.path);
+
+const UNSUPPORTED_LINUX_FIELDS: [string, string][] = [
+  ['intelRdt', 'Intel RDT settings'],
+  ['memoryPolicy', 'NUMA memory policies'],
+  ['netDevices', 'network devices moved into the container'],
+];
 /** What --systemd-cgroup runtimes take as linux.cgroupsPath: three words separated by colons. */
 const SYSTEMD_CGROUPS_PATH = /^[^/:]*:[^/:]*:[^/:]*$/;
+
+/** What runts runs, but the spec deprecates: said as warnings, by validate and create alike. */
+export function deprecations(spec: Spec): Problem[] {
+  const warnings: Problem[] = [];
+  spec.mounts?.forEach((m, i) => {
+    if (!m.destination.startsWith('/')) {
+      warnings.push({ pointer: `/mounts/${i}/destination`, message: 'a relative destination is deprecated: taken as relative to "/"' });
+    }
+  });
+  return warnings;
+}
 
 export function runtimeProblems(spec: Spec): Problem[] {
   const problems: Problem[] = [];
@@ -27,6 +48,20 @@ export function runtimeProblems(spec: Spec): Problem[] {
 
   if (!spec.root) add('/root', 'is required on Linux');
   else if (!spec.root.path) add('/root/path', 'must not be empty');
+
+  for (const key of Object.keys(spec.annotations ?? {})) {
+    if (key === '') add('/annotations', 'keys must not be empty');
+  }
+  // Fields of newer schemas that runts does not apply: refused, never ignored.
+  const linuxFields = (spec.linux ?? {}) as Record<string, unknown>;
+  for (const [field, what] of UNSUPPORTED_LINUX_FIELDS) {
+    if (linuxFields[field] !== undefined) add(`/linux/${field}`, `${what} are not supported yet`);
+  }
+  spec.mounts?.forEach((m, i) => {
+    m.options?.forEach((o, j) => {
+      if (o === 'idmap' || o === 'ridmap') add(`/mounts/${i}/options/${j}`, 'id-mapped mounts are not supported yet');
+    });
+  });
 
   const proc = spec.process;
   if (!proc) add('/process', 'is required to create a container');
@@ -54,7 +89,6 @@ export function runtimeProblems(spec: Spec): Problem[] {
   }
 
   spec.mounts?.forEach((m, i) => {
-    if (!m.destination.startsWith('/')) add(`/mounts/${i}/destination`, 'must be an absolute path');
     if (m.uidMappings || m.gidMappings) add(`/mounts/${i}`, 'id-mapped mounts are not supported yet');
   });
 
@@ -82,6 +116,15 @@ export function runtimeProblems(spec: Spec): Problem[] {
     });
     if (linux.uidMappings?.length) add('/linux/uidMappings', USERNS_UNSUPPORTED);
     if (linux.gidMappings?.length) add('/linux/gidMappings', USERNS_UNSUPPORTED);
+    const extra = linux as { personality?: { domain?: string; flags?: string[] }; timeOffsets?: Record<string, unknown> };
+    if (extra.personality) {
+      if (!extra.personality.domain || !(extra.personality.domain in PERSONALITY_DOMAINS)) add('/linux/personality/domain', 'must be LINUX or LINUX32');
+      if (extra.personality.flags?.length) add('/linux/personality/flags', 'personality flags are not supported yet');
+    }
+    if (extra.timeOffsets && !seenTimeNamespace(linux)) add('/linux/timeOffsets', 'needs a new time namespace');
+    for (const clock of Object.keys(extra.timeOffsets ?? {})) {
+      if (clock !== 'monotonic' && clock !== 'boottime') add(`/linux/timeOffsets/${clock}`, 'only monotonic and boottime clocks have offsets');
+    }
     if (!seen.has('uts') && (spec.hostname || spec.domainname)) {
       add(spec.hostname ? '/hostname' : '/domainname', 'needs a new uts namespace (linux.namespaces has none)');
     }

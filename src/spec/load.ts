@@ -1,8 +1,9 @@
 /** Reading config.json from a bundle and deciding whether runts runs it. */
 import { readFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
-import { ConfigError, RuntsError, errorMessage, type Problem } from '../errors';
-import { runtimeProblems } from './checks';
+import { log } from '../cli/log';
+import { ConfigError, RuntsError, errorMessage, formatProblem, type Problem } from '../errors';
+import { deprecations, runtimeProblems } from './checks';
 import type { Spec } from './types';
 import { schemaProblems } from './validate';
 
@@ -34,11 +35,14 @@ export interface Verdict {
   errors: Problem[];
   /** Valid per the schema, but runts cannot run it (or the spec's prose forbids it). */
   unsupported: Problem[];
+  /** Runs, but deprecated by the spec. */
+  warnings: Problem[];
 }
 
 export function judge(doc: unknown): Verdict {
   const errors = schemaProblems(doc);
-  return { errors, unsupported: errors.length ? [] : runtimeProblems(doc as Spec) };
+  if (errors.length) return { errors, unsupported: [], warnings: [] };
+  return { errors, unsupported: runtimeProblems(doc as Spec), warnings: deprecations(doc as Spec) };
 }
 
 /** What `create` and `run` use: the bundle's config, or a ConfigError. */
@@ -46,9 +50,10 @@ export function loadBundle(bundleArg: string): LoadedConfig {
   const bundle = resolve(bundleArg);
   const file = join(bundle, 'config.json');
   const doc = readConfigFile(file);
-  const { errors, unsupported } = judge(doc);
+  const { errors, unsupported, warnings } = judge(doc);
   if (errors.length) throw new ConfigError(errors, file);
   if (unsupported.length) throw new ConfigError(unsupported, file);
+  for (const w of warnings) log.warn(`${file}: ${formatProblem(w)}`);
   const spec = doc as Spec;
   const rootPath = spec.root!.path;
   return { bundle, file, spec, rootfs: isAbsolute(rootPath) ? rootPath : join(bundle, rootPath) };

@@ -13,6 +13,7 @@ import { RLIMITS } from '../linux/rlimits';
 import { compileSeccomp } from '../linux/seccomp';
 import { MS_BIND, MS_PRIVATE, MS_REC, MS_SHARED, MS_SLAVE, MS_UNBINDABLE } from '../sys/constants';
 import type { SeccompFilter } from '../sys/types';
+import { PERSONALITY_DOMAINS } from './checks';
 import type { LoadedConfig } from './load';
 import type { Hook, Process } from './types';
 
@@ -63,8 +64,8 @@ export interface InitPlan {
   bundle: string;
   rootfs: string;
   rootReadonly: boolean;
-  /** Propagation for "/" of the new mount namespace (rootfsPropagation; default rprivate). */
-  rootPropagation: number;
+  /** linux.rootfsPropagation as mount flags, when the config sets it. */
+  rootPropagation?: number;
   noPivot: boolean;
   /** Namespaces the init unshares or joins itself (pid is set by create). */
   namespaces: NamespacePlan[];
@@ -82,6 +83,10 @@ export interface InitPlan {
   /** SCMP_ACT_NOTIFY: where the listener fd goes, and the metadata it gets. */
   seccompListener?: { path: string; metadata: string };
   lsm: LsmPlan;
+  /** personality(2) value for the process (linux.personality), if any. */
+  personality?: number;
+  /** Offsets written for the new time namespace, /proc/self/timens_offsets lines. */
+  timeOffsets?: string[];
   /**
    * process.terminal: where the pty master goes: the --console-socket path
    * (connected before pivot_root), or an fd the init inherited (`runts run`).
@@ -145,6 +150,20 @@ export function planProcess(proc: Process): PlannedProcess {
   };
 }
 
+/** linux.personality and linux.timeOffsets (fields of newer schemas: read untyped). */
+function planExecutionDomain(linux: object): Pick<InitPlan, 'personality' | 'timeOffsets'> {
+  const extra = linux as {
+    personality?: { domain: string };
+    timeOffsets?: Record<string, { secs?: number; nanosecs?: number }>;
+  };
+  const plan: Pick<InitPlan, 'personality' | 'timeOffsets'> = {};
+  if (extra.personality) plan.personality = PERSONALITY_DOMAINS[extra.personality.domain];
+  if (extra.timeOffsets) {
+    plan.timeOffsets = Object.entries(extra.timeOffsets).map(([clock, o]) => `${clock} ${o.secs ?? 0} ${o.nanosecs ?? 0}`);
+  }
+  return plan;
+}
+
 export function makePlan(loaded: LoadedConfig, opts: PlanOptions): InitPlan {
   const { spec, bundle, rootfs } = loaded;
   const proc = spec.process!;
@@ -156,7 +175,7 @@ export function makePlan(loaded: LoadedConfig, opts: PlanOptions): InitPlan {
     bundle,
     rootfs,
     rootReadonly: spec.root?.readonly ?? false,
-    rootPropagation: PROPAGATION[linux.rootfsPropagation ?? 'private'],
+    ...(linux.rootfsPropagation ? { rootPropagation: PROPAGATION[linux.rootfsPropagation] } : {}),
     noPivot: opts.noPivot,
     namespaces: (linux.namespaces ?? [])
       .filter((ns) => !CREATE_SIDE_NAMESPACES.has(ns.type))
@@ -198,6 +217,7 @@ export function makePlan(loaded: LoadedConfig, opts: PlanOptions): InitPlan {
     ...(seccomp ? { seccomp: compileSeccomp(seccomp) } : {}),
     ...(seccomp?.listenerPath ? { seccompListener: { path: seccomp.listenerPath, metadata: seccomp.listenerMetadata ?? '' } } : {}),
     lsm,
+    ...planExecutionDomain(linux),
     cgroup: opts.cgroup,
     fifoPath: opts.fifoPath,
     preserveFds: opts.preserveFds,

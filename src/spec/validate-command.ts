@@ -6,9 +6,9 @@ import { judge, readConfigFile } from './load';
  * with what runts could not run printed as warnings.
  */
 export function validateCommandLine(file: string): number {
-  const { errors, unsupported } = judge(readConfigFile(file));
+  const { errors, unsupported, warnings } = judge(readConfigFile(file));
   for (const p of errors) process.stderr.write(`${file}: ${formatProblem(p)}\n`);
-  for (const p of unsupported) process.stderr.write(`${file}: warning: ${formatProblem(p)}\n`);
+  for (const p of [...unsupported, ...warnings]) process.stderr.write(`${file}: warning: ${formatProblem(p)}\n`);
   if (errors.length) return 1;
   process.stdout.write(`${file}: valid${unsupported.length ? ` (runts cannot run it as is: ${unsupported.length} warning(s))` : ''}\n`);
   return 0;

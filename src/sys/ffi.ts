@@ -115,6 +115,10 @@ export class FfiSys implements Sys {
     this.#check('chroot', path, 'chroot', [path]);
   }
 
+  fchdir(fd: number): void {
+    this.#check('fchdir', String(fd), 'fchdir', [fd]);
+  }
+
   chdir(path: string): void {
     this.#check('chdir', path, 'chdir', [path]);
   }
@@ -533,6 +537,10 @@ export class FfiSys implements Sys {
 
   setsid(): number {
     return this.#check('setsid', '', 'setsid', []);
+  }
+
+  personality(persona: number): void {
+    this.#check('personality', hex(persona), 'personality', [BigInt(persona)]);
   }
 
   memfdCreate(name: string, flags: number): number {

@@ -89,6 +89,10 @@ export class RecordingSys implements Sys {
     this.#record('chroot', [path]);
   }
 
+  fchdir(fd: number): void {
+    this.#record('fchdir', [fd]);
+  }
+
   chdir(path: string): void {
     this.#record('chdir', [path]);
   }
@@ -247,6 +251,10 @@ export class RecordingSys implements Sys {
   setsid(): number {
     this.#record('setsid', []);
     return this.pid;
+  }
+
+  personality(persona: number): void {
+    this.#record('personality', [persona]);
   }
 
   spawnDetached(path: string, argv: string[], envp: string[], opts: { fds: [number, number][]; setsid: boolean }): number {

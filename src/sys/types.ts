@@ -51,6 +51,8 @@ export interface Sys {
   chroot(path: string): void;
   /** chdir(2) on the calling (main) thread. */
   chdir(path: string): void;
+  /** fchdir(2): to a directory held open (e.g. the old root, after pivot_root). */
+  fchdir(fd: number): void;
   mknod(path: string, mode: number, major: number, minor: number): void;
   symlink(target: string, path: string): void;
   chmod(path: string, mode: number): void;
@@ -112,6 +114,8 @@ export interface Sys {
   // --- terminals ---
   /** ioctl(2) with an int or a pointer to arg's bytes (written back for _IOR requests). */
   ioctl(fd: number, request: number, arg: number | Buffer): number;
+  /** personality(2): the execution domain, kept across execve. */
+  personality(persona: number): void;
   /** setsid(2): a new session (and process group) led by this process. */
   setsid(): number;
   /**

@@ -2,11 +2,14 @@
 // MUST case this host can exercise passes, except those listed in
 // conformance/expected-failures-runts.txt, and every listed case still
 // fails, so that the list shrinks as features land and any new failure
-// is caught.
+// is caught. With runc installed, the comparison is printed too (for
+// conformance/KNOWN-DIFFERENCES.md; not asserted).
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
+import { comparison, differences } from '../../conformance/report';
 import { runSuite } from '../../conformance/suite';
 import { RUNTS, TOP, isRoot } from '../lib/cli';
 
@@ -34,6 +37,8 @@ asRoot('every MUST case passes against runts, but for the listed expected failur
   const counts = { pass: 0, fail: 0, skip: 0 };
   for (const r of results) counts[r.status] += 1;
   console.log(`  conformance: ${counts.pass} passed, ${counts.fail} failed, ${counts.skip} skipped (${expected.size} MUST failures expected)`);
+  const runc = spawnSync('sh', ['-c', 'command -v runc'], { encoding: 'utf8' }).stdout.trim();
+  if (runc) console.log(comparison('runts', 'runc', differences(results, await runSuite({ runtime: runc, jobs: 4 }))));
 
   const unexpected = results
     .filter((r) => r.case.level === 'MUST' && r.status === 'fail' && !expected.has(r.case.id))

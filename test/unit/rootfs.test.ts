@@ -9,7 +9,7 @@ import { enterNamespaces } from '../../src/linux/namespaces';
 import { enterRootfs, finishRootfs, prepareRootfs } from '../../src/linux/rootfs';
 import { makePlan } from '../../src/spec/plan';
 import {
-  CLONE_FS, CLONE_NEWIPC, CLONE_NEWNS, CLONE_NEWUTS, MNT_DETACH, MS_BIND, MS_NOSUID, MS_PRIVATE, MS_RDONLY, MS_REC, MS_REMOUNT,
+  CLONE_FS, CLONE_NEWIPC, CLONE_NEWNS, CLONE_NEWUTS, MNT_DETACH, MS_BIND, MS_NOSUID, MS_PRIVATE, MS_RDONLY, MS_REC, MS_REMOUNT, MS_SLAVE,
   PR_CAPBSET_DROP, PR_SET_KEEPCAPS, PR_SET_NO_NEW_PRIVS, S_IFCHR,
 } from '../../src/sys/constants';
 import { RecordingSys } from '../../src/sys/recording';
@@ -30,15 +30,17 @@ function planFor(edit: (s: ReturnType<typeof baseSpec>) => void = () => {}) {
   return makePlan({ bundle: '/b', file: '/b/config.json', spec, rootfs }, { id: 'x', fifoPath: '/f', noPivot: false, preserveFds: 0, cgroup: { version: 2 } });
 }
 
-test('prepareRootfs: / private first, rootfs bound on itself, then mounts in order, then devices', () => {
+test('prepareRootfs: / rslave first, the rootfs parent private, rootfs bound on itself, then mounts in order, then devices', () => {
   const sys = new RecordingSys();
   const plan = planFor();
   prepareRootfs(sys, plan);
   const mounts = sys.callsTo('mount');
-  assert.equal(mounts[0], [null, '/', null, MS_REC | MS_PRIVATE, null]);
-  assert.equal(mounts[1], [plan.rootfs, plan.rootfs, 'bind', MS_BIND | MS_REC, null]);
-  assert.equal(mounts[2], ['proc', `${plan.rootfs}/proc`, 'proc', 0, null]);
-  assert.equal(mounts[3], ['tmpfs', `${plan.rootfs}/dev`, 'tmpfs', MS_NOSUID, 'mode=755']);
+  assert.equal(mounts[0], [null, '/', null, MS_REC | MS_SLAVE, null]);
+  assert.equal(mounts[1][3], MS_PRIVATE);
+  assert.ok(plan.rootfs.startsWith(mounts[1][1] as string), 'the private mount is not the one holding the rootfs');
+  assert.equal(mounts[2], [plan.rootfs, plan.rootfs, 'bind', MS_BIND | MS_REC, null]);
+  assert.equal(mounts[3], ['proc', `${plan.rootfs}/proc`, 'proc', 0, null]);
+  assert.equal(mounts[4], ['tmpfs', `${plan.rootfs}/dev`, 'tmpfs', MS_NOSUID, 'mode=755']);
   assert.ok(existsSync(`${plan.rootfs}/proc`), 'mount point not made');
   const nodes = sys.callsTo('mknod').map((a) => [a[0], a[2], a[3]]);
   assert.equal(nodes, [
@@ -67,11 +69,11 @@ test('a mount that fails names the mount and the errno; nothing after it runs', 
   assert.is(sys.callsTo('mknod').length, 0);
 });
 
-test('enterRootfs: pivot_root . . then the old root is made slave and detached', () => {
+test('enterRootfs: pivot_root . . then, from the old root, it is made slave and detached', () => {
   const sys = new RecordingSys();
   const plan = planFor();
   enterRootfs(sys, plan);
-  assert.equal(sys.calls.map((c) => c.call), ['chdir', 'pivotRoot', 'mount', 'umount2', 'chdir']);
+  assert.equal(sys.calls.map((c) => c.call), ['chdir', 'pivotRoot', 'fchdir', 'mount', 'umount2', 'chdir']);
   assert.equal(sys.callsTo('umount2')[0], ['.', MNT_DETACH]);
   const noPivot = new RecordingSys();
   enterRootfs(noPivot, { ...plan, noPivot: true });

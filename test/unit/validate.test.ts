@@ -89,7 +89,7 @@ const UNSUPPORTED: [string, Mutation, string][] = [
   ['uid mappings', (c) => (c.linux.uidMappings = [{ containerID: 0, hostID: 1000, size: 1 }]), '/linux/uidMappings: user namespaces are not supported yet'],
   ['ociVersion 2', (c) => (c.ociVersion = '2.0.0'), '/ociVersion: version "2.0.0" is not supported'],
   ['duplicate namespace', (c) => c.linux.namespaces.push({ type: 'pid' }), '/linux/namespaces/5/type: duplicate namespace type "pid"'],
-  ['relative mount destination', (c) => (c.mounts[0].destination = 'proc'), '/mounts/0/destination: must be an absolute path'],
+  ['relative mount destination (deprecated)', (c) => (c.mounts[0].destination = 'proc'), '/mounts/0/destination: a relative destination is deprecated'],
   ['no root', (c) => delete c.root, '/root: is required on Linux'],
   ['unknown capability', (c) => (c.process.capabilities.bounding[0] = 'CAP_MAGIC'), '/process/capabilities/bounding/0: unknown capability "CAP_MAGIC"'],
   ['unknown rlimit', (c) => (c.process.rlimits[0].type = 'RLIMIT_BOGUS'), '/process/rlimits/0/type: unknown rlimit'],
