@@ -31,7 +31,7 @@ await build({
 // esbuild keeps a service process for further builds: none will come.
 await stop();
 
-if (!existsSync(join(top, 'dist', 'runts.mjs'))) {
+if (!existsSync(join(top, 'dist', 'runts.cjs'))) {
   console.error('bench: runts is not built: run `npm run build` first');
   process.exit(1);
 }

@@ -1,7 +1,7 @@
 /**
  * `runts exec`: a new process in a running container (ARCHITECTURE.md,
- * "Process model", A'). This process joins the container from its main
- * thread (cgroup, then namespaces), takes the process's credentials,
+ * "Process model", A'). This process joins the container: its cgroup, then,
+ * from its main thread, its namespaces; takes the process's credentials,
  * capabilities and seccomp filter on that thread only, and spawns the
  * program: the child inherits all of it. No node ever runs in the
  * container. The other threads (libuv's pool) keep runts' own root,
@@ -24,10 +24,10 @@ import { SIGNALS } from '../linux/signals';
 import { judge, readConfigFile } from '../spec/load';
 import { planProcess } from '../spec/plan';
 import type { Process, Spec } from '../spec/types';
-import { liveStatus } from '../state/status';
 import type { ContainerRecord, StateStore } from '../state/store';
 import { CLONE_FS, CLOSE_RANGE_CLOEXEC, PR_SET_DUMPABLE } from '../sys/constants';
 import { sys } from '../sys/index';
+import { cgroupOf, statusOf } from './state';
 import { relayTerminal } from './terminal-relay';
 
 type ExecOptions = Omit<ExecArgs, 'root' | 'log' | 'logFormat' | 'debug' | 'systemdCgroup' | 'rootless' | 'criu'>;
@@ -68,7 +68,7 @@ export function execProcess(base: Process, opts: ExecOptions): Process {
 
 export async function execInContainer(store: StateStore, opts: ExecOptions): Promise<number> {
   const record = store.read(opts.containerId);
-  const status = liveStatus(record, store.containerDir(opts.containerId));
+  const status = statusOf(store, record);
   if (status !== 'running' && status !== 'created' && !(status === 'paused' && opts.ignorePaused)) {
     throw new RuntsError(`cannot exec in a ${status} container`);
   }
@@ -101,6 +101,10 @@ export async function execInContainer(store: StateStore, opts: ExecOptions): Pro
   // exist there): the child inherits oom_score_adj and the LSM exec label.
   applyOomScoreAdj(planned);
   applyLsmOnExec(lsm);
+  // The container's cgroup first (its files are host paths), then its
+  // namespaces; the program inherits both. All of runts' threads move with
+  // the cgroup, which is what cgroup.procs does; runts is gone soon anyway.
+  cgroupOf(record).join(process.pid);
   joinNamespaces(record, config);
 
   // From here the main thread sees the container.

@@ -96,7 +96,7 @@ asRoot('exec: the process joins every namespace of the container, sees its root,
   const c = sleeper();
   try {
     const kinds = ['pid', 'mnt', 'uts', 'ipc', 'net'];
-    const script = `${kinds.map((k) => `readlink /proc/self/ns/${k}`).join('; ')}; hostname; echo pid=$$; test -e /usr/bin/node && echo host-root || echo container-root; exit 9`;
+    const script = `${kinds.map((k) => `readlink /proc/self/ns/${k}`).join('; ')}; hostname; echo pid=$$; test -e /usr/bin/node && echo host-root || echo container-root; cat /proc/self/cgroup; exit 9`;
     const r = runtime(['exec', c.id, 'sh', '-c', script], { root: c.root });
     assert.is(r.code, 9, r.stderr);
     const lines = r.stdout.trim().split('\n');
@@ -105,6 +105,8 @@ asRoot('exec: the process joins every namespace of the container, sees its root,
     assert.match(lines[6], /^pid=\d+$/);
     assert.is.not(lines[6], 'pid=1');
     assert.is(lines[7], 'container-root', r.stdout);
+    // The container's cgroup in every hierarchy (no cgroup namespace here: host paths).
+    assert.equal(lines.slice(8).sort(), readFileSync(`/proc/${c.pid}/cgroup`, 'utf8').trim().split('\n').sort());
   } finally {
     c.done();
   }
