@@ -5,14 +5,17 @@
 import { unlinkSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
-import { log } from '../cli/log';
+import { signalAll } from '../linux/cgroups/manager';
+import { SIGNALS } from '../linux/signals';
 import { RuntsError } from '../errors';
 import type { Hook } from '../spec/types';
 import { isSameProcess } from '../state/process-identity';
 import { liveStatus } from '../state/status';
 import type { ContainerRecord, StateStore } from '../state/store';
 import { hookState } from './create';
-import { runHooksWarnOnly } from './hooks';
+import { runHooks } from './hooks';
+import { signalProcess } from './processes';
+import { cgroupOf } from './state';
 
 /**
  * No lock is needed (nor ffi-rs, for flock): the fifo serialises starts.
@@ -29,7 +32,15 @@ export async function startContainer(store: StateStore, id: string): Promise<voi
   } catch {
     // A delete --force raced us and took the whole directory: nothing to do.
   }
-  runHooksWarnOnly('poststart', (record.hooks as { poststart?: Hook[] })?.poststart, hookState(record, 'running'), log.warn);
+  // runtime-spec 1.3 (runtime.md step 9): a failing poststart hook is an
+  // error that stops the container (earlier versions said a warning).
+  try {
+    runHooks('poststart', (record.hooks as { poststart?: Hook[] })?.poststart, hookState(record, 'running'));
+  } catch (err) {
+    if (record.cgroup) signalAll(cgroupOf(record), SIGNALS.SIGKILL);
+    else signalProcess(record.pid, record.pidStartTime, SIGNALS.SIGKILL);
+    throw err;
+  }
 }
 
 /**

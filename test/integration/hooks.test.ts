@@ -5,7 +5,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { Hook } from '../../src/spec/types';
 import { isRoot, tempDir } from '../lib/cli';
-import { bundle, runtime, shArgs, stateOf, uniqueId } from '../lib/container';
+import { alive, bundle, runtime, shArgs, stateOf, uniqueId } from '../lib/container';
 
 const test = suite('hooks');
 const asRoot = isRoot ? test : test.skip;
@@ -68,22 +68,25 @@ asRoot('every hook kind, in order, with state on stdin, args and env, in the rig
   assert.is(lines.find((l) => l.startsWith('container|'))!.split('|')[1], containerMnt);
 });
 
-asRoot('a failing poststart or poststop hook is a warning; the operation goes on', () => {
+asRoot('a failing poststart hook fails start and stops the container (runtime-spec 1.3); a failing poststop hook is a warning', () => {
   const root = tempDir();
   const id = uniqueId();
   const b = bundle((s) => {
-    s.hooks = { poststart: [{ path: '/bin/false' }], poststop: [{ path: '/bin/false' }] };
+    s.hooks = { poststart: [{ path: '/bin/sh', args: ['sh', '-c', 'echo poststart says no >&2; exit 3'] }], poststop: [{ path: '/bin/false' }] };
     shArgs('exec sleep 1000')(s);
   });
   const created = runtime(['create', '--bundle', b, id], { root });
   assert.is(created.code, 0, created.stderr);
+  const pid = stateOf(root, id).pid;
   const started = runtime(['start', id], { root });
-  assert.is(started.code, 0, started.stderr);
-  assert.match(started.stderr, /level=warning msg="poststart hook #0 \(\/bin\/false\) failed/);
-  assert.is(stateOf(root, id).status, 'running');
-  const deleted = runtime(['delete', '--force', id], { root });
+  assert.is(started.code, 1);
+  assert.match(started.stderr, /poststart hook #0 \(\/bin\/sh\) failed: exit status 3: poststart says no/);
+  for (let i = 0; i < 300 && alive(pid); i++) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10);
+  assert.not.ok(alive(pid), 'the container still runs');
+  assert.is(stateOf(root, id).status, 'stopped');
+  const deleted = runtime(['delete', id], { root });
   assert.is(deleted.code, 0);
-  assert.match(deleted.stderr, /poststop hook #0 \(\/bin\/false\) failed/);
+  assert.match(deleted.stderr, /level=warning msg="poststop hook #0 \(\/bin\/false\) failed/);
 });
 
 test.run();
