@@ -8,8 +8,9 @@ import { normalizeArgv } from './normalize';
 async function run(argv: string[]): Promise<void> {
   const fast = fastParse(normalizeArgv(argv), commands);
   if (!fast) {
-    // yargs, for help, version and every mistake (loaded only then).
-    const { main } = await import('./main');
+    // yargs, for help, version and every mistake (loaded only then; a plain
+    // require: bin/runts runs the bundle as a script with no ESM loader).
+    const { main } = require('./main') as typeof import('./main');
     return main(argv);
   }
   const { args } = fast;

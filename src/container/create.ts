@@ -5,21 +5,22 @@
  * (its mounts lived in the init's mount namespace and die with it).
  */
 import { closeSync, renameSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import type { CreateArgs } from '../cli/commands/create';
 import { log } from '../cli/log';
 import { RuntsError, errorMessage } from '../errors';
 import type { FromInit, HookState } from '../init/channel';
 import { type CgroupManager, createCgroup, destroyCgroup } from '../linux/cgroups/manager';
-import { loadBundle } from '../spec/load';
+import { type LoadedConfig, loadBundle, readConfigFile } from '../spec/load';
 import { makePlan } from '../spec/plan';
+import type { NamespaceReference } from '../spec/types';
 import { checkContainerId } from '../state/id';
 import { ownerName } from '../state/owner';
 import { readProcStat } from '../state/process-identity';
 import type { ContainerRecord, StateStore } from '../state/store';
 import { S_IFIFO } from '../sys/constants';
 import { sys } from '../sys/index';
-import { runHooks, runHooksWarnOnly } from './hooks';
+import { hookState, runHooks, runHooksWarnOnly } from './hooks';
 import { type InitProcess, spawnInit } from './init-process';
 
 export interface Created {
@@ -34,11 +35,6 @@ export type CreateOptions = Pick<CreateArgs, 'containerId' | 'bundle' | 'pidFile
   keepTerminal?: boolean;
 };
 
-export function hookState(record: ContainerRecord, status: string): HookState {
-  const state: HookState = { ociVersion: record.ociVersion, id: record.id, status, pid: record.pid, bundle: record.bundle };
-  if (record.annotations) state.annotations = record.annotations;
-  return state;
-}
 
 function expect<T extends FromInit['type']>(message: FromInit, type: T): Extract<FromInit, { type: T }> {
   if (message.type === 'error') throw new RuntsError(message.message);
@@ -56,26 +52,42 @@ export function writePidFile(file: string, pid: number): void {
 /** Creates the container; the init stays a child of this process until release(). */
 export async function create(store: StateStore, args: CreateOptions): Promise<Created> {
   const id = checkContainerId(args.containerId);
-  const loaded = loadBundle(args.bundle);
-  const { spec } = loaded;
-  const terminal = spec.process!.terminal ?? false;
-  // runc's rules: a terminal needs somewhere to go; a socket needs a terminal.
-  if (terminal && !args.consoleSocket && !args.keepTerminal) {
-    throw new RuntsError('cannot allocate tty if runts will detach without setting console socket');
-  }
-  if (!terminal && args.consoleSocket) throw new RuntsError('--console-socket given, but process.terminal is false');
-  if (args.systemdCgroup) throw new RuntsError('--systemd-cgroup: runts manages cgroups through cgroupfs only; drop the flag and give linux.cgroupsPath as a path');
-  const dir = store.claim(id);
-  let init: InitProcess | undefined;
+  const bundle = resolve(args.bundle);
+  const doc = readConfigFile(join(bundle, 'config.json'));
+  // The init's node start-up (~50 ms) is the longest step of create: it is
+  // spawned first, from what the raw config asks of it (its pid namespace,
+  // its fds), and waits for its plan while this process validates the
+  // config and prepares the state and cgroup. If that fails, it is killed.
+  const raw = doc as { process?: { terminal?: unknown }; linux?: { namespaces?: unknown } };
+  const listenFds = socketActivationFds();
+  const preserveFds = listenFds + args.preserveFds;
+  const wantsTerminal = raw.process?.terminal === true;
+  // The init sends the pty master over its end of a socketpair (fd after the channel).
+  const terminalPair = wantsTerminal && !args.consoleSocket && args.keepTerminal ? sys().socketpair() : undefined;
+  const init = spawnInit(rawNamespaces(raw.linux?.namespaces), preserveFds, terminalPair ? [terminalPair[1]] : []);
+  if (terminalPair) closeSync(terminalPair[1]);
+
+  let claimed = false;
   let cgroup: CgroupManager | undefined;
-  let terminalPair: [number, number] | undefined;
+  let loaded: LoadedConfig | undefined;
   try {
+    loaded = loadBundle(bundle, doc);
+    const { spec } = loaded;
+    const terminal = spec.process!.terminal ?? false;
+    // runc's rules: a terminal needs somewhere to go; a socket needs a terminal.
+    if (terminal && !args.consoleSocket && !args.keepTerminal) {
+      throw new RuntsError('cannot allocate tty if runts will detach without setting console socket');
+    }
+    if (!terminal && args.consoleSocket) throw new RuntsError('--console-socket given, but process.terminal is false');
+    if (args.systemdCgroup) throw new RuntsError('--systemd-cgroup: runts manages cgroups through cgroupfs only; drop the flag and give linux.cgroupsPath as a path');
+    const dir = store.claim(id);
+    claimed = true;
     const record: ContainerRecord = {
       ociVersion: spec.ociVersion,
       id,
       status: 'creating',
-      pid: 0,
-      pidStartTime: '',
+      pid: init.pid,
+      pidStartTime: readProcStat(init.pid)?.startTime ?? '',
       bundle: loaded.bundle,
       rootfs: loaded.rootfs,
       created: new Date().toISOString(),
@@ -85,9 +97,9 @@ export async function create(store: StateStore, args: CreateOptions): Promise<Cr
       // exec starts from the container's process, namespaces and seccomp (runc keeps its config too).
       config: spec,
     };
-    // The cgroup exists, configured, before the init does: the init is put
-    // in it before it gets its plan, so everything it does (the cgroup
-    // namespace it makes included) happens inside.
+    // The cgroup exists, configured, before the init gets its plan: it is
+    // put in it first, so everything it does (the cgroup namespace it makes
+    // included) happens inside.
     const made = createCgroup(id, spec.linux ?? {});
     cgroup = made.cgroup;
     record.cgroup = cgroup.state;
@@ -98,25 +110,14 @@ export async function create(store: StateStore, args: CreateOptions): Promise<Cr
     // Whatever the umask: the init opens it for writing as the container's user.
     sys().chmod(fifoPath, 0o622);
 
-    // Socket-activated fds (LISTEN_FDS) come first, then --preserve-fds, as with runc.
-    const listenFds = socketActivationFds();
-    const preserveFds = listenFds + args.preserveFds;
     const plan = makePlan(loaded, { id, fifoPath, noPivot: args.noPivot, preserveFds, cgroup: made.view });
+    // Socket-activated fds (LISTEN_FDS) come first, then --preserve-fds, as with runc.
     if (listenFds) plan.process.env.push(`LISTEN_FDS=${listenFds}`, 'LISTEN_PID=1');
     const size = spec.process!.consoleSize;
     if (terminal && args.consoleSocket) plan.console = { socketPath: args.consoleSocket, ...(size ? { size } : {}) };
-    else if (terminal) {
-      // The init sends the master over its end of a socketpair (fd after the channel).
-      terminalPair = sys().socketpair();
-      plan.console = { fd: 3 + preserveFds + 1, ...(size ? { size } : {}) };
-    }
-    init = spawnInit(spec.linux?.namespaces ?? [], preserveFds, terminalPair ? [terminalPair[1]] : []);
-    if (terminalPair) closeSync(terminalPair[1]);
+    else if (terminal) plan.console = { fd: 3 + preserveFds + 1, ...(size ? { size } : {}) };
     cgroup.join(init.pid);
     init.send({ type: 'plan', plan });
-    record.pid = init.pid;
-    record.pidStartTime = readProcStat(init.pid)?.startTime ?? '';
-    store.write(record);
 
     expect(await init.next(), 'hooks');
     const state = hookState(record, 'creating');
@@ -134,21 +135,30 @@ export async function create(store: StateStore, args: CreateOptions): Promise<Cr
     return { record, init, ...(master !== undefined ? { terminal: master } : {}) };
   } catch (err) {
     if (terminalPair) closeSync(terminalPair[0]);
-    if (init) await killAndReap(init);
+    await killAndReap(init);
     try {
       if (cgroup) destroyCgroup(cgroup);
     } catch (cleanup) {
       // The create's own error is the one to report; the rest of the cleanup goes on.
       log.warn(`removing the cgroup of failed container ${id}: ${errorMessage(cleanup)}`);
     }
-    store.remove(id);
-    // runtime.md: a failed create goes on with the lifecycle's last step, the poststop hooks.
-    if (init) {
-      const state: HookState = { ociVersion: spec.ociVersion, id, status: 'stopped', pid: init.pid, bundle: loaded.bundle };
-      runHooksWarnOnly('poststop', spec.hooks?.poststop, state, log.warn);
+    if (claimed && loaded) {
+      store.remove(id);
+      // runtime.md: a failed create goes on with the lifecycle's last step, the poststop hooks.
+      const state: HookState = { ociVersion: loaded.spec.ociVersion, id, status: 'stopped', pid: init.pid, bundle: loaded.bundle };
+      runHooksWarnOnly('poststop', loaded.spec.hooks?.poststop, state, log.warn);
     }
     throw err;
   }
+}
+
+/** linux.namespaces as the raw config has it (validated later): only well-formed entries. */
+function rawNamespaces(value: unknown): NamespaceReference[] {
+  if (!Array.isArray(value)) return [];
+  return value.filter(
+    (n): n is NamespaceReference =>
+      typeof n === 'object' && n !== null && typeof n.type === 'string' && (n.path === undefined || typeof n.path === 'string'),
+  );
 }
 
 /** sd_listen_fds(3): fds 3.. passed to this very process by its caller. */

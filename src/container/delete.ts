@@ -9,8 +9,7 @@ import { RuntsError } from '../errors';
 import { destroyCgroup } from '../linux/cgroups/manager';
 import type { Hook } from '../spec/types';
 import { type StateStore, notFound } from '../state/store';
-import { hookState } from './create';
-import { runHooksWarnOnly } from './hooks';
+import { hookState, runHooksWarnOnly } from './hooks';
 import { cgroupOf, statusOf } from './state';
 
 export async function deleteContainer(store: StateStore, id: string, opts: { force: boolean }): Promise<void> {

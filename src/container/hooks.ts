@@ -5,13 +5,24 @@
  * namespaces of the caller: create/start/delete run the runtime-namespace
  * hooks, the init runs createContainer and startContainer.
  */
-import { spawnSync } from 'node:child_process';
 import { RuntsError } from '../errors';
 import type { HookState } from '../init/channel';
 import type { Hook } from '../spec/types';
+import type { ContainerRecord } from '../state/store';
+
+/** The state document a hook reads, from the record. */
+export function hookState(record: ContainerRecord, status: string): HookState {
+  const state: HookState = { ociVersion: record.ociVersion, id: record.id, status, pid: record.pid, bundle: record.bundle };
+  if (record.annotations) state.annotations = record.annotations;
+  return state;
+}
 
 export function runHooks(kind: string, hooks: readonly Hook[] | undefined, state: HookState): void {
-  (hooks ?? []).forEach((hook, i) => {
+  if (!hooks?.length) return;
+  // Loaded only when there is a hook to run: child_process (and net, which
+  // it pulls in) would cost every start and delete a few ms.
+  const { spawnSync } = require('node:child_process') as typeof import('node:child_process');
+  hooks.forEach((hook, i) => {
     const [argv0, ...rest] = hook.args?.length ? hook.args : [hook.path];
     const r = spawnSync(hook.path, rest, {
       argv0,

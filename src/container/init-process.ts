@@ -7,7 +7,6 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import { RuntsError } from '../errors';
@@ -18,7 +17,7 @@ import { CLONE_NEWPID } from '../sys/constants';
 import { sys } from '../sys/index';
 
 // The init bundle sits beside the CLI bundle in dist/ (scripts/build.mjs).
-const INIT_BUNDLE = fileURLToPath(new URL('./init.cjs', import.meta.url));
+const INIT_BUNDLE = decodeURIComponent(new URL('./init.cjs', import.meta.url).pathname);
 
 const CHILD_SIDE: Record<string, number> = { pid: CLONE_NEWPID };
 

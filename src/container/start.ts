@@ -12,8 +12,7 @@ import type { Hook } from '../spec/types';
 import { isSameProcess } from '../state/process-identity';
 import { liveStatus } from '../state/status';
 import type { ContainerRecord, StateStore } from '../state/store';
-import { hookState } from './create';
-import { runHooks } from './hooks';
+import { hookState, runHooks } from './hooks';
 import { signalProcess } from './processes';
 import { cgroupOf } from './state';
 

@@ -45,11 +45,10 @@ export function judge(doc: unknown): Verdict {
   return { errors, unsupported: runtimeProblems(doc as Spec), warnings: deprecations(doc as Spec) };
 }
 
-/** What `create` and `run` use: the bundle's config, or a ConfigError. */
-export function loadBundle(bundleArg: string): LoadedConfig {
+/** What `create` and `run` use: the bundle's config (already read, or read now), or a ConfigError. */
+export function loadBundle(bundleArg: string, doc: unknown = readConfigFile(join(resolve(bundleArg), 'config.json'))): LoadedConfig {
   const bundle = resolve(bundleArg);
   const file = join(bundle, 'config.json');
-  const doc = readConfigFile(file);
   const { errors, unsupported, warnings } = judge(doc);
   if (errors.length) throw new ConfigError(errors, file);
   if (unsupported.length) throw new ConfigError(unsupported, file);
