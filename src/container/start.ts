@@ -5,7 +5,6 @@
 import { unlinkSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
-import { signalAll } from '../linux/cgroups/manager';
 import { SIGNALS } from '../linux/signals';
 import { RuntsError } from '../errors';
 import type { Hook } from '../spec/types';
@@ -14,7 +13,6 @@ import { liveStatus } from '../state/status';
 import type { ContainerRecord, StateStore } from '../state/store';
 import { hookState, runHooks } from './hooks';
 import { signalProcess } from './processes';
-import { cgroupOf } from './state';
 
 /**
  * No lock is needed (nor ffi-rs, for flock): the fifo serialises starts.
@@ -36,6 +34,9 @@ export async function startContainer(store: StateStore, id: string): Promise<voi
   try {
     runHooks('poststart', (record.hooks as { poststart?: Hook[] })?.poststart, hookState(record, 'running'));
   } catch (err) {
+    // Loaded only on this path: the cgroup code is no part of a plain start.
+    const { cgroupOf } = require('./state') as typeof import('./state');
+    const { signalAll } = require('../linux/cgroups/manager') as typeof import('../linux/cgroups/manager');
     if (record.cgroup) signalAll(cgroupOf(record), SIGNALS.SIGKILL);
     else signalProcess(record.pid, record.pidStartTime, SIGNALS.SIGKILL);
     throw err;

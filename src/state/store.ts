@@ -100,7 +100,8 @@ export class StateStore {
       throw err;
     }
     return entries
-      .filter((e) => e.isDirectory() && isValidId(e.name))
+      // (".deleting-*": a container being deleted, see container/delete.ts)
+      .filter((e) => e.isDirectory() && isValidId(e.name) && !e.name.startsWith('.deleting-'))
       .map((e) => e.name)
       .sort();
   }
