@@ -5,7 +5,8 @@
 import { existsSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { build, stop } from 'esbuild';
+import { stop } from 'esbuild';
+import { bundleTool } from '../scripts/bundle-tool.mjs';
 
 const top = join(dirname(fileURLToPath(import.meta.url)), '..');
 const outDir = join(top, '.tmp', 'bench');
@@ -17,16 +18,9 @@ if (!wantsHelp && process.getuid?.() !== 0) {
   process.exit(1);
 }
 rmSync(outDir, { recursive: true, force: true });
-await build({
+await bundleTool({
   entryPoints: [join(top, 'bench', 'bench.ts')],
   outfile: out,
-  bundle: true,
-  platform: 'node',
-  target: 'node20',
-  format: 'esm',
-  packages: 'external',
-  banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
-  logLevel: 'warning',
 });
 // esbuild keeps a service process for further builds: none will come.
 await stop();

@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
+import { bundleTool } from '../scripts/bundle-tool.mjs';
 
 const top = join(dirname(fileURLToPath(import.meta.url)), '..');
 // Per run: two runs at once (a developer and an editor's watcher, say) must not share bundles.
@@ -32,19 +32,12 @@ const files = order
   .filter((f) => !filters.length || filters.some((w) => relative(top, f).includes(w)));
 
 rmSync(outDir, { recursive: true, force: true });
-await build({
+await bundleTool({
   entryPoints: files,
   outdir: outDir,
   outbase: join(top, 'test'),
   outExtension: { '.js': '.mjs' },
-  bundle: true,
-  platform: 'node',
-  target: 'node20',
-  format: 'esm',
-  packages: 'external',
-  banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
   define: { RUNTS_VERSION: JSON.stringify('test') },
-  logLevel: 'warning',
 });
 
 const totals = { passed: 0, failed: 0, skipped: 0 };
