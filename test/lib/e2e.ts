@@ -46,6 +46,7 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { RUNTS, TOP, isRoot } from './cli';
+import { alive, mountsUnder } from './container';
 
 export type Engine = 'docker' | 'containerd' | 'podman';
 
@@ -224,20 +225,6 @@ export function processesMatching(text: string): ProcInfo[] {
   return found;
 }
 
-export function alive(pid: number): boolean {
-  try {
-    return !/^\d+ \(.*\) [ZX] /s.test(readFileSync(`/proc/${pid}/stat`, 'latin1'));
-  } catch {
-    return false;
-  }
-}
-
-export function mountsUnder(dir: string): string[] {
-  return readFileSync('/proc/self/mountinfo', 'utf8')
-    .split('\n')
-    .map((l) => l.split(' ')[4])
-    .filter((m) => m && (m === dir || m.startsWith(`${dir}/`)));
-}
 
 /** Subdirectories (deepest first) of each hierarchy's NAME dir. */
 function cgroupDirsUnder(name: string): string[] {
