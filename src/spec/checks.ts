@@ -27,9 +27,20 @@ const UNSUPPORTED_LINUX_FIELDS: [string, string][] = [
 /** What --systemd-cgroup runtimes take as linux.cgroupsPath: three words separated by colons. */
 const SYSTEMD_CGROUPS_PATH = /^[^/:]*:[^/:]*:[^/:]*$/;
 
-/** What runts runs, but the spec deprecates: said as warnings, by validate and create alike. */
+/**
+ * What runts runs, with a warning (validate and create alike): what the spec
+ * deprecates, and capability names this kernel table does not know (the
+ * spec: a runtime SHOULD NOT fail on them; they are left out, as runc does).
+ */
 export function deprecations(spec: Spec): Problem[] {
   const warnings: Problem[] = [];
+  for (const set of CAP_SETS) {
+    spec.process?.capabilities?.[set]?.forEach((cap, i) => {
+      if (!(cap in CAPABILITIES)) {
+        warnings.push({ pointer: `/process/capabilities/${set}/${i}`, message: `unknown capability ${JSON.stringify(cap)}: left out` });
+      }
+    });
+  }
   spec.mounts?.forEach((m, i) => {
     if (!m.destination.startsWith('/')) {
       warnings.push({ pointer: `/mounts/${i}/destination`, message: 'a relative destination is deprecated: taken as relative to "/"' });
@@ -71,11 +82,6 @@ export function runtimeProblems(spec: Spec): Problem[] {
     proc.env?.forEach((entry, i) => {
       if (!entry.includes('=')) add(`/process/env/${i}`, 'must have the form KEY=value');
     });
-    for (const set of CAP_SETS) {
-      proc.capabilities?.[set]?.forEach((cap, i) => {
-        if (!(cap in CAPABILITIES)) add(`/process/capabilities/${set}/${i}`, `unknown capability ${JSON.stringify(cap)}`);
-      });
-    }
     const rlimitTypes = new Set<string>();
     proc.rlimits?.forEach((rl, i) => {
       if (!(rl.type in RLIMITS)) add(`/process/rlimits/${i}/type`, `unknown rlimit ${JSON.stringify(rl.type)}`);

@@ -115,7 +115,8 @@ const PROPAGATION: Record<string, number> = {
  */
 export const CREATE_SIDE_NAMESPACES = new Set(['pid']);
 
-const capNumbers = (names: string[] | undefined): number[] => (names ?? []).map((n) => CAPABILITIES[n]);
+/** Names to numbers; a name this table does not know is left out (checks.ts warns of it). */
+const capNumbers = (names: string[] | undefined): number[] => (names ?? []).filter((n) => n in CAPABILITIES).map((n) => CAPABILITIES[n]);
 
 export interface PlanOptions {
   id: string;

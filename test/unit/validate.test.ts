@@ -98,7 +98,7 @@ const UNSUPPORTED: [string, Mutation, string][] = [
 ];
 
 for (const [name, mutate, expected] of UNSUPPORTED) {
-  test(`schema-valid but not runnable, a warning: ${name}`, () => {
+  test(`schema-valid; runts warns (and create refuses or, for deprecations and unknown capabilities, goes on): ${name}`, () => {
     const config = baseSpec();
     mutate(config);
     const r = runts(['validate', '--bundle', writeBundle(config)]);
