@@ -754,6 +754,16 @@ export class Harness {
 
   // --------------------------------------------------------------- stop --
 
+  /**
+   * The last test of each e2e file: stop(), then what it found plus any
+   * process of this run still alive. Empty when the host is clean.
+   */
+  teardown(): string[] {
+    const problems = this.stop();
+    const alive = processesMatching(this.base).map((p) => `process of this run still alive: ${p.pid} ${p.cmdline}`);
+    return [...problems, ...alive];
+  }
+
   /** Removes every container, stops the daemons, and cleans the host. Idempotent, synchronous. */
   stop(): string[] {
     if (this.stopped) return [];
