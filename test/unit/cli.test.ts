@@ -45,6 +45,14 @@ test('spec writes a config.json that validates, and refuses to overwrite it', ()
   assert.match(again.stderr, /exists/);
 });
 
+test('the caller\'s NODE_OPTIONS and NODE_EXTRA_CA_CERTS do not reach the runts process', () => {
+  // Node would fail on the preload and warn about the missing CA file before any runts code ran.
+  const env = { ...process.env, NODE_OPTIONS: '--require /nonexistent/preload.js', NODE_EXTRA_CA_CERTS: '/nonexistent/ca.pem' };
+  const r = runts(['--root', tempDir(), 'list', '--quiet'], { env });
+  assert.is(r.code, 0, r.stderr);
+  assert.is(r.stderr, '');
+});
+
 test('state of a missing container: exit 1, "does not exist"', () => {
   const root = tempDir();
   const r = runts(['--root', root, 'state', 'nothere']);
