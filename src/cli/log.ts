@@ -5,6 +5,7 @@
  * Same placement as runc: see fatal().
  */
 import { closeSync, openSync, writeSync } from 'node:fs';
+import { printErr } from './output';
 
 export type LogFormat = 'text' | 'json';
 export type Level = 'debug' | 'info' | 'warning' | 'error';
@@ -69,7 +70,7 @@ function write(level: Level, msg: string): void {
       // An unwritable log must not hide the message: fall through to stderr.
     }
   }
-  process.stderr.write(line);
+  printErr(line);
 }
 
 export const log = {
@@ -85,6 +86,6 @@ export const log = {
  */
 export function fatal(msg: string): never {
   write('error', msg);
-  if (options.log) process.stderr.write(`${msg}\n`);
+  if (options.log) printErr(`${msg}\n`);
   process.exit(1);
 }

@@ -1,3 +1,4 @@
+import { printErr, printOut } from '../cli/output';
 import { formatProblem } from '../errors';
 import { judge, readConfigFile } from './load';
 
@@ -7,9 +8,9 @@ import { judge, readConfigFile } from './load';
  */
 export function validateCommandLine(file: string): number {
   const { errors, unsupported, warnings } = judge(readConfigFile(file));
-  for (const p of errors) process.stderr.write(`${file}: ${formatProblem(p)}\n`);
-  for (const p of [...unsupported, ...warnings]) process.stderr.write(`${file}: warning: ${formatProblem(p)}\n`);
+  for (const p of errors) printErr(`${file}: ${formatProblem(p)}\n`);
+  for (const p of [...unsupported, ...warnings]) printErr(`${file}: warning: ${formatProblem(p)}\n`);
   if (errors.length) return 1;
-  process.stdout.write(`${file}: valid${unsupported.length ? ` (runts cannot run it as is: ${unsupported.length} warning(s))` : ''}\n`);
+  printOut(`${file}: valid${unsupported.length ? ` (runts cannot run it as is: ${unsupported.length} warning(s))` : ''}\n`);
   return 0;
 }

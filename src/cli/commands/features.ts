@@ -1,4 +1,5 @@
 import type { CommandModule } from 'yargs';
+import { printOut } from '../output';
 import type { GlobalArgs } from '../global';
 
 export const featuresCommand: CommandModule<GlobalArgs, GlobalArgs> = {
@@ -6,6 +7,6 @@ export const featuresCommand: CommandModule<GlobalArgs, GlobalArgs> = {
   describe: 'show the enabled features (the runtime-spec features document)',
   handler: async () => {
     const { features } = await import('../../container/features');
-    process.stdout.write(JSON.stringify(features(), null, 4) + '\n');
+    printOut(JSON.stringify(features(), null, 4) + '\n');
   },
 };

@@ -1,4 +1,5 @@
 import type { CommandModule } from 'yargs';
+import { printOut } from '../output';
 import { type GlobalArgs, store } from '../global';
 
 interface ListArgs extends GlobalArgs {
@@ -19,12 +20,12 @@ export const listCommand: CommandModule<GlobalArgs, ListArgs> = {
     const { formatTable } = await import('../table');
     const states = allStates(store(argv));
     if (argv.quiet) {
-      for (const s of states) process.stdout.write(`${s.id}\n`);
+      for (const s of states) printOut(`${s.id}\n`);
     } else if (argv.format === 'json') {
-      process.stdout.write(JSON.stringify(states) + '\n');
+      printOut(JSON.stringify(states) + '\n');
     } else {
       const rows = states.map((s) => [s.id, String(s.pid), s.status, s.bundle, s.created, s.owner]);
-      process.stdout.write(formatTable(['ID', 'PID', 'STATUS', 'BUNDLE', 'CREATED', 'OWNER'], rows));
+      printOut(formatTable(['ID', 'PID', 'STATUS', 'BUNDLE', 'CREATED', 'OWNER'], rows));
     }
   },
 };

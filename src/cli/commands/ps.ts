@@ -1,4 +1,5 @@
 import type { CommandModule } from 'yargs';
+import { printOut } from '../output';
 import { type GlobalArgs, store } from '../global';
 
 interface PsArgs extends GlobalArgs {
@@ -17,11 +18,11 @@ export const psCommand: CommandModule<GlobalArgs, PsArgs> = {
     const { containerPids, psTable } = await import('../../container/ps');
     const pids = containerPids(store(argv), argv.containerId);
     if (argv.format === 'json') {
-      process.stdout.write(JSON.stringify(pids) + '\n');
+      printOut(JSON.stringify(pids) + '\n');
       return;
     }
     // The words after the id are ps's own (trailing-args.ts puts them after "--").
     const psArgs = ((argv as unknown as Record<string, unknown>)['--'] as unknown[] | undefined) ?? [];
-    process.stdout.write(psTable(pids, psArgs.map(String)));
+    printOut(psTable(pids, psArgs.map(String)));
   },
 };

@@ -1,4 +1,5 @@
 import type { CommandModule } from 'yargs';
+import { printOut } from '../output';
 import { type GlobalArgs, store } from '../global';
 
 interface IdArgs extends GlobalArgs {
@@ -11,6 +12,6 @@ export const stateCommand: CommandModule<GlobalArgs, IdArgs> = {
   builder: (y) => y.positional('container-id', { type: 'string', demandOption: true }) as never,
   handler: async (argv) => {
     const { containerState } = await import('../../container/state');
-    process.stdout.write(JSON.stringify(containerState(store(argv), argv.containerId), null, 2) + '\n');
+    printOut(JSON.stringify(containerState(store(argv), argv.containerId), null, 2) + '\n');
   },
 };
