@@ -25,7 +25,7 @@ export async function deleteContainer(store: StateStore, id: string, opts: { for
     throw new RuntsError(`cannot delete container ${id} that is not stopped: ${status}`);
   }
   // Exactly one delete goes on from here, with no lock to take (flock would
-  // need ffi-rs, a tenth of delete's time): the directory is renamed away
+  // need ffi-rs, about 1 ms): the directory is renamed away
   // atomically, and a concurrent delete finds nothing.
   const tomb = join(store.root, `.deleting-${id}-${process.pid}`);
   try {

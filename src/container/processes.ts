@@ -9,8 +9,8 @@ import { isSameProcess } from '../state/process-identity';
 /**
  * Signals pid only if it is still the process the record names (its start
  * time), as runc does. A pidfd would close the window between the check and
- * the signal, but loading ffi-rs costs `kill` some 6 ms, a tenth of its
- * whole budget; the window is a pid being freed and reused within
+ * the signal, but loading ffi-rs would cost `kill` about 1 ms, a twentieth
+ * of its whole time; the window is a pid being freed and reused within
  * microseconds, by an unrelated process, between two system calls.
  */
 export function signalProcess(pid: number, startTime: string, signal: number): boolean {

@@ -8,12 +8,10 @@
  * close_range, pidfd_open, pidfd_send_signal, bpf.
  */
 import { chmodSync, chownSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { getSystemErrorMap } from 'node:util';
 import { SCMP_ACT_NOTIFY } from './constants';
+import { type FfiBinding, loadFfiBinding } from './ffi-binding';
 import { type CapabilitySets, type SeccompFilter, type Sys, SysError } from './types';
-
-type FfiRs = typeof import('ffi-rs');
 
 /**
  * A C argument, typed by its JavaScript value: string = const char*,
@@ -82,7 +80,7 @@ function encodeDev(major: number, minor: number): number | undefined {
 }
 
 export class FfiSys implements Sys {
-  readonly #ffi: FfiRs;
+  readonly #ffi: FfiBinding;
   #seccompOpen = false;
   readonly #nr: Readonly<Record<SyscallName, number>>;
 
@@ -91,8 +89,8 @@ export class FfiSys implements Sys {
     if (!nr) throw new Error(`runts: unsupported architecture ${process.arch}`);
     this.#nr = nr;
     // Loaded here, not imported at the top, so that importing src/sys costs
-    // nothing until a command really needs libc (ffi-rs takes ~6-8 ms to load).
-    this.#ffi = createRequire(import.meta.url)('ffi-rs') as FfiRs;
+    // nothing until a command really needs libc (ffi-rs takes ~1 ms to load).
+    this.#ffi = loadFfiBinding();
     this.#ffi.open({ library: LIBC, path: 'libc.so.6' });
   }
 
@@ -562,7 +560,7 @@ export class FfiSys implements Sys {
 
   #invoke<T>(call: string, detail: string, funcName: string, retType: number, args: readonly CArg[], library = LIBC): ErrnoResult<T> {
     const { DataType } = this.#ffi;
-    const paramsType: number[] = [];
+    const paramsType: unknown[] = [];
     const paramsValue: unknown[] = [];
     for (const a of args) {
       // C strings end at NUL: a string holding one would silently be cut there.
@@ -574,12 +572,13 @@ export class FfiSys implements Sys {
         : typeof a === 'string' ? [DataType.String, a]
         : typeof a === 'number' ? [DataType.I32, a | 0]
         : typeof a === 'bigint' ? [DataType.BigInt, a]
-        : [DataType.U8Array, a];
+        : [this.#ffi.bufferParam(a.length), a];
       paramsType.push(type);
       paramsValue.push(value);
     }
     try {
-      return this.#ffi.load({ library, funcName, retType, paramsType, paramsValue, errno: true }) as unknown as ErrnoResult<T>;
+      const params = { library, funcName, retType, paramsType, paramsValue, errno: true, freeResultMemory: false };
+      return this.#ffi.load(params as Parameters<FfiBinding['load']>[0]) as unknown as ErrnoResult<T>;
     } catch (err) {
       // ffi-rs reports a type mismatch as an Error with an empty message and
       // only a code (e.g. "BigintExpected"): name the function at least.
