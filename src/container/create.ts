@@ -11,6 +11,7 @@ import { log } from '../cli/log';
 import { RuntsError, errorMessage } from '../errors';
 import type { FromInit, HookState } from '../init/channel';
 import { type CgroupManager, createCgroup, destroyCgroup } from '../linux/cgroups/manager';
+import { primeCgroupMigration } from '../linux/cgroups/prime';
 import { type LoadedConfig, loadBundle, readConfigFile } from '../spec/load';
 import { makePlan } from '../spec/plan';
 import type { NamespaceReference } from '../spec/types';
@@ -52,6 +53,8 @@ export function writePidFile(file: string, pid: number): void {
 /** Creates the container; the init stays a child of this process until release(). */
 export async function create(store: StateStore, args: CreateOptions): Promise<Created> {
   const id = checkContainerId(args.containerId);
+  // The init's move into its cgroup waits for the kernel unless primed (prime.ts).
+  void primeCgroupMigration();
   const bundle = resolve(args.bundle);
   const doc = readConfigFile(join(bundle, 'config.json'));
   // The init's node start-up (~50 ms) is the longest step of create: it is

@@ -9,6 +9,7 @@ import * as assert from 'uvu/assert';
 import { sharesToWeight } from '../../src/linux/cgroups/convert';
 import { DEVICE_FILTER_LICENSE, deviceFilterProgram } from '../../src/linux/cgroups/device-filter';
 import { deviceRules, reduceDeviceRules } from '../../src/linux/cgroups/devices';
+import { primeCgroupMigration } from '../../src/linux/cgroups/prime';
 import { BPF_PROG_TYPE_CGROUP_DEVICE } from '../../src/sys/constants';
 import { sys } from '../../src/sys/index';
 import type { Spec } from '../../src/spec/types';
@@ -20,6 +21,12 @@ const test = suite(`cgroups (v${isV2 ? 2 : 1})`);
 const asRoot = isRoot ? test : test.skip;
 
 const MiB = 1024 * 1024;
+
+asRoot('priming the cgroup move (create\'s first step) moves this process, and leaves it where it was', async () => {
+  const before = readFileSync('/proc/self/cgroup', 'utf8');
+  assert.is(await primeCgroupMigration(), true);
+  assert.is(readFileSync('/proc/self/cgroup', 'utf8'), before);
+});
 
 /** A host directory the container sees at /host: a signal from the test, a counter to the test. */
 function withHostDir(spec: Spec, dir: string): void {
