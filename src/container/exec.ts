@@ -94,7 +94,8 @@ export async function execInContainer(store: StateStore, opts: ExecOptions): Pro
   // libuv's pool threads must exist before the main thread moves: they keep
   // the host's mounts, root and credentials for the pid file.
   await access('/');
-  if (seccomp) s.openSeccomp();
+  // libseccomp is a host library: the filter is built before the mount namespace changes.
+  const preparedSeccomp = seccomp ? s.prepareSeccomp(seccomp) : undefined;
   const consoleSocket = opts.consoleSocket ? s.connectUnix(resolve(opts.consoleSocket)) : -1;
   // The process must make the pty its controlling terminal itself (ctty-exec.ts).
   const cttyHelper = proc.terminal ? cttyExecHelper(s) : undefined;
@@ -131,9 +132,9 @@ export async function execInContainer(store: StateStore, opts: ExecOptions): Pro
   // runts' own fds stay open here but must not reach the program.
   s.closeRange(3, 0xffffffff, CLOSE_RANGE_CLOEXEC);
   const seccompLast = planned.noNewPrivileges;
-  if (seccomp && !seccompLast) s.loadSeccomp(seccomp);
+  if (preparedSeccomp && !seccompLast) s.loadSeccomp(preparedSeccomp);
   applyCredentials(s, planned, highestCap);
-  if (seccomp && seccompLast) s.loadSeccomp(seccomp);
+  if (preparedSeccomp && seccompLast) s.loadSeccomp(preparedSeccomp);
 
   const preserved = Array.from({ length: opts.preserveFds }, (_, i) => 3 + i);
   const stdio = terminal ? [terminal.slave, terminal.slave, terminal.slave] : [0, 1, 2];

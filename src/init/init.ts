@@ -27,6 +27,7 @@ import {
   CLOSE_RANGE_CLOEXEC, FD_CLOEXEC, F_SETFD, O_CLOEXEC, O_PATH, O_WRONLY, PR_GET_DUMPABLE, PR_SET_DUMPABLE,
 } from '../sys/constants';
 import { sys } from '../sys/index';
+import type { PreparedSeccomp } from '../sys/types';
 import { CHANNEL_ENV, InitChannel, type HookState } from './channel';
 
 export function runInit(): never {
@@ -43,6 +44,7 @@ export function runInit(): never {
   let env: string[];
   let fifo: number;
   let listener = -1;
+  let seccomp: PreparedSeccomp | undefined;
   const highestCap = lastCap();
   try {
     plan = channel.receive('plan').plan;
@@ -55,14 +57,16 @@ export function runInit(): never {
     if (!existsSync(cwd)) mkdirSync(cwd, { recursive: true, mode: 0o755 });
 
     channel.send({ type: 'hooks' });
+    // Built while create runs the createRuntime hooks (docker's takes ~75 ms):
+    // libseccomp's rule adds are most of the filter's cost. Loaded below.
+    if (plan.seccomp) seccomp = s.prepareSeccomp(plan.seccomp);
     state = channel.receive('continue').state;
     runHooks('createContainer', plan.hooks.createContainer, state);
 
     // The fifo lives in the state dir, out of sight once pivoted: keep a
     // handle (O_PATH) and reopen it through /proc/self/fd when it is time.
     fifo = openSync(plan.fifoPath, O_PATH | O_CLOEXEC);
-    // Likewise libseccomp and the seccomp agent's socket (host paths).
-    if (plan.seccomp) s.openSeccomp();
+    // Likewise the seccomp agent's socket (a host path).
     listener = plan.seccompListener ? s.connectUnix(plan.seccompListener.path) : -1;
     const consoleSocket = plan.console?.socketPath ? s.connectUnix(plan.console.socketPath) : (plan.console?.fd ?? -1);
     enterRootfs(s, plan);
@@ -86,9 +90,9 @@ export function runInit(): never {
     // Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: load it
     // before the capabilities go (runc's order); with it, load it last.
     const seccompLast = plan.process.noNewPrivileges;
-    if (plan.seccomp && !seccompLast) loadSeccomp(plan, state, listener);
+    if (seccomp && !seccompLast) loadSeccomp(seccomp, plan, state, listener);
     applyCredentials(s, plan.process, highestCap);
-    if (plan.seccomp && seccompLast) loadSeccomp(plan, state, listener);
+    if (seccomp && seccompLast) loadSeccomp(seccomp, plan, state, listener);
     channel.send({ type: 'created', dumpable: s.prctl(PR_GET_DUMPABLE) });
     channel.close();
   } catch (err) {
@@ -157,8 +161,8 @@ function keepOnlyProcessFds(preserveFds: number): void {
 }
 
 /** Loads the filter; with SCMP_ACT_NOTIFY rules, hands the listener fd to the agent (seccomp.md). */
-function loadSeccomp(plan: InitPlan, state: HookState, listener: number): void {
-  const { notifyFd } = sys().loadSeccomp(plan.seccomp!);
+function loadSeccomp(prepared: PreparedSeccomp, plan: InitPlan, state: HookState, listener: number): void {
+  const { notifyFd } = sys().loadSeccomp(prepared);
   if (notifyFd < 0) return;
   if (listener < 0) throw new Error('linux.seccomp: SCMP_ACT_NOTIFY needs listenerPath');
   const processState = {

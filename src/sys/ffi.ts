@@ -11,7 +11,7 @@ import { chmodSync, chownSync } from 'node:fs';
 import { getSystemErrorMap } from 'node:util';
 import { SCMP_ACT_NOTIFY } from './constants';
 import { type FfiBinding, loadFfiBinding } from './ffi-binding';
-import { type CapabilitySets, type SeccompFilter, type Sys, SysError } from './types';
+import { type CapabilitySets, type PreparedSeccomp, type SeccompFilter, type Sys, SysError } from './types';
 
 /**
  * A C argument, typed by its JavaScript value: string = const char*,
@@ -72,6 +72,11 @@ const errnoText = (message: string): string => message.replace(/ \(os error \d+\
 const errnoName = (errno: number): string => getSystemErrorMap().get(-errno)?.[1] ?? `errno ${errno}`;
 
 const hex = (n: number | bigint): string => `0x${n.toString(16)}`;
+
+/** libseccomp returns -errno rather than setting errno. */
+function checkSeccomp(what: string, detail: string, rc: number, tolerated: number[] = []): void {
+  if (rc < 0 && !tolerated.includes(-rc)) throw new SysError(what, -rc, detail, errnoName(-rc));
+}
 
 /** The kernel's dev_t for mknodat (new_encode_dev): 12-bit major, 20-bit minor. */
 function encodeDev(major: number, minor: number): number | undefined {
@@ -306,7 +311,7 @@ export class FfiSys implements Sys {
   /** Calls an int-returning libc function; -1 becomes SysError(call, errno). */
   // --- seccomp ---
 
-  openSeccomp(): void {
+  #openSeccomp(): void {
     if (this.#seccompOpen) return;
     try {
       this.#ffi.open({ library: LIBSECCOMP, path: 'libseccomp.so.2' });
@@ -316,29 +321,27 @@ export class FfiSys implements Sys {
     this.#seccompOpen = true;
   }
 
-  loadSeccomp(filter: SeccompFilter): { notifyFd: number; skipped: string[] } {
-    this.openSeccomp();
+  #seccomp(call: string, detail: string, ret: number, args: readonly CArg[]): number {
+    return this.#invoke<number>(call, detail, call, ret, args, LIBSECCOMP).value;
+  }
+
+  prepareSeccomp(filter: SeccompFilter): PreparedSeccomp {
+    this.#openSeccomp();
     const { DataType } = this.#ffi;
-    const lib = (call: string, detail: string, fn: string, ret: number, args: readonly CArg[]) =>
-      this.#invoke<number>(call, detail, fn, ret, args, LIBSECCOMP).value;
-    // libseccomp returns -errno rather than setting errno.
-    const check = (what: string, detail: string, rc: number, tolerated: number[] = []) => {
-      if (rc < 0 && !tolerated.includes(-rc)) throw new SysError(what, -rc, detail, errnoName(-rc));
-    };
     const ctx = this.#invoke<bigint>('seccomp_init', '', 'seccomp_init', DataType.BigInt, [filter.defaultAction], LIBSECCOMP).value;
     if (ctx === 0n) throw new SysError('seccomp_init', EINVAL, hex(filter.defaultAction), 'invalid default action');
     try {
       for (const name of filter.architectures) {
-        const token = lib('seccomp_arch_resolve_name', name, 'seccomp_arch_resolve_name', DataType.I32, [name]);
+        const token = this.#seccomp('seccomp_arch_resolve_name', name, DataType.I32, [name]);
         if (token === 0) throw new SysError('seccomp_arch_resolve_name', EINVAL, name, 'unknown architecture');
-        check('seccomp_arch_add', name, lib('seccomp_arch_add', name, 'seccomp_arch_add', DataType.I32, [ctx, token]), [EEXIST]);
+        checkSeccomp('seccomp_arch_add', name, this.#seccomp('seccomp_arch_add', name, DataType.I32, [ctx, token]), [EEXIST]);
       }
       for (const [attr, value] of filter.attributes) {
-        check('seccomp_attr_set', String(attr), lib('seccomp_attr_set', String(attr), 'seccomp_attr_set', DataType.I32, [ctx, attr, value]));
+        checkSeccomp('seccomp_attr_set', String(attr), this.#seccomp('seccomp_attr_set', String(attr), DataType.I32, [ctx, attr, value]));
       }
       const skipped: string[] = [];
       for (const rule of filter.rules) {
-        const nr = lib('seccomp_syscall_resolve_name', rule.syscall, 'seccomp_syscall_resolve_name', DataType.I32, [rule.syscall]);
+        const nr = this.#seccomp('seccomp_syscall_resolve_name', rule.syscall, DataType.I32, [rule.syscall]);
         if (nr < 0) {
           skipped.push(rule.syscall);
           continue;
@@ -353,16 +356,32 @@ export class FfiSys implements Sys {
         });
         const args: CArg[] = [ctx, rule.action, nr, rule.conditions.length, rule.conditions.length ? conds : null];
         // A rule given twice (podman's default profile has one) is one rule: EEXIST is fine.
-        check('seccomp_rule_add', rule.syscall, lib('seccomp_rule_add', rule.syscall, 'seccomp_rule_add_array', DataType.I32, args), [EEXIST]);
+        const rc = this.#invoke<number>('seccomp_rule_add', rule.syscall, 'seccomp_rule_add_array', DataType.I32, args, LIBSECCOMP).value;
+        checkSeccomp('seccomp_rule_add', rule.syscall, rc, [EEXIST]);
       }
-      check('seccomp_load', '', lib('seccomp_load', '', 'seccomp_load', DataType.I32, [ctx]));
-      const notifies = filter.rules.some((r) => r.action === SCMP_ACT_NOTIFY);
-      const notifyFd = notifies ? lib('seccomp_notify_fd', '', 'seccomp_notify_fd', DataType.I32, [ctx]) : -1;
-      if (notifies) check('seccomp_notify_fd', '', notifyFd);
-      return { notifyFd, skipped };
-    } finally {
-      this.#invoke('seccomp_release', '', 'seccomp_release', DataType.Void, [ctx], LIBSECCOMP);
+      return { filter, skipped, handle: ctx };
+    } catch (err) {
+      this.#releaseSeccomp(ctx);
+      throw err;
     }
+  }
+
+  loadSeccomp(prepared: PreparedSeccomp): { notifyFd: number } {
+    const { DataType } = this.#ffi;
+    const ctx = prepared.handle;
+    try {
+      checkSeccomp('seccomp_load', '', this.#seccomp('seccomp_load', '', DataType.I32, [ctx]));
+      if (!prepared.filter.rules.some((r) => r.action === SCMP_ACT_NOTIFY)) return { notifyFd: -1 };
+      const notifyFd = this.#seccomp('seccomp_notify_fd', '', DataType.I32, [ctx]);
+      checkSeccomp('seccomp_notify_fd', '', notifyFd);
+      return { notifyFd };
+    } finally {
+      this.#releaseSeccomp(ctx);
+    }
+  }
+
+  #releaseSeccomp(ctx: bigint): void {
+    this.#invoke('seccomp_release', '', 'seccomp_release', this.#ffi.DataType.Void, [ctx], LIBSECCOMP);
   }
 
   // --- unix sockets ---

@@ -16,7 +16,7 @@ import {
   PR_SET_NO_NEW_PRIVS,
   SCMP_ACT_NOTIFY,
 } from './constants';
-import { type CapabilitySets, type SeccompFilter, type Sys, SysError } from './types';
+import { type CapabilitySets, type PreparedSeccomp, type SeccompFilter, type Sys, SysError } from './types';
 
 export interface RecordedCall {
   call: keyof Sys;
@@ -223,14 +223,14 @@ export class RecordingSys implements Sys {
     return this.pid;
   }
 
-  /** Records the call, then throws if a failOn rule matches it. */
-  openSeccomp(): void {
-    this.#record('openSeccomp', []);
+  prepareSeccomp(filter: SeccompFilter): PreparedSeccomp {
+    this.#record('prepareSeccomp', [filter]);
+    return { filter, skipped: [], handle: 0n };
   }
 
-  loadSeccomp(filter: SeccompFilter): { notifyFd: number; skipped: string[] } {
-    this.#record('loadSeccomp', [filter]);
-    return { notifyFd: filter.rules.some((r) => r.action === SCMP_ACT_NOTIFY) ? this.#nextPidfd++ : -1, skipped: [] };
+  loadSeccomp(prepared: PreparedSeccomp): { notifyFd: number } {
+    this.#record('loadSeccomp', [prepared.filter]);
+    return { notifyFd: prepared.filter.rules.some((r) => r.action === SCMP_ACT_NOTIFY) ? this.#nextPidfd++ : -1 };
   }
 
   recvFd(socket: number): { fd: number; payload: Buffer } {
@@ -290,6 +290,7 @@ export class RecordingSys implements Sys {
     this.#record('bpfProgAttach', [targetFd, progFd, attachType, flags]);
   }
 
+  /** Records the call, then throws if a failOn rule matches it. */
   #record(call: keyof Sys, args: unknown[]): void {
     this.calls.push({ call, args });
     const failure = this.#failures.find((f) => f.call === call && f.when(args));

@@ -34,6 +34,14 @@ export interface SeccompRule {
 }
 
 /** A filter ready for libseccomp: actions, arches, attributes as its numbers and names. */
+/** A filter built by prepareSeccomp; handle is the implementation's own (libseccomp's context). */
+export interface PreparedSeccomp {
+  readonly filter: SeccompFilter;
+  /** Syscall names libseccomp did not know. */
+  readonly skipped: string[];
+  readonly handle: bigint;
+}
+
 export interface SeccompFilter {
   defaultAction: number;
   /** libseccomp architecture names ("x86_64", "x86", …) besides the native one. */
@@ -91,15 +99,19 @@ export interface Sys {
   getpid(): number;
 
   // --- seccomp (libseccomp) ---
-  /** Loads libseccomp now: after pivot_root the host's copy is out of sight. */
-  openSeccomp(): void;
   /**
-   * Builds the filter with libseccomp and loads it on the calling thread
-   * (no TSYNC: the main thread is the one that execs). Syscall names this
-   * libseccomp does not know are skipped and returned, as runc does.
-   * notifyFd is the SCMP_ACT_NOTIFY listener fd, or -1.
+   * Builds the filter with libseccomp, without loading it: the init does
+   * this before pivot_root (libseccomp is a host library) and while create
+   * runs the createRuntime hooks, so that little is left for loadSeccomp.
+   * Syscall names this libseccomp does not know are skipped, as runc does.
    */
-  loadSeccomp(filter: SeccompFilter): { notifyFd: number; skipped: string[] };
+  prepareSeccomp(filter: SeccompFilter): PreparedSeccomp;
+  /**
+   * Loads a prepared filter on the calling thread (no TSYNC: the main
+   * thread is the one that execs), and frees it. notifyFd is the
+   * SCMP_ACT_NOTIFY listener fd, or -1.
+   */
+  loadSeccomp(prepared: PreparedSeccomp): { notifyFd: number };
 
   // --- unix sockets ---
   /** A connected AF_UNIX stream socket (close-on-exec). */
