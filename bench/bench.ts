@@ -6,8 +6,11 @@
  * (process.hrtime.bigint), median of --runs samples after --warmup
  * unrecorded ones. The subjects take turns within each round (the order
  * rotates every round), so drift in the machine's load hits all of them
- * alike. The floor is `node -e 0` (the node on PATH, which bin/runts
- * uses), sampled in the same rounds as each row.
+ * alike. The floor is `node -e 0` started as bin/runts starts node (its #!
+ * line: env, without NODE_EXTRA_CA_CERTS and NODE_OPTIONS, then the node on
+ * PATH), sampled in the same rounds as each row. A row of its own gives
+ * plain `node -e 0` in the bench's environment, which may cost much more
+ * (NODE_EXTRA_CA_CERTS: about 30 ms here).
  *
  * Both runtimes run the same bundles: a busybox-static rootfs made with
  * scripts/make-rootfs.sh, config.json from `runts spec` with terminal off
@@ -29,14 +32,15 @@ import { Containers, type Runtime, SampleError } from './runtimes';
 
 const HELP = `usage: npm run bench -- [options]      (as root)
 
-Times runts against runc (when installed) and \`node -e 0\` in one run.
+Times runts against runc (when installed) and \`node -e 0\` in one run
+(node started the way bin/runts starts it: see its #! line).
 
   --runs N        samples per figure (median reported; default 20)
   --warmup N      unrecorded samples first (default 3)
   --parallel N    containers created and started at once for throughput (default 10)
   --rounds N      throughput rounds (default 5)
   --docker        also time \`docker run --rm\` with each runtime (starts a private dockerd)
-  --only LIST     comma list of: run,csd,start,state,kill,delete,throughput,docker
+  --only LIST     comma list of: node,run,csd,start,state,kill,delete,throughput,docker
   --runc PATH     the runc to compare with (default: /usr/sbin/runc, else runc on PATH)
   --json FILE     also save every sample and figure as JSON
 `;
@@ -76,7 +80,7 @@ interface Options {
   json: string | null;
 }
 
-const KEYS = ['run', 'csd', 'start', 'state', 'kill', 'delete', 'throughput', 'docker'];
+const KEYS = ['node', 'run', 'csd', 'start', 'state', 'kill', 'delete', 'throughput', 'docker'];
 
 function options(argv: string[]): Options {
   const { values } = parseArgs({
@@ -124,6 +128,8 @@ const say = (line: string) => process.stderr.write(`${line}\n`);
 interface Context {
   opts: Options;
   nodeBin: string;
+  /** node as bin/runts starts it: the floor. */
+  node: Launch;
   out: Output;
   containers: Containers;
   runtimes: Runtime[];
@@ -138,8 +144,24 @@ function runtimeOf(ctx: Context, who: Subject): Runtime {
   return rt;
 }
 
+/** A command and the arguments that start node, before node's own. */
+interface Launch {
+  cmd: string;
+  args: string[];
+}
+
+/**
+ * node as bin/runts starts it, from its #! line (`#!/usr/bin/env -S -u X
+ * node`): the floor pays what runts pays for node, and no more.
+ */
+function launchOf(runtsBin: string): Launch {
+  const m = /^#!\s*(\S+)(.*)$/.exec(readFileSync(runtsBin, 'utf8').split('\n')[0]);
+  if (!m) throw new Error(`${runtsBin} has no #! line`);
+  return { cmd: m[1], args: m[2].split(/\s+/).filter((w) => w && w !== '-S') };
+}
+
 function nodeFloor(ctx: Context): number {
-  const r = timed(ctx.nodeBin, ['-e', '0'], ctx.out);
+  const r = timed(ctx.node.cmd, [...ctx.node.args, '-e', '0'], ctx.out);
   if (!r.ok) throw new SampleError(r.detail);
   return r.ms;
 }
@@ -196,8 +218,8 @@ function progress(row: Row): void {
 }
 
 /** Idle `node` (after start-up, waiting in its event loop): the floor for resident memory. */
-async function idleNodeRss(nodeBin: string): Promise<number> {
-  const child = spawn(nodeBin, ['-e', "process.stdout.write('r'); setInterval(() => {}, 1e6)"], { stdio: ['ignore', 'pipe', 'ignore'] });
+async function idleNodeRss(node: Launch): Promise<number> {
+  const child = spawn(node.cmd, [...node.args, '-e', "process.stdout.write('r'); setInterval(() => {}, 1e6)"], { stdio: ['ignore', 'pipe', 'ignore'] });
   try {
     await new Promise<void>((ok, fail) => {
       child.stdout.once('data', () => ok());
@@ -216,6 +238,17 @@ async function bench(ctx: Context, docker: Docker | null, rootfs: string, runtsB
   const { opts, containers } = ctx;
   const want = (key: string) => !opts.only || opts.only.has(key);
   const rows: Row[] = [];
+
+  if (want('node')) {
+    // What the floor would be without bin/runts' care: plain node, this environment.
+    const row = newRow('node', 'node -e 0, the bench\'s own environment', 'ms', 'plain `node -e 0`, environment as given (NODE_EXTRA_CA_CERTS and all)');
+    rows.push(row);
+    await sampleRow(ctx, row, ['node'], () => {
+      const r = timed(ctx.nodeBin, ['-e', '0'], ctx.out);
+      if (!r.ok) throw new SampleError(r.detail);
+      return r.ms;
+    });
+  }
 
   if (want('run')) {
     const row = newRow('run', 'run /bin/true', 'ms');
@@ -274,7 +307,7 @@ async function bench(ctx: Context, docker: Docker | null, rootfs: string, runtsB
     const nodeMem: Series = (mem.series.node = { samples: [] });
     for (let i = 0; i < opts.runs; i++) {
       try {
-        nodeMem.samples.push(await idleNodeRss(ctx.nodeBin));
+        nodeMem.samples.push(await idleNodeRss(ctx.node));
       } catch (err) {
         nodeMem.error = firstLine(err);
         break;
@@ -422,7 +455,7 @@ async function burst(ctx: Context, rt: Runtime, n: number): Promise<number> {
 
 async function parallelNode(ctx: Context, n: number): Promise<number> {
   const t0 = process.hrtime.bigint();
-  const results = await Promise.all(Array.from({ length: n }, () => timedAsync(ctx.nodeBin, ['-e', '0'], ctx.out)));
+  const results = await Promise.all(Array.from({ length: n }, () => timedAsync(ctx.node.cmd, [...ctx.node.args, '-e', '0'], ctx.out)));
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
   const failed = results.find((r) => !r.ok);
   if (failed) throw new SampleError(failed.detail);
@@ -536,14 +569,16 @@ async function main(): Promise<void> {
   const command = ['npm', 'run', 'bench', ...(process.argv.length > 2 ? ['--', ...process.argv.slice(2)] : [])].join(' ');
   say(`bench: ${command}`);
   say(`bench: ${info.nproc} × ${info.cpu}, Linux ${info.kernel}, node ${info.node}; ${info.runts}; ${info.runc ?? 'no runc'}`);
-  say(`bench: medians of ${opts.runs} after ${opts.warmup} warm-up; temp dir ${tmp}`);
+  const floor = launchOf(runtsBin);
+  const floorText = [floor.cmd, ...floor.args, '-e', '0'].join(' ');
+  say(`bench: medians of ${opts.runs} after ${opts.warmup} warm-up; node floor: ${floorText}; temp dir ${tmp}`);
   if (!opts.runc) say('bench: runc not found: runts and the node floor only');
 
   let rows: Row[] = [];
   let failure: unknown;
   try {
     const bundles = makeBundles(tmp, top, runtsBin, out);
-    const ctx: Context = { opts, nodeBin, out, containers, runtimes, ...bundles };
+    const ctx: Context = { opts, nodeBin, node: floor, out, containers, runtimes, ...bundles };
     rows = await bench(ctx, docker, bundles.rootfs, runtsBin);
   } catch (err) {
     failure = err;
@@ -580,6 +615,7 @@ async function main(): Promise<void> {
     `${info.runts}; ${info.runc ?? 'runc not installed'}${info.docker ? `; dockerd: ${info.docker}` : ''}`,
     `medians of ${opts.runs} (after ${opts.warmup} warm-up), throughput: median of ${opts.rounds} rounds; load average before ${info.loadavgBefore.join(' ')}, after ${info.loadavgAfter.join(' ')}`,
     `command: ${command}`,
+    `node floor: ${floorText} (as bin/runts starts node)`,
     '',
     table(rows),
     '',
@@ -587,7 +623,7 @@ async function main(): Promise<void> {
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
   if (opts.json) {
-    const json = { date, command, options: { ...opts, only: opts.only ? [...opts.only] : null }, machine: info, rows: toJson(rows), markdown: table(rows, true) };
+    const json = { date, command, options: { ...opts, only: opts.only ? [...opts.only] : null }, machine: info, floor: floorText, rows: toJson(rows), markdown: table(rows, true) };
     writeFileSync(opts.json, `${JSON.stringify(json, null, 2)}\n`);
     say(`bench: figures saved to ${opts.json}`);
   }
