@@ -7,7 +7,11 @@
  * so create calls this first thing: a move of this very process into the
  * cgroup it is already in (no change, but the lock is taken) on a libuv
  * pool thread. The grace period then passes while create spawns the init
- * and validates the config. Best effort: any failure only costs the wait.
+ * and validates the config. (The move waits holding cgroup_mutex, so the
+ * mkdirs of createCgroup wait for whatever is left of it: the join itself
+ * drops from 5-17 ms to 0.4 ms, `runts run` as a whole gains 8.6 ms on
+ * average: 71.5 -> 62.9 ms, hyperfine, 30 runs 0.2 s apart.)
+ * Best effort: any failure only costs the wait.
  * The promise (for tests) says whether the move was made.
  */
 import { closeSync, openSync, write } from 'node:fs';
