@@ -9,8 +9,8 @@
  * pool thread. The grace period then passes while create spawns the init
  * and validates the config. (The move waits holding cgroup_mutex, so the
  * mkdirs of createCgroup wait for whatever is left of it: the join itself
- * drops from 5-17 ms to 0.4 ms, `runts run` as a whole gains 8.6 ms on
- * average: 71.5 -> 62.9 ms, hyperfine, 30 runs 0.2 s apart.)
+ * drops from 5-17 ms to 0.4 ms, `runts run` as a whole gains about 4 ms:
+ * median 71.0 -> 67.2 ms over 60 runs each, interleaved, 0.2 s apart.)
  * Best effort: any failure only costs the wait.
  * The promise (for tests) says whether the move was made.
  */
