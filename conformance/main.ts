@@ -14,15 +14,31 @@ import { DEFAULT_RUNTIME } from './paths';
 import { comparison, differences, requirementCount, summary, table, tapHeader, tapLine } from './report';
 import { type Result, cleanupActive, runSuite, selectCases } from './suite';
 
-const { values } = parseArgs({
-  options: {
-    runtime: { type: 'string', default: DEFAULT_RUNTIME },
-    compare: { type: 'string' },
-    filter: { type: 'string', multiple: true, default: [] },
-    jobs: { type: 'string', default: '4' },
-    list: { type: 'boolean', default: false },
-  },
-});
+const USAGE = 'usage: npm run conformance -- [--runtime PATH] [--compare PATH2] [--filter WORD]… [--jobs N] [--list]';
+
+function options() {
+  try {
+    return parseArgs({
+      options: {
+        runtime: { type: 'string', default: DEFAULT_RUNTIME },
+        compare: { type: 'string' },
+        filter: { type: 'string', multiple: true, default: [] },
+        jobs: { type: 'string', default: '4' },
+        list: { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    }).values;
+  } catch (err) {
+    console.error(`conformance: ${(err as Error).message}\n${USAGE}`);
+    process.exit(2);
+  }
+}
+
+const values = options();
+if (values.help) {
+  console.log(`${USAGE}\n\n--filter WORD keeps the cases whose id, spec file or section contains WORD (repeatable); --list lists them without running.`);
+  process.exit(0);
+}
 
 const filter = values.filter;
 const jobs = Number(values.jobs);
