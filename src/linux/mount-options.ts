@@ -3,7 +3,10 @@
  * sets or clears a flag, sets propagation, or else goes into the data
  * string for the filesystem (mode=755, size=64k, gid=5, …). One table.
  */
+import type { MountAttributes } from '../sys/types';
 import {
+  MOUNT_ATTR_NOATIME, MOUNT_ATTR_NODEV, MOUNT_ATTR_NODIRATIME, MOUNT_ATTR_NOEXEC, MOUNT_ATTR_NOSUID,
+  MOUNT_ATTR_NOSYMFOLLOW, MOUNT_ATTR_RDONLY, MOUNT_ATTR_RELATIME, MOUNT_ATTR_STRICTATIME, MOUNT_ATTR__ATIME,
   MS_BIND, MS_DIRSYNC, MS_I_VERSION, MS_LAZYTIME, MS_MANDLOCK, MS_NOATIME, MS_NODEV, MS_NODIRATIME,
   MS_NOEXEC, MS_NOSUID, MS_NOSYMFOLLOW, MS_POSIXACL, MS_PRIVATE, MS_RDONLY, MS_REC, MS_RELATIME,
   MS_REMOUNT, MS_SHARED, MS_SILENT, MS_SLAVE, MS_STRICTATIME, MS_SYNCHRONOUS, MS_UNBINDABLE,
@@ -63,10 +66,58 @@ export const PROPAGATION_WORDS: Readonly<Record<string, number>> = {
   runbindable: MS_UNBINDABLE | MS_REC,
 };
 
+/**
+ * The recursive words (runtime-spec 1.1, runc 1.1): mount_setattr(2) with
+ * AT_RECURSIVE, so that the attribute reaches every mount below the
+ * destination too (a plain "ro" on an rbind leaves its submounts writable).
+ * A word sets or clears one attribute; the atime mode is one field, so its
+ * words each pick a mode. "atime" and "nostrictatime" mean the kernel's
+ * default, relatime, as they do for mount(2); "norelatime" changes nothing
+ * (as with mount(2), whose norelatime leaves the default relatime; runc
+ * does the same).
+ */
+type RecursiveWord = { set: number } | { clear: number } | { atime: number } | { none: true };
+
+export const RECURSIVE_WORDS: Readonly<Record<string, RecursiveWord>> = {
+  rro: { set: MOUNT_ATTR_RDONLY },
+  rrw: { clear: MOUNT_ATTR_RDONLY },
+  rnosuid: { set: MOUNT_ATTR_NOSUID },
+  rsuid: { clear: MOUNT_ATTR_NOSUID },
+  rnodev: { set: MOUNT_ATTR_NODEV },
+  rdev: { clear: MOUNT_ATTR_NODEV },
+  rnoexec: { set: MOUNT_ATTR_NOEXEC },
+  rexec: { clear: MOUNT_ATTR_NOEXEC },
+  rnodiratime: { set: MOUNT_ATTR_NODIRATIME },
+  rdiratime: { clear: MOUNT_ATTR_NODIRATIME },
+  rnosymfollow: { set: MOUNT_ATTR_NOSYMFOLLOW },
+  rsymfollow: { clear: MOUNT_ATTR_NOSYMFOLLOW },
+  rnoatime: { atime: MOUNT_ATTR_NOATIME },
+  rstrictatime: { atime: MOUNT_ATTR_STRICTATIME },
+  rrelatime: { atime: MOUNT_ATTR_RELATIME },
+  ratime: { atime: MOUNT_ATTR_RELATIME },
+  rnostrictatime: { atime: MOUNT_ATTR_RELATIME },
+  rnorelatime: { none: true },
+};
+
+function addRecursive(attributes: MountAttributes, word: RecursiveWord): void {
+  if ('set' in word) {
+    attributes.set |= word.set;
+    attributes.clear &= ~word.set;
+  } else if ('clear' in word) {
+    attributes.clear |= word.clear;
+    attributes.set &= ~word.clear;
+  } else if ('atime' in word) {
+    attributes.clear |= MOUNT_ATTR__ATIME;
+    attributes.set = (attributes.set & ~MOUNT_ATTR__ATIME) | word.atime;
+  }
+}
+
 export interface ParsedMountOptions {
   flags: number;
   /** Propagation changes, applied after the mount, in order. */
   propagation: number[];
+  /** From the recursive words, applied last; absent when there are none. */
+  recursive?: MountAttributes;
   /** Comma-joined words the kernel's filesystem parses (mode=, size=, …). */
   data: string;
 }
@@ -75,17 +126,21 @@ export function parseMountOptions(options: readonly string[] = []): ParsedMountO
   let flags = 0;
   const propagation: number[] = [];
   const data: string[] = [];
+  let recursive: MountAttributes | undefined;
   for (const word of options) {
     const flagWord = FLAG_WORDS[word];
     if (flagWord) {
       flags = flagWord.clear ? flags & ~flagWord.flag : flags | flagWord.flag;
     } else if (word in PROPAGATION_WORDS) {
       propagation.push(PROPAGATION_WORDS[word]);
+    } else if (word in RECURSIVE_WORDS) {
+      addRecursive((recursive ??= { set: 0, clear: 0 }), RECURSIVE_WORDS[word]);
     } else {
       data.push(word);
     }
   }
-  return { flags, propagation, data: data.join(',') };
+  return { flags, propagation, data: data.join(','), ...(recursive ? { recursive } : {}) };
 }
 
-export const knownMountOptions = (): string[] => [...Object.keys(FLAG_WORDS), ...Object.keys(PROPAGATION_WORDS)].sort();
+export const knownMountOptions = (): string[] =>
+  [...Object.keys(FLAG_WORDS), ...Object.keys(PROPAGATION_WORDS), ...Object.keys(RECURSIVE_WORDS)].sort();

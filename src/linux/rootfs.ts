@@ -59,6 +59,7 @@ function mountOne(sys: Sys, plan: InitPlan, m: PlannedMount): void {
       sys.mount(m.source, target, m.type, m.flags & ~MS_REMOUNT, m.data || null);
     }
     for (const p of m.propagation) sys.mount(null, target, null, p, null);
+    if (m.recursive) sys.mountSetattr(target, m.recursive);
   } catch (err) {
     throw new RuntsError(`mount ${m.source} to ${m.destination} (${m.type}): ${errorMessage(err)}`);
   }

@@ -12,7 +12,7 @@ import { type LsmPlan, planLsm, withMountLabel } from '../linux/lsm';
 import { RLIMITS } from '../linux/rlimits';
 import { compileSeccomp } from '../linux/seccomp';
 import { MS_BIND, MS_PRIVATE, MS_REC, MS_SHARED, MS_SLAVE, MS_UNBINDABLE } from '../sys/constants';
-import type { SeccompFilter } from '../sys/types';
+import type { MountAttributes, SeccompFilter } from '../sys/types';
 import { PERSONALITY_DOMAINS } from './checks';
 import type { LoadedConfig } from './load';
 import type { Hook, Process } from './types';
@@ -26,6 +26,8 @@ export interface PlannedMount {
   flags: number;
   propagation: number[];
   data: string;
+  /** mount_setattr(AT_RECURSIVE), after everything else (the r* option words). */
+  recursive?: MountAttributes;
 }
 
 export interface PlannedDevice {
@@ -194,6 +196,7 @@ export function makePlan(loaded: LoadedConfig, opts: PlanOptions): InitPlan {
         flags: parsed.flags,
         propagation: parsed.propagation,
         data: bind ? parsed.data : withMountLabel(parsed.data, lsm.mountLabel),
+        ...(parsed.recursive ? { recursive: parsed.recursive } : {}),
       };
     }),
     devices: (linux.devices ?? []).map((d) => ({

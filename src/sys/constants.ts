@@ -30,6 +30,21 @@ export const MS_I_VERSION = 0x800000;
 export const MS_STRICTATIME = 0x1000000;
 export const MS_LAZYTIME = 0x2000000;
 
+// --- mount_setattr(2) (linux/mount.h; Linux 5.12) ---
+export const MOUNT_ATTR_RDONLY = 0x1;
+export const MOUNT_ATTR_NOSUID = 0x2;
+export const MOUNT_ATTR_NODEV = 0x4;
+export const MOUNT_ATTR_NOEXEC = 0x8;
+/** The atime mode is one field: clearing it takes all of this mask. */
+export const MOUNT_ATTR__ATIME = 0x70;
+export const MOUNT_ATTR_RELATIME = 0x0;
+export const MOUNT_ATTR_NOATIME = 0x10;
+export const MOUNT_ATTR_STRICTATIME = 0x20;
+export const MOUNT_ATTR_NODIRATIME = 0x80;
+export const MOUNT_ATTR_NOSYMFOLLOW = 0x200000;
+export const AT_RECURSIVE = 0x8000;
+export const AT_SYMLINK_NOFOLLOW = 0x100;
+
 // --- umount2(2) flags ---
 export const MNT_FORCE = 0x1;
 export const MNT_DETACH = 0x2;

@@ -9,9 +9,9 @@
  */
 import { chmodSync, chownSync } from 'node:fs';
 import { getSystemErrorMap } from 'node:util';
-import { SCMP_ACT_NOTIFY } from './constants';
+import { AT_RECURSIVE, AT_SYMLINK_NOFOLLOW, SCMP_ACT_NOTIFY } from './constants';
 import { type FfiBinding, loadFfiBinding } from './ffi-binding';
-import { type CapabilitySets, type PreparedSeccomp, type SeccompFilter, type Sys, SysError } from './types';
+import { type CapabilitySets, type MountAttributes, type PreparedSeccomp, type SeccompFilter, type Sys, SysError } from './types';
 
 /**
  * A C argument, typed by its JavaScript value: string = const char*,
@@ -28,14 +28,17 @@ interface ErrnoResult<T> {
   errnoMessage: string;
 }
 
-type SyscallName = 'pivot_root' | 'mknodat' | 'pidfd_send_signal' | 'pidfd_open' | 'close_range' | 'bpf' | 'setgroups' | 'setresuid' | 'setresgid';
+type SyscallName = 'mount_setattr' | 'pivot_root' | 'mknodat' | 'pidfd_send_signal' | 'pidfd_open' | 'close_range' | 'bpf' | 'setgroups' | 'setresuid' | 'setresgid';
 
 const SYSCALLS: Readonly<Record<string, Readonly<Record<SyscallName, number>>>> = {
-  x64: { pivot_root: 155, mknodat: 259, pidfd_send_signal: 424, pidfd_open: 434, close_range: 436, bpf: 321, setgroups: 116, setresuid: 117, setresgid: 119 },
-  arm64: { pivot_root: 41, mknodat: 33, pidfd_send_signal: 424, pidfd_open: 434, close_range: 436, bpf: 280, setgroups: 159, setresuid: 147, setresgid: 149 },
+  x64: { mount_setattr: 442, pivot_root: 155, mknodat: 259, pidfd_send_signal: 424, pidfd_open: 434, close_range: 436, bpf: 321, setgroups: 116, setresuid: 117, setresgid: 119 },
+  arm64: { mount_setattr: 442, pivot_root: 41, mknodat: 33, pidfd_send_signal: 424, pidfd_open: 434, close_range: 436, bpf: 280, setgroups: 159, setresuid: 147, setresgid: 149 },
 };
 
 const AT_FDCWD = -100;
+const ENOSYS = 38;
+/** sizeof(struct mount_attr), MOUNT_ATTR_SIZE_VER0. */
+const MOUNT_ATTR_SIZE = 32;
 const EINVAL = 22;
 const ENOMEM = 12;
 /** _LINUX_CAPABILITY_VERSION_3: two 32-bit halves per capability set. */
@@ -108,6 +111,20 @@ export class FfiSys implements Sys {
 
   umount2(target: string, flags: number): void {
     this.#check('umount2', target, 'umount2', [target, flags]);
+  }
+
+  mountSetattr(target: string, attributes: MountAttributes): void {
+    // struct mount_attr { u64 attr_set; u64 attr_clr; u64 propagation; u64 userns_fd }
+    const attr = Buffer.alloc(MOUNT_ATTR_SIZE);
+    attr.writeBigUInt64LE(BigInt(attributes.set), 0);
+    attr.writeBigUInt64LE(BigInt(attributes.clear), 8);
+    const detail = `${target} (set ${hex(attributes.set)}, clear ${hex(attributes.clear)})`;
+    try {
+      this.#syscall('mount_setattr', detail, [BigInt(AT_FDCWD), target, BigInt(AT_RECURSIVE | AT_SYMLINK_NOFOLLOW), attr, BigInt(MOUNT_ATTR_SIZE)]);
+    } catch (err) {
+      if (err instanceof SysError && err.errno === ENOSYS) throw new SysError('mount_setattr', ENOSYS, detail, 'Function not implemented (recursive mount options need Linux 5.12)');
+      throw err;
+    }
   }
 
   pivotRoot(newRoot: string, putOld: string): void {

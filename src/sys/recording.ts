@@ -16,7 +16,7 @@ import {
   PR_SET_NO_NEW_PRIVS,
   SCMP_ACT_NOTIFY,
 } from './constants';
-import { type CapabilitySets, type PreparedSeccomp, type SeccompFilter, type Sys, SysError } from './types';
+import { type CapabilitySets, type MountAttributes, type PreparedSeccomp, type SeccompFilter, type Sys, SysError } from './types';
 
 export interface RecordedCall {
   call: keyof Sys;
@@ -75,6 +75,10 @@ export class RecordingSys implements Sys {
 
   mount(source: string | null, target: string, fstype: string | null, flags: number, data: string | null): void {
     this.#record('mount', [source, target, fstype, flags, data]);
+  }
+
+  mountSetattr(target: string, attributes: MountAttributes): void {
+    this.#record('mountSetattr', [target, attributes]);
   }
 
   umount2(target: string, flags: number): void {

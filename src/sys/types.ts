@@ -51,9 +51,20 @@ export interface SeccompFilter {
   rules: SeccompRule[];
 }
 
+/** MOUNT_ATTR_* bits to set and to clear. */
+export interface MountAttributes {
+  set: number;
+  clear: number;
+}
+
 export interface Sys {
   // --- mounts and the root ---
   mount(source: string | null, target: string, fstype: string | null, flags: number, data: string | null): void;
+  /**
+   * mount_setattr(2) with AT_RECURSIVE: sets and clears MOUNT_ATTR_* on the
+   * mount at target and every mount below it (Linux 5.12).
+   */
+  mountSetattr(target: string, attributes: MountAttributes): void;
   umount2(target: string, flags: number): void;
   pivotRoot(newRoot: string, putOld: string): void;
   chroot(path: string): void;

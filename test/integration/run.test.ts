@@ -58,6 +58,29 @@ asRoot('mountinfo holds the configured mounts and nothing of the host beyond the
   assert.match(mountinfo.find((l) => l.split(' ')[4] === '/')!.split(' ')[5], /^ro\b/, 'root.readonly not applied');
 });
 
+asRoot('recursive options (rro, rnosuid, rnoatime) reach the submounts of an rbind; plain ro does not', () => {
+  const hostDir = tempDir();
+  mkdirSync(join(hostDir, 'sub'));
+  execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', join(hostDir, 'sub')]);
+  try {
+    const b = bundle((s) => {
+      s.mounts!.push({ destination: '/rec', type: 'bind', source: hostDir, options: ['rbind', 'rro', 'rnosuid', 'rnoatime'] });
+      s.mounts!.push({ destination: '/plain', type: 'bind', source: hostDir, options: ['rbind', 'ro'] });
+      shArgs('for d in /rec /rec/sub /plain/sub; do touch $d/f 2>/dev/null && echo "$d writable" || echo "$d read-only"; done; cat /proc/self/mountinfo')(s);
+    });
+    const r = runBundle(b);
+    assert.is(r.code, 0, r.stderr);
+    const lines = r.stdout.trim().split('\n');
+    assert.equal(lines.slice(0, 3), ['/rec read-only', '/rec/sub read-only', '/plain/sub writable']);
+    const options = (point: string) => lines.find((l) => l.split(' ')[4] === point)?.split(' ')[5].split(',') ?? [];
+    for (const point of ['/rec', '/rec/sub']) {
+      for (const want of ['ro', 'nosuid', 'noatime']) assert.ok(options(point).includes(want), `${point}: ${options(point).join(',')} lacks ${want}`);
+    }
+  } finally {
+    execFileSync('umount', [join(hostDir, 'sub')]);
+  }
+});
+
 asRoot('exit codes: exit 3 is 3; a process killed by SIGKILL is 137', () => {
   assert.is(runBundle(bundle(shArgs('exit 3'))).code, 3);
   // pid 1 cannot SIGKILL itself; a child of it can be killed, so run without a pid namespace.

@@ -7,7 +7,10 @@ import { parseMountOptions } from '../../src/linux/mount-options';
 import { secureJoin } from '../../src/linux/secure-join';
 import { parseSignal } from '../../src/linux/signals';
 import { makePlan } from '../../src/spec/plan';
-import { MS_BIND, MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_PRIVATE, MS_RDONLY, MS_REC, MS_SLAVE, MS_STRICTATIME } from '../../src/sys/constants';
+import {
+  MOUNT_ATTR_NOATIME, MOUNT_ATTR_NOEXEC, MOUNT_ATTR_NOSUID, MOUNT_ATTR_RDONLY, MOUNT_ATTR__ATIME,
+  MS_BIND, MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_PRIVATE, MS_RDONLY, MS_REC, MS_SLAVE, MS_STRICTATIME,
+} from '../../src/sys/constants';
 import { baseSpec } from '../lib/bundle';
 import { tempDir } from '../lib/cli';
 
@@ -30,6 +33,19 @@ test('mount options: flags set and cleared in order, propagation apart, the rest
   assert.is(p.data, 'mode=755,size=65536k');
   assert.is(parseMountOptions(['rbind', 'ro']).flags, MS_BIND | MS_REC | MS_RDONLY);
   assert.is(parseMountOptions(undefined).flags, 0);
+});
+
+test('mount options: the recursive words become mount_setattr attributes, the last word winning', () => {
+  const p = parseMountOptions(['rbind', 'rro', 'rnosuid', 'rsuid', 'rnoexec', 'rstrictatime', 'rnoatime', 'mode=1']);
+  assert.is(p.flags, MS_BIND | MS_REC);
+  assert.is(p.data, 'mode=1');
+  assert.equal(p.recursive, {
+    set: MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOEXEC | MOUNT_ATTR_NOATIME,
+    clear: MOUNT_ATTR_NOSUID | MOUNT_ATTR__ATIME,
+  });
+  assert.equal(parseMountOptions(['rrw']).recursive, { set: 0, clear: MOUNT_ATTR_RDONLY });
+  assert.equal(parseMountOptions(['ratime']).recursive, { set: 0, clear: MOUNT_ATTR__ATIME });
+  assert.is(parseMountOptions(['ro']).recursive, undefined);
 });
 
 test('secureJoin: symlinks resolve inside the root, .. stops at its top', () => {
