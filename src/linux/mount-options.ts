@@ -112,12 +112,17 @@ function addRecursive(attributes: MountAttributes, word: RecursiveWord): void {
   }
 }
 
+/** runc's extension word: honoured on tmpfs mounts, ignored elsewhere (as by runc). */
+const COPY_UP = 'tmpcopyup';
+
 export interface ParsedMountOptions {
   flags: number;
   /** Propagation changes, applied after the mount, in order. */
   propagation: number[];
   /** From the recursive words, applied last; absent when there are none. */
   recursive?: MountAttributes;
+  /** tmpcopyup: a tmpfs filled with what it covers (copy-up.ts). */
+  copyUp: boolean;
   /** Comma-joined words the kernel's filesystem parses (mode=, size=, …). */
   data: string;
 }
@@ -127,9 +132,12 @@ export function parseMountOptions(options: readonly string[] = []): ParsedMountO
   const propagation: number[] = [];
   const data: string[] = [];
   let recursive: MountAttributes | undefined;
+  let copyUp = false;
   for (const word of options) {
     const flagWord = FLAG_WORDS[word];
-    if (flagWord) {
+    if (word === COPY_UP) {
+      copyUp = true;
+    } else if (flagWord) {
       flags = flagWord.clear ? flags & ~flagWord.flag : flags | flagWord.flag;
     } else if (word in PROPAGATION_WORDS) {
       propagation.push(PROPAGATION_WORDS[word]);
@@ -139,8 +147,8 @@ export function parseMountOptions(options: readonly string[] = []): ParsedMountO
       data.push(word);
     }
   }
-  return { flags, propagation, data: data.join(','), ...(recursive ? { recursive } : {}) };
+  return { flags, propagation, data: data.join(','), copyUp, ...(recursive ? { recursive } : {}) };
 }
 
 export const knownMountOptions = (): string[] =>
-  [...Object.keys(FLAG_WORDS), ...Object.keys(PROPAGATION_WORDS), ...Object.keys(RECURSIVE_WORDS)].sort();
+  [...Object.keys(FLAG_WORDS), ...Object.keys(PROPAGATION_WORDS), ...Object.keys(RECURSIVE_WORDS), COPY_UP].sort();

@@ -17,6 +17,7 @@ import {
   MNT_DETACH, MS_BIND, MS_MOVE, MS_PRIVATE, MS_RDONLY, MS_REC, MS_REMOUNT, MS_SLAVE, O_CLOEXEC, O_DIRECTORY, O_RDONLY,
 } from '../sys/constants';
 import type { Sys } from '../sys/types';
+import { mountWithCopyUp } from './copy-up';
 import { createDevSymlinks, createDevice, devicesToCreate } from './devices';
 import { secureJoin } from './secure-join';
 
@@ -56,7 +57,15 @@ function mountOne(sys: Sys, plan: InitPlan, m: PlannedMount): void {
     else if (m.type === 'cgroup') cgroupMount(sys, m, target, plan);
     else {
       mkdirSync(target, { recursive: true, mode: 0o755 });
-      sys.mount(m.source, target, m.type, m.flags & ~MS_REMOUNT, m.data || null);
+      const flags = m.flags & ~MS_REMOUNT;
+      if (m.copyUp) {
+        // Written to first: read-only, if asked, comes after the copy (as with runc).
+        const mount = () => sys.mount(m.source, target, m.type, flags & ~MS_RDONLY, m.data || null);
+        mountWithCopyUp(sys, target, mount, !/(^|,)mode=/.test(m.data));
+        if (flags & MS_RDONLY) sys.mount(m.source, target, m.type, flags | MS_REMOUNT, m.data || null);
+      } else {
+        sys.mount(m.source, target, m.type, flags, m.data || null);
+      }
     }
     for (const p of m.propagation) sys.mount(null, target, null, p, null);
     if (m.recursive) sys.mountSetattr(target, m.recursive);

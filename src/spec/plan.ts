@@ -28,6 +28,8 @@ export interface PlannedMount {
   data: string;
   /** mount_setattr(AT_RECURSIVE), after everything else (the r* option words). */
   recursive?: MountAttributes;
+  /** tmpcopyup on a tmpfs: it starts with a copy of what it covers. */
+  copyUp?: true;
 }
 
 export interface PlannedDevice {
@@ -197,6 +199,7 @@ export function makePlan(loaded: LoadedConfig, opts: PlanOptions): InitPlan {
         propagation: parsed.propagation,
         data: bind ? parsed.data : withMountLabel(parsed.data, lsm.mountLabel),
         ...(parsed.recursive ? { recursive: parsed.recursive } : {}),
+        ...(parsed.copyUp && type === 'tmpfs' ? { copyUp: true as const } : {}),
       };
     }),
     devices: (linux.devices ?? []).map((d) => ({

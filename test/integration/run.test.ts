@@ -1,13 +1,13 @@
 // `runts run` of real busybox containers: what the process sees inside.
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chownSync, copyFileSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { CAPABILITIES } from '../../src/linux/capabilities';
 import type { Spec } from '../../src/spec/types';
 import { TOP, isRoot, tempDir } from '../lib/cli';
-import { bundle, busyboxRootfs, runBundle, runtime, shArgs } from '../lib/container';
+import { bundle, busyboxRootfs, ownRootfs, runBundle, runtime, shArgs } from '../lib/container';
 
 const test = suite('run');
 const asRoot = isRoot ? test : test.skip;
@@ -79,6 +79,32 @@ asRoot('recursive options (rro, rnosuid, rnoatime) reach the submounts of an rbi
   } finally {
     execFileSync('umount', [join(hostDir, 'sub')]);
   }
+});
+
+asRoot('tmpcopyup: the tmpfs starts with what it covers (modes, owners, symlinks), writes stay on it; ro comes after the copy', () => {
+  const rootfs = ownRootfs();
+  mkdirSync(join(rootfs, 'etc', 'conf.d'), { mode: 0o750 });
+  writeFileSync(join(rootfs, 'etc', 'conf.d', 'a.conf'), 'a=1\n', { mode: 0o640 });
+  chownSync(join(rootfs, 'etc', 'conf.d', 'a.conf'), 65534, 65534);
+  symlinkSync('/etc/passwd', join(rootfs, 'etc', 'passwd-link'));
+  mkdirSync(join(rootfs, 'seed'));
+  writeFileSync(join(rootfs, 'seed', 'file'), 'seeded\n');
+  const b = bundle((s) => {
+    s.mounts!.push({ destination: '/etc', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'tmpcopyup'] });
+    s.mounts!.push({ destination: '/seed', type: 'tmpfs', source: 'tmpfs', options: ['ro', 'tmpcopyup'] });
+    shArgs(
+      'head -c 5 /etc/passwd; echo; stat -c "%a %u:%g" /etc/conf.d /etc/conf.d/a.conf; readlink /etc/passwd-link; ' +
+        'echo new > /etc/added && cat /etc/added; cat /seed/file; touch /seed/x 2>/dev/null || echo seed read-only; ' +
+        'grep -E " /(etc|seed) " /proc/self/mountinfo | cut -d" " -f5,6,9',
+    )(s);
+  }, { rootfs });
+  const r = runBundle(b);
+  assert.is(r.code, 0, r.stderr);
+  assert.equal(r.stdout.trim().split('\n'), [
+    'root:', '750 0:0', '640 65534:65534', '/etc/passwd', 'new', 'seeded', 'seed read-only',
+    '/etc rw,nosuid,relatime tmpfs', '/seed ro,relatime tmpfs',
+  ]);
+  assert.not.ok(existsSync(join(rootfs, 'etc', 'added')), 'a write to the tmpfs reached the rootfs');
 });
 
 asRoot('exit codes: exit 3 is 3; a process killed by SIGKILL is 137', () => {

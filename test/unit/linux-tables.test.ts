@@ -48,6 +48,13 @@ test('mount options: the recursive words become mount_setattr attributes, the la
   assert.is(parseMountOptions(['ro']).recursive, undefined);
 });
 
+test('mount options: tmpcopyup is runts\' to act on, never data for the kernel', () => {
+  const p = parseMountOptions(['tmpcopyup', 'size=1m']);
+  assert.is(p.copyUp, true);
+  assert.is(p.data, 'size=1m');
+  assert.is(parseMountOptions(['ro']).copyUp, false);
+});
+
 test('secureJoin: symlinks resolve inside the root, .. stops at its top', () => {
   const root = tempDir();
   mkdirSync(join(root, 'real'));
