@@ -47,6 +47,15 @@ scenario('[6] podman --runtime <runts> run --rm: output and exit code 3, nothing
   assert.equal(left, [], `left behind:\n${left.join('\n')}`);
 });
 
+scenario('podman run --tmpfs /etc: the tmpfs starts with the image\'s /etc (podman asks for tmpcopyup)', () => {
+  const r = h.podman([
+    'run', '--rm', '--network', 'none', '--cgroup-parent', `/${h.tag}-podman`, ...ulimits(), '--tmpfs', '/etc',
+    h.podmanImage, 'sh', '-c', 'head -c 5 /etc/passwd; echo; grep " /etc " /proc/self/mountinfo | cut -d" " -f9',
+  ]);
+  assert.is(r.code, 0, `podman run exited ${r.code}: ${r.stderr.trim()}`);
+  assert.is(r.stdout, 'root:\ntmpfs\n');
+});
+
 scenario('[6] podman run -d, exec (exit code), logs, stop -t 2 (TERM ignored: KILL, 137), rm; seccomp unconfined, so independent of the default profile', async () => {
   const r = h.podman([
     'run', '-d', '--network', 'none', '--cgroup-parent', `/${h.tag}-podman`, ...ulimits(), '--security-opt', 'seccomp=unconfined',
