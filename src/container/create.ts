@@ -12,6 +12,7 @@ import { RuntsError, errorMessage } from '../errors';
 import type { FromInit, HookState } from '../init/channel';
 import { type CgroupManager, createCgroup, destroyCgroup } from '../linux/cgroups/manager';
 import { primeCgroupMigration } from '../linux/cgroups/prime';
+import { sessionKeyringName } from '../linux/keyring';
 import { type LoadedConfig, loadBundle, readConfigFile } from '../spec/load';
 import { makePlan } from '../spec/plan';
 import type { NamespaceReference } from '../spec/types';
@@ -31,7 +32,8 @@ export interface Created {
   terminal?: number;
 }
 
-export type CreateOptions = Pick<CreateArgs, 'containerId' | 'bundle' | 'pidFile' | 'consoleSocket' | 'noPivot' | 'preserveFds' | 'systemdCgroup'> & {
+export type CreateOptions = Pick<CreateArgs, 'containerId' | 'bundle' | 'pidFile' | 'consoleSocket' | 'noPivot' | 'preserveFds' | 'systemdCgroup'> &
+  Partial<Pick<CreateArgs, 'noNewKeyring'>> & {
   /** process.terminal without --console-socket: receive the pty master here (foreground run). */
   keepTerminal?: boolean;
 };
@@ -97,6 +99,8 @@ export async function create(store: StateStore, args: CreateOptions): Promise<Cr
       owner: ownerName(),
       ...(spec.annotations ? { annotations: spec.annotations as Record<string, string> } : {}),
       hooks: { poststart: spec.hooks?.poststart ?? [], poststop: spec.hooks?.poststop ?? [] },
+      // exec joins it too (keyring.ts).
+      ...(args.noNewKeyring ? {} : { sessionKeyring: sessionKeyringName(id) }),
       // exec starts from the container's process, namespaces and seccomp (runc keeps its config too).
       config: spec,
     };
@@ -113,7 +117,7 @@ export async function create(store: StateStore, args: CreateOptions): Promise<Cr
     // Whatever the umask: the init opens it for writing as the container's user.
     sys().chmod(fifoPath, 0o622);
 
-    const plan = makePlan(loaded, { id, fifoPath, noPivot: args.noPivot, preserveFds, cgroup: made.view });
+    const plan = makePlan(loaded, { id, fifoPath, noPivot: args.noPivot, preserveFds, cgroup: made.view, sessionKeyring: record.sessionKeyring });
     // Socket-activated fds (LISTEN_FDS) come first, then --preserve-fds, as with runc.
     if (listenFds) plan.process.env.push(`LISTEN_FDS=${listenFds}`, 'LISTEN_PID=1');
     const size = spec.process!.consoleSize;

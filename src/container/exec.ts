@@ -18,6 +18,7 @@ import { applyCredentials, applyOomScoreAdj, applyRlimits, lastCap } from '../li
 import { primeCgroupMigration } from '../linux/cgroups/prime';
 import { cttyExecHelper } from '../linux/ctty-exec';
 import { lookPath, withHome } from '../linux/exec-path';
+import { joinSessionKeyring } from '../linux/keyring';
 import { applyLsmOnExec, planLsm } from '../linux/lsm';
 import { NAMESPACES } from '../linux/namespaces';
 import { compileSeccomp } from '../linux/seccomp';
@@ -108,6 +109,8 @@ export async function execInContainer(store: StateStore, opts: ExecOptions): Pro
   // The container's cgroup first (its files are host paths), then its
   // namespaces; the program inherits both. All of runts' threads move with
   // the cgroup, which is what cgroup.procs does; runts is gone soon anyway.
+  // The container's session keyring, as runc's exec joins it (keyring.ts).
+  if (record.sessionKeyring) joinSessionKeyring(s, record.sessionKeyring);
   cgroupOf(record).join(process.pid);
   joinNamespaces(record, config);
 

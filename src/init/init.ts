@@ -19,6 +19,7 @@ import { bindConsole, openPty, setConsoleSize, takeTerminal } from '../linux/con
 import { applyCredentials, applyOomScoreAdj, applyRlimits, lastCap } from '../linux/credentials';
 import { lookPath, withHome } from '../linux/exec-path';
 import { applyLsmOnExec } from '../linux/lsm';
+import { joinSessionKeyring } from '../linux/keyring';
 import { enterNamespaces } from '../linux/namespaces';
 import { enterRootfs, finishRootfs, prepareRootfs } from '../linux/rootfs';
 import { secureJoin } from '../linux/secure-join';
@@ -48,6 +49,8 @@ export function runInit(): never {
   const highestCap = lastCap();
   try {
     plan = channel.receive('plan').plan;
+    // Not the caller's session keyring: one of the container's own (keyring.ts).
+    if (plan.sessionKeyring) joinSessionKeyring(s, plan.sessionKeyring);
     s.umask(0);
     enterNamespaces(s, plan.namespaces);
     // Before any process enters the new time namespace (hooks, the program).

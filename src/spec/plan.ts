@@ -71,6 +71,8 @@ export interface InitPlan {
   /** linux.rootfsPropagation as mount flags, when the config sets it. */
   rootPropagation?: number;
   noPivot: boolean;
+  /** The session keyring the init joins (keyring.ts); none with --no-new-keyring. */
+  sessionKeyring?: string;
   /** Namespaces the init unshares or joins itself (pid is set by create). */
   namespaces: NamespacePlan[];
   mounts: PlannedMount[];
@@ -128,6 +130,7 @@ export interface PlanOptions {
   noPivot: boolean;
   preserveFds: number;
   cgroup: CgroupMountView;
+  sessionKeyring?: string;
 }
 
 /** process -> what the init (or exec) applies: names to numbers, defaults filled. */
@@ -182,6 +185,7 @@ export function makePlan(loaded: LoadedConfig, opts: PlanOptions): InitPlan {
     rootReadonly: spec.root?.readonly ?? false,
     ...(linux.rootfsPropagation ? { rootPropagation: PROPAGATION[linux.rootfsPropagation] } : {}),
     noPivot: opts.noPivot,
+    ...(opts.sessionKeyring ? { sessionKeyring: opts.sessionKeyring } : {}),
     namespaces: (linux.namespaces ?? [])
       .filter((ns) => !CREATE_SIDE_NAMESPACES.has(ns.type))
       .map((ns) => ({ type: ns.type, ...(ns.path ? { path: ns.path } : {}) })),

@@ -32,6 +32,8 @@ export interface ContainerRecord {
   /** The container's cgroup, and the resources last applied to it (`update` merges into them). */
   cgroup?: CgroupState;
   resources?: LinuxResources;
+  /** The container's session keyring ("_ses.<id>"), absent with --no-new-keyring. */
+  sessionKeyring?: string;
   /** Set by later steps of the lifecycle (cgroups, namespaces, hooks). */
   [key: string]: unknown;
 }

@@ -45,6 +45,13 @@ export const MOUNT_ATTR_NOSYMFOLLOW = 0x200000;
 export const AT_RECURSIVE = 0x8000;
 export const AT_SYMLINK_NOFOLLOW = 0x100;
 
+// --- keyctl(2) (linux/keyctl.h) ---
+export const KEYCTL_JOIN_SESSION_KEYRING = 1;
+export const KEYCTL_SETPERM = 5;
+export const KEYCTL_DESCRIBE = 6;
+/** Key permission: search, for processes whose fsuid is the key's owner. */
+export const KEY_USR_SEARCH = 0x80000;
+
 // --- umount2(2) flags ---
 export const MNT_FORCE = 0x1;
 export const MNT_DETACH = 0x2;

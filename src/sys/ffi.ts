@@ -9,7 +9,7 @@
  */
 import { chmodSync, chownSync } from 'node:fs';
 import { getSystemErrorMap } from 'node:util';
-import { AT_RECURSIVE, AT_SYMLINK_NOFOLLOW, SCMP_ACT_NOTIFY } from './constants';
+import { AT_RECURSIVE, AT_SYMLINK_NOFOLLOW, KEYCTL_DESCRIBE, KEYCTL_JOIN_SESSION_KEYRING, KEYCTL_SETPERM, SCMP_ACT_NOTIFY } from './constants';
 import { type FfiBinding, loadFfiBinding } from './ffi-binding';
 import { type CapabilitySets, type MountAttributes, type PreparedSeccomp, type SeccompFilter, type Sys, SysError } from './types';
 
@@ -28,11 +28,11 @@ interface ErrnoResult<T> {
   errnoMessage: string;
 }
 
-type SyscallName = 'mount_setattr' | 'pivot_root' | 'mknodat' | 'pidfd_send_signal' | 'pidfd_open' | 'close_range' | 'bpf' | 'setgroups' | 'setresuid' | 'setresgid';
+type SyscallName = 'keyctl' | 'mount_setattr' | 'pivot_root' | 'mknodat' | 'pidfd_send_signal' | 'pidfd_open' | 'close_range' | 'bpf' | 'setgroups' | 'setresuid' | 'setresgid';
 
 const SYSCALLS: Readonly<Record<string, Readonly<Record<SyscallName, number>>>> = {
-  x64: { mount_setattr: 442, pivot_root: 155, mknodat: 259, pidfd_send_signal: 424, pidfd_open: 434, close_range: 436, bpf: 321, setgroups: 116, setresuid: 117, setresgid: 119 },
-  arm64: { mount_setattr: 442, pivot_root: 41, mknodat: 33, pidfd_send_signal: 424, pidfd_open: 434, close_range: 436, bpf: 280, setgroups: 159, setresuid: 147, setresgid: 149 },
+  x64: { keyctl: 250, mount_setattr: 442, pivot_root: 155, mknodat: 259, pidfd_send_signal: 424, pidfd_open: 434, close_range: 436, bpf: 321, setgroups: 116, setresuid: 117, setresgid: 119 },
+  arm64: { keyctl: 219, mount_setattr: 442, pivot_root: 41, mknodat: 33, pidfd_send_signal: 424, pidfd_open: 434, close_range: 436, bpf: 280, setgroups: 159, setresuid: 147, setresgid: 149 },
 };
 
 const AT_FDCWD = -100;
@@ -317,6 +317,25 @@ export class FfiSys implements Sys {
 
   pidfdSendSignal(pidfd: number, signal: number): void {
     this.#syscall('pidfd_send_signal', `pidfd ${pidfd} signal ${signal}`, [BigInt(pidfd), BigInt(signal), null, 0n]);
+  }
+
+  // --- keyrings (no glibc wrapper: that is libkeyutils) ---
+
+  joinSessionKeyring(name: string): number {
+    return this.#syscall('keyctl', name, [BigInt(KEYCTL_JOIN_SESSION_KEYRING), name], 'keyctl(JOIN_SESSION_KEYRING)');
+  }
+
+  describeKey(serial: number): string {
+    for (let size = 256; ; size *= 4) {
+      const buffer = Buffer.alloc(size);
+      // The length it needs, NUL included; the buffer is filled only when it is enough.
+      const needed = this.#syscall('keyctl', String(serial), [BigInt(KEYCTL_DESCRIBE), BigInt(serial), buffer, BigInt(size)], 'keyctl(DESCRIBE)');
+      if (needed <= size) return buffer.toString('utf8', 0, Math.max(0, needed - 1));
+    }
+  }
+
+  setKeyPermissions(serial: number, permissions: number): void {
+    this.#syscall('keyctl', `${serial} ${hex(permissions)}`, [BigInt(KEYCTL_SETPERM), BigInt(serial), BigInt(permissions)], 'keyctl(SETPERM)');
   }
 
   getpid(): number {

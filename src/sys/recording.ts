@@ -222,6 +222,20 @@ export class RecordingSys implements Sys {
     this.#record('pidfdSendSignal', [pidfd, signal]);
   }
 
+  joinSessionKeyring(name: string): number {
+    this.#record('joinSessionKeyring', [name]);
+    return 0x1234;
+  }
+
+  describeKey(serial: number): string {
+    this.#record('describeKey', [serial]);
+    return `keyring;0;0;3f010000;_ses.recorded`;
+  }
+
+  setKeyPermissions(serial: number, permissions: number): void {
+    this.#record('setKeyPermissions', [serial, permissions]);
+  }
+
   getpid(): number {
     this.#record('getpid', []);
     return this.pid;

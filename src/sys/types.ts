@@ -107,6 +107,14 @@ export interface Sys {
   /** pidfd_open(2) + pidfd_send_signal(2): signals exactly that process. */
   pidfdOpen(pid: number): number;
   pidfdSendSignal(pidfd: number, signal: number): void;
+
+  // --- keyrings (keyctl(2); the calling thread's credentials) ---
+  /** KEYCTL_JOIN_SESSION_KEYRING: joins the keyring of that name, made if need be; its serial. */
+  joinSessionKeyring(name: string): number;
+  /** KEYCTL_DESCRIBE: "type;uid;gid;perm;description" (perm in hex). */
+  describeKey(serial: number): string;
+  /** KEYCTL_SETPERM. */
+  setKeyPermissions(serial: number, permissions: number): void;
   getpid(): number;
 
   // --- seccomp (libseccomp) ---

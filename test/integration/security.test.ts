@@ -20,6 +20,22 @@ const withSeccomp = (seccomp: Seccomp) => (s: Spec) => {
   s.linux!.seccomp = seccomp;
 };
 
+asRoot('session keyring: the container gets "_ses.<id>" of its own (searchable by its owner, as runc does); not with --no-new-keyring', () => {
+  const b = bundle((s) => {
+    s.linux!.maskedPaths = s.linux!.maskedPaths!.filter((p) => p !== '/proc/keys');
+    shArgs('grep -o "perm [0-9a-f]* .*keyring *_ses\\.[^:]*" /proc/keys || true')(s);
+  });
+  const root = tempDir('runts-root-');
+  const id = uniqueId('keyring');
+  const r = runtime(['run', '--bundle', b, id], { root });
+  assert.is(r.code, 0, r.stderr);
+  assert.match(r.stdout, new RegExp(`perm 3f1b0000 +0 +0 keyring +_ses\\.${id}$`, 'm'));
+  const other = uniqueId('keyring');
+  const kept = runtime(['run', '--no-new-keyring', '--bundle', b, other], { root });
+  assert.is(kept.code, 0, kept.stderr);
+  assert.not.match(kept.stdout, `_ses.${other}`);
+});
+
 asRoot('seccomp: a profile denying mkdir with EPERM; other calls work', () => {
   const r = runBundle(bundle((s) => {
     withTmp(s);
