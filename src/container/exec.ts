@@ -29,6 +29,7 @@ import type { Process, Spec } from '../spec/types';
 import type { ContainerRecord, StateStore } from '../state/store';
 import { CLONE_FS, CLOSE_RANGE_CLOEXEC, PR_SET_DUMPABLE } from '../sys/constants';
 import { sys } from '../sys/index';
+import { SysError } from '../sys/types';
 import { cgroupOf, statusOf } from './state';
 import { relayTerminal } from './terminal-relay';
 
@@ -106,12 +107,14 @@ export async function execInContainer(store: StateStore, opts: ExecOptions): Pro
   // exist there): the child inherits oom_score_adj and the LSM exec label.
   applyOomScoreAdj(planned);
   applyLsmOnExec(lsm);
-  // The container's cgroup first (its files are host paths), then its
-  // namespaces; the program inherits both. All of runts' threads move with
-  // the cgroup, which is what cgroup.procs does; runts is gone soon anyway.
   // The container's session keyring, as runc's exec joins it (keyring.ts).
   if (record.sessionKeyring) joinSessionKeyring(s, record.sessionKeyring);
-  cgroupOf(record).join(process.pid);
+  // The container's cgroup first (its files are host paths), then its
+  // namespaces; the program inherits both. On cgroup v1 only this (main)
+  // thread moves: with all of node's threads, a tight pids limit left no
+  // room for the program itself (runc's exec moves one single-threaded
+  // process). On v2 they all move (manager.ts).
+  cgroupOf(record).joinMainThread();
   joinNamespaces(record, config);
 
   // From here the main thread sees the container.
@@ -150,7 +153,12 @@ export async function execInContainer(store: StateStore, opts: ExecOptions): Pro
     // Not node's child: runts exits now, and the process's exit status must
     // reach the shim or conmon (the subreaper), not be reaped by libuv.
     const fds = [...stdio, ...preserved].map((from, to): [number, number] => [from, to]);
-    const pid = s.spawnDetached(file, argv, env, { fds, setsid: ownSession });
+    let pid: number;
+    try {
+      pid = s.spawnDetached(file, argv, env, { fds, setsid: ownSession });
+    } catch (err) {
+      throw spawnFailure(planned.args[0], err, record);
+    }
     if (terminal) closeSync(terminal.slave);
     if (pidFile) await writePidFileFromHost(pidFile, pid);
     return 0;
@@ -163,11 +171,25 @@ export async function execInContainer(store: StateStore, opts: ExecOptions): Pro
   });
   const spawned = await new Promise<number>((ok, fail) => {
     child.once('spawn', () => ok(child.pid!));
-    child.once('error', (err) => fail(new RuntsError(`exec ${planned.args[0]}: ${err.message}`)));
+    child.once('error', (err) => fail(spawnFailure(planned.args[0], err, record)));
   });
   if (terminal) closeSync(terminal.slave);
   if (pidFile) await writePidFileFromHost(pidFile, spawned);
   return waitForExit(child, terminal && terminal.master >= 0 ? terminal.master : undefined);
+}
+
+const EAGAIN = 11;
+
+/** Why the process could not start; EAGAIN from fork is the container's pids limit. */
+function spawnFailure(program: string, err: unknown, record: ContainerRecord): RuntsError {
+  const e = err as { code?: string; errno?: number; message: string };
+  let why = e.message;
+  if (e.code === 'EAGAIN' || (err instanceof SysError && err.errno === EAGAIN)) {
+    why += record.cgroup?.version === 2
+      ? " (the container's pids limit is reached: on cgroup v2, runts exec's own threads count against it until the process starts)"
+      : " (the container's pids limit is reached)";
+  }
+  return new RuntsError(`exec ${program}: ${why}`);
 }
 
 /** Into the container's cgroup and namespaces (those of its init), on the main thread. */

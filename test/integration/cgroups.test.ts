@@ -48,6 +48,31 @@ function deleteAndCheck(root: string, id: string): void {
   assert.equal(cgroupLeftovers(id), [], 'cgroup directories left behind');
 }
 
+asRoot(`exec under a pids limit of 6: ${isV2 ? 'v2 moves all of runts exec\'s threads: a clear error' : 'only runts\' main thread joins the cgroup (v1), so the program and its children fit'}`, () => {
+  const { root, id } = runDetached((s) => {
+    s.linux!.resources = { ...s.linux!.resources, pids: { limit: 6 } };
+    shArgs('sleep 300')(s);
+  });
+  try {
+    if (isV2) {
+      // cgroup v2 moves threads only within threaded cgroups: exec's node arrives whole.
+      const r = runtime(['exec', id, 'true'], { root });
+      assert.is(r.code, 1);
+      assert.match(r.stderr, /pids limit is reached: on cgroup v2, runts exec's own threads count against it/);
+      return;
+    }
+    // pid 1 + runts' main thread + sh + 3 sleeps = 6.
+    const r = runtime(['exec', id, 'sh', '-c', 'sleep 0.2 & sleep 0.2 & sleep 0.2 & wait; echo three'], { root });
+    assert.is(r.code, 0, r.stderr);
+    assert.is(r.stdout, 'three\n');
+    // And the limit still holds for the program: 5 more children do not fit.
+    const over = runtime(['exec', id, 'sh', '-c', 'for i in 1 2 3 4 5; do sleep 0.2 & done; wait'], { root });
+    assert.match(over.stderr, /can't fork|Resource temporarily unavailable/);
+  } finally {
+    deleteAndCheck(root, id);
+  }
+});
+
 asRoot('OOM: a 32 MiB container that allocates 64 MiB is killed (run exits 137) and events reports the OOM', async () => {
   const root = tempDir();
   const id = uniqueId('oom');

@@ -206,6 +206,15 @@ export class V1Cgroup implements CgroupManager {
     for (const dir of Object.values(this.state.paths)) new Control(dir).write('cgroup.procs', String(pid));
   }
 
+  joinMainThread(): void {
+    // The main thread's tid is the process's pid. A hybrid host's cgroup2
+    // hierarchy (key "") has no tasks file and no controllers: the whole
+    // process goes there.
+    for (const [controllers, dir] of Object.entries(this.state.paths)) {
+      new Control(dir).write(controllers === '' ? 'cgroup.procs' : 'tasks', String(process.pid));
+    }
+  }
+
   apply(resources: LinuxResources): void {
     if (Object.keys(resources.unified ?? {}).length) throw new RuntsError('linux.resources.unified: needs cgroup v2, and this host is cgroup v1');
     for (const [controller, { field, set: apply }] of Object.entries(SETTERS)) {

@@ -166,6 +166,10 @@ export class V2Cgroup implements CgroupManager {
     this.#c.write('cgroup.procs', String(pid));
   }
 
+  joinMainThread(): void {
+    this.join(process.pid);
+  }
+
   apply(resources: LinuxResources): void {
     for (const { field, set } of SETTERS) {
       try {
