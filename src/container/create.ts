@@ -59,7 +59,7 @@ export async function create(store: StateStore, args: CreateOptions): Promise<Cr
   void primeCgroupMigration();
   const bundle = resolve(args.bundle);
   const doc = readConfigFile(join(bundle, 'config.json'));
-  // The init's node start-up (~50 ms) is the longest step of create: it is
+  // The init's node start-up (~17 ms) is the longest step of create: it is
   // spawned first, from what the raw config asks of it (its pid namespace,
   // its fds), and waits for its plan while this process validates the
   // config and prepares the state and cgroup. If that fails, it is killed.
