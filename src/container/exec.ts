@@ -8,7 +8,7 @@
  * namespaces and credentials, which is what writes the pid file on the host.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { closeSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, constants, openSync, readFileSync } from 'node:fs';
 import { access, rename, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import type { ExecArgs } from '../cli/commands/exec';
@@ -16,7 +16,7 @@ import { ConfigError, RuntsError } from '../errors';
 import { openPty, setConsoleSize } from '../linux/console';
 import { applyCredentials, applyOomScoreAdj, applyRlimits, lastCap } from '../linux/credentials';
 import { primeCgroupMigration } from '../linux/cgroups/prime';
-import { cttyExecHelper } from '../linux/ctty-exec';
+import { execHelper, execHelperAvailable } from '../linux/exec-helper';
 import { lookPath, withHome } from '../linux/exec-path';
 import { joinSessionKeyring } from '../linux/keyring';
 import { applyLsmOnExec, planLsm } from '../linux/lsm';
@@ -99,8 +99,17 @@ export async function execInContainer(store: StateStore, opts: ExecOptions): Pro
   // libseccomp is a host library: the filter is built before the mount namespace changes.
   const preparedSeccomp = seccomp ? s.prepareSeccomp(seccomp) : undefined;
   const consoleSocket = opts.consoleSocket ? s.connectUnix(resolve(opts.consoleSocket)) : -1;
-  // The process must make the pty its controlling terminal itself (ctty-exec.ts).
-  const cttyHelper = proc.terminal ? cttyExecHelper(s) : undefined;
+  // On cgroup v2 the new process joins the cgroup itself, and with a
+  // terminal it must make the pty its controlling terminal itself: both
+  // are the helper's (exec-helper.ts). Its cgroup.procs is a host path:
+  // opened now, before the mount namespace changes.
+  const cgroup = cgroupOf(record);
+  const helperJoins = cgroup.state.version === 2 && execHelperAvailable();
+  const cgroupProcs = helperJoins && cgroup.state.version === 2 ? openSync(join(cgroup.state.path, 'cgroup.procs'), constants.O_WRONLY) : undefined;
+  const helper =
+    helperJoins || (proc.terminal && execHelperAvailable())
+      ? execHelper(s, { terminal: proc.terminal === true, ...(helperJoins ? { cgroupFd: 3 + opts.preserveFds } : {}) })
+      : undefined;
   const highestCap = lastCap();
   // What goes through /proc/self is done while /proc is still the host's
   // (runts is not in the container's pid namespace: /proc/self would not
@@ -110,11 +119,12 @@ export async function execInContainer(store: StateStore, opts: ExecOptions): Pro
   // The container's session keyring, as runc's exec joins it (keyring.ts).
   if (record.sessionKeyring) joinSessionKeyring(s, record.sessionKeyring);
   // The container's cgroup first (its files are host paths), then its
-  // namespaces; the program inherits both. On cgroup v1 only this (main)
-  // thread moves: with all of node's threads, a tight pids limit left no
-  // room for the program itself (runc's exec moves one single-threaded
-  // process). On v2 they all move (manager.ts).
-  cgroupOf(record).joinMainThread();
+  // namespaces; the program inherits both. Not all of node: its ten or so
+  // threads under a tight pids limit left no room for the program (runc's
+  // exec moves one single-threaded process). On v1 this (main) thread
+  // alone moves; on v2 the helper does it (above); without the helper
+  // (not x86_64), this whole process moves (manager.ts).
+  if (!helperJoins) cgroup.joinMainThread();
   joinNamespaces(record, config);
 
   // From here the main thread sees the container.
@@ -144,15 +154,17 @@ export async function execInContainer(store: StateStore, opts: ExecOptions): Pro
 
   const preserved = Array.from({ length: opts.preserveFds }, (_, i) => 3 + i);
   const stdio = terminal ? [terminal.slave, terminal.slave, terminal.slave] : [0, 1, 2];
-  // With the ctty helper, argv is [helper, program path, ...args]: it execs argv[1] with argv[2..].
-  const [file, argv] = cttyHelper !== undefined ? [`/proc/self/fd/${cttyHelper}`, ['runts-ctty', exe, ...planned.args]] : [exe, planned.args];
+  // The helper's cgroup.procs comes right after the preserved fds; it closes it.
+  const handed = [...preserved, ...(cgroupProcs !== undefined ? [cgroupProcs] : [])];
+  // With the helper, argv is [helper, program path, ...args]: it execs argv[1] with argv[2..].
+  const [file, argv] = helper !== undefined ? [`/proc/self/fd/${helper}`, ['runts-exec', exe, ...planned.args]] : [exe, planned.args];
   // A terminal without the helper: a session of its own, with no controlling terminal.
-  const ownSession = terminal !== undefined && cttyHelper === undefined;
+  const ownSession = terminal !== undefined && helper === undefined;
 
   if (opts.detach) {
     // Not node's child: runts exits now, and the process's exit status must
     // reach the shim or conmon (the subreaper), not be reaped by libuv.
-    const fds = [...stdio, ...preserved].map((from, to): [number, number] => [from, to]);
+    const fds = [...stdio, ...handed].map((from, to): [number, number] => [from, to]);
     let pid: number;
     try {
       pid = s.spawnDetached(file, argv, env, { fds, setsid: ownSession });
@@ -166,7 +178,7 @@ export async function execInContainer(store: StateStore, opts: ExecOptions): Pro
   const child = spawn(file, argv.slice(1), {
     argv0: argv[0],
     env: Object.fromEntries(env.map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)])),
-    stdio: [...stdio, ...preserved],
+    stdio: [...stdio, ...handed],
     detached: ownSession,
   });
   const spawned = await new Promise<number>((ok, fail) => {
