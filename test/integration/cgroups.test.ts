@@ -71,6 +71,10 @@ asRoot(`exec under a pids limit of 6: ${wholeNodeJoins ? 'all of runts exec\'s t
     assert.is(same.code, 0, same.stderr);
     const [mine, init] = same.stdout.split('--\n');
     assert.is(mine, init);
+    // A user without capabilities joins too (v2: the kernel checks the credentials cgroup.procs was opened with).
+    const nobody = runtime(['exec', '--user', '65534:65534', id, 'cat', '/proc/self/cgroup'], { root });
+    assert.is(nobody.code, 0, nobody.stderr);
+    assert.is(nobody.stdout, init);
     const pidFile = join(tempDir(), 'pid');
     const detached = runtime(['exec', '--detach', '--pid-file', pidFile, id, 'sleep', '30'], { root });
     assert.is(detached.code, 0, detached.stderr);
