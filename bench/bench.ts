@@ -39,8 +39,9 @@ Times runts against runc (when installed) and \`node -e 0\` in one run
   --warmup N      unrecorded samples first (default 3)
   --parallel N    containers created and started at once for throughput (default 10)
   --rounds N      throughput rounds (default 5)
-  --docker        also time \`docker run --rm\` with each runtime (starts a private dockerd)
-  --only LIST     comma list of: node,run,csd,start,state,kill,delete,throughput,docker
+  --docker        also time \`docker run --rm\` and containerd's \`ctr run --rm\` with each runtime
+                  (starts a private dockerd)
+  --only LIST     comma list of: node,run,csd,start,state,kill,delete,throughput,docker,containerd
   --runc PATH     the runc to compare with (default: /usr/sbin/runc, else runc on PATH)
   --json FILE     also save every sample and figure as JSON
 `;
@@ -80,7 +81,7 @@ interface Options {
   json: string | null;
 }
 
-const KEYS = ['node', 'run', 'csd', 'start', 'state', 'kill', 'delete', 'throughput', 'docker'];
+const KEYS = ['node', 'run', 'csd', 'start', 'state', 'kill', 'delete', 'throughput', 'docker', 'containerd'];
 
 function options(argv: string[]): Options {
   const { values } = parseArgs({
@@ -115,7 +116,7 @@ function options(argv: string[]): Options {
     warmup: count('warmup', values.warmup!, 0),
     parallel: count('parallel', values.parallel!, 1),
     rounds: count('rounds', values.rounds!, 1),
-    docker: values.docker! || !!only?.has('docker'),
+    docker: values.docker! || !!only?.has('docker') || !!only?.has('containerd'),
     only,
     runc,
     json: values.json ? resolve(values.json) : null,
@@ -405,29 +406,52 @@ async function bench(ctx: Context, docker: Docker | null, rootfs: string, runtsB
     progress(rate);
   }
 
-  if (opts.docker && want('docker')) {
-    const row = newRow('docker', 'docker run --rm --network none … true', 'ms', 'none');
+  // dockerd, and the containerd it starts, serve the last two rows.
+  const engines = opts.docker && (want('docker') || want('containerd'));
+  let noEngine: string | undefined;
+  if (engines && !docker) noEngine = 'no dockerd';
+  else if (engines && docker) {
+    say('bench: starting a private dockerd');
+    try {
+      await docker.start(runtsBin, rootfs);
+    } catch (err) {
+      noEngine = firstLine(err);
+      say(`  docker: ${noEngine}`);
+    }
+  }
+  const names = ctx.runtimes.map((r) => r.name);
+  const engineRow = async (key: string, label: string, prepare: () => void, sample: (who: Subject) => number) => {
+    const row = newRow(key, label, 'ms', 'none');
     rows.push(row);
-    const names = ctx.runtimes.map((r) => r.name);
-    if (!docker) {
-      for (const w of names) row.series[w] = { samples: [], error: 'no dockerd' };
-    } else {
-      say('bench: starting a private dockerd');
+    let why = noEngine;
+    if (!why) {
       try {
-        await docker.start(runtsBin, rootfs);
+        prepare();
       } catch (err) {
-        const msg = firstLine(err);
-        say(`  docker: ${msg}`);
-        for (const w of names) row.series[w] = { samples: [], error: msg };
-      }
-      if (docker.running) {
-        await sampleRow(ctx, row, names, (who) => {
-          const r = docker.run(who);
-          if (!r.ok) throw new SampleError(r.detail);
-          return r.ms;
-        });
+        why = firstLine(err);
+        say(`  ${key}: ${why}`);
       }
     }
+    if (why) for (const w of names) row.series[w] = { samples: [], error: why };
+    else await sampleRow(ctx, row, names, sample);
+  };
+
+  if (engines && want('docker')) {
+    await engineRow('docker', 'docker run --rm --network none … true', () => {}, (who) => {
+      const r = docker!.run(who);
+      if (!r.ok) throw new SampleError(r.detail);
+      return r.ms;
+    });
+  }
+
+  if (engines && want('containerd')) {
+    // The same containerd without docker: the shim's create, start and deletes, and no hooks.
+    let n = 0;
+    await engineRow('containerd', 'ctr run --rm … true (containerd)', () => docker!.prepareContainerd(), (who) => {
+      const r = docker!.ctrRun(runtimeOf(ctx, who).bin, who, `${containers.prefix}ctr-${who}-${++n}`);
+      if (!r.ok) throw new SampleError(r.detail);
+      return r.ms;
+    });
   }
   return rows;
 }
@@ -562,7 +586,7 @@ async function main(): Promise<void> {
   mkdirSync(join(tmp, 'pids'));
   const containers = new Containers(join(tmp, 'pids'), out);
   const dockerd = opts.docker ? which('dockerd') : null;
-  const docker = opts.docker && dockerd ? new Docker(join(tmp, 'docker'), out) : null;
+  const docker = opts.docker && dockerd ? new Docker(join(tmp, 'docker'), out, `${containers.prefix}ctr`) : null;
 
   const info: Machine = machine(nodeBin, runtsBin, opts.runc, opts.docker && !!dockerd);
   const date = new Date().toISOString();

@@ -2,7 +2,9 @@
  * A private dockerd for `bench --docker`: its own data-root, exec-root,
  * socket and pidfile in the bench's temp dir, no bridge, no iptables,
  * runts added as a runtime, and a busybox image imported from the bench's
- * rootfs. Containers run with --network none. stop() removes the
+ * rootfs. Containers run with --network none. The containerd that dockerd
+ * starts serves `ctr run` too (the image copied into a namespace of the
+ * bench's), with --runc-binary naming the runtime. stop() removes the
  * containers and ends the daemon (and its containerd and shims).
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
@@ -11,6 +13,7 @@ import { join } from 'node:path';
 import { type Output, type Ran, timed } from './measure';
 
 export const IMAGE = 'runts-bench-busybox';
+const CTR_IMAGE = `docker.io/library/${IMAGE}:latest`;
 
 /** The docker CLI: the one that comes with dockerd when present, else the one on PATH. */
 function dockerCli(): string {
@@ -40,6 +43,8 @@ export class Docker {
   constructor(
     private readonly dir: string,
     private readonly out: Output,
+    /** ctr's namespace; also the parent of its containers' cgroups (/NAMESPACE/ID), which the bench removes by prefix. */
+    private readonly ctrNamespace: string,
   ) {
     this.sock = join(dir, 'docker.sock');
   }
@@ -90,6 +95,27 @@ export class Docker {
     if (imported.status !== 0) throw new Error(`docker import: ${imported.stderr}`);
   }
 
+  /** The socket of the containerd that dockerd started. */
+  private get ctrSock(): string {
+    return join(this.dir, 'exec', 'containerd', 'containerd.sock');
+  }
+
+  /** The image in containerd, for ctrRun (dockerd's own namespace is not ctr's to use). */
+  prepareContainerd(): void {
+    const sock = this.ctrSock;
+    const imported = spawnSync('sh', ['-c', '"$1" -H "unix://$2" save "$3" | ctr --address "$4" -n "$5" images import -', 'sh', this.cli, this.sock, IMAGE, sock, this.ctrNamespace], {
+      encoding: 'utf8',
+      timeout: 120_000,
+    });
+    if (imported.status !== 0) throw new Error(`ctr images import: ${imported.stderr}${imported.stdout}`);
+  }
+
+  /** `ctr run --rm --runc-binary BIN IMAGE ID true` on dockerd's containerd, timed. */
+  ctrRun(runtimeBin: string, name: string, id: string): Ran {
+    const args = ['--address', this.ctrSock, '-n', this.ctrNamespace, 'run', '--rm', '--runc-binary', runtimeBin, '--runc-root', join(this.dir, `ctr-root-${name}`), CTR_IMAGE, id, 'true'];
+    return timed('ctr', args, this.out, 120_000);
+  }
+
   /** `docker run --rm --network none --runtime RUNTIME IMAGE true`, timed. */
   run(runtime: string): Ran {
     return timed(this.cli, ['-H', `unix://${this.sock}`, 'run', '--rm', '--network', 'none', '--runtime', runtime, IMAGE, 'true'], this.out, 120_000);
@@ -109,6 +135,12 @@ export class Docker {
     if (ids.length) {
       const rm = this.docker(['rm', '-f', ...ids], 120_000);
       if (rm.status !== 0) problems.push(`docker rm -f: ${rm.stderr}`);
+    }
+    // ctr run --rm removes its own; a failed one may leave a task or a container.
+    if (existsSync(this.ctrSock)) {
+      const ctr = (args: string[]) => spawnSync('ctr', ['--address', this.ctrSock, '-n', this.ctrNamespace, ...args], { encoding: 'utf8', timeout: 30_000 });
+      for (const task of (ctr(['tasks', 'ls', '-q']).stdout ?? '').split('\n').filter(Boolean)) ctr(['tasks', 'rm', '-f', task]);
+      for (const c of (ctr(['containers', 'ls', '-q']).stdout ?? '').split('\n').filter(Boolean)) ctr(['containers', 'rm', c]);
     }
     daemon.kill('SIGTERM');
     if (!(await waitExit(daemon, 30_000))) {
