@@ -6,8 +6,6 @@
  */
 import { writeSync } from 'node:fs';
 
-const pause = new Int32Array(new SharedArrayBuffer(4));
-
 function writeAll(fd: number, text: string): void {
   const data = Buffer.from(text);
   for (let off = 0; off < data.length; ) {
@@ -16,7 +14,7 @@ function writeAll(fd: number, text: string): void {
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       // Someone else made the pipe non-blocking and it is full: wait for the reader.
-      if (code === 'EAGAIN') Atomics.wait(pause, 0, 0, 1);
+      if (code === 'EAGAIN') Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1);
       // The reader is gone (node ignores SIGPIPE): there is no one left to tell.
       else if (code === 'EPIPE') return;
       else throw err;

@@ -27,7 +27,7 @@ import { judge, readConfigFile } from '../spec/load';
 import { planProcess } from '../spec/plan';
 import type { Process, Spec } from '../spec/types';
 import type { ContainerRecord, StateStore } from '../state/store';
-import { CLONE_FS, CLOSE_RANGE_CLOEXEC, PR_SET_DUMPABLE } from '../sys/constants';
+import { CLONE_FS, CLOSE_RANGE_CLOEXEC, EAGAIN, PR_SET_DUMPABLE } from '../sys/constants';
 import { sys } from '../sys/index';
 import { SysError } from '../sys/types';
 import { cgroupOf, statusOf } from './state';
@@ -104,8 +104,9 @@ export async function execInContainer(store: StateStore, opts: ExecOptions): Pro
   // are the helper's (exec-helper.ts). Its cgroup.procs is a host path:
   // opened now, before the mount namespace changes.
   const cgroup = cgroupOf(record);
-  const helperJoins = cgroup.state.version === 2 && execHelperAvailable();
-  const cgroupProcs = helperJoins && cgroup.state.version === 2 ? openSync(join(cgroup.state.path, 'cgroup.procs'), constants.O_WRONLY) : undefined;
+  const cgroupProcs =
+    cgroup.state.version === 2 && execHelperAvailable() ? openSync(join(cgroup.state.path, 'cgroup.procs'), constants.O_WRONLY) : undefined;
+  const helperJoins = cgroupProcs !== undefined;
   const helper =
     helperJoins || (proc.terminal && execHelperAvailable())
       ? execHelper(s, { terminal: proc.terminal === true, ...(helperJoins ? { cgroupFd: 3 + opts.preserveFds } : {}) })
@@ -189,8 +190,6 @@ export async function execInContainer(store: StateStore, opts: ExecOptions): Pro
   if (pidFile) await writePidFileFromHost(pidFile, spawned);
   return waitForExit(child, terminal && terminal.master >= 0 ? terminal.master : undefined);
 }
-
-const EAGAIN = 11;
 
 /** Why the process could not start; EAGAIN from fork is the container's pids limit. */
 function spawnFailure(program: string, err: unknown, record: ContainerRecord): RuntsError {

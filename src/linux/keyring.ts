@@ -8,10 +8,8 @@
  * A kernel without keyrings (ENOSYS) is no error: the protection is
  * marginal next to the credentials, as runc says too.
  */
-import { KEY_USR_SEARCH } from '../sys/constants';
+import { ENOSYS, KEY_USR_SEARCH } from '../sys/constants';
 import { type Sys, SysError } from '../sys/types';
-
-const ENOSYS = 38;
 
 export const sessionKeyringName = (id: string): string => `_ses.${id}`;
 

@@ -8,7 +8,7 @@
 import { RuntsError } from '../errors';
 import type { Spec } from '../spec/types';
 import {
-  SCMP_ACT_ALLOW, SCMP_ACT_ERRNO, SCMP_ACT_KILL_PROCESS, SCMP_ACT_KILL_THREAD, SCMP_ACT_LOG, SCMP_ACT_NOTIFY,
+  EPERM, SCMP_ACT_ALLOW, SCMP_ACT_ERRNO, SCMP_ACT_KILL_PROCESS, SCMP_ACT_KILL_THREAD, SCMP_ACT_LOG, SCMP_ACT_NOTIFY,
   SCMP_ACT_TRACE, SCMP_ACT_TRAP, SCMP_CMP_EQ, SCMP_CMP_GE, SCMP_CMP_GT, SCMP_CMP_LE, SCMP_CMP_LT,
   SCMP_CMP_MASKED_EQ, SCMP_CMP_NE, SCMP_FLTATR_CTL_LOG, SCMP_FLTATR_CTL_NNP, SCMP_FLTATR_CTL_OPTIMIZE,
   SCMP_FLTATR_CTL_SSB,
@@ -16,8 +16,6 @@ import {
 import type { SeccompCondition, SeccompFilter, SeccompRule } from '../sys/types';
 
 export type SeccompConfig = NonNullable<NonNullable<Spec['linux']>['seccomp']>;
-
-const EPERM = 1;
 
 /** Action name -> libseccomp value; ERRNO and TRACE carry errnoRet (default EPERM). */
 export const ACTIONS: Readonly<Record<string, (ret?: number) => number>> = {

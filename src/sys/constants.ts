@@ -4,6 +4,14 @@
  */
 import { constants as fsConstants } from 'node:fs';
 
+// --- errno values (asm-generic/errno-base.h, errno.h) ---
+export const EPERM = 1;
+export const EAGAIN = 11;
+export const ENOMEM = 12;
+export const EEXIST = 17;
+export const EINVAL = 22;
+export const ENOSYS = 38;
+
 // --- mount(2) flags (linux/mount.h) ---
 export const MS_RDONLY = 0x1;
 export const MS_NOSUID = 0x2;

@@ -9,7 +9,9 @@
  */
 import { chmodSync, chownSync } from 'node:fs';
 import { getSystemErrorMap } from 'node:util';
-import { AT_RECURSIVE, AT_SYMLINK_NOFOLLOW, KEYCTL_DESCRIBE, KEYCTL_JOIN_SESSION_KEYRING, KEYCTL_SETPERM, SCMP_ACT_NOTIFY } from './constants';
+import {
+  AT_RECURSIVE, AT_SYMLINK_NOFOLLOW, EEXIST, EINVAL, ENOMEM, ENOSYS, KEYCTL_DESCRIBE, KEYCTL_JOIN_SESSION_KEYRING, KEYCTL_SETPERM, SCMP_ACT_NOTIFY,
+} from './constants';
 import { type FfiBinding, loadFfiBinding } from './ffi-binding';
 import { type CapabilitySets, type MountAttributes, type PreparedSeccomp, type SeccompFilter, type Sys, SysError } from './types';
 
@@ -36,11 +38,8 @@ const SYSCALLS: Readonly<Record<string, Readonly<Record<SyscallName, number>>>> 
 };
 
 const AT_FDCWD = -100;
-const ENOSYS = 38;
 /** sizeof(struct mount_attr), MOUNT_ATTR_SIZE_VER0. */
 const MOUNT_ATTR_SIZE = 32;
-const EINVAL = 22;
-const ENOMEM = 12;
 /** _LINUX_CAPABILITY_VERSION_3: two 32-bit halves per capability set. */
 const CAPABILITY_VERSION_3 = 0x20080522;
 const LIBC = 'libc';
@@ -53,7 +52,6 @@ const MSG_CMSG_CLOEXEC = 0x40000000;
 const POSIX_SPAWN_SETSIGDEF = 0x04;
 const POSIX_SPAWN_SETSIGMASK = 0x08;
 const POSIX_SPAWN_SETSID = 0x80;
-const EEXIST = 17;
 // bpf(2) commands, and the size of the union bpf_attr given to it: larger
 // than any command's fields here, zero-filled (the kernel accepts a zero tail).
 const BPF_PROG_LOAD = 5;

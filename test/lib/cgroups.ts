@@ -4,7 +4,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { closeSync, openSync, readFileSync, readdirSync, statfsSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { RUNTS, tempDir } from './cli';
 
@@ -36,20 +36,21 @@ export function cgroupFile(id: string, controller: string, files: { v1: string; 
   return readFileSync(join(cgroupDir(`/runts/${id}`, controller), isV2 ? files.v2 : files.v1), 'utf8').trim();
 }
 
+/** The directories in dir (none when it cannot be read: a cgroup removed meanwhile, say). */
+export function childDirs(dir: string): string[] {
+  try {
+    return readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => join(dir, e.name));
+  } catch {
+    return [];
+  }
+}
+
 /** Directories named name anywhere under any cgroup mount: what a container would leave behind. */
 export function cgroupLeftovers(name: string): string[] {
   const found: string[] = [];
   const walk = (dir: string) => {
-    let entries;
-    try {
-      entries = readdirSync(dir, { withFileTypes: true });
-    } catch {
-      return;
-    }
-    for (const e of entries) {
-      if (!e.isDirectory()) continue;
-      const path = join(dir, e.name);
-      if (e.name === name) found.push(path);
+    for (const path of childDirs(dir)) {
+      if (basename(path) === name) found.push(path);
       walk(path);
     }
   };

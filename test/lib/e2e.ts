@@ -46,6 +46,7 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { RUNTS, TOP, isRoot } from './cli';
+import { childDirs } from './cgroups';
 import { alive, mountsUnder } from './container';
 
 export type Engine = 'docker' | 'containerd' | 'podman';
@@ -230,13 +231,8 @@ export function processesMatching(text: string): ProcInfo[] {
 function cgroupDirsUnder(name: string): string[] {
   const dirs: string[] = [];
   const walk = (d: string) => {
-    let entries;
-    try {
-      entries = readdirSync(d, { withFileTypes: true });
-    } catch {
-      return;
-    }
-    for (const e of entries) if (e.isDirectory()) walk(join(d, e.name));
+    if (!existsSync(d)) return;
+    for (const sub of childDirs(d)) walk(sub);
     dirs.push(d);
   };
   for (const h of hierarchies()) walk(join(h, name));
@@ -452,7 +448,7 @@ export class Harness {
     this.target = process.env.RUNTS_E2E_RUNTIME || RUNTS;
     this.wrapper = join(this.base, 'bin', 'runts');
     writeFileSync(this.wrapper, wrapperScript(this.base, this.target), { mode: 0o755 });
-    for (const h of hierarchies()) for (const e of readdirSync(h, { withFileTypes: true })) if (e.isDirectory()) this.topCgroupsBefore.add(join(h, e.name));
+    for (const h of hierarchies()) for (const dir of childDirs(h)) this.topCgroupsBefore.add(dir);
     // The busybox rootfs, and its tar (the image of every engine).
     const rootfs = join(this.base, 'rootfs');
     const made = spawnSync('sh', [join(TOP, 'scripts', 'make-rootfs.sh'), rootfs], { encoding: 'utf8' });
