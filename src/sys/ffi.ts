@@ -5,7 +5,8 @@
  *
  * Calls whose glibc wrapper is newer than the oldest glibc Node 20 runs on
  * (2.28), or that have none, go through syscall(2): pivot_root, mknodat,
- * close_range, pidfd_open, pidfd_send_signal, bpf.
+ * mount_setattr, close_range, pidfd_open, pidfd_send_signal, bpf, keyctl,
+ * and the per-thread credential calls.
  */
 import { chmodSync, chownSync } from 'node:fs';
 import { getSystemErrorMap } from 'node:util';
@@ -342,7 +343,6 @@ export class FfiSys implements Sys {
 
   // --- the calling convention ---
 
-  /** Calls an int-returning libc function; -1 becomes SysError(call, errno). */
   // --- seccomp ---
 
   #openSeccomp(): void {
@@ -598,6 +598,7 @@ export class FfiSys implements Sys {
     return this.#check('memfd_create', name, 'memfd_create', [name, flags]);
   }
 
+  /** Calls an int-returning libc function; -1 becomes SysError(call, errno). */
   #check(call: string, detail: string, funcName: string, args: readonly CArg[]): number {
     const r = this.#invoke<number>(call, detail, funcName, this.#ffi.DataType.I32, args);
     if (r.value === -1) throw new SysError(call, r.errnoCode, detail, errnoText(r.errnoMessage));
