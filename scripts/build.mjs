@@ -67,6 +67,10 @@ await Promise.all([
 
 // The V8 code cache bin/runts loads: made by running a typical command
 // (`state` of a container that does not exist) once, through bin/runts.
+// The old cache goes first: V8 checks a cache against the source's length
+// only, and took one made for a previous bundle of the same length (the
+// commands then failed with "<identifier> is not defined").
+rmSync(join(top, 'dist', 'runts.cjs.cache'), { force: true });
 const cacheRoot = mkdtempSync(join(tmpdir(), 'runts-build-'));
 try {
   spawnSync(process.execPath, [join(top, 'bin', 'runts'), '--root', cacheRoot, 'state', 'code-cache'], {
