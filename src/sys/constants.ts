@@ -6,9 +6,11 @@ import { constants as fsConstants } from 'node:fs';
 
 // --- errno values (asm-generic/errno-base.h, errno.h) ---
 export const EPERM = 1;
+export const ENOENT = 2;
 export const EAGAIN = 11;
 export const ENOMEM = 12;
 export const EEXIST = 17;
+export const ENOTDIR = 20;
 export const EINVAL = 22;
 export const ENOSYS = 38;
 
@@ -52,6 +54,18 @@ export const MOUNT_ATTR_NODIRATIME = 0x80;
 export const MOUNT_ATTR_NOSYMFOLLOW = 0x200000;
 export const AT_RECURSIVE = 0x8000;
 export const AT_SYMLINK_NOFOLLOW = 0x100;
+export const AT_EMPTY_PATH = 0x1000;
+/** The "directory" argument of the *at calls that means the cwd. */
+export const AT_FDCWD = -100;
+
+// --- openat2(2) resolve flags (linux/openat2.h; Linux 5.6) ---
+export const RESOLVE_NO_XDEV = 0x01;
+/** No /proc/self/fd/N or /proc/PID/root style links on the way. */
+export const RESOLVE_NO_MAGICLINKS = 0x02;
+export const RESOLVE_NO_SYMLINKS = 0x04;
+export const RESOLVE_BENEATH = 0x08;
+/** Resolve as if dirfd were "/": absolute symlinks and ".." stay below it. */
+export const RESOLVE_IN_ROOT = 0x10;
 
 // --- keyctl(2) (linux/keyctl.h) ---
 export const KEYCTL_JOIN_SESSION_KEYRING = 1;

@@ -5,15 +5,16 @@
  *
  * Calls whose glibc wrapper is newer than the oldest glibc Node 20 runs on
  * (2.28), or that have none, go through syscall(2): pivot_root, mknodat,
- * mount_setattr, close_range, pidfd_open, pidfd_send_signal, bpf, keyctl,
- * and the per-thread credential calls.
+ * mount_setattr, close_range, openat2, pidfd_open, pidfd_send_signal, bpf,
+ * keyctl, and the per-thread credential calls.
  */
-import { chmodSync, chownSync } from 'node:fs';
+import { chmodSync, chownSync, fstatSync, readFileSync } from 'node:fs';
 import { getSystemErrorMap } from 'node:util';
 import {
-  AT_RECURSIVE, AT_SYMLINK_NOFOLLOW, EEXIST, EINVAL, ENOMEM, ENOSYS, KEYCTL_DESCRIBE, KEYCTL_JOIN_SESSION_KEYRING, KEYCTL_SETPERM, SCMP_ACT_NOTIFY,
+  AT_EMPTY_PATH, AT_FDCWD, AT_RECURSIVE, AT_SYMLINK_NOFOLLOW, EEXIST, EINVAL, ENOENT, ENOMEM, ENOSYS, KEYCTL_DESCRIBE, KEYCTL_JOIN_SESSION_KEYRING, KEYCTL_SETPERM, SCMP_ACT_NOTIFY,
 } from './constants';
 import { type FfiBinding, loadFfiBinding } from './ffi-binding';
+import { type MountinfoEntry, parseMountinfo } from './mountinfo';
 import { type CapabilitySets, type MountAttributes, type PreparedSeccomp, type SeccompFilter, type Sys, SysError } from './types';
 
 /**
@@ -31,16 +32,17 @@ interface ErrnoResult<T> {
   errnoMessage: string;
 }
 
-type SyscallName = 'keyctl' | 'mount_setattr' | 'pivot_root' | 'mknodat' | 'pidfd_send_signal' | 'pidfd_open' | 'close_range' | 'bpf' | 'setgroups' | 'setresuid' | 'setresgid';
+type SyscallName = 'keyctl' | 'mount_setattr' | 'pivot_root' | 'mknodat' | 'openat2' | 'pidfd_send_signal' | 'pidfd_open' | 'close_range' | 'bpf' | 'setgroups' | 'setresuid' | 'setresgid';
 
 const SYSCALLS: Readonly<Record<string, Readonly<Record<SyscallName, number>>>> = {
-  x64: { keyctl: 250, mount_setattr: 442, pivot_root: 155, mknodat: 259, pidfd_send_signal: 424, pidfd_open: 434, close_range: 436, bpf: 321, setgroups: 116, setresuid: 117, setresgid: 119 },
-  arm64: { keyctl: 219, mount_setattr: 442, pivot_root: 41, mknodat: 33, pidfd_send_signal: 424, pidfd_open: 434, close_range: 436, bpf: 280, setgroups: 159, setresuid: 147, setresgid: 149 },
+  x64: { keyctl: 250, mount_setattr: 442, pivot_root: 155, mknodat: 259, openat2: 437, pidfd_send_signal: 424, pidfd_open: 434, close_range: 436, bpf: 321, setgroups: 116, setresuid: 117, setresgid: 119 },
+  arm64: { keyctl: 219, mount_setattr: 442, pivot_root: 41, mknodat: 33, openat2: 437, pidfd_send_signal: 424, pidfd_open: 434, close_range: 436, bpf: 280, setgroups: 159, setresuid: 147, setresgid: 149 },
 };
 
-const AT_FDCWD = -100;
 /** sizeof(struct mount_attr), MOUNT_ATTR_SIZE_VER0. */
 const MOUNT_ATTR_SIZE = 32;
+/** sizeof(struct open_how), OPEN_HOW_SIZE_VER0. */
+const OPEN_HOW_SIZE = 24;
 /** _LINUX_CAPABILITY_VERSION_3: two 32-bit halves per capability set. */
 const CAPABILITY_VERSION_3 = 0x20080522;
 const LIBC = 'libc';
@@ -112,14 +114,17 @@ export class FfiSys implements Sys {
     this.#check('umount2', target, 'umount2', [target, flags]);
   }
 
-  mountSetattr(target: string, attributes: MountAttributes): void {
+  mountSetattr(target: string | number, attributes: MountAttributes): void {
     // struct mount_attr { u64 attr_set; u64 attr_clr; u64 propagation; u64 userns_fd }
     const attr = Buffer.alloc(MOUNT_ATTR_SIZE);
     attr.writeBigUInt64LE(BigInt(attributes.set), 0);
     attr.writeBigUInt64LE(BigInt(attributes.clear), 8);
-    const detail = `${target} (set ${hex(attributes.set)}, clear ${hex(attributes.clear)})`;
+    const where = typeof target === 'number' ? `fd ${target}` : target;
+    const detail = `${where} (set ${hex(attributes.set)}, clear ${hex(attributes.clear)})`;
+    // A descriptor is the mount itself (AT_EMPTY_PATH); a path's last link is not followed.
+    const [dirfd, path, flags] = typeof target === 'number' ? [target, '', AT_EMPTY_PATH] : [AT_FDCWD, target, AT_SYMLINK_NOFOLLOW];
     try {
-      this.#syscall('mount_setattr', detail, [BigInt(AT_FDCWD), target, BigInt(AT_RECURSIVE | AT_SYMLINK_NOFOLLOW), attr, BigInt(MOUNT_ATTR_SIZE)]);
+      this.#syscall('mount_setattr', detail, [BigInt(dirfd), path, BigInt(AT_RECURSIVE | flags), attr, BigInt(MOUNT_ATTR_SIZE)]);
     } catch (err) {
       if (err instanceof SysError && err.errno === ENOSYS) throw new SysError('mount_setattr', ENOSYS, detail, 'Function not implemented (recursive mount options need Linux 5.12)');
       throw err;
@@ -149,12 +154,17 @@ export class FfiSys implements Sys {
     this.#syscall('mknodat', detail, [BigInt(AT_FDCWD), path, BigInt(mode), BigInt(dev)], 'mknod');
   }
 
+  // Node's own sync calls do these on the calling (main) thread; they sit
+  // here so that the recording double sees them with the rest.
+  fstat(fd: number): { mode: number; rdev: number } {
+    const st = fstatSync(fd);
+    return { mode: st.mode, rdev: st.rdev };
+  }
+
   symlink(target: string, path: string): void {
     this.#check('symlink', `${path} -> ${target}`, 'symlink', [target, path]);
   }
 
-  // Node's own sync calls do these on the calling (main) thread; they sit
-  // here so that the recording double sees them with the rest.
   chmod(path: string, mode: number): void {
     chmodSync(path, mode);
   }
@@ -232,6 +242,28 @@ export class FfiSys implements Sys {
   }
 
   // --- files and descriptors ---
+
+  openat2(dirfd: number, path: string, flags: number, resolve: number, mode = 0): number {
+    // struct open_how { u64 flags; u64 mode; u64 resolve }
+    const how = Buffer.alloc(OPEN_HOW_SIZE);
+    how.writeBigUInt64LE(BigInt(flags), 0);
+    how.writeBigUInt64LE(BigInt(mode), 8);
+    how.writeBigUInt64LE(BigInt(resolve), 16);
+    const detail = dirfd === AT_FDCWD ? path : `${path} (in fd ${dirfd})`;
+    try {
+      return this.#syscall('openat2', detail, [BigInt(dirfd), path, how, BigInt(OPEN_HOW_SIZE)]);
+    } catch (err) {
+      if (err instanceof SysError && err.errno === ENOSYS) throw new SysError('openat2', ENOSYS, detail, 'Function not implemented (runts needs Linux 5.6)');
+      throw err;
+    }
+  }
+
+  mountOf(fd: number): MountinfoEntry {
+    const id = /^mnt_id:\s*(\d+)/m.exec(readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8'))?.[1];
+    const entry = parseMountinfo(readFileSync('/proc/self/mountinfo', 'utf8')).find((e) => String(e.id) === id);
+    if (!entry) throw new SysError('mountinfo', ENOENT, `fd ${fd}`, 'its mount is not in /proc/self/mountinfo');
+    return entry;
+  }
 
   flock(fd: number, operation: number): void {
     this.#check('flock', `fd ${fd}`, 'flock', [fd, operation]);

@@ -4,8 +4,11 @@
  * process would (capabilities, bounding set, umask, dumpable, no_new_privs,
  * descriptor flags), and fails the calls it is told to fail.
  */
+import { closeSync, fstatSync, openSync, readlinkSync, realpathSync } from 'node:fs';
+import { join } from 'node:path';
 import { getSystemErrorMap } from 'node:util';
 import {
+  AT_FDCWD,
   F_GETFD,
   F_SETFD,
   PR_CAPBSET_DROP,
@@ -16,11 +19,15 @@ import {
   PR_SET_NO_NEW_PRIVS,
   SCMP_ACT_NOTIFY,
 } from './constants';
+import type { MountinfoEntry } from './mountinfo';
 import { type CapabilitySets, type MountAttributes, type PreparedSeccomp, type SeccompFilter, type Sys, SysError } from './types';
 
 export interface RecordedCall {
   call: keyof Sys;
+  /** As passed, except that /proc/self/fd/N[/…] is the path that fd N named at the time. */
   args: unknown[];
+  /** As passed, when that differs from args. */
+  raw?: unknown[];
 }
 
 /** Thrown by RecordingSys.execve, which cannot return (its type is never). */
@@ -41,6 +48,17 @@ interface Failure {
   when: (args: unknown[]) => boolean;
 }
 
+/** The path that /proc/self/fd/N[/rest] names now (other strings as they are). */
+function fdPathNamed(arg: string): string {
+  const m = /^\/proc\/self\/fd\/(\d+)(\/.*)?$/.exec(arg);
+  if (!m) return arg;
+  try {
+    return readlinkSync(`/proc/self/fd/${m[1]}`) + (m[2] ?? '');
+  } catch {
+    return arg;
+  }
+}
+
 /** SysError names the C function, as FfiSys does: pivotRoot -> pivot_root. */
 const cName = (method: string): string => method.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 
@@ -57,6 +75,8 @@ export class RecordingSys implements Sys {
   #noNewPrivs = 0;
   #nextPidfd = 100;
   readonly #fdFlags = new Map<number, number>();
+  /** Stand-ins made by mknod: what they are meant to be. */
+  readonly #nodes = new Map<string, { mode: number; rdev: number }>();
   readonly #failures: Failure[] = [];
 
   /**
@@ -77,8 +97,29 @@ export class RecordingSys implements Sys {
     this.#record('mount', [source, target, fstype, flags, data]);
   }
 
-  mountSetattr(target: string, attributes: MountAttributes): void {
+  mountSetattr(target: string | number, attributes: MountAttributes): void {
     this.#record('mountSetattr', [target, attributes]);
+  }
+
+  /**
+   * Opens for real (unit tests give it temp dirs, without root). The double
+   * does not enforce RESOLVE_*: the trees of unit tests hold no hostile links.
+   */
+  openat2(dirfd: number, path: string, flags: number, resolve: number, mode = 0): number {
+    this.#record('openat2', [dirfd, path, flags, resolve]);
+    const base = dirfd === AT_FDCWD ? process.cwd() : readlinkSync(`/proc/self/fd/${dirfd}`);
+    try {
+      return openSync(path.startsWith('/') && dirfd === AT_FDCWD ? path : join(base, path), flags, mode);
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException;
+      throw new SysError('openat2', -(e.errno ?? 0), path, e.message);
+    }
+  }
+
+  /** The double mounts nothing: every descriptor is on one mount, as if mounted where it is. */
+  mountOf(fd: number): MountinfoEntry {
+    this.#record('mountOf', [fd]);
+    return { id: 1, parent: 1, mountPoint: readlinkSync(`/proc/self/fd/${fd}`) };
   }
 
   umount2(target: string, flags: number): void {
@@ -101,8 +142,17 @@ export class RecordingSys implements Sys {
     this.#record('chdir', [path]);
   }
 
+  /** Makes an empty file as a stand-in (no root needed), which fstat describes as the node asked for. */
   mknod(path: string, mode: number, major: number, minor: number): void {
     this.#record('mknod', [path, mode, major, minor]);
+    closeSync(openSync(path, 'wx'));
+    this.#nodes.set(realpathSync(path), { mode, rdev: (major << 8) | minor });
+  }
+
+  fstat(fd: number): { mode: number; rdev: number } {
+    this.#record('fstat', [fd]);
+    const st = fstatSync(fd);
+    return this.#nodes.get(readlinkSync(`/proc/self/fd/${fd}`)) ?? { mode: st.mode, rdev: st.rdev };
   }
 
   symlink(target: string, path: string): void {
@@ -309,8 +359,9 @@ export class RecordingSys implements Sys {
   }
 
   /** Records the call, then throws if a failOn rule matches it. */
-  #record(call: keyof Sys, args: unknown[]): void {
-    this.calls.push({ call, args });
+  #record(call: keyof Sys, raw: unknown[]): void {
+    const args = raw.map((a) => (typeof a === 'string' ? fdPathNamed(a) : a));
+    this.calls.push(args.some((a, i) => a !== raw[i]) ? { call, args, raw } : { call, args });
     const failure = this.#failures.find((f) => f.call === call && f.when(args));
     if (!failure) return;
     // libuv's text ("operation not permitted"): the double needs no libc.

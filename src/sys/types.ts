@@ -6,6 +6,7 @@
  * Conventions: a failing call throws SysError (errno, the call's name and
  * its main argument); flags are plain numbers from src/sys/constants.ts.
  */
+import type { MountinfoEntry } from './mountinfo';
 
 export interface CapabilitySets {
   /** Bit masks, bit N = capability number N (0..63). */
@@ -62,9 +63,10 @@ export interface Sys {
   mount(source: string | null, target: string, fstype: string | null, flags: number, data: string | null): void;
   /**
    * mount_setattr(2) with AT_RECURSIVE: sets and clears MOUNT_ATTR_* on the
-   * mount at target and every mount below it (Linux 5.12).
+   * mount at target (a path, or a descriptor of the mount) and every mount
+   * below it (Linux 5.12).
    */
-  mountSetattr(target: string, attributes: MountAttributes): void;
+  mountSetattr(target: string | number, attributes: MountAttributes): void;
   umount2(target: string, flags: number): void;
   pivotRoot(newRoot: string, putOld: string): void;
   chroot(path: string): void;
@@ -73,6 +75,8 @@ export interface Sys {
   /** fchdir(2): to a directory held open (e.g. the old root, after pivot_root). */
   fchdir(fd: number): void;
   mknod(path: string, mode: number, major: number, minor: number): void;
+  /** fstat(2)'s st_mode (type and permission bits) and st_rdev. */
+  fstat(fd: number): { mode: number; rdev: number };
   symlink(target: string, path: string): void;
   chmod(path: string, mode: number): void;
   chown(path: string, uid: number, gid: number): void;
@@ -95,6 +99,18 @@ export interface Sys {
   setrlimit(resource: number, soft: bigint, hard: bigint): void;
 
   // --- files and descriptors ---
+  /**
+   * openat2(2) (Linux 5.6): path opened relative to the directory dirfd
+   * (AT_FDCWD: the cwd) and resolved as the RESOLVE_* bits of `resolve`
+   * say (RESOLVE_IN_ROOT: as if dirfd were "/"). Returns the new fd.
+   */
+  openat2(dirfd: number, path: string, flags: number, resolve: number, mode?: number): number;
+  /**
+   * The mount a descriptor is on: its id, its parent's, and its mount point
+   * (/proc/self/fdinfo and /proc/self/mountinfo; here so that the double,
+   * which mounts nothing, can answer for the mounts it recorded).
+   */
+  mountOf(fd: number): MountinfoEntry;
   flock(fd: number, operation: number): void;
   /** fcntl(fd, F_GETFD/F_SETFD/…, arg) */
   fcntl(fd: number, cmd: number, arg: number): number;
