@@ -8,51 +8,59 @@
  * instead; the result is the same.
  */
 import {
-  chmodSync, closeSync, copyFileSync, lchownSync, lstatSync, lutimesSync, mkdirSync, openSync, readdirSync, readlinkSync,
+  chmodSync, chownSync, closeSync, copyFileSync, fstatSync, lchownSync, lutimesSync, mkdirSync, openSync, readdirSync, readlinkSync,
   statSync, symlinkSync,
 } from 'node:fs';
 import { join } from 'node:path';
-import { O_CLOEXEC, O_DIRECTORY, O_PATH } from '../sys/constants';
+import { O_CLOEXEC, O_NOFOLLOW, O_PATH } from '../sys/constants';
 import type { Sys } from '../sys/types';
+import { majorOf, minorOf } from './devices';
+import { fdPath } from './fd-paths';
 
-/** Mounts with mount(), then fills the new mount with what was at target before. */
-export function mountWithCopyUp(sys: Sys, target: string, mount: () => void, keepRootMode: boolean): void {
-  const covered = openSync(target, O_PATH | O_DIRECTORY | O_CLOEXEC);
-  try {
-    mount();
-    const from = `/proc/self/fd/${covered}`;
-    copyTree(sys, from, target);
-    // stat, not lstat: /proc/self/fd/N itself is a link; its target is the covered directory.
-    const top = statSync(from);
-    lchownSync(target, top.uid, top.gid);
-    // An explicit mode= in the options wins over the covered directory's.
-    if (keepRootMode) chmodSync(target, top.mode & 0o7777);
-  } finally {
-    closeSync(covered);
-  }
+/**
+ * Mounts with mount(), which returns the new mount held open, then fills it
+ * with what the directory held as `covered` had before; returns the mount.
+ */
+export function mountWithCopyUp(sys: Sys, covered: number, mount: () => number, keepRootMode: boolean): number {
+  const mounted = mount();
+  const from = fdPath(covered);
+  const to = fdPath(mounted);
+  copyTree(sys, from, to);
+  // stat, not lstat: /proc/self/fd/N itself is a link; its target is the covered directory.
+  const top = statSync(from);
+  chownSync(to, top.uid, top.gid);
+  // An explicit mode= in the options wins over the covered directory's.
+  if (keepRootMode) chmodSync(to, top.mode & 0o7777);
+  return mounted;
 }
 
-/** Linux's dev_t: 12-bit major split around the minor's low 8 bits. */
-const major = (dev: number): number => ((dev >>> 8) & 0xfff) | (Math.floor(dev / 2 ** 32) & ~0xfff);
-const minor = (dev: number): number => (dev & 0xff) | ((dev >>> 12) & ~0xff);
-
+/**
+ * Each entry is read through a descriptor opened without following a
+ * symlink: a process sharing the covered directory (a volume) that swaps an
+ * entry for a symlink after it was listed gets a link copied as a link,
+ * never the host file or directory it points to.
+ */
 function copyTree(sys: Sys, from: string, to: string): void {
   for (const name of readdirSync(from)) {
-    const src = join(from, name);
     const dst = join(to, name);
-    const st = lstatSync(src);
-    if (st.isDirectory()) {
-      mkdirSync(dst);
-      copyTree(sys, src, dst);
-    } else if (st.isSymbolicLink()) {
-      symlinkSync(readlinkSync(src), dst);
-    } else if (st.isFile()) {
-      copyFileSync(src, dst);
-    } else {
-      sys.mknod(dst, st.mode, major(st.rdev), minor(st.rdev));
+    const src = openSync(join(from, name), O_PATH | O_NOFOLLOW | O_CLOEXEC);
+    try {
+      const st = fstatSync(src);
+      if (st.isDirectory()) {
+        mkdirSync(dst);
+        copyTree(sys, fdPath(src), dst);
+      } else if (st.isSymbolicLink()) {
+        symlinkSync(readlinkSync(join(from, name)), dst);
+      } else if (st.isFile()) {
+        copyFileSync(fdPath(src), dst);
+      } else {
+        sys.mknod(dst, st.mode, majorOf(st.rdev), minorOf(st.rdev));
+      }
+      lchownSync(dst, st.uid, st.gid);
+      if (!st.isSymbolicLink()) chmodSync(dst, st.mode & 0o7777);
+      lutimesSync(dst, st.atime, st.mtime);
+    } finally {
+      closeSync(src);
     }
-    lchownSync(dst, st.uid, st.gid);
-    if (!st.isSymbolicLink()) chmodSync(dst, st.mode & 0o7777);
-    lutimesSync(dst, st.atime, st.mtime);
   }
 }

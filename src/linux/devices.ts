@@ -3,13 +3,14 @@
  * (runtime-linux.md "Default Devices"), linux.devices, and the standard
  * symlinks. Nodes are made with mknod; the init runs as real root.
  */
-import { existsSync, lstatSync, mkdirSync, rmSync, statSync } from 'node:fs';
+import { type Stats, closeSync, existsSync, lstatSync, openSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { RuntsError } from '../errors';
 import type { PlannedDevice } from '../spec/plan';
-import { S_IFBLK, S_IFCHR, S_IFIFO } from '../sys/constants';
+import { O_CLOEXEC, O_NOFOLLOW, O_PATH, S_IFBLK, S_IFCHR, S_IFIFO, S_IFMT } from '../sys/constants';
 import type { Sys } from '../sys/types';
-import { secureJoin } from './secure-join';
+import { fdEntry, fdPath } from './fd-paths';
+import { RootDir } from './in-root';
 
 const chr = (path: string, major: number, minor: number): PlannedDevice => ({ path, type: 'c', major, minor, fileMode: 0o666, uid: 0, gid: 0 });
 
@@ -29,6 +30,10 @@ export const DEV_SYMLINKS: readonly [string, string][] = [
   ['/proc/self/fd/2', '/dev/stderr'],
 ];
 
+/** Linux's dev_t: 12-bit major split around the minor's low 8 bits. */
+export const majorOf = (dev: number): number => ((dev >>> 8) & 0xfff) | (Math.floor(dev / 2 ** 32) & ~0xfff);
+export const minorOf = (dev: number): number => (dev & 0xff) | ((dev >>> 12) & ~0xff);
+
 const TYPE_BITS: Record<PlannedDevice['type'], number> = { c: S_IFCHR, u: S_IFCHR, b: S_IFBLK, p: S_IFIFO };
 
 /** Config devices win over defaults of the same path. */
@@ -37,17 +42,30 @@ export function devicesToCreate(configured: readonly PlannedDevice[]): PlannedDe
   return [...DEFAULT_DEVICES.filter((d) => !paths.has(d.path)), ...configured];
 }
 
+/**
+ * mknod in the directory held open (in-root.ts), then chmod and chown
+ * through a descriptor of the node, checked to be the one just made: a
+ * path swapped meanwhile can neither put the node outside the rootfs nor
+ * turn the chmod on a host file.
+ */
 export function createDevice(sys: Sys, rootfs: string, dev: PlannedDevice): void {
-  const target = secureJoin(rootfs, dev.path);
-  mkdirSync(dirname(target), { recursive: true, mode: 0o755 });
-  if (existsSync(target)) {
-    const st = lstatSync(target);
-    if (st.isCharacterDevice() || st.isBlockDevice() || st.isFIFO() || st.isFile()) rmSync(target);
-    else throw new RuntsError(`linux.devices: ${dev.path} exists in the rootfs and is not a device`);
-  }
-  sys.mknod(target, TYPE_BITS[dev.type] | (dev.fileMode & 0o7777), dev.major, dev.minor);
-  sys.chmod(target, dev.fileMode & 0o7777);
-  sys.chown(target, dev.uid, dev.gid);
+  withDevEntry(sys, rootfs, dev.path, (at) => {
+    const st = lstatIfAny(at);
+    if (st) {
+      if (st.isCharacterDevice() || st.isBlockDevice() || st.isFIFO() || st.isFile() || st.isSymbolicLink()) rmSync(at);
+      else throw new RuntsError(`linux.devices: ${dev.path} exists in the rootfs and is not a device`);
+    }
+    const type = TYPE_BITS[dev.type];
+    sys.mknod(at, type | (dev.fileMode & 0o7777), dev.major, dev.minor);
+    const node = openSync(at, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+    try {
+      if ((sys.fstat(node).mode & S_IFMT) !== type) throw new RuntsError(`linux.devices: ${dev.path} changed while it was being made`);
+      sys.chmod(fdPath(node), dev.fileMode & 0o7777);
+      sys.chown(fdPath(node), dev.uid, dev.gid);
+    } finally {
+      closeSync(node);
+    }
+  });
 }
 
 /** /dev/fd, stdin/out/err, /dev/ptmx -> pts/ptmx, /dev/core (runc's setupDevSymlinks, setupPtmx). */
@@ -55,20 +73,36 @@ export function createDevSymlinks(sys: Sys, rootfs: string): void {
   const links: [string, string][] = [...DEV_SYMLINKS];
   if (existsSync('/proc/kcore')) links.push(['/proc/kcore', '/dev/core']);
   for (const [target, link] of links) {
-    const at = secureJoin(rootfs, link);
-    if (!existsSync(at) && !isLink(at)) sys.symlink(target, at);
+    withDevEntry(sys, rootfs, link, (at) => {
+      if (!lstatIfAny(at)) sys.symlink(target, at);
+    });
   }
-  const ptmx = secureJoin(rootfs, '/dev/ptmx');
-  if (existsSync(secureJoin(rootfs, '/dev/pts')) && statSync(secureJoin(rootfs, '/dev/pts')).isDirectory()) {
+  withDevEntry(sys, rootfs, '/dev/ptmx', (ptmx) => {
+    if (!lstatIfAny(`${dirname(ptmx)}/pts`)?.isDirectory()) return;
     rmSync(ptmx, { force: true });
     sys.symlink('pts/ptmx', ptmx);
+  });
+}
+
+/** fn on path's entry in its directory (found inside the rootfs, made when missing), as /proc/self/fd/N/name. */
+function withDevEntry(sys: Sys, rootfs: string, path: string, fn: (at: string) => void): void {
+  const root = new RootDir(sys, rootfs);
+  try {
+    const { dir, name } = root.entry(path, 0o755);
+    try {
+      fn(fdEntry(dir, name));
+    } finally {
+      closeSync(dir);
+    }
+  } finally {
+    root.close();
   }
 }
 
-function isLink(path: string): boolean {
+function lstatIfAny(path: string): Stats | undefined {
   try {
-    return lstatSync(path).isSymbolicLink();
+    return lstatSync(path);
   } catch {
-    return false;
+    return undefined;
   }
 }

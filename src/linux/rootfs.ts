@@ -7,19 +7,22 @@
  *   enterRootfs    pivot_root (or MS_MOVE + chroot with --no-pivot)
  *   finishRootfs   sysctls, masked and read-only paths, read-only root,
  *                  the configured propagation of "/"
- * Every target path is resolved inside the rootfs (secure-join.ts).
+ * Every target is resolved inside the rootfs and mounted on through a
+ * descriptor (in-root.ts).
  */
 import { closeSync, existsSync, lstatSync, mkdirSync, openSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { RuntsError, errorMessage } from '../errors';
 import type { InitPlan, PlannedMount } from '../spec/plan';
 import {
-  MNT_DETACH, MS_BIND, MS_MOVE, MS_PRIVATE, MS_RDONLY, MS_REC, MS_REMOUNT, MS_SLAVE, O_CLOEXEC, O_DIRECTORY, O_RDONLY,
+  MNT_DETACH, MS_BIND, MS_MOVE, MS_PRIVATE, MS_RDONLY, MS_REC, MS_REMOUNT, MS_SLAVE, O_CLOEXEC, O_CREAT, O_DIRECTORY, O_EXCL,
+  O_NOFOLLOW, O_PATH, O_RDONLY, O_WRONLY,
 } from '../sys/constants';
 import type { Sys } from '../sys/types';
 import { mountWithCopyUp } from './copy-up';
 import { createDevSymlinks, createDevice, devicesToCreate } from './devices';
-import { secureJoin } from './secure-join';
+import { fdEntry, fdPath } from './fd-paths';
+import { type Entry, RootDir, mkdirInRoot } from './in-root';
 
 /** Flags that only say how to mount, not what the mount's attributes are. */
 const NON_ATTRIBUTE_FLAGS = MS_BIND | MS_REC | MS_REMOUNT;
@@ -39,8 +42,7 @@ export function prepareRootfs(sys: Sys, plan: InitPlan): void {
     mountOne(sys, plan, m);
     if (m.destination.replace(/\/+$/, '') === '/dev') devIsTmpfs = !m.bind;
   }
-  const devDir = secureJoin(plan.rootfs, '/dev');
-  mkdirSync(devDir, { recursive: true, mode: 0o755 });
+  mkdirInRoot(sys, plan.rootfs, '/dev', 0o755);
   // A /dev bound from the host already has its devices; otherwise make them.
   const devices = devIsTmpfs || !plan.mounts.some((m) => m.destination === '/dev') ? devicesToCreate(plan.devices) : plan.devices;
   for (const dev of devices) createDevice(sys, plan.rootfs, dev);
@@ -48,47 +50,92 @@ export function prepareRootfs(sys: Sys, plan: InitPlan): void {
 }
 
 function mountOne(sys: Sys, plan: InitPlan, m: PlannedMount): void {
-  const target = secureJoin(plan.rootfs, m.destination);
+  const root = new RootDir(sys, plan.rootfs);
+  let mounted: number | undefined;
   try {
     // "remount" changes the mount already at the destination (a mount
     // earlier in the list), it does not stack a new one.
-    if (m.flags & MS_REMOUNT) sys.mount(m.source, target, m.type, m.flags, m.data || null);
-    else if (m.bind) bindMount(sys, m, target);
-    else if (m.type === 'cgroup') cgroupMount(sys, m, target, plan);
-    else {
-      mkdirSync(target, { recursive: true, mode: 0o755 });
-      const flags = m.flags & ~MS_REMOUNT;
-      if (m.copyUp) {
-        // Written to first: read-only, if asked, comes after the copy (as with runc).
-        const mount = () => sys.mount(m.source, target, m.type, flags & ~MS_RDONLY, m.data || null);
-        mountWithCopyUp(sys, target, mount, !/(^|,)mode=/.test(m.data));
-        if (flags & MS_RDONLY) sys.mount(m.source, target, m.type, flags | MS_REMOUNT, m.data || null);
-      } else {
-        sys.mount(m.source, target, m.type, flags, m.data || null);
-      }
-    }
-    for (const p of m.propagation) sys.mount(null, target, null, p, null);
-    if (m.recursive) sys.mountSetattr(target, m.recursive);
+    if (m.flags & MS_REMOUNT) {
+      mounted = root.open(m.destination);
+      if (mounted === undefined) throw new RuntsError(`${m.destination} does not exist`);
+      sys.mount(m.source, fdPath(mounted), m.type, m.flags, m.data || null);
+    } else if (m.bind) mounted = bindMount(sys, root, m);
+    else if (m.type === 'cgroup') mounted = cgroupMount(sys, root, m, plan);
+    else mounted = newMount(sys, root, m);
+    for (const p of m.propagation) sys.mount(null, fdPath(mounted), null, p, null);
+    if (m.recursive) sys.mountSetattr(mounted, m.recursive);
   } catch (err) {
     throw new RuntsError(`mount ${m.source} to ${m.destination} (${m.type}): ${errorMessage(err)}`);
+  } finally {
+    if (mounted !== undefined) closeSync(mounted);
+    root.close();
   }
 }
 
-function bindMount(sys: Sys, m: PlannedMount, target: string): void {
+/** A new filesystem (tmpfs, proc, …) on a directory; returns the new mount. */
+function newMount(sys: Sys, root: RootDir, m: PlannedMount): number {
+  const flags = m.flags & ~MS_REMOUNT;
+  return atDestination(root, m.destination, 'directory', (mountOn, covered) => {
+    if (!m.copyUp) return mountOn((target) => sys.mount(m.source, target, m.type, flags, m.data || null));
+    // Written to first: read-only, if asked, comes after the copy (as with runc).
+    const mount = () => mountOn((target) => sys.mount(m.source, target, m.type, flags & ~MS_RDONLY, m.data || null));
+    const mounted = mountWithCopyUp(sys, covered, mount, !/(^|,)mode=/.test(m.data));
+    if (flags & MS_RDONLY) sys.mount(m.source, fdPath(mounted), m.type, flags | MS_REMOUNT, m.data || null);
+    return mounted;
+  });
+}
+
+/**
+ * fn with the destination held open (made when missing: a directory, or
+ * an empty file for a file to be bound on), and mountOn, which runs
+ * mount(target) on it and returns the new mount (RootDir.mountOnto).
+ */
+function atDestination<T>(
+  root: RootDir,
+  destination: string,
+  kind: 'directory' | 'file',
+  fn: (mountOn: (mount: (target: string) => void) => number, onto: number) => T,
+): T {
+  const at = root.entry(destination, 0o755);
+  try {
+    const onto = kind === 'directory' ? root.mkdir(at, 0o755) : makeFile(at);
+    try {
+      return fn((mount) => root.mountOnto(at, onto, mount), onto);
+    } finally {
+      closeSync(onto);
+    }
+  } finally {
+    closeSync(at.dir);
+  }
+}
+
+/** The entry, made an empty file when missing: an O_PATH descriptor of whatever it is (mount(2) judges). */
+function makeFile(at: Entry): number {
+  try {
+    closeSync(openSync(fdEntry(at.dir, at.name), O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0o644));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+  }
+  return openSync(fdEntry(at.dir, at.name), O_PATH | O_NOFOLLOW | O_CLOEXEC);
+}
+
+function bindMount(sys: Sys, root: RootDir, m: PlannedMount): number {
   let sourceIsDir: boolean;
   try {
     sourceIsDir = statSync(m.source).isDirectory();
   } catch {
     throw new RuntsError(`mount source ${m.source} does not exist`);
   }
-  if (sourceIsDir) mkdirSync(target, { recursive: true, mode: 0o755 });
-  else if (!existsSync(target)) {
-    mkdirSync(dirname(target), { recursive: true, mode: 0o755 });
-    closeSync(openSync(target, 'a', 0o644));
-  }
-  sys.mount(m.source, target, 'bind', MS_BIND | (m.flags & MS_REC), null);
-  // A bind takes the source's attributes; ro, nosuid, … need a remount.
-  const attributes = m.flags & ~NON_ATTRIBUTE_FLAGS;
+  return atDestination(root, m.destination, sourceIsDir ? 'directory' : 'file', (mountOn) => {
+    const mounted = mountOn((target) => sys.mount(m.source, target, 'bind', MS_BIND | (m.flags & MS_REC), null));
+    remountAttributes(sys, fdPath(mounted), m.flags);
+    return mounted;
+  });
+}
+
+/** A bind takes the source's attributes; ro, nosuid, … need a remount of the new mount (target names it). */
+function remountAttributes(sys: Sys, target: string, flags: number): void {
+  const attributes = flags & ~NON_ATTRIBUTE_FLAGS;
   if (attributes) sys.mount(null, target, null, MS_BIND | MS_REMOUNT | attributes, null);
 }
 
@@ -99,27 +146,29 @@ function bindMount(sys: Sys, m: PlannedMount, target: string): void {
  * mount of the hierarchy in a cgroup namespace, else the container's
  * cgroup directory bound from the host; co-mounted controllers get their
  * links (cpu -> cpu,cpuacct). The tmpfs is made read-only last when asked.
+ * Returns the new mount. Inside the fresh tmpfs, which only this mount
+ * namespace sees, paths are safe to walk.
  */
-function cgroupMount(sys: Sys, m: PlannedMount, target: string, plan: InitPlan): void {
-  mkdirSync(target, { recursive: true, mode: 0o755 });
-  if (plan.cgroup.version === 2) {
-    sys.mount('cgroup2', target, 'cgroup2', m.flags, null);
-    return;
-  }
-  const ownNamespace = plan.namespaces.some((ns) => ns.type === 'cgroup');
-  const flags = m.flags & ~MS_RDONLY;
-  sys.mount('tmpfs', target, 'tmpfs', flags, 'mode=755');
-  for (const h of plan.cgroup.hierarchies) {
-    const sub = `${target}/${h.name}`;
-    if (ownNamespace) {
+function cgroupMount(sys: Sys, root: RootDir, m: PlannedMount, plan: InitPlan): number {
+  return atDestination(root, m.destination, 'directory', (mountOn) => {
+    if (plan.cgroup.version === 2) return mountOn((target) => sys.mount('cgroup2', target, 'cgroup2', m.flags, null));
+    const ownNamespace = plan.namespaces.some((ns) => ns.type === 'cgroup');
+    const flags = m.flags & ~MS_RDONLY;
+    const tmpfs = mountOn((target) => sys.mount('tmpfs', target, 'tmpfs', flags, 'mode=755'));
+    for (const h of plan.cgroup.hierarchies) {
+      const sub = fdEntry(tmpfs, h.name);
       mkdirSync(sub, { recursive: true, mode: 0o755 });
-      sys.mount('cgroup', sub, 'cgroup', m.flags, h.controllers);
-    } else {
-      bindMount(sys, { ...m, source: h.path, flags: m.flags | MS_REC }, sub);
+      if (ownNamespace) {
+        sys.mount('cgroup', sub, 'cgroup', m.flags, h.controllers);
+      } else {
+        sys.mount(h.path, sub, 'bind', MS_BIND | MS_REC, null);
+        remountAttributes(sys, sub, m.flags | MS_REC);
+      }
+      if (h.name.includes(',')) for (const controller of h.name.split(',')) sys.symlink(h.name, fdEntry(tmpfs, controller));
     }
-    if (h.name.includes(',')) for (const controller of h.name.split(',')) sys.symlink(h.name, `${target}/${controller}`);
-  }
-  if (m.flags & MS_RDONLY) sys.mount(null, target, null, MS_REMOUNT | flags | MS_RDONLY, 'mode=755');
+    if (m.flags & MS_RDONLY) sys.mount(null, fdPath(tmpfs), null, MS_REMOUNT | flags | MS_RDONLY, 'mode=755');
+    return tmpfs;
+  });
 }
 
 /** pivot_root into the rootfs, dropping the old root (runc's pivotRoot trick: pivot "." onto "."). */

@@ -1,0 +1,41 @@
+/**
+ * Files held by descriptors, named by their /proc/self/fd paths so that
+ * calls taking a path (mount, mknod, chmod, …) act on exactly that file:
+ * the kernel goes from the magic link straight to the file held, whatever
+ * its path has become meanwhile, and never follows a symlink the container
+ * put in its place. These paths go through this process's /proc: before
+ * pivot_root the host's; after it the container's, which is first checked
+ * to be procfs (requireProcfs).
+ */
+import { type Stats, statfsSync } from 'node:fs';
+import { RuntsError } from '../errors';
+
+const PROC_SUPER_MAGIC = 0x9fa0;
+
+/** The file that fd holds. */
+export const fdPath = (fd: number): string => `/proc/self/fd/${fd}`;
+
+/** name in the directory that fd holds: the lookup starts at that directory. */
+export const fdEntry = (fd: number, name: string): string => `/proc/self/fd/${fd}/${name}`;
+
+/** After pivot_root: fd paths are only as good as the container's /proc, which must be procfs. */
+export function requireProcfs(what: string): void {
+  let type: number | undefined;
+  try {
+    type = statfsSync('/proc/self/fd').type;
+  } catch {
+    // No /proc at all: said below.
+  }
+  if (type !== PROC_SUPER_MAGIC) throw new RuntsError(`${what}: the container's /proc is not procfs, runts needs it mounted there`);
+}
+
+/** "a symbolic link", "a regular file", … for messages. */
+export function fileTypeOf(st: Stats): string {
+  if (st.isSymbolicLink()) return 'a symbolic link';
+  if (st.isFile()) return 'a regular file';
+  if (st.isDirectory()) return 'a directory';
+  if (st.isCharacterDevice()) return 'a character device';
+  if (st.isBlockDevice()) return 'a block device';
+  if (st.isFIFO()) return 'a fifo';
+  return 'a socket';
+}

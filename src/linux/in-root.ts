@@ -1,0 +1,231 @@
+/**
+ * Paths inside the container's rootfs, resolved by the kernel and then used
+ * through descriptors (runc's pathrs-lite, crun's safe_openat). A path
+ * string resolved by lstat/readlink and handed to mount(2) is walked again
+ * by the kernel: a component swapped for a symlink in between, by a process
+ * that shares the directory (a volume, a bound /dev), moves the mount, the
+ * mkdir or the mknod out of the rootfs. Here:
+ *   - an existing path is opened with openat2(RESOLVE_IN_ROOT): symlinks
+ *     and ".." resolve as if the rootfs were "/", magic links are refused;
+ *   - missing directories are made one at a time below a directory held
+ *     open, and each is opened O_NOFOLLOW before going on (a symlink found
+ *     on the way is followed inside the rootfs, as secureJoin does);
+ *   - the operation names the object held, or an entry of the directory
+ *     held, by its /proc/self/fd path (fd-paths.ts).
+ * The init uses this before pivot_root, where /proc is the host's.
+ */
+import { type Stats, closeSync, fstatSync, lstatSync, mkdirSync, openSync, readlinkSync } from 'node:fs';
+import { RuntsError, errorMessage } from '../errors';
+import {
+  EAGAIN, ENOENT, O_CLOEXEC, O_DIRECTORY, O_NOFOLLOW, O_PATH, RESOLVE_IN_ROOT, RESOLVE_NO_MAGICLINKS,
+} from '../sys/constants';
+import { type Sys, SysError } from '../sys/types';
+import { fdEntry, fdPath } from './fd-paths';
+
+const MAX_LINKS = 255;
+/** openat2(RESOLVE_IN_ROOT) says EAGAIN when a rename or mount raced a "..": try again. */
+const MAX_RETRIES = 64;
+
+const codeOf = (err: unknown): string | undefined => (err as NodeJS.ErrnoException).code;
+
+/**
+ * A directory entry inside the rootfs: the directory that holds it, open,
+ * and its name there, which may not exist yet.
+ */
+export interface Entry {
+  dir: number;
+  name: string;
+}
+
+/** The rootfs, held open while its paths are resolved. */
+export class RootDir {
+  readonly fd: number;
+
+  constructor(
+    private readonly sys: Sys,
+    readonly path: string,
+  ) {
+    // O_NOFOLLOW: root.path is checked by the caller; it never becomes a symlink's target here.
+    this.fd = openSync(path, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  }
+
+  close(): void {
+    closeSync(this.fd);
+  }
+
+  /** An O_PATH descriptor of path (symlinks followed inside the root), or undefined when it does not exist. */
+  open(path: string, flags = 0): number | undefined {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return this.sys.openat2(this.fd, path || '.', O_PATH | O_CLOEXEC | flags, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
+      } catch (err) {
+        if (err instanceof SysError && err.errno === ENOENT) return undefined;
+        if (err instanceof SysError && err.errno === EAGAIN && attempt < MAX_RETRIES) continue;
+        throw err;
+      }
+    }
+  }
+
+  /**
+   * path's entry: its directory made (mode) when missing, symlinks followed
+   * inside the root, the last one too. The caller closes entry.dir.
+   */
+  entry(path: string, mode: number): Entry {
+    const names = parts(path);
+    const name = names[names.length - 1];
+    // Most often the directory exists and the name is no symlink: one openat2.
+    if (name !== undefined && name !== '..') {
+      const dir = this.open(names.slice(0, -1).join('/'), O_DIRECTORY);
+      if (dir !== undefined) {
+        if (!lstatIfAny(fdEntry(dir, name))?.isSymbolicLink()) return { dir, name };
+        closeSync(dir);
+      }
+    }
+    const found = this.#walk(path, mode);
+    if (found.name === undefined) {
+      closeSync(found.dir);
+      throw new RuntsError(`${path} is the root itself`);
+    }
+    return { dir: found.dir, name: found.name };
+  }
+
+  /** The entry as a directory (made when missing): an O_PATH descriptor; not when it is anything else. */
+  mkdir(at: Entry, mode: number): number {
+    makeDir(at.dir, at.name, mode);
+    try {
+      return openSync(fdEntry(at.dir, at.name), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    } catch (err) {
+      throw new RuntsError(`${at.name}: not a directory (${errorMessage(err)})`);
+    }
+  }
+
+  /** The directory at path, made (with its parents, mode) when missing: an O_PATH descriptor. */
+  mkdirAll(path: string, mode: number): number {
+    const existing = this.open(path, O_DIRECTORY);
+    if (existing !== undefined) return existing;
+    const at = this.entry(path, mode);
+    try {
+      return this.mkdir(at, mode);
+    } finally {
+      closeSync(at.dir);
+    }
+  }
+
+  /**
+   * Runs mount(target), target naming `onto` (the entry `at`, held open),
+   * then returns the new mount: opened again through the entry (a remount
+   * or a propagation change must name the mount on top, which `onto` is
+   * not) and checked to sit on `onto`, so that an entry swapped meanwhile is
+   * refused rather than changed in the wrong place.
+   */
+  mountOnto(at: Entry, onto: number, mount: (target: string) => void): number {
+    const under = this.sys.mountOf(onto).id;
+    mount(fdPath(onto));
+    const mounted = openSync(fdEntry(at.dir, at.name), O_PATH | O_NOFOLLOW | O_CLOEXEC);
+    // The same file has the same path in both readings, unless a rename
+    // came between them: then read both again.
+    for (let attempt = 0; attempt < MAX_RETRIES; attempt++) {
+      const on = this.sys.mountOf(mounted);
+      if (on.parent !== under) break;
+      if (on.mountPoint === readlinkSync(fdPath(onto))) return mounted;
+    }
+    closeSync(mounted);
+    throw new RuntsError(`${at.name}: the mount destination changed while it was being mounted`);
+  }
+
+  /**
+   * Walks path from the root one component at a time: each directory is
+   * opened below the previous one with O_NOFOLLOW, made first if missing; a
+   * symlink is read and its target walked in its place (from the root when
+   * absolute); ".." goes back to the directory walked before, never above
+   * the root. Stops at the last component, a symlink there followed too,
+   * and returns it by name in its directory (undefined: path is the root).
+   */
+  #walk(path: string, mode: number): { dir: number; name: string | undefined } {
+    const stack: number[] = [openSync(fdPath(this.fd), O_PATH | O_DIRECTORY | O_CLOEXEC)];
+    const top = () => stack[stack.length - 1];
+    let pending = parts(path);
+    let links = 0;
+    let retries = 0;
+    try {
+      while (pending.length) {
+        const part = pending.shift()!;
+        if (part === '..') {
+          if (stack.length > 1) closeSync(stack.pop()!);
+          continue;
+        }
+        const last = pending.length === 0;
+        let fd: number;
+        try {
+          fd = openSync(fdEntry(top(), part), O_PATH | O_NOFOLLOW | O_CLOEXEC);
+        } catch (err) {
+          if (codeOf(err) !== 'ENOENT') throw err;
+          if (last) return { dir: stack.pop()!, name: part };
+          makeDir(top(), part, mode);
+          pending.unshift(part);
+          continue;
+        }
+        const st = fstatSync(fd);
+        if (st.isSymbolicLink()) {
+          closeSync(fd);
+          let target: string;
+          try {
+            target = readlinkSync(fdEntry(top(), part));
+          } catch {
+            // Swapped since it was opened: look at it again.
+            if (++retries > MAX_RETRIES) throw new RuntsError(`${path}: ${part} keeps changing`);
+            pending.unshift(part);
+            continue;
+          }
+          if (++links > MAX_LINKS) throw new RuntsError(`${path}: too many levels of symbolic links in the rootfs`);
+          if (target.startsWith('/')) while (stack.length > 1) closeSync(stack.pop()!);
+          pending = [...parts(target), ...pending];
+          continue;
+        }
+        if (last) {
+          closeSync(fd);
+          return { dir: stack.pop()!, name: part };
+        }
+        if (!st.isDirectory()) {
+          closeSync(fd);
+          throw new RuntsError(`${path}: ${part} is not a directory`);
+        }
+        stack.push(fd);
+      }
+      return { dir: stack.pop()!, name: undefined };
+    } finally {
+      for (const fd of stack) closeSync(fd);
+    }
+  }
+}
+
+function lstatIfAny(path: string): Stats | undefined {
+  try {
+    return lstatSync(path);
+  } catch {
+    return undefined;
+  }
+}
+
+function makeDir(dir: number, name: string, mode: number): void {
+  try {
+    mkdirSync(fdEntry(dir, name), { mode });
+  } catch (err) {
+    if (codeOf(err) !== 'EEXIST') throw err;
+  }
+}
+
+/** Components of a path, "." and empty ones left out. */
+function parts(path: string): string[] {
+  return path.split('/').filter((p) => p !== '' && p !== '.');
+}
+
+/** mkdir -p of path inside the rootfs (e.g. /dev). */
+export function mkdirInRoot(sys: Sys, rootfs: string, path: string, mode: number): void {
+  const root = new RootDir(sys, rootfs);
+  try {
+    closeSync(root.mkdirAll(path, mode));
+  } finally {
+    root.close();
+  }
+}

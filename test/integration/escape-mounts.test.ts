@@ -1,0 +1,81 @@
+// Escapes through the container's paths while runts builds its filesystem:
+// a mount destination swapped for a symlink mid-way, a /dev/null or a
+// /dev/console that is not what runts binds, and the host's mounts left
+// behind by --no-pivot. Each test attacks runts as the exploit does.
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import type { Spec } from '../../src/spec/types';
+import { TOP, isRoot, tempDir } from '../lib/cli';
+import { bundle, runtime, uniqueId } from '../lib/container';
+
+const test = suite('escape: mounts');
+const asRoot = isRoot ? test : test.skip;
+
+/** The container's /dev bound from a directory of the test's (an image's /dev, or a shared volume). */
+function devFrom(dir: string) {
+  return (s: Spec) => {
+    s.mounts = s.mounts!.map((m) => (m.destination === '/dev' ? { destination: '/dev', type: 'bind', source: dir, options: ['rbind'] } : m));
+  };
+}
+
+/** A /dev with a real null device (masking binds it) and a pts directory. */
+function devDir(): string {
+  const dir = tempDir('runts-dev-');
+  mkdirSync(join(dir, 'pts'));
+  const r = spawnSync('mknod', ['-m', '666', join(dir, 'null'), 'c', '1', '3'], { encoding: 'utf8' });
+  assert.is(r.status, 0, r.stderr);
+  return dir;
+}
+
+/**
+ * Mount destinations and a device under /dev/race, which a racing process
+ * (a host process sharing the directory, as with a volume) swaps between a
+ * directory and a symlink to a host directory outside the rootfs. A
+ * createContainer hook (in the container's mount namespace, before
+ * pivot_root) counts the mounts that landed outside; mkdir and mknod leave
+ * their traces on the host.
+ */
+asRoot('mount destinations: a component swapped for a symlink during create never takes a mount, a mkdir or a device outside the rootfs', async () => {
+  const ATTEMPTS = 12;
+  const MOUNTS = 16;
+  const source = tempDir('runts-source-');
+  writeFileSync(join(source, 'marker'), 'bound\n');
+  const report = join(tempDir(), 'landed');
+  writeFileSync(report, '');
+  const root = tempDir('runts-root-');
+  let created = 0;
+  const traces: string[] = [];
+  const errors: string[] = [];
+  for (let i = 0; i < ATTEMPTS; i++) {
+    const dev = devDir();
+    mkdirSync(join(dev, 'race'));
+    const outside = tempDir('runts-outside-');
+    const b = bundle((s) => {
+      devFrom(dev)(s);
+      for (let m = 0; m < MOUNTS; m++) s.mounts!.push({ destination: `/dev/race/t${m}`, type: 'bind', source, options: ['bind', 'ro'] });
+      s.linux!.devices = [{ path: '/dev/race/null', type: 'c', major: 1, minor: 3 }];
+      s.hooks = { createContainer: [{ path: '/bin/sh', args: ['sh', '-c', `grep -c " ${outside}/" /proc/self/mountinfo >> ${report}; true`] }] };
+    });
+    const flipper = spawn('python3', [join(TOP, 'test', 'lib', 'flip-path.py'), join(dev, 'race'), outside], { stdio: ['ignore', 'ignore', 'pipe'] });
+    await new Promise<void>((resolve) => flipper.stderr!.on('data', (d) => String(d).includes('flipping') && resolve()));
+    const id = uniqueId('race');
+    try {
+      const r = runtime(['create', '--bundle', b, id], { root });
+      if (r.code === 0) created++;
+      else errors.push(r.stderr.trim().split('\n').pop()!.replace(/^.*msg="/, '').replace(/"$/, ''));
+    } finally {
+      flipper.kill('SIGKILL');
+      runtime(['delete', '--force', id], { root });
+    }
+    traces.push(...readdirSync(outside));
+  }
+  const landed = readFileSync(report, 'utf8').split('\n').filter(Boolean).map(Number).reduce((a, n) => a + n, 0);
+  console.log(`\nrace: ${ATTEMPTS} creates x ${MOUNTS} mounts: ${created} created, ${landed} mounts landed outside, traces outside: [${traces.join(' ')}]; errors: ${[...new Set(errors)].join(' | ')}`);
+  assert.is(landed, 0, 'mounts landed outside the rootfs');
+  assert.equal(traces, [], 'runts created files outside the rootfs');
+});
+
+test.run();

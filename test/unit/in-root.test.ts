@@ -1,0 +1,79 @@
+// Paths inside the rootfs through descriptors (in-root.ts, with the real
+// openat2: it needs no root).
+import { closeSync, existsSync, mkdirSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { RootDir } from '../../src/linux/in-root';
+import { sys } from '../../src/sys/index';
+import { tempDir } from '../lib/cli';
+
+const test = suite('in-root');
+
+/** A rootfs with links that point out of it, and the host directory they name. */
+function hostileRoot(): { root: string; outside: string } {
+  const root = tempDir();
+  const outside = tempDir('runts-outside-');
+  mkdirSync(join(root, 'real'));
+  symlinkSync(outside, join(root, 'abs-link'));
+  symlinkSync(`../../../../..${outside}`, join(root, 'rel-escape'));
+  symlinkSync('real', join(root, 'rel-link'));
+  symlinkSync('loop2', join(root, 'loop1'));
+  symlinkSync('loop1', join(root, 'loop2'));
+  symlinkSync('/nowhere/yet', join(root, 'dangling'));
+  return { root, outside };
+}
+
+function madeAt(root: RootDir, path: string): string {
+  const fd = root.mkdirAll(path, 0o755);
+  try {
+    return readlinkSync(`/proc/self/fd/${fd}`);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+test('mkdirAll: symlinks and ".." resolve inside the root; nothing is made outside it', () => {
+  const { root: path, outside } = hostileRoot();
+  const root = new RootDir(sys(), path);
+  try {
+    assert.is(madeAt(root, '/abs-link/a'), `${path}${outside}/a`);
+    assert.is(madeAt(root, '/rel-escape/b'), `${path}${outside}/b`);
+    assert.is(madeAt(root, '/../../c'), `${path}/c`);
+    assert.is(madeAt(root, 'rel-link/sub/../d'), `${path}/real/d`);
+    assert.is(madeAt(root, '/dangling/e'), `${path}/nowhere/yet/e`);
+    assert.is(madeAt(root, '/'), path);
+    assert.throws(() => root.mkdirAll('/loop1/x', 0o755), /too many levels of symbolic links/i);
+    assert.not.ok(existsSync(join(outside, 'a')) || existsSync(join(outside, 'b')));
+  } finally {
+    root.close();
+  }
+});
+
+test('entry: the directory and name of the last component, a last symlink followed inside the root', () => {
+  const { root: path, outside } = hostileRoot();
+  writeFileSync(join(path, 'real', 'file'), '');
+  symlinkSync('/real/file', join(path, 'file-link'));
+  const root = new RootDir(sys(), path);
+  try {
+    for (const [asked, dir, name] of [
+      ['/real/file', `${path}/real`, 'file'],
+      ['/file-link', `${path}/real`, 'file'],
+      ['/abs-link', `${path}${outside.replace(/\/[^/]*$/, '')}`, outside.replace(/^.*\//, '')],
+      ['/new/entry', `${path}/new`, 'entry'],
+    ]) {
+      const at = root.entry(asked, 0o755);
+      assert.is(readlinkSync(`/proc/self/fd/${at.dir}`), dir, asked);
+      assert.is(at.name, name, asked);
+      closeSync(at.dir);
+    }
+    assert.throws(() => root.entry('/', 0o755), /is the root itself/);
+    const file = root.entry('/real/file', 0o755);
+    assert.throws(() => root.mkdir(file, 0o755), /not a directory/);
+    closeSync(file.dir);
+  } finally {
+    root.close();
+  }
+});
+
+test.run();
