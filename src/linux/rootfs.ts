@@ -10,7 +10,7 @@
  * Every target is resolved inside the rootfs and mounted on through a
  * descriptor (in-root.ts).
  */
-import { closeSync, existsSync, lstatSync, mkdirSync, openSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { RuntsError, errorMessage } from '../errors';
 import type { InitPlan, PlannedMount } from '../spec/plan';
@@ -23,6 +23,7 @@ import { mountWithCopyUp } from './copy-up';
 import { createDevSymlinks, createDevice, devicesToCreate } from './devices';
 import { fdEntry, fdPath } from './fd-paths';
 import { type Entry, RootDir, mkdirInRoot } from './in-root';
+import { maskPaths } from './masked-paths';
 
 /** Flags that only say how to mount, not what the mount's attributes are. */
 const NON_ATTRIBUTE_FLAGS = MS_BIND | MS_REC | MS_REMOUNT;
@@ -214,21 +215,9 @@ export function finishRootfs(sys: Sys, plan: InitPlan): void {
     }
   }
   for (const path of plan.readonlyPaths) readonlyPath(sys, path);
-  for (const path of plan.maskedPaths) maskPath(sys, path);
+  maskPaths(sys, plan.maskedPaths);
   if (plan.rootReadonly) sys.mount(null, '/', null, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_REC, null);
   if (plan.rootPropagation !== undefined) sys.mount(null, '/', null, plan.rootPropagation, null);
-}
-
-/** Masked: a directory gets an empty read-only tmpfs, a file /dev/null. Missing paths are skipped. */
-function maskPath(sys: Sys, path: string): void {
-  let isDir: boolean;
-  try {
-    isDir = lstatSync(path).isDirectory();
-  } catch {
-    return;
-  }
-  if (isDir) sys.mount('tmpfs', path, 'tmpfs', MS_RDONLY, null);
-  else sys.mount('/dev/null', path, null, MS_BIND, null);
 }
 
 function readonlyPath(sys: Sys, path: string): void {

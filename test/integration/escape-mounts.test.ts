@@ -3,13 +3,13 @@
 // /dev/console that is not what runts binds, and the host's mounts left
 // behind by --no-pivot. Each test attacks runts as the exploit does.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { Spec } from '../../src/spec/types';
 import { TOP, isRoot, tempDir } from '../lib/cli';
-import { bundle, runtime, uniqueId } from '../lib/container';
+import { bundle, runtime, shArgs, uniqueId } from '../lib/container';
 
 const test = suite('escape: mounts');
 const asRoot = isRoot ? test : test.skip;
@@ -76,6 +76,35 @@ asRoot('mount destinations: a component swapped for a symlink during create neve
   console.log(`\nrace: ${ATTEMPTS} creates x ${MOUNTS} mounts: ${created} created, ${landed} mounts landed outside, traces outside: [${traces.join(' ')}]; errors: ${[...new Set(errors)].join(' | ')}`);
   assert.is(landed, 0, 'mounts landed outside the rootfs');
   assert.equal(traces, [], 'runts created files outside the rootfs');
+});
+
+asRoot('maskedPaths: a /dev/null that is a symlink or a regular file is refused at create, never bound over a masked path (CVE-2025-31133)', () => {
+  for (const plant of [
+    (dev: string) => symlinkSync('/etc/passwd', join(dev, 'null')),
+    (dev: string) => writeFileSync(join(dev, 'null'), 'not-the-null-device\n'),
+  ]) {
+    const dev = devDir();
+    rmSync(join(dev, 'null'));
+    plant(dev);
+    const root = tempDir('runts-root-');
+    const r = runtime(['run', '--bundle', bundle((s) => {
+      devFrom(dev)(s);
+      shArgs('cat /proc/timer_list; echo end')(s);
+    }), uniqueId()], { root });
+    assert.not.match(r.stdout, /root:x:0|not-the-null-device/, 'a masked path shows what /dev/null pointed to');
+    assert.is(r.code, 1, `create was not refused: ${r.stdout}${r.stderr}`);
+    assert.match(r.stderr, /\/dev\/null .*not the null device/);
+  }
+});
+
+asRoot('maskedPaths: a real null device in a bound /dev still masks (reads empty)', () => {
+  const dev = devDir();
+  const r = runtime(['run', '--bundle', bundle((s) => {
+    devFrom(dev)(s);
+    shArgs('wc -c < /proc/timer_list; wc -c < /proc/keys; ls -A /sys/firmware | wc -l')(s);
+  }), uniqueId()], { root: tempDir('runts-root-') });
+  assert.is(r.code, 0, r.stderr);
+  assert.equal(r.stdout.trim().split('\n'), ['0', '0', '0']);
 });
 
 test.run();

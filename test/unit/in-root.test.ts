@@ -1,11 +1,14 @@
 // Paths inside the rootfs through descriptors (in-root.ts, with the real
-// openat2: it needs no root).
+// openat2: it needs no root), and masked paths against the recording double.
 import { closeSync, existsSync, mkdirSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { RootDir } from '../../src/linux/in-root';
+import { maskPaths } from '../../src/linux/masked-paths';
+import { MS_BIND, MS_RDONLY } from '../../src/sys/constants';
 import { sys } from '../../src/sys/index';
+import { RecordingSys } from '../../src/sys/recording';
 import { tempDir } from '../lib/cli';
 
 const test = suite('in-root');
@@ -74,6 +77,19 @@ test('entry: the directory and name of the last component, a last symlink follow
   } finally {
     root.close();
   }
+});
+
+test('maskPaths: a directory gets a read-only tmpfs, a file the null device bound from its descriptor; missing ones are skipped', () => {
+  const dir = tempDir();
+  mkdirSync(join(dir, 'd'));
+  writeFileSync(join(dir, 'f'), 'secret');
+  const recorded = new RecordingSys();
+  maskPaths(recorded, [join(dir, 'd'), join(dir, 'f'), join(dir, 'missing')]);
+  assert.equal(recorded.callsTo('mount'), [
+    ['tmpfs', join(dir, 'd'), 'tmpfs', MS_RDONLY, null],
+    ['/dev/null', join(dir, 'f'), null, MS_BIND, null],
+  ]);
+  assert.ok(recorded.calls.filter((c) => c.call === 'mount').every((c) => /^\/proc\/self\/fd\/\d+$/.test(c.raw?.[1] as string)), 'a target passed by its path, not through its descriptor');
 });
 
 test.run();
