@@ -138,7 +138,7 @@ function handOverTerminal(console: NonNullable<InitPlan['console']>, socket: num
   const s = sys();
   const pty = openPty(s);
   if (console.size) setConsoleSize(s, pty.master, console.size);
-  bindConsole(s, pty.slavePath);
+  bindConsole(s, pty.slave);
   s.sendFds(socket, Buffer.from('/dev/ptmx'), [pty.master]);
   closeSync(pty.master);
   closeSync(socket);

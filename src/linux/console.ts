@@ -5,15 +5,17 @@
  * SCM_RIGHTS, and the slave becomes the process's stdio and controlling
  * terminal, also bound on /dev/console.
  */
-import { closeSync, existsSync, openSync, writeFileSync } from 'node:fs';
-import { RuntsError } from '../errors';
-import { MS_BIND, O_CLOEXEC, O_NOCTTY, O_RDWR, TIOCGPTN, TIOCSCTTY, TIOCSPTLCK, TIOCSWINSZ } from '../sys/constants';
+import { closeSync, existsSync, fstatSync, openSync } from 'node:fs';
+import { RuntsError, errorMessage } from '../errors';
+import {
+  MS_BIND, O_CLOEXEC, O_CREAT, O_EXCL, O_NOCTTY, O_NOFOLLOW, O_PATH, O_RDWR, O_WRONLY, TIOCGPTN, TIOCSCTTY, TIOCSPTLCK, TIOCSWINSZ,
+} from '../sys/constants';
 import type { Sys } from '../sys/types';
+import { fdPath, fileTypeOf, requireProcfs } from './fd-paths';
 
 export interface Pty {
   master: number;
   slave: number;
-  slavePath: string;
 }
 
 export interface ConsoleSize {
@@ -31,7 +33,7 @@ export function openPty(sys: Sys, dev = '/dev'): Pty {
     sys.ioctl(master, TIOCGPTN, n); // ptsname
     const slavePath = `${dev}/pts/${n.readUInt32LE(0)}`;
     const slave = openSync(slavePath, O_RDWR | O_NOCTTY | O_CLOEXEC);
-    return { master, slave, slavePath };
+    return { master, slave };
   } catch (err) {
     closeSync(master);
     throw err;
@@ -46,10 +48,32 @@ export function setConsoleSize(sys: Sys, fd: number, size: ConsoleSize): void {
   sys.ioctl(fd, TIOCSWINSZ, ws);
 }
 
-/** runc binds the pty slave on /dev/console, so that programs writing there reach the terminal. */
-export function bindConsole(sys: Sys, slavePath: string): void {
-  if (!existsSync('/dev/console')) writeFileSync('/dev/console', '', { mode: 0o600 });
-  sys.mount(slavePath, '/dev/console', null, MS_BIND, null);
+/**
+ * runc binds the pty slave on /dev/console, so that programs writing there
+ * reach the terminal. That /dev/console is the container's, which the image
+ * or a process sharing /dev may have made a symlink (CVE-2025-52565: the
+ * pty went over the link's target, e.g. a file of /proc/sys). As runc
+ * 1.2.8 does: it is made (O_EXCL) when missing, opened without following a
+ * symlink, must be a regular file or a character device, and the slave is
+ * bound from its descriptor onto that descriptor.
+ */
+export function bindConsole(sys: Sys, slave: number): void {
+  try {
+    closeSync(openSync('/dev/console', O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0o600));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw new RuntsError(`process.terminal: cannot make /dev/console: ${errorMessage(err)}`);
+  }
+  const target = openSync('/dev/console', O_PATH | O_NOFOLLOW | O_CLOEXEC);
+  try {
+    const st = fstatSync(target);
+    if (!st.isFile() && !st.isCharacterDevice()) {
+      throw new RuntsError(`process.terminal: /dev/console in the container is ${fileTypeOf(st)}, not a regular file or a character device: refusing to bind the terminal on it`);
+    }
+    requireProcfs('process.terminal');
+    sys.mount(fdPath(slave), fdPath(target), null, MS_BIND, null);
+  } finally {
+    closeSync(target);
+  }
 }
 
 /**

@@ -2,14 +2,14 @@
 // a mount destination swapped for a symlink mid-way, a /dev/null or a
 // /dev/console that is not what runts binds, and the host's mounts left
 // behind by --no-pivot. Each test attacks runts as the exploit does.
-import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { lstatSync, mkdirSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { Spec } from '../../src/spec/types';
 import { TOP, isRoot, tempDir } from '../lib/cli';
-import { bundle, runtime, shArgs, uniqueId } from '../lib/container';
+import { bundle, runtime, shArgs, stateOf, uniqueId } from '../lib/container';
 
 const test = suite('escape: mounts');
 const asRoot = isRoot ? test : test.skip;
@@ -105,6 +105,61 @@ asRoot('maskedPaths: a real null device in a bound /dev still masks (reads empty
   }), uniqueId()], { root: tempDir('runts-root-') });
   assert.is(r.code, 0, r.stderr);
   assert.equal(r.stdout.trim().split('\n'), ['0', '0', '0']);
+});
+
+/** A console-socket peer (test/lib/console-receiver.py) that types `input`; its screen when it ends. */
+function consolePeer(input: string): { path: string; peer: ChildProcess; screen: Promise<string>; listening: Promise<void> } {
+  const path = join(tempDir(), 'console.sock');
+  const peer = spawn('python3', [join(TOP, 'test', 'lib', 'console-receiver.py'), path, input], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  peer.stdout!.on('data', (d) => (out += d));
+  const screen = new Promise<string>((resolve) => peer.on('close', () => resolve(out)));
+  const listening = new Promise<void>((resolve) => peer.stderr!.on('data', (d) => String(d).includes('listening') && resolve()));
+  return { path, peer, screen, listening };
+}
+
+asRoot('terminal: a /dev/console that is a symlink is refused, the pty is never bound on its target (CVE-2025-52565)', async () => {
+  const dev = devDir();
+  symlinkSync('/etc/group', join(dev, 'console'));
+  const { path, peer, screen, listening } = consolePeer('stat -c %F /etc/group; exit\\n');
+  await listening;
+  const root = tempDir('runts-root-');
+  const id = uniqueId();
+  const b = bundle((s) => {
+    devFrom(dev)(s);
+    s.process!.terminal = true;
+    s.process!.args = ['sh'];
+  });
+  const created = runtime(['create', '--console-socket', path, '--bundle', b, id], { root });
+  if (created.code === 0) runtime(['start', id], { root });
+  else peer.kill();
+  const text = await screen;
+  assert.not.match(text, /character special file/, 'the pty was bound on /etc/group');
+  assert.is(created.code, 1, `create was not refused: ${text}`);
+  assert.match(created.stderr, /\/dev\/console .*symbolic link/);
+  if (created.code === 0) runtime(['delete', '--force', id], { root });
+});
+
+asRoot('terminal: a /dev/console that is a regular file gets the pty bound on it', async () => {
+  const dev = devDir();
+  writeFileSync(join(dev, 'console'), '');
+  const { path, peer, screen, listening } = consolePeer('stat -c %F /dev/console; exit\\n');
+  await listening;
+  const root = tempDir('runts-root-');
+  const id = uniqueId();
+  const b = bundle((s) => {
+    devFrom(dev)(s);
+    s.process!.terminal = true;
+    s.process!.args = ['sh'];
+  });
+  const created = runtime(['create', '--console-socket', path, '--bundle', b, id], { root });
+  if (created.code !== 0) peer.kill();
+  assert.is(created.code, 0, created.stderr);
+  assert.is(runtime(['start', id], { root }).code, 0);
+  assert.match((await screen).replace(/\r/g, ''), /\ncharacter special file\n/);
+  assert.ok(lstatSync(join(dev, 'console')).isFile(), 'the host file itself changed');
+  for (let i = 0; i < 200 && stateOf(root, id).status !== 'stopped'; i++) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10);
+  assert.is(runtime(['delete', '--force', id], { root }).code, 0);
 });
 
 test.run();
