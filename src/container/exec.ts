@@ -27,7 +27,7 @@ import { judge, readConfigFile } from '../spec/load';
 import { planProcess } from '../spec/plan';
 import type { Process, Spec } from '../spec/types';
 import type { ContainerRecord, StateStore } from '../state/store';
-import { CLONE_FS, CLOSE_RANGE_CLOEXEC, EAGAIN, PR_SET_DUMPABLE } from '../sys/constants';
+import { CLONE_FS, CLOSE_RANGE_CLOEXEC, EAGAIN, O_CLOEXEC, O_DIRECTORY, O_PATH, PR_SET_DUMPABLE } from '../sys/constants';
 import { sys } from '../sys/index';
 import { SysError } from '../sys/types';
 import { cgroupOf, statusOf } from './state';
@@ -210,11 +210,20 @@ function joinNamespaces(record: ContainerRecord, config: Spec): void {
   const kinds = (config.linux?.namespaces ?? []).map((n) => n.type as string).filter((t) => t !== 'user' && t !== 'time');
   // All handles first: after joining the mount namespace, /proc is the container's.
   const handles = kinds.map((kind) => ({ kind, fd: openSync(`/proc/${record.pid}/ns/${NAMESPACES[kind].procName}`, 'r') }));
+  // Joining a mount namespace puts this thread at the namespace's root,
+  // which is the container's root only after pivot_root. With --no-pivot
+  // the host's root filesystem lies beneath the container's, and a
+  // container that unmounts its "/" would have every exec land there: take
+  // the init's own root instead.
+  const root = openSync(`/proc/${record.pid}/root`, O_PATH | O_DIRECTORY | O_CLOEXEC);
   try {
     s.unshare(CLONE_FS);
     for (const { kind, fd } of handles) s.setns(fd, NAMESPACES[kind].flag);
+    s.fchdir(root);
+    s.chroot('.');
   } finally {
     for (const { fd } of handles) closeSync(fd);
+    closeSync(root);
   }
 }
 

@@ -22,6 +22,7 @@ import type { Sys } from '../sys/types';
 import { mountWithCopyUp } from './copy-up';
 import { createDevSymlinks, createDevice, devicesToCreate } from './devices';
 import { fdEntry, fdPath } from './fd-paths';
+import { detachHostMounts } from './host-mounts';
 import { type Entry, RootDir, mkdirInRoot } from './in-root';
 import { maskPaths } from './masked-paths';
 
@@ -175,6 +176,7 @@ function cgroupMount(sys: Sys, root: RootDir, m: PlannedMount, plan: InitPlan): 
 /** pivot_root into the rootfs, dropping the old root (runc's pivotRoot trick: pivot "." onto "."). */
 export function enterRootfs(sys: Sys, plan: InitPlan): void {
   if (plan.noPivot) {
+    detachHostMounts(sys, plan);
     sys.chdir(plan.rootfs);
     sys.mount(plan.rootfs, '/', null, MS_MOVE, null);
     sys.chroot('.');

@@ -162,4 +162,72 @@ asRoot('terminal: a /dev/console that is a regular file gets the pty bound on it
   assert.is(runtime(['delete', '--force', id], { root }).code, 0);
 });
 
+/** Mount points of this process's mount table (the one the container's was copied from). */
+function hostMountPoints(): string[] {
+  return readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => l.split(' ')[4].replace(/\\([0-7]{3})/g, (_, o) => String.fromCharCode(parseInt(o, 8))));
+}
+
+/**
+ * Joins the container's mount namespace as nsenter does (setns puts it at
+ * the namespace's root) and prints which of `paths` are mount points there.
+ */
+const LAND_IN_NAMESPACE = `
+import ctypes, json, os, sys
+pid, paths = sys.argv[1], json.loads(sys.argv[2])
+libc = ctypes.CDLL(None, use_errno=True)
+if libc.setns(os.open(f"/proc/{pid}/ns/mnt", os.O_RDONLY), 0x20000) != 0:
+    sys.exit("setns: " + os.strerror(ctypes.get_errno()))
+def is_mount(p):
+    try:
+        a, b = os.lstat(p), os.lstat(p + "/..")
+    except OSError:
+        return False
+    return a.st_dev != b.st_dev or a.st_ino == b.st_ino
+print(json.dumps([p for p in paths if is_mount(p)]))
+`;
+
+/**
+ * With --no-pivot the rootfs is moved over "/" and the old root stays
+ * beneath it in the container's mount namespace. A container with
+ * CAP_SYS_ADMIN unmounts its "/" (umount -l /): what lies beneath is then
+ * the namespace's root, where setns (nsenter, an exec) lands.
+ */
+asRoot('--no-pivot: beneath the container\'s root none of the host\'s mounts are left, and exec keeps to the container\'s root', () => {
+  const root = tempDir('runts-root-');
+  const id = uniqueId('nopivot');
+  const b = bundle((s) => {
+    shArgs('umount -l / && exec sleep 101')(s);
+    for (const set of ['bounding', 'effective', 'permitted'] as const) s.process!.capabilities![set]!.push('CAP_SYS_ADMIN');
+  });
+  const rootfs = (JSON.parse(readFileSync(join(b, 'config.json'), 'utf8')) as Spec).root!.path;
+  const started = runtime(['run', '--detach', '--no-pivot', '--bundle', b, id], { root });
+  assert.is(started.code, 0, started.stderr);
+  try {
+    const pid = stateOf(root, id).pid;
+    const unmounted = () => readFileSync(`/proc/${pid}/cmdline`, 'utf8') === 'sleep\x00101\x00';
+    for (let i = 0; i < 500 && !unmounted(); i++) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10);
+    assert.ok(unmounted(), 'the container did not unmount its root');
+    const exec = runtime(['exec', id, 'ls', '/'], { root });
+    assert.is(exec.code, 0, exec.stderr);
+    assert.equal(exec.stdout.trim().split('\n').sort(), readdirSync(rootfs).sort(), 'exec did not land in the container\'s root');
+    // Not the mounts the rootfs sits on (they hold it), nor the rootfs and what is under it.
+    const host = [...new Set(hostMountPoints())].filter((p) => p !== '/' && !rootfs.startsWith(`${p}/`) && p !== rootfs && !p.startsWith(`${rootfs}/`));
+    assert.ok(host.includes('/proc'), 'no host mounts to look for');
+    const r = spawnSync('python3', ['-c', LAND_IN_NAMESPACE, String(pid), JSON.stringify(host)], { encoding: 'utf8' });
+    assert.is(r.status, 0, r.stderr);
+    assert.equal(JSON.parse(r.stdout), [], 'host mounts left in the container\'s mount namespace');
+  } finally {
+    runtime(['delete', '--force', id], { root });
+  }
+});
+
+asRoot('--no-pivot: the container still gets its mounts, masked paths and own /proc', () => {
+  const r = runtime(['run', '--no-pivot', '--bundle', bundle(shArgs('wc -c < /proc/timer_list; cat /proc/1/comm; grep -c " /sys/fs/cgroup " /proc/self/mountinfo')), uniqueId()], { root: tempDir('runts-root-') });
+  assert.is(r.code, 0, r.stderr);
+  assert.equal(r.stdout.trim().split('\n'), ['0', 'sh', '1']);
+});
+
 test.run();

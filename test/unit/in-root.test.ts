@@ -1,12 +1,14 @@
 // Paths inside the rootfs through descriptors (in-root.ts, with the real
-// openat2: it needs no root), and masked paths against the recording double.
+// openat2: it needs no root), masked paths and --no-pivot's detaching of
+// the host's mounts against the recording double.
 import { closeSync, existsSync, mkdirSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
+import { detachHostMounts } from '../../src/linux/host-mounts';
 import { RootDir } from '../../src/linux/in-root';
 import { maskPaths } from '../../src/linux/masked-paths';
-import { MS_BIND, MS_RDONLY } from '../../src/sys/constants';
+import { MNT_DETACH, MS_BIND, MS_RDONLY } from '../../src/sys/constants';
 import { sys } from '../../src/sys/index';
 import { RecordingSys } from '../../src/sys/recording';
 import { tempDir } from '../lib/cli';
@@ -90,6 +92,29 @@ test('maskPaths: a directory gets a read-only tmpfs, a file the null device boun
     ['/dev/null', join(dir, 'f'), null, MS_BIND, null],
   ]);
   assert.ok(recorded.calls.filter((c) => c.call === 'mount').every((c) => /^\/proc\/self\/fd\/\d+$/.test(c.raw?.[1] as string)), 'a target passed by its path, not through its descriptor');
+});
+
+const MOUNTINFO = [
+  '22 27 0:21 / /proc rw - proc proc rw',
+  '27 1 254:0 / / rw - ext4 /dev/vda rw',
+  '24 27 0:6 / /dev rw - devtmpfs devtmpfs rw',
+  '25 24 0:23 / /dev/shm rw - tmpfs tmpfs rw',
+  '50 27 0:40 / /srv/data rw - tmpfs tmpfs rw',
+  '51 50 0:41 / /srv/data/bundle\\040x/rootfs rw - ext4 /dev/vdb rw',
+  '52 51 0:42 / /srv/data/bundle\\040x/rootfs/proc rw - proc proc rw',
+  '53 27 0:43 / /srv/other\\040dir rw - tmpfs tmpfs rw',
+].join('\n');
+
+test('detachHostMounts: every mount but the rootfs, what is under it and what holds it; parents first; only in an own mount namespace', () => {
+  const recorded = new RecordingSys();
+  const plan = { rootfs: '/srv/data/bundle x/rootfs', namespaces: [{ type: 'mount' }] };
+  detachHostMounts(recorded, plan, MOUNTINFO);
+  assert.equal(recorded.callsTo('umount2'), [['/dev', MNT_DETACH], ['/proc', MNT_DETACH], ['/dev/shm', MNT_DETACH], ['/srv/other dir', MNT_DETACH]]);
+  for (const [joined, none] of [[new RecordingSys(), new RecordingSys()]]) {
+    detachHostMounts(joined, { ...plan, namespaces: [{ type: 'mount', path: '/proc/1/ns/mnt' }] }, MOUNTINFO);
+    detachHostMounts(none, { ...plan, namespaces: [] }, MOUNTINFO);
+    assert.equal([...joined.calls, ...none.calls], []);
+  }
 });
 
 test.run();
