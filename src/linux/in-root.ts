@@ -5,11 +5,12 @@
  * by the kernel: a component swapped for a symlink in between, by a process
  * that shares the directory (a volume, a bound /dev), moves the mount, the
  * mkdir or the mknod out of the rootfs. Here:
- *   - an existing path is opened with openat2(RESOLVE_IN_ROOT): symlinks
- *     and ".." resolve as if the rootfs were "/", magic links are refused;
- *   - missing directories are made one at a time below a directory held
- *     open, and each is opened O_NOFOLLOW before going on (a symlink found
- *     on the way is followed inside the rootfs, as secureJoin does);
+ *   - what exists is opened with openat2(RESOLVE_IN_ROOT): symlinks and
+ *     ".." resolve as if the rootfs were "/", magic links are refused;
+ *   - otherwise the path is walked from the rootfs one directory at a
+ *     time, each opened O_NOFOLLOW below the one held before, missing ones
+ *     made there; a symlink on the way is read and followed inside the
+ *     rootfs, as secureJoin does;
  *   - the operation names the object held, or an entry of the directory
  *     held, by its /proc/self/fd path (fd-paths.ts).
  * The init uses this before pivot_root, where /proc is the host's.
@@ -45,8 +46,8 @@ export class RootDir {
     private readonly sys: Sys,
     readonly path: string,
   ) {
-    // O_NOFOLLOW: root.path is checked by the caller; it never becomes a symlink's target here.
-    this.fd = openSync(path, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    // root.path is the host's (the bundle's), resolved as prepareRootfs's bind of it was.
+    this.fd = openSync(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
   }
 
   close(): void {

@@ -18,12 +18,14 @@ import { fdPath, fileTypeOf, requireProcfs } from './fd-paths';
 
 export function maskPaths(sys: Sys, paths: readonly string[]): void {
   let nullDevice: number | undefined;
+  let procChecked = false;
   try {
     for (const path of paths) {
       const target = openIfThere(path);
       if (target === undefined) continue;
       try {
-        requireProcfs('maskedPaths');
+        if (!procChecked) requireProcfs('maskedPaths');
+        procChecked = true;
         if (fstatSync(target).isDirectory()) {
           sys.mount('tmpfs', fdPath(target), 'tmpfs', MS_RDONLY, null);
         } else {
