@@ -4,11 +4,14 @@
 //   npm test                  everything
 //   npm test -- unit sys      only files whose path contains "unit" or "sys"
 // The last line is the plain "N passed, N failed, N skipped".
+// As root, each file runs in private mount, pid, uts and ipc namespaces of
+// its own (scripts/isolate.mjs): a runtime bug cannot reach this machine's.
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { bundleTool } from '../scripts/bundle-tool.mjs';
+import { checkIsolation, isolatedCommand, isolatedEnv, shouldIsolate } from '../scripts/isolate.mjs';
 
 const top = join(dirname(fileURLToPath(import.meta.url)), '..');
 // Per run: two runs at once (a developer and an editor's watcher, say) must not share bundles.
@@ -41,11 +44,14 @@ await bundleTool({
 });
 
 const totals = { passed: 0, failed: 0, skipped: 0 };
+const isolate = shouldIsolate();
+if (isolate) checkIsolation();
 
 function runFile(file) {
   const bundled = join(outDir, relative(join(top, 'test'), file)).replace(/\.ts$/, '.mjs');
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [bundled], { cwd: top, stdio: ['ignore', 'pipe', 'inherit'] });
+    const [program, ...args] = isolate ? isolatedCommand(process.execPath, [bundled]) : [process.execPath, bundled];
+    const child = spawn(program, args, { cwd: top, stdio: ['ignore', 'pipe', 'inherit'], env: isolate ? isolatedEnv() : process.env });
     let out = '';
     child.stdout.on('data', (chunk) => {
       out += chunk;
