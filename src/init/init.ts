@@ -17,12 +17,14 @@ import { runHooks } from '../container/hooks';
 import { errorMessage } from '../errors';
 import { bindConsole, openPty, setConsoleSize, takeTerminal } from '../linux/console';
 import { applyCredentials, applyOomScoreAdj, applyRlimits, lastCap } from '../linux/credentials';
+import { helperArgv, sealedHelper } from '../linux/exec-helper';
 import { lookPath, withHome } from '../linux/exec-path';
 import { applyLsmOnExec } from '../linux/lsm';
 import { joinSessionKeyring } from '../linux/keyring';
 import { enterNamespaces } from '../linux/namespaces';
 import { enterRootfs, finishRootfs, prepareRootfs } from '../linux/rootfs';
 import { secureJoin } from '../linux/secure-join';
+import { enterWorkingDirectory } from '../linux/working-dir';
 import type { InitPlan } from '../spec/plan';
 import {
   CLOSE_RANGE_CLOEXEC, FD_CLOEXEC, F_SETFD, O_CLOEXEC, O_PATH, O_WRONLY, PR_GET_DUMPABLE, PR_SET_DUMPABLE,
@@ -44,6 +46,7 @@ export function runInit(): never {
   let exe: string;
   let env: string[];
   let fifo: number;
+  let helper: number;
   let listener = -1;
   let seccomp: PreparedSeccomp | undefined;
   const highestCap = lastCap();
@@ -72,6 +75,8 @@ export function runInit(): never {
     // Likewise the seccomp agent's socket (a host path).
     listener = plan.seccompListener ? s.connectUnix(plan.seccompListener.path) : -1;
     const consoleSocket = plan.console?.socketPath ? s.connectUnix(plan.console.socketPath) : (plan.console?.fd ?? -1);
+    // The last hop into the program (exec-helper.ts): copied while the host's file is in sight.
+    helper = sealedHelper(s);
     enterRootfs(s, plan);
     finishRootfs(s, plan);
     if (plan.hostname !== undefined) s.sethostname(plan.hostname);
@@ -79,7 +84,7 @@ export function runInit(): never {
     if (plan.console) handOverTerminal(plan.console, consoleSocket);
 
     env = withHome(plan.process.env, plan.process.uid, readIfExists('/etc/passwd'));
-    s.chdir(plan.process.cwd);
+    enterWorkingDirectory(s, plan.process.cwd);
     exe = lookPath(plan.process.args[0], env);
     if (!existsSync(`/proc/self/fd/${fifo}`)) throw new Error('the container has no /proc: runts needs /proc mounted to wait for start');
 
@@ -105,16 +110,18 @@ export function runInit(): never {
       process.exit(1);
     }
   }
-  startProcess(plan, state, exe, env, fifo);
+  startProcess(plan, state, exe, env, fifo, helper);
   process.exit(127); // execve returned: startProcess said why
 }
 
 /**
  * After `runts start`: startContainer hooks (already with the process's
- * credentials and filter, as with runc), then execve. Errors go to the
- * container's stderr.
+ * credentials and filter, as with runc), then execve of the helper from its
+ * sealed memfd, which execs the program: node's own binary is never what
+ * /proc/self/exe shows while the program's execve runs. Errors go back to
+ * start through the fifo (the helper's too), else to the container's stderr.
  */
-function startProcess(plan: InitPlan, state: HookState, exe: string, env: string[], fifo: number): void {
+function startProcess(plan: InitPlan, state: HookState, exe: string, env: string[], fifo: number, helper: number): void {
   let w = -1;
   try {
     // Blocks until start opens the other end. Kept open (close-on-exec) up
@@ -125,7 +132,9 @@ function startProcess(plan: InitPlan, state: HookState, exe: string, env: string
     closeSync(fifo);
     runHooks('startContainer', plan.hooks.startContainer, { ...state, status: 'created' });
     if (plan.personality !== undefined) sys().personality(plan.personality);
-    sys().execve(exe, plan.process.args, env);
+    // The helper inherits the fifo to report a failed execve; it marks it close-on-exec itself.
+    sys().fcntl(w, F_SETFD, 0);
+    sys().execve(`/proc/self/fd/${helper}`, helperArgv({ reportFd: w }, exe, plan.process.args), env);
   } catch (err) {
     const message = errorMessage(err);
     if (w >= 0) writeSync(w, message);

@@ -183,6 +183,8 @@ export const TIOCGWINSZ = 0x5413;
 // memfd_create(2) and file seals (fcntl(2)).
 export const MFD_CLOEXEC = 0x1;
 export const MFD_ALLOW_SEALING = 0x2;
+/** Linux 6.3: exec-able even where vm.memfd_noexec = 1 makes memfds noexec by default. */
+export const MFD_EXEC = 0x10;
 export const F_ADD_SEALS = 1033;
 export const F_SEAL_SEAL = 0x1;
 export const F_SEAL_SHRINK = 0x2;

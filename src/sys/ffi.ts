@@ -31,11 +31,11 @@ interface ErrnoResult<T> {
   errnoMessage: string;
 }
 
-type SyscallName = 'keyctl' | 'mount_setattr' | 'pivot_root' | 'mknodat' | 'pidfd_send_signal' | 'pidfd_open' | 'close_range' | 'bpf' | 'setgroups' | 'setresuid' | 'setresgid';
+type SyscallName = 'keyctl' | 'mount_setattr' | 'pivot_root' | 'mknodat' | 'pidfd_send_signal' | 'pidfd_open' | 'close_range' | 'bpf' | 'setgroups' | 'setresuid' | 'setresgid' | 'getcwd';
 
 const SYSCALLS: Readonly<Record<string, Readonly<Record<SyscallName, number>>>> = {
-  x64: { keyctl: 250, mount_setattr: 442, pivot_root: 155, mknodat: 259, pidfd_send_signal: 424, pidfd_open: 434, close_range: 436, bpf: 321, setgroups: 116, setresuid: 117, setresgid: 119 },
-  arm64: { keyctl: 219, mount_setattr: 442, pivot_root: 41, mknodat: 33, pidfd_send_signal: 424, pidfd_open: 434, close_range: 436, bpf: 280, setgroups: 159, setresuid: 147, setresgid: 149 },
+  x64: { keyctl: 250, mount_setattr: 442, pivot_root: 155, mknodat: 259, pidfd_send_signal: 424, pidfd_open: 434, close_range: 436, bpf: 321, setgroups: 116, setresuid: 117, setresgid: 119, getcwd: 79 },
+  arm64: { keyctl: 219, mount_setattr: 442, pivot_root: 41, mknodat: 33, pidfd_send_signal: 424, pidfd_open: 434, close_range: 436, bpf: 280, setgroups: 159, setresuid: 147, setresgid: 149, getcwd: 17 },
 };
 
 const AT_FDCWD = -100;
@@ -140,6 +140,13 @@ export class FfiSys implements Sys {
 
   chdir(path: string): void {
     this.#check('chdir', path, 'chdir', [path]);
+  }
+
+  getcwd(): string {
+    const buffer = Buffer.alloc(4096);
+    // The raw call: it returns the length, and says "(unreachable)" where glibc's wrapper fails.
+    const length = this.#syscall('getcwd', '', [buffer, BigInt(buffer.length)]);
+    return buffer.toString('utf8', 0, Math.max(0, length - 1));
   }
 
   mknod(path: string, mode: number, major: number, minor: number): void {

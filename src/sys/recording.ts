@@ -99,6 +99,15 @@ export class RecordingSys implements Sys {
 
   chdir(path: string): void {
     this.#record('chdir', [path]);
+    this.cwd = path;
+  }
+
+  /** What getcwd answers: the last chdir's path (a test may set it, e.g. to "(unreachable)/"). */
+  cwd = '/';
+
+  getcwd(): string {
+    this.#record('getcwd', []);
+    return this.cwd;
   }
 
   mknod(path: string, mode: number, major: number, minor: number): void {

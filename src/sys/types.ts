@@ -70,6 +70,11 @@ export interface Sys {
   chroot(path: string): void;
   /** chdir(2) on the calling (main) thread. */
   chdir(path: string): void;
+  /**
+   * getcwd(2), the system call (node's process.cwd() is cached and misses
+   * FFI chdirs): a directory outside the caller's root reads "(unreachable)/…".
+   */
+  getcwd(): string;
   /** fchdir(2): to a directory held open (e.g. the old root, after pivot_root). */
   fchdir(fd: number): void;
   mknod(path: string, mode: number, major: number, minor: number): void;
