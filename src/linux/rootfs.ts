@@ -2,12 +2,19 @@
  * The container's filesystem view, built by the init in its new mount
  * namespace (runc's prepareRootfs / finalizeRootfs, config.md "Mounts",
  * config-linux.md "Masked/Readonly Paths"):
- *   prepareRootfs  "/" made private, the rootfs bound on itself, each of
+ *   prepareRootfs  "/" made rslave, the rootfs bound on itself, each of
  *                  mounts[] in order, devices, /dev links
  *   enterRootfs    pivot_root (or MS_MOVE + chroot with --no-pivot)
  *   finishRootfs   sysctls, masked and read-only paths, read-only root,
  *                  the configured propagation of "/"
  * Every target path is resolved inside the rootfs (secure-join.ts).
+ *
+ * Without a mount namespace of its own (config.md: the container then
+ * shares the runtime's), the init is in the caller's mount namespace and
+ * touches nothing of it outside the rootfs: no propagation change, no bind
+ * of the rootfs, no pivot_root (chroot, as runc does); mounts[] land under
+ * the rootfs and delete removes them (shared-mounts.ts). What needs more
+ * is refused at validation (checks.ts), and asserted here again.
  */
 import { closeSync, existsSync, lstatSync, mkdirSync, openSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -25,15 +32,19 @@ import { secureJoin } from './secure-join';
 const NON_ATTRIBUTE_FLAGS = MS_BIND | MS_REC | MS_REMOUNT;
 
 export function prepareRootfs(sys: Sys, plan: InitPlan): void {
-  // "/" becomes rslave, so nothing done here propagates to the host while
-  // the host's mount events still reach the container's slave mounts; the
-  // rootfs's parent mount is made private, which pivot_root requires.
-  // rootfsPropagation is applied once pivoted (finishRootfs): unbindable
-  // here would forbid the very bind of the rootfs.
-  sys.mount(null, '/', null, MS_SLAVE | MS_REC, null);
   if (!existsSync(plan.rootfs)) throw new RuntsError(`root.path ${plan.rootfs} does not exist`);
-  sys.mount(null, mountPointOf(dirname(plan.rootfs)), null, MS_PRIVATE, null);
-  sys.mount(plan.rootfs, plan.rootfs, 'bind', MS_BIND | MS_REC, null);
+  if (plan.mountNamespace) {
+    // "/" becomes rslave, so nothing done here propagates to the host while
+    // the host's mount events still reach the container's slave mounts; the
+    // rootfs's parent mount is made private, which pivot_root requires.
+    // rootfsPropagation is applied once pivoted (finishRootfs): unbindable
+    // here would forbid the very bind of the rootfs.
+    sys.mount(null, '/', null, MS_SLAVE | MS_REC, null);
+    sys.mount(null, mountPointOf(dirname(plan.rootfs)), null, MS_PRIVATE, null);
+    sys.mount(plan.rootfs, plan.rootfs, 'bind', MS_BIND | MS_REC, null);
+  } else {
+    assertSharedMountsSafe(plan);
+  }
   let devIsTmpfs = false;
   for (const m of plan.mounts) {
     mountOne(sys, plan, m);
@@ -122,9 +133,32 @@ function cgroupMount(sys: Sys, m: PlannedMount, target: string, plan: InitPlan):
   if (m.flags & MS_RDONLY) sys.mount(null, target, null, MS_REMOUNT | flags | MS_RDONLY, 'mode=755');
 }
 
-/** pivot_root into the rootfs, dropping the old root (runc's pivotRoot trick: pivot "." onto "."). */
+/**
+ * What the caller's own mount namespace must never see done to it: checked
+ * at validation with JSON pointers (checks.ts); here so that no path of
+ * the code can do it whatever the validation said.
+ */
+function assertSharedMountsSafe(plan: InitPlan): void {
+  const unsafe = [
+    plan.maskedPaths.length && 'linux.maskedPaths',
+    plan.readonlyPaths.length && 'linux.readonlyPaths',
+    Object.keys(plan.sysctl).length && 'linux.sysctl',
+    plan.rootReadonly && 'root.readonly',
+    plan.rootPropagation !== undefined && 'linux.rootfsPropagation',
+  ].filter(Boolean);
+  if (unsafe.length) throw new RuntsError(`${unsafe.join(', ')}: need a mount namespace of the container's own`);
+}
+
+/**
+ * pivot_root into the rootfs, dropping the old root (runc's pivotRoot
+ * trick: pivot "." onto "."). Without a mount namespace of the container's
+ * own, chroot: pivot_root there would move the root of every process of the
+ * caller's mount namespace (the whole machine's, on a bare host).
+ */
 export function enterRootfs(sys: Sys, plan: InitPlan): void {
-  if (plan.noPivot) {
+  if (!plan.mountNamespace) {
+    sys.chroot(plan.rootfs);
+  } else if (plan.noPivot) {
     sys.chdir(plan.rootfs);
     sys.mount(plan.rootfs, '/', null, MS_MOVE, null);
     sys.chroot('.');
@@ -156,6 +190,10 @@ function mountPointOf(path: string): string {
 }
 
 export function finishRootfs(sys: Sys, plan: InitPlan): void {
+  if (!plan.mountNamespace) {
+    assertSharedMountsSafe(plan);
+    return;
+  }
   for (const [key, value] of Object.entries(plan.sysctl)) {
     const file = `/proc/sys/${key.replace(/\./g, '/')}`;
     try {

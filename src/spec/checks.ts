@@ -106,6 +106,16 @@ export function runtimeProblems(spec: Spec): Problem[] {
   }
 
   const linux = spec.linux;
+  // Without a mount namespace of its own the container shares the caller's:
+  // runts then changes nothing of it outside the rootfs (rootfs.ts), so what
+  // needs a remount, a propagation change or a mount over /proc is refused.
+  if (!(linux?.namespaces ?? []).some((ns) => ns.type === 'mount')) {
+    const why = "needs a mount namespace of the container's own (linux.namespaces has none)";
+    if (linux?.maskedPaths?.length) add('/linux/maskedPaths', why);
+    if (linux?.readonlyPaths?.length) add('/linux/readonlyPaths', why);
+    if (linux?.rootfsPropagation) add('/linux/rootfsPropagation', why);
+    if (spec.root?.readonly) add('/root/readonly', why);
+  }
   if (linux) {
     const seen = new Set<string>();
     linux.namespaces?.forEach((ns, i) => {
