@@ -1,5 +1,5 @@
 /**
- * Starting the init (docs/architecture.md, "Process model"): a fresh node on
+ * Starting the init (docs/security.md, "The process model"): a fresh node on
  * dist/init.cjs, spawned from this process's main thread after that thread
  * moved its pid namespace for children, so the init is PID 1 of
  * the container's pid namespace. Then the thread moves back, so that hooks
