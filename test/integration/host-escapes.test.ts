@@ -78,6 +78,22 @@ asRoot('no mount namespace: the container shares ours, chrooted; our mount table
   assert.equal(mountTableOutside(rootfs), before);
 });
 
+asRoot('no mount namespace: exec runs in the container\'s root (the init\'s), not ours', () => {
+  const rootfs = markedRootfs();
+  const root = tempDir('runts-root-');
+  const id = uniqueId('inheritexec');
+  const created = runtime(['run', '-d', '--bundle', bundle((s) => (inheritEverything(s), shArgs('sleep 30')(s)), { rootfs }), id], { root });
+  assert.is(created.code, 0, created.stderr);
+  try {
+    const r = runtime(['exec', id, 'sh', '-c', 'ls -a / | grep -c container-root-marker; readlink /proc/self/ns/mnt'], { root });
+    assert.is(r.code, 0, r.stderr);
+    assert.equal(r.stdout.trim().split('\n'), ['1', readlinkSync('/proc/self/ns/mnt')]);
+  } finally {
+    assert.is(runtime(['delete', '--force', id], { root }).code, 0);
+  }
+  assert.equal(mountsUnder(rootfs), []);
+});
+
 asRoot('no mount namespace: what would need one is refused by JSON pointer, and nothing is left', () => {
   const cases: [string, (s: Spec) => void][] = [
     ['/linux/maskedPaths', (s) => (s.linux!.maskedPaths = ['/proc/kcore'])],
