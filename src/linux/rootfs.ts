@@ -9,7 +9,7 @@
  *                  the configured propagation of "/"
  * Every target path is resolved inside the rootfs (secure-join.ts).
  */
-import { closeSync, existsSync, lstatSync, mkdirSync, openSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, lstatSync, mkdirSync, openSync, readFileSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { RuntsError, errorMessage } from '../errors';
 import type { InitPlan, PlannedMount } from '../spec/plan';
@@ -19,6 +19,7 @@ import {
 import type { Sys } from '../sys/types';
 import { mountWithCopyUp } from './copy-up';
 import { createDevSymlinks, createDevice, devicesToCreate } from './devices';
+import { writeProcFile } from './procfs';
 import { secureJoin } from './secure-join';
 
 /** Flags that only say how to mount, not what the mount's attributes are. */
@@ -159,7 +160,7 @@ export function finishRootfs(sys: Sys, plan: InitPlan): void {
   for (const [key, value] of Object.entries(plan.sysctl)) {
     const file = `/proc/sys/${key.replace(/\./g, '/')}`;
     try {
-      writeFileSync(file, value);
+      writeProcFile(sys, file, value);
     } catch (err) {
       throw new RuntsError(`sysctl ${key}=${value}: ${errorMessage(err)}`);
     }
