@@ -21,6 +21,7 @@ import { mountWithCopyUp } from './copy-up';
 import { createDevSymlinks, createDevice, devicesToCreate } from './devices';
 import { writeProcFile } from './procfs';
 import { secureJoin } from './secure-join';
+import { parseSysctlKey } from './sysctl';
 
 /** Flags that only say how to mount, not what the mount's attributes are. */
 const NON_ATTRIBUTE_FLAGS = MS_BIND | MS_REC | MS_REMOUNT;
@@ -158,8 +159,10 @@ function mountPointOf(path: string): string {
 
 export function finishRootfs(sys: Sys, plan: InitPlan): void {
   for (const [key, value] of Object.entries(plan.sysctl)) {
-    const file = `/proc/sys/${key.replace(/\./g, '/')}`;
     try {
+      // Validated already (sysctl.ts): a malformed key never gets here.
+      const file = parseSysctlKey(key)?.file;
+      if (!file) throw new RuntsError('not a sysctl name');
       writeProcFile(sys, file, value);
     } catch (err) {
       throw new RuntsError(`sysctl ${key}=${value}: ${errorMessage(err)}`);

@@ -8,6 +8,7 @@ import { CAPABILITIES } from '../linux/capabilities';
 import { resourceProblems } from '../linux/cgroups/resources';
 import { NAMESPACES, SUPPORTED_NAMESPACES } from '../linux/namespaces';
 import { RLIMITS } from '../linux/rlimits';
+import { sysctlProblems } from '../linux/sysctl';
 import type { Spec } from './types';
 
 const USERNS_UNSUPPORTED = 'user namespaces are not supported yet';
@@ -137,6 +138,7 @@ export function runtimeProblems(spec: Spec): Problem[] {
     if (linux.sysctl && Object.keys(linux.sysctl).length && !seen.has('mount')) {
       add('/linux/sysctl', 'needs a new mount namespace to write /proc/sys safely');
     }
+    problems.push(...sysctlProblems(linux.sysctl ?? {}, seen, spec.hostname));
     linux.devices?.forEach((dev, i) => {
       if (!DEVICE_TYPES.has(dev.type)) add(`/linux/devices/${i}/type`, 'must be one of "c", "b", "u", "p"');
       if (!dev.path.startsWith('/dev/')) add(`/linux/devices/${i}/path`, 'must be under /dev/');

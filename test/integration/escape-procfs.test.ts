@@ -17,17 +17,23 @@ import type { Spec } from '../../src/spec/types';
 import { MNT_DETACH } from '../../src/sys/constants';
 import { sys } from '../../src/sys/index';
 import { isRoot, tempDir } from '../lib/cli';
-import { bundle, initProcesses, mountsUnder, runtime, uniqueId } from '../lib/container';
+import { bundle, initProcesses, mountsUnder, runBundle, runtime, shArgs, uniqueId } from '../lib/container';
 
 const test = suite('escape-procfs');
 const asRoot = isRoot ? test : test.skip;
 
 type Edit = (s: Spec) => void;
 
+const hostValue = (key: string): string => readFileSync(`/proc/sys/${key.replace(/\./g, '/')}`, 'utf8').trim();
+const withoutNamespace = (type: string): Edit => (s) => {
+  s.linux!.namespaces = s.linux!.namespaces!.filter((ns) => ns.type !== type);
+};
 const withSysctl = (sysctl: Record<string, string>): Edit => (s) => {
   s.linux!.sysctl = sysctl;
 };
 const all = (...edits: Edit[]): Edit => (s) => edits.forEach((e) => e(s));
+/** A different value for a sysctl (numbers may exceed 2^53: kernel.shmmax). */
+const otherThan = (value: string): string => (value === '0' ? '1' : value === '1' ? '0' : String(BigInt(value) - 1n));
 
 /** A host file the container could control (bound over a procfs file). */
 function plantedFile(): string {
@@ -100,5 +106,56 @@ asRoot('writer: a host file bound over the init\'s /proc/1/oom_score_adj: oomSco
   const b = bundle(all((s) => (s.process!.oomScoreAdj = 7), plantOver('/proc/1/oom_score_adj', planted)));
   assertRefused(b, /oomScoreAdj 7: \/proc\/self\/oom_score_adj is not on procfs/, () => assert.is(readFileSync(planted, 'utf8'), 'planted\n'));
 });
+
+// --- point 5: sysctls only inside the container's own namespaces ---
+
+/**
+ * The sysctls refused, with the host's value of the key that would change
+ * (read before and after: the same afterwards). Values that runts must not
+ * write host-wide are set to their current value, so that even a runts
+ * that wrote them would change nothing on the machine.
+ */
+const REFUSED: [string, () => Edit, string, string][] = [
+  ['net.* without a network namespace', () => all(withoutNamespace('network'), withSysctl({ 'net.ipv4.ip_forward': otherThan(hostValue('net.ipv4.ip_forward')) })), 'net.ipv4.ip_forward', 'net.ipv4.ip_forward'],
+  ['net.* written with "/" separators, without a network namespace', () => all(withoutNamespace('network'), withSysctl({ 'net/ipv4/ip_forward': otherThan(hostValue('net.ipv4.ip_forward')) })), 'net~1ipv4~1ip_forward', 'net.ipv4.ip_forward'],
+  ['net.* in a network namespace that is the runtime\'s own (path)', () => all((s) => (s.linux!.namespaces!.find((ns) => ns.type === 'network')!.path = `/proc/${process.pid}/ns/net`), withSysctl({ 'net.ipv4.ip_forward': otherThan(hostValue('net.ipv4.ip_forward')) })), 'net.ipv4.ip_forward', 'net.ipv4.ip_forward'],
+  ['an IPC one (kernel.shmmax) without an ipc namespace', () => all(withoutNamespace('ipc'), withSysctl({ 'kernel.shmmax': otherThan(hostValue('kernel.shmmax')) })), 'kernel.shmmax', 'kernel.shmmax'],
+  ['an mqueue one (fs.mqueue.msg_max) without an ipc namespace', () => all(withoutNamespace('ipc'), withSysctl({ 'fs.mqueue.msg_max': otherThan(hostValue('fs.mqueue.msg_max')) })), 'fs.mqueue.msg_max', 'fs.mqueue.msg_max'],
+  ['kernel.domainname without a uts namespace', () => all(withoutNamespace('uts'), withSysctl({ 'kernel.domainname': 'escaped' })), 'kernel.domainname', 'kernel.domainname'],
+  ['kernel.core_pattern (not namespaced)', () => withSysctl({ 'kernel.core_pattern': hostValue('kernel.core_pattern') }), 'kernel.core_pattern', 'kernel.core_pattern'],
+  ['vm.swappiness (not namespaced)', () => withSysctl({ 'vm.swappiness': hostValue('vm.swappiness') }), 'vm.swappiness', 'vm.swappiness'],
+  ['a net.* key whose "/" form climbs out with ".." (net/../kernel/core_pattern)', () => withSysctl({ 'net/../kernel/core_pattern': hostValue('kernel.core_pattern') }), 'net~1..~1kernel~1core_pattern', 'kernel.core_pattern'],
+  ['a key with an empty component', () => withSysctl({ 'net.ipv4..ip_forward': '1' }), 'net.ipv4..ip_forward', 'net.ipv4.ip_forward'],
+];
+
+for (const [name, edit, pointerKey, watched] of REFUSED) {
+  asRoot(`sysctl: ${name} is refused as /linux/sysctl/${pointerKey}, nothing left, the host's value unchanged`, () => {
+    const before = hostValue(watched);
+    const b = bundle(edit());
+    const stderr = assertRefused(b, /sysctl/, () => assert.is(hostValue(watched), before, `the host's ${watched} changed`));
+    assert.ok(stderr.includes(`/linux/sysctl/${pointerKey}:`), `no /linux/sysctl/${pointerKey} in: ${stderr}`);
+  });
+}
+
+const ALLOWED: [string, string, string][] = [
+  ['net.ipv4.ip_forward, with a network namespace', 'net.ipv4.ip_forward', 'net.ipv4.ip_forward'],
+  ['net/ipv4/ip_forward ("/" separators), with a network namespace', 'net/ipv4/ip_forward', 'net.ipv4.ip_forward'],
+  ['kernel.shmmax, with an ipc namespace', 'kernel.shmmax', 'kernel.shmmax'],
+  ['fs.mqueue.msg_max, with an ipc namespace', 'fs.mqueue.msg_max', 'fs.mqueue.msg_max'],
+  ['kernel.domainname, with a uts namespace', 'kernel.domainname', 'kernel.domainname'],
+];
+
+const changed = (key: string, value: string): string => (key === 'kernel.domainname' ? `dom${process.pid}` : otherThan(value));
+
+for (const [name, key, dotted] of ALLOWED) {
+  asRoot(`sysctl: ${name} is applied inside; the host's value is unchanged`, () => {
+    const before = hostValue(dotted);
+    const value = changed(dotted, before);
+    const r = runBundle(bundle(all(withSysctl({ [key]: value }), shArgs(`cat /proc/sys/${dotted.replace(/\./g, '/')}`))));
+    assert.is(r.code, 0, r.stderr);
+    assert.is(r.stdout.trim(), value, 'the container sees the value it asked for');
+    assert.is(hostValue(dotted), before, `the host's ${dotted} changed`);
+  });
+}
 
 test.run();
