@@ -19,6 +19,16 @@ function assertOnProcfs(sys: Sys, fd: number, path: string): void {
   }
 }
 
+/** Is path (symlinks followed) on procfs? */
+export function onProcfs(sys: Sys, path: string): boolean {
+  const fd = openSync(path, O_PATH | O_CLOEXEC);
+  try {
+    return sys.fstatfs(fd).type === PROC_SUPER_MAGIC;
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /** Writes value to an existing procfs file, in one write; the last component must not be a symlink. */
 export function writeProcFile(sys: Sys, path: string, value: string): void {
   const fd = openSync(path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);

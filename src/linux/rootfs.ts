@@ -10,7 +10,7 @@
  * Every target path is resolved inside the rootfs (secure-join.ts).
  */
 import { closeSync, existsSync, lstatSync, mkdirSync, openSync, readFileSync, statSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, relative } from 'node:path';
 import { RuntsError, errorMessage } from '../errors';
 import type { InitPlan, PlannedMount } from '../spec/plan';
 import {
@@ -19,7 +19,8 @@ import {
 import type { Sys } from '../sys/types';
 import { mountWithCopyUp } from './copy-up';
 import { createDevSymlinks, createDevice, devicesToCreate } from './devices';
-import { writeProcFile } from './procfs';
+import { cleanDestination, procMountRefusal } from './proc-mounts';
+import { onProcfs, writeProcFile } from './procfs';
 import { secureJoin } from './secure-join';
 import { parseSysctlKey } from './sysctl';
 
@@ -37,8 +38,8 @@ export function prepareRootfs(sys: Sys, plan: InitPlan): void {
   sys.mount(null, mountPointOf(dirname(plan.rootfs)), null, MS_PRIVATE, null);
   sys.mount(plan.rootfs, plan.rootfs, 'bind', MS_BIND | MS_REC, null);
   let devIsTmpfs = false;
-  for (const m of plan.mounts) {
-    mountOne(sys, plan, m);
+  for (const [i, m] of plan.mounts.entries()) {
+    mountOne(sys, plan, m, `/mounts/${i}/destination`);
     if (m.destination.replace(/\/+$/, '') === '/dev') devIsTmpfs = !m.bind;
   }
   const devDir = secureJoin(plan.rootfs, '/dev');
@@ -49,8 +50,9 @@ export function prepareRootfs(sys: Sys, plan: InitPlan): void {
   createDevSymlinks(sys, plan.rootfs);
 }
 
-function mountOne(sys: Sys, plan: InitPlan, m: PlannedMount): void {
+function mountOne(sys: Sys, plan: InitPlan, m: PlannedMount, pointer: string): void {
   const target = secureJoin(plan.rootfs, m.destination);
+  checkResolvedDestination(sys, plan.rootfs, m, target, pointer);
   try {
     // "remount" changes the mount already at the destination (a mount
     // earlier in the list), it does not stack a new one.
@@ -73,6 +75,30 @@ function mountOne(sys: Sys, plan: InitPlan, m: PlannedMount): void {
     if (m.recursive) sys.mountSetattr(target, m.recursive);
   } catch (err) {
     throw new RuntsError(`mount ${m.source} to ${m.destination} (${m.type}): ${errorMessage(err)}`);
+  }
+}
+
+/**
+ * The destination as resolved in the rootfs, checked as the config's was
+ * (proc-mounts.ts): a rootfs symlink (/foo -> /proc) may have led it into
+ * /proc. proc and sysfs go on an ordinary directory, never through a
+ * symlink (runc's rule): a procfs that /proc only links to sits where later
+ * mounts could cover its files. A bind onto /proc must bind a procfs.
+ */
+function checkResolvedDestination(sys: Sys, rootfs: string, m: PlannedMount, target: string, pointer: string): void {
+  const resolved = `/${relative(rootfs, target)}`;
+  const refusal = procMountRefusal(resolved, m);
+  if (refusal) throw new RuntsError(`${pointer}: ${m.destination} resolves to ${resolved} in the rootfs, and ${refusal}`);
+  if (!m.bind && (m.type === 'proc' || m.type === 'sysfs')) {
+    // secureJoin resolved every link: a target elsewhere than the plain path came through one.
+    const throughLink = resolved !== cleanDestination(m.destination);
+    const existing = lstatSync(target, { throwIfNoEntry: false });
+    if (throughLink || (existing && !existing.isDirectory())) {
+      throw new RuntsError(`${pointer}: ${m.type} must be mounted on an ordinary directory, and ${m.destination} is not one in the rootfs (a symlink, or under one)`);
+    }
+  }
+  if (m.bind && resolved === '/proc' && !onProcfs(sys, m.source)) {
+    throw new RuntsError(`${pointer}: only a procfs may be bound onto /proc, and ${m.source} is not one`);
   }
 }
 

@@ -6,7 +6,9 @@
 import type { Problem } from '../errors';
 import { CAPABILITIES } from '../linux/capabilities';
 import { resourceProblems } from '../linux/cgroups/resources';
+import { isBindMount, parseMountOptions } from '../linux/mount-options';
 import { NAMESPACES, SUPPORTED_NAMESPACES } from '../linux/namespaces';
+import { cleanDestination, procMountRefusal } from '../linux/proc-mounts';
 import { RLIMITS } from '../linux/rlimits';
 import { sysctlProblems } from '../linux/sysctl';
 import type { Spec } from './types';
@@ -97,6 +99,9 @@ export function runtimeProblems(spec: Spec): Problem[] {
 
   spec.mounts?.forEach((m, i) => {
     if (m.uidMappings || m.gidMappings) add(`/mounts/${i}`, 'id-mapped mounts are not supported yet');
+    const bind = isBindMount(m.type, parseMountOptions(m.options).flags);
+    const refusal = procMountRefusal(cleanDestination(m.destination), { type: m.type ?? '', bind });
+    if (refusal) add(`/mounts/${i}/destination`, refusal);
   });
 
   for (const name of HOOK_NAMES) {

@@ -8,7 +8,7 @@
 // "The host" below is this test process: runts is its child, in the same
 // net, ipc and uts namespaces (the sandbox's, private to the test run), so
 // a value that changes here is a value runts changed outside the container.
-import { closeSync, existsSync, openSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -16,15 +16,18 @@ import { writeProcFile } from '../../src/linux/procfs';
 import type { Spec } from '../../src/spec/types';
 import { MNT_DETACH } from '../../src/sys/constants';
 import { sys } from '../../src/sys/index';
+import { baseSpec } from '../lib/bundle';
 import { isRoot, tempDir } from '../lib/cli';
-import { bundle, initProcesses, mountsUnder, runBundle, runtime, shArgs, uniqueId } from '../lib/container';
+import { bundle, initProcesses, mountsUnder, ownRootfs, runBundle, runtime, shArgs, uniqueId } from '../lib/container';
 
 const test = suite('escape-procfs');
 const asRoot = isRoot ? test : test.skip;
 
+type Mount = NonNullable<Spec['mounts']>[number];
 type Edit = (s: Spec) => void;
 
 const hostValue = (key: string): string => readFileSync(`/proc/sys/${key.replace(/\./g, '/')}`, 'utf8').trim();
+const withMount = (m: Mount): Edit => (s) => s.mounts!.push(m);
 const withoutNamespace = (type: string): Edit => (s) => {
   s.linux!.namespaces = s.linux!.namespaces!.filter((ns) => ns.type !== type);
 };
@@ -32,6 +35,8 @@ const withSysctl = (sysctl: Record<string, string>): Edit => (s) => {
   s.linux!.sysctl = sysctl;
 };
 const all = (...edits: Edit[]): Edit => (s) => edits.forEach((e) => e(s));
+/** The index a mount pushed onto the default config's gets. */
+const ADDED = baseSpec().mounts!.length;
 /** A different value for a sysctl (numbers may exceed 2^53: kernel.shmmax). */
 const otherThan = (value: string): string => (value === '0' ? '1' : value === '1' ? '0' : String(BigInt(value) - 1n));
 
@@ -61,6 +66,50 @@ function assertRefused(b: string, reason: RegExp, first: () => void = () => {}):
   assert.equal(mountsUnder(b), []);
   return r.stderr;
 }
+
+// --- point 4: nothing of the container's over /proc ---
+
+const PROC_MOUNTS: [string, () => Mount, RegExp][] = [
+  ['a tmpfs over /proc/sys (sysctls would be written into it)', () => ({ destination: '/proc/sys', type: 'tmpfs', source: 'tmpfs' }), /inside \/proc/],
+  ['a tmpfs over /proc/self/attr (the LSM label write)', () => ({ destination: '/proc/self/attr', type: 'tmpfs', source: 'tmpfs' }), /inside \/proc/],
+  ['a host file bound over /proc/self/oom_score_adj', () => ({ destination: '/proc/self/oom_score_adj', type: 'bind', source: plantedFile(), options: ['bind'] }), /inside \/proc/],
+  ['a host file bound over /proc/sys/net/ipv4/ip_forward', () => ({ destination: '/proc/sys/net/ipv4/ip_forward', type: 'bind', source: plantedFile(), options: ['bind'] }), /inside \/proc/],
+  ['a tmpfs over /proc/self/fd (the exec.fifo reopen)', () => ({ destination: '/proc/self/fd', type: 'tmpfs', source: 'tmpfs' }), /inside \/proc/],
+  ['a tmpfs on /proc itself', () => ({ destination: '/proc', type: 'tmpfs', source: 'tmpfs' }), /\/proc must be a mount of type proc/],
+  ['a relative destination proc/sys', () => ({ destination: 'proc/sys', type: 'tmpfs', source: 'tmpfs' }), /inside \/proc/],
+  ['a destination /tmp/../proc//sys/', () => ({ destination: '/tmp/../proc//sys/', type: 'tmpfs', source: 'tmpfs' }), /inside \/proc/],
+];
+
+for (const [name, mount, reason] of PROC_MOUNTS) {
+  asRoot(`mounts: ${name} is refused by JSON pointer, nothing left`, () => {
+    const b = bundle(all(withMount(mount()), withSysctl({ 'net.ipv4.ip_forward': '1' })));
+    const stderr = assertRefused(b, reason);
+    assert.match(stderr, new RegExp(`/mounts/${ADDED}/destination`), 'names the mount by its JSON pointer');
+  });
+}
+
+asRoot('mounts: a file bound over an lxcfs-style allowed path (/proc/uptime) is still mounted', () => {
+  const source = plantedFile();
+  const r = runBundle(bundle(all(withMount({ destination: '/proc/uptime', type: 'bind', source, options: ['bind', 'ro'] }), shArgs('cat /proc/uptime'))));
+  assert.is(r.code, 0, r.stderr);
+  assert.is(r.stdout, 'planted\n');
+});
+
+asRoot('mounts: a rootfs symlink /foo -> /proc makes /foo/sys land on /proc/sys: refused at mount time, nothing left', () => {
+  const rootfs = ownRootfs();
+  symlinkSync('/proc', join(rootfs, 'foo'));
+  const b = bundle(withMount({ destination: '/foo/sys', type: 'tmpfs', source: 'tmpfs' }), { rootfs });
+  assertRefused(b, new RegExp(`/mounts/${ADDED}/destination: /foo/sys resolves to /proc/sys in the rootfs.*inside /proc`));
+});
+
+asRoot('mounts: a rootfs whose /proc is a symlink (procfs would sit elsewhere, open to mounts over it): the proc mount is refused', () => {
+  const rootfs = ownRootfs();
+  rmSync(join(rootfs, 'proc'), { recursive: true });
+  mkdirSync(join(rootfs, 'elsewhere'));
+  symlinkSync('/elsewhere', join(rootfs, 'proc'));
+  const b = bundle(all(withMount({ destination: '/elsewhere/sys', type: 'tmpfs', source: 'tmpfs' }), withSysctl({ 'net.ipv4.ip_forward': '1' })), { rootfs });
+  assertRefused(b, /\/mounts\/0\/destination: .*ordinary directory/);
+});
 
 // --- point 4: the init's procfs writes go only to procfs ---
 

@@ -1,12 +1,16 @@
-// /proc and sysctls without root: the rules on sysctl keys (each refusal
-// by JSON pointer) and the procfs writer against the recording double.
-import { closeSync, openSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+// /proc and sysctls without root: the rules on mounts into /proc and on
+// sysctl keys (each refusal by JSON pointer), the rootfs check of resolved
+// destinations, and the procfs writer against the recording double.
+import { closeSync, mkdirSync, openSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
+import { cleanDestination, procMountRefusal } from '../../src/linux/proc-mounts';
 import { reopenThroughProc, writeProcFile } from '../../src/linux/procfs';
+import { prepareRootfs } from '../../src/linux/rootfs';
 import { parseSysctlKey, sysctlNamespace } from '../../src/linux/sysctl';
 import { runtimeProblems } from '../../src/spec/checks';
+import { makePlan } from '../../src/spec/plan';
 import type { Spec } from '../../src/spec/types';
 import { O_CLOEXEC, O_PATH, O_RDONLY, PROC_SUPER_MAGIC } from '../../src/sys/constants';
 import { RecordingSys } from '../../src/sys/recording';
@@ -21,6 +25,81 @@ const problemsOf = (edit: (s: Spec) => void) => {
   edit(spec);
   return runtimeProblems(spec);
 };
+
+// --- mounts on /proc ---
+
+test('cleanDestination: absolute, without ".", "..", repeated or trailing "/"', () => {
+  assert.is(cleanDestination('proc/sys'), '/proc/sys');
+  assert.is(cleanDestination('/tmp/../proc//sys/'), '/proc/sys');
+  assert.is(cleanDestination('//proc/.'), '/proc');
+  assert.is(cleanDestination('/'), '/');
+});
+
+test('procMountRefusal: /proc only for procfs; inside /proc only the lxcfs files; elsewhere anything', () => {
+  const tmpfs = { type: 'tmpfs', bind: false };
+  const bind = { type: 'bind', bind: true };
+  assert.is(procMountRefusal('/proc', { type: 'proc', bind: false }), undefined);
+  assert.is(procMountRefusal('/proc', bind), undefined, 'a bind onto /proc: its source is checked when mounting');
+  assert.match(procMountRefusal('/proc', tmpfs) ?? '', /must be a mount of type proc/);
+  for (const allowed of ['/proc/cpuinfo', '/proc/meminfo', '/proc/uptime', '/proc/loadavg', '/proc/net/dev', '/proc/sys/kernel/ns_last_pid']) {
+    assert.is(procMountRefusal(allowed, bind), undefined, allowed);
+  }
+  for (const refused of ['/proc/sys', '/proc/sys/kernel/core_pattern', '/proc/self/attr', '/proc/self/fd', '/proc/1/oom_score_adj', '/proc/cpuinfo/x']) {
+    assert.match(procMountRefusal(refused, bind) ?? '', /inside \/proc/, refused);
+  }
+  assert.is(procMountRefusal('/process', tmpfs), undefined);
+  assert.is(procMountRefusal('/srv/proc/sys', tmpfs), undefined);
+});
+
+test('checks: a mount inside /proc is refused at /mounts/<i>/destination, whatever the spelling', () => {
+  for (const destination of ['/proc/sys', 'proc/sys', '/proc//sys/', '/dev/../proc/sys']) {
+    const problems = problemsOf((s) => s.mounts!.push({ destination, type: 'tmpfs', source: 'tmpfs' }));
+    const i = baseSpec().mounts!.length;
+    assert.ok(problems.some((p) => p.pointer === `/mounts/${i}/destination` && /inside \/proc/.test(p.message)), `${destination}: ${JSON.stringify(problems)}`);
+  }
+  const onProc = problemsOf((s) => (s.mounts![0] = { destination: '/proc', type: 'tmpfs', source: 'tmpfs' }));
+  assert.equal(onProc.filter((p) => p.pointer === '/mounts/0/destination').length, 1);
+  assert.equal(problemsOf((s) => s.mounts!.push({ destination: '/proc/uptime', type: 'none', source: '/x', options: ['bind'] })), []);
+});
+
+function planWith(rootfs: string, mounts: Spec['mounts']) {
+  const spec = baseSpec();
+  spec.mounts = mounts;
+  return makePlan({ bundle: '/b', file: '/b/config.json', spec, rootfs }, { id: 'x', fifoPath: '/f', noPivot: false, preserveFds: 0, cgroup: { version: 2 } });
+}
+
+test('prepareRootfs: a destination that a rootfs symlink leads into /proc is refused by pointer, nothing mounted there', () => {
+  const rootfs = join(tempDir(), 'rootfs');
+  mkdirSync(join(rootfs, 'proc'), { recursive: true });
+  symlinkSync('/proc', join(rootfs, 'foo'));
+  const sys = new RecordingSys();
+  const plan = planWith(rootfs, [
+    { destination: '/proc', type: 'proc', source: 'proc' },
+    { destination: '/foo/sys', type: 'tmpfs', source: 'tmpfs' },
+  ]);
+  assert.throws(() => prepareRootfs(sys, plan), /\/mounts\/1\/destination: \/foo\/sys resolves to \/proc\/sys in the rootfs, and nothing may be mounted inside \/proc/);
+  assert.not.ok(sys.callsTo('mount').some((m) => String(m[1]).endsWith('/proc/sys')));
+});
+
+test('prepareRootfs: proc on a /proc that is a symlink (or a file) is refused', () => {
+  const rootfs = join(tempDir(), 'rootfs');
+  mkdirSync(join(rootfs, 'elsewhere'), { recursive: true });
+  symlinkSync('/elsewhere', join(rootfs, 'proc'));
+  writeFileSync(join(rootfs, 'sys'), '');
+  const proc = planWith(rootfs, [{ destination: '/proc', type: 'proc', source: 'proc' }]);
+  assert.throws(() => prepareRootfs(new RecordingSys(), proc), /\/mounts\/0\/destination: proc must be mounted on an ordinary directory/);
+  const sysfs = planWith(rootfs, [{ destination: '/sys', type: 'sysfs', source: 'sysfs' }]);
+  assert.throws(() => prepareRootfs(new RecordingSys(), sysfs), /\/mounts\/0\/destination: sysfs must be mounted on an ordinary directory/);
+});
+
+test('prepareRootfs: a bind onto /proc must bind a procfs', () => {
+  const rootfs = join(tempDir(), 'rootfs');
+  mkdirSync(join(rootfs, 'proc'), { recursive: true });
+  const plan = planWith(rootfs, [{ destination: '/proc', type: 'bind', source: tempDir(), options: ['rbind'] }]);
+  const sys = new RecordingSys();
+  sys.filesystemOf = () => TMPFS_MAGIC;
+  assert.throws(() => prepareRootfs(sys, plan), /\/mounts\/0\/destination: only a procfs may be bound onto \/proc/);
+});
 
 // --- sysctl keys ---
 
