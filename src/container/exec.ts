@@ -114,8 +114,8 @@ export async function execInContainer(store: StateStore, opts: ExecOptions): Pro
   // What goes through /proc/self is done while /proc is still the host's
   // (runts is not in the container's pid namespace: /proc/self would not
   // exist there): the child inherits oom_score_adj and the LSM exec label.
-  applyOomScoreAdj(planned);
-  applyLsmOnExec(lsm);
+  applyOomScoreAdj(s, planned);
+  applyLsmOnExec(s, lsm);
   // The container's session keyring, as runc's exec joins it (keyring.ts).
   if (record.sessionKeyring) joinSessionKeyring(s, record.sessionKeyring);
   // The container's cgroup first (its files are host paths), then its

@@ -12,7 +12,7 @@
  * Any failure up to 5 goes back to create over the channel, which reports it
  * and cleans up. Only *Sync fs calls are used: they run on the main thread.
  */
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { runHooks } from '../container/hooks';
 import { errorMessage } from '../errors';
 import { bindConsole, openPty, setConsoleSize, takeTerminal } from '../linux/console';
@@ -22,6 +22,7 @@ import { lookPath, withHome } from '../linux/exec-path';
 import { applyLsmOnExec } from '../linux/lsm';
 import { joinSessionKeyring } from '../linux/keyring';
 import { enterNamespaces } from '../linux/namespaces';
+import { reopenThroughProc, writeProcFile } from '../linux/procfs';
 import { enterRootfs, finishRootfs, prepareRootfs } from '../linux/rootfs';
 import { secureJoin } from '../linux/secure-join';
 import { enterWorkingDirectory } from '../linux/working-dir';
@@ -57,7 +58,7 @@ export function runInit(): never {
     s.umask(0);
     enterNamespaces(s, plan.namespaces);
     // Before any process enters the new time namespace (hooks, the program).
-    if (plan.timeOffsets) writeFileSync('/proc/self/timens_offsets', plan.timeOffsets.join('\n'));
+    if (plan.timeOffsets) writeProcFile(s, '/proc/self/timens_offsets', plan.timeOffsets.join('\n'));
     prepareRootfs(s, plan);
     const cwd = secureJoin(plan.rootfs, plan.process.cwd);
     if (!existsSync(cwd)) mkdirSync(cwd, { recursive: true, mode: 0o755 });
@@ -91,8 +92,8 @@ export function runInit(): never {
     // The process's own settings, before `created` as runc does, so that
     // a limit, label, capability or filter the kernel refuses fails create.
     applyRlimits(s, plan.process);
-    applyOomScoreAdj(plan.process);
-    applyLsmOnExec(plan.lsm);
+    applyOomScoreAdj(s, plan.process);
+    applyLsmOnExec(s, plan.lsm);
     s.umask(plan.process.umask ?? 0o022);
     keepOnlyProcessFds(plan.preserveFds);
     // Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: load it
@@ -127,7 +128,7 @@ function startProcess(plan: InitPlan, state: HookState, exe: string, env: string
     // Blocks until start opens the other end. Kept open (close-on-exec) up
     // to execve: start reads on to its end, so it knows the program runs,
     // or reads why it does not (a startContainer hook failed, say).
-    w = openSync(`/proc/self/fd/${fifo}`, O_WRONLY | O_CLOEXEC);
+    w = reopenThroughProc(sys(), fifo, O_WRONLY | O_CLOEXEC);
     writeSync(w, '0');
     closeSync(fifo);
     runHooks('startContainer', plan.hooks.startContainer, { ...state, status: 'created' });

@@ -16,8 +16,8 @@
  * the rootfs and delete removes them (shared-mounts.ts). What needs more
  * is refused at validation (checks.ts), and asserted here again.
  */
-import { closeSync, existsSync, lstatSync, mkdirSync, openSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { closeSync, existsSync, lstatSync, mkdirSync, openSync, readFileSync, statSync } from 'node:fs';
+import { dirname, relative } from 'node:path';
 import { RuntsError, errorMessage } from '../errors';
 import type { InitPlan, PlannedMount } from '../spec/plan';
 import {
@@ -26,7 +26,10 @@ import {
 import type { Sys } from '../sys/types';
 import { mountWithCopyUp } from './copy-up';
 import { createDevSymlinks, createDevice, devicesToCreate } from './devices';
+import { cleanDestination, procMountRefusal } from './proc-mounts';
+import { onProcfs, writeProcFile } from './procfs';
 import { secureJoin } from './secure-join';
+import { parseSysctlKey } from './sysctl';
 
 /** Flags that only say how to mount, not what the mount's attributes are. */
 const NON_ATTRIBUTE_FLAGS = MS_BIND | MS_REC | MS_REMOUNT;
@@ -46,8 +49,8 @@ export function prepareRootfs(sys: Sys, plan: InitPlan): void {
     assertSharedMountsSafe(plan);
   }
   let devIsTmpfs = false;
-  for (const m of plan.mounts) {
-    mountOne(sys, plan, m);
+  for (const [i, m] of plan.mounts.entries()) {
+    mountOne(sys, plan, m, `/mounts/${i}/destination`);
     if (m.destination.replace(/\/+$/, '') === '/dev') devIsTmpfs = !m.bind;
   }
   const devDir = secureJoin(plan.rootfs, '/dev');
@@ -58,8 +61,9 @@ export function prepareRootfs(sys: Sys, plan: InitPlan): void {
   createDevSymlinks(sys, plan.rootfs);
 }
 
-function mountOne(sys: Sys, plan: InitPlan, m: PlannedMount): void {
+function mountOne(sys: Sys, plan: InitPlan, m: PlannedMount, pointer: string): void {
   const target = secureJoin(plan.rootfs, m.destination);
+  checkResolvedDestination(sys, plan.rootfs, m, target, pointer);
   try {
     // "remount" changes the mount already at the destination (a mount
     // earlier in the list), it does not stack a new one.
@@ -82,6 +86,30 @@ function mountOne(sys: Sys, plan: InitPlan, m: PlannedMount): void {
     if (m.recursive) sys.mountSetattr(target, m.recursive);
   } catch (err) {
     throw new RuntsError(`mount ${m.source} to ${m.destination} (${m.type}): ${errorMessage(err)}`);
+  }
+}
+
+/**
+ * The destination as resolved in the rootfs, checked as the config's was
+ * (proc-mounts.ts): a rootfs symlink (/foo -> /proc) may have led it into
+ * /proc. proc and sysfs go on an ordinary directory, never through a
+ * symlink (runc's rule): a procfs that /proc only links to sits where later
+ * mounts could cover its files. A bind onto /proc must bind a procfs.
+ */
+function checkResolvedDestination(sys: Sys, rootfs: string, m: PlannedMount, target: string, pointer: string): void {
+  const resolved = `/${relative(rootfs, target)}`;
+  const refusal = procMountRefusal(resolved, m);
+  if (refusal) throw new RuntsError(`${pointer}: ${m.destination} resolves to ${resolved} in the rootfs, and ${refusal}`);
+  if (!m.bind && (m.type === 'proc' || m.type === 'sysfs')) {
+    // secureJoin resolved every link: a target elsewhere than the plain path came through one.
+    const throughLink = resolved !== cleanDestination(m.destination);
+    const existing = lstatSync(target, { throwIfNoEntry: false });
+    if (throughLink || (existing && !existing.isDirectory())) {
+      throw new RuntsError(`${pointer}: ${m.type} must be mounted on an ordinary directory, and ${m.destination} is not one in the rootfs (a symlink, or under one)`);
+    }
+  }
+  if (m.bind && resolved === '/proc' && !onProcfs(sys, m.source)) {
+    throw new RuntsError(`${pointer}: only a procfs may be bound onto /proc, and ${m.source} is not one`);
   }
 }
 
@@ -195,9 +223,11 @@ export function finishRootfs(sys: Sys, plan: InitPlan): void {
     return;
   }
   for (const [key, value] of Object.entries(plan.sysctl)) {
-    const file = `/proc/sys/${key.replace(/\./g, '/')}`;
     try {
-      writeFileSync(file, value);
+      // Validated already (sysctl.ts): a malformed key never gets here.
+      const file = parseSysctlKey(key)?.file;
+      if (!file) throw new RuntsError('not a sysctl name');
+      writeProcFile(sys, file, value);
     } catch (err) {
       throw new RuntsError(`sysctl ${key}=${value}: ${errorMessage(err)}`);
     }

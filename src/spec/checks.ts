@@ -6,8 +6,11 @@
 import type { Problem } from '../errors';
 import { CAPABILITIES } from '../linux/capabilities';
 import { resourceProblems } from '../linux/cgroups/resources';
+import { isBindMount, parseMountOptions } from '../linux/mount-options';
 import { NAMESPACES, SUPPORTED_NAMESPACES } from '../linux/namespaces';
+import { cleanDestination, procMountRefusal } from '../linux/proc-mounts';
 import { RLIMITS } from '../linux/rlimits';
+import { sysctlProblems } from '../linux/sysctl';
 import type { Spec } from './types';
 
 const USERNS_UNSUPPORTED = 'user namespaces are not supported yet';
@@ -96,6 +99,9 @@ export function runtimeProblems(spec: Spec): Problem[] {
 
   spec.mounts?.forEach((m, i) => {
     if (m.uidMappings || m.gidMappings) add(`/mounts/${i}`, 'id-mapped mounts are not supported yet');
+    const bind = isBindMount(m.type, parseMountOptions(m.options).flags);
+    const refusal = procMountRefusal(cleanDestination(m.destination), { type: m.type ?? '', bind });
+    if (refusal) add(`/mounts/${i}/destination`, refusal);
   });
 
   for (const name of HOOK_NAMES) {
@@ -147,6 +153,7 @@ export function runtimeProblems(spec: Spec): Problem[] {
     if (linux.sysctl && Object.keys(linux.sysctl).length && !seen.has('mount')) {
       add('/linux/sysctl', 'needs a new mount namespace to write /proc/sys safely');
     }
+    problems.push(...sysctlProblems(linux.sysctl ?? {}, seen, spec.hostname));
     linux.devices?.forEach((dev, i) => {
       if (!DEVICE_TYPES.has(dev.type)) add(`/linux/devices/${i}/type`, 'must be one of "c", "b", "u", "p"');
       if (!dev.path.startsWith('/dev/')) add(`/linux/devices/${i}/path`, 'must be under /dev/');

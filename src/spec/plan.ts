@@ -7,11 +7,11 @@
 import { isAbsolute, join } from 'node:path';
 import { CAPABILITIES } from '../linux/capabilities';
 import type { CgroupMountView } from '../linux/cgroups/types';
-import { parseMountOptions } from '../linux/mount-options';
+import { isBindMount, parseMountOptions } from '../linux/mount-options';
 import { type LsmPlan, planLsm, withMountLabel } from '../linux/lsm';
 import { RLIMITS } from '../linux/rlimits';
 import { compileSeccomp } from '../linux/seccomp';
-import { MS_BIND, MS_PRIVATE, MS_REC, MS_SHARED, MS_SLAVE, MS_UNBINDABLE } from '../sys/constants';
+import { MS_PRIVATE, MS_REC, MS_SHARED, MS_SLAVE, MS_UNBINDABLE } from '../sys/constants';
 import type { MountAttributes, SeccompFilter } from '../sys/types';
 import { PERSONALITY_DOMAINS } from './checks';
 import type { LoadedConfig } from './load';
@@ -201,7 +201,7 @@ export function makePlan(loaded: LoadedConfig, opts: PlanOptions): InitPlan {
       .map((ns) => ({ type: ns.type, ...(ns.path ? { path: ns.path } : {}) })),
     mounts: (spec.mounts ?? []).map((m) => {
       const parsed = parseMountOptions(m.options);
-      const bind = m.type === 'bind' || (parsed.flags & MS_BIND) !== 0;
+      const bind = isBindMount(m.type, parsed.flags);
       const type = m.type ?? (bind ? 'bind' : 'none');
       const source = m.source ?? type;
       return {

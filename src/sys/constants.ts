@@ -136,6 +136,9 @@ export const O_NOFOLLOW = fsConstants.O_NOFOLLOW;
 export const O_CLOEXEC = 0o2000000;
 export const O_PATH = 0o10000000;
 
+// --- statfs(2) f_type (linux/magic.h) ---
+export const PROC_SUPER_MAGIC = 0x9fa0;
+
 // --- setrlimit(2) ---
 /** RLIM_INFINITY: (rlim_t)-1, an unsigned 64-bit value, hence a bigint. */
 export const RLIM_INFINITY = 0xffff_ffff_ffff_ffffn;

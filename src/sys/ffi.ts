@@ -41,6 +41,8 @@ const SYSCALLS: Readonly<Record<string, Readonly<Record<SyscallName, number>>>> 
 const AT_FDCWD = -100;
 /** sizeof(struct mount_attr), MOUNT_ATTR_SIZE_VER0. */
 const MOUNT_ATTR_SIZE = 32;
+/** sizeof(struct statfs) on x86_64 and aarch64 (120), rounded up. */
+const STATFS_SIZE = 128;
 /** _LINUX_CAPABILITY_VERSION_3: two 32-bit halves per capability set. */
 const CAPABILITY_VERSION_3 = 0x20080522;
 const LIBC = 'libc';
@@ -255,6 +257,13 @@ export class FfiSys implements Sys {
 
   dup2(oldfd: number, newfd: number): void {
     this.#check('dup2', `${oldfd} to ${newfd}`, 'dup2', [oldfd, newfd]);
+  }
+
+  fstatfs(fd: number): { type: number } {
+    // struct statfs starts with f_type, a long (x86_64 and aarch64 alike).
+    const buf = Buffer.alloc(STATFS_SIZE);
+    this.#check('fstatfs', `fd ${fd}`, 'fstatfs', [fd, buf]);
+    return { type: Number(buf.readBigInt64LE(0)) };
   }
 
   // --- processes ---

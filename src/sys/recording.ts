@@ -14,6 +14,7 @@ import {
   PR_GET_NO_NEW_PRIVS,
   PR_SET_DUMPABLE,
   PR_SET_NO_NEW_PRIVS,
+  PROC_SUPER_MAGIC,
   SCMP_ACT_NOTIFY,
 } from './constants';
 import { type CapabilitySets, type MountAttributes, type PreparedSeccomp, type SeccompFilter, type Sys, SysError } from './types';
@@ -52,6 +53,8 @@ export class RecordingSys implements Sys {
   caps: CapabilitySets = { effective: ALL_CAPS, permitted: ALL_CAPS, inheritable: 0n };
   readonly droppedFromBoundingSet = new Set<number>();
   pid = 4242;
+  /** What fstatfs answers for an fd: procfs unless a test says otherwise. */
+  filesystemOf: (fd: number) => number = () => PROC_SUPER_MAGIC;
   #umask = 0o022;
   #dumpable = 1;
   #noNewPrivs = 0;
@@ -215,6 +218,11 @@ export class RecordingSys implements Sys {
 
   dup2(oldfd: number, newfd: number): void {
     this.#record('dup2', [oldfd, newfd]);
+  }
+
+  fstatfs(fd: number): { type: number } {
+    this.#record('fstatfs', [fd]);
+    return { type: this.filesystemOf(fd) };
   }
 
   execve(path: string, argv: string[], envp: string[]): never {

@@ -105,6 +105,8 @@ export interface Sys {
   fcntl(fd: number, cmd: number, arg: number): number;
   closeRange(first: number, last: number, flags: number): void;
   dup2(oldfd: number, newfd: number): void;
+  /** fstatfs(2): the filesystem an fd is on; type is its magic number (f_type: PROC_SUPER_MAGIC, …). */
+  fstatfs(fd: number): { type: number };
 
   // --- processes ---
   /** execve(2) on the main thread: does not return on success. */
