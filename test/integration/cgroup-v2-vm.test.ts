@@ -6,14 +6,14 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { TOP, isRoot } from '../lib/cli';
+import { skipTest } from '../lib/skips';
 import { busyboxRootfs } from '../lib/container';
 import { END_MARK, runInVm, vmUnavailable } from '../lib/vm';
 
 const test = suite('cgroup v2 in a VM');
 // Inside the VM this file is not run (the runner there is given cgroups.test only).
 const unavailable = isRoot ? vmUnavailable() : 'not root';
-if (unavailable) console.log(`  skipped: ${unavailable}`);
-const whenVm = unavailable ? test.skip : test;
+const whenVm = unavailable ? (title: string) => skipTest(test, title, unavailable) : test;
 
 /**
  * The VM's report, shown as it comes: its uvu summaries relabelled, so
