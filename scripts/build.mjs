@@ -1,8 +1,9 @@
 // npm run build: generate from the official schema, type-check, bundle.
-//   dist/runts.cjs  the CLI (bin/runts loads it)
-//   dist/init.cjs   the container init (a fresh node that becomes PID 1)
+//   dist/runts.cjs      the CLI (bin/runts loads it)
+//   dist/init.cjs       the container init (a fresh node that becomes PID 1)
+//   dist/runts-helper   the native helper (src/native/runts-helper.c), static, no libc
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,6 +22,19 @@ function step(what, args) {
   }
 }
 step('schema generation', [join(top, 'schema', 'generate.mjs')]);
+
+// The helper: freestanding (raw system calls, its own _start), so that it
+// needs no libc in the container and makes no call but its own steps.
+const cc = process.env.CC || 'cc';
+const ccFlags = ['-static', '-nostdlib', '-no-pie', '-fno-pie', '-ffreestanding', '-fno-builtin', '-fno-stack-protector',
+  '-fno-asynchronous-unwind-tables', '-Os', '-s', '-Wall', '-Wextra', '-Werror'];
+mkdirSync(join(top, 'dist'), { recursive: true });
+try {
+  execFileSync(cc, [...ccFlags, '-o', join(top, 'dist', 'runts-helper'), join(top, 'src', 'native', 'runts-helper.c')], { stdio: 'inherit' });
+} catch {
+  console.error(`build: compiling src/native/runts-helper.c with ${cc} failed: it needs a C compiler and the Linux headers (Debian: apt-get install gcc linux-libc-dev), on x86_64 or aarch64`);
+  process.exit(1);
+}
 if (!quick) step('type check', [join(top, 'node_modules', 'typescript', 'bin', 'tsc'), '--noEmit', '-p', top]);
 
 // CommonJS, one file per entry: node loads CommonJS ~10 ms faster than an
@@ -80,4 +94,4 @@ try {
 } finally {
   rmSync(cacheRoot, { recursive: true, force: true });
 }
-console.error('build: dist/runts.cjs (+ code cache), dist/init.cjs, dist/yargs-cli.cjs, dist/validator.cjs');
+console.error('build: dist/runts.cjs (+ code cache), dist/init.cjs, dist/yargs-cli.cjs, dist/validator.cjs, dist/runts-helper');

@@ -2,7 +2,8 @@
 # One command from a fresh clone, as root:
 #   scripts/quickstart.sh demo   set everything up, run a demo container
 #   scripts/quickstart.sh test   set everything up, run the whole test suite
-# Setup: Debian packages (busybox-static for rootfs images, the official
+# Setup: Debian packages (gcc and the Linux headers for the native helper, python3
+# for the console-socket tests, busybox-static for rootfs images, the official
 # runtime-spec schema, runc to compare against; on amd64, qemu and Debian's
 # generic kernel for the cgroup v2 tests in a VM), npm ci, build.
 set -euo pipefail
@@ -11,7 +12,7 @@ cd "$(dirname "$0")/.."
 what=${1:-}
 case "$what" in demo|test|setup) ;; *) echo "usage: $0 demo|test|setup" >&2; exit 2 ;; esac
 
-packages=(busybox-static golang-github-opencontainers-specs-dev runc libseccomp2 docker.io containerd podman)
+packages=(gcc linux-libc-dev python3 busybox-static golang-github-opencontainers-specs-dev runc libseccomp2 docker.io containerd podman)
 if [ "$(dpkg --print-architecture 2>/dev/null)" = amd64 ]; then
   packages+=(qemu-system-x86 linux-image-amd64)
 fi

@@ -22,6 +22,9 @@ export interface Problem {
   message: string;
 }
 
+/** A key as one JSON pointer token (RFC 6901: "~" is "~0", "/" is "~1"). */
+export const escapePointer = (key: string): string => key.replace(/~/g, '~0').replace(/\//g, '~1');
+
 export const formatProblem = (p: Problem): string => `${p.pointer || '/'}: ${p.message}`;
 
 export const errorMessage = (err: unknown): string =>

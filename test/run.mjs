@@ -4,16 +4,26 @@
 //   npm test                  everything
 //   npm test -- unit sys      only files whose path contains "unit" or "sys"
 // The last line is the plain "N passed, N failed, N skipped".
+// As root, each file runs in private mount, pid, uts and ipc namespaces of
+// its own (scripts/isolate.mjs): a runtime bug cannot reach this machine's.
+// A hang is a failure: each file has RUNTS_TEST_FILE_TIMEOUT seconds (default
+// 900), then it is killed with all it started and the test it hung in is
+// named. Every skip is listed with its reason; with RUNTS_TEST_STRICT_SKIPS=1
+// (CI) a skip that test/allowed-skips.txt does not allow is a failure.
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { bundleTool } from '../scripts/bundle-tool.mjs';
+import { checkIsolation, isolatedCommand, isolatedEnv, shouldIsolate } from '../scripts/isolate.mjs';
 
 const top = join(dirname(fileURLToPath(import.meta.url)), '..');
 // Per run: two runs at once (a developer and an editor's watcher, say) must not share bundles.
 const outDir = join(top, '.tmp', `test-${process.pid}`);
 const filters = process.argv.slice(2);
+const fileTimeout = Number(process.env.RUNTS_TEST_FILE_TIMEOUT ?? 900);
+const strictSkips = process.env.RUNTS_TEST_STRICT_SKIPS === '1';
+const TRACED_UVU = join(top, 'test', 'lib', 'traced-uvu.ts');
 
 function findTests(dir) {
   const found = [];
@@ -38,21 +48,57 @@ await bundleTool({
   outbase: join(top, 'test'),
   outExtension: { '.js': '.mjs' },
   define: { RUNTS_VERSION: JSON.stringify('test') },
+  // Test files get uvu through test/lib/traced-uvu.ts (their running test and skip reasons).
+  plugins: [{
+    name: 'traced-uvu',
+    setup(b) {
+      b.onResolve({ filter: /^uvu$/ }, (args) => (args.importer === TRACED_UVU ? undefined : { path: TRACED_UVU }));
+    },
+  }],
 });
 
+/** test/allowed-skips.txt: one substring of an allowed "what — why" per line; # starts a comment. */
+function allowedSkips() {
+  const file = join(top, 'test', 'allowed-skips.txt');
+  if (!existsSync(file)) return [];
+  return readFileSync(file, 'utf8').split('\n').map((l) => l.replace(/#.*/, '').trim()).filter(Boolean);
+}
+const allowed = allowedSkips();
+const skips = [];
+
 const totals = { passed: 0, failed: 0, skipped: 0 };
+const isolate = shouldIsolate();
+if (isolate) checkIsolation();
 
 function runFile(file) {
   const bundled = join(outDir, relative(join(top, 'test'), file)).replace(/\.ts$/, '.mjs');
+  const trace = `${bundled}.trace`;
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [bundled], { cwd: top, stdio: ['ignore', 'pipe', 'inherit'] });
+    const [program, ...args] = isolate ? isolatedCommand(process.execPath, [bundled]) : [process.execPath, bundled];
+    const env = { ...(isolate ? isolatedEnv() : process.env), RUNTS_TEST_TRACE: trace };
+    const child = spawn(program, args, { cwd: top, stdio: ['ignore', 'pipe', 'inherit'], env });
+    // Killing the isolation's unshare ends its namespace, and so everything the file started in it.
+    let hung = false;
+    const timer = setTimeout(() => {
+      hung = true;
+      child.kill('SIGKILL');
+    }, fileTimeout * 1000);
     let out = '';
     child.stdout.on('data', (chunk) => {
       out += chunk;
       process.stdout.write(chunk);
     });
     child.on('close', (code, signal) => {
+      clearTimeout(timer);
       const plain = out.replace(/\x1b\[[0-9;]*m/g, '');
+      for (const [, what] of plain.matchAll(/^SKIP: (.*)$/gm)) skips.push({ file: relative(top, file), what });
+      if (hung) {
+        const started = existsSync(trace) ? readFileSync(trace, 'utf8').trim().split('\n') : [];
+        console.log(`\n  ✘ ${relative(top, file)} hung: killed after ${fileTimeout} s, in test "${started.at(-1) ?? '(before the first test)'}"`);
+        totals.failed += 1;
+        resolve();
+        return;
+      }
       const num = (label) => Number((new RegExp(`${label}:\\s+(\\d+)`).exec(plain) ?? [])[1] ?? NaN);
       const total = num('Total');
       const passed = num('Passed');
@@ -77,5 +123,13 @@ for (const file of files) {
   await runFile(file);
 }
 rmSync(outDir, { recursive: true, force: true });
+if (skips.length) {
+  console.log('\nSkipped, with reasons:');
+  for (const { file, what } of skips) {
+    const ok = !strictSkips || allowed.some((a) => what.includes(a));
+    if (!ok) totals.failed += 1;
+    console.log(`  ${ok ? '-' : '✘ not allowed in CI:'} ${file}: ${what}`);
+  }
+}
 console.log(`\n${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped`);
 process.exitCode = totals.failed ? 1 : 0;

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { type Case, NotApplicable, STEP2, check, same } from '../case';
 import type { Config } from '../config';
 import { namespaceHolder } from '../holder';
-import { nsOf } from '../host';
+import { mountsUnder, nsOf, readOr } from '../host';
 import { expectRefusal, inside, refused, runScript, scenario, section } from '../kinds';
 import { keyValues, parseMountinfo } from '../parse';
 import type { Trial } from '../trial';
@@ -167,6 +167,32 @@ export const namespaceCases: Case[] = [
     check: (out) => {
       const seen = keyValues(out);
       for (const type of ['pid', 'network', 'ipc', 'uts', 'cgroup']) same(seen[type], nsOf('self', PROC_NAME[type]), `${type} namespace (not listed: the runtime's)`);
+    },
+  }),
+
+  scenario(namespaces('MUST', 'If a namespace type is not specified in the namespaces array, the container MUST inherit the runtime namespace of that type.'), {
+    // runtime-tools' linux_ns_itype: every namespace removed, mount included.
+    // The container then lives in the runtime's mount namespace: the
+    // runtime must not pivot it, change its propagation or leave mounts.
+    id: 'config-linux.namespaces.inherit-all',
+    run: async (t) => {
+      const types = ['pid', 'network', 'mount', 'ipc', 'uts', 'cgroup'];
+      const c = t.config(readAll(types));
+      c.linux!.namespaces = [];
+      delete c.hostname;
+      // What runc, too, cannot honour without a mount namespace of the container's own.
+      delete c.linux!.maskedPaths;
+      delete c.linux!.readonlyPaths;
+      c.root!.readonly = false;
+      const bundle = t.bundle(c, true);
+      const table = () => readOr('/proc/self/mountinfo').split('\n').map((l) => l.split(' ')).filter((f) => f[4] && !f[4].startsWith(bundle)).map((f) => [f[4], ...f.slice(6, f.indexOf('-'))].join(' '));
+      const before = table();
+      const r = await t.rt.run(t.newId(), bundle);
+      check(r.code === 0, `the container did not run (exit ${r.code}: ${r.stderr.trim()})`);
+      const seen = keyValues(r.stdout);
+      for (const type of types) same(seen[type], nsOf('self', PROC_NAME[type]), `${type} namespace (not listed: the runtime's)`);
+      same(table(), before, "the runtime's own mounts and their propagation, after the container");
+      same(mountsUnder(bundle), [], 'mounts left under the bundle after the container is gone');
     },
   }),
 

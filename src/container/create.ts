@@ -13,6 +13,7 @@ import type { FromInit, HookState } from '../init/channel';
 import { type CgroupManager, createCgroup, destroyCgroup } from '../linux/cgroups/manager';
 import { primeCgroupMigration } from '../linux/cgroups/prime';
 import { sessionKeyringName } from '../linux/keyring';
+import { type SharedMounts, noteSharedMounts, removeSharedMounts } from '../linux/shared-mounts';
 import { type LoadedConfig, loadBundle, readConfigFile } from '../spec/load';
 import { makePlan } from '../spec/plan';
 import type { NamespaceReference } from '../spec/types';
@@ -75,6 +76,7 @@ export async function create(store: StateStore, args: CreateOptions): Promise<Cr
   let claimed = false;
   let cgroup: CgroupManager | undefined;
   let loaded: LoadedConfig | undefined;
+  let shared: SharedMounts | undefined;
   try {
     loaded = loadBundle(bundle, doc);
     const { spec } = loaded;
@@ -118,6 +120,11 @@ export async function create(store: StateStore, args: CreateOptions): Promise<Cr
     sys().chmod(fifoPath, 0o622);
 
     const plan = makePlan(loaded, { id, fifoPath, noPivot: args.noPivot, preserveFds, cgroup: made.view, sessionKeyring: record.sessionKeyring });
+    // No mount namespace of its own: its mounts stay in ours until delete (shared-mounts.ts).
+    if (!plan.mountNamespace) {
+      record.sharedMounts = shared = noteSharedMounts(loaded.rootfs);
+      store.write(record);
+    }
     // Socket-activated fds (LISTEN_FDS) come first, then --preserve-fds, as with runc.
     if (listenFds) plan.process.env.push(`LISTEN_FDS=${listenFds}`, 'LISTEN_PID=1');
     const size = spec.process!.consoleSize;
@@ -148,6 +155,10 @@ export async function create(store: StateStore, args: CreateOptions): Promise<Cr
     } catch (cleanup) {
       // The create's own error is the one to report; the rest of the cleanup goes on.
       log.warn(`removing the cgroup of failed container ${id}: ${errorMessage(cleanup)}`);
+    }
+    if (shared) {
+      const warning = removeSharedMounts(sys(), shared);
+      if (warning) log.warn(warning);
     }
     if (claimed && loaded) {
       store.remove(id);

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { log } from '../cli/log';
 import { RuntsError } from '../errors';
 import { destroyCgroup } from '../linux/cgroups/manager';
+import { removeSharedMounts } from '../linux/shared-mounts';
 import type { Hook } from '../spec/types';
 import { type StateStore, notFound } from '../state/store';
 import { hookState, runHooksWarnOnly } from './hooks';
@@ -40,6 +41,12 @@ export async function deleteContainer(store: StateStore, id: string, opts: { for
     // of a created or forced container, what a stopped one without its own
     // pid namespace left behind. Then the cgroup goes.
     destroyCgroup(cgroupOf(record));
+    // Its processes are gone: what it mounted in the caller's mount namespace goes too.
+    if (record.sharedMounts) {
+      const { sys } = await import('../sys/index');
+      const warning = removeSharedMounts(sys(), record.sharedMounts);
+      if (warning) log.warn(warning);
+    }
   } finally {
     rmSync(tomb, { recursive: true, force: true });
   }

@@ -16,13 +16,14 @@ import { ConfigError, RuntsError } from '../errors';
 import { openPty, setConsoleSize } from '../linux/console';
 import { applyCredentials, applyOomScoreAdj, applyRlimits, lastCap } from '../linux/credentials';
 import { primeCgroupMigration } from '../linux/cgroups/prime';
-import { execHelper, execHelperAvailable } from '../linux/exec-helper';
+import { helperArgv, sealedHelper } from '../linux/exec-helper';
 import { lookPath, withHome } from '../linux/exec-path';
 import { joinSessionKeyring } from '../linux/keyring';
 import { applyLsmOnExec, planLsm } from '../linux/lsm';
 import { NAMESPACES } from '../linux/namespaces';
 import { compileSeccomp } from '../linux/seccomp';
 import { SIGNALS } from '../linux/signals';
+import { enterWorkingDirectory } from '../linux/working-dir';
 import { judge, readConfigFile } from '../spec/load';
 import { planProcess } from '../spec/plan';
 import type { Process, Spec } from '../spec/types';
@@ -99,37 +100,35 @@ export async function execInContainer(store: StateStore, opts: ExecOptions): Pro
   // libseccomp is a host library: the filter is built before the mount namespace changes.
   const preparedSeccomp = seccomp ? s.prepareSeccomp(seccomp) : undefined;
   const consoleSocket = opts.consoleSocket ? s.connectUnix(resolve(opts.consoleSocket)) : -1;
-  // On cgroup v2 the new process joins the cgroup itself, and with a
-  // terminal it must make the pty its controlling terminal itself: both
-  // are the helper's (exec-helper.ts). Its cgroup.procs is a host path:
-  // opened now, before the mount namespace changes.
+  // The program is started by the helper (exec-helper.ts), from a sealed
+  // memfd copy made now, while the host's file is in sight: never straight
+  // from node, whose binary the container must not reach. On cgroup v2 the
+  // helper also joins the container's cgroup as one process, and with a
+  // terminal makes the pty its controlling terminal. Its cgroup.procs is a
+  // host path: opened now, before the mount namespace changes.
+  const helper = sealedHelper(s);
   const cgroup = cgroupOf(record);
-  const cgroupProcs =
-    cgroup.state.version === 2 && execHelperAvailable() ? openSync(join(cgroup.state.path, 'cgroup.procs'), constants.O_WRONLY) : undefined;
+  const cgroupProcs = cgroup.state.version === 2 ? openSync(join(cgroup.state.path, 'cgroup.procs'), constants.O_WRONLY) : undefined;
   const helperJoins = cgroupProcs !== undefined;
-  const helper =
-    helperJoins || (proc.terminal && execHelperAvailable())
-      ? execHelper(s, { terminal: proc.terminal === true, ...(helperJoins ? { cgroupFd: 3 + opts.preserveFds } : {}) })
-      : undefined;
   const highestCap = lastCap();
   // What goes through /proc/self is done while /proc is still the host's
   // (runts is not in the container's pid namespace: /proc/self would not
   // exist there): the child inherits oom_score_adj and the LSM exec label.
-  applyOomScoreAdj(planned);
-  applyLsmOnExec(lsm);
+  applyOomScoreAdj(s, planned);
+  applyLsmOnExec(s, lsm);
   // The container's session keyring, as runc's exec joins it (keyring.ts).
   if (record.sessionKeyring) joinSessionKeyring(s, record.sessionKeyring);
   // The container's cgroup first (its files are host paths), then its
   // namespaces; the program inherits both. Not all of node: its ten or so
   // threads under a tight pids limit left no room for the program (runc's
   // exec moves one single-threaded process). On v1 this (main) thread
-  // alone moves; on v2 the helper does it (above); without the helper
-  // (not x86_64), this whole process moves (manager.ts).
+  // alone moves; on v2 the helper does it (above).
   if (!helperJoins) cgroup.joinMainThread();
   joinNamespaces(record, config);
 
-  // From here the main thread sees the container.
-  s.chdir(planned.cwd);
+  // From here the main thread sees the container. (libuv's pool threads
+  // keep the host's root: the cwd is resolved and checked inside.)
+  enterWorkingDirectory(s, planned.cwd);
   const env = withHome(planned.env, planned.uid, readIfExists('/etc/passwd'));
   const exe = lookPath(planned.args[0], env);
   let terminal: { master: number; slave: number } | undefined;
@@ -157,10 +156,8 @@ export async function execInContainer(store: StateStore, opts: ExecOptions): Pro
   const stdio = terminal ? [terminal.slave, terminal.slave, terminal.slave] : [0, 1, 2];
   // The helper's cgroup.procs comes right after the preserved fds; it closes it.
   const handed = [...preserved, ...(cgroupProcs !== undefined ? [cgroupProcs] : [])];
-  // With the helper, argv is [helper, program path, ...args]: it execs argv[1] with argv[2..].
-  const [file, argv] = helper !== undefined ? [`/proc/self/fd/${helper}`, ['runts-exec', exe, ...planned.args]] : [exe, planned.args];
-  // A terminal without the helper: a session of its own, with no controlling terminal.
-  const ownSession = terminal !== undefined && helper === undefined;
+  const file = `/proc/self/fd/${helper}`;
+  const argv = helperArgv({ terminal: terminal !== undefined, ...(helperJoins ? { cgroupFd: 3 + opts.preserveFds } : {}) }, exe, planned.args);
 
   if (opts.detach) {
     // Not node's child: runts exits now, and the process's exit status must
@@ -168,7 +165,7 @@ export async function execInContainer(store: StateStore, opts: ExecOptions): Pro
     const fds = [...stdio, ...handed].map((from, to): [number, number] => [from, to]);
     let pid: number;
     try {
-      pid = s.spawnDetached(file, argv, env, { fds, setsid: ownSession });
+      pid = s.spawnDetached(file, argv, env, { fds, setsid: false });
     } catch (err) {
       throw spawnFailure(planned.args[0], err, record);
     }
@@ -180,7 +177,6 @@ export async function execInContainer(store: StateStore, opts: ExecOptions): Pro
     argv0: argv[0],
     env: Object.fromEntries(env.map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)])),
     stdio: [...stdio, ...handed],
-    detached: ownSession,
   });
   const spawned = await new Promise<number>((ok, fail) => {
     child.once('spawn', () => ok(child.pid!));
@@ -203,18 +199,19 @@ function spawnFailure(program: string, err: unknown, record: ContainerRecord): R
   return new RuntsError(`exec ${program}: ${why}`);
 }
 
-/** Into the container's cgroup and namespaces (those of its init), on the main thread. */
+/** Into the container's namespaces and root (those of its init), on the main thread. */
 function joinNamespaces(record: ContainerRecord, config: Spec): void {
   const s = sys();
   // A time namespace cannot be joined from node (setns needs a single thread): see checks.ts.
   const kinds = (config.linux?.namespaces ?? []).map((n) => n.type as string).filter((t) => t !== 'user' && t !== 'time');
   // All handles first: after joining the mount namespace, /proc is the container's.
   const handles = kinds.map((kind) => ({ kind, fd: openSync(`/proc/${record.pid}/ns/${NAMESPACES[kind].procName}`, 'r') }));
-  // Joining a mount namespace puts this thread at the namespace's root,
-  // which is the container's root only after pivot_root. With --no-pivot
-  // the host's root filesystem lies beneath the container's, and a
-  // container that unmounts its "/" would have every exec land there: take
-  // the init's own root instead.
+  // The init's own root, taken after setns: without a mount namespace the
+  // container's root is a chroot in the runtime's namespace; and setns into
+  // a mount namespace puts this thread at the namespace's root, the
+  // container's only after pivot_root (with --no-pivot the host's root
+  // filesystem lies beneath the container's, where every exec would land
+  // once the container unmounts its "/").
   const root = openSync(`/proc/${record.pid}/root`, O_PATH | O_DIRECTORY | O_CLOEXEC);
   try {
     s.unshare(CLONE_FS);

@@ -1,9 +1,12 @@
 /**
- * Starting the init (ARCHITECTURE.md, "Process model"): a fresh node on
+ * Starting the init (docs/security.md, "The process model"): a fresh node on
  * dist/init.cjs, spawned from this process's main thread after that thread
  * moved its pid namespace for children, so the init is PID 1 of
  * the container's pid namespace. Then the thread moves back, so that hooks
- * run later by create are in the runtime namespace.
+ * run later by create are in the runtime namespace. With a mount namespace
+ * in the config, node is started by the helper, which makes (or joins) it
+ * first: every thread of the init is then born in it, and none keeps the
+ * host's root (node's own threads would, were the init to unshare it).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
@@ -11,6 +14,7 @@ import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import { RuntsError } from '../errors';
 import { CHANNEL_ENV, type FromInit, type ToInit } from '../init/channel';
+import { helperArgv, helperOnDisk } from '../linux/exec-helper';
 import { NAMESPACES } from '../linux/namespaces';
 import type { NamespaceReference } from '../spec/types';
 import { CLONE_NEWPID } from '../sys/constants';
@@ -76,12 +80,18 @@ function enterChildNamespaces(namespaces: readonly NamespaceReference[]): () => 
 export function spawnInit(namespaces: readonly NamespaceReference[], preserveFds: number, extraFds: number[] = []): InitProcess {
   const channelFd = 3 + preserveFds;
   const preserved = Array.from({ length: preserveFds }, (_, i) => 3 + i);
+  const mount = namespaces.find((ns) => ns.type === 'mount');
+  // The init counts against the container's pids limit until it execs:
+  // one V8 worker and one libuv pool thread keep node at 5 tasks, not 11.
+  const nodeArgv = [process.execPath, '--v8-pool-size=1', INIT_BUNDLE];
+  const [file, argv] = mount
+    ? [helperOnDisk(), helperArgv({ mount: mount.path ? { path: mount.path } : {} }, process.execPath, nodeArgv)]
+    : [process.execPath, nodeArgv];
   const restore = enterChildNamespaces(namespaces);
   let child: ChildProcess;
   try {
-    // The init counts against the container's pids limit until it execs:
-    // one V8 worker and one libuv pool thread keep node at 5 tasks, not 11.
-    child = spawn(process.execPath, ['--v8-pool-size=1', INIT_BUNDLE], {
+    child = spawn(file, argv.slice(1), {
+      argv0: argv[0],
       stdio: ['inherit', 'inherit', 'inherit', ...preserved, 'pipe', ...extraFds],
       // The init's own environment: nothing of the caller's reaches node
       // (NODE_OPTIONS and the like); the container's env is in the plan.

@@ -12,23 +12,26 @@
  * Any failure up to 5 goes back to create over the channel, which reports it
  * and cleans up. Only *Sync fs calls are used: they run on the main thread.
  */
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { runHooks } from '../container/hooks';
-import { errorMessage } from '../errors';
+import { RuntsError, errorMessage } from '../errors';
 import { bindConsole, openPty, setConsoleSize, takeTerminal } from '../linux/console';
 import { applyCredentials, applyOomScoreAdj, applyRlimits, lastCap } from '../linux/credentials';
+import { helperArgv, sealedHelper } from '../linux/exec-helper';
 import { lookPath, withHome } from '../linux/exec-path';
+import { mkdirInRoot } from '../linux/in-root';
 import { applyLsmOnExec } from '../linux/lsm';
 import { joinSessionKeyring } from '../linux/keyring';
 import { enterNamespaces } from '../linux/namespaces';
+import { reopenThroughProc, writeProcFile } from '../linux/procfs';
 import { enterRootfs, finishRootfs, prepareRootfs } from '../linux/rootfs';
-import { secureJoin } from '../linux/secure-join';
+import { enterWorkingDirectory } from '../linux/working-dir';
 import type { InitPlan } from '../spec/plan';
 import {
   CLOSE_RANGE_CLOEXEC, FD_CLOEXEC, F_SETFD, O_CLOEXEC, O_PATH, O_WRONLY, PR_GET_DUMPABLE, PR_SET_DUMPABLE,
 } from '../sys/constants';
 import { sys } from '../sys/index';
-import type { PreparedSeccomp } from '../sys/types';
+import type { PreparedSeccomp, Sys } from '../sys/types';
 import { CHANNEL_ENV, InitChannel, type HookState } from './channel';
 
 export function runInit(): never {
@@ -44,6 +47,7 @@ export function runInit(): never {
   let exe: string;
   let env: string[];
   let fifo: number;
+  let helper: number;
   let listener = -1;
   let seccomp: PreparedSeccomp | undefined;
   const highestCap = lastCap();
@@ -54,10 +58,9 @@ export function runInit(): never {
     s.umask(0);
     enterNamespaces(s, plan.namespaces);
     // Before any process enters the new time namespace (hooks, the program).
-    if (plan.timeOffsets) writeFileSync('/proc/self/timens_offsets', plan.timeOffsets.join('\n'));
+    if (plan.timeOffsets) writeProcFile(s, '/proc/self/timens_offsets', plan.timeOffsets.join('\n'));
     prepareRootfs(s, plan);
-    const cwd = secureJoin(plan.rootfs, plan.process.cwd);
-    if (!existsSync(cwd)) mkdirSync(cwd, { recursive: true, mode: 0o755 });
+    makeWorkingDirectory(s, plan);
 
     channel.send({ type: 'hooks' });
     // Built while create runs the createRuntime hooks (docker's takes ~75 ms):
@@ -72,6 +75,8 @@ export function runInit(): never {
     // Likewise the seccomp agent's socket (a host path).
     listener = plan.seccompListener ? s.connectUnix(plan.seccompListener.path) : -1;
     const consoleSocket = plan.console?.socketPath ? s.connectUnix(plan.console.socketPath) : (plan.console?.fd ?? -1);
+    // The last hop into the program (exec-helper.ts): copied while the host's file is in sight.
+    helper = sealedHelper(s);
     enterRootfs(s, plan);
     finishRootfs(s, plan);
     if (plan.hostname !== undefined) s.sethostname(plan.hostname);
@@ -79,15 +84,15 @@ export function runInit(): never {
     if (plan.console) handOverTerminal(plan.console, consoleSocket);
 
     env = withHome(plan.process.env, plan.process.uid, readIfExists('/etc/passwd'));
-    s.chdir(plan.process.cwd);
+    enterWorkingDirectory(s, plan.process.cwd);
     exe = lookPath(plan.process.args[0], env);
     if (!existsSync(`/proc/self/fd/${fifo}`)) throw new Error('the container has no /proc: runts needs /proc mounted to wait for start');
 
     // The process's own settings, before `created` as runc does, so that
     // a limit, label, capability or filter the kernel refuses fails create.
     applyRlimits(s, plan.process);
-    applyOomScoreAdj(plan.process);
-    applyLsmOnExec(plan.lsm);
+    applyOomScoreAdj(s, plan.process);
+    applyLsmOnExec(s, plan.lsm);
     s.umask(plan.process.umask ?? 0o022);
     keepOnlyProcessFds(plan.preserveFds);
     // Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: load it
@@ -105,27 +110,31 @@ export function runInit(): never {
       process.exit(1);
     }
   }
-  startProcess(plan, state, exe, env, fifo);
+  startProcess(plan, state, exe, env, fifo, helper);
   process.exit(127); // execve returned: startProcess said why
 }
 
 /**
  * After `runts start`: startContainer hooks (already with the process's
- * credentials and filter, as with runc), then execve. Errors go to the
- * container's stderr.
+ * credentials and filter, as with runc), then execve of the helper from its
+ * sealed memfd, which execs the program: node's own binary is never what
+ * /proc/self/exe shows while the program's execve runs. Errors go back to
+ * start through the fifo (the helper's too), else to the container's stderr.
  */
-function startProcess(plan: InitPlan, state: HookState, exe: string, env: string[], fifo: number): void {
+function startProcess(plan: InitPlan, state: HookState, exe: string, env: string[], fifo: number, helper: number): void {
   let w = -1;
   try {
     // Blocks until start opens the other end. Kept open (close-on-exec) up
     // to execve: start reads on to its end, so it knows the program runs,
     // or reads why it does not (a startContainer hook failed, say).
-    w = openSync(`/proc/self/fd/${fifo}`, O_WRONLY | O_CLOEXEC);
+    w = reopenThroughProc(sys(), fifo, O_WRONLY | O_CLOEXEC);
     writeSync(w, '0');
     closeSync(fifo);
     runHooks('startContainer', plan.hooks.startContainer, { ...state, status: 'created' });
     if (plan.personality !== undefined) sys().personality(plan.personality);
-    sys().execve(exe, plan.process.args, env);
+    // The helper inherits the fifo to report a failed execve; it marks it close-on-exec itself.
+    sys().fcntl(w, F_SETFD, 0);
+    sys().execve(`/proc/self/fd/${helper}`, helperArgv({ reportFd: w }, exe, plan.process.args), env);
   } catch (err) {
     const message = errorMessage(err);
     if (w >= 0) writeSync(w, message);
@@ -143,6 +152,15 @@ function handOverTerminal(console: NonNullable<InitPlan['console']>, socket: num
   closeSync(pty.master);
   closeSync(socket);
   takeTerminal(s, pty.slave);
+}
+
+/** process.cwd made when missing, inside the rootfs (in-root.ts); entered once pivoted (working-dir.ts). */
+function makeWorkingDirectory(s: Sys, plan: InitPlan): void {
+  try {
+    mkdirInRoot(s, plan.rootfs, plan.process.cwd, 0o755);
+  } catch (err) {
+    throw new RuntsError(`process.cwd ${plan.process.cwd}: ${errorMessage(err)}`);
+  }
 }
 
 /**

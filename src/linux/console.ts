@@ -69,7 +69,7 @@ export function bindConsole(sys: Sys, slave: number): void {
     if (!st.isFile() && !st.isCharacterDevice()) {
       throw new RuntsError(`process.terminal: /dev/console in the container is ${fileTypeOf(st)}, not a regular file or a character device: refusing to bind the terminal on it`);
     }
-    requireProcfs('process.terminal');
+    requireProcfs(sys, 'process.terminal');
     sys.mount(fdPath(slave), fdPath(target), null, MS_BIND, null);
   } finally {
     closeSync(target);

@@ -4,13 +4,14 @@
  * groups, gid, uid (keeping capabilities across the uid change); the
  * effective/permitted/inheritable sets; ambient; no_new_privs.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { RuntsError, errorMessage } from '../errors';
 import type { PlannedProcess } from '../spec/plan';
 import {
   PR_CAPBSET_DROP, PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, PR_CAP_AMBIENT_RAISE, PR_SET_KEEPCAPS, PR_SET_NO_NEW_PRIVS,
 } from '../sys/constants';
 import type { Sys } from '../sys/types';
+import { writeProcFile } from './procfs';
 
 /** Highest capability number this kernel knows (read before pivot_root: /proc may be absent later). */
 export function lastCap(): number {
@@ -27,10 +28,10 @@ export function applyRlimits(sys: Sys, proc: PlannedProcess): void {
   for (const r of proc.rlimits) sys.setrlimit(r.resource, BigInt(r.soft), BigInt(r.hard));
 }
 
-export function applyOomScoreAdj(proc: PlannedProcess): void {
+export function applyOomScoreAdj(sys: Sys, proc: PlannedProcess): void {
   if (proc.oomScoreAdj === undefined) return;
   try {
-    writeFileSync('/proc/self/oom_score_adj', String(proc.oomScoreAdj));
+    writeProcFile(sys, '/proc/self/oom_score_adj', String(proc.oomScoreAdj));
   } catch (err) {
     throw new RuntsError(`oomScoreAdj ${proc.oomScoreAdj}: ${errorMessage(err)}`);
   }

@@ -7,10 +7,10 @@
  * pivot_root the host's; after it the container's, which is first checked
  * to be procfs (requireProcfs).
  */
-import { type Stats, statfsSync } from 'node:fs';
+import { type Stats, closeSync, openSync } from 'node:fs';
 import { RuntsError } from '../errors';
-
-const PROC_SUPER_MAGIC = 0x9fa0;
+import { O_CLOEXEC, O_DIRECTORY, O_PATH, PROC_SUPER_MAGIC } from '../sys/constants';
+import type { Sys } from '../sys/types';
 
 /** The file that fd holds. */
 export const fdPath = (fd: number): string => `/proc/self/fd/${fd}`;
@@ -18,11 +18,16 @@ export const fdPath = (fd: number): string => `/proc/self/fd/${fd}`;
 /** name in the directory that fd holds: the lookup starts at that directory. */
 export const fdEntry = (fd: number, name: string): string => `/proc/self/fd/${fd}/${name}`;
 
-/** After pivot_root: fd paths are only as good as the container's /proc, which must be procfs. */
-export function requireProcfs(what: string): void {
+/** After pivot_root: fd paths are only as good as the container's /proc, whose /proc/self/fd must be on procfs. */
+export function requireProcfs(sys: Sys, what: string): void {
   let type: number | undefined;
   try {
-    type = statfsSync('/proc/self/fd').type;
+    const dir = openSync('/proc/self/fd', O_PATH | O_DIRECTORY | O_CLOEXEC);
+    try {
+      type = sys.fstatfs(dir).type;
+    } finally {
+      closeSync(dir);
+    }
   } catch {
     // No /proc at all: said below.
   }

@@ -16,10 +16,9 @@ import { EINVAL, ENOENT, MNT_DETACH, MS_REC, MS_SLAVE } from '../sys/constants';
 import { parseMountinfo } from '../sys/mountinfo';
 import { type Sys, SysError } from '../sys/types';
 
-export function detachHostMounts(sys: Sys, plan: Pick<InitPlan, 'rootfs' | 'namespaces'>, mountinfo = readFileSync('/proc/self/mountinfo', 'utf8')): void {
-  // Only in a mount namespace of the container's own: a joined one is
-  // shared with others, and the caller's is the host's.
-  if (!plan.namespaces.some((ns) => ns.type === 'mount' && ns.path === undefined)) return;
+export function detachHostMounts(sys: Sys, plan: Pick<InitPlan, 'rootfs' | 'mountNamespace'>, mountinfo = readFileSync('/proc/self/mountinfo', 'utf8')): void {
+  // Never in the caller's mount namespace (enterRootfs chroots there without coming here).
+  if (!plan.mountNamespace) return;
   const rootfs = plan.rootfs.replace(/\/+$/, '');
   const holdsRootfs = (p: string) => p === '/' || p === rootfs || rootfs.startsWith(`${p}/`);
   const underRootfs = (p: string) => p.startsWith(`${rootfs}/`);

@@ -16,9 +16,10 @@
  * The init uses this before pivot_root, where /proc is the host's.
  */
 import { type Stats, closeSync, fstatSync, lstatSync, mkdirSync, openSync, readlinkSync } from 'node:fs';
-import { RuntsError, errorMessage } from '../errors';
+import { relative } from 'node:path';
+import { RuntsError } from '../errors';
 import {
-  EAGAIN, ENOENT, O_CLOEXEC, O_DIRECTORY, O_NOFOLLOW, O_PATH, RESOLVE_IN_ROOT, RESOLVE_NO_MAGICLINKS,
+  EAGAIN, ELOOP, ENOENT, O_CLOEXEC, O_DIRECTORY, O_NOFOLLOW, O_PATH, RESOLVE_IN_ROOT, RESOLVE_NO_MAGICLINKS,
 } from '../sys/constants';
 import { type Sys, SysError } from '../sys/types';
 import { fdEntry, fdPath } from './fd-paths';
@@ -54,17 +55,29 @@ export class RootDir {
     closeSync(this.fd);
   }
 
-  /** An O_PATH descriptor of path (symlinks followed inside the root), or undefined when it does not exist. */
+  /**
+   * An O_PATH descriptor of path (symlinks followed inside the root), or
+   * undefined when it does not exist, or when the kernel will not resolve
+   * it so (ELOOP: a magic link such as /proc/self/cwd, too many links):
+   * the walk of entry() reads those as secureJoin does.
+   */
   open(path: string, flags = 0): number | undefined {
     for (let attempt = 0; ; attempt++) {
       try {
         return this.sys.openat2(this.fd, path || '.', O_PATH | O_CLOEXEC | flags, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
       } catch (err) {
-        if (err instanceof SysError && err.errno === ENOENT) return undefined;
+        if (err instanceof SysError && (err.errno === ENOENT || err.errno === ELOOP)) return undefined;
         if (err instanceof SysError && err.errno === EAGAIN && attempt < MAX_RETRIES) continue;
         throw err;
       }
     }
+  }
+
+  /** Where what fd holds is, as a path inside the root ("/" for the root itself). */
+  pathOf(fd: number): string {
+    const rel = relative(readlinkSync(fdPath(this.fd)), readlinkSync(fdPath(fd)));
+    if (rel.startsWith('..')) throw new RuntsError(`fd ${fd} is not inside the rootfs (${readlinkSync(fdPath(fd))})`);
+    return `/${rel}`;
   }
 
   /**
@@ -90,14 +103,13 @@ export class RootDir {
     return { dir: found.dir, name: found.name };
   }
 
-  /** The entry as a directory (made when missing): an O_PATH descriptor; not when it is anything else. */
+  /**
+   * The entry, made a directory when missing: an O_PATH descriptor of what
+   * it is then, not followed if a symlink (a mount refuses a non-directory).
+   */
   mkdir(at: Entry, mode: number): number {
     makeDir(at.dir, at.name, mode);
-    try {
-      return openSync(fdEntry(at.dir, at.name), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    } catch (err) {
-      throw new RuntsError(`${at.name}: not a directory (${errorMessage(err)})`);
-    }
+    return openSync(fdEntry(at.dir, at.name), O_PATH | O_NOFOLLOW | O_CLOEXEC);
   }
 
   /** The directory at path, made (with its parents, mode) when missing: an O_PATH descriptor. */
@@ -105,8 +117,14 @@ export class RootDir {
     const existing = this.open(path, O_DIRECTORY);
     if (existing !== undefined) return existing;
     const at = this.entry(path, mode);
+    let fd: number | undefined;
     try {
-      return this.mkdir(at, mode);
+      fd = this.mkdir(at, mode);
+      if (!fstatSync(fd).isDirectory()) throw new RuntsError(`${path}: not a directory in the rootfs`);
+      return fd;
+    } catch (err) {
+      if (fd !== undefined) closeSync(fd);
+      throw err;
     } finally {
       closeSync(at.dir);
     }

@@ -5,8 +5,10 @@
  * (runc fails too, at init, with "apparmor failed to apply profile" or
  * "selinux … is disabled"). linux.mountLabel is used only with SELinux on.
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { RuntsError, errorMessage } from '../errors';
+import type { Sys } from '../sys/types';
+import { writeProcFile } from './procfs';
 
 export function apparmorEnabled(): boolean {
   try {
@@ -44,17 +46,17 @@ export function planLsm(apparmorProfile?: string, selinuxLabel?: string, mountLa
 }
 
 /** Just before execve: the profile/label the exec'd program gets. */
-export function applyLsmOnExec(plan: LsmPlan): void {
+export function applyLsmOnExec(sys: Sys, plan: LsmPlan): void {
   if (plan.apparmorProfile) {
     const attr = existsSync('/proc/self/attr/apparmor/exec') ? '/proc/self/attr/apparmor/exec' : '/proc/self/attr/exec';
-    write(attr, `exec ${plan.apparmorProfile}`, 'apparmor profile');
+    write(sys, attr, `exec ${plan.apparmorProfile}`, 'apparmor profile');
   }
-  if (plan.selinuxLabel) write('/proc/self/attr/exec', plan.selinuxLabel, 'selinux label');
+  if (plan.selinuxLabel) write(sys, '/proc/self/attr/exec', plan.selinuxLabel, 'selinux label');
 }
 
-function write(file: string, value: string, what: string): void {
+function write(sys: Sys, file: string, value: string, what: string): void {
   try {
-    writeFileSync(file, value);
+    writeProcFile(sys, file, value);
   } catch (err) {
     throw new RuntsError(`applying ${what} ${JSON.stringify(value)}: ${errorMessage(err)}`);
   }

@@ -24,7 +24,7 @@ export function maskPaths(sys: Sys, paths: readonly string[]): void {
       const target = openIfThere(path);
       if (target === undefined) continue;
       try {
-        if (!procChecked) requireProcfs('maskedPaths');
+        if (!procChecked) requireProcfs(sys, 'maskedPaths');
         procChecked = true;
         if (fstatSync(target).isDirectory()) {
           sys.mount('tmpfs', fdPath(target), 'tmpfs', MS_RDONLY, null);

@@ -150,5 +150,8 @@ export function parseMountOptions(options: readonly string[] = []): ParsedMountO
   return { flags, propagation, data: data.join(','), copyUp, ...(recursive ? { recursive } : {}) };
 }
 
+/** A bind mount: type "bind", or the bind/rbind words among the options. */
+export const isBindMount = (type: string | undefined, flags: number): boolean => type === 'bind' || (flags & MS_BIND) !== 0;
+
 export const knownMountOptions = (): string[] =>
   [...Object.keys(FLAG_WORDS), ...Object.keys(PROPAGATION_WORDS), ...Object.keys(RECURSIVE_WORDS), COPY_UP].sort();

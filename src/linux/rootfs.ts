@@ -2,15 +2,22 @@
  * The container's filesystem view, built by the init in its new mount
  * namespace (runc's prepareRootfs / finalizeRootfs, config.md "Mounts",
  * config-linux.md "Masked/Readonly Paths"):
- *   prepareRootfs  "/" made private, the rootfs bound on itself, each of
+ *   prepareRootfs  "/" made rslave, the rootfs bound on itself, each of
  *                  mounts[] in order, devices, /dev links
  *   enterRootfs    pivot_root (or MS_MOVE + chroot with --no-pivot)
  *   finishRootfs   sysctls, masked and read-only paths, read-only root,
  *                  the configured propagation of "/"
  * Every target is resolved inside the rootfs and mounted on through a
  * descriptor (in-root.ts).
+ *
+ * Without a mount namespace of its own (config.md: the container then
+ * shares the runtime's), the init is in the caller's mount namespace and
+ * touches nothing of it outside the rootfs: no propagation change, no bind
+ * of the rootfs, no pivot_root (chroot, as runc does); mounts[] land under
+ * the rootfs and delete removes them (shared-mounts.ts). What needs more
+ * is refused at validation (checks.ts), and asserted here again.
  */
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readFileSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { RuntsError, errorMessage } from '../errors';
 import type { InitPlan, PlannedMount } from '../spec/plan';
@@ -25,23 +32,30 @@ import { fdEntry, fdPath } from './fd-paths';
 import { detachHostMounts } from './host-mounts';
 import { type Entry, RootDir, mkdirInRoot } from './in-root';
 import { maskPaths } from './masked-paths';
+import { cleanDestination, procMountRefusal } from './proc-mounts';
+import { onProcfs, writeProcFile } from './procfs';
+import { parseSysctlKey } from './sysctl';
 
 /** Flags that only say how to mount, not what the mount's attributes are. */
 const NON_ATTRIBUTE_FLAGS = MS_BIND | MS_REC | MS_REMOUNT;
 
 export function prepareRootfs(sys: Sys, plan: InitPlan): void {
-  // "/" becomes rslave, so nothing done here propagates to the host while
-  // the host's mount events still reach the container's slave mounts; the
-  // rootfs's parent mount is made private, which pivot_root requires.
-  // rootfsPropagation is applied once pivoted (finishRootfs): unbindable
-  // here would forbid the very bind of the rootfs.
-  sys.mount(null, '/', null, MS_SLAVE | MS_REC, null);
   if (!existsSync(plan.rootfs)) throw new RuntsError(`root.path ${plan.rootfs} does not exist`);
-  sys.mount(null, mountPointOf(dirname(plan.rootfs)), null, MS_PRIVATE, null);
-  sys.mount(plan.rootfs, plan.rootfs, 'bind', MS_BIND | MS_REC, null);
+  if (plan.mountNamespace) {
+    // "/" becomes rslave, so nothing done here propagates to the host while
+    // the host's mount events still reach the container's slave mounts; the
+    // rootfs's parent mount is made private, which pivot_root requires.
+    // rootfsPropagation is applied once pivoted (finishRootfs): unbindable
+    // here would forbid the very bind of the rootfs.
+    sys.mount(null, '/', null, MS_SLAVE | MS_REC, null);
+    sys.mount(null, mountPointOf(dirname(plan.rootfs)), null, MS_PRIVATE, null);
+    sys.mount(plan.rootfs, plan.rootfs, 'bind', MS_BIND | MS_REC, null);
+  } else {
+    assertSharedMountsSafe(plan);
+  }
   let devIsTmpfs = false;
-  for (const m of plan.mounts) {
-    mountOne(sys, plan, m);
+  for (const [i, m] of plan.mounts.entries()) {
+    mountOne(sys, plan, m, `/mounts/${i}/destination`);
     if (m.destination.replace(/\/+$/, '') === '/dev') devIsTmpfs = !m.bind;
   }
   mkdirInRoot(sys, plan.rootfs, '/dev', 0o755);
@@ -51,8 +65,9 @@ export function prepareRootfs(sys: Sys, plan: InitPlan): void {
   createDevSymlinks(sys, plan.rootfs);
 }
 
-function mountOne(sys: Sys, plan: InitPlan, m: PlannedMount): void {
+function mountOne(sys: Sys, plan: InitPlan, m: PlannedMount, pointer: string): void {
   const root = new RootDir(sys, plan.rootfs);
+  const check: CheckDestination = (onto) => checkResolvedDestination(sys, root, m, onto, pointer);
   let mounted: number | undefined;
   try {
     // "remount" changes the mount already at the destination (a mount
@@ -60,13 +75,15 @@ function mountOne(sys: Sys, plan: InitPlan, m: PlannedMount): void {
     if (m.flags & MS_REMOUNT) {
       mounted = root.open(m.destination);
       if (mounted === undefined) throw new RuntsError(`${m.destination} does not exist`);
+      check(mounted);
       sys.mount(m.source, fdPath(mounted), m.type, m.flags, m.data || null);
-    } else if (m.bind) mounted = bindMount(sys, root, m);
-    else if (m.type === 'cgroup') mounted = cgroupMount(sys, root, m, plan);
-    else mounted = newMount(sys, root, m);
+    } else if (m.bind) mounted = bindMount(sys, root, m, check);
+    else if (m.type === 'cgroup') mounted = cgroupMount(sys, root, m, plan, check);
+    else mounted = newMount(sys, root, m, check);
     for (const p of m.propagation) sys.mount(null, fdPath(mounted), null, p, null);
     if (m.recursive) sys.mountSetattr(mounted, m.recursive);
   } catch (err) {
+    if (err instanceof DestinationRefused) throw err;
     throw new RuntsError(`mount ${m.source} to ${m.destination} (${m.type}): ${errorMessage(err)}`);
   } finally {
     if (mounted !== undefined) closeSync(mounted);
@@ -74,10 +91,37 @@ function mountOne(sys: Sys, plan: InitPlan, m: PlannedMount): void {
   }
 }
 
+/** What a mount's destination must be, checked on the directory or file held (onto). */
+type CheckDestination = (onto: number) => void;
+
+class DestinationRefused extends RuntsError {}
+
+/**
+ * The destination as resolved in the rootfs, checked as the config's was
+ * (proc-mounts.ts): a rootfs symlink (/foo -> /proc) may have led it into
+ * /proc. proc and sysfs go on an ordinary directory, never through a
+ * symlink (runc's rule): a procfs that /proc only links to sits where later
+ * mounts could cover its files. A bind onto /proc must bind a procfs. The
+ * path checked is the one of what is held, which the mount then goes on.
+ */
+function checkResolvedDestination(sys: Sys, root: RootDir, m: PlannedMount, onto: number, pointer: string): void {
+  const resolved = root.pathOf(onto);
+  const refusal = procMountRefusal(resolved, m);
+  if (refusal) throw new DestinationRefused(`${pointer}: ${m.destination} resolves to ${resolved} in the rootfs, and ${refusal}`);
+  // A path other than the plain destination came through a link.
+  const throughLink = resolved !== cleanDestination(m.destination);
+  if (!m.bind && (m.type === 'proc' || m.type === 'sysfs') && (throughLink || !fstatSync(onto).isDirectory())) {
+    throw new DestinationRefused(`${pointer}: ${m.type} must be mounted on an ordinary directory, and ${m.destination} is not one in the rootfs (a symlink, or under one)`);
+  }
+  if (m.bind && resolved === '/proc' && !onProcfs(sys, m.source)) {
+    throw new DestinationRefused(`${pointer}: only a procfs may be bound onto /proc, and ${m.source} is not one`);
+  }
+}
+
 /** A new filesystem (tmpfs, proc, …) on a directory; returns the new mount. */
-function newMount(sys: Sys, root: RootDir, m: PlannedMount): number {
+function newMount(sys: Sys, root: RootDir, m: PlannedMount, check: CheckDestination): number {
   const flags = m.flags & ~MS_REMOUNT;
-  return atDestination(root, m.destination, 'directory', (mountOn, covered) => {
+  return atDestination(root, m.destination, 'directory', check, (mountOn, covered) => {
     if (!m.copyUp) return mountOn((target) => sys.mount(m.source, target, m.type, flags, m.data || null));
     // Written to first: read-only, if asked, comes after the copy (as with runc).
     const mount = () => mountOn((target) => sys.mount(m.source, target, m.type, flags & ~MS_RDONLY, m.data || null));
@@ -96,12 +140,14 @@ function atDestination<T>(
   root: RootDir,
   destination: string,
   kind: 'directory' | 'file',
+  check: CheckDestination,
   fn: (mountOn: (mount: (target: string) => void) => number, onto: number) => T,
 ): T {
   const at = root.entry(destination, 0o755);
   try {
     const onto = kind === 'directory' ? root.mkdir(at, 0o755) : makeFile(at);
     try {
+      check(onto);
       return fn((mount) => root.mountOnto(at, onto, mount), onto);
     } finally {
       closeSync(onto);
@@ -121,14 +167,14 @@ function makeFile(at: Entry): number {
   return openSync(fdEntry(at.dir, at.name), O_PATH | O_NOFOLLOW | O_CLOEXEC);
 }
 
-function bindMount(sys: Sys, root: RootDir, m: PlannedMount): number {
+function bindMount(sys: Sys, root: RootDir, m: PlannedMount, check: CheckDestination): number {
   let sourceIsDir: boolean;
   try {
     sourceIsDir = statSync(m.source).isDirectory();
   } catch {
     throw new RuntsError(`mount source ${m.source} does not exist`);
   }
-  return atDestination(root, m.destination, sourceIsDir ? 'directory' : 'file', (mountOn) => {
+  return atDestination(root, m.destination, sourceIsDir ? 'directory' : 'file', check, (mountOn) => {
     const mounted = mountOn((target) => sys.mount(m.source, target, 'bind', MS_BIND | (m.flags & MS_REC), null));
     remountAttributes(sys, fdPath(mounted), m.flags);
     return mounted;
@@ -151,8 +197,8 @@ function remountAttributes(sys: Sys, target: string, flags: number): void {
  * Returns the new mount. Inside the fresh tmpfs, which only this mount
  * namespace sees, paths are safe to walk.
  */
-function cgroupMount(sys: Sys, root: RootDir, m: PlannedMount, plan: InitPlan): number {
-  return atDestination(root, m.destination, 'directory', (mountOn) => {
+function cgroupMount(sys: Sys, root: RootDir, m: PlannedMount, plan: InitPlan, check: CheckDestination): number {
+  return atDestination(root, m.destination, 'directory', check, (mountOn) => {
     if (plan.cgroup.version === 2) return mountOn((target) => sys.mount('cgroup2', target, 'cgroup2', m.flags, null));
     const ownNamespace = plan.namespaces.some((ns) => ns.type === 'cgroup');
     const flags = m.flags & ~MS_RDONLY;
@@ -173,9 +219,32 @@ function cgroupMount(sys: Sys, root: RootDir, m: PlannedMount, plan: InitPlan): 
   });
 }
 
-/** pivot_root into the rootfs, dropping the old root (runc's pivotRoot trick: pivot "." onto "."). */
+/**
+ * What the caller's own mount namespace must never see done to it: checked
+ * at validation with JSON pointers (checks.ts); here so that no path of
+ * the code can do it whatever the validation said.
+ */
+function assertSharedMountsSafe(plan: InitPlan): void {
+  const unsafe = [
+    plan.maskedPaths.length && 'linux.maskedPaths',
+    plan.readonlyPaths.length && 'linux.readonlyPaths',
+    Object.keys(plan.sysctl).length && 'linux.sysctl',
+    plan.rootReadonly && 'root.readonly',
+    plan.rootPropagation !== undefined && 'linux.rootfsPropagation',
+  ].filter(Boolean);
+  if (unsafe.length) throw new RuntsError(`${unsafe.join(', ')}: need a mount namespace of the container's own`);
+}
+
+/**
+ * pivot_root into the rootfs, dropping the old root (runc's pivotRoot
+ * trick: pivot "." onto "."). Without a mount namespace of the container's
+ * own, chroot: pivot_root there would move the root of every process of the
+ * caller's mount namespace (the whole machine's, on a bare host).
+ */
 export function enterRootfs(sys: Sys, plan: InitPlan): void {
-  if (plan.noPivot) {
+  if (!plan.mountNamespace) {
+    sys.chroot(plan.rootfs);
+  } else if (plan.noPivot) {
     detachHostMounts(sys, plan);
     sys.chdir(plan.rootfs);
     sys.mount(plan.rootfs, '/', null, MS_MOVE, null);
@@ -208,10 +277,16 @@ function mountPointOf(path: string): string {
 }
 
 export function finishRootfs(sys: Sys, plan: InitPlan): void {
+  if (!plan.mountNamespace) {
+    assertSharedMountsSafe(plan);
+    return;
+  }
   for (const [key, value] of Object.entries(plan.sysctl)) {
-    const file = `/proc/sys/${key.replace(/\./g, '/')}`;
     try {
-      writeFileSync(file, value);
+      // Validated already (sysctl.ts): a malformed key never gets here.
+      const file = parseSysctlKey(key)?.file;
+      if (!file) throw new RuntsError('not a sysctl name');
+      writeProcFile(sys, file, value);
     } catch (err) {
       throw new RuntsError(`sysctl ${key}=${value}: ${errorMessage(err)}`);
     }

@@ -6,8 +6,11 @@
 import type { Problem } from '../errors';
 import { CAPABILITIES } from '../linux/capabilities';
 import { resourceProblems } from '../linux/cgroups/resources';
+import { isBindMount, parseMountOptions } from '../linux/mount-options';
 import { NAMESPACES, SUPPORTED_NAMESPACES } from '../linux/namespaces';
+import { cleanDestination, procMountRefusal } from '../linux/proc-mounts';
 import { RLIMITS } from '../linux/rlimits';
+import { sysctlProblems } from '../linux/sysctl';
 import type { Spec } from './types';
 
 const USERNS_UNSUPPORTED = 'user namespaces are not supported yet';
@@ -96,6 +99,9 @@ export function runtimeProblems(spec: Spec): Problem[] {
 
   spec.mounts?.forEach((m, i) => {
     if (m.uidMappings || m.gidMappings) add(`/mounts/${i}`, 'id-mapped mounts are not supported yet');
+    const bind = isBindMount(m.type, parseMountOptions(m.options).flags);
+    const refusal = procMountRefusal(cleanDestination(m.destination), { type: m.type ?? '', bind });
+    if (refusal) add(`/mounts/${i}/destination`, refusal);
   });
 
   for (const name of HOOK_NAMES) {
@@ -106,6 +112,16 @@ export function runtimeProblems(spec: Spec): Problem[] {
   }
 
   const linux = spec.linux;
+  // Without a mount namespace of its own the container shares the caller's:
+  // runts then changes nothing of it outside the rootfs (rootfs.ts), so what
+  // needs a remount, a propagation change or a mount over /proc is refused.
+  if (!(linux?.namespaces ?? []).some((ns) => ns.type === 'mount')) {
+    const why = "needs a mount namespace of the container's own (linux.namespaces has none)";
+    if (linux?.maskedPaths?.length) add('/linux/maskedPaths', why);
+    if (linux?.readonlyPaths?.length) add('/linux/readonlyPaths', why);
+    if (linux?.rootfsPropagation) add('/linux/rootfsPropagation', why);
+    if (spec.root?.readonly) add('/root/readonly', why);
+  }
   if (linux) {
     const seen = new Set<string>();
     linux.namespaces?.forEach((ns, i) => {
@@ -137,6 +153,7 @@ export function runtimeProblems(spec: Spec): Problem[] {
     if (linux.sysctl && Object.keys(linux.sysctl).length && !seen.has('mount')) {
       add('/linux/sysctl', 'needs a new mount namespace to write /proc/sys safely');
     }
+    problems.push(...sysctlProblems(linux.sysctl ?? {}, seen, spec.hostname));
     linux.devices?.forEach((dev, i) => {
       if (!DEVICE_TYPES.has(dev.type)) add(`/linux/devices/${i}/type`, 'must be one of "c", "b", "u", "p"');
       if (!dev.path.startsWith('/dev/')) add(`/linux/devices/${i}/path`, 'must be under /dev/');

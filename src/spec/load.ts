@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { log } from '../cli/log';
 import { ConfigError, RuntsError, errorMessage, formatProblem, type Problem } from '../errors';
+import { sysctlInOwnNamespaceProblems } from '../linux/sysctl';
 import { deprecations, runtimeProblems } from './checks';
 import type { Spec } from './types';
 import { schemaProblems } from './validate';
@@ -54,6 +55,9 @@ export function loadBundle(bundleArg: string, doc: unknown = readConfigFile(join
   if (unsupported.length) throw new ConfigError(unsupported, file);
   for (const w of warnings) log.warn(`${file}: ${formatProblem(w)}`);
   const spec = doc as Spec;
+  // Beyond the config alone: namespace paths compared with the runtime's own.
+  const ownNamespace = sysctlInOwnNamespaceProblems(spec.linux?.sysctl ?? {}, spec.linux?.namespaces ?? []);
+  if (ownNamespace.length) throw new ConfigError(ownNamespace, file);
   const rootPath = spec.root!.path;
   return { bundle, file, spec, rootfs: isAbsolute(rootPath) ? rootPath : join(bundle, rootPath) };
 }

@@ -7,11 +7,11 @@
 import { isAbsolute, join } from 'node:path';
 import { CAPABILITIES } from '../linux/capabilities';
 import type { CgroupMountView } from '../linux/cgroups/types';
-import { parseMountOptions } from '../linux/mount-options';
+import { isBindMount, parseMountOptions } from '../linux/mount-options';
 import { type LsmPlan, planLsm, withMountLabel } from '../linux/lsm';
 import { RLIMITS } from '../linux/rlimits';
 import { compileSeccomp } from '../linux/seccomp';
-import { MS_BIND, MS_PRIVATE, MS_REC, MS_SHARED, MS_SLAVE, MS_UNBINDABLE } from '../sys/constants';
+import { MS_PRIVATE, MS_REC, MS_SHARED, MS_SLAVE, MS_UNBINDABLE } from '../sys/constants';
 import type { MountAttributes, SeccompFilter } from '../sys/types';
 import { PERSONALITY_DOMAINS } from './checks';
 import type { LoadedConfig } from './load';
@@ -71,9 +71,16 @@ export interface InitPlan {
   /** linux.rootfsPropagation as mount flags, when the config sets it. */
   rootPropagation?: number;
   noPivot: boolean;
+  /**
+   * The init runs in a mount namespace of the container's own (made or
+   * joined by the helper before node started: exec-helper.ts). Without one
+   * it shares the caller's: nothing outside the rootfs is touched, and the
+   * rootfs is entered with chroot, never pivot_root.
+   */
+  mountNamespace: boolean;
   /** The session keyring the init joins (keyring.ts); none with --no-new-keyring. */
   sessionKeyring?: string;
-  /** Namespaces the init unshares or joins itself (pid is set by create). */
+  /** Namespaces the init unshares or joins itself (pid and mount are set up as it is spawned). */
   namespaces: NamespacePlan[];
   mounts: PlannedMount[];
   devices: PlannedDevice[];
@@ -114,12 +121,14 @@ const PROPAGATION: Record<string, number> = {
 };
 
 /**
- * The namespace create itself sets before spawning the init: a new pid
- * namespace applies to children only, and the init must be its PID 1. (A
- * new time namespace also applies to children only, but the init can make
- * it: execve moves the process into it.)
+ * The namespaces set up as the init is spawned, not by the init: a new pid
+ * namespace applies to children only, and the init must be its PID 1; the
+ * mount namespace is made (or joined) by the helper before node starts, so
+ * that no thread of the init keeps the host's root (exec-helper.ts). (A new
+ * time namespace also applies to children only, but the init can make it:
+ * execve moves the process into it.)
  */
-export const CREATE_SIDE_NAMESPACES = new Set(['pid']);
+export const CREATE_SIDE_NAMESPACES = new Set(['pid', 'mount']);
 
 /** Names to numbers; a name this table does not know is left out (checks.ts warns of it). */
 const capNumbers = (names: string[] | undefined): number[] => (names ?? []).filter((n) => n in CAPABILITIES).map((n) => CAPABILITIES[n]);
@@ -185,13 +194,14 @@ export function makePlan(loaded: LoadedConfig, opts: PlanOptions): InitPlan {
     rootReadonly: spec.root?.readonly ?? false,
     ...(linux.rootfsPropagation ? { rootPropagation: PROPAGATION[linux.rootfsPropagation] } : {}),
     noPivot: opts.noPivot,
+    mountNamespace: (linux.namespaces ?? []).some((ns) => ns.type === 'mount'),
     ...(opts.sessionKeyring ? { sessionKeyring: opts.sessionKeyring } : {}),
     namespaces: (linux.namespaces ?? [])
       .filter((ns) => !CREATE_SIDE_NAMESPACES.has(ns.type))
       .map((ns) => ({ type: ns.type, ...(ns.path ? { path: ns.path } : {}) })),
     mounts: (spec.mounts ?? []).map((m) => {
       const parsed = parseMountOptions(m.options);
-      const bind = m.type === 'bind' || (parsed.flags & MS_BIND) !== 0;
+      const bind = isBindMount(m.type, parsed.flags);
       const type = m.type ?? (bind ? 'bind' : 'none');
       const source = m.source ?? type;
       return {

@@ -6,13 +6,11 @@
  *    (checks.ts). `validate` prints those as warnings; `create` refuses.
  */
 import type { ErrorObject } from 'ajv';
-import type { Problem } from '../errors';
+import { type Problem, escapePointer } from '../errors';
 // Precompiled at build (schema/generate.mjs): no schema compilation at run time.
 import validateConfig from './generated/validate-config.js';
 
 type Validator = ((data: unknown) => boolean) & { errors?: ErrorObject[] | null };
-
-const escapePointer = (key: string) => key.replace(/~/g, '~0').replace(/\//g, '~1');
 
 function toProblem(err: ErrorObject): Problem {
   const p = err.params as Record<string, unknown>;

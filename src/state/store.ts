@@ -10,6 +10,7 @@ import { type Dirent, chmodSync, closeSync, mkdirSync, openSync, readFileSync, r
 import { join } from 'node:path';
 import { RuntsError } from '../errors';
 import type { CgroupState } from '../linux/cgroups/types';
+import type { SharedMounts } from '../linux/shared-mounts';
 import type { LinuxResources } from '../spec/types';
 import { checkContainerId, isValidId } from './id';
 
@@ -34,6 +35,8 @@ export interface ContainerRecord {
   resources?: LinuxResources;
   /** The container's session keyring ("_ses.<id>"), absent with --no-new-keyring. */
   sessionKeyring?: string;
+  /** No mount namespace of its own: the mounts delete removes from the caller's (shared-mounts.ts). */
+  sharedMounts?: SharedMounts;
   /** Set by later steps of the lifecycle (cgroups, namespaces, hooks). */
   [key: string]: unknown;
 }

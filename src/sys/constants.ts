@@ -13,6 +13,7 @@ export const EEXIST = 17;
 export const ENOTDIR = 20;
 export const EINVAL = 22;
 export const ENOSYS = 38;
+export const ELOOP = 40;
 
 // --- mount(2) flags (linux/mount.h) ---
 export const MS_RDONLY = 0x1;
@@ -150,6 +151,9 @@ export const O_NOFOLLOW = fsConstants.O_NOFOLLOW;
 export const O_CLOEXEC = 0o2000000;
 export const O_PATH = 0o10000000;
 
+// --- statfs(2) f_type (linux/magic.h) ---
+export const PROC_SUPER_MAGIC = 0x9fa0;
+
 // --- setrlimit(2) ---
 /** RLIM_INFINITY: (rlim_t)-1, an unsigned 64-bit value, hence a bigint. */
 export const RLIM_INFINITY = 0xffff_ffff_ffff_ffffn;
@@ -197,6 +201,8 @@ export const TIOCGWINSZ = 0x5413;
 // memfd_create(2) and file seals (fcntl(2)).
 export const MFD_CLOEXEC = 0x1;
 export const MFD_ALLOW_SEALING = 0x2;
+/** Linux 6.3: exec-able even where vm.memfd_noexec = 1 makes memfds noexec by default. */
+export const MFD_EXEC = 0x10;
 export const F_ADD_SEALS = 1033;
 export const F_SEAL_SEAL = 0x1;
 export const F_SEAL_SHRINK = 0x2;

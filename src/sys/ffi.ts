@@ -32,17 +32,20 @@ interface ErrnoResult<T> {
   errnoMessage: string;
 }
 
-type SyscallName = 'keyctl' | 'mount_setattr' | 'pivot_root' | 'mknodat' | 'openat2' | 'pidfd_send_signal' | 'pidfd_open' | 'close_range' | 'bpf' | 'setgroups' | 'setresuid' | 'setresgid';
+type SyscallName =
+  'keyctl' | 'mount_setattr' | 'pivot_root' | 'mknodat' | 'openat2' | 'pidfd_send_signal' | 'pidfd_open' | 'close_range' | 'bpf' | 'setgroups' | 'setresuid' | 'setresgid' | 'getcwd';
 
 const SYSCALLS: Readonly<Record<string, Readonly<Record<SyscallName, number>>>> = {
-  x64: { keyctl: 250, mount_setattr: 442, pivot_root: 155, mknodat: 259, openat2: 437, pidfd_send_signal: 424, pidfd_open: 434, close_range: 436, bpf: 321, setgroups: 116, setresuid: 117, setresgid: 119 },
-  arm64: { keyctl: 219, mount_setattr: 442, pivot_root: 41, mknodat: 33, openat2: 437, pidfd_send_signal: 424, pidfd_open: 434, close_range: 436, bpf: 280, setgroups: 159, setresuid: 147, setresgid: 149 },
+  x64: { keyctl: 250, mount_setattr: 442, pivot_root: 155, mknodat: 259, openat2: 437, pidfd_send_signal: 424, pidfd_open: 434, close_range: 436, bpf: 321, setgroups: 116, setresuid: 117, setresgid: 119, getcwd: 79 },
+  arm64: { keyctl: 219, mount_setattr: 442, pivot_root: 41, mknodat: 33, openat2: 437, pidfd_send_signal: 424, pidfd_open: 434, close_range: 436, bpf: 280, setgroups: 159, setresuid: 147, setresgid: 149, getcwd: 17 },
 };
 
 /** sizeof(struct mount_attr), MOUNT_ATTR_SIZE_VER0. */
 const MOUNT_ATTR_SIZE = 32;
 /** sizeof(struct open_how), OPEN_HOW_SIZE_VER0. */
 const OPEN_HOW_SIZE = 24;
+/** sizeof(struct statfs) on x86_64 and aarch64 (120), rounded up. */
+const STATFS_SIZE = 128;
 /** _LINUX_CAPABILITY_VERSION_3: two 32-bit halves per capability set. */
 const CAPABILITY_VERSION_3 = 0x20080522;
 const LIBC = 'libc';
@@ -145,6 +148,13 @@ export class FfiSys implements Sys {
 
   chdir(path: string): void {
     this.#check('chdir', path, 'chdir', [path]);
+  }
+
+  getcwd(): string {
+    const buffer = Buffer.alloc(4096);
+    // The raw call: it returns the length, and says "(unreachable)" where glibc's wrapper fails.
+    const length = this.#syscall('getcwd', '', [buffer, BigInt(buffer.length)]);
+    return buffer.toString('utf8', 0, Math.max(0, length - 1));
   }
 
   mknod(path: string, mode: number, major: number, minor: number): void {
@@ -280,6 +290,13 @@ export class FfiSys implements Sys {
 
   dup2(oldfd: number, newfd: number): void {
     this.#check('dup2', `${oldfd} to ${newfd}`, 'dup2', [oldfd, newfd]);
+  }
+
+  fstatfs(fd: number): { type: number } {
+    // struct statfs starts with f_type, a long (x86_64 and aarch64 alike).
+    const buf = Buffer.alloc(STATFS_SIZE);
+    this.#check('fstatfs', `fd ${fd}`, 'fstatfs', [fd, buf]);
+    return { type: Number(buf.readBigInt64LE(0)) };
   }
 
   // --- processes ---

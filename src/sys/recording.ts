@@ -5,10 +5,8 @@
  * descriptor flags), and fails the calls it is told to fail.
  */
 import { closeSync, fstatSync, openSync, readlinkSync, realpathSync } from 'node:fs';
-import { join } from 'node:path';
 import { getSystemErrorMap } from 'node:util';
 import {
-  AT_FDCWD,
   F_GETFD,
   F_SETFD,
   PR_CAPBSET_DROP,
@@ -17,8 +15,10 @@ import {
   PR_GET_NO_NEW_PRIVS,
   PR_SET_DUMPABLE,
   PR_SET_NO_NEW_PRIVS,
+  PROC_SUPER_MAGIC,
   SCMP_ACT_NOTIFY,
 } from './constants';
+import { FfiSys } from './ffi';
 import type { MountinfoEntry } from './mountinfo';
 import { type CapabilitySets, type MountAttributes, type PreparedSeccomp, type SeccompFilter, type Sys, SysError } from './types';
 
@@ -70,11 +70,14 @@ export class RecordingSys implements Sys {
   caps: CapabilitySets = { effective: ALL_CAPS, permitted: ALL_CAPS, inheritable: 0n };
   readonly droppedFromBoundingSet = new Set<number>();
   pid = 4242;
+  /** What fstatfs answers for an fd: procfs unless a test says otherwise. */
+  filesystemOf: (fd: number) => number = () => PROC_SUPER_MAGIC;
   #umask = 0o022;
   #dumpable = 1;
   #noNewPrivs = 0;
   #nextPidfd = 100;
   readonly #fdFlags = new Map<number, number>();
+  #real: FfiSys | undefined;
   /** Stand-ins made by mknod: what they are meant to be. */
   readonly #nodes = new Map<string, { mode: number; rdev: number }>();
   readonly #failures: Failure[] = [];
@@ -102,18 +105,13 @@ export class RecordingSys implements Sys {
   }
 
   /**
-   * Opens for real (unit tests give it temp dirs, without root). The double
-   * does not enforce RESOLVE_*: the trees of unit tests hold no hostile links.
+   * The real call (it needs no root; unit tests give it temp dirs): how
+   * RESOLVE_IN_ROOT resolves is the kernel's to say, not the double's.
    */
   openat2(dirfd: number, path: string, flags: number, resolve: number, mode = 0): number {
     this.#record('openat2', [dirfd, path, flags, resolve]);
-    const base = dirfd === AT_FDCWD ? process.cwd() : readlinkSync(`/proc/self/fd/${dirfd}`);
-    try {
-      return openSync(path.startsWith('/') && dirfd === AT_FDCWD ? path : join(base, path), flags, mode);
-    } catch (err) {
-      const e = err as NodeJS.ErrnoException;
-      throw new SysError('openat2', -(e.errno ?? 0), path, e.message);
-    }
+    this.#real ??= new FfiSys();
+    return this.#real.openat2(dirfd, path, flags, resolve, mode);
   }
 
   /** The double mounts nothing: every descriptor is on one mount, as if mounted where it is. */
@@ -140,6 +138,15 @@ export class RecordingSys implements Sys {
 
   chdir(path: string): void {
     this.#record('chdir', [path]);
+    this.cwd = path;
+  }
+
+  /** What getcwd answers: the last chdir's path (a test may set it, e.g. to "(unreachable)/"). */
+  cwd = '/';
+
+  getcwd(): string {
+    this.#record('getcwd', []);
+    return this.cwd;
   }
 
   /** Makes an empty file as a stand-in (no root needed), which fstat describes as the node asked for. */
@@ -256,6 +263,11 @@ export class RecordingSys implements Sys {
 
   dup2(oldfd: number, newfd: number): void {
     this.#record('dup2', [oldfd, newfd]);
+  }
+
+  fstatfs(fd: number): { type: number } {
+    this.#record('fstatfs', [fd]);
+    return { type: this.filesystemOf(fd) };
   }
 
   execve(path: string, argv: string[], envp: string[]): never {

@@ -72,6 +72,11 @@ export interface Sys {
   chroot(path: string): void;
   /** chdir(2) on the calling (main) thread. */
   chdir(path: string): void;
+  /**
+   * getcwd(2), the system call (node's process.cwd() is cached and misses
+   * FFI chdirs): a directory outside the caller's root reads "(unreachable)/…".
+   */
+  getcwd(): string;
   /** fchdir(2): to a directory held open (e.g. the old root, after pivot_root). */
   fchdir(fd: number): void;
   mknod(path: string, mode: number, major: number, minor: number): void;
@@ -116,6 +121,8 @@ export interface Sys {
   fcntl(fd: number, cmd: number, arg: number): number;
   closeRange(first: number, last: number, flags: number): void;
   dup2(oldfd: number, newfd: number): void;
+  /** fstatfs(2): the filesystem an fd is on; type is its magic number (f_type: PROC_SUPER_MAGIC, …). */
+  fstatfs(fd: number): { type: number };
 
   // --- processes ---
   /** execve(2) on the main thread: does not return on success. */

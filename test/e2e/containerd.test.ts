@@ -6,15 +6,15 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
+import { skipTest } from '../lib/skips';
 import { Checks, type Ran, callsFor, eventually, startHarness, withDiagnostics } from '../lib/e2e';
 
 const { harness, skip } = startHarness(['containerd']);
 const test = suite('e2e containerd');
-if (skip) console.log(`  e2e containerd skipped: ${skip}`);
 const h = harness!;
 
 function scenario(name: string, fn: () => unknown): void {
-  if (!harness) test.skip(name, () => {});
+  if (!harness) skipTest(test, name, skip ?? 'no harness');
   else test(name, withDiagnostics(h, name, fn));
 }
 

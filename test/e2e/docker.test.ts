@@ -9,15 +9,15 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
+import { skipTest } from '../lib/skips';
 import { Checks, PtySession, type Ran, callsFor, eventually, hostCgroupFile, sleepSync, startHarness, withDiagnostics } from '../lib/e2e';
 
 const { harness, skip } = startHarness(['docker']);
 const test = suite('e2e docker');
-if (skip) console.log(`  e2e docker skipped: ${skip}`);
 const h = harness!;
 
 function scenario(name: string, fn: () => unknown): void {
-  if (!harness) test.skip(name, () => {});
+  if (!harness) skipTest(test, name, skip ?? 'no harness');
   else test(name, withDiagnostics(h, name, fn));
 }
 

@@ -4,15 +4,15 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
+import { skipTest } from '../lib/skips';
 import { Checks, callsFor, eventually, haveCapSysResource, startHarness, withDiagnostics } from '../lib/e2e';
 
 const { harness, skip } = startHarness(['podman']);
 const test = suite('e2e podman');
-if (skip) console.log(`  e2e podman skipped: ${skip}`);
 const h = harness!;
 
 function scenario(name: string, fn: () => unknown): void {
-  if (!harness) test.skip(name, () => {});
+  if (!harness) skipTest(test, name, skip ?? 'no harness');
   else test(name, withDiagnostics(h, name, fn));
 }
 

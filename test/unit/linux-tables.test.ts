@@ -72,7 +72,7 @@ test('secureJoin: symlinks resolve inside the root, .. stops at its top', () => 
   assert.throws(() => secureJoin(root, '/loop1/x'), /too many levels of symbolic links/);
 });
 
-test('plan: bundle-relative paths made absolute, caps and rlimits as numbers, pid left to create', () => {
+test('plan: bundle-relative paths made absolute, caps and rlimits as numbers, pid and mount left to create', () => {
   const spec = baseSpec();
   spec.root = { path: 'rootfs' };
   spec.mounts!.push({ destination: '/data', source: 'data', options: ['bind', 'ro'] });
@@ -86,7 +86,8 @@ test('plan: bundle-relative paths made absolute, caps and rlimits as numbers, pi
   assert.equal(plan.process.capabilities.bounding, [29, 5, 10]);
   assert.equal(plan.process.capabilities.inheritable, []);
   assert.equal(plan.process.rlimits, [{ resource: 7, soft: 1024, hard: 1024 }]);
-  assert.equal(plan.namespaces.map((n) => n.type), ['network', 'ipc', 'uts', 'mount']);
+  assert.equal(plan.namespaces.map((n) => n.type), ['network', 'ipc', 'uts']);
+  assert.is(plan.mountNamespace, true);
   assert.is(plan.rootPropagation, MS_SLAVE | MS_REC);
   assert.is(plan.preserveFds, 2);
   assert.ok(plan.mounts.every((m) => !(m.flags & MS_PRIVATE)));

@@ -7,6 +7,7 @@ import * as assert from 'uvu/assert';
 import { applyCredentials } from '../../src/linux/credentials';
 import { enterNamespaces } from '../../src/linux/namespaces';
 import { enterRootfs, finishRootfs, prepareRootfs } from '../../src/linux/rootfs';
+import { enterWorkingDirectory } from '../../src/linux/working-dir';
 import { makePlan } from '../../src/spec/plan';
 import {
   CLONE_FS, CLONE_NEWIPC, CLONE_NEWNS, CLONE_NEWUTS, MNT_DETACH, MS_BIND, MS_NOSUID, MS_PRIVATE, MS_RDONLY, MS_REC, MS_REMOUNT, MS_SLAVE,
@@ -79,6 +80,38 @@ test('enterRootfs: pivot_root . . then, from the old root, it is made slave and 
   enterRootfs(noPivot, { ...plan, noPivot: true });
   // Before the move, the host's mounts are detached (detachHostMounts, tested below).
   assert.equal(noPivot.calls.map((c) => c.call).slice(-4), ['chdir', 'mount', 'chroot', 'chdir']);
+});
+
+test('no mount namespace: only the rootfs is touched: no propagation change, no bind of it, chroot, not pivot_root', () => {
+  const sys = new RecordingSys();
+  const plan = planFor((s) => {
+    s.linux!.namespaces = s.linux!.namespaces!.filter((n) => n.type !== 'mount');
+    delete s.linux!.maskedPaths;
+    delete s.linux!.readonlyPaths;
+    s.root = { path: 'rootfs', readonly: false };
+  });
+  assert.is(plan.mountNamespace, false);
+  prepareRootfs(sys, plan);
+  enterRootfs(sys, plan);
+  finishRootfs(sys, plan);
+  const targets = sys.callsTo('mount').map((a) => a[1] as string);
+  assert.equal(targets, [`${plan.rootfs}/proc`, `${plan.rootfs}/dev`]);
+  assert.equal(sys.callsTo('pivotRoot'), []);
+  assert.equal(sys.callsTo('umount2'), []);
+  assert.equal(sys.callsTo('chroot'), [[plan.rootfs]]);
+  // What would change the caller's mounts is refused here too, whatever validation said.
+  assert.throws(() => finishRootfs(new RecordingSys(), { ...plan, maskedPaths: ['/proc/kcore'] }), /linux\.maskedPaths: need a mount namespace/);
+  assert.throws(() => prepareRootfs(new RecordingSys(), { ...plan, rootReadonly: true }), /root\.readonly/);
+});
+
+test('the working directory is resolved inside the root and checked after chdir', () => {
+  const sys = new RecordingSys();
+  enterWorkingDirectory(sys, '/');
+  assert.equal(sys.callsTo('chdir'), [['/']]);
+  // The kernel answering "(unreachable)" means the chdir left the root: refused.
+  const escaped = new RecordingSys();
+  escaped.getcwd = () => '(unreachable)/';
+  assert.throws(() => enterWorkingDirectory(escaped, '/'), /leads outside the container/);
 });
 
 test('finishRootfs: read-only root remounted last', () => {

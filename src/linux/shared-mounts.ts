@@ -1,0 +1,69 @@
+/**
+ * A container without a mount namespace of its own shares its caller's
+ * (config.md: it inherits the runtime's), so its mounts[] land under the
+ * rootfs in that namespace and do not die with the container's processes.
+ * Before the init mounts anything, create notes which mounts were already
+ * under the rootfs (an overlay the rootfs itself is, say); delete (and a
+ * failed create) unmounts every other mount under it, deepest first. Only
+ * from the same mount namespace: elsewhere those paths are other mounts.
+ */
+import { readFileSync, readlinkSync, realpathSync } from 'node:fs';
+import { MNT_DETACH, UMOUNT_NOFOLLOW } from '../sys/constants';
+import type { Sys } from '../sys/types';
+
+export interface SharedMounts {
+  /** The mount namespace, as /proc/self/ns/mnt reads ("mnt:[4026531841]"). */
+  namespace: string;
+  /** The rootfs as mountinfo spells it (symlinks resolved). */
+  rootfs: string;
+  /** Ids of the mounts under the rootfs that were there before create. */
+  before: number[];
+}
+
+interface MountEntry {
+  id: number;
+  point: string;
+}
+
+/** mountinfo's mount points unescape \040 and friends (octal). */
+const unescape = (field: string): string => field.replace(/\\([0-7]{3})/g, (_, octal: string) => String.fromCharCode(parseInt(octal, 8)));
+
+function mountsUnder(rootfs: string): MountEntry[] {
+  return readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => {
+      const fields = line.split(' ');
+      return { id: Number(fields[0]), point: unescape(fields[4] ?? '') };
+    })
+    .filter((m) => m.point === rootfs || m.point.startsWith(`${rootfs}/`));
+}
+
+/** What is under the rootfs now: taken by create before the init mounts anything. */
+export function noteSharedMounts(rootfs: string): SharedMounts {
+  const real = realpathSync(rootfs);
+  return { namespace: readlinkSync('/proc/self/ns/mnt'), rootfs: real, before: mountsUnder(real).map((m) => m.id) };
+}
+
+/**
+ * Unmounts what the container added under its rootfs, once its processes
+ * are gone (none is left to swap a path for a symlink meanwhile; a last
+ * component that is one is not followed anyway). Returns a warning
+ * when this process is in another mount namespace (nothing is touched).
+ */
+export function removeSharedMounts(sys: Sys, noted: SharedMounts): string | undefined {
+  if (readlinkSync('/proc/self/ns/mnt') !== noted.namespace) {
+    return `the container's mounts under ${noted.rootfs} are in mount namespace ${noted.namespace}, not this one: left in place`;
+  }
+  const before = new Set(noted.before);
+  // mountinfo lists a mount after the one it sits on: the reverse unmounts children first.
+  for (const m of mountsUnder(noted.rootfs).reverse()) {
+    if (before.has(m.id)) continue;
+    try {
+      sys.umount2(m.point, MNT_DETACH | UMOUNT_NOFOLLOW);
+    } catch {
+      // Gone with its parent's lazy unmount already.
+    }
+  }
+  return undefined;
+}

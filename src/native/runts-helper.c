@@ -1,0 +1,183 @@
+/*
+ * runts-helper: the steps that must happen in a single-threaded process
+ * between runts (node) and the program it starts, which node cannot do.
+ *
+ *   runts-helper [STEP...] -- PATH ARGV0 [ARG...]
+ *
+ * Steps, in the order given:
+ *   mnt-new          unshare(CLONE_NEWNS): the init's node is then born in
+ *                    the container's mount namespace, every thread of it,
+ *                    so no thread keeps the host's root or mounts
+ *                    (a thread's /proc/self/task/N/root was a way out).
+ *   mnt-join=PATH    setns into the mount namespace at PATH, likewise.
+ *   cgroup-fd=N      write "0" to fd N (the container's cgroup.procs,
+ *                    opened by runts) and close it: join as one process.
+ *   tty              setsid(); ioctl(0, TIOCSCTTY, 0).
+ *   report-fd=N      mark fd N close-on-exec; if the last execve fails,
+ *                    write why to it (start reads it from exec.fifo).
+ * then execve(PATH, [ARGV0, ARG...], envp).
+ *
+ * It is also the last hop into the container: runts execs it from a sealed
+ * memfd, so that while the program's execve runs, /proc/self/exe is this
+ * sealed copy and never node or a host file the container could reopen
+ * and write (CVE-2019-5736). A program whose "#!" line names
+ * /proc/self/exe therefore runs this helper as its interpreter, with argv[0]
+ * the interpreter's path: argv[0] must be "runts-helper", else it refuses.
+ *
+ * No libc: raw system calls only, so that nothing runs between the
+ * container's seccomp filter and the program but the calls listed above
+ * (a strict allow-list profile would kill a libc start-up's extra calls).
+ * Failure exits 126 (a step) or 127 (the execve), with a line on stderr.
+ */
+#include <asm/unistd.h>
+#include <linux/fcntl.h>
+#include <linux/sched.h>
+
+#define TIOCSCTTY 0x540E
+#define F_SETFD 2
+#define FD_CLOEXEC 1
+
+#if defined(__x86_64__)
+__asm__(".text\n.global _start\n_start:\n xor %rbp,%rbp\n mov %rsp,%rdi\n and $-16,%rsp\n call start_c\n hlt\n");
+static long sys6(long n, long a, long b, long c, long d, long e, long f) {
+  long ret;
+  register long r10 __asm__("r10") = d;
+  register long r8 __asm__("r8") = e;
+  register long r9 __asm__("r9") = f;
+  __asm__ volatile("syscall" : "=a"(ret) : "a"(n), "D"(a), "S"(b), "d"(c), "r"(r10), "r"(r8), "r"(r9) : "rcx", "r11", "memory");
+  return ret;
+}
+#elif defined(__aarch64__)
+__asm__(".text\n.global _start\n_start:\n mov x29, #0\n mov x0, sp\n and sp, x0, #-16\n bl start_c\n");
+static long sys6(long n, long a, long b, long c, long d, long e, long f) {
+  register long x8 __asm__("x8") = n;
+  register long x0 __asm__("x0") = a;
+  register long x1 __asm__("x1") = b;
+  register long x2 __asm__("x2") = c;
+  register long x3 __asm__("x3") = d;
+  register long x4 __asm__("x4") = e;
+  register long x5 __asm__("x5") = f;
+  __asm__ volatile("svc 0" : "+r"(x0) : "r"(x8), "r"(x1), "r"(x2), "r"(x3), "r"(x4), "r"(x5) : "memory");
+  return x0;
+}
+#else
+#error "runts-helper: no system call glue for this architecture (x86_64 and aarch64 only)"
+#endif
+
+#define sys3(n, a, b, c) sys6(n, (long)(a), (long)(b), (long)(c), 0, 0, 0)
+
+static unsigned long len(const char *s) {
+  unsigned long n = 0;
+  while (s[n]) n++;
+  return n;
+}
+
+static int starts(const char *s, const char *prefix, const char **rest) {
+  while (*prefix)
+    if (*s++ != *prefix++) return 0;
+  if (rest) *rest = s;
+  return 1;
+}
+
+static int same(const char *a, const char *b) {
+  const char *rest;
+  return starts(a, b, &rest) && *rest == 0;
+}
+
+/* A small decimal number, or -1. */
+static long number(const char *s) {
+  long n = 0;
+  if (!*s) return -1;
+  for (; *s; s++) {
+    if (*s < '0' || *s > '9' || n > 100000) return -1;
+    n = n * 10 + (*s - '0');
+  }
+  return n;
+}
+
+static const char *errno_text(long err) {
+  switch (err) {
+    case 1: return "operation not permitted";
+    case 2: return "no such file or directory";
+    case 7: return "argument list too long";
+    case 8: return "exec format error";
+    case 12: return "cannot allocate memory";
+    case 13: return "permission denied";
+    case 20: return "not a directory";
+    case 22: return "invalid argument";
+    case 26: return "text file busy";
+    case 40: return "too many levels of symbolic links";
+    default: return "error";
+  }
+}
+
+static void put(int fd, const char *s) { sys3(__NR_write, fd, s, len(s)); }
+
+static void say(int fd, const char *what, const char *arg, long err) {
+  char num[24];
+  int i = sizeof num - 1;
+  unsigned long e = (unsigned long)(err < 0 ? -err : err);
+  num[i] = 0;
+  do num[--i] = (char)('0' + e % 10); while ((e /= 10) && i > 0);
+  put(fd, what);
+  if (arg) {
+    put(fd, " ");
+    put(fd, arg);
+  }
+  put(fd, ": ");
+  put(fd, errno_text(err < 0 ? -err : err));
+  put(fd, " (errno ");
+  put(fd, num + i);
+  put(fd, ")");
+}
+
+static void die(int code, const char *what, const char *arg, long err) {
+  put(2, "runts-helper: ");
+  say(2, what, arg, err);
+  put(2, "\n");
+  sys3(__NR_exit, code, 0, 0);
+  for (;;) {}
+}
+
+__attribute__((used)) void start_c(long *sp) {
+  long argc = sp[0];
+  char **argv = (char **)(sp + 1);
+  char **envp = argv + argc + 1;
+  long report = -1;
+  long i, r;
+  const char *v;
+
+  if (argc < 1 || !same(argv[0], "runts-helper")) {
+    put(2, "runts-helper: refusing to run as an interpreter or under another name\n");
+    sys3(__NR_exit, 127, 0, 0);
+  }
+  for (i = 1; i < argc && !same(argv[i], "--"); i++) {
+    const char *a = argv[i];
+    if (same(a, "mnt-new")) {
+      if ((r = sys3(__NR_unshare, CLONE_NEWNS, 0, 0)) < 0) die(126, "unshare(CLONE_NEWNS)", 0, r);
+    } else if (starts(a, "mnt-join=", &v)) {
+      long fd = sys6(__NR_openat, AT_FDCWD, (long)v, O_RDONLY | O_CLOEXEC, 0, 0, 0);
+      if (fd < 0) die(126, "open mount namespace", v, fd);
+      if ((r = sys3(__NR_setns, fd, CLONE_NEWNS, 0)) < 0) die(126, "setns mount namespace", v, r);
+      sys3(__NR_close, fd, 0, 0);
+    } else if (starts(a, "cgroup-fd=", &v) && number(v) >= 0) {
+      if ((r = sys3(__NR_write, number(v), "0", 1)) != 1) die(126, "joining the container's cgroup", 0, r < 0 ? r : -5);
+      sys3(__NR_close, number(v), 0, 0);
+    } else if (same(a, "tty")) {
+      if ((r = sys3(__NR_setsid, 0, 0, 0)) < 0) die(126, "setsid", 0, r);
+      if ((r = sys3(__NR_ioctl, 0, TIOCSCTTY, 0)) < 0) die(126, "ioctl(TIOCSCTTY)", 0, r);
+    } else if (starts(a, "report-fd=", &v) && number(v) >= 0) {
+      report = number(v);
+      sys3(__NR_fcntl, report, F_SETFD, FD_CLOEXEC);
+    } else {
+      die(126, "unknown step", a, 22);
+    }
+  }
+  if (i + 2 >= argc) die(126, "no program given", 0, 22);
+  r = sys3(__NR_execve, argv[i + 1], argv + i + 2, envp);
+  if (report >= 0) {
+    say((int)report, "exec", argv[i + 1], r);
+    sys3(__NR_exit, 127, 0, 0);
+  }
+  die(127, "exec", argv[i + 1], r);
+}
