@@ -48,8 +48,8 @@ export function devicesToCreate(configured: readonly PlannedDevice[]): PlannedDe
  * path swapped meanwhile can neither put the node outside the rootfs nor
  * turn the chmod on a host file.
  */
-export function createDevice(sys: Sys, rootfs: string, dev: PlannedDevice): void {
-  withDevEntry(sys, rootfs, dev.path, (at) => {
+export function createDevice(sys: Sys, root: RootDir, dev: PlannedDevice): void {
+  withEntry(root, dev.path, (at) => {
     const st = lstatIfAny(at);
     if (st) {
       if (st.isCharacterDevice() || st.isBlockDevice() || st.isFIFO() || st.isFile() || st.isSymbolicLink()) rmSync(at);
@@ -69,15 +69,15 @@ export function createDevice(sys: Sys, rootfs: string, dev: PlannedDevice): void
 }
 
 /** /dev/fd, stdin/out/err, /dev/ptmx -> pts/ptmx, /dev/core (runc's setupDevSymlinks, setupPtmx). */
-export function createDevSymlinks(sys: Sys, rootfs: string): void {
+export function createDevSymlinks(sys: Sys, root: RootDir): void {
   const links: [string, string][] = [...DEV_SYMLINKS];
   if (existsSync('/proc/kcore')) links.push(['/proc/kcore', '/dev/core']);
   for (const [target, link] of links) {
-    withDevEntry(sys, rootfs, link, (at) => {
+    withEntry(root, link, (at) => {
       if (!lstatIfAny(at)) sys.symlink(target, at);
     });
   }
-  withDevEntry(sys, rootfs, '/dev/ptmx', (ptmx) => {
+  withEntry(root, '/dev/ptmx', (ptmx) => {
     if (!lstatIfAny(`${dirname(ptmx)}/pts`)?.isDirectory()) return;
     rmSync(ptmx, { force: true });
     sys.symlink('pts/ptmx', ptmx);
@@ -85,24 +85,13 @@ export function createDevSymlinks(sys: Sys, rootfs: string): void {
 }
 
 /** fn on path's entry in its directory (found inside the rootfs, made when missing), as /proc/self/fd/N/name. */
-function withDevEntry(sys: Sys, rootfs: string, path: string, fn: (at: string) => void): void {
-  const root = new RootDir(sys, rootfs);
+function withEntry(root: RootDir, path: string, fn: (at: string) => void): void {
+  const { dir, name } = root.entry(path, 0o755);
   try {
-    const { dir, name } = root.entry(path, 0o755);
-    try {
-      fn(fdEntry(dir, name));
-    } finally {
-      closeSync(dir);
-    }
+    fn(fdEntry(dir, name));
   } finally {
-    root.close();
+    closeSync(dir);
   }
 }
 
-function lstatIfAny(path: string): Stats | undefined {
-  try {
-    return lstatSync(path);
-  } catch {
-    return undefined;
-  }
-}
+const lstatIfAny = (path: string): Stats | undefined => lstatSync(path, { throwIfNoEntry: false });

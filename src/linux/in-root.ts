@@ -15,7 +15,7 @@
  *     held, by its /proc/self/fd path (fd-paths.ts).
  * The init uses this before pivot_root, where /proc is the host's.
  */
-import { type Stats, closeSync, fstatSync, lstatSync, mkdirSync, openSync, readlinkSync } from 'node:fs';
+import { closeSync, fstatSync, lstatSync, mkdirSync, openSync, readlinkSync } from 'node:fs';
 import { relative } from 'node:path';
 import { RuntsError } from '../errors';
 import {
@@ -42,6 +42,7 @@ export interface Entry {
 /** The rootfs, held open while its paths are resolved. */
 export class RootDir {
   readonly fd: number;
+  #realPath: string | undefined;
 
   constructor(
     private readonly sys: Sys,
@@ -75,7 +76,8 @@ export class RootDir {
 
   /** Where what fd holds is, as a path inside the root ("/" for the root itself). */
   pathOf(fd: number): string {
-    const rel = relative(readlinkSync(fdPath(this.fd)), readlinkSync(fdPath(fd)));
+    this.#realPath ??= readlinkSync(fdPath(this.fd));
+    const rel = relative(this.#realPath, readlinkSync(fdPath(fd)));
     if (rel.startsWith('..')) throw new RuntsError(`fd ${fd} is not inside the rootfs (${readlinkSync(fdPath(fd))})`);
     return `/${rel}`;
   }
@@ -91,7 +93,7 @@ export class RootDir {
     if (name !== undefined && name !== '..') {
       const dir = this.open(names.slice(0, -1).join('/'), O_DIRECTORY);
       if (dir !== undefined) {
-        if (!lstatIfAny(fdEntry(dir, name))?.isSymbolicLink()) return { dir, name };
+        if (!lstatSync(fdEntry(dir, name), { throwIfNoEntry: false })?.isSymbolicLink()) return { dir, name };
         closeSync(dir);
       }
     }
@@ -108,8 +110,15 @@ export class RootDir {
    * it is then, not followed if a symlink (a mount refuses a non-directory).
    */
   mkdir(at: Entry, mode: number): number {
+    // Most destinations exist already: open first.
+    const open = () => openSync(fdEntry(at.dir, at.name), O_PATH | O_NOFOLLOW | O_CLOEXEC);
+    try {
+      return open();
+    } catch (err) {
+      if (codeOf(err) !== 'ENOENT') throw err;
+    }
     makeDir(at.dir, at.name, mode);
-    return openSync(fdEntry(at.dir, at.name), O_PATH | O_NOFOLLOW | O_CLOEXEC);
+    return open();
   }
 
   /** The directory at path, made (with its parents, mode) when missing: an O_PATH descriptor. */
@@ -131,15 +140,14 @@ export class RootDir {
   }
 
   /**
-   * Runs mount(target), target naming `onto` (the entry `at`, held open),
-   * then returns the new mount: opened again through the entry (a remount
-   * or a propagation change must name the mount on top, which `onto` is
-   * not) and checked to sit on `onto`, so that an entry swapped meanwhile is
-   * refused rather than changed in the wrong place.
+   * The mount just made on `onto` (the entry `at`, held open): opened again
+   * through the entry, since a remount or a propagation change must name
+   * the mount on top, which `onto` is not; and checked to sit on `onto`, so
+   * that an entry swapped meanwhile is refused rather than changed in the
+   * wrong place.
    */
-  mountOnto(at: Entry, onto: number, mount: (target: string) => void): number {
+  mountedOn(at: Entry, onto: number): number {
     const under = this.sys.mountOf(onto).id;
-    mount(fdPath(onto));
     const mounted = openSync(fdEntry(at.dir, at.name), O_PATH | O_NOFOLLOW | O_CLOEXEC);
     // The same file has the same path in both readings, unless a rename
     // came between them: then read both again.
@@ -215,14 +223,6 @@ export class RootDir {
     } finally {
       for (const fd of stack) closeSync(fd);
     }
-  }
-}
-
-function lstatIfAny(path: string): Stats | undefined {
-  try {
-    return lstatSync(path);
-  } catch {
-    return undefined;
   }
 }
 

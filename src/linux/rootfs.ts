@@ -30,7 +30,7 @@ import { mountWithCopyUp } from './copy-up';
 import { createDevSymlinks, createDevice, devicesToCreate } from './devices';
 import { fdEntry, fdPath } from './fd-paths';
 import { detachHostMounts } from './host-mounts';
-import { type Entry, RootDir, mkdirInRoot } from './in-root';
+import { type Entry, RootDir } from './in-root';
 import { maskPaths } from './masked-paths';
 import { cleanDestination, procMountRefusal } from './proc-mounts';
 import { onProcfs, writeProcFile } from './procfs';
@@ -53,41 +53,51 @@ export function prepareRootfs(sys: Sys, plan: InitPlan): void {
   } else {
     assertSharedMountsSafe(plan);
   }
-  let devIsTmpfs = false;
-  for (const [i, m] of plan.mounts.entries()) {
-    mountOne(sys, plan, m, `/mounts/${i}/destination`);
-    if (m.destination.replace(/\/+$/, '') === '/dev') devIsTmpfs = !m.bind;
+  // Opened after the bind: the rootfs mount that everything goes in.
+  const root = new RootDir(sys, plan.rootfs);
+  try {
+    let devIsTmpfs = false;
+    for (const [i, m] of plan.mounts.entries()) {
+      mountOne(sys, root, plan, m, `/mounts/${i}/destination`);
+      if (m.destination.replace(/\/+$/, '') === '/dev') devIsTmpfs = !m.bind;
+    }
+    closeSync(root.mkdirAll('/dev', 0o755));
+    // A /dev bound from the host already has its devices; otherwise make them.
+    const devices = devIsTmpfs || !plan.mounts.some((m) => m.destination === '/dev') ? devicesToCreate(plan.devices) : plan.devices;
+    for (const dev of devices) createDevice(sys, root, dev);
+    createDevSymlinks(sys, root);
+  } finally {
+    root.close();
   }
-  mkdirInRoot(sys, plan.rootfs, '/dev', 0o755);
-  // A /dev bound from the host already has its devices; otherwise make them.
-  const devices = devIsTmpfs || !plan.mounts.some((m) => m.destination === '/dev') ? devicesToCreate(plan.devices) : plan.devices;
-  for (const dev of devices) createDevice(sys, plan.rootfs, dev);
-  createDevSymlinks(sys, plan.rootfs);
 }
 
-function mountOne(sys: Sys, plan: InitPlan, m: PlannedMount, pointer: string): void {
-  const root = new RootDir(sys, plan.rootfs);
+function mountOne(sys: Sys, root: RootDir, plan: InitPlan, m: PlannedMount, pointer: string): void {
   const check: CheckDestination = (onto) => checkResolvedDestination(sys, root, m, onto, pointer);
-  let mounted: number | undefined;
+  let held: Destination | undefined;
   try {
     // "remount" changes the mount already at the destination (a mount
     // earlier in the list), it does not stack a new one.
     if (m.flags & MS_REMOUNT) {
-      mounted = root.open(m.destination);
-      if (mounted === undefined) throw new RuntsError(`${m.destination} does not exist`);
-      check(mounted);
-      sys.mount(m.source, fdPath(mounted), m.type, m.flags, m.data || null);
-    } else if (m.bind) mounted = bindMount(sys, root, m, check);
-    else if (m.type === 'cgroup') mounted = cgroupMount(sys, root, m, plan, check);
-    else mounted = newMount(sys, root, m, check);
-    for (const p of m.propagation) sys.mount(null, fdPath(mounted), null, p, null);
-    if (m.recursive) sys.mountSetattr(mounted, m.recursive);
+      const fd = root.open(m.destination);
+      if (fd === undefined) throw new RuntsError(`${m.destination} does not exist`);
+      held = { onto: fd, mounted: () => fd, close: () => closeSync(fd) };
+      check(fd);
+      sys.mount(m.source, fdPath(fd), m.type, m.flags, m.data || null);
+    } else if (m.bind) {
+      held = holdDestination(root, m.destination, bindSourceIsDirectory(m) ? 'directory' : 'file', check);
+      bindMount(sys, m, held);
+    } else {
+      held = holdDestination(root, m.destination, 'directory', check);
+      if (m.type === 'cgroup') cgroupMount(sys, m, plan, held);
+      else newMount(sys, m, held);
+    }
+    for (const p of m.propagation) sys.mount(null, fdPath(held.mounted()), null, p, null);
+    if (m.recursive) sys.mountSetattr(held.mounted(), m.recursive);
   } catch (err) {
     if (err instanceof DestinationRefused) throw err;
     throw new RuntsError(`mount ${m.source} to ${m.destination} (${m.type}): ${errorMessage(err)}`);
   } finally {
-    if (mounted !== undefined) closeSync(mounted);
-    root.close();
+    held?.close();
   }
 }
 
@@ -118,42 +128,36 @@ function checkResolvedDestination(sys: Sys, root: RootDir, m: PlannedMount, onto
   }
 }
 
-/** A new filesystem (tmpfs, proc, …) on a directory; returns the new mount. */
-function newMount(sys: Sys, root: RootDir, m: PlannedMount, check: CheckDestination): number {
-  const flags = m.flags & ~MS_REMOUNT;
-  return atDestination(root, m.destination, 'directory', check, (mountOn, covered) => {
-    if (!m.copyUp) return mountOn((target) => sys.mount(m.source, target, m.type, flags, m.data || null));
-    // Written to first: read-only, if asked, comes after the copy (as with runc).
-    const mount = () => mountOn((target) => sys.mount(m.source, target, m.type, flags & ~MS_RDONLY, m.data || null));
-    const mounted = mountWithCopyUp(sys, covered, mount, !/(^|,)mode=/.test(m.data));
-    if (flags & MS_RDONLY) sys.mount(m.source, fdPath(mounted), m.type, flags | MS_REMOUNT, m.data || null);
-    return mounted;
-  });
+/**
+ * A destination held open from before its mount to after the last change
+ * to it: onto is what the mount goes on (mount(2) names it as
+ * /proc/self/fd/N); mounted() the new mount, opened again and checked
+ * (RootDir.mountedOn) the first time something needs it.
+ */
+interface Destination {
+  onto: number;
+  mounted(): number;
+  close(): void;
 }
 
-/**
- * fn with the destination held open (made when missing: a directory, or
- * an empty file for a file to be bound on), and mountOn, which runs
- * mount(target) on it and returns the new mount (RootDir.mountOnto).
- */
-function atDestination<T>(
-  root: RootDir,
-  destination: string,
-  kind: 'directory' | 'file',
-  check: CheckDestination,
-  fn: (mountOn: (mount: (target: string) => void) => number, onto: number) => T,
-): T {
+/** The destination found and held inside the rootfs, made when missing (a directory, or an empty file for a file to bind) and checked. */
+function holdDestination(root: RootDir, destination: string, kind: 'directory' | 'file', check: CheckDestination): Destination {
   const at = root.entry(destination, 0o755);
-  try {
-    const onto = kind === 'directory' ? root.mkdir(at, 0o755) : makeFile(at);
-    try {
-      check(onto);
-      return fn((mount) => root.mountOnto(at, onto, mount), onto);
-    } finally {
-      closeSync(onto);
-    }
-  } finally {
+  let onto: number | undefined;
+  let mounted: number | undefined;
+  const close = () => {
+    if (mounted !== undefined) closeSync(mounted);
+    if (onto !== undefined) closeSync(onto);
     closeSync(at.dir);
+  };
+  try {
+    onto = kind === 'directory' ? root.mkdir(at, 0o755) : makeFile(at);
+    check(onto);
+    const held = onto;
+    return { onto, mounted: () => (mounted ??= root.mountedOn(at, held)), close };
+  } catch (err) {
+    close();
+    throw err;
   }
 }
 
@@ -167,21 +171,36 @@ function makeFile(at: Entry): number {
   return openSync(fdEntry(at.dir, at.name), O_PATH | O_NOFOLLOW | O_CLOEXEC);
 }
 
-function bindMount(sys: Sys, root: RootDir, m: PlannedMount, check: CheckDestination): number {
-  let sourceIsDir: boolean;
+/** A new filesystem (tmpfs, proc, …) on a directory. */
+function newMount(sys: Sys, m: PlannedMount, at: Destination): void {
+  const flags = m.flags & ~MS_REMOUNT;
+  if (!m.copyUp) {
+    sys.mount(m.source, fdPath(at.onto), m.type, flags, m.data || null);
+    return;
+  }
+  // Written to first: read-only, if asked, comes after the copy (as with runc).
+  const mount = () => {
+    sys.mount(m.source, fdPath(at.onto), m.type, flags & ~MS_RDONLY, m.data || null);
+    return at.mounted();
+  };
+  const mounted = mountWithCopyUp(sys, at.onto, mount, !/(^|,)mode=/.test(m.data));
+  if (flags & MS_RDONLY) sys.mount(m.source, fdPath(mounted), m.type, flags | MS_REMOUNT, m.data || null);
+}
+
+function bindSourceIsDirectory(m: PlannedMount): boolean {
   try {
-    sourceIsDir = statSync(m.source).isDirectory();
+    return statSync(m.source).isDirectory();
   } catch {
     throw new RuntsError(`mount source ${m.source} does not exist`);
   }
-  return atDestination(root, m.destination, sourceIsDir ? 'directory' : 'file', check, (mountOn) => {
-    const mounted = mountOn((target) => sys.mount(m.source, target, 'bind', MS_BIND | (m.flags & MS_REC), null));
-    remountAttributes(sys, fdPath(mounted), m.flags);
-    return mounted;
-  });
 }
 
-/** A bind takes the source's attributes; ro, nosuid, … need a remount of the new mount (target names it). */
+function bindMount(sys: Sys, m: PlannedMount, at: Destination): void {
+  sys.mount(m.source, fdPath(at.onto), 'bind', MS_BIND | (m.flags & MS_REC), null);
+  if (m.flags & ~NON_ATTRIBUTE_FLAGS) remountAttributes(sys, fdPath(at.mounted()), m.flags);
+}
+
+/** A bind takes the source's attributes; ro, nosuid, … need a remount of the new mount, which target names. */
 function remountAttributes(sys: Sys, target: string, flags: number): void {
   const attributes = flags & ~NON_ATTRIBUTE_FLAGS;
   if (attributes) sys.mount(null, target, null, MS_BIND | MS_REMOUNT | attributes, null);
@@ -194,29 +213,30 @@ function remountAttributes(sys: Sys, target: string, flags: number): void {
  * mount of the hierarchy in a cgroup namespace, else the container's
  * cgroup directory bound from the host; co-mounted controllers get their
  * links (cpu -> cpu,cpuacct). The tmpfs is made read-only last when asked.
- * Returns the new mount. Inside the fresh tmpfs, which only this mount
- * namespace sees, paths are safe to walk.
+ * Inside the fresh tmpfs, which only this mount namespace sees, paths are
+ * safe to walk.
  */
-function cgroupMount(sys: Sys, root: RootDir, m: PlannedMount, plan: InitPlan, check: CheckDestination): number {
-  return atDestination(root, m.destination, 'directory', check, (mountOn) => {
-    if (plan.cgroup.version === 2) return mountOn((target) => sys.mount('cgroup2', target, 'cgroup2', m.flags, null));
-    const ownNamespace = plan.namespaces.some((ns) => ns.type === 'cgroup');
-    const flags = m.flags & ~MS_RDONLY;
-    const tmpfs = mountOn((target) => sys.mount('tmpfs', target, 'tmpfs', flags, 'mode=755'));
-    for (const h of plan.cgroup.hierarchies) {
-      const sub = fdEntry(tmpfs, h.name);
-      mkdirSync(sub, { recursive: true, mode: 0o755 });
-      if (ownNamespace) {
-        sys.mount('cgroup', sub, 'cgroup', m.flags, h.controllers);
-      } else {
-        sys.mount(h.path, sub, 'bind', MS_BIND | MS_REC, null);
-        remountAttributes(sys, sub, m.flags | MS_REC);
-      }
-      if (h.name.includes(',')) for (const controller of h.name.split(',')) sys.symlink(h.name, fdEntry(tmpfs, controller));
+function cgroupMount(sys: Sys, m: PlannedMount, plan: InitPlan, at: Destination): void {
+  if (plan.cgroup.version === 2) {
+    sys.mount('cgroup2', fdPath(at.onto), 'cgroup2', m.flags, null);
+    return;
+  }
+  const ownNamespace = plan.namespaces.some((ns) => ns.type === 'cgroup');
+  const flags = m.flags & ~MS_RDONLY;
+  sys.mount('tmpfs', fdPath(at.onto), 'tmpfs', flags, 'mode=755');
+  const tmpfs = at.mounted();
+  for (const h of plan.cgroup.hierarchies) {
+    const sub = fdEntry(tmpfs, h.name);
+    mkdirSync(sub, { recursive: true, mode: 0o755 });
+    if (ownNamespace) {
+      sys.mount('cgroup', sub, 'cgroup', m.flags, h.controllers);
+    } else {
+      sys.mount(h.path, sub, 'bind', MS_BIND | MS_REC, null);
+      remountAttributes(sys, sub, m.flags | MS_REC);
     }
-    if (m.flags & MS_RDONLY) sys.mount(null, fdPath(tmpfs), null, MS_REMOUNT | flags | MS_RDONLY, 'mode=755');
-    return tmpfs;
-  });
+    if (h.name.includes(',')) for (const controller of h.name.split(',')) sys.symlink(h.name, fdEntry(tmpfs, controller));
+  }
+  if (m.flags & MS_RDONLY) sys.mount(null, fdPath(tmpfs), null, MS_REMOUNT | flags | MS_RDONLY, 'mode=755');
 }
 
 /**
