@@ -321,9 +321,9 @@ export class ContainerWatch {
     if (processKey(pid) === key) this.seen.inits.add(key);
   }
 
-  /** Everything the container left, as of now. */
-  leftovers(): Leftover[] {
-    const c = resolveContainer(this.ref);
+  /** Everything the container left, as of now; `moreHeld`: files only its processes would hold, for this look. */
+  leftovers(moreHeld: string[] = []): Leftover[] {
+    const c = resolveContainer({ ...this.ref, held: [...(this.ref.held ?? []), ...moreHeld] });
     const cgroups = leftoverCgroups(c, this.seen);
     return [
       ...leftoverProcesses(c, this.seen, cgroups.map((l) => l.where)),
