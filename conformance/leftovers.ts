@@ -225,15 +225,28 @@ function leftoverProcesses(c: ResolvedContainer, seen: Observed, cgroupDirs: str
       // removed with the bundle
     }
   }
+  return liveProcesses((pid) => claim(pid, c, seen, inCgroups, rootfsId));
+}
+
+/** Live processes but this one (zombies are no longer anyone's) that `why` names a reason for. */
+function liveProcesses(why: (pid: string) => string | undefined): Leftover[] {
   const found: Leftover[] = [];
   for (const name of readdirSync('/proc')) {
     if (!isPid(name) || Number(name) === process.pid) continue;
     const state = statFields(name)?.[0];
     if (!state || state === 'Z' || state === 'X') continue;
-    const why = claim(name, c, seen, inCgroups, rootfsId);
-    if (why) found.push({ kind: 'process', where: name, pid: Number(name), detail: `${why}: ${argvOf(name).join(' ').slice(0, 160)}` });
+    const reason = why(name);
+    if (reason) found.push({ kind: 'process', where: name, pid: Number(name), detail: `${reason}: ${argvOf(name).join(' ').slice(0, 160)}` });
   }
   return found;
+}
+
+/** Processes holding a file at or under one of dirs (open, or as cwd or executable): a whole scratch area's. */
+export function processesHolding(dirs: string[]): Leftover[] {
+  return liveProcesses((pid) => {
+    const hit = pathsHeld(pid).find((p) => dirs.some((d) => under(p, d)));
+    return hit && `holds ${hit}`;
+  });
 }
 
 // --- mounts, cgroups, state ---
@@ -321,9 +334,9 @@ export class ContainerWatch {
     if (processKey(pid) === key) this.seen.inits.add(key);
   }
 
-  /** Everything the container left, as of now; `moreHeld`: files only its processes would hold, for this look. */
-  leftovers(moreHeld: string[] = []): Leftover[] {
-    const c = resolveContainer({ ...this.ref, held: [...(this.ref.held ?? []), ...moreHeld] });
+  /** Everything the container left, as of now. */
+  leftovers(): Leftover[] {
+    const c = resolveContainer(this.ref);
     const cgroups = leftoverCgroups(c, this.seen);
     return [
       ...leftoverProcesses(c, this.seen, cgroups.map((l) => l.where)),

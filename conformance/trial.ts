@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { cgroupLayout } from './cgroups';
 import { type Config, baseConfig } from './config';
 import { processesWithEnv, unmountUnder, waitFor } from './host';
-import { type ContainerRef, ContainerWatch, type Leftover, removeLeftovers } from './leftovers';
+import { type ContainerRef, ContainerWatch, type Leftover, processesHolding, removeLeftovers } from './leftovers';
 import type { Rootfs } from './rootfs';
 import { RuntimeCli } from './runtime-cli';
 
@@ -34,6 +34,8 @@ export class Trial {
   private readonly cleanups: (() => void | Promise<void>)[] = [];
   private readonly cgroups: string[] = [];
   private readonly watches = new Map<string, ContainerWatch>();
+  /** Every id newId gave out: the cleanup looks for all of them, made through the driver or not. */
+  private readonly issued: string[] = [];
   private made = 0;
 
   constructor(
@@ -88,7 +90,9 @@ export class Trial {
 
   /** A container id no other case (or suite run) uses: runc names default cgroups after ids. */
   newId(): string {
-    return `conformance-${this.suite.token}-${++idCounter}`;
+    const id = `conformance-${this.suite.token}-${++idCounter}`;
+    this.issued.push(id);
+    return id;
   }
 
   /** The base config on the shared rootfs, running `sh -c script`. */
@@ -125,11 +129,12 @@ export class Trial {
 
   /** Every step runs even if an earlier one failed: a cleanup must never leave the rest undone. */
   async finish(): Promise<void> {
-    const ids = [...this.rt.ids];
+    const ids = [...new Set([...this.issued, ...this.rt.ids])];
     // Whatever a container left that runs: in its namespaces or cgroups, an init
     // (none carries the marker), anything holding a file of the case's directory.
     const processes = () => [
-      ...ids.flatMap((id) => this.watch(id).leftovers([this.dir]).filter((l) => l.kind === 'process')),
+      ...ids.flatMap((id) => this.watch(id).leftovers().filter((l) => l.kind === 'process')),
+      ...processesHolding([this.dir]),
       ...processesWithEnv(this.marker).map((pid): Leftover => ({ kind: 'process', where: String(pid), pid })),
     ];
     const steps: (() => unknown)[] = [
@@ -146,7 +151,7 @@ export class Trial {
       ...this.cleanups.reverse(),
       () => unmountUnder(this.dir),
       ...this.cgroups.map((path) => () => cgroupLayout().remove(path)),
-      () => cgroupLayout().removeNamed(this.rt.ids),
+      () => cgroupLayout().removeNamed(new Set(ids)),
       () => removeLeftovers(ids.flatMap((id) => this.leftovers(id))),
       () => [...this.watches.values()].forEach((w) => w.release()),
       () => rmSync(this.dir, { recursive: true, force: true }),

@@ -10,7 +10,8 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { hierarchyRoots } from '../../conformance/cgroups';
 import { ContainerWatch, leftoversOf } from '../../conformance/leftovers';
-import { isRoot, tempDir } from '../lib/cli';
+import { Trial } from '../../conformance/trial';
+import { RUNTS, isRoot, tempDir } from '../lib/cli';
 import { alive, bundle, busyboxRootfs, leftovers, mountsUnder, runtime, shArgs, stateOf, uniqueId, watchContainer } from '../lib/container';
 import { sys } from '../../src/sys/index';
 import { MNT_DETACH } from '../../src/sys/constants';
@@ -125,6 +126,24 @@ asRoot('what a probe of the caller\'s finds (a systemd unit, say) is reported wi
   const root = tempDir('runts-root-');
   const found = leftoversOf({ id: 'probed', root, probes: [(c) => [{ kind: 'unit', where: `runts-${c.id}.scope` }]] });
   assert.equal(found, [{ kind: 'unit', where: 'runts-probed.scope' }]);
+});
+
+asRoot('conformance: a case that leaked an init (state dir removed by hand) is cleaned up by Trial.finish, which kills the init', async () => {
+  const rootfs = { shared: busyboxRootfs(), hostBusybox: '/bin/busybox', copy: () => { throw new Error('not needed'); } };
+  for (const watched of [true, false]) {
+    const t = new Trial({ runtime: RUNTS, token: `lo${process.pid}`, dir: tempDir('runts-suite-'), rootfs }, watched ? 1 : 2);
+    const id = t.newId();
+    const bundleDir = t.bundle(t.config('exec sleep 600'));
+    // created() reads the state (the watch sees the init); a bare exec of create does not.
+    if (watched) await t.rt.created(id, bundleDir);
+    else assert.is((await t.rt.exec(['create', '--bundle', bundleDir, id])).code, 0);
+    const pid = stateOf(t.rt.root, id).pid;
+    rmSync(join(t.rt.root, id), { recursive: true });
+    assert.ok(t.leftovers(id).some((l) => l.pid === pid), `the init ${pid} is not among ${JSON.stringify(t.leftovers(id))}`);
+    await t.finish();
+    assert.not.ok(alive(pid), `Trial.finish left the init ${pid} (${watched ? 'watched' : 'never watched'}) alive`);
+    assert.equal(leftoversOf({ id, root: t.rt.root }), []);
+  }
 });
 
 test.run();
