@@ -318,7 +318,7 @@ export class ContainerWatch {
     const joined = resolveContainer(this.ref).joined;
     for (const kind of NAMESPACE_KINDS) {
       const theirs = readlinkOr(`/proc/${pid}/ns/${kind}`);
-      if (!theirs || theirs === readlinkOr(`/proc/self/ns/${kind}`) || joined.has(kind) || this.seen.namespaces.has(theirs)) continue;
+      if (!this.isOwn(kind, theirs, joined)) continue;
       try {
         this.fds.push(openSync(`/proc/${pid}/ns/${kind}`, 'r'));
       } catch {
@@ -326,12 +326,36 @@ export class ContainerWatch {
       }
       this.seen.namespaces.set(theirs, kind);
     }
-    const own = new Set(readOr('/proc/self/cgroup').split('\n'));
-    for (const line of readOr(`/proc/${pid}/cgroup`).split('\n')) {
-      if (line && !own.has(line) && !line.endsWith(':/')) this.seen.cgroupLines.add(line);
-    }
+    this.noteCgroups(readOr(`/proc/${pid}/cgroup`).split('\n'));
     // Still the same process after the reads: what was read is its.
     if (processKey(pid) === key) this.seen.inits.add(key);
+  }
+
+  /**
+   * Notes what another process read of the init while it ran: lines of
+   * `readlink /proc/PID/ns/KIND` and of /proc/PID/cgroup (the e2e
+   * wrapper's record). Nothing holds these namespaces: only for checks
+   * made when no other container runs.
+   */
+  noteRecorded(text: string): void {
+    const lines = text.split('\n');
+    const joined = resolveContainer(this.ref).joined;
+    for (const link of lines) {
+      const kind = /^(\w+):\[\d+\]$/.exec(link)?.[1];
+      if (kind && this.isOwn(kind, link, joined)) this.seen.namespaces.set(link, kind);
+    }
+    this.noteCgroups(lines.filter((l) => /^\d+:/.test(l)));
+  }
+
+  /** A namespace of the container's own: not ours, not one its config joins, not noted yet. */
+  private isOwn(kind: string, link: string, joined: Set<string>): boolean {
+    return !!link && NAMESPACE_KINDS.includes(kind) && link !== readlinkOr(`/proc/self/ns/${kind}`) && !joined.has(kind) && !this.seen.namespaces.has(link);
+  }
+
+  /** Cgroup lines that are not ours nor a hierarchy's root. */
+  private noteCgroups(lines: string[]): void {
+    const own = new Set(readOr('/proc/self/cgroup').split('\n'));
+    for (const line of lines) if (line && !own.has(line) && !line.endsWith(':/')) this.seen.cgroupLines.add(line);
   }
 
   /** Everything the container left, as of now. */
