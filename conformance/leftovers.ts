@@ -15,10 +15,10 @@
  *            own mounts there; one with its own mounts in that namespace,
  *            which goes with its last process)
  *   process  a live process in a namespace the container had, or in one
- *            of its cgroups (below); whose root directory is its rootfs; holding a
- *            file of its state dir or bundle (a created init holds
- *            exec.fifo: runc's and runts' alike) or one of `held`; or a
- *            runtime init that appeared since the watch began
+ *            of its cgroups (below); whose root directory is its rootfs;
+ *            holding a file of its state dir or bundle (a created init
+ *            holds exec.fifo: runc's and runts' alike) or one of `held`;
+ *            or a runtime init that appeared since the watch began
  *   cgroup   a directory named after the id, one the container was in, or
  *            its cgroupsPath, in any hierarchy
  *   state    its directory under --root (and runts' ".deleting-ID-PID")
