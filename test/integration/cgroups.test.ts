@@ -14,8 +14,10 @@ import { BPF_PROG_TYPE_CGROUP_DEVICE } from '../../src/sys/constants';
 import { sys } from '../../src/sys/index';
 import type { Spec } from '../../src/spec/types';
 import { isRoot, tempDir } from '../lib/cli';
-import { cgroupDir, cgroupFile, cgroupLeftovers, eventually, isV2, listenEvents, startRuntime } from '../lib/cgroups';
-import { alive, bundle, runtime, shArgs, stateOf, uniqueId } from '../lib/container';
+import { cgroupDirsNamed } from '../../conformance/cgroups';
+import type { ContainerWatch } from '../../conformance/leftovers';
+import { cgroupDir, cgroupFile, eventually, isV2, listenEvents, startRuntime } from '../lib/cgroups';
+import { alive, bundle, leftovers, runtime, shArgs, stateOf, uniqueId, watchContainer } from '../lib/container';
 
 const test = suite(`cgroups (v${isV2 ? 2 : 1})`);
 const asRoot = isRoot ? test : test.skip;
@@ -33,19 +35,32 @@ function withHostDir(spec: Spec, dir: string): void {
   spec.mounts!.push({ destination: '/host', type: 'bind', source: dir, options: ['rbind'] });
 }
 
+/** Containers of this file by id, watched for what they leave (test/lib/container.ts). */
+const watches = new Map<string, ContainerWatch>();
+
+function watched(root: string, id: string, b: string): ContainerWatch {
+  const watch = watchContainer({ id, root, bundle: b });
+  watches.set(id, watch);
+  return watch;
+}
+
 /** run -d of script; returns the root, the id and the container's pid. */
 function runDetached(edit: (s: Spec) => void): { root: string; id: string; pid: number } {
   const root = tempDir();
   const id = uniqueId('cg');
-  const r = runtime(['run', '-d', '--bundle', bundle(edit), id], { root });
+  const b = bundle(edit);
+  const watch = watched(root, id, b);
+  const r = runtime(['run', '-d', '--bundle', b, id], { root });
   assert.is(r.code, 0, r.stderr);
-  return { root, id, pid: stateOf(root, id).pid };
+  const pid = stateOf(root, id).pid;
+  watch.observe(pid);
+  return { root, id, pid };
 }
 
 function deleteAndCheck(root: string, id: string): void {
   const r = runtime(['delete', '--force', id], { root });
   assert.is(r.code, 0, r.stderr);
-  assert.equal(cgroupLeftovers(id), [], 'cgroup directories left behind');
+  assert.equal(leftovers(watches.get(id)!), [], 'left behind (cgroup directories, processes, mounts, state)');
 }
 
 // v1: runts' main thread joins alone; v2: the helper (x86_64) joins as the new process, single-threaded.
@@ -99,8 +114,10 @@ asRoot('OOM: a 32 MiB container that allocates 64 MiB is killed (run exits 137) 
     // Waits for the test to listen, then holds 64 MiB in a shell variable.
     shArgs('while [ ! -e /host/go ]; do sleep 0.1; done; x=$(head -c 67108864 /dev/zero | tr "\\0" a); echo "survived ${#x}"')(s);
   });
+  const watch = watched(root, id, b);
   const run = startRuntime(['run', '--bundle', b, id], root);
   await eventually('the container to run', () => runtime(['state', id], { root }).stdout.includes('"running"'));
+  watch.observe(stateOf(root, id).pid);
   const events = listenEvents(root, id);
   await events.first;
   writeFileSync(join(signal, 'go'), '');
@@ -109,7 +126,7 @@ asRoot('OOM: a 32 MiB container that allocates 64 MiB is killed (run exits 137) 
   // run deleted the container: the cgroup is gone, which ends events.
   assert.is(await events.exit, 0);
   assert.ok(events.events.some((e) => e.type === 'oom' && e.id === id), `no oom event in ${JSON.stringify(events.events.map((e) => e.type))}`);
-  assert.equal(cgroupLeftovers(id), [], 'cgroup left behind after an OOM kill');
+  assert.equal(leftovers(watch), [], 'left behind after an OOM kill');
 });
 
 asRoot('pids.limit 10: the container holds 10 processes and the 11th fork fails', () => {
@@ -120,6 +137,7 @@ asRoot('pids.limit 10: the container holds 10 processes and the 11th fork fails'
     // sh and 9 sleeps make 10; the shell exits when the next fork fails.
     shArgs('i=1; while [ $i -lt 10 ]; do sleep 1000 & i=$((i+1)); done; echo "$i processes"; sleep 1000 & echo "an 11th"')(s);
   });
+  watched(root, id, b);
   const r = runtime(['run', '--keep', '--bundle', b, id], { root });
   assert.match(r.stdout, /^10 processes$/m);
   assert.not.match(r.stdout, /an 11th/);
@@ -280,7 +298,7 @@ asRoot('cgroupsPath: absolute from each hierarchy\'s root, relative below runts\
   deleteAndCheck(abs.root, abs.id);
   assert.not.ok(existsSync(cgroupDir(absolute, 'memory')));
   // The parents stay (as runc leaves them); this test's go.
-  for (const dir of cgroupLeftovers(`runts-test-${process.pid}`)) rmdirSync(dir);
+  for (const dir of cgroupDirsNamed(`runts-test-${process.pid}`)) rmdirSync(dir);
 
   const rel = runDetached((s) => {
     s.linux!.cgroupsPath = `rel-${process.pid}`;
@@ -299,30 +317,37 @@ asRoot('the container sees its own cgroup: /proc/self/cgroup and its /sys/fs/cgr
   for (const cgroupns of [true, false]) {
     if (isV2 && !cgroupns) continue; // v2 without a cgroup namespace shows the whole hierarchy, as with runc
     const id = uniqueId('view');
-    const r = runtime(['run', '--bundle', bundle((s) => {
+    const root = tempDir();
+    const b = bundle((s) => {
       s.linux!.resources = { ...s.linux!.resources, memory: { limit: 40 * MiB } };
       if (cgroupns) s.linux!.namespaces!.push({ type: 'cgroup' });
       shArgs(look)(s);
-    }), id], { root: tempDir() });
+    });
+    const watch = watched(root, id, b);
+    const r = runtime(['run', '--bundle', b, id], { root });
     assert.is(r.code, 0, r.stderr);
     const [cgroups, files] = r.stdout.split('---\n');
     const paths = cgroups.trim().split('\n').map((l) => l.split(':')[2]);
     assert.ok(paths.every((p) => p === (cgroupns ? '/' : `/runts/${id}`)), `${cgroupns ? 'with' : 'without'} a cgroup namespace: ${cgroups}`);
     assert.is(files.trim(), String(40 * MiB), `${cgroupns ? 'with' : 'without'} a cgroup namespace, the memory limit inside: ${files}`);
-    assert.equal(cgroupLeftovers(id), []);
+    assert.equal(leftovers(watch), []);
   }
 });
 
 asRoot('a create that fails after its cgroup was made leaves no cgroup directory', () => {
   const root = tempDir();
   const id = uniqueId('fail');
-  const r = runtime(['create', '--bundle', bundle((s) => (s.process!.args = ['no-such-program'])), id], { root });
+  const missing = bundle((s) => (s.process!.args = ['no-such-program']));
+  const first = watched(root, id, missing);
+  const r = runtime(['create', '--bundle', missing, id], { root });
   assert.is(r.code, 1);
-  assert.equal(cgroupLeftovers(id), []);
-  const bad = runtime(['create', '--bundle', bundle((s) => (s.linux!.resources = { ...s.linux!.resources, cpu: { cpus: '9999' } })), id], { root });
+  assert.equal(leftovers(first), []);
+  const tooMany = bundle((s) => (s.linux!.resources = { ...s.linux!.resources, cpu: { cpus: '9999' } }));
+  const second = watched(root, id, tooMany);
+  const bad = runtime(['create', '--bundle', tooMany, id], { root });
   assert.is(bad.code, 1);
   assert.match(bad.stderr, /linux\.resources\.cpu: cgroup: writing \\"9999\\" to \S*\/cpuset\.cpus/);
-  assert.equal(cgroupLeftovers(id), []);
+  assert.equal(leftovers(second), []);
 });
 
 asRoot('bpf(2) through FFI: the kernel\'s verifier takes the device program, and a refusal carries its log', () => {

@@ -4,7 +4,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { closeSync, openSync, readFileSync, readdirSync, statfsSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { RUNTS, tempDir } from './cli';
 
@@ -43,19 +43,6 @@ export function childDirs(dir: string): string[] {
   } catch {
     return [];
   }
-}
-
-/** Directories named name anywhere under any cgroup mount: what a container would leave behind. */
-export function cgroupLeftovers(name: string): string[] {
-  const found: string[] = [];
-  const walk = (dir: string) => {
-    for (const path of childDirs(dir)) {
-      if (basename(path) === name) found.push(path);
-      walk(path);
-    }
-  };
-  for (const m of cgroupMounts()) walk(m.mountPoint);
-  return found;
 }
 
 export interface Running {
