@@ -1,11 +1,11 @@
 /** runtime.md: state, lifecycle, errors, warnings and the operations, watched from the host. */
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, realpathSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, realpathSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, relative } from 'node:path';
 import { type Case, type Requirement, check, same } from '../case';
 import { namespaceHolder } from '../holder';
 import { failingContainerHook, failingHook, markHook } from '../hooks';
-import { alive, nsOf, readOr, sleep, waitFor } from '../host';
+import { alive, nsOf, readOr, waitFor } from '../host';
 import { expectNoContainer, expectNothingLeft, expectRefusal, refused, scenario, section } from '../kinds';
 import { SEMVER, parseMountinfo } from '../parse';
 import { describe } from '../runtime-cli';
@@ -54,6 +54,32 @@ async function createdMarking(t: Trial) {
   return { id, bundle, ran: join(out, 'ran') };
 }
 
+/** The processes in the pid namespace a process is in: the container's, seen from the host. */
+function inPidNamespaceOf(pid: number): number[] {
+  const ns = nsOf(pid, 'pid');
+  check(ns !== '', `the container process ${pid} is gone`);
+  return readdirSync('/proc')
+    .filter((name) => /^\d+$/.test(name))
+    .map(Number)
+    .filter((p) => nsOf(p, 'pid') === ns);
+}
+
+/**
+ * Whether a process has executed the rootfs's busybox (the user's program
+ * is a busybox sh): its executable is that very file (device and inode).
+ */
+function runsRootfsBusybox(t: Trial, pid: number): boolean {
+  const id = (path: string) => {
+    const s = statSync(path);
+    return `${s.dev}:${s.ino}`;
+  };
+  try {
+    return id(`/proc/${pid}/exe`) === id(join(t.suite.rootfs.shared, 'bin', 'busybox'));
+  } catch {
+    return false;
+  }
+}
+
 /** A hook of `kind` fails: create (or start, for startContainer) must fail, the program must not run. */
 function hookFailure(kind: 'prestart' | 'createRuntime' | 'createContainer' | 'startContainer'): Case {
   const step = { prestart: 3, createRuntime: 4, createContainer: 5, startContainer: 7 }[kind];
@@ -75,7 +101,7 @@ function hookFailure(kind: 'prestart' | 'createRuntime' | 'createContainer' | 's
         check(!existsSync(join(out, 'ran')), 'the user-specified program ran although a hook failed');
         check(r.code !== 0, 'start exited 0 although a startContainer hook failed (the container did stop)');
       }
-      await sleep(200);
+      // No container process is left (checked above) to run the program later: its absence now is final.
       check(!existsSync(join(out, 'ran')), 'the user-specified program ran although a hook failed');
     },
   });
@@ -414,9 +440,12 @@ export const runtimeCases: Case[] = [
     id: 'runtime.create.program-not-run',
     run: async (t) => {
       const { id, ran } = await createdMarking(t);
-      await sleep(500);
+      const pid = (await t.rt.state(id)).pid!;
+      // The program's process exists once create returns: had it been run, busybox would be its executable.
+      const running = inPidNamespaceOf(pid).filter((p) => runsRootfsBusybox(t, p));
+      same(running, [], 'processes of the container already running the user-specified program (busybox sh) after create');
       check(!existsSync(ran), 'the user-specified program ran at create');
-      expectEnvironment((await t.rt.state(id)).pid!);
+      expectEnvironment(pid);
       await t.rt.started(id);
       await untilFile(ran, 'ran');
     },
@@ -449,9 +478,10 @@ export const runtimeCases: Case[] = [
       const before = await t.rt.state(id);
       const r = await t.rt.start(id);
       check(r.code !== 0, 'a second start exited 0');
-      await sleep(300);
       const after = await t.rt.state(id);
       same([after.status, after.pid], [before.status, before.pid], 'status and pid after the second start');
+      // A second run of the program would be a process of the container by the time start returned.
+      same(inPidNamespaceOf(before.pid!), [before.pid], 'processes in the container after the second start (its program only)');
       same(readOr(ran), 'ran\n', 'marks of the program after the second start (it must have run once)');
     },
   }),

@@ -173,10 +173,15 @@ export async function create(store: StateStore, args: CreateOptions): Promise<Cr
 /** linux.namespaces as the raw config has it (validated later): only well-formed entries. */
 function rawNamespaces(value: unknown): NamespaceReference[] {
   if (!Array.isArray(value)) return [];
-  return value.filter(
-    (n): n is NamespaceReference =>
-      typeof n === 'object' && n !== null && typeof n.type === 'string' && (n.path === undefined || typeof n.path === 'string'),
-  );
+  // The first of each type: a duplicate would fail the spawn (unshare EINVAL)
+  // before validation could refuse the config with its own message.
+  const types = new Set<string>();
+  return value.filter((n): n is NamespaceReference => {
+    const wellFormed = typeof n === 'object' && n !== null && typeof n.type === 'string' && (n.path === undefined || typeof n.path === 'string');
+    if (!wellFormed || types.has(n.type)) return false;
+    types.add(n.type);
+    return true;
+  });
 }
 
 /** sd_listen_fds(3): fds 3.. passed to this very process by its caller. */

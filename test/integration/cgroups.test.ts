@@ -147,28 +147,56 @@ asRoot('pids.limit 10: the container holds 10 processes and the 11th fork fails'
   deleteAndCheck(root, id);
 });
 
-asRoot('cpu quota/period, shares, cpuset and blkio weight are in the container\'s cgroup files', () => {
+// A period of 50 ms: the kernel's default is 100 ms, which a runtime that drops the period would leave.
+asRoot('cpu quota/period, shares and blkio weight are in the container\'s cgroup files', () => {
   const { root, id } = runDetached((s) => {
-    s.linux!.resources = { ...s.linux!.resources, cpu: { quota: 50000, period: 100000, shares: 512, cpus: '0', mems: '0' }, blockIO: { weight: 500 } };
+    s.linux!.resources = { ...s.linux!.resources, cpu: { quota: 25000, period: 50000, shares: 512 }, blockIO: { weight: 500 } };
     shArgs('exec sleep 1000')(s);
   });
   if (isV2) {
-    assert.is(cgroupFile(id, 'cpu', { v1: '', v2: 'cpu.max' }), '50000 100000');
+    assert.is(cgroupFile(id, 'cpu', { v1: '', v2: 'cpu.max' }), '25000 50000');
     assert.is(cgroupFile(id, 'cpu', { v1: '', v2: 'cpu.weight' }), String(sharesToWeight(512)));
     const bfq = existsSync(join(cgroupDir(`/runts/${id}`, 'io'), 'io.bfq.weight'));
     // Without BFQ, io.weight takes the weight converted from [10, 1000] to [1, 10000].
     assert.is(cgroupFile(id, 'io', { v1: '', v2: bfq ? 'io.bfq.weight' : 'io.weight' }), bfq ? 'default 500' : 'default 4950');
   } else {
-    assert.is(cgroupFile(id, 'cpu', { v1: 'cpu.cfs_quota_us', v2: '' }), '50000');
-    assert.is(cgroupFile(id, 'cpu', { v1: 'cpu.cfs_period_us', v2: '' }), '100000');
+    assert.is(cgroupFile(id, 'cpu', { v1: 'cpu.cfs_quota_us', v2: '' }), '25000');
+    assert.is(cgroupFile(id, 'cpu', { v1: 'cpu.cfs_period_us', v2: '' }), '50000');
     assert.is(cgroupFile(id, 'cpu', { v1: 'cpu.shares', v2: '' }), '512');
     const weight = existsSync(join(cgroupDir(`/runts/${id}`, 'blkio'), 'blkio.weight')) ? 'blkio.weight' : 'blkio.bfq.weight';
     assert.is(cgroupFile(id, 'blkio', { v1: weight, v2: '' }), '500');
   }
-  assert.is(cgroupFile(id, 'cpuset', { v1: 'cpuset.cpus', v2: 'cpuset.cpus' }), '0');
-  assert.is(cgroupFile(id, 'cpuset', { v1: 'cpuset.mems', v2: 'cpuset.mems' }), '0');
   deleteAndCheck(root, id);
 });
+
+/**
+ * Why "0" in a new cpuset cgroup would not show that the config asked for
+ * it, if so: on v2 the file reads only what was written; on v1 a runtime
+ * must fill it before the cgroup takes a task, from the parent when not
+ * from the config, and a parent that offers only "0" gives "0" anyway.
+ */
+function cpusetBlind(file: 'cpus' | 'mems'): string | undefined {
+  if (isV2) return undefined;
+  const parent = readFileSync(join(cgroupDir('/', 'cpuset'), `cpuset.${file}`), 'utf8').trim();
+  return parent === '0' ? `skipped: this host offers only ${file === 'cpus' ? 'CPU' : 'memory node'} 0, which a v1 cpuset copies from its parent anyway` : undefined;
+}
+
+for (const file of ['cpus', 'mems'] as const) {
+  const blind = cpusetBlind(file);
+  const title = `cpu.${file} "0" is the container's cpuset.${file}`;
+  if (blind) {
+    console.log(`  ${title}: ${blind}`);
+    test.skip(`${title} (${blind})`, () => {});
+  } else
+    asRoot(title, () => {
+      const { root, id } = runDetached((s) => {
+        s.linux!.resources = { ...s.linux!.resources, cpu: { [file]: '0' } };
+        shArgs('exec sleep 1000')(s);
+      });
+      assert.is(cgroupFile(id, 'cpuset', { v1: `cpuset.${file}`, v2: `cpuset.${file}` }), '0');
+      deleteAndCheck(root, id);
+    });
+}
 
 asRoot('devices: a rule denying /dev/null makes "echo > /dev/null" fail inside; the other defaults stay usable', () => {
   const script = shArgs('echo x > /dev/null && echo null-written || echo null-denied; head -c 1 /dev/zero > /dev/full; echo x > /dev/zero && echo zero-written');
@@ -183,7 +211,7 @@ asRoot('devices: a rule denying /dev/null makes "echo > /dev/null" fail inside; 
   assert.match(allowed.stdout, /null-written/, allowed.stderr);
 });
 
-asRoot('pause freezes the container (its counter stops, state says paused), resume lets it go on', async () => {
+asRoot('pause freezes the container (the kernel reports its cgroup frozen, state says paused), resume lets its counter go on', async () => {
   const counter = tempDir();
   const { root, id } = runDetached((s) => {
     withHostDir(s, counter);
@@ -193,10 +221,10 @@ asRoot('pause freezes the container (its counter stops, state says paused), resu
   await eventually('the counter to start', () => existsSync(join(counter, 'count')) && count() > 2);
   assert.is(runtime(['pause', id], { root }).code, 0);
   assert.is(stateOf(root, id).status, 'paused');
-  assert.is(isV2 ? cgroupFile(id, 'freezer', { v1: '', v2: 'cgroup.freeze' }) : cgroupFile(id, 'freezer', { v1: 'freezer.state', v2: '' }), isV2 ? '1' : 'FROZEN');
+  // What the kernel reports once every task is frozen (v1's FREEZING, v2's "frozen 0", mean not yet).
+  if (isV2) assert.match(cgroupFile(id, 'freezer', { v1: '', v2: 'cgroup.events' }), /^frozen 1$/m);
+  else assert.is(cgroupFile(id, 'freezer', { v1: 'freezer.state', v2: '' }), 'FROZEN');
   const frozenAt = count();
-  await new Promise((r) => setTimeout(r, 500));
-  assert.is(count(), frozenAt, 'the counter went on while paused');
   assert.match(runtime(['pause', id], { root }).stderr, /cannot pause container .* that is paused/);
   assert.is(runtime(['resume', id], { root }).code, 0);
   assert.is(stateOf(root, id).status, 'running');

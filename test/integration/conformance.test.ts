@@ -1,8 +1,9 @@
 // The runtime-spec conformance suite (conformance/) against runts: every
 // MUST case this host can exercise passes, except those listed in
 // conformance/expected-failures-runts.txt, and every listed case still
-// fails, so that the list shrinks as features land and any new failure
-// is caught. With runc installed, the comparison is printed too (for
+// fails (one that passes or is skipped fails the test), so that the list
+// shrinks as features land and any new failure is caught. With runc
+// installed, the comparison is printed too (for
 // conformance/KNOWN-DIFFERENCES.md; not asserted).
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -50,6 +51,10 @@ asRoot('every MUST case passes against runts, but for the listed expected failur
 
   const fixed = [...expected.keys()].filter((id) => byId.get(id)?.status === 'pass');
   assert.equal(fixed, [], 'listed cases that pass now: delete them from expected-failures-runts.txt');
+
+  // A listed case that skips was not seen failing: the list would go stale unnoticed.
+  const unseen = [...expected.keys()].filter((id) => byId.get(id)?.status === 'skip').map((id) => `${id}: ${byId.get(id)!.reason}`);
+  assert.equal(unseen, [], 'listed cases that were skipped here, so not seen to fail');
 });
 
 test.run();

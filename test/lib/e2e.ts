@@ -1027,3 +1027,19 @@ export function withDiagnostics(h: Harness, name: string, fn: () => unknown): ()
 export function callsFor(h: Harness, id: string): string[][] {
   return h.callsSince({ argv: 0, failures: 0, logs: new Map() }).filter((c) => c.includes(id));
 }
+
+/**
+ * The signals of the runtime's `kill` calls for this container since the
+ * mark, in the order the engine made them, by name ("TERM", "KILL"; the
+ * signal is the call's last word, a name or a number).
+ */
+export function killSignals(h: Harness, mark: Mark, id: string): string[] {
+  const byNumber: Record<string, string> = { '9': 'KILL', '15': 'TERM' };
+  return h
+    .callsSince(mark)
+    .filter((c) => c.includes('kill') && c.includes(id))
+    .map((c) => {
+      const signal = c[c.length - 1];
+      return byNumber[signal] ?? signal.replace(/^SIG/, '');
+    });
+}

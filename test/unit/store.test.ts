@@ -1,6 +1,6 @@
 // The state store: ids, the 0700 root, atomic records, exactly-one-wins claims.
 import { spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, fstatSync, mkdirSync, openSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -31,12 +31,23 @@ test('the root is 0700 even if it existed with other bits, and whatever the umas
   assert.is(statSync(join(root, 'c1')).mode & 0o777, 0o700);
 });
 
-test('write is atomic (temp + rename) and read returns the record', () => {
+test('write is atomic (a new file renamed over the old: a reader holding the old one reads it whole) and read returns the record', () => {
   const store = new StateStore(join(tempDir(), 'root'));
   store.claim('c1');
-  const record = { ociVersion: '1.2.0', id: 'c1', status: 'created', pid: 1, pidStartTime: '1', bundle: '/b', rootfs: '/b/r', created: 'now', owner: 'root' } satisfies ContainerRecord;
+  const record: ContainerRecord = { ociVersion: '1.2.0', id: 'c1', status: 'creating', pid: 1, pidStartTime: '1', bundle: '/b', rootfs: '/b/r', created: 'now', owner: 'root' };
   store.write(record);
-  assert.equal(store.read('c1'), record);
+  const file = join(store.containerDir('c1'), 'state.json');
+  const reader = openSync(file, 'r');
+  try {
+    const created: ContainerRecord = { ...record, status: 'created' };
+    store.write(created);
+    // An in-place write would have truncated and rewritten what the reader has open.
+    assert.equal(JSON.parse(readFileSync(reader, 'utf8')), record, 'the open file changed under its reader');
+    assert.is.not(statSync(file).ino, fstatSync(reader).ino, 'state.json is still the same file');
+    assert.equal(store.read('c1'), created);
+  } finally {
+    closeSync(reader);
+  }
   assert.equal(readdirSync(store.containerDir('c1')), ['state.json'], 'a temp file was left behind');
 });
 
