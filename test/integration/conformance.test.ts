@@ -10,6 +10,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
+import { reportSkip } from '../lib/skips';
 import { comparison, differences } from '../../conformance/report';
 import { runSuite } from '../../conformance/suite';
 import { RUNTS, TOP, isRoot } from '../lib/cli';
@@ -37,6 +38,7 @@ asRoot('every MUST case passes against runts, but for the listed expected failur
   const byId = new Map(results.map((r) => [r.case.id, r]));
   const counts = { pass: 0, fail: 0, skip: 0 };
   for (const r of results) counts[r.status] += 1;
+  for (const r of results) if (r.status === 'skip') reportSkip(`conformance ${r.case.id}`, r.reason ?? 'no reason given');
   console.log(`  conformance: ${counts.pass} passed, ${counts.fail} failed, ${counts.skip} skipped (${expected.size} MUST failures expected)`);
   const runc = spawnSync('sh', ['-c', 'command -v runc'], { encoding: 'utf8' }).stdout.trim();
   if (runc) console.log(comparison('runts', 'runc', differences(results, await runSuite({ runtime: runc, jobs: 4 }))));
