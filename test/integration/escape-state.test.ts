@@ -1,0 +1,177 @@
+// Signals and state (issue 19, points 6 and 7): runts signals only what it
+// has verified to be the container's, never pid 0 or below; and --root, the
+// pid file, a damaged state.json, a symlinked rootfs, ids shaped like
+// delete's temporary names and the container's /etc/passwd cannot be turned
+// against the host or leave a container beyond runts' reach.
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync, rmdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { cgroupDir, cgroupLeftovers, eventually } from '../lib/cgroups';
+import { RUNTS, isRoot, tempDir } from '../lib/cli';
+import { alive, bundle, runtime, shArgs, stateOf, uniqueId } from '../lib/container';
+
+const test = suite('escape-state');
+const asRoot = isRoot ? test : test.skip;
+
+/** A container left running its script (run -d): its id and init pid. */
+function started(root: string, script: string): { id: string; pid: number } {
+  const id = uniqueId('st');
+  const b = bundle(shArgs(script));
+  const r = runtime(['run', '-d', '--bundle', b, id], { root });
+  assert.is(r.code, 0, r.stderr);
+  return { id, pid: stateOf(root, id).pid };
+}
+
+/** The processes of the container's cgroup, as the tests (in runts' own pid namespace) see them. */
+const cgroupProcs = (id: string): number[] =>
+  readFileSync(join(cgroupDir(`/runts/${id}`, 'devices'), 'cgroup.procs'), 'utf8').split('\n').filter(Boolean).map(Number);
+
+interface GroupOutcome {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+  /** A process that shared the command's process group: still alive afterwards? */
+  sentinelAlive: boolean;
+}
+
+/**
+ * Runs a shell script in a process group of its own, beside a sentinel
+ * sleep in that same group: kill(0, …) from anything the script runs
+ * reaches the sentinel too (and the script), never the test.
+ */
+async function inOwnGroup(script: string): Promise<GroupOutcome> {
+  const child = spawn('sh', ['-c', `sleep 1000 </dev/null >/dev/null 2>&1 & echo "sentinel $!"; ${script}`], { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d) => (stdout += d));
+  child.stderr.on('data', (d) => (stderr += d));
+  const guard = setTimeout(() => process.kill(-child.pid!, 'SIGKILL'), 60_000);
+  const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) => child.once('close', (c, s) => resolve([c, s])));
+  clearTimeout(guard);
+  const sentinel = Number(/sentinel (\d+)/.exec(stdout)?.[1]);
+  const sentinelAlive = alive(sentinel);
+  try {
+    process.kill(sentinel, 'SIGKILL');
+  } catch {
+    // Already gone.
+  }
+  return { code, signal, stdout, stderr, sentinelAlive };
+}
+
+const mustBeAlive = (o: GroupOutcome) => {
+  assert.is(o.signal, null, `runts (or its process group) was killed by ${o.signal}: ${o.stderr}`);
+  assert.ok(o.sentinelAlive, `runts signalled its own process group: ${o.stderr}`);
+};
+
+// --- 6: signals ---
+
+asRoot('kill --all and delete --force: the container\'s processes die, runts exits 0 and its own process group lives on', async () => {
+  const root = tempDir('runts-root-');
+  const a = started(root, 'sleep 1000 & sleep 1000');
+  const aProcs = cgroupProcs(a.id);
+  assert.ok(aProcs.length >= 2, `expected the init and a sleep: ${aProcs}`);
+  const k = await inOwnGroup(`exec ${RUNTS} --root ${root} kill --all ${a.id} KILL`);
+  mustBeAlive(k);
+  assert.is(k.code, 0, k.stderr);
+  await eventually('the processes killed by kill --all to die', () => aProcs.every((p) => !alive(p)), 10_000);
+
+  const b = started(root, 'sleep 1000 & sleep 1000');
+  const bProcs = cgroupProcs(b.id);
+  const d = await inOwnGroup(`exec ${RUNTS} --root ${root} delete --force ${b.id}`);
+  mustBeAlive(d);
+  assert.is(d.code, 0, d.stderr);
+  assert.ok(bProcs.every((p) => !alive(p)), 'delete --force returned with processes of the container alive');
+  assert.equal(cgroupLeftovers(b.id), []);
+  assert.not.ok(existsSync(join(root, b.id)));
+  assert.is(runtime(['delete', a.id], { root }).code, 0);
+  assert.equal(readdirSync(root), []);
+});
+
+/**
+ * The container as runts sees it on a cgroup v2 host. On this cgroup v1
+ * host, the v2 view of the very same cgroup is the hybrid unified
+ * hierarchy's directory (runts puts the container there too): the record is
+ * pointed at it. Returns how to put back what the v1 record held, or
+ * undefined where there is no v2 view at all.
+ */
+function asOnV2(root: string, id: string): { v2Dir: string; v1Dirs: string[] } | undefined {
+  const file = join(root, id, 'state.json');
+  const record = JSON.parse(readFileSync(file, 'utf8'));
+  if (record.cgroup.version === 2) return { v2Dir: record.cgroup.path, v1Dirs: [] };
+  const unified: string | undefined = record.cgroup.paths[''];
+  if (!unified) return undefined;
+  writeFileSync(file, JSON.stringify({ ...record, cgroup: { version: 2, path: unified } }));
+  return { v2Dir: unified, v1Dirs: Object.entries(record.cgroup.paths as Record<string, string>).filter(([k]) => k !== '').map(([, dir]) => dir) };
+}
+
+/** runts run from another pid namespace (a sibling of the container's), with this /proc. */
+const fromOtherPidNs = (root: string, command: string) => `exec unshare --pid --fork ${RUNTS} --root ${root} ${command}`;
+
+asRoot('cgroup v2 lists pid 0 for processes outside the reader\'s pid namespace: kill --all and delete --force from there never signal runts\' own process group', async () => {
+  const root = tempDir('runts-root-');
+  const c = started(root, 'sleep 1000 & sleep 1000');
+  const procs = cgroupProcs(c.id);
+  const v2 = asOnV2(root, c.id);
+  if (!v2) {
+    console.log('  (skipped: no cgroup v2 view of the container on this host)');
+    assert.is(runtime(['delete', '--force', c.id], { root }).code, 0);
+    return;
+  }
+  // The premise: seen from there, the container's processes are all "0".
+  const seen = await inOwnGroup(`exec unshare --pid --fork cat ${v2.v2Dir}/cgroup.procs`);
+  assert.equal([...new Set(seen.stdout.split('\n').filter((l) => l && !l.startsWith('sentinel')))], ['0']);
+
+  // A signal other than SIGKILL cannot reach processes runts cannot name: an error, and nothing else.
+  const term = await inOwnGroup(fromOtherPidNs(root, `kill --all ${c.id} TERM`));
+  mustBeAlive(term);
+  assert.is(term.code, 1, `kill --all TERM: ${term.stderr}`);
+  assert.match(term.stderr, /not visible from this pid namespace/);
+  assert.is(readFileSync(join(v2.v2Dir, 'cgroup.freeze'), 'utf8').trim(), '0', 'the container was left frozen');
+  assert.ok(procs.every(alive), 'a process of the container died');
+
+  // SIGKILL goes through cgroup.kill: the kernel finds every member.
+  const kill = await inOwnGroup(fromOtherPidNs(root, `kill --all ${c.id} KILL`));
+  mustBeAlive(kill);
+  assert.is(kill.code, 0, kill.stderr);
+  await eventually('the container\'s processes to die', () => procs.every((p) => !alive(p)), 10_000);
+
+  // delete --force of another one, from there too.
+  const d = started(root, 'sleep 1000 & sleep 1000');
+  const dProcs = cgroupProcs(d.id);
+  const dV2 = asOnV2(root, d.id)!;
+  const del = await inOwnGroup(fromOtherPidNs(root, `delete --force ${d.id}`));
+  mustBeAlive(del);
+  assert.is(del.code, 0, del.stderr);
+  assert.ok(dProcs.every((p) => !alive(p)), 'delete --force returned with processes of the container alive');
+  assert.not.ok(existsSync(dV2.v2Dir), 'the cgroup is still there');
+  assert.not.ok(existsSync(join(root, d.id)), 'the state dir is still there');
+  // What the v1 record named and the v2 view could not know of.
+  for (const dir of dV2.v1Dirs) rmdirSync(dir);
+  assert.is(runtime(['delete', '--force', c.id], { root }).code, 0);
+  for (const dir of v2.v1Dirs) if (existsSync(dir)) rmdirSync(dir);
+  assert.equal(cgroupLeftovers(c.id), []);
+  assert.equal(cgroupLeftovers(d.id), []);
+});
+
+asRoot('kill from another pid namespace never signals the process that holds the init\'s pid number there', async () => {
+  const root = tempDir('runts-root-');
+  const c = started(root, 'sleep 1000');
+  // In a fresh pid namespace (with this /proc, where the record's pid is
+  // the container's init), a victim is given that same pid number.
+  const r = await inOwnGroup(
+    `exec unshare --pid --fork sh -c 'echo ${c.pid - 1} > /proc/sys/kernel/ns_last_pid; sleep 1000 & victim=$!; echo "victim $victim"; ` +
+      `${RUNTS} --root ${root} kill ${c.id} KILL; echo "kill exit $?"; kill -TERM $victim; wait $victim; echo "victim status $?"'`,
+  );
+  mustBeAlive(r);
+  assert.match(r.stdout, new RegExp(`^victim ${c.pid}$`, 'm'), 'the victim did not get the pid (the test proves nothing)');
+  assert.match(r.stdout, /^victim status 143$/m, `runts killed the victim (137 = SIGKILL): ${r.stderr}`);
+  assert.match(r.stdout, /^kill exit 1$/m);
+  assert.match(r.stderr, /not the container's init in this pid namespace/);
+  assert.is(stateOf(root, c.id).status, 'running');
+  assert.is(runtime(['delete', '--force', c.id], { root }).code, 0);
+});
+
+test.run();
