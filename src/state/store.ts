@@ -1,6 +1,6 @@
 /**
  * The state store: one directory per container under --root.
- *   <root>/            0700, made on first use
+ *   <root>/            made 0700 on first use (an existing one keeps its mode)
  *   <root>/<id>/state.json   the record, replaced atomically (temp + rename)
  *   <root>/<id>/exec.fifo    present from create until start
  * Creating the container directory is the atomic step that decides which
@@ -50,10 +50,15 @@ export class StateStore {
     return join(this.root, checkContainerId(id));
   }
 
-  /** The root, 0700 whatever the umask (state holds paths and pids of others). */
+  /**
+   * Makes the root if it is missing, 0700 whatever the umask (state holds
+   * paths and pids of others). An existing directory is left as it is, as
+   * runc leaves it: `--root /tmp` must not turn /tmp into 0700. (The
+   * container directories inside are 0700 themselves.)
+   */
   ensureRoot(): void {
-    mkdirSync(this.root, { recursive: true, mode: 0o700 });
-    chmodSync(this.root, 0o700);
+    const made = mkdirSync(this.root, { recursive: true, mode: 0o700 });
+    if (made !== undefined) chmodSync(this.root, 0o700);
   }
 
   /** Claims the id: exactly one of concurrent callers succeeds. */

@@ -4,7 +4,7 @@
 // delete's temporary names and the container's /etc/passwd cannot be turned
 // against the host or leave a container beyond runts' reach.
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync, rmdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, readdirSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -172,6 +172,25 @@ asRoot('kill from another pid namespace never signals the process that holds the
   assert.match(r.stderr, /not the container's init in this pid namespace/);
   assert.is(stateOf(root, c.id).status, 'running');
   assert.is(runtime(['delete', '--force', c.id], { root }).code, 0);
+});
+
+// --- 7: state ---
+
+asRoot('--root: an existing directory keeps its mode (--root /tmp must not become 0700); a missing one is made 0700', () => {
+  const shared = tempDir('runts-shared-');
+  chmodSync(shared, 0o1777);
+  const id = uniqueId();
+  const b = bundle(shArgs('sleep 1000'));
+  assert.is(runtime(['create', '--bundle', b, id], { root: shared }).code, 0);
+  assert.is(statSync(shared).mode & 0o7777, 0o1777, 'create changed the mode of --root');
+  assert.is(runtime(['delete', '--force', id], { root: shared }).code, 0);
+  assert.is(statSync(shared).mode & 0o7777, 0o1777, 'delete changed the mode of --root');
+
+  const fresh = join(tempDir(), 'made', 'root');
+  const other = uniqueId();
+  assert.is(runtime(['create', '--bundle', b, other], { root: fresh }).code, 0);
+  assert.is(statSync(fresh).mode & 0o7777, 0o700);
+  assert.is(runtime(['delete', '--force', other], { root: fresh }).code, 0);
 });
 
 test.run();

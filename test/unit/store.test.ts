@@ -17,18 +17,22 @@ test('ids: runc\'s rule', () => {
   }
 });
 
-test('the root is 0700 even if it existed with other bits, and whatever the umask', () => {
-  const root = join(tempDir(), 'root');
-  mkdirSync(root, { mode: 0o755 });
-  chmodSync(root, 0o755);
+test('a missing root is made 0700 whatever the umask; an existing one keeps its mode (--root /tmp)', () => {
+  const fresh = join(tempDir(), 'made', 'root');
+  const shared = join(tempDir(), 'shared');
+  mkdirSync(shared);
+  chmodSync(shared, 0o1777);
   const old = process.umask(0);
   try {
-    new StateStore(root).claim('c1');
+    new StateStore(fresh).claim('c1');
+    new StateStore(shared).claim('c1');
   } finally {
     process.umask(old);
   }
-  assert.is(statSync(root).mode & 0o777, 0o700);
-  assert.is(statSync(join(root, 'c1')).mode & 0o777, 0o700);
+  assert.is(statSync(fresh).mode & 0o7777, 0o700);
+  assert.is(statSync(join(fresh, 'c1')).mode & 0o777, 0o700);
+  assert.is(statSync(shared).mode & 0o7777, 0o1777);
+  assert.is(statSync(join(shared, 'c1')).mode & 0o777, 0o700);
 });
 
 test('write is atomic (temp + rename) and read returns the record', () => {
