@@ -9,8 +9,8 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { closeSync, constants, openSync, readFileSync } from 'node:fs';
-import { access, rename, writeFile } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
+import { access } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import type { ExecArgs } from '../cli/commands/exec';
 import { ConfigError, RuntsError } from '../errors';
 import { openPty, setConsoleSize } from '../linux/console';
@@ -31,6 +31,7 @@ import type { ContainerRecord, StateStore } from '../state/store';
 import { CLONE_FS, CLOSE_RANGE_CLOEXEC, EAGAIN, PR_SET_DUMPABLE } from '../sys/constants';
 import { sys } from '../sys/index';
 import { SysError } from '../sys/types';
+import { writePidFileFromHost } from './pid-file';
 import { cgroupOf, statusOf } from './state';
 import { relayTerminal } from './terminal-relay';
 
@@ -222,13 +223,6 @@ function joinNamespaces(record: ContainerRecord, config: Spec): void {
     for (const { fd } of handles) closeSync(fd);
     if (root !== undefined) closeSync(root);
   }
-}
-
-/** The pid file is a host path: written by a pool thread, still in the host's mount namespace and root. */
-async function writePidFileFromHost(file: string, pid: number): Promise<void> {
-  const tmp = join(dirname(file), `.${process.pid}.pid`);
-  await writeFile(tmp, String(pid));
-  await rename(tmp, file);
 }
 
 const FORWARDED: NodeJS.Signals[] = ['SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGINT', 'SIGWINCH'];

@@ -4,7 +4,7 @@
 // delete's temporary names and the container's /etc/passwd cannot be turned
 // against the host or leave a container beyond runts' reach.
 import { spawn } from 'node:child_process';
-import { chmodSync, existsSync, readFileSync, readdirSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, readFileSync, readdirSync, rmdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -176,6 +176,19 @@ asRoot('kill from another pid namespace never signals the process that holds the
 
 // --- 7: state ---
 
+/**
+ * Makes the next process forked in this pid namespace get `pid` (as CRIU
+ * does), so that a test can plant things at names runts derives from its
+ * own pid. Nothing else forks in between: the test runs alone in its
+ * sandbox's pid namespace.
+ */
+function nextPidWillBe(pid: number): void {
+  writeFileSync('/proc/sys/kernel/ns_last_pid', String(pid - 1));
+}
+
+/** A pid well above any in use, for nextPidWillBe. */
+const unusedPid = (): number => Number(readFileSync('/proc/sys/kernel/ns_last_pid', 'utf8')) + 1000;
+
 asRoot('--root: an existing directory keeps its mode (--root /tmp must not become 0700); a missing one is made 0700', () => {
   const shared = tempDir('runts-shared-');
   chmodSync(shared, 0o1777);
@@ -191,6 +204,45 @@ asRoot('--root: an existing directory keeps its mode (--root /tmp must not becom
   assert.is(runtime(['create', '--bundle', b, other], { root: fresh }).code, 0);
   assert.is(statSync(fresh).mode & 0o7777, 0o700);
   assert.is(runtime(['delete', '--force', other], { root: fresh }).code, 0);
+});
+
+asRoot('--pid-file: symlinks planted at the temp names beside it are never followed (create and exec)', () => {
+  const root = tempDir('runts-root-');
+  const dir = tempDir('runts-pids-');
+  chmodSync(dir, 0o1777);
+  const victim = join(tempDir(), 'victim');
+  writeFileSync(victim, 'precious');
+  // runts named its temp file after its own pid: links at those names, and
+  // at the pid files themselves, all to the victim.
+  const plant = (first: number) => {
+    for (let p = first; p < first + 20; p++) symlinkSync(victim, join(dir, `.${p}.pid`));
+  };
+  const createPidFile = join(dir, 'create.pid');
+  const execPidFile = join(dir, 'exec.pid');
+  symlinkSync(victim, createPidFile);
+  symlinkSync(victim, execPidFile);
+  const id = uniqueId();
+  const b = bundle(shArgs('sleep 1000'));
+  const first = unusedPid();
+  plant(first);
+  nextPidWillBe(first);
+  const created = runtime(['create', '--pid-file', createPidFile, '--bundle', b, id], { root });
+  assert.is(created.code, 0, created.stderr);
+  assert.is(readFileSync(victim, 'utf8'), 'precious', 'create wrote through a planted symlink');
+  assert.ok(lstatSync(createPidFile).isFile(), 'the pid file is not a regular file');
+  assert.is(readFileSync(createPidFile, 'utf8'), String(stateOf(root, id).pid));
+
+  assert.is(runtime(['start', id], { root }).code, 0);
+  const second = unusedPid();
+  plant(second);
+  nextPidWillBe(second);
+  const exec = runtime(['exec', '--pid-file', execPidFile, id, 'true'], { root });
+  assert.is(exec.code, 0, exec.stderr);
+  assert.is(readFileSync(victim, 'utf8'), 'precious', 'exec wrote through a planted symlink');
+  assert.ok(lstatSync(execPidFile).isFile(), 'the exec pid file is not a regular file');
+  assert.match(readFileSync(execPidFile, 'utf8'), /^[1-9]\d*$/);
+  assert.equal(readdirSync(dir).filter((n) => !lstatSync(join(dir, n)).isSymbolicLink()).sort(), ['create.pid', 'exec.pid'], 'a temp file was left');
+  assert.is(runtime(['delete', '--force', id], { root }).code, 0);
 });
 
 test.run();
