@@ -124,6 +124,9 @@ export async function create(store: StateStore, args: CreateOptions): Promise<Cr
     const size = spec.process!.consoleSize;
     if (terminal && args.consoleSocket) plan.console = { socketPath: args.consoleSocket, ...(size ? { size } : {}) };
     else if (terminal) plan.console = { fd: 3 + preserveFds + 1, ...(size ? { size } : {}) };
+    // What delete needs, kept apart before the container has a process or
+    // a mount: a damaged state.json must not leave it beyond runts' reach.
+    store.writeTeardown(id, { pid: record.pid, pidStartTime: record.pidStartTime, cgroup: cgroup.state, ...(shared ? { sharedMounts: shared } : {}) });
     cgroup.join(init.pid);
     init.send({ type: 'plan', plan });
 

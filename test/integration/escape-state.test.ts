@@ -4,7 +4,9 @@
 // delete's temporary names and the container's /etc/passwd cannot be turned
 // against the host or leave a container beyond runts' reach.
 import { spawn } from 'node:child_process';
-import { chmodSync, existsSync, lstatSync, readFileSync, readdirSync, rmdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync, existsSync, lstatSync, readFileSync, readdirSync, rmSync, rmdirSync, statSync, symlinkSync, truncateSync, writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -244,5 +246,37 @@ asRoot('--pid-file: symlinks planted at the temp names beside it are never follo
   assert.equal(readdirSync(dir).filter((n) => !lstatSync(join(dir, n)).isSymbolicLink()).sort(), ['create.pid', 'exec.pid'], 'a temp file was left');
   assert.is(runtime(['delete', '--force', id], { root }).code, 0);
 });
+
+for (const [how, damage] of [
+  ['truncated', (file: string) => truncateSync(file, 17)],
+  ['emptied', (file: string) => truncateSync(file, 0)],
+  ['removed', (file: string) => rmSync(file)],
+] as const) {
+  asRoot(`a ${how} state.json: state says so (no stack trace), list goes on, delete --force kills the processes and removes the cgroup and state dir`, async () => {
+    const root = tempDir('runts-root-');
+    const c = started(root, 'sleep 1000 & sleep 1000');
+    const survivor = started(root, 'sleep 1000');
+    const procs = cgroupProcs(c.id);
+    damage(join(root, c.id, 'state.json'));
+
+    const s = runtime(['state', c.id], { root });
+    assert.is(s.code, 1);
+    assert.match(s.stderr, new RegExp(`container ${c.id}: its state file .*state\\.json is (damaged|missing)`));
+    assert.match(s.stderr, /delete --force/);
+    const l = runtime(['list', '--format', 'json'], { root });
+    assert.is(l.code, 0, l.stderr);
+    assert.equal(JSON.parse(l.stdout).map((x: { id: string }) => x.id), [survivor.id]);
+    assert.match(l.stderr, new RegExp(`container ${c.id}: its state file`));
+
+    const d = runtime(['delete', '--force', c.id], { root });
+    assert.is(d.code, 0, d.stderr);
+    await eventually('the container\'s processes to die', () => procs.every((p) => !alive(p)), 10_000);
+    assert.equal(cgroupLeftovers(c.id), []);
+    assert.not.ok(existsSync(join(root, c.id)));
+    assert.is(stateOf(root, survivor.id).status, 'running');
+    assert.is(runtime(['delete', '--force', survivor.id], { root }).code, 0);
+    assert.equal(readdirSync(root), []);
+  });
+}
 
 test.run();

@@ -1,11 +1,11 @@
 // The state store: ids, the 0700 root, atomic records, exactly-one-wins claims.
 import { spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { checkContainerId } from '../../src/state/id';
-import { StateStore, type ContainerRecord } from '../../src/state/store';
+import { DamagedRecord, StateStore, type ContainerRecord } from '../../src/state/store';
 import { TOP, tempDir } from '../lib/cli';
 
 const test = suite('store');
@@ -79,6 +79,32 @@ test('concurrent claims from separate processes: exactly one wins', async () => 
   const results = await Promise.all(racers);
   assert.is(results.filter((r) => r === 'won').length, 1, results.join('\n'));
   for (const r of results.filter((x) => x !== 'won')) assert.match(r, /already exists/);
+});
+
+test('a damaged or missing state.json: read says so and how to remove it; readTeardown falls back on teardown.json', () => {
+  const store = new StateStore(join(tempDir(), 'root'));
+  store.claim('c1');
+  const cgroup = { version: 2 as const, path: '/sys/fs/cgroup/runts/c1' };
+  const record = { ociVersion: '1.2.0', id: 'c1', status: 'created', pid: 7, pidStartTime: '99', bundle: '/b', rootfs: '/b/r', created: 'now', owner: 'root', cgroup } satisfies ContainerRecord;
+  store.writeTeardown('c1', { pid: 7, pidStartTime: '99', cgroup });
+  assert.throws(() => store.writeTeardown('c1', { pid: 8, pidStartTime: '1', cgroup }), /EEXIST/, 'teardown.json was replaced');
+  store.write(record);
+  assert.equal(store.readTeardown('c1'), { record, teardown: { pid: 7, pidStartTime: '99', cgroup } });
+  const file = join(store.containerDir('c1'), 'state.json');
+  for (const [content, why] of [['{"ociVersion":"1.', /is damaged \(.*JSON/], ['', /is damaged \(.*JSON/], ['null', /is damaged \(not what runts wrote there\)/], ['{"id":"other"}', /not what runts wrote/]] as const) {
+    writeFileSync(file, content);
+    assert.throws(() => store.read('c1'), (err: Error) => err instanceof DamagedRecord && why.test(err.message) && err.message.includes('`runts delete --force c1` removes the container'));
+    const { record: none, teardown, damage } = store.readTeardown('c1');
+    assert.is(none, undefined);
+    assert.equal(teardown, { pid: 7, pidStartTime: '99', cgroup });
+    assert.ok(damage instanceof DamagedRecord);
+  }
+  rmSync(file);
+  assert.throws(() => store.read('c1'), /its state file .*state\.json is missing/);
+  writeFileSync(join(store.containerDir('c1'), 'teardown.json'), '{"pid":');
+  assert.throws(() => store.readTeardown('c1'), /state\.json is missing, and its state file .*teardown\.json is damaged/);
+  rmSync(join(store.containerDir('c1'), 'teardown.json'));
+  assert.throws(() => store.read('c1'), /container c1 does not exist/, 'a directory with neither file is one half made or half deleted');
 });
 
 test('ids() lists container directories only', () => {
