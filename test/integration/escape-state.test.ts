@@ -3,7 +3,7 @@
 // pid file, a damaged state.json, a symlinked rootfs, ids shaped like
 // delete's temporary names and the container's /etc/passwd cannot be turned
 // against the host or leave a container beyond runts' reach.
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import {
   chmodSync, existsSync, lstatSync, readFileSync, readdirSync, rmSync, rmdirSync, statSync, symlinkSync, truncateSync, writeFileSync,
 } from 'node:fs';
@@ -12,7 +12,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { cgroupDir, cgroupLeftovers, eventually } from '../lib/cgroups';
 import { RUNTS, isRoot, tempDir } from '../lib/cli';
-import { alive, bundle, runtime, shArgs, stateOf, uniqueId } from '../lib/container';
+import { alive, bundle, busyboxRootfs, initProcesses, mountsUnder, runtime, shArgs, stateOf, uniqueId } from '../lib/container';
 
 const test = suite('escape-state');
 const asRoot = isRoot ? test : test.skip;
@@ -276,6 +276,41 @@ for (const [how, damage] of [
     assert.is(stateOf(root, survivor.id).status, 'running');
     assert.is(runtime(['delete', '--force', survivor.id], { root }).code, 0);
     assert.equal(readdirSync(root), []);
+  });
+}
+
+/** A bundle whose root.path is set after the bundle exists (made by layout, from the bundle dir). */
+function bundleWithRoot(layout: (bundleDir: string) => string): string {
+  const b = bundle(shArgs('true'));
+  const file = join(b, 'config.json');
+  const spec = JSON.parse(readFileSync(file, 'utf8'));
+  spec.root.path = layout(b);
+  writeFileSync(file, JSON.stringify(spec));
+  return b;
+}
+
+for (const [name, layout] of [
+  ['relative root.path that is a symlink', (b: string) => (symlinkSync(busyboxRootfs(), join(b, 'rootfs')), 'rootfs')],
+  ['absolute root.path that is a symlink', (b: string) => (symlinkSync(busyboxRootfs(), join(b, 'rootfs')), join(b, 'rootfs'))],
+  ['root.path through a symlinked directory of the bundle', (b: string) => {
+    const real = tempDir('runts-images-');
+    execFileSync('cp', ['-a', busyboxRootfs(), join(real, 'rootfs')]);
+    symlinkSync(real, join(b, 'images'));
+    return 'images/rootfs';
+  }],
+] as const) {
+  asRoot(`rootfs: ${name} is refused (/root/path, exit 1, nothing left)`, () => {
+    const root = join(tempDir(), 'root');
+    const b = bundleWithRoot(layout);
+    const before = initProcesses();
+    const id = uniqueId();
+    const r = runtime(['create', '--bundle', b, id], { root });
+    assert.is(r.code, 1, `create succeeded: ${r.stderr}`);
+    assert.match(r.stderr, /\/root\/path: .*symlink/);
+    assert.equal(existsSync(root) ? readdirSync(root) : [], []);
+    assert.equal(initProcesses().filter((p) => !before.includes(p)), [], 'init process left behind');
+    assert.equal(mountsUnder(b), []);
+    assert.equal(cgroupLeftovers(id), []);
   });
 }
 
