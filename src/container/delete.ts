@@ -5,7 +5,6 @@
  * is still deleted, from its teardown.json (store.ts).
  */
 import { existsSync, renameSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
 import { log } from '../cli/log';
 import { RuntsError } from '../errors';
 import { destroyCgroup, openCgroup } from '../linux/cgroups/manager';
@@ -32,7 +31,7 @@ export async function deleteContainer(store: StateStore, id: string, opts: { for
   // Exactly one delete goes on from here, with no lock to take (flock would
   // need ffi-rs, about 1 ms): the directory is renamed away
   // atomically, and a concurrent delete finds nothing.
-  const tomb = join(store.root, `.deleting-${id}-${process.pid}`);
+  const tomb = store.tomb(id);
   try {
     renameSync(dir, tomb);
   } catch (err) {

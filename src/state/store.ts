@@ -167,6 +167,16 @@ export class StateStore {
     return value;
   }
 
+  /**
+   * Where delete moves a container's directory before removing it. '~' is
+   * no id character (id.ts): no id can name a tomb, so list never hides a
+   * container and no delete renames onto one. Within NAME_MAX whatever the
+   * id's length; the pid first keeps concurrent deletes apart.
+   */
+  tomb(id: string): string {
+    return join(this.root, `~deleting.${process.pid}.${checkContainerId(id)}`.slice(0, 255));
+  }
+
   remove(id: string): void {
     rmSync(this.containerDir(id), { recursive: true, force: true });
   }
@@ -181,8 +191,8 @@ export class StateStore {
       throw err;
     }
     return entries
-      // (".deleting-*": a container being deleted, see container/delete.ts)
-      .filter((e) => e.isDirectory() && isValidId(e.name) && !e.name.startsWith('.deleting-'))
+      // (a tomb, see tomb(), is no valid id)
+      .filter((e) => e.isDirectory() && isValidId(e.name))
       .map((e) => e.name)
       .sort();
   }

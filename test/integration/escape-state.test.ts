@@ -314,4 +314,29 @@ for (const [name, layout] of [
   });
 }
 
+asRoot('an id shaped like delete\'s temporary name: created, listed, deleted; deleting another container never touches it', () => {
+  const root = tempDir('runts-root-');
+  const other = uniqueId('tomb');
+  // delete renamed the container's dir to ".deleting-<id>-<its pid>": the
+  // pid the delete of `other` will get is fixed below.
+  const deleterPid = unusedPid();
+  const shaped = `.deleting-${other}-${deleterPid}`;
+  const b = bundle(shArgs('sleep 1000'));
+  for (const id of [shaped, other]) assert.is(runtime(['run', '-d', '--bundle', b, id], { root }).code, 0);
+  const listed = runtime(['list', '-q'], { root });
+  assert.equal(listed.stdout.split('\n').filter(Boolean).sort(), [shaped, other].sort(), 'list hides a container');
+
+  nextPidWillBe(deleterPid);
+  const d = runtime(['delete', '--force', other], { root });
+  assert.is(d.code, 0, d.stderr);
+  assert.is(stateOf(root, shaped).status, 'running', 'deleting another container changed this one');
+  assert.ok(existsSync(join(root, shaped, 'state.json')));
+  assert.equal(runtime(['list', '-q'], { root }).stdout.trim(), shaped);
+
+  const gone = runtime(['delete', '--force', shaped], { root });
+  assert.is(gone.code, 0, gone.stderr);
+  assert.equal(readdirSync(root), []);
+  assert.equal(cgroupLeftovers(shaped), []);
+});
+
 test.run();

@@ -4,7 +4,7 @@ import { chmodSync, existsSync, mkdirSync, readdirSync, rmSync, statSync, writeF
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { checkContainerId } from '../../src/state/id';
+import { checkContainerId, isValidId } from '../../src/state/id';
 import { DamagedRecord, StateStore, type ContainerRecord } from '../../src/state/store';
 import { TOP, tempDir } from '../lib/cli';
 
@@ -107,13 +107,20 @@ test('a damaged or missing state.json: read says so and how to remove it; readTe
   assert.throws(() => store.read('c1'), /container c1 does not exist/, 'a directory with neither file is one half made or half deleted');
 });
 
-test('ids() lists container directories only', () => {
+test('ids() lists container directories only, an id shaped like an old tomb name too; no tomb is a valid id', () => {
   const store = new StateStore(join(tempDir(), 'root'));
   assert.equal(store.ids(), []);
   store.claim('b');
   store.claim('a');
+  store.claim('.deleting-a-123');
   writeFileSync(join(store.root, 'stray file'), '');
-  assert.equal(store.ids(), ['a', 'b']);
+  mkdirSync(store.tomb('a'));
+  assert.equal(store.ids(), ['.deleting-a-123', 'a', 'b']);
+  for (const id of ['a', '.deleting-a-123', 'x'.repeat(255)]) {
+    const name = store.tomb(id).slice(store.root.length + 1);
+    assert.not.ok(isValidId(name), name);
+    assert.ok(name.length <= 255, `${name.length} characters`);
+  }
 });
 
 test.run();
