@@ -8,7 +8,7 @@
  * namespaces and credentials, which is what writes the pid file on the host.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { closeSync, constants, openSync, readFileSync } from 'node:fs';
+import { closeSync, constants, openSync } from 'node:fs';
 import { access } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { ExecArgs } from '../cli/commands/exec';
@@ -17,7 +17,7 @@ import { openPty, setConsoleSize } from '../linux/console';
 import { applyCredentials, applyOomScoreAdj, applyRlimits, lastCap } from '../linux/credentials';
 import { primeCgroupMigration } from '../linux/cgroups/prime';
 import { helperArgv, sealedHelper } from '../linux/exec-helper';
-import { lookPath, withHome } from '../linux/exec-path';
+import { lookPath, readPasswd, withHome } from '../linux/exec-path';
 import { joinSessionKeyring } from '../linux/keyring';
 import { applyLsmOnExec, planLsm } from '../linux/lsm';
 import { NAMESPACES } from '../linux/namespaces';
@@ -130,7 +130,7 @@ export async function execInContainer(store: StateStore, opts: ExecOptions): Pro
   // From here the main thread sees the container. (libuv's pool threads
   // keep the host's root: the cwd is resolved and checked inside.)
   enterWorkingDirectory(s, planned.cwd);
-  const env = withHome(planned.env, planned.uid, readIfExists('/etc/passwd'));
+  const env = withHome(planned.env, planned.uid, readPasswd);
   const exe = lookPath(planned.args[0], env);
   let terminal: { master: number; slave: number } | undefined;
   if (proc.terminal) {
@@ -249,13 +249,5 @@ async function waitForExit(child: ChildProcess, master: number | undefined): Pro
   } finally {
     relay?.stop();
     for (const sig of FORWARDED) process.off(sig, forward);
-  }
-}
-
-function readIfExists(path: string): string | undefined {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch {
-    return undefined;
   }
 }

@@ -3,24 +3,29 @@
 // pid file, a damaged state.json, a symlinked rootfs, ids shaped like
 // delete's temporary names and the container's /etc/passwd cannot be turned
 // against the host or leave a container beyond runts' reach.
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import {
   chmodSync, existsSync, lstatSync, readFileSync, readdirSync, rmSync, rmdirSync, statSync, symlinkSync, truncateSync, writeFileSync,
 } from 'node:fs';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
+import type { Spec } from '../../src/spec/types';
 import { cgroupDir, cgroupLeftovers, eventually } from '../lib/cgroups';
 import { RUNTS, isRoot, tempDir } from '../lib/cli';
-import { alive, bundle, busyboxRootfs, initProcesses, mountsUnder, runtime, shArgs, stateOf, uniqueId } from '../lib/container';
+import { alive, bundle, busyboxRootfs, initProcesses, mountsUnder, ownRootfs, runtime, shArgs, stateOf, uniqueId } from '../lib/container';
 
 const test = suite('escape-state');
 const asRoot = isRoot ? test : test.skip;
+const MiB = 1024 * 1024;
 
 /** A container left running its script (run -d): its id and init pid. */
-function started(root: string, script: string): { id: string; pid: number } {
+function started(root: string, script: string, edit: (s: Spec) => void = () => {}, rootfs?: string): { id: string; pid: number } {
   const id = uniqueId('st');
-  const b = bundle(shArgs(script));
+  const b = bundle((s) => {
+    shArgs(script)(s);
+    edit(s);
+  }, rootfs ? { rootfs } : {});
   const r = runtime(['run', '-d', '--bundle', b, id], { root });
   assert.is(r.code, 0, r.stderr);
   return { id, pid: stateOf(root, id).pid };
@@ -338,5 +343,61 @@ asRoot('an id shaped like delete\'s temporary name: created, listed, deleted; de
   assert.equal(readdirSync(root), []);
   assert.equal(cgroupLeftovers(shaped), []);
 });
+
+/** runts, with a deadline that fails the test loudly instead of hanging it. */
+function bounded(args: string[], root: string): { code: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(RUNTS, ['--root', root, ...args], { encoding: 'utf8', timeout: 30_000, killSignal: 'SIGKILL', stdio: ['ignore', 'pipe', 'pipe'] });
+  if (r.error) throw new Error(`runts ${args.join(' ')} did not finish in 30 s (${r.error.message}): ${r.stderr}`);
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+// An unbounded read of /dev/zero takes all the memory it can: the memory
+// limit makes that kill the reader (it is in the container's cgroup) and
+// not the machine.
+const limitMemory = (s: Spec) => {
+  s.linux!.resources = { ...s.linux!.resources, memory: { limit: 256 * MiB } };
+};
+
+const PASSWD_TRAPS = [
+  ['a symlink to /dev/zero', (etc: string) => symlinkSync('/dev/zero', join(etc, 'passwd')), 'ln -s /dev/zero /etc/passwd'],
+  ['a FIFO', (etc: string) => execFileSync('mkfifo', [join(etc, 'passwd')]), 'mkfifo /etc/passwd'],
+] as const;
+
+const isPlanted = (file: string): boolean => {
+  try {
+    return !lstatSync(file).isFile();
+  } catch {
+    return false;
+  }
+};
+
+for (const [name, plant, plantInside] of PASSWD_TRAPS) {
+  asRoot(`/etc/passwd is ${name}: run finishes, with HOME=/`, () => {
+    const rootfs = ownRootfs();
+    rmSync(join(rootfs, 'etc', 'passwd'));
+    plant(join(rootfs, 'etc'));
+    const b = bundle((s) => {
+      limitMemory(s);
+      shArgs('echo "HOME=$HOME"')(s);
+    }, { rootfs });
+    const r = bounded(['run', '--bundle', b, uniqueId()], tempDir('runts-root-'));
+    assert.is(r.code, 0, r.stderr);
+    assert.is(r.stdout, 'HOME=/\n');
+  });
+
+  asRoot(`/etc/passwd made ${name} by the container once started: exec finishes, with HOME=/`, async () => {
+    const root = tempDir('runts-root-');
+    const rootfs = ownRootfs();
+    const c = started(root, `rm /etc/passwd; ${plantInside}; sleep 1000`, (s) => {
+      s.root!.readonly = false;
+      limitMemory(s);
+    }, rootfs);
+    await eventually('the container to plant /etc/passwd', () => isPlanted(join(rootfs, 'etc', 'passwd')), 10_000);
+    const e = bounded(['exec', c.id, 'sh', '-c', 'echo "HOME=$HOME"'], root);
+    assert.is(e.code, 0, e.stderr);
+    assert.is(e.stdout, 'HOME=/\n');
+    assert.is(runtime(['delete', '--force', c.id], { root }).code, 0);
+  });
+}
 
 test.run();
