@@ -16,7 +16,10 @@ import { isSameProcess } from '../state/process-identity';
 export function signalProcess(pid: number, startTime: string, signal: number): boolean {
   // A container that is gone costs no pidfd (nor ffi-rs).
   if (!isSameProcess(pid, startTime)) return false;
-  return signalConfirmed([pid], signal, (held) => held.filter((h) => isInit(h, startTime))).length === 1;
+  if (signalConfirmed([pid], signal, (held) => held.filter((h) => isInit(h, startTime))).length === 1) return true;
+  // /proc still shows the init, but this process could not reach it under that pid.
+  if (isSameProcess(pid, startTime)) throw notReachable(pid, 0);
+  return false;
 }
 
 /**
@@ -27,13 +30,14 @@ export function signalProcess(pid: number, startTime: string, signal: number): b
 function isInit(h: Held, startTime: string): boolean {
   const procPid = procPidOf(h);
   if (procPid === -1) return false; // exited
-  if (procPid !== h.pid) {
-    throw new RuntsError(
-      `pid ${h.pid} is not the container's init in this pid namespace (/proc shows that process as ${procPid === 0 ? 'outside its pid namespace' : `pid ${procPid}`}): run runts in the pid namespace that created the container`,
-    );
-  }
+  if (procPid !== h.pid) throw notReachable(h.pid, procPid);
   return isSameProcess(h.pid, startTime);
 }
+
+const notReachable = (pid: number, procPid: number) =>
+  new RuntsError(
+    `pid ${pid} is not the container's init in this pid namespace${procPid > 0 ? ` (here it is the process /proc shows as ${procPid})` : ''}: run runts in the pid namespace that created the container`,
+  );
 
 /** Waits (up to timeoutMs) until the process is gone or a zombie. */
 export const waitForExit = (pid: number, startTime: string, timeoutMs = 10_000): boolean =>
