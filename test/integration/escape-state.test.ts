@@ -11,24 +11,29 @@ import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { Spec } from '../../src/spec/types';
-import { cgroupDir, cgroupLeftovers, eventually } from '../lib/cgroups';
+import { cgroupDir, eventually } from '../lib/cgroups';
 import { RUNTS, isRoot, tempDir } from '../lib/cli';
-import { alive, bundle, busyboxRootfs, initProcesses, mountsUnder, ownRootfs, runtime, shArgs, stateOf, uniqueId } from '../lib/container';
+import { type ContainerWatch } from '../../conformance/leftovers';
+import { alive, bundle, busyboxRootfs, leftovers, ownRootfs, runtime, shArgs, stateOf, uniqueId, watchContainer } from '../lib/container';
 
 const test = suite('escape-state');
 const asRoot = isRoot ? test : test.skip;
 const MiB = 1024 * 1024;
 
-/** A container left running its script (run -d): its id and init pid. */
-function started(root: string, script: string, edit: (s: Spec) => void = () => {}, rootfs?: string): { id: string; pid: number } {
+/** A container left running its script (run -d): its id, init pid, and a watch for what it leaves (lib/container.ts). */
+function started(root: string, script: string, edit: (s: Spec) => void = () => {}, rootfs?: string): { id: string; pid: number; watch: ContainerWatch } {
   const id = uniqueId('st');
   const b = bundle((s) => {
     shArgs(script)(s);
     edit(s);
   }, rootfs ? { rootfs } : {});
+  // Other containers run from the shared busybox rootfs too: being rooted there says nothing.
+  const watch = watchContainer({ id, root, bundle: b, ...(rootfs ? {} : { sharedRootfs: busyboxRootfs() }) });
   const r = runtime(['run', '-d', '--bundle', b, id], { root });
   assert.is(r.code, 0, r.stderr);
-  return { id, pid: stateOf(root, id).pid };
+  const { pid } = stateOf(root, id);
+  watch.observe(pid);
+  return { id, pid, watch };
 }
 
 /** The processes of the container's cgroup, as the tests (in runts' own pid namespace) see them. */
@@ -91,9 +96,9 @@ asRoot('kill --all and delete --force: the container\'s processes die, runts exi
   mustBeAlive(d);
   assert.is(d.code, 0, d.stderr);
   assert.ok(bProcs.every((p) => !alive(p)), 'delete --force returned with processes of the container alive');
-  assert.equal(cgroupLeftovers(b.id), []);
-  assert.not.ok(existsSync(join(root, b.id)));
+  assert.equal(leftovers(b.watch), []);
   assert.is(runtime(['delete', a.id], { root }).code, 0);
+  assert.equal(leftovers(a.watch), []);
   assert.equal(readdirSync(root), []);
 });
 
@@ -159,8 +164,8 @@ asRoot('cgroup v2 lists pid 0 for processes outside the reader\'s pid namespace:
   for (const dir of dV2.v1Dirs) rmdirSync(dir);
   assert.is(runtime(['delete', '--force', c.id], { root }).code, 0);
   for (const dir of v2.v1Dirs) if (existsSync(dir)) rmdirSync(dir);
-  assert.equal(cgroupLeftovers(c.id), []);
-  assert.equal(cgroupLeftovers(d.id), []);
+  assert.equal(leftovers(d.watch), []);
+  assert.equal(leftovers(c.watch), []);
 });
 
 asRoot('kill from another pid namespace never signals the process that holds the init\'s pid number there', async () => {
@@ -179,6 +184,7 @@ asRoot('kill from another pid namespace never signals the process that holds the
   assert.match(r.stderr, /not the container's init in this pid namespace/);
   assert.is(stateOf(root, c.id).status, 'running');
   assert.is(runtime(['delete', '--force', c.id], { root }).code, 0);
+  assert.equal(leftovers(c.watch), []);
 });
 
 // --- 7: state ---
@@ -259,8 +265,9 @@ for (const [how, damage] of [
 ] as const) {
   asRoot(`a ${how} state.json: state says so (no stack trace), list goes on, delete --force kills the processes and removes the cgroup and state dir`, async () => {
     const root = tempDir('runts-root-');
-    const c = started(root, 'sleep 1000 & sleep 1000');
+    // The survivor first: the watch of the damaged one counts inits started after it as its own.
     const survivor = started(root, 'sleep 1000');
+    const c = started(root, 'sleep 1000 & sleep 1000');
     const procs = cgroupProcs(c.id);
     damage(join(root, c.id, 'state.json'));
 
@@ -276,8 +283,7 @@ for (const [how, damage] of [
     const d = runtime(['delete', '--force', c.id], { root });
     assert.is(d.code, 0, d.stderr);
     await eventually('the container\'s processes to die', () => procs.every((p) => !alive(p)), 10_000);
-    assert.equal(cgroupLeftovers(c.id), []);
-    assert.not.ok(existsSync(join(root, c.id)));
+    assert.equal(leftovers(c.watch), []);
     assert.is(stateOf(root, survivor.id).status, 'running');
     assert.is(runtime(['delete', '--force', survivor.id], { root }).code, 0);
     assert.equal(readdirSync(root), []);
@@ -307,15 +313,13 @@ for (const [name, layout] of [
   asRoot(`rootfs: ${name} is refused (/root/path, exit 1, nothing left)`, () => {
     const root = join(tempDir(), 'root');
     const b = bundleWithRoot(layout);
-    const before = initProcesses();
     const id = uniqueId();
+    const watch = watchContainer({ id, root, bundle: b });
     const r = runtime(['create', '--bundle', b, id], { root });
     assert.is(r.code, 1, `create succeeded: ${r.stderr}`);
     assert.match(r.stderr, /\/root\/path: .*symlink/);
+    assert.equal(leftovers(watch), []);
     assert.equal(existsSync(root) ? readdirSync(root) : [], []);
-    assert.equal(initProcesses().filter((p) => !before.includes(p)), [], 'init process left behind');
-    assert.equal(mountsUnder(b), []);
-    assert.equal(cgroupLeftovers(id), []);
   });
 }
 
@@ -327,21 +331,27 @@ asRoot('an id shaped like delete\'s temporary name: created, listed, deleted; de
   const deleterPid = unusedPid();
   const shaped = `.deleting-${other}-${deleterPid}`;
   const b = bundle(shArgs('sleep 1000'));
-  for (const id of [shaped, other]) assert.is(runtime(['run', '-d', '--bundle', b, id], { root }).code, 0);
+  const watches = [shaped, other].map((id) => {
+    const watch = watchContainer({ id, root, bundle: b, sharedRootfs: busyboxRootfs() });
+    assert.is(runtime(['run', '-d', '--bundle', b, id], { root }).code, 0);
+    watch.observe(stateOf(root, id).pid);
+    return watch;
+  });
   const listed = runtime(['list', '-q'], { root });
   assert.equal(listed.stdout.split('\n').filter(Boolean).sort(), [shaped, other].sort(), 'list hides a container');
 
   nextPidWillBe(deleterPid);
   const d = runtime(['delete', '--force', other], { root });
   assert.is(d.code, 0, d.stderr);
+  assert.equal(leftovers(watches[1]), []);
   assert.is(stateOf(root, shaped).status, 'running', 'deleting another container changed this one');
   assert.ok(existsSync(join(root, shaped, 'state.json')));
   assert.equal(runtime(['list', '-q'], { root }).stdout.trim(), shaped);
 
   const gone = runtime(['delete', '--force', shaped], { root });
   assert.is(gone.code, 0, gone.stderr);
+  assert.equal(leftovers(watches[0]), []);
   assert.equal(readdirSync(root), []);
-  assert.equal(cgroupLeftovers(shaped), []);
 });
 
 /** runts, with a deadline that fails the test loudly instead of hanging it. */
@@ -397,6 +407,7 @@ for (const [name, plant, plantInside] of PASSWD_TRAPS) {
     assert.is(e.code, 0, e.stderr);
     assert.is(e.stdout, 'HOME=/\n');
     assert.is(runtime(['delete', '--force', c.id], { root }).code, 0);
+    assert.equal(leftovers(c.watch), []);
   });
 }
 
