@@ -21,7 +21,8 @@
  *            or a runtime init that appeared since the watch began
  *   cgroup   a directory named after the id, one the container was in, or
  *            its cgroupsPath, in any hierarchy
- *   state    its directory under --root (and runts' ".deleting-ID-PID")
+ *   state    its directory under --root (and runts' "~deleting.PID.ID", cut
+ *            to 255 characters)
  *   and what the caller's `probes` find (a systemd unit, say).
  */
 import { spawnSync } from 'node:child_process';
@@ -278,14 +279,18 @@ function leftoverCgroups(c: ResolvedContainer, seen: Observed): Leftover[] {
 
 function leftoverState(c: ResolvedContainer): Leftover[] {
   const found: Leftover[] = existsSync(c.stateDir) ? [{ kind: 'state', where: c.stateDir }] : [];
-  const tomb = new RegExp(`^\\.[a-z]+-${c.id.replace(/[^\w-]/g, '\\$&')}-\\d+$`);
+  // runts' delete renames the directory to a name no id can take, then removes it.
+  const isTomb = (name: string): boolean => {
+    const id = /^~deleting\.\d+\.(.+)$/.exec(name)?.[1];
+    return id !== undefined && (id === c.id || (name.length === 255 && c.id.startsWith(id)));
+  };
   let entries: string[] = [];
   try {
     entries = readdirSync(c.root);
   } catch {
     // no root: nothing there
   }
-  for (const name of entries) if (tomb.test(name)) found.push({ kind: 'state', where: join(c.root, name) });
+  for (const name of entries) if (isTomb(name)) found.push({ kind: 'state', where: join(c.root, name) });
   return found;
 }
 

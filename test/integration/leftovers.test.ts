@@ -114,11 +114,13 @@ asRoot('a state dir left under --root, and a half-deleted one, are found', () =>
   const root = tempDir('runts-root-');
   const id = uniqueId('left');
   mkdirSync(join(root, id));
+  mkdirSync(join(root, `~deleting.42.${id}`));
+  mkdirSync(join(root, `~deleting.42.${id}0`));
+  // A container whose id looks like the old tomb name is another container.
   mkdirSync(join(root, `.deleting-${id}-42`));
-  mkdirSync(join(root, `.deleting-${id}0-42`));
   assert.equal(
     leftoversOf({ id, root }).map((l) => l.where).sort(),
-    [join(root, `.deleting-${id}-42`), join(root, id)],
+    [join(root, id), join(root, `~deleting.42.${id}`)],
   );
 });
 
