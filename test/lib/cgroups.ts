@@ -50,6 +50,27 @@ export interface Running {
   exit: Promise<number | null>;
 }
 
+/** How long a runtime command left running may take to end once it should: a hang fails the test, loudly. */
+const EXIT_TIMEOUT_MS = 60_000;
+
+/** The child's exit code; past the time-out it is killed and the promise rejects, naming the command. */
+function exitOf(child: ChildProcess, what: string): Promise<number | null> {
+  const exit = new Promise<number | null>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`${what} did not end within ${EXIT_TIMEOUT_MS / 1000} s: killed`));
+    }, EXIT_TIMEOUT_MS);
+    timer.unref();
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      resolve(code);
+    });
+  });
+  // A test that never awaits it (the command was meant to be killed) must not crash on the rejection.
+  exit.catch(() => {});
+  return exit;
+}
+
 /** A runtime command left running (run in the foreground): its output goes to files. */
 export function startRuntime(args: string[], root: string): Running & { output: () => { stdout: string; stderr: string } } {
   const dir = tempDir('runts-out-');
@@ -60,7 +81,7 @@ export function startRuntime(args: string[], root: string): Running & { output: 
   closeSync(err);
   return {
     child,
-    exit: new Promise((resolve) => child.once('exit', (code) => resolve(code))),
+    exit: exitOf(child, `runts ${args.join(' ')}`),
     output: () => ({ stdout: readFileSync(join(dir, 'out'), 'utf8'), stderr: readFileSync(join(dir, 'err'), 'utf8') }),
   };
 }
@@ -75,7 +96,7 @@ export function listenEvents(root: string, id: string, interval = '100ms'): Runn
     events.push(JSON.parse(line));
     seen();
   });
-  return { child, events, first, exit: new Promise((resolve) => child.once('exit', (code) => resolve(code))) };
+  return { child, events, first, exit: exitOf(child, `runts events ${id}`) };
 }
 
 /** Resolves once check() holds; rejects after timeoutMs with what. */
