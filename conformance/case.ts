@@ -52,6 +52,13 @@ export class Failure extends Error {}
  */
 export class NotApplicable extends Error {}
 
+/**
+ * Thrown when the case saw all it can and the kernel shows no trace of
+ * what it checks (a mount flag nothing reports): the case is skipped with
+ * this reason, since passing would claim what was never seen.
+ */
+export class Unobservable extends Error {}
+
 export function fail(message: string): never {
   throw new Failure(message);
 }

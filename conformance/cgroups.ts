@@ -6,6 +6,7 @@
  */
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { parseMountinfo } from './parse';
 
 export interface CgroupLayout {
   version: 1 | 2;
@@ -130,6 +131,57 @@ function v2Layout(root: string): CgroupLayout {
     remove: (path) => removeTree(join(root, path)),
     removeNamed: (names) => findNamed(root, names, 3).forEach(removeTree),
   };
+}
+
+interface Hierarchy {
+  mountPoint: string;
+  /** v1: the controllers and name= of its superblock options; v2 (cgroup2): none. */
+  controllers: string[];
+}
+
+let hierarchyCache: Hierarchy[] | undefined;
+
+/** Every mounted cgroup hierarchy: each v1 one and the v2 one (a hybrid host's "unified" too). */
+function hierarchies(): Hierarchy[] {
+  hierarchyCache ??= parseMountinfo(readFileSync('/proc/self/mountinfo', 'utf8'))
+    .filter((m) => m.fstype === 'cgroup' || m.fstype === 'cgroup2')
+    .map((m) => ({ mountPoint: m.mountPoint, controllers: m.fstype === 'cgroup2' ? [] : [...m.superOptions] }));
+  return hierarchyCache;
+}
+
+/** The mount point of every hierarchy, each once. */
+export const hierarchyRoots = (): string[] => [...new Set(hierarchies().map((h) => h.mountPoint))];
+
+/**
+ * The host directory of one /proc/PID/cgroup line ("ID:controllers:path"),
+ * as this process sees it, when that hierarchy is mounted.
+ */
+export function cgroupLineDir(line: string): string | undefined {
+  const [, controllers, ...rest] = line.split(':');
+  if (controllers === undefined) return undefined;
+  const wanted = controllers.split(',').filter(Boolean);
+  const hierarchy = hierarchies().find((h) => (wanted.length ? wanted.every((c) => h.controllers.includes(c)) : h.controllers.length === 0));
+  return hierarchy && join(hierarchy.mountPoint, rest.join(':'));
+}
+
+/** Directories named `name` anywhere under any hierarchy. */
+export function cgroupDirsNamed(name: string): string[] {
+  const found: string[] = [];
+  const walk = (dir: string) => {
+    let entries;
+    try {
+      entries = readdirSync(dir, { withFileTypes: true });
+    } catch {
+      return; // removed meanwhile
+    }
+    for (const e of entries) {
+      if (!e.isDirectory()) continue;
+      if (e.name === name) found.push(join(dir, e.name));
+      walk(join(dir, e.name));
+    }
+  };
+  for (const root of hierarchyRoots()) walk(root);
+  return found;
 }
 
 /** A process's cgroup path for a controller (v1) or the unified one (v2), from /proc/PID/cgroup text. */

@@ -22,12 +22,25 @@ export type Need =
   | 'no-resctrl'
   | 'x86_64'
   | 'official-schema'
-  | 'capability-missing';
+  | 'capability-missing'
+  | 'cpuset-cpus-observable'
+  | 'cpuset-mems-observable';
 
 interface Probe {
   holds: () => boolean;
   /** Shown in the table when the need is not met. */
   reason: string;
+}
+
+/**
+ * Whether "0" written to a new cpuset cgroup shows that the config asked
+ * for it: on v2 the file reads only what was written; on v1 a runtime fills
+ * it before the cgroup takes a task, from the parent when not from the
+ * config, so a parent offering only "0" gives "0" anyway.
+ */
+function cpusetObservable(file: 'cpus' | 'mems'): boolean {
+  const layout = cgroupLayout();
+  return layout.version === 2 || readFileSync(layout.file('cpuset', '/', `cpuset.${file}`), 'utf8').trim() !== '0';
 }
 
 const PROBES: Record<Need, Probe> = {
@@ -53,6 +66,14 @@ const PROBES: Record<Need, Probe> = {
   'capability-missing': {
     holds: () => ungrantableCapability() !== undefined,
     reason: 'this host\'s root holds every capability: none that cannot be granted',
+  },
+  'cpuset-cpus-observable': {
+    holds: () => cpusetObservable('cpus'),
+    reason: 'cgroup v1 and only CPU 0: a new cpuset gets "0" from its parent anyway',
+  },
+  'cpuset-mems-observable': {
+    holds: () => cpusetObservable('mems'),
+    reason: 'cgroup v1 and only memory node 0: a new cpuset gets "0" from its parent anyway',
   },
   'official-schema': { holds: officialSchemaFound, reason: 'no official runtime-spec schema of v1.1 or later found (set OCI_RUNTIME_SPEC_SCHEMA_DIR)' },
 };

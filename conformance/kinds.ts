@@ -8,7 +8,7 @@
 import { type Case, type Level, type Requirement, type SpecFile, check, fail } from './case';
 import type { Config } from './config';
 import type { Need } from './environment';
-import { processesWithEnv } from './host';
+import { describeLeftover } from './leftovers';
 import { type CliOptions, describe } from './runtime-cli';
 import type { Trial } from './trial';
 
@@ -84,13 +84,22 @@ export async function expectRefusal(t: Trial, bundle: string, cli: CliOptions = 
   await expectNoContainer(t, id);
 }
 
-/** After a failed operation: no state for the id, not listed, no container process left. */
+/**
+ * After a failed operation: no state for the id, not listed, and nothing
+ * of it left on the host (leftovers.ts: no process, init included, no
+ * mount, cgroup or state directory).
+ */
 export async function expectNoContainer(t: Trial, id: string): Promise<void> {
   const state = await t.rt.exec(['state', id]);
   check(state.code !== 0, `a container ${id} exists after the error (state: ${state.stdout.trim().slice(0, 120)})`);
   check(!(await t.rt.list()).includes(id), `${id} is still listed after the error`);
-  const left = processesWithEnv(t.marker);
-  check(left.length === 0, `container processes left behind after the error: ${left.join(', ')}`);
+  expectNothingLeft(t, id, 'after the error');
+}
+
+/** Nothing of container `id` is left on the host. */
+export function expectNothingLeft(t: Trial, id: string, when: string): void {
+  const left = t.leftovers(id).map(describeLeftover);
+  check(left.length === 0, `left behind ${when}: ${left.join('; ')}`);
 }
 
 export interface ScenarioSpec {

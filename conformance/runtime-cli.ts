@@ -15,6 +15,8 @@ export interface CliResult {
   stdout: string;
   stderr: string;
   timedOut: boolean;
+  /** The files its stdout and stderr went to (a container's processes inherit them). */
+  files: string[];
 }
 
 export interface CliOptions {
@@ -44,11 +46,21 @@ export interface ContainerState {
 export const describe = (r: CliResult): string =>
   r.timedOut ? 'timed out' : `${r.signal ? `killed by ${r.signal}` : `exit ${r.code}`}${r.stderr.trim() ? `: ${r.stderr.trim().split('\n').slice(-3).join(' | ')}` : ''}`;
 
+/** What the driver knows of a container it was asked to make. */
+export interface Known {
+  bundle?: string;
+  /** Where the output of its create or run went: files only its processes hold. */
+  stdio: string[];
+}
+
 export class RuntimeCli {
   private calls = 0;
 
-  /** Every container id this driver created, for cleanup. */
-  readonly ids = new Set<string>();
+  /** Every container this driver was asked to make, for the leftover checks and cleanup. */
+  readonly containers = new Map<string, Known>();
+
+  /** Told the pid of a live container's init: after each create that succeeds, and each state that shows one. */
+  onPid?: (id: string, pid: number) => void;
 
   constructor(
     readonly binary: string,
@@ -88,14 +100,27 @@ export class RuntimeCli {
         clearTimeout(timer);
         closeSync(out);
         closeSync(err);
-        resolve({ code, signal, timedOut, stdout: readFileSync(outFile, 'utf8'), stderr: readFileSync(errFile, 'utf8') });
+        resolve({ code, signal, timedOut, stdout: readFileSync(outFile, 'utf8'), stderr: readFileSync(errFile, 'utf8'), files: [outFile, errFile] });
       });
     });
   }
 
-  create(id: string, bundle: string, extra: string[] = [], opts: CliOptions = {}): Promise<CliResult> {
-    this.ids.add(id);
-    return this.exec(['create', '--bundle', bundle, ...extra, id], opts);
+  get ids(): ReadonlySet<string> {
+    return new Set(this.containers.keys());
+  }
+
+  /** Notes a container made by a command of the case's own (exec of create or run). */
+  remember(id: string, bundle?: string, stdio: string[] = []): void {
+    const known = this.containers.get(id) ?? { stdio: [] };
+    this.containers.set(id, { bundle: bundle ?? known.bundle, stdio: [...known.stdio, ...stdio] });
+  }
+
+  async create(id: string, bundle: string, extra: string[] = [], opts: CliOptions = {}): Promise<CliResult> {
+    this.remember(id, bundle);
+    const r = await this.exec(['create', '--bundle', bundle, ...extra, id], opts);
+    this.remember(id, bundle, r.files);
+    if (r.code === 0 && this.onPid) await this.state(id).catch(() => undefined);
+    return r;
   }
 
   /** create that must succeed. */
@@ -112,9 +137,11 @@ export class RuntimeCli {
   }
 
   /** run in the foreground: the container's stdout is the result's. */
-  run(id: string, bundle: string, opts: CliOptions = {}): Promise<CliResult> {
-    this.ids.add(id);
-    return this.exec(['run', '--bundle', bundle, id], opts);
+  async run(id: string, bundle: string, opts: CliOptions = {}): Promise<CliResult> {
+    this.remember(id, bundle);
+    const r = await this.exec(['run', '--bundle', bundle, id], opts);
+    this.remember(id, bundle, r.files);
+    return r;
   }
 
   kill = (id: string, signal?: string): Promise<CliResult> => this.exec(['kill', id, ...(signal ? [signal] : [])]);
@@ -125,22 +152,33 @@ export class RuntimeCli {
   async state(id: string): Promise<ContainerState> {
     const r = await this.exec(['state', id]);
     if (r.code !== 0) fail(`state ${id} failed (${describe(r)})`);
+    let state: ContainerState;
     try {
-      return JSON.parse(r.stdout) as ContainerState;
+      state = JSON.parse(r.stdout) as ContainerState;
     } catch {
       return fail(`state ${id} printed no JSON: ${JSON.stringify(r.stdout.slice(0, 200))}`);
     }
+    if (typeof state.pid === 'number' && state.pid > 0 && state.status !== 'stopped') this.onPid?.(id, state.pid);
+    return state;
   }
 
-  /** Ids the runtime lists under our root (`list --format json`); empty when the command fails. */
+  /**
+   * Ids the runtime lists under our root (`list --format json`). A failing
+   * `list` or output that is not the JSON list fails the case: a "not
+   * listed" check must not pass because list is broken.
+   */
   async list(): Promise<string[]> {
     const r = await this.exec(['list', '--format', 'json']);
-    if (r.code !== 0) return [];
+    if (r.code !== 0) fail(`list failed (${describe(r)})`);
+    let parsed: unknown;
     try {
-      const parsed = JSON.parse(r.stdout || '[]') as { id: string }[] | null;
-      return (parsed ?? []).map((c) => c.id);
+      // runc prints "null" for no containers.
+      parsed = JSON.parse(r.stdout);
     } catch {
-      return [];
+      fail(`list --format json printed no JSON: ${JSON.stringify(r.stdout.slice(0, 200))}`);
     }
+    if (parsed === null) return [];
+    if (!Array.isArray(parsed) || !parsed.every((c) => typeof c?.id === 'string')) fail(`list --format json printed no list of containers: ${JSON.stringify(r.stdout.slice(0, 200))}`);
+    return parsed.map((c: { id: string }) => c.id);
   }
 }

@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Case, Failure, NotApplicable } from './case';
+import { type Case, Failure, NotApplicable, Unobservable } from './case';
 import { allCases } from './cases/index';
 import { cgroupLayout } from './cgroups';
 import { Environment } from './environment';
@@ -95,6 +95,7 @@ async function runCase(c: Case, index: number, suite: SuiteContext, env: Environ
     return { case: c, status: 'pass', ms: Date.now() - started };
   } catch (err) {
     if (err instanceof NotApplicable) return { case: c, status: 'skip', reason: `not applicable: ${err.message}`, ms: Date.now() - started };
+    if (err instanceof Unobservable) return { case: c, status: 'skip', reason: `cannot be observed: ${err.message}`, ms: Date.now() - started };
     const reason = err instanceof Failure ? err.message : `error in the case: ${(err as Error).stack ?? err}`;
     return { case: c, status: 'fail', reason, ms: Date.now() - started };
   } finally {

@@ -66,14 +66,27 @@ const RESOURCES: Resource[] = [
   {
     name: 'cpu.quota-period',
     text: 'cpu.quota (int64, OPTIONAL) - the total amount of time in microseconds for which all tasks in a cgroup can run during one period; cpu.period (uint64, OPTIONAL)',
-    resources: { cpu: { quota: 50000, period: 100000 } },
+    // Not the kernel's default period (100000), which a runtime that drops the field would leave.
+    resources: { cpu: { quota: 25000, period: 50000 } },
     files: [
-      ['cpu', 'cpu.cfs_quota_us', 'cpu.max', '50000', '50000 100000'],
-      ['cpu', 'cpu.cfs_period_us', 'cpu.max', '100000', '50000 100000'],
+      ['cpu', 'cpu.cfs_quota_us', 'cpu.max', '25000', '25000 50000'],
+      ['cpu', 'cpu.cfs_period_us', 'cpu.max', '50000', '25000 50000'],
     ],
   },
-  { name: 'cpu.cpus', text: 'cpu.cpus (string, OPTIONAL) - list of CPUs the container will run on', resources: { cpu: { cpus: '0' } }, files: [['cpuset', 'cpuset.cpus', 'cpuset.cpus', '0', '0']] },
-  { name: 'cpu.mems', text: 'cpu.mems (string, OPTIONAL) - list of memory nodes the container will run on', resources: { cpu: { mems: '0' } }, files: [['cpuset', 'cpuset.mems', 'cpuset.mems', '0', '0']] },
+  {
+    name: 'cpu.cpus',
+    text: 'cpu.cpus (string, OPTIONAL) - list of CPUs the container will run on',
+    needs: ['cpuset-cpus-observable'],
+    resources: { cpu: { cpus: '0' } },
+    files: [['cpuset', 'cpuset.cpus', 'cpuset.cpus', '0', '0']],
+  },
+  {
+    name: 'cpu.mems',
+    text: 'cpu.mems (string, OPTIONAL) - list of memory nodes the container will run on',
+    needs: ['cpuset-mems-observable'],
+    resources: { cpu: { mems: '0' } },
+    files: [['cpuset', 'cpuset.mems', 'cpuset.mems', '0', '0']],
+  },
   { name: 'pids.limit', text: 'pids.limit (int64, REQUIRED) - specifies the maximum number of tasks in the cgroup', resources: { pids: { limit: 42 } }, files: [['pids', 'pids.max', 'pids.max', '42', '42']] },
   {
     name: 'blockIO.weight',

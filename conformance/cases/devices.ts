@@ -151,8 +151,10 @@ export const deviceCases: Case[] = [
       const fd = openSync(file, 'r');
       try {
         const id = t.newId();
-        t.rt.ids.add(id);
-        const r = await t.rt.exec(['run', '--preserve-fds', '1', '--bundle', t.bundle(t.config('cat <&3')), id], { extraFds: [fd] });
+        const bundle = t.bundle(t.config('cat <&3'));
+        t.rt.remember(id, bundle);
+        const r = await t.rt.exec(['run', '--preserve-fds', '1', '--bundle', bundle, id], { extraFds: [fd] });
+        t.rt.remember(id, bundle, r.files);
         check(r.code === 0, `run --preserve-fds 1 failed (${describe(r)})`);
         same(r.stdout, 'passed-as-fd-3', 'what the container read from fd 3');
       } finally {

@@ -2,11 +2,18 @@
  * config.md "Linux mount options": one case per row of the table, at the
  * row's level. Each mounts something at /tmp with the option and reads
  * the container's /proc/self/mountinfo. Options that clear a flag are
- * given after the flag they clear. Where an option has no visible effect
+ * given after the flag they clear, and each starts from a mount where
+ * leaving the option out shows: relatime on a strictatime source (relatime
+ * is the kernel's default for a new mount), slave on a source shared in the
+ * container (a bind of a host mount is already a slave in the container's
+ * rslave namespace). Where the kernel shows no trace of an option
  * (iversion, loud, …), the mount is a tmpfs: tmpfs rejects words it does
- * not know, so a runtime that passes the option on as data fails the case.
+ * not know, so a runtime that passes the option on as data fails the case;
+ * one that takes it is reported as skipped, since nothing tells whether it
+ * was applied.
  */
-import { type Case, type Level, check, same } from '../case';
+import { join } from 'node:path';
+import { type Case, type Level, Unobservable, check, same } from '../case';
 import type { Config, Mount } from '../config';
 import { expectRefusal, inside, scenario, section } from '../kinds';
 import { type MountRecord, keyValues, mountsAt, parseMountinfo, visibleMount } from '../parse';
@@ -22,6 +29,8 @@ const SEPARATOR = '--- conformance ---';
 interface View {
   /** The mount a process sees at /tmp, or at /tmp/NAME. */
   at(sub?: string): MountRecord;
+  /** The mount a process sees at an absolute path (the sources the case mounted elsewhere). */
+  atPath(point: string): MountRecord;
   /** How many mounts are stacked at /tmp. */
   stacked: number;
   files: Record<string, string>;
@@ -37,12 +46,22 @@ function view(out: string): View {
   const records = parseMountinfo(mountinfo);
   return {
     at: (sub) => visibleMount(records, sub ? `${AT}/${sub}` : AT),
+    atPath: (point) => visibleMount(records, point),
     stacked: mountsAt(records, AT).length,
     files: keyValues(rest),
   };
 }
 
-type Source = 'tmpfs' | 'bind' | 'shared-bind';
+/**
+ * What is mounted at /tmp: a tmpfs; a bind of the playground (made a
+ * shared mount on the host with shared-bind); a bind of its strictatime
+ * submount; or a bind of SHARED_IN_CONTAINER, a tmpfs (with a submount)
+ * that the container's own earlier mounts make shared.
+ */
+type Source = 'tmpfs' | 'bind' | 'shared-bind' | 'strict-bind' | 'container-shared';
+
+/** Where container-shared's source is mounted in the container (the rootfs has the directory). */
+const SHARED_IN_CONTAINER = '/run';
 
 interface Row {
   option: string;
@@ -61,11 +80,32 @@ const lacks = (word: string, where: 'options' | 'superOptions' = 'options') => (
   const m = v.at(sub);
   check(!m[where].has(word), `${sub ?? AT} still has "${word}" (${[...m[where]].join(',')})`);
 };
-/** The option was taken as an option: the tmpfs mounted (tmpfs rejects unknown data words). */
-const mounted = (v: View) => same(v.at().fstype, 'tmpfs', `filesystem at ${AT}`);
+/**
+ * For an option the kernel shows no trace of: the tmpfs mounted (tmpfs
+ * rejects unknown data words, so the option was not passed on as data),
+ * then the case is skipped with `why` nothing more can be seen.
+ */
+const unobservable = (why: string) => (v: View) => {
+  same(v.at().fstype, 'tmpfs', `filesystem at ${AT}`);
+  throw new Unobservable(why);
+};
+const NOT_SHOWN = (flag: string) => `the kernel shows ${flag} nowhere (mountinfo, stat)`;
 const tagged = (prefix: string) => (v: View, sub?: string) => {
   const m = v.at(sub);
   check(m.tags.some((tag) => tag.startsWith(prefix)), `${sub ?? AT} is not "${prefix}…" (propagation: ${m.tags.join(' ') || 'private'})`);
+};
+/**
+ * A slave of the container-shared source's peer group (its submount's, for
+ * a sub) and no longer its peer: without the option /tmp would be a peer
+ * (shared:N), and a bind of anything else would have another master.
+ */
+const slaveOfShared = (v: View, sub?: string) => {
+  const source = v.atPath(sub ? `${SHARED_IN_CONTAINER}/${sub}` : SHARED_IN_CONTAINER);
+  const peerGroup = source.tags.find((tag) => tag.startsWith('shared:'));
+  check(peerGroup, `${source.mountPoint}, the source, is not shared (propagation: ${source.tags.join(' ') || 'private'}): the case's setup did not hold`);
+  const m = v.at(sub);
+  const wanted = `master:${peerGroup.slice('shared:'.length)}`;
+  same(m.tags, [wanted], `propagation of ${sub ? `${AT}/${sub}` : AT} (a slave of ${source.mountPoint}'s peer group ${peerGroup})`);
 };
 const untagged = (v: View, sub?: string) => {
   const m = v.at(sub);
@@ -109,18 +149,20 @@ const ROWS: Row[] = [
   { option: 'diratime', level: 'MUST', words: ['nodiratime', 'diratime'], check: lacks('nodiratime') },
   { option: 'dirsync', level: 'MUST', words: ['dirsync'], check: has('dirsync', 'superOptions') },
   { option: 'exec', level: 'MUST', words: ['noexec', 'exec'], check: lacks('noexec') },
-  { option: 'iversion', level: 'MUST', words: ['iversion'], check: mounted },
+  { option: 'iversion', level: 'MUST', words: ['iversion'], check: unobservable(NOT_SHOWN('MS_I_VERSION')) },
   { option: 'lazytime', level: 'MUST', words: ['lazytime'], check: has('lazytime', 'superOptions') },
-  { option: 'loud', level: 'MUST', words: ['silent', 'loud'], check: mounted },
-  { option: 'mand', level: 'MAY', words: ['mand'], check: mounted },
+  { option: 'loud', level: 'MUST', words: ['silent', 'loud'], check: unobservable(NOT_SHOWN('MS_SILENT')) },
+  // The kernel ignores mand since 5.15 but still shows it among the superblock's options.
+  { option: 'mand', level: 'MAY', words: ['mand'], check: has('mand', 'superOptions') },
   { option: 'noatime', level: 'MUST', words: ['noatime'], check: has('noatime') },
   { option: 'nodev', level: 'MUST', words: ['nodev'], check: has('nodev') },
   { option: 'nodiratime', level: 'MUST', words: ['nodiratime'], check: has('nodiratime') },
   { option: 'noexec', level: 'MUST', words: ['noexec'], check: has('noexec') },
-  { option: 'noiversion', level: 'MUST', words: ['iversion', 'noiversion'], check: mounted },
+  { option: 'noiversion', level: 'MUST', words: ['iversion', 'noiversion'], check: unobservable(NOT_SHOWN('MS_I_VERSION')) },
   { option: 'nolazytime', level: 'MUST', words: ['lazytime', 'nolazytime'], check: lacks('lazytime', 'superOptions') },
-  { option: 'nomand', level: 'MAY', words: ['mand', 'nomand'], check: mounted },
-  { option: 'norelatime', level: 'MUST', words: ['relatime', 'norelatime'], check: mounted },
+  { option: 'nomand', level: 'MAY', words: ['mand', 'nomand'], check: lacks('mand', 'superOptions') },
+  // On a strictatime source a bind keeps strictatime unless relatime is still asked for.
+  { option: 'norelatime', level: 'MUST', words: ['bind', 'relatime', 'norelatime'], source: 'strict-bind', check: (v) => strict(v) },
   { option: 'nostrictatime', level: 'MUST', words: ['strictatime', 'nostrictatime'], check: has('relatime') },
   { option: 'nosuid', level: 'MUST', words: ['nosuid'], check: has('nosuid') },
   { option: 'nosymfollow', level: 'SHOULD', words: ['nosymfollow'], check: has('nosymfollow') },
@@ -135,13 +177,17 @@ const ROWS: Row[] = [
   },
   { option: 'rdev', level: 'SHOULD', words: ['rbind', 'rdev'], source: 'bind', check: onSub(lacks('nodev'), 'restricted') },
   { option: 'rdiratime', level: 'SHOULD', words: ['rbind', 'rdiratime'], source: 'bind', check: onSub(lacks('nodiratime'), 'restricted') },
-  { option: 'relatime', level: 'MUST', words: ['relatime'], check: has('relatime') },
+  { option: 'relatime', level: 'MUST', words: ['bind', 'relatime'], source: 'strict-bind', check: has('relatime') },
   { option: 'rexec', level: 'SHOULD', words: ['rbind', 'rexec'], source: 'bind', check: onSub(lacks('noexec'), 'restricted') },
   { option: 'rnoatime', level: 'SHOULD', words: ['rbind', 'rnoatime'], source: 'bind', check: onSub(has('noatime'), 'plain') },
   { option: 'rnodiratime', level: 'SHOULD', words: ['rbind', 'rnodiratime'], source: 'bind', check: onSub(has('nodiratime'), 'plain') },
   { option: 'rnoexec', level: 'SHOULD', words: ['rbind', 'rnoexec'], source: 'bind', check: onSub(has('noexec'), 'plain') },
-  // relatime is the kernel's default: norelatime has no visible effect, and a tmpfs shows it was not taken as data.
-  { option: 'rnorelatime', level: 'SHOULD', words: ['rnorelatime'], check: mounted },
+  {
+    option: 'rnorelatime',
+    level: 'SHOULD',
+    words: ['rnorelatime'],
+    check: unobservable('rnorelatime picks no atime mode: mounts are relatime by default and submounts keep theirs'),
+  },
   {
     option: 'rnostrictatime',
     level: 'SHOULD',
@@ -157,15 +203,15 @@ const ROWS: Row[] = [
   { option: 'rro', level: 'SHOULD', words: ['rbind', 'rro'], source: 'bind', check: onSub(has('ro'), 'plain') },
   { option: 'rrw', level: 'SHOULD', words: ['rbind', 'rrw'], source: 'bind', check: onSub(has('rw'), 'restricted') },
   { option: 'rshared', level: 'MUST', words: ['rbind', 'rshared'], source: 'bind', check: andSub(tagged('shared:'), 'plain') },
-  { option: 'rslave', level: 'MUST', words: ['rbind', 'rslave'], source: 'shared-bind', check: andSub(tagged('master:'), 'plain') },
+  { option: 'rslave', level: 'MUST', words: ['rbind', 'rslave'], source: 'container-shared', check: andSub(slaveOfShared, 'sub') },
   { option: 'rstrictatime', level: 'SHOULD', words: ['rbind', 'rstrictatime'], source: 'bind', check: onSub(strict, 'plain') },
   { option: 'rsuid', level: 'SHOULD', words: ['rbind', 'rsuid'], source: 'bind', check: onSub(lacks('nosuid'), 'restricted') },
   { option: 'rsymfollow', level: 'SHOULD', words: ['rbind', 'rsymfollow'], source: 'bind', check: onSub(lacks('nosymfollow'), 'restricted') },
   { option: 'runbindable', level: 'MUST', words: ['rbind', 'runbindable'], source: 'bind', check: andSub(tagged('unbindable'), 'plain') },
   { option: 'rw', level: 'MUST', words: ['ro', 'rw'], check: has('rw') },
   { option: 'shared', level: 'MUST', words: ['shared'], check: tagged('shared:') },
-  { option: 'silent', level: 'MUST', words: ['silent'], check: mounted },
-  { option: 'slave', level: 'MUST', words: ['bind', 'slave'], source: 'shared-bind', check: tagged('master:') },
+  { option: 'silent', level: 'MUST', words: ['silent'], check: unobservable(NOT_SHOWN('MS_SILENT')) },
+  { option: 'slave', level: 'MUST', words: ['bind', 'slave'], source: 'container-shared', check: slaveOfShared },
   { option: 'strictatime', level: 'MUST', words: ['strictatime'], check: (v) => strict(v) },
   { option: 'suid', level: 'MUST', words: ['nosuid', 'suid'], check: lacks('nosuid') },
   { option: 'symfollow', level: 'SHOULD', words: ['nosymfollow', 'symfollow'], check: lacks('nosymfollow') },
@@ -173,10 +219,28 @@ const ROWS: Row[] = [
   { option: 'unbindable', level: 'MUST', words: ['unbindable'], check: tagged('unbindable') },
 ];
 
-function mountFor(row: Row, t: Trial): Mount {
-  if (!row.source || row.source === 'tmpfs') return { destination: AT, type: 'tmpfs', source: 'tmpfs', options: row.words };
+/** The row's mount at /tmp, after any mount its source needs. */
+function mountsFor(row: Row, t: Trial): Mount[] {
   // "none": a mount is a bind mount because its options say so.
-  return { destination: AT, type: 'none', source: playground(t, row.source === 'shared-bind'), options: row.words };
+  const bindOf = (source: string): Mount => ({ destination: AT, type: 'none', source, options: row.words });
+  switch (row.source ?? 'tmpfs') {
+    case 'tmpfs':
+      return [{ destination: AT, type: 'tmpfs', source: 'tmpfs', options: row.words }];
+    case 'bind':
+      return [bindOf(playground(t))];
+    case 'shared-bind':
+      return [bindOf(playground(t, true))];
+    case 'strict-bind':
+      return [bindOf(join(playground(t), 'strict'))];
+    case 'container-shared':
+      // A bind source resolves in the container's mount namespace before
+      // pivot_root, where the rootfs's /run is the shared tmpfs mounted here.
+      return [
+        { destination: SHARED_IN_CONTAINER, type: 'tmpfs', source: 'tmpfs', options: ['shared'] },
+        { destination: `${SHARED_IN_CONTAINER}/sub`, type: 'tmpfs', source: 'tmpfs', options: ['shared'] },
+        bindOf(join(t.suite.rootfs.shared, SHARED_IN_CONTAINER)),
+      ];
+  }
 }
 
 /** remount, tmpcopyup and idmap need more than one mount word on /tmp: their cases follow the table. */
@@ -185,7 +249,7 @@ const rowCase = (row: Row): Case =>
     id: `config.mount-options.${row.option}`,
     script: SCRIPT,
     config: (c, t) => {
-      c.mounts!.push(mountFor(row, t));
+      c.mounts!.push(...mountsFor(row, t));
     },
     check: (out) => row.check(view(out)),
   });

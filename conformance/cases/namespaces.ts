@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import { type Case, NotApplicable, STEP2, check, same } from '../case';
 import type { Config } from '../config';
 import { namespaceHolder } from '../holder';
-import { mountsUnder, nsOf, readOr } from '../host';
-import { expectRefusal, inside, refused, runScript, scenario, section } from '../kinds';
+import { nsOf, readOr } from '../host';
+import { expectNothingLeft, expectRefusal, inside, refused, runScript, scenario, section } from '../kinds';
 import { keyValues, parseMountinfo } from '../parse';
 import type { Trial } from '../trial';
 
@@ -187,12 +187,13 @@ export const namespaceCases: Case[] = [
       const bundle = t.bundle(c, true);
       const table = () => readOr('/proc/self/mountinfo').split('\n').map((l) => l.split(' ')).filter((f) => f[4] && !f[4].startsWith(bundle)).map((f) => [f[4], ...f.slice(6, f.indexOf('-'))].join(' '));
       const before = table();
-      const r = await t.rt.run(t.newId(), bundle);
+      const id = t.newId();
+      const r = await t.rt.run(id, bundle);
       check(r.code === 0, `the container did not run (exit ${r.code}: ${r.stderr.trim()})`);
       const seen = keyValues(r.stdout);
       for (const type of types) same(seen[type], nsOf('self', PROC_NAME[type]), `${type} namespace (not listed: the runtime's)`);
       same(table(), before, "the runtime's own mounts and their propagation, after the container");
-      same(mountsUnder(bundle), [], 'mounts left under the bundle after the container is gone');
+      expectNothingLeft(t, id, 'after the container is gone');
     },
   }),
 

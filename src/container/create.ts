@@ -4,8 +4,8 @@
  * container is torn down: init killed, cgroup removed, state dir removed
  * (its mounts lived in the init's mount namespace and die with it).
  */
-import { closeSync, renameSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { closeSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import type { CreateArgs } from '../cli/commands/create';
 import { log } from '../cli/log';
 import { RuntsError, errorMessage } from '../errors';
@@ -25,6 +25,7 @@ import { S_IFIFO } from '../sys/constants';
 import { sys } from '../sys/index';
 import { hookState, runHooks, runHooksWarnOnly } from './hooks';
 import { type InitProcess, spawnInit } from './init-process';
+import { writePidFile } from './pid-file';
 
 export interface Created {
   record: ContainerRecord;
@@ -44,13 +45,6 @@ function expect<T extends FromInit['type']>(message: FromInit, type: T): Extract
   if (message.type === 'error') throw new RuntsError(message.message);
   if (message.type !== type) throw new RuntsError(`container init: expected ${type}, got ${message.type}`);
   return message as Extract<FromInit, { type: T }>;
-}
-
-/** runc writes the pid file atomically, without a newline. */
-export function writePidFile(file: string, pid: number): void {
-  const tmp = join(dirname(file), `.${process.pid}.pid`);
-  writeFileSync(tmp, String(pid));
-  renameSync(tmp, file);
 }
 
 /** Creates the container; the init stays a child of this process until release(). */
@@ -130,6 +124,9 @@ export async function create(store: StateStore, args: CreateOptions): Promise<Cr
     const size = spec.process!.consoleSize;
     if (terminal && args.consoleSocket) plan.console = { socketPath: args.consoleSocket, ...(size ? { size } : {}) };
     else if (terminal) plan.console = { fd: 3 + preserveFds + 1, ...(size ? { size } : {}) };
+    // What delete needs, kept apart before the container has a process or
+    // a mount: a damaged state.json must not leave it beyond runts' reach.
+    store.writeTeardown(id, { pid: record.pid, pidStartTime: record.pidStartTime, cgroup: cgroup.state, ...(shared ? { sharedMounts: shared } : {}) });
     cgroup.join(init.pid);
     init.send({ type: 'plan', plan });
 
@@ -173,10 +170,15 @@ export async function create(store: StateStore, args: CreateOptions): Promise<Cr
 /** linux.namespaces as the raw config has it (validated later): only well-formed entries. */
 function rawNamespaces(value: unknown): NamespaceReference[] {
   if (!Array.isArray(value)) return [];
-  return value.filter(
-    (n): n is NamespaceReference =>
-      typeof n === 'object' && n !== null && typeof n.type === 'string' && (n.path === undefined || typeof n.path === 'string'),
-  );
+  // The first of each type: a duplicate would fail the spawn (unshare EINVAL)
+  // before validation could refuse the config with its own message.
+  const types = new Set<string>();
+  return value.filter((n): n is NamespaceReference => {
+    const wellFormed = typeof n === 'object' && n !== null && typeof n.type === 'string' && (n.path === undefined || typeof n.path === 'string');
+    if (!wellFormed || types.has(n.type)) return false;
+    types.add(n.type);
+    return true;
+  });
 }
 
 /** sd_listen_fds(3): fds 3.. passed to this very process by its caller. */

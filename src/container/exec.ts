@@ -8,16 +8,16 @@
  * namespaces and credentials, which is what writes the pid file on the host.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { closeSync, constants, openSync, readFileSync } from 'node:fs';
-import { access, rename, writeFile } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
+import { closeSync, constants, openSync } from 'node:fs';
+import { access } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import type { ExecArgs } from '../cli/commands/exec';
 import { ConfigError, RuntsError } from '../errors';
 import { openPty, setConsoleSize } from '../linux/console';
 import { applyCredentials, applyOomScoreAdj, applyRlimits, lastCap } from '../linux/credentials';
 import { primeCgroupMigration } from '../linux/cgroups/prime';
 import { helperArgv, sealedHelper } from '../linux/exec-helper';
-import { lookPath, withHome } from '../linux/exec-path';
+import { lookPath, readPasswd, withHome } from '../linux/exec-path';
 import { joinSessionKeyring } from '../linux/keyring';
 import { applyLsmOnExec, planLsm } from '../linux/lsm';
 import { NAMESPACES } from '../linux/namespaces';
@@ -31,6 +31,7 @@ import type { ContainerRecord, StateStore } from '../state/store';
 import { CLONE_FS, CLOSE_RANGE_CLOEXEC, EAGAIN, O_CLOEXEC, O_DIRECTORY, O_PATH, PR_SET_DUMPABLE } from '../sys/constants';
 import { sys } from '../sys/index';
 import { SysError } from '../sys/types';
+import { writePidFileFromHost } from './pid-file';
 import { cgroupOf, statusOf } from './state';
 import { relayTerminal } from './terminal-relay';
 
@@ -129,7 +130,7 @@ export async function execInContainer(store: StateStore, opts: ExecOptions): Pro
   // From here the main thread sees the container. (libuv's pool threads
   // keep the host's root: the cwd is resolved and checked inside.)
   enterWorkingDirectory(s, planned.cwd);
-  const env = withHome(planned.env, planned.uid, readIfExists('/etc/passwd'));
+  const env = withHome(planned.env, planned.uid, readPasswd);
   const exe = lookPath(planned.args[0], env);
   let terminal: { master: number; slave: number } | undefined;
   if (proc.terminal) {
@@ -224,13 +225,6 @@ function joinNamespaces(record: ContainerRecord, config: Spec): void {
   }
 }
 
-/** The pid file is a host path: written by a pool thread, still in the host's mount namespace and root. */
-async function writePidFileFromHost(file: string, pid: number): Promise<void> {
-  const tmp = join(dirname(file), `.${process.pid}.pid`);
-  await writeFile(tmp, String(pid));
-  await rename(tmp, file);
-}
-
 const FORWARDED: NodeJS.Signals[] = ['SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGINT', 'SIGWINCH'];
 
 /** Relays signals (and the terminal) until the process exits; its status becomes ours. */
@@ -255,13 +249,5 @@ async function waitForExit(child: ChildProcess, master: number | undefined): Pro
   } finally {
     relay?.stop();
     for (const sig of FORWARDED) process.off(sig, forward);
-  }
-}
-
-function readIfExists(path: string): string | undefined {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch {
-    return undefined;
   }
 }

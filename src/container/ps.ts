@@ -5,10 +5,12 @@
  */
 import { spawnSync } from 'node:child_process';
 import { RuntsError } from '../errors';
+import { isProcessId } from '../linux/process-signal';
 import type { StateStore } from '../state/store';
 import { cgroupOf } from './state';
 
-export const containerPids = (store: StateStore, id: string): number[] => cgroupOf(store.read(id)).pids();
+/** The processes this process can name (a member outside its pid namespace is listed as 0 on v2). */
+export const containerPids = (store: StateStore, id: string): number[] => cgroupOf(store.read(id)).pids().filter(isProcessId);
 
 export function psTable(pids: readonly number[], psArgs: readonly string[]): string {
   const args = psArgs.length ? [...psArgs] : ['-ef'];

@@ -23,9 +23,11 @@ export async function runContainer(store: StateStore, args: RunArgs): Promise<nu
   const exited = new Promise<number>((resolve) => {
     init.child.once('exit', (code, signal) => resolve(signal ? 128 + (SIGNALS[signal] ?? 0) : (code ?? 0)));
   });
+  // The init is this process's child: node signals it only while it is not
+  // yet reaped, so its pid cannot have gone to another process.
   const forward = (signal: NodeJS.Signals) => {
     try {
-      process.kill(init.pid, signal);
+      init.child.kill(signal);
     } catch {
       // Already gone: its exit is on its way.
     }

@@ -1,8 +1,9 @@
 /** runtime.md "Query State": the state of one container, or of all. */
+import { log } from '../cli/log';
 import { RuntsError } from '../errors';
 import { type CgroupManager, openCgroup } from '../linux/cgroups/manager';
 import { liveStatus, ociState, type OciState } from '../state/status';
-import type { ContainerRecord, Status, StateStore } from '../state/store';
+import { type ContainerRecord, DamagedRecord, type Status, type StateStore } from '../state/store';
 
 /** The container's cgroup, as its record names it. */
 export function cgroupOf(record: ContainerRecord): CgroupManager {
@@ -19,14 +20,19 @@ export function containerState(store: StateStore, id: string): OciState {
   return ociState(record, statusOf(store, record));
 }
 
-/** Every container under the root; one whose record vanished meanwhile is skipped. */
+/**
+ * Every container under the root. One whose record vanished meanwhile is
+ * skipped; one whose record is damaged too, with a warning saying how to
+ * remove it.
+ */
 export function allStates(store: StateStore): OciState[] {
   const states: OciState[] = [];
   for (const id of store.ids()) {
     try {
       states.push(containerState(store, id));
-    } catch {
-      // Deleted (or half-created) while we listed: not a container to show.
+    } catch (err) {
+      if (err instanceof DamagedRecord) log.warn(err.message);
+      // Otherwise deleted (or half-created) while we listed: not a container to show.
     }
   }
   return states;

@@ -12,13 +12,13 @@
  * Any failure up to 5 goes back to create over the channel, which reports it
  * and cleans up. Only *Sync fs calls are used: they run on the main thread.
  */
-import { closeSync, existsSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, openSync, writeSync } from 'node:fs';
 import { runHooks } from '../container/hooks';
 import { RuntsError, errorMessage } from '../errors';
 import { bindConsole, openPty, setConsoleSize, takeTerminal } from '../linux/console';
 import { applyCredentials, applyOomScoreAdj, applyRlimits, lastCap } from '../linux/credentials';
 import { helperArgv, sealedHelper } from '../linux/exec-helper';
-import { lookPath, withHome } from '../linux/exec-path';
+import { lookPath, readPasswd, withHome } from '../linux/exec-path';
 import { mkdirInRoot } from '../linux/in-root';
 import { applyLsmOnExec } from '../linux/lsm';
 import { joinSessionKeyring } from '../linux/keyring';
@@ -83,7 +83,7 @@ export function runInit(): never {
     if (plan.domainname !== undefined) s.setdomainname(plan.domainname);
     if (plan.console) handOverTerminal(plan.console, consoleSocket);
 
-    env = withHome(plan.process.env, plan.process.uid, readIfExists('/etc/passwd'));
+    env = withHome(plan.process.env, plan.process.uid, readPasswd);
     enterWorkingDirectory(s, plan.process.cwd);
     exe = lookPath(plan.process.args[0], env);
     if (!existsSync(`/proc/self/fd/${fifo}`)) throw new Error('the container has no /proc: runts needs /proc mounted to wait for start');
@@ -196,12 +196,4 @@ function loadSeccomp(prepared: PreparedSeccomp, plan: InitPlan, state: HookState
   sys().sendFds(listener, Buffer.from(JSON.stringify(processState)), [notifyFd]);
   closeSync(notifyFd);
   closeSync(listener);
-}
-
-function readIfExists(path: string): string | undefined {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch {
-    return undefined;
-  }
 }

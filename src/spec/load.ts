@@ -1,5 +1,5 @@
 /** Reading config.json from a bundle and deciding whether runts runs it. */
-import { readFileSync } from 'node:fs';
+import { readFileSync, realpathSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { log } from '../cli/log';
 import { ConfigError, RuntsError, errorMessage, formatProblem, type Problem } from '../errors';
@@ -59,5 +59,25 @@ export function loadBundle(bundleArg: string, doc: unknown = readConfigFile(join
   const ownNamespace = sysctlInOwnNamespaceProblems(spec.linux?.sysctl ?? {}, spec.linux?.namespaces ?? []);
   if (ownNamespace.length) throw new ConfigError(ownNamespace, file);
   const rootPath = spec.root!.path;
-  return { bundle, file, spec, rootfs: isAbsolute(rootPath) ? rootPath : join(bundle, rootPath) };
+  const rootfs = isAbsolute(rootPath) ? rootPath : join(bundle, rootPath);
+  const symlinked = symlinkedRootfs(rootfs);
+  if (symlinked) throw new ConfigError([symlinked], file);
+  return { bundle, file, spec, rootfs };
+}
+
+/**
+ * runc's rule: the rootfs, made absolute, must be its own real path. A
+ * symlink on the way (the rootfs itself, a directory of the bundle, …)
+ * could lead anywhere on the host, and be switched between this check and
+ * the mount. A rootfs that is not there is left to the init to report.
+ */
+function symlinkedRootfs(rootfs: string): Problem | undefined {
+  let real: string;
+  try {
+    real = realpathSync(rootfs);
+  } catch {
+    return undefined;
+  }
+  if (real === resolve(rootfs)) return undefined;
+  return { pointer: '/root/path', message: `${rootfs} is a symlink or goes through one (it resolves to ${real}): give the real path` };
 }

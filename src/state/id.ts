@@ -1,7 +1,8 @@
 import { RuntsError } from '../errors';
 
 // runc's rule: word characters, '+', '-', '.'; never "." or "..". Checked
-// before anything touches the disk, so no id can name a path outside --root.
+// before anything touches the disk, so no id can name a path outside --root,
+// nor one of runts' own names there (delete's tombs start with '~': store.ts).
 const ID_PATTERN = /^[\w+\-.]+$/;
 
 export const isValidId = (id: string): boolean =>

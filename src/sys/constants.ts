@@ -7,6 +7,7 @@ import { constants as fsConstants } from 'node:fs';
 // --- errno values (asm-generic/errno-base.h, errno.h) ---
 export const EPERM = 1;
 export const ENOENT = 2;
+export const ESRCH = 3;
 export const EAGAIN = 11;
 export const ENOMEM = 12;
 export const EEXIST = 17;

@@ -5,12 +5,12 @@
 // processes, cgroups under this run's cgroup parent, mounts.
 // Harness: test/lib/e2e.ts (skips, with the reason, when not root or when
 // the daemons cannot be installed or started).
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { skipTest } from '../lib/skips';
-import { Checks, PtySession, type Ran, callsFor, eventually, hostCgroupFile, sleepSync, startHarness, withDiagnostics } from '../lib/e2e';
+import { Checks, PtySession, type Ran, callsFor, eventually, hostCgroupFile, killSignals, processesMatching, startHarness, withDiagnostics } from '../lib/e2e';
 
 const { harness, skip } = startHarness(['docker']);
 const test = suite('e2e docker');
@@ -167,15 +167,15 @@ scenario('[2] docker run -d a shell loop: docker ps shows it up, exec date, exec
   c.done();
 });
 
-scenario('[2] docker stop: a container that handles SIGTERM exits 0 at once', () => {
+scenario('[2] docker stop: a container that handles SIGTERM exits 0 on it, no SIGKILL needed', () => {
   const id = runDetached([h.image, 'sh', '-c', 'trap "echo got TERM; exit 0" TERM; echo ready; while true; do sleep 1; done']);
   const pid = Number(inspect(id, '{{.State.Pid}}'));
   try {
     assert.match(logsUntil(id, /ready/), /ready/, 'the container never said ready');
-    const t0 = Date.now();
+    const mark = h.mark();
     ok(h.docker(['stop', '-t', '20', id]), 'docker stop');
-    const ms = Date.now() - t0;
-    assert.ok(ms < 10_000, `docker stop took ${ms} ms: SIGTERM did not end it`);
+    // Had SIGTERM not ended it, docker would have sent SIGKILL (exit 137).
+    assert.equal(killSignals(h, mark, id), ['TERM'], 'the runtime\'s kill calls');
     assert.is(inspect(id, '{{.State.Status}} {{.State.ExitCode}}'), 'exited 0');
     assert.match(logsUntil(id, /got TERM/), /got TERM/);
   } finally {
@@ -190,14 +190,11 @@ scenario('[2] docker stop -t 2: a container that ignores SIGTERM is killed after
   const pid = Number(inspect(id, '{{.State.Pid}}'));
   try {
     logsUntil(id, /ready/);
-    const t0 = Date.now();
     ok(h.docker(['stop', '-t', '2', id]), 'docker stop -t 2');
-    const ms = Date.now() - t0;
-    assert.ok(ms >= 1900, `docker stop -t 2 returned after ${ms} ms: it did not wait for SIGTERM`);
-    assert.ok(ms < 15_000, `docker stop -t 2 took ${ms} ms`);
     assert.is(inspect(id, '{{.State.Status}} {{.State.ExitCode}}'), 'exited 137');
-    const kills = h.callsSince(mark).filter((c) => c.includes('kill') && c.includes(id)).map((c) => c.slice(c.indexOf('kill')).join(' '));
-    assert.ok(kills.some((k) => / (15|TERM|SIGTERM)$/.test(k)) && kills.some((k) => / (9|KILL|SIGKILL)$/.test(k)), `runtime kill calls: ${kills.join('; ')}`);
+    // SIGTERM first, ignored; SIGKILL only after it (docker's timeout), which ended the container.
+    const kills = killSignals(h, mark, id);
+    assert.equal(kills.slice(0, 2), ['TERM', 'KILL'], `runtime kill calls: ${kills.join(', ')}`);
   } finally {
     rmForce(id);
   }
@@ -208,10 +205,11 @@ scenario('[2] docker stop -t 0: killed at once (137)', () => {
   const id = runDetached([h.image, ...LOOP]);
   const pid = Number(inspect(id, '{{.State.Pid}}'));
   try {
-    const t0 = Date.now();
+    const mark = h.mark();
     ok(h.docker(['stop', '-t', '0', id]), 'docker stop -t 0');
-    assert.ok(Date.now() - t0 < 10_000, `docker stop -t 0 took ${Date.now() - t0} ms`);
     assert.is(inspect(id, '{{.State.Status}} {{.State.ExitCode}}'), 'exited 137');
+    const kills = killSignals(h, mark, id);
+    assert.ok(kills.includes('KILL'), `runtime kill calls: ${kills.join(', ')}`);
   } finally {
     rmForce(id);
   }
@@ -315,19 +313,18 @@ scenario('[3] --pids-limit 10: pids.max is 10 on the host; forks beyond it fail'
   assertClean([id], [pid]);
 });
 
-scenario('[3] docker pause / unpause: frozen (no output, freezer FROZEN), then running on', () => {
+scenario('[3] docker pause / unpause: frozen (the kernel reports the cgroup frozen), then running on', () => {
   const id = runDetached([h.image, ...LOOP]);
   const pid = Number(inspect(id, '{{.State.Pid}}'));
   try {
     logsUntil(id, /tick 1\n/);
     ok(h.docker(['pause', id]), 'docker pause');
     assert.is(inspect(id, '{{.State.Status}} {{.State.Paused}}'), 'paused true');
-    const f = hostCgroupFile(pid, 'freezer', 'freezer.state', 'cgroup.freeze');
+    // What the kernel reports once every task is frozen (v1's FREEZING, v2's "frozen 0", mean not yet).
+    const f = hostCgroupFile(pid, 'freezer', 'freezer.state', 'cgroup.events');
     assert.is(f.cgroup, `/${h.tag}-docker/${id}`, 'the container is not in the cgroup docker asked for');
-    assert.match(readFileSync(f.file, 'utf8').trim(), /^(FROZEN|1)$/);
+    assert.match(readFileSync(f.file, 'utf8').trim(), /^FROZEN$|^frozen 1$/m);
     const before = ticks(h.docker(['logs', id]).stdout);
-    sleepSync(2500);
-    assert.is(ticks(h.docker(['logs', id]).stdout), before, 'the loop kept printing while paused');
     ok(h.docker(['unpause', id]), 'docker unpause');
     assert.is(inspect(id, '{{.State.Status}} {{.State.Paused}}'), 'running false');
     const after = eventually(() => ticks(h.docker(['logs', id]).stdout) > before, 5000);
@@ -380,11 +377,22 @@ scenario('[4] docker run -it: the shell on a pty answers keystrokes, ^C interrup
     await s.expect(/42-ok\n\/dev\/pts\/\d+\n/);
     const from = s.text.length;
     s.type('sleep 30; echo slept\r');
-    sleepSync(700);
+    // ^C once the shell runs sleep: its process is in the container's pid namespace.
+    const ns = readlinkSync(`/proc/${inspect(idFrom(cid), '{{.State.Pid}}')}/ns/pid`);
+    const inContainer = (pid: number) => {
+      try {
+        return readlinkSync(`/proc/${pid}/ns/pid`) === ns;
+      } catch {
+        return false;
+      }
+    };
+    const sleeper = eventually(() => processesMatching('sleep 30').find((p) => inContainer(p.pid)), 10_000);
+    assert.ok(sleeper, `sleep 30 never ran in the container; the terminal showed:\n${s.text}`);
     s.type('\x03');
     s.type('echo after-int-$((1+1))\r');
     await s.expect(/after-int-2/, 10_000, from);
     assert.not.match(s.text.slice(from), /^slept$/m, '^C did not interrupt sleep');
+    assert.not.ok(processesMatching('sleep 30').some((p) => p.pid === sleeper.pid), 'the sleep ^C interrupted still runs');
     s.type('exit 5\r');
     const e = await s.exit();
     assert.is(e.code, 5, `docker run -it exited ${e.code}; the terminal showed:\n${s.text}`);

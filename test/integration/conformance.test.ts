@@ -1,14 +1,16 @@
 // The runtime-spec conformance suite (conformance/) against runts: every
 // MUST case this host can exercise passes, except those listed in
 // conformance/expected-failures-runts.txt, and every listed case still
-// fails, so that the list shrinks as features land and any new failure
-// is caught. With runc installed, the comparison is printed too (for
+// fails (one that passes or is skipped fails the test), so that the list
+// shrinks as features land and any new failure is caught. With runc
+// installed, the comparison is printed too (for
 // conformance/KNOWN-DIFFERENCES.md; not asserted).
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
+import { reportSkip } from '../lib/skips';
 import { comparison, differences } from '../../conformance/report';
 import { runSuite } from '../../conformance/suite';
 import { RUNTS, TOP, isRoot } from '../lib/cli';
@@ -36,6 +38,7 @@ asRoot('every MUST case passes against runts, but for the listed expected failur
   const byId = new Map(results.map((r) => [r.case.id, r]));
   const counts = { pass: 0, fail: 0, skip: 0 };
   for (const r of results) counts[r.status] += 1;
+  for (const r of results) if (r.status === 'skip') reportSkip(`conformance ${r.case.id}`, r.reason ?? 'no reason given');
   console.log(`  conformance: ${counts.pass} passed, ${counts.fail} failed, ${counts.skip} skipped (${expected.size} MUST failures expected)`);
   const runc = spawnSync('sh', ['-c', 'command -v runc'], { encoding: 'utf8' }).stdout.trim();
   if (runc) console.log(comparison('runts', 'runc', differences(results, await runSuite({ runtime: runc, jobs: 4 }))));
@@ -50,6 +53,10 @@ asRoot('every MUST case passes against runts, but for the listed expected failur
 
   const fixed = [...expected.keys()].filter((id) => byId.get(id)?.status === 'pass');
   assert.equal(fixed, [], 'listed cases that pass now: delete them from expected-failures-runts.txt');
+
+  // A listed case that skips was not seen failing: the list would go stale unnoticed.
+  const unseen = [...expected.keys()].filter((id) => byId.get(id)?.status === 'skip').map((id) => `${id}: ${byId.get(id)!.reason}`);
+  assert.equal(unseen, [], 'listed cases that were skipped here, so not seen to fail');
 });
 
 test.run();

@@ -18,7 +18,7 @@ import { MNT_DETACH } from '../../src/sys/constants';
 import { sys } from '../../src/sys/index';
 import { baseSpec } from '../lib/bundle';
 import { isRoot, tempDir } from '../lib/cli';
-import { bundle, initProcesses, mountsUnder, ownRootfs, runBundle, runtime, shArgs, uniqueId } from '../lib/container';
+import { bundle, leftovers, ownRootfs, runBundle, runtime, shArgs, uniqueId, watchContainer } from '../lib/container';
 
 const test = suite('escape-procfs');
 const asRoot = isRoot ? test : test.skip;
@@ -48,22 +48,22 @@ function plantedFile(): string {
 }
 
 /**
- * create of this bundle exits 1 with `reason` and leaves nothing behind:
- * no state dir, no init, no mount under the bundle. `first` checks the
- * host right after create, whatever create did.
+ * create of this bundle exits 1 with `reason` and leaves nothing behind
+ * (no process, mount under the rootfs or bundle, cgroup or state: see
+ * leftovers in test/lib/container.ts). `first` checks the host right after
+ * create, whatever create did.
  */
 function assertRefused(b: string, reason: RegExp, first: () => void = () => {}): string {
   const root = join(tempDir(), 'root');
-  const before = initProcesses();
   const id = uniqueId('procfs');
+  const watch = watchContainer({ id, root, bundle: b });
   const r = runtime(['create', '--bundle', b, id], { root });
   if (r.code === 0) runtime(['delete', '--force', id], { root });
   first();
   assert.is(r.code, 1, `create succeeded: ${r.stderr}`);
   assert.match(r.stderr, reason);
-  assert.equal(existsSync(root) ? readdirSync(root) : [], [], 'state dir left behind');
-  assert.equal(initProcesses().filter((p) => !before.includes(p)), [], 'init process left behind');
-  assert.equal(mountsUnder(b), []);
+  assert.equal(leftovers(watch), []);
+  assert.equal(existsSync(root) ? readdirSync(root) : [], [], 'entries left under --root');
   return r.stderr;
 }
 

@@ -5,9 +5,8 @@ import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { Spec } from '../../src/spec/types';
-import { cgroupLeftovers } from '../lib/cgroups';
 import { isRoot, tempDir } from '../lib/cli';
-import { bundle, initProcesses, mountsUnder, runtime, uniqueId } from '../lib/container';
+import { bundle, leftovers, runtime, uniqueId, watchContainer } from '../lib/container';
 
 const test = suite('failures');
 const asRoot = isRoot ? test : test.skip;
@@ -31,24 +30,25 @@ for (const [name, edit, reason] of FAILURES) {
     const root = join(tempDir(), 'root');
     const logFile = join(tempDir(), 'log.json');
     const b = bundle(edit);
-    const before = initProcesses();
     const id = uniqueId();
+    const watch = watchContainer({ id, root, bundle: b });
     const r = runtime(['--log', logFile, '--log-format', 'json', 'create', '--bundle', b, id], { root });
     assert.is(r.code, 1, `create succeeded: ${r.stderr}`);
     assert.match(r.stderr, reason);
-    assert.ok(!existsSync(join(root, id)), 'state dir left behind');
-    assert.equal(existsSync(root) ? readdirSync(root) : [], []);
-    assert.equal(initProcesses().filter((p) => !before.includes(p)), [], 'init process left behind');
-    assert.equal(mountsUnder(b), []);
-    assert.equal(cgroupLeftovers(id), [], 'cgroup directories left behind');
+    assert.equal(leftovers(watch), []);
+    assert.equal(existsSync(root) ? readdirSync(root) : [], [], 'entries left under --root');
   });
 }
 
 asRoot('run of a failing config: the same, exit 1', () => {
   const root = tempDir();
-  const r = runtime(['run', '--bundle', bundle((s) => (s.process!.args = ['nope'])), uniqueId()], { root });
+  const b = bundle((s) => (s.process!.args = ['nope']));
+  const id = uniqueId();
+  const watch = watchContainer({ id, root, bundle: b });
+  const r = runtime(['run', '--bundle', b, id], { root });
   assert.is(r.code, 1);
   assert.match(r.stderr, /executable file not found/);
+  assert.equal(leftovers(watch), []);
   assert.equal(readdirSync(root), []);
 });
 

@@ -9,7 +9,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { Spec } from '../../src/spec/types';
 import { RUNTS, isRoot, tempDir } from '../lib/cli';
-import { alive, bundle, mountsUnder, ownRootfs, runBundle, runtime, shArgs, stateOf, uniqueId } from '../lib/container';
+import { alive, bundle, leftovers, mountsUnder, ownRootfs, runBundle, runtime, shArgs, stateOf, uniqueId, watchContainer } from '../lib/container';
 
 const test = suite('host escapes');
 const asRoot = isRoot ? test : test.skip;
@@ -57,10 +57,12 @@ asRoot('no mount namespace: the container shares ours, chrooted; our mount table
   const id = uniqueId('inherit');
   const before = mountTableOutside(rootfs);
   const ourNamespaces = ['mnt', 'pid', 'net', 'ipc', 'uts', 'cgroup'].map((ns) => readlinkSync(`/proc/self/ns/${ns}`));
+  const watch = watchContainer({ id, root, bundle: b });
   const created = runtime(['create', '--bundle', b, id], { root });
   assert.is(created.code, 0, created.stderr);
   try {
     const { pid } = stateOf(root, id);
+    watch.observe(pid);
     // The runtime's namespaces, every one (config.md: inherited when not listed).
     assert.equal(['mnt', 'pid', 'net', 'ipc', 'uts', 'cgroup'].map((ns) => readlinkSync(`/proc/${pid}/ns/${ns}`)), ourNamespaces);
     // Chrooted into the rootfs; not pivoted: our own root and mounts are as they were.
@@ -74,7 +76,7 @@ asRoot('no mount namespace: the container shares ours, chrooted; our mount table
     const deleted = runtime(['delete', '--force', id], { root });
     assert.is(deleted.code, 0, deleted.stderr);
   }
-  assert.equal(mountsUnder(rootfs), []);
+  assert.equal(leftovers(watch), []);
   assert.equal(mountTableOutside(rootfs), before);
 });
 
@@ -82,8 +84,11 @@ asRoot('no mount namespace: exec runs in the container\'s root (the init\'s), no
   const rootfs = markedRootfs();
   const root = tempDir('runts-root-');
   const id = uniqueId('inheritexec');
-  const created = runtime(['run', '-d', '--bundle', bundle((s) => (inheritEverything(s), shArgs('sleep 30')(s)), { rootfs }), id], { root });
+  const b = bundle((s) => (inheritEverything(s), shArgs('sleep 30')(s)), { rootfs });
+  const watch = watchContainer({ id, root, bundle: b });
+  const created = runtime(['run', '-d', '--bundle', b, id], { root });
   assert.is(created.code, 0, created.stderr);
+  watch.observe(stateOf(root, id).pid);
   try {
     const r = runtime(['exec', id, 'sh', '-c', 'ls -a / | grep -c container-root-marker; readlink /proc/self/ns/mnt'], { root });
     assert.is(r.code, 0, r.stderr);
@@ -91,7 +96,7 @@ asRoot('no mount namespace: exec runs in the container\'s root (the init\'s), no
   } finally {
     assert.is(runtime(['delete', '--force', id], { root }).code, 0);
   }
-  assert.equal(mountsUnder(rootfs), []);
+  assert.equal(leftovers(watch), []);
 });
 
 asRoot('no mount namespace: what would need one is refused by JSON pointer, and nothing is left', () => {
@@ -105,12 +110,15 @@ asRoot('no mount namespace: what would need one is refused by JSON pointer, and 
   for (const [pointer, edit] of cases) {
     const root = tempDir('runts-root-');
     const before = mountTableOutside(rootfs);
-    const r = runtime(['create', '--bundle', bundle((s) => (inheritEverything(s), edit(s)), { rootfs }), uniqueId('refused')], { root });
+    const b = bundle((s) => (inheritEverything(s), edit(s)), { rootfs });
+    const id = uniqueId('refused');
+    const watch = watchContainer({ id, root, bundle: b });
+    const r = runtime(['create', '--bundle', b, id], { root });
     assert.is(r.code, 1, pointer);
     assert.ok(r.stderr.includes(pointer), r.stderr);
     assert.match(r.stderr, /mount namespace/);
     assert.equal(readdirSync(root).filter((e) => !e.startsWith('.')), []);
-    assert.equal(mountsUnder(rootfs), []);
+    assert.equal(leftovers(watch), [], pointer);
     assert.equal(mountTableOutside(rootfs), before);
   }
 });
@@ -118,13 +126,16 @@ asRoot('no mount namespace: what would need one is refused by JSON pointer, and 
 asRoot('no mount namespace: a failed create unmounts what it mounted under the rootfs', () => {
   const rootfs = ownRootfs();
   const root = tempDir('runts-root-');
-  const r = runtime(['create', '--bundle', bundle((s) => {
+  const b = bundle((s) => {
     inheritEverything(s);
     s.process!.args = ['/no/such/program'];
-  }, { rootfs }), uniqueId('failed')], { root });
+  }, { rootfs });
+  const id = uniqueId('failed');
+  const watch = watchContainer({ id, root, bundle: b });
+  const r = runtime(['create', '--bundle', b, id], { root });
   assert.is(r.code, 1);
   assert.match(r.stderr, /no\/such\/program/);
-  assert.equal(mountsUnder(rootfs), []);
+  assert.equal(leftovers(watch), []);
   assert.equal(readdirSync(root).filter((e) => !e.startsWith('.')), []);
 });
 

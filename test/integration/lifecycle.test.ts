@@ -6,14 +6,20 @@ import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { RUNTS, isRoot, tempDir } from '../lib/cli';
-import { alive, bundle, initProcesses, mountsUnder, runtime, shArgs, stateOf, uniqueId } from '../lib/container';
+import type { ContainerRef, ContainerWatch } from '../../conformance/leftovers';
+import { alive, bundle, leftovers, runtime, shArgs, stateOf, uniqueId, watchContainer } from '../lib/container';
 import { officialValidator } from '../lib/schema';
 
 const test = suite('lifecycle');
 const asRoot = isRoot ? test : test.skip;
 const LONG = shArgs('echo started; exec sleep 1000');
-// Inits that other runs on this host (not this file's tests) may have going.
-const initsBefore = initProcesses();
+// Every container of this file, watched from before its create: the last test looks at all of them again.
+const watches: ContainerWatch[] = [];
+const watched = (ref: ContainerRef): ContainerWatch => {
+  const w = watchContainer(ref);
+  watches.push(w);
+  return w;
+};
 
 asRoot('create -> created with a live pid -> start -> running -> kill KILL -> stopped -> delete leaves nothing', () => {
   const root = tempDir();
@@ -21,10 +27,12 @@ asRoot('create -> created with a live pid -> start -> running -> kill KILL -> st
   const id = uniqueId();
   const validState = officialValidator('state-schema.json');
   const pidFile = join(tempDir(), 'pid');
+  const watch = watched({ id, root, bundle: b });
 
   const created = runtime(['create', '--bundle', b, '--pid-file', pidFile, id], { root });
   assert.is(created.code, 0, created.stderr);
   let state = stateOf(root, id);
+  watch.observe(state.pid);
   assert.is(state.status, 'created');
   assert.ok(alive(state.pid), 'the init is not alive after create');
   assert.is(readFileSync(pidFile, 'utf8'), String(state.pid));
@@ -57,7 +65,7 @@ asRoot('create -> created with a live pid -> start -> running -> kill KILL -> st
   assert.is(deleted.code, 0, deleted.stderr);
   assert.not.ok(existsSync(join(root, id)), 'state dir left behind');
   assert.not.ok(alive(pid));
-  assert.equal(mountsUnder(b), []);
+  assert.equal(leftovers(watch), []);
   assert.equal(runtime(['state', id], { root }).code, 1);
 });
 
@@ -65,6 +73,7 @@ asRoot('kill takes signal names with and without SIG, and numbers; default TERM'
   const root = tempDir();
   const b = bundle(shArgs('trap "echo got-usr1" USR1; trap "echo got-term; exit 0" TERM; echo ready; while true; do sleep 0.05; done'));
   const id = uniqueId();
+  watched({ id, root, bundle: b });
   const out = join(tempDir(), 'out');
   const child = spawn('sh', ['-c', `exec "$0" --root "$1" run --bundle "$2" "$3" > "$4" 2>&1`, RUNTS, root, b, id, out], { stdio: 'ignore' });
   const exited = new Promise<number | null>((r) => child.once('exit', r));
@@ -96,7 +105,9 @@ asRoot('kill takes signal names with and without SIG, and numbers; default TERM'
 asRoot('run: signals to runts are forwarded; killed by SIGKILL from kill -> exit 137', async () => {
   const root = tempDir();
   const id = uniqueId();
-  const child = spawn(RUNTS, ['--root', root, 'run', '--bundle', bundle(LONG), id], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const b = bundle(LONG);
+  watched({ id, root, bundle: b });
+  const child = spawn(RUNTS, ['--root', root, 'run', '--bundle', b, id], { stdio: ['ignore', 'pipe', 'inherit'] });
   await new Promise<void>((resolve) => child.stdout.on('data', (d) => String(d).includes('started') && resolve()));
   const exited = new Promise<number | null>((r) => child.once('exit', r));
   assert.is(runtime(['kill', id, 'KILL'], { root }).code, 0);
@@ -104,23 +115,28 @@ asRoot('run: signals to runts are forwarded; killed by SIGKILL from kill -> exit
   assert.not.ok(existsSync(join(root, id)));
 });
 
-asRoot('delete of a created container kills its init; delete --force of a running one too', () => {
+asRoot('delete of a created container kills its init; delete --force of a running one too; neither leaves anything', () => {
   const root = tempDir();
   const b = bundle(LONG);
   const created = uniqueId();
+  const createdWatch = watched({ id: created, root, bundle: b });
   assert.is(runtime(['create', '--bundle', b, created], { root }).code, 0);
   const initPid = stateOf(root, created).pid;
+  createdWatch.observe(initPid);
   assert.is(runtime(['delete', created], { root }).code, 0);
   assert.not.ok(alive(initPid));
-  assert.not.ok(existsSync(join(root, created)));
+  assert.equal(leftovers(createdWatch), []);
 
   const running = uniqueId();
+  const runningWatch = watched({ id: running, root, bundle: b });
   assert.is(runtime(['run', '-d', '--bundle', b, running], { root }).code, 0);
   const pid = stateOf(root, running).pid;
+  runningWatch.observe(pid);
   assert.is(stateOf(root, running).status, 'running');
   const forced = runtime(['delete', '--force', running], { root });
   assert.is(forced.code, 0, forced.stderr);
   assert.not.ok(alive(pid));
+  assert.equal(leftovers(runningWatch), []);
   assert.equal(readdirSync(root), []);
   assert.is(runtime(['delete', '--force', running], { root }).code, 0, 'delete --force of a missing container is no error');
   assert.is(runtime(['delete', running], { root }).code, 1);
@@ -130,6 +146,7 @@ asRoot('two concurrent creates of one id: one succeeds, one says it already exis
   const root = tempDir();
   const b = bundle(LONG);
   const id = uniqueId();
+  watched({ id, root, bundle: b });
   const racer = () =>
     new Promise<{ code: number | null; err: string }>((resolve) => {
       const c = spawn(RUNTS, ['--root', root, 'create', '--bundle', b, id], { stdio: ['ignore', 'ignore', 'pipe'] });
@@ -144,8 +161,8 @@ asRoot('two concurrent creates of one id: one succeeds, one says it already exis
   assert.is(runtime(['delete', '--force', id], { root }).code, 0);
 });
 
-asRoot('no init process is left behind by the tests above', () => {
-  assert.equal(initProcesses().filter((p) => !initsBefore.includes(p)), []);
+asRoot('nothing is left behind by any container of the tests above (no init, process, mount, cgroup or state)', () => {
+  assert.equal(watches.flatMap(leftovers), []);
 });
 
 test.run();

@@ -2,7 +2,7 @@
 // masked and read-only paths, LSM refusal. Each claim of docs/security.md
 // names the test here that backs it.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { closeSync, openSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readdirSync, readlinkSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { suite } from 'uvu';
@@ -47,13 +47,27 @@ asRoot('seccomp: a profile denying mkdir with EPERM; other calls work', () => {
   assert.equal(r.stdout.trim().split('\n'), ['mkdir=1', 'touched', 'Seccomp:\t2']);
 });
 
+/** Docker's default profile (an allow list; anything else fails with the default action), as dockerd wrote it. */
+const dockerConfig = () => JSON.parse(readFileSync(join(TOP, 'test', 'fixtures', 'docker-config.json'), 'utf8')) as Spec;
+
 asRoot('seccomp: errnoRet and defaultErrnoRet are the errno returned', () => {
+  // Docker's allow list, with mkdir taken out into a rule of its own (ENOSPC)
+  // and the default (unshare is not on the list) returning EROFS instead of EPERM.
+  const docker = dockerConfig();
+  const profile = structuredClone(docker.linux!.seccomp!);
+  for (const rule of profile.syscalls!) rule.names = rule.names.filter((n) => n !== 'mkdir' && n !== 'mkdirat') as typeof rule.names;
+  profile.syscalls!.push({ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_ERRNO', errnoRet: 28 });
+  profile.defaultErrnoRet = 30;
   const r = runBundle(bundle((s) => {
     withTmp(s);
-    withSeccomp({ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_ERRNO', errnoRet: 28 }] })(s);
-    shArgs('mkdir /tmp/d')(s);
+    s.linux!.seccomp = profile;
+    s.process!.capabilities = docker.process!.capabilities;
+    shArgs('mkdir /tmp/d; echo "mkdir=$?"; unshare -m true; echo "unshare=$?"')(s);
   }));
-  assert.match(r.stderr, /No space left on device/);
+  assert.is(r.code, 0, r.stderr);
+  assert.equal(r.stdout.trim().split('\n'), ['mkdir=1', 'unshare=1'], r.stderr);
+  assert.match(r.stderr, /mkdir: can't create directory '\/tmp\/d': No space left on device/);
+  assert.match(r.stderr, /unshare: .*: Read-only file system/);
 });
 
 asRoot('seccomp: SCMP_ACT_KILL_PROCESS kills the process with SIGSYS: exit 159', () => {
@@ -83,6 +97,13 @@ asRoot('seccomp: unknown syscall names are skipped; an unknown default action is
     shArgs('echo fine')(s);
   }));
   assert.is(ok.stdout, 'fine\n', ok.stderr);
+  const bad = runBundle(bundle((s) => {
+    withSeccomp({ defaultAction: 'SCMP_ACT_BOGUS' as Seccomp['defaultAction'], syscalls: [] })(s);
+    shArgs('echo the-program-ran')(s);
+  }));
+  assert.is(bad.code, 1, bad.stderr);
+  assert.is(bad.stdout, '');
+  assert.match(bad.stderr, /\/linux\/seccomp\/defaultAction: must be one of/);
 });
 
 asRoot('seccomp: SCMP_ACT_NOTIFY sends the listener fd and the process state to listenerPath', async () => {
@@ -130,7 +151,7 @@ asRoot('seccomp: SCMP_ACT_NOTIFY sends the listener fd and the process state to 
 });
 
 asRoot('seccomp: Docker\'s default profile (as dockerd wrote it) runs a busybox shell doing ordinary work', () => {
-  const docker = JSON.parse(readFileSync(join(TOP, 'test', 'fixtures', 'docker-config.json'), 'utf8')) as Spec;
+  const docker = dockerConfig();
   const work = [
     'mkdir -p /tmp/w/a/b && cd /tmp/w && echo hello > a/b/f && cat a/b/f',
     'ls -la /tmp/w/a > /dev/null && sha256sum a/b/f | cut -c1-8',
@@ -216,14 +237,28 @@ asRoot('fds: LISTEN_FDS (socket activation) are passed on, with LISTEN_FDS and L
   assert.equal(out.split('\n'), ['1 1', 'activated', '']);
 });
 
-asRoot('the init is non-dumpable while it waits for start (PR_GET_DUMPABLE 0, recorded at create)', () => {
+/** "PID read" or "PID <why not>" for each pid: whether a root process without CAP_SYS_PTRACE may read its memory. */
+function memoryReadable(...pids: number[]): string[] {
+  const r = spawnSync('python3', [join(TOP, 'test', 'lib', 'vm-read.py'), ...pids.map(String)], { encoding: 'utf8' });
+  assert.is(r.status, 0, `vm-read.py: ${r.error ?? r.stderr}`);
+  return r.stdout.trim().split('\n');
+}
+
+asRoot('the init is non-dumpable while it waits for start: the kernel refuses its memory to root without CAP_SYS_PTRACE; the program, once executed, is dumpable', () => {
   const root = tempDir();
   const id = uniqueId();
   assert.is(runtime(['create', '--bundle', bundle(shArgs('exec sleep 100')), id], { root }).code, 0);
+  const host = spawn('sleep', ['100']);
   try {
-    const record = JSON.parse(readFileSync(join(root, id, 'state.json'), 'utf8'));
-    assert.is(record.initDumpable, 0);
+    const { pid } = stateOf(root, id);
+    // A dumpable root process of the host is readable: the refusal is the init's non-dumpable flag.
+    assert.equal(memoryReadable(pid, host.pid!), [`${pid} Operation not permitted`, `${host.pid} read`]);
+    assert.is(runtime(['start', id], { root }).code, 0);
+    // execve makes the process dumpable again: same pid, now readable.
+    for (let i = 0; i < 300 && !readlinkSync(`/proc/${pid}/exe`).endsWith('/busybox'); i++) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10);
+    assert.equal(memoryReadable(pid), [`${pid} read`]);
   } finally {
+    host.kill();
     runtime(['delete', '--force', id], { root });
   }
 });

@@ -312,12 +312,12 @@ asRoot('pivotRoot into a tmpfs in a new mount namespace; chroot (child)', () => 
   assert.equal(readFileSync('/proc/self/mountinfo', 'utf8').includes(` ${dir} `), false, 'the tmpfs stayed in the child\'s namespace');
 });
 
-asRoot('capset, PR_CAPBSET_DROP, setgroups/setresgid/setresuid, setrlimit(RLIM_INFINITY) (child)', () => {
+asRoot('capset, PR_CAPBSET_DROP, setgroups/setresgid/setresuid (the calling thread only, every thread read), setrlimit(RLIM_INFINITY) (child)', () => {
   const out = childJson('creds', `
-    import { readFileSync } from 'node:fs';
+    import { readFileSync, readdirSync } from 'node:fs';
     import { sys } from '../../src/sys/index';
     import { PR_CAPBSET_DROP, PR_CAPBSET_READ, RLIM_INFINITY } from '../../src/sys/constants';
-    const field = (name: string) => readFileSync('/proc/self/status', 'utf8').split('\\n').find((l) => l.startsWith(name + ':'))!.split(':')[1].trim();
+    const field = (name: string, status = '/proc/self/status') => readFileSync(status, 'utf8').split('\\n').find((l) => l.startsWith(name + ':'))!.split(':')[1].trim();
     sys().prctl(PR_CAPBSET_DROP, ${CAP_MKNOD});
     const mknodInBounding = sys().prctl(PR_CAPBSET_READ, ${CAP_MKNOD});
     const caps = sys().capget();
@@ -329,19 +329,29 @@ asRoot('capset, PR_CAPBSET_DROP, setgroups/setresgid/setresuid, setrlimit(RLIM_I
     sys().setgroups([10, 20]);
     sys().setresgid(1000, 1001, 1002);
     sys().setresuid(2000, 2001, 2002);
+    const threads = readdirSync('/proc/self/task').map((tid) => {
+      const status = '/proc/self/task/' + tid + '/status';
+      return { main: tid === String(process.pid), groups: field('Groups', status), uid: field('Uid', status), gid: field('Gid', status) };
+    });
     console.log(JSON.stringify({
       mknodInBounding, capBnd: field('CapBnd'), capEff, expectedEff: without.toString(16).padStart(16, '0'),
-      core: core.split(/\\s{2,}/).slice(1, 3), groups: field('Groups'), uid: field('Uid'), gid: field('Gid'),
+      core: core.split(/\\s{2,}/).slice(1, 3), threads,
     }));
   `) as Record<string, unknown>;
   assert.is(out.mknodInBounding, 0);
   assert.is((BigInt(`0x${out.capBnd}`) >> BigInt(CAP_MKNOD)) & 1n, 0n);
   assert.is(out.capEff, out.expectedEff);
   assert.equal(out.core, ['unlimited', 'unlimited']);
-  assert.is(out.groups, '10 20');
-  // Every thread of the node process changed: glibc's setxid broadcast.
-  assert.is(out.gid, '1000\t1001\t1002\t1001');
-  assert.is(out.uid, '2000\t2001\t2002\t2001');
+  // The raw per-thread calls (not glibc's process-wide setxid broadcast):
+  // only the calling (main) thread changed, which spawns and execs; every
+  // other thread of node, read one by one, kept root's.
+  const threads = out.threads as { main: boolean; groups: string; uid: string; gid: string }[];
+  assert.ok(threads.length > 1, `node had ${threads.length} thread(s): the check needs several`);
+  for (const t of threads) {
+    const expected = t.main ? { groups: '10 20', uid: '2000\t2001\t2002\t2001', gid: '1000\t1001\t1002\t1001' } : { groups: '', uid: '0\t0\t0\t0', gid: '0\t0\t0\t0' };
+    assert.equal(t, { main: t.main, ...expected });
+  }
+  assert.is(threads.filter((t) => t.main).length, 1, 'the main thread is among /proc/self/task');
 });
 
 asRoot('execve from the main thread replaces node (child prints "hi")', () => {

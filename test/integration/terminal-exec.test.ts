@@ -1,13 +1,13 @@
 // Terminals (process.terminal with --console-socket, and `run` in the
 // foreground) and `runts exec`, from inside the container and from the host.
 import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, readlinkSync, realpathSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { CAPABILITIES } from '../../src/linux/capabilities';
 import { RUNTS, TOP, isRoot, tempDir } from '../lib/cli';
-import { alive, bundle, runtime, shArgs, stateOf, uniqueId } from '../lib/container';
+import { alive, bundle, busyboxRootfs, runtime, shArgs, stateOf, uniqueId } from '../lib/container';
 
 const test = suite('terminal and exec');
 const asRoot = isRoot ? test : test.skip;
@@ -96,7 +96,10 @@ asRoot('exec: the process joins every namespace of the container, sees its root,
   const c = sleeper();
   try {
     const kinds = ['pid', 'mnt', 'uts', 'ipc', 'net'];
-    const script = `${kinds.map((k) => `readlink /proc/self/ns/${k}`).join('; ')}; hostname; echo pid=$$; test -e /usr/bin/node && echo host-root || echo container-root; cat /proc/self/cgroup; exit 9`;
+    // A path only the host has: the node running this test, wherever it is installed.
+    const hostOnly = realpathSync(process.execPath);
+    assert.ok(existsSync(hostOnly) && !existsSync(join(busyboxRootfs(), hostOnly)), `${hostOnly} must be on the host only`);
+    const script = `${kinds.map((k) => `readlink /proc/self/ns/${k}`).join('; ')}; hostname; echo pid=$$; test -e ${hostOnly} && echo host-root || echo container-root; cat /proc/self/cgroup; exit 9`;
     const r = runtime(['exec', c.id, 'sh', '-c', script], { root: c.root });
     assert.is(r.code, 9, r.stderr);
     const lines = r.stdout.trim().split('\n');
@@ -151,11 +154,15 @@ asRoot('exec: the container\'s seccomp profile applies, its fds are only 0-2, an
     s.linux!.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_ERRNO' }] };
   });
   try {
-    const r = runtime(['exec', c.id, 'sh', '-c', 'mkdir /tmp/d || echo mkdir-denied; grep ^Seccomp: /proc/self/status; cat /proc/[0-9]*/cmdline | tr "\\0" " "; echo; exec sleep 2'], { root: c.root });
-    assert.match(r.stdout, /mkdir-denied\nSeccomp:\t2\n/, r.stderr);
+    // ls lists the shell's fds ($$), not its own; in no pipe, which would add one to the shell.
+    const r = runtime(['exec', c.id, 'sh', '-c', 'mkdir /tmp/d || echo mkdir-denied; grep ^Seccomp: /proc/self/status; echo fds:; ls /proc/$$/fd; echo :fds; cat /proc/[0-9]*/cmdline | tr "\\0" " "; echo'], { root: c.root });
+    assert.match(r.stdout, /mkdir-denied\nSeccomp:\t2\nfds:\n0\n1\n2\n:fds\n/, r.stderr);
     assert.not.match(r.stdout, /node|init\.mjs/);
-    const d = runtime(['exec', '-d', c.id, 'sleep', '5'], { root: c.root });
-    assert.is(d.code, 0);
+    // The same from the host, for a detached exec.
+    const pidFile = join(tempDir(), 'exec.pid');
+    const d = runtime(['exec', '-d', '--pid-file', pidFile, c.id, 'sleep', '100'], { root: c.root });
+    assert.is(d.code, 0, d.stderr);
+    assert.equal(readdirSync(`/proc/${readFileSync(pidFile, 'utf8').trim()}/fd`).sort(), ['0', '1', '2']);
   } finally {
     c.done();
   }

@@ -4,7 +4,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { closeSync, openSync, readFileSync, readdirSync, statfsSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { RUNTS, tempDir } from './cli';
 
@@ -45,22 +45,30 @@ export function childDirs(dir: string): string[] {
   }
 }
 
-/** Directories named name anywhere under any cgroup mount: what a container would leave behind. */
-export function cgroupLeftovers(name: string): string[] {
-  const found: string[] = [];
-  const walk = (dir: string) => {
-    for (const path of childDirs(dir)) {
-      if (basename(path) === name) found.push(path);
-      walk(path);
-    }
-  };
-  for (const m of cgroupMounts()) walk(m.mountPoint);
-  return found;
-}
-
 export interface Running {
   child: ChildProcess;
   exit: Promise<number | null>;
+}
+
+/** How long a runtime command left running may take to end once it should: a hang fails the test, loudly. */
+const EXIT_TIMEOUT_MS = 60_000;
+
+/** The child's exit code; past the time-out it is killed and the promise rejects, naming the command. */
+function exitOf(child: ChildProcess, what: string): Promise<number | null> {
+  const exit = new Promise<number | null>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`${what} did not end within ${EXIT_TIMEOUT_MS / 1000} s: killed`));
+    }, EXIT_TIMEOUT_MS);
+    timer.unref();
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      resolve(code);
+    });
+  });
+  // A test that never awaits it (the command was meant to be killed) must not crash on the rejection.
+  exit.catch(() => {});
+  return exit;
 }
 
 /** A runtime command left running (run in the foreground): its output goes to files. */
@@ -73,7 +81,7 @@ export function startRuntime(args: string[], root: string): Running & { output: 
   closeSync(err);
   return {
     child,
-    exit: new Promise((resolve) => child.once('exit', (code) => resolve(code))),
+    exit: exitOf(child, `runts ${args.join(' ')}`),
     output: () => ({ stdout: readFileSync(join(dir, 'out'), 'utf8'), stderr: readFileSync(join(dir, 'err'), 'utf8') }),
   };
 }
@@ -88,7 +96,7 @@ export function listenEvents(root: string, id: string, interval = '100ms'): Runn
     events.push(JSON.parse(line));
     seen();
   });
-  return { child, events, first, exit: new Promise((resolve) => child.once('exit', (code) => resolve(code))) };
+  return { child, events, first, exit: exitOf(child, `runts events ${id}`) };
 }
 
 /** Resolves once check() holds; rejects after timeoutMs with what. */

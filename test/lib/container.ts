@@ -4,8 +4,9 @@
  * and runts (or any runtime) driven through its CLI.
  */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { closeSync, existsSync, openSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { type ContainerRef, ContainerWatch, describeLeftover, removeLeftovers } from '../../conformance/leftovers';
 import type { Spec } from '../../src/spec/types';
 import { baseSpec } from './bundle';
 import { RUNTS, TOP, tempDir } from './cli';
@@ -99,27 +100,36 @@ export function alive(pid: number): boolean {
   }
 }
 
-/** Host mounts whose mount point is under dir (leftovers of a container). */
-export function mountsUnder(dir: string): string[] {
-  return readFileSync('/proc/self/mountinfo', 'utf8')
-    .split('\n')
-    .map((l) => l.split(' ')[4])
-    .filter((m) => m && (m === dir || m.startsWith(`${dir}/`)));
+export { mountsUnder } from '../../conformance/host';
+
+/**
+ * A container watched for what it leaves on the host
+ * (conformance/leftovers.ts): made before its create, shown the init's pid
+ * (`watch.observe(stateOf(root, id).pid)`) while it runs. Runtime inits
+ * that appear after it is made count as the container's: the tests of a
+ * file run one at a time, in a pid namespace of their own.
+ */
+export function watchContainer(ref: ContainerRef): ContainerWatch {
+  return new ContainerWatch(ref, { newInits: true });
 }
 
-/** Processes running the init bundle (an init left behind is a bug). */
-export function initProcesses(): number[] {
-  const initBundle = join(TOP, 'dist', 'init.cjs');
-  return readdirSync('/proc')
-    .filter((p) => /^\d+$/.test(p))
-    .filter((p) => {
-      try {
-        return readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(initBundle);
-      } catch {
-        return false;
-      }
-    })
-    .map(Number);
+const sleepSync = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+
+/**
+ * What the watched container left on the host, one line each (none: []).
+ * What was found is then removed, so that one leak fails one test and not
+ * every later one, and the watch lets go of the container's namespaces.
+ */
+export function leftovers(watch: ContainerWatch): string[] {
+  const found = watch.leftovers();
+  if (found.length) {
+    removeLeftovers(found);
+    // Cgroups go once their processes are dead.
+    for (let i = 0; i < 500 && watch.leftovers().some((l) => l.kind === 'process'); i++) sleepSync(10);
+    removeLeftovers(watch.leftovers());
+  }
+  watch.release();
+  return found.map(describeLeftover);
 }
 
 /** A process that holds new namespaces for tests to join (util-linux unshare). */

@@ -45,8 +45,10 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { join } from 'node:path';
-import { RUNTS, TOP, isRoot } from './cli';
+import { readOr } from '../../conformance/host';
+import { type ContainerRef, ContainerWatch, type Leftover, describeLeftover, removeLeftovers } from '../../conformance/leftovers';
 import { childDirs } from './cgroups';
+import { RUNTS, TOP, isRoot } from './cli';
 import { alive, mountsUnder } from './container';
 
 export type Engine = 'docker' | 'containerd' | 'podman';
@@ -311,16 +313,19 @@ target=\${RUNTS_E2E_TARGET:-${quote(target)}}
 line="$(date +%s.%N)	$$"
 for a in "$@"; do line="$line	$a"; done
 printf '%s\\n' "$line" >> "$base/argv.log"
-log=; proc=; prev=; cmd=
+log=; proc=; pidfile=; prev=; cmd=; last=
 for a in "$@"; do
   case "$prev" in
     --log) log=$a ;;
     --process|-p) proc=$a ;;
+    --pid-file) pidfile=$a ;;
   esac
   case "$a" in
     --log=*) log=\${a#--log=} ;;
     --process=*) proc=\${a#--process=} ;;
+    --pid-file=*) pidfile=\${a#--pid-file=} ;;
   esac
+  last=$a
   if [ -z "$cmd" ]; then
     case "$prev" in
       --root|--log|--log-format|--criu|--rootless) ;;
@@ -338,6 +343,12 @@ case "$cmd" in
   create|run|exec|events) "$target" "$@"; rc=$?; err= ;;
   *) "$target" "$@" 2> "$base/calls/$$.stderr"; rc=$?; err="$base/calls/$$.stderr"; cat "$err" >&2 ;;
 esac
+# What the created init is (its namespaces and cgroups), for the leftover checks (conformance/leftovers.ts).
+if [ "$cmd" = create ] && [ "$rc" -eq 0 ] && [ -s "$pidfile" ]; then
+  pid=$(cat "$pidfile")
+  mkdir -p "$base/observed"
+  { for ns in mnt pid net ipc uts cgroup time; do readlink "/proc/$pid/ns/$ns"; done; cat "/proc/$pid/cgroup"; } > "$base/observed/$last" 2>/dev/null
+fi
 if [ "$rc" -ne 0 ]; then
   {
     printf '== runtime failed (exit %s): %s\\n' "$rc" "$line"
@@ -678,74 +689,69 @@ export class Harness {
 
   // ---------------------------------------------------------- leftovers --
 
-  /** Roots runts was given (--root) for these container ids; runts' default when none. */
-  private stateDirsOf(ids: string[]): string[] {
-    const dirs = new Set<string>();
+  /** The containers with these ids as the runtime was told of them: --root (its default when none) and the bundle of their create. */
+  private containersOf(ids: string[]): ContainerRef[] {
+    const refs = new Map<string, ContainerRef>();
+    const value = (args: string[], flag: string) => {
+      const i = args.findIndex((a) => a === flag || a.startsWith(`${flag}=`));
+      return i < 0 ? undefined : args[i].startsWith(`${flag}=`) ? args[i].slice(flag.length + 1) : args[i + 1];
+    };
     for (const line of readFileSync(this.argvLog, 'utf8').split('\n').filter(Boolean)) {
       const args = line.split('\t').slice(2);
       const id = ids.find((i) => args[args.length - 1] === i || args.includes(i));
       if (!id) continue;
-      const r = args.findIndex((a) => a === '--root' || a.startsWith('--root='));
-      const root = r < 0 ? (this.target === RUNTS ? '/run/runts' : '/run/runc') : args[r].startsWith('--root=') ? args[r].slice(7) : args[r + 1];
-      dirs.add(join(root, id));
+      const root = value(args, '--root') ?? (this.target === RUNTS ? '/run/runts' : '/run/runc');
+      const ref = refs.get(`${root}\0${id}`) ?? { id, root };
+      ref.bundle = value(args, '--bundle') ?? ref.bundle;
+      refs.set(`${root}\0${id}`, ref);
     }
-    return [...dirs];
+    return [...refs.values()];
   }
 
   /**
-   * What containers with these ids left on the host: runts state dirs,
-   * processes (anything whose root is under BASE, and the given pids),
-   * cgroups under this run's parents, mounts under BASE. Waits up to 5 s
-   * for teardown that happens after the client returns. What it finds it
-   * reports, then removes (so that one leak does not fail every later test).
+   * What containers with these ids left on the host (conformance/leftovers.ts:
+   * processes in the namespaces and cgroups the wrapper saw their init in,
+   * holding their state or bundle; mounts under their bundle; cgroups named
+   * after them; runtime state), and what this run's containers left at
+   * large: processes rooted under BASE or given by pid, cgroups under this
+   * run's parents, mounts under BASE. Waits up to 5 s for teardown that
+   * happens after the client returns. What it finds it reports, then
+   * removes (so that one leak does not fail every later test).
    */
   leftovers(ids: string[], pids: number[] = []): string[] {
-    const look = (): string[] => {
-      const found: string[] = [];
-      for (const dir of this.stateDirsOf(ids)) {
-        if (existsSync(dir)) found.push(`runtime state left: ${dir} (${readdirSync(dir).join(', ')})`);
+    const look = (): Leftover[] => {
+      const found: Leftover[] = [];
+      for (const ref of this.containersOf(ids)) {
+        const watch = new ContainerWatch(ref);
+        watch.noteRecorded(readOr(join(this.base, 'observed', ref.id)));
+        found.push(...watch.leftovers());
       }
-      for (const p of processesRootedUnder(this.base)) found.push(`process left: ${p.pid} ${p.cmdline} (root ${p.root})`);
-      for (const pid of pids) if (pid > 0 && alive(pid) && !found.some((f) => f.startsWith(`process left: ${pid} `))) found.push(`process left: ${pid} (container pid)`);
+      const seen = (pid: number) => found.some((l) => l.pid === pid);
+      for (const p of processesRootedUnder(this.base)) if (!seen(p.pid)) found.push({ kind: 'process', where: String(p.pid), pid: p.pid, detail: `root ${p.root}: ${p.cmdline}` });
+      for (const pid of pids) if (pid > 0 && alive(pid) && !seen(pid)) found.push({ kind: 'process', where: String(pid), pid, detail: 'container pid' });
       for (const parent of this.cgroupParents) {
         for (const d of cgroupDirsUnder(parent)) {
           const rel = d.split(`/${parent}`)[1];
           if (!rel || rel === '/conmon') continue; // the parent itself; podman's conmon cgroup is podman's
-          found.push(`cgroup left: ${d}`);
+          if (!found.some((l) => l.where === d)) found.push({ kind: 'cgroup', where: d });
         }
       }
-      for (const m of mountsUnder(this.base)) if (!this.baselineMounts.includes(m)) found.push(`mount left: ${m}`);
+      for (const m of mountsUnder(this.base)) if (!this.baselineMounts.includes(m) && !found.some((l) => l.where === m)) found.push({ kind: 'mount', where: m });
       return found;
     };
     const found = eventually(() => {
       const f = look();
       return f.length ? undefined : f;
     }, 5000) ?? look();
-    if (found.length) this.scrub(ids);
-    return found;
+    if (found.length) this.scrub(found);
+    return found.map(describeLeftover);
   }
 
-  /** Removes what a scenario left: container processes, cgroups, mounts (not runts' state: evidence). */
-  private scrub(_ids: string[]): void {
-    for (const p of processesRootedUnder(this.base)) {
-      try {
-        process.kill(p.pid, 'SIGKILL');
-      } catch {
-        // gone
-      }
-    }
+  /** Removes what a scenario left: container processes, cgroups, mounts (not runtime state: evidence). */
+  private scrub(found: Leftover[]): void {
+    removeLeftovers(found.filter((l) => l.kind === 'process'));
     sleepSync(200);
-    for (const parent of this.cgroupParents) {
-      for (const d of cgroupDirsUnder(parent)) {
-        if (d.endsWith(`/${parent}`) || d.endsWith(`/${parent}/conmon`)) continue;
-        try {
-          rmdirSync(d);
-        } catch {
-          // busy: stop() tries again
-        }
-      }
-    }
-    for (const m of mountsUnder(this.base).reverse()) if (!this.baselineMounts.includes(m)) spawnSync('umount', ['-l', m]);
+    removeLeftovers(found.filter((l) => l.kind === 'cgroup' || (l.kind === 'mount' && !this.baselineMounts.includes(l.where))));
   }
 
   // --------------------------------------------------------------- stop --
@@ -815,7 +821,7 @@ export class Harness {
       }
     }
     if (strays.length) eventually(() => strays.every((p) => !alive(p.pid)), 5000);
-    for (const m of mountsUnder(this.base).reverse()) spawnSync('umount', ['-l', m]);
+    for (const m of mountsUnder(this.base)) spawnSync('umount', ['-l', m]);
     // Cgroups: this run's parents, and top-level dirs the daemons made (docker, libpod_parent) when empty.
     for (const parent of this.cgroupParents) {
       for (const d of cgroupDirsUnder(parent)) {
@@ -1020,4 +1026,20 @@ export function withDiagnostics(h: Harness, name: string, fn: () => unknown): ()
 /** Calls of the runtime (argv after the wrapper's time and pid) that name this container id. */
 export function callsFor(h: Harness, id: string): string[][] {
   return h.callsSince({ argv: 0, failures: 0, logs: new Map() }).filter((c) => c.includes(id));
+}
+
+/**
+ * The signals of the runtime's `kill` calls for this container since the
+ * mark, in the order the engine made them, by name ("TERM", "KILL"; the
+ * signal is the call's last word, a name or a number).
+ */
+export function killSignals(h: Harness, mark: Mark, id: string): string[] {
+  const byNumber: Record<string, string> = { '9': 'KILL', '15': 'TERM' };
+  return h
+    .callsSince(mark)
+    .filter((c) => c.includes('kill') && c.includes(id))
+    .map((c) => {
+      const signal = c[c.length - 1];
+      return byNumber[signal] ?? signal.replace(/^SIG/, '');
+    });
 }

@@ -1,11 +1,11 @@
 // The state store: ids, the 0700 root, atomic records, exactly-one-wins claims.
 import { spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, fstatSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { checkContainerId } from '../../src/state/id';
-import { StateStore, type ContainerRecord } from '../../src/state/store';
+import { checkContainerId, isValidId } from '../../src/state/id';
+import { DamagedRecord, StateStore, type ContainerRecord } from '../../src/state/store';
 import { TOP, tempDir } from '../lib/cli';
 
 const test = suite('store');
@@ -17,26 +17,41 @@ test('ids: runc\'s rule', () => {
   }
 });
 
-test('the root is 0700 even if it existed with other bits, and whatever the umask', () => {
-  const root = join(tempDir(), 'root');
-  mkdirSync(root, { mode: 0o755 });
-  chmodSync(root, 0o755);
+test('a missing root is made 0700 whatever the umask; an existing one keeps its mode (--root /tmp)', () => {
+  const fresh = join(tempDir(), 'made', 'root');
+  const shared = join(tempDir(), 'shared');
+  mkdirSync(shared);
+  chmodSync(shared, 0o1777);
   const old = process.umask(0);
   try {
-    new StateStore(root).claim('c1');
+    new StateStore(fresh).claim('c1');
+    new StateStore(shared).claim('c1');
   } finally {
     process.umask(old);
   }
-  assert.is(statSync(root).mode & 0o777, 0o700);
-  assert.is(statSync(join(root, 'c1')).mode & 0o777, 0o700);
+  assert.is(statSync(fresh).mode & 0o7777, 0o700);
+  assert.is(statSync(join(fresh, 'c1')).mode & 0o777, 0o700);
+  assert.is(statSync(shared).mode & 0o7777, 0o1777);
+  assert.is(statSync(join(shared, 'c1')).mode & 0o777, 0o700);
 });
 
-test('write is atomic (temp + rename) and read returns the record', () => {
+test('write is atomic (a new file renamed over the old: a reader holding the old one reads it whole) and read returns the record', () => {
   const store = new StateStore(join(tempDir(), 'root'));
   store.claim('c1');
-  const record = { ociVersion: '1.2.0', id: 'c1', status: 'created', pid: 1, pidStartTime: '1', bundle: '/b', rootfs: '/b/r', created: 'now', owner: 'root' } satisfies ContainerRecord;
+  const record: ContainerRecord = { ociVersion: '1.2.0', id: 'c1', status: 'creating', pid: 1, pidStartTime: '1', bundle: '/b', rootfs: '/b/r', created: 'now', owner: 'root' };
   store.write(record);
-  assert.equal(store.read('c1'), record);
+  const file = join(store.containerDir('c1'), 'state.json');
+  const reader = openSync(file, 'r');
+  try {
+    const created: ContainerRecord = { ...record, status: 'created' };
+    store.write(created);
+    // An in-place write would have truncated and rewritten what the reader has open.
+    assert.equal(JSON.parse(readFileSync(reader, 'utf8')), record, 'the open file changed under its reader');
+    assert.is.not(statSync(file).ino, fstatSync(reader).ino, 'state.json is still the same file');
+    assert.equal(store.read('c1'), created);
+  } finally {
+    closeSync(reader);
+  }
   assert.equal(readdirSync(store.containerDir('c1')), ['state.json'], 'a temp file was left behind');
 });
 
@@ -77,13 +92,46 @@ test('concurrent claims from separate processes: exactly one wins', async () => 
   for (const r of results.filter((x) => x !== 'won')) assert.match(r, /already exists/);
 });
 
-test('ids() lists container directories only', () => {
+test('a damaged or missing state.json: read says so and how to remove it; readTeardown falls back on teardown.json', () => {
+  const store = new StateStore(join(tempDir(), 'root'));
+  store.claim('c1');
+  const cgroup = { version: 2 as const, path: '/sys/fs/cgroup/runts/c1' };
+  const record = { ociVersion: '1.2.0', id: 'c1', status: 'created', pid: 7, pidStartTime: '99', bundle: '/b', rootfs: '/b/r', created: 'now', owner: 'root', cgroup } satisfies ContainerRecord;
+  store.writeTeardown('c1', { pid: 7, pidStartTime: '99', cgroup });
+  assert.throws(() => store.writeTeardown('c1', { pid: 8, pidStartTime: '1', cgroup }), /EEXIST/, 'teardown.json was replaced');
+  store.write(record);
+  assert.equal(store.readTeardown('c1'), { record, teardown: { pid: 7, pidStartTime: '99', cgroup } });
+  const file = join(store.containerDir('c1'), 'state.json');
+  for (const [content, why] of [['{"ociVersion":"1.', /is damaged \(.*JSON/], ['', /is damaged \(.*JSON/], ['null', /is damaged \(not what runts wrote there\)/], ['{"id":"other"}', /not what runts wrote/]] as const) {
+    writeFileSync(file, content);
+    assert.throws(() => store.read('c1'), (err: Error) => err instanceof DamagedRecord && why.test(err.message) && err.message.includes('`runts delete --force c1` removes the container'));
+    const { record: none, teardown, damage } = store.readTeardown('c1');
+    assert.is(none, undefined);
+    assert.equal(teardown, { pid: 7, pidStartTime: '99', cgroup });
+    assert.ok(damage instanceof DamagedRecord);
+  }
+  rmSync(file);
+  assert.throws(() => store.read('c1'), /its state file .*state\.json is missing/);
+  writeFileSync(join(store.containerDir('c1'), 'teardown.json'), '{"pid":');
+  assert.throws(() => store.readTeardown('c1'), /state\.json is missing, and its state file .*teardown\.json is damaged/);
+  rmSync(join(store.containerDir('c1'), 'teardown.json'));
+  assert.throws(() => store.read('c1'), /container c1 does not exist/, 'a directory with neither file is one half made or half deleted');
+});
+
+test('ids() lists container directories only, an id shaped like an old tomb name too; no tomb is a valid id', () => {
   const store = new StateStore(join(tempDir(), 'root'));
   assert.equal(store.ids(), []);
   store.claim('b');
   store.claim('a');
+  store.claim('.deleting-a-123');
   writeFileSync(join(store.root, 'stray file'), '');
-  assert.equal(store.ids(), ['a', 'b']);
+  mkdirSync(store.tomb('a'));
+  assert.equal(store.ids(), ['.deleting-a-123', 'a', 'b']);
+  for (const id of ['a', '.deleting-a-123', 'x'.repeat(255)]) {
+    const name = store.tomb(id).slice(store.root.length + 1);
+    assert.not.ok(isValidId(name), name);
+    assert.ok(name.length <= 255, `${name.length} characters`);
+  }
 });
 
 test.run();

@@ -10,6 +10,7 @@
 import { RuntsError } from '../../errors';
 import { pollUntil } from '../../poll';
 import type { Linux, LinuxResources } from '../../spec/types';
+import { isProcessId, signalConfirmed } from '../process-signal';
 import { SIGNALS } from '../signals';
 import { deviceRules, reduceDeviceRules } from './devices';
 import { cgroupsPathOf, isUnifiedHost } from './paths';
@@ -31,8 +32,19 @@ export interface CgroupManager {
   joinMainThread(): void;
   /** Writes the resources (not the device rules: those are set once, at creation). */
   apply(resources: LinuxResources): void;
-  /** Every process in the cgroup and the cgroups below it. */
+  /**
+   * Every process in the cgroup and the cgroups below it, as cgroup.procs
+   * lists them: on v2, a member outside this process's pid namespace is a
+   * 0 (never a pid to signal: process-signal.ts).
+   */
   pids(): number[];
+  /**
+   * SIGKILL to every member through the kernel's cgroup.kill (cgroup v2,
+   * Linux 5.14+; on a hybrid v1 host, the unified hierarchy's, as runc
+   * does): members this process cannot see are killed too, and none can
+   * fork away meanwhile. False where there is no cgroup.kill.
+   */
+  killAll(): boolean;
   canFreeze(): boolean;
   freeze(): void;
   thaw(): void;
@@ -62,24 +74,30 @@ export function createCgroup(id: string, linux: Linux): NewCgroup {
 export const openCgroup = (state: CgroupState): CgroupManager => (state.version === 2 ? new V2Cgroup(state) : new V1Cgroup(state));
 
 /**
- * Signals every process in the cgroup. With a freezer, they are frozen
+ * Signals every process in the cgroup. SIGKILL goes through cgroup.kill
+ * where there is one. Otherwise, with a freezer, the processes are frozen
  * meanwhile so that none can fork a child that escapes the list (runc's
- * signalAllProcesses); a paused container stays paused.
+ * signalAllProcesses; a paused container stays paused), and each is
+ * signalled only if it is still listed once a pidfd holds it. Members this
+ * process cannot see (listed as 0) cannot be signalled: that is an error,
+ * after the others are signalled.
  */
 export function signalAll(cgroup: CgroupManager, signal: number): void {
+  if (signal === SIGNALS.SIGKILL && cgroup.killAll()) return;
   const freeze = cgroup.canFreeze() && !cgroup.isFrozen();
   if (freeze) cgroup.freeze();
+  let unseen: number;
   try {
-    for (const pid of cgroup.pids()) {
-      try {
-        process.kill(pid, signal);
-      } catch {
-        // Exited meanwhile.
-      }
-    }
+    const listed = cgroup.pids();
+    unseen = listed.filter((pid) => !isProcessId(pid)).length;
+    signalConfirmed(listed, signal, (held) => {
+      const members = new Set(cgroup.pids());
+      return held.filter((h) => members.has(h.pid));
+    });
   } finally {
     if (freeze) cgroup.thaw();
   }
+  if (unseen) throw new RuntsError(`${unseen} process(es) of the container are not visible from this pid namespace (cgroup.procs lists them as 0): not signalled`);
 }
 
 /** Kills what is left in the cgroup (thawed first: v1 frozen tasks die only once thawed), then removes it. */

@@ -239,6 +239,14 @@ export class V1Cgroup implements CgroupManager {
     return procsBelow(this.#dirOf('devices')!);
   }
 
+  /** A hybrid host's unified hierarchy holds the container too (join), and has cgroup.kill. */
+  killAll(): boolean {
+    const unified = this.state.paths[''];
+    if (unified === undefined || !new Control(unified).has('cgroup.kill')) return false;
+    new Control(unified).write('cgroup.kill', '1');
+    return true;
+  }
+
   canFreeze(): boolean {
     return this.#dirOf('freezer') !== undefined;
   }

@@ -201,6 +201,12 @@ export class V2Cgroup implements CgroupManager {
     return procsBelow(this.state.path);
   }
 
+  killAll(): boolean {
+    if (!this.#c.has('cgroup.kill')) return false;
+    this.#c.write('cgroup.kill', '1');
+    return true;
+  }
+
   canFreeze(): boolean {
     return this.#c.has('cgroup.freeze');
   }
