@@ -87,7 +87,7 @@ function removeTree(dir: string): void {
 
 /** The weight files show only in non-root cgroups: look in a short-lived child of the root. */
 function withProbeCgroup<T>(root: string, look: (dir: string) => T): T | undefined {
-  const dir = join(root, `runts-conformance-probe-${process.pid}`);
+  const dir = join(root, `runts-conformance-probe-${process.pid}-${Math.random().toString(36).slice(2, 8)}`);
   try {
     mkdirSync(dir);
   } catch {
