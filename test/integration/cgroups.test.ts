@@ -292,18 +292,31 @@ asRoot('events --stats prints one stats object with memory, cpu and pids figures
   deleteAndCheck(root, id);
 });
 
-asRoot('kill --all signals every process of the cgroup (here without a pid namespace)', async () => {
-  const { root, id, pid } = runDetached((s) => {
-    s.linux!.namespaces = s.linux!.namespaces!.filter((n) => n.type !== 'pid');
-    shArgs('sleep 1000 & sleep 1001 & wait')(s);
-  });
-  const procs = () => readFileSync(join(cgroupDir(`/runts/${id}`, 'pids'), 'cgroup.procs'), 'utf8').split('\n').filter(Boolean).map(Number);
-  await eventually('the sleeps', () => procs().length === 3);
-  const all = procs();
-  assert.is(runtime(['kill', '--all', id, 'KILL'], { root }).code, 0);
-  await eventually('every process to die', () => all.every((p) => !alive(p)));
-  assert.not.ok(alive(pid));
-  deleteAndCheck(root, id);
+/**
+ * Each process of the cgroup must get the signal asked for, one by one:
+ * SIGKILL alone may go through cgroup.kill (v2, or v1's unified hierarchy
+ * on a hybrid host), so USR1 takes the freeze-and-signal path. Each of
+ * three shells notes the signal it trapped; the other processes die of it.
+ */
+asRoot('kill --all signals every process of the cgroup (here without a pid namespace), each with the signal asked for', async () => {
+  for (const signal of ['USR1', 'KILL']) {
+    const got = tempDir();
+    const { root, id, pid } = runDetached((s) => {
+      s.linux!.namespaces = s.linux!.namespaces!.filter((n) => n.type !== 'pid');
+      withHostDir(s, got);
+      const trapper = (n: number) => `sh -c 'trap "echo > /host/got-${n}; exit 0" USR1; echo > /host/ready-${n}; while :; do sleep 0.05; done' &`;
+      shArgs(`${[1, 2, 3].map(trapper).join(' ')} sleep 1000 & wait`)(s);
+    });
+    const procs = () => readFileSync(join(cgroupDir(`/runts/${id}`, 'pids'), 'cgroup.procs'), 'utf8').split('\n').filter(Boolean).map(Number);
+    await eventually('the shells to trap USR1', () => [1, 2, 3].every((n) => existsSync(join(got, `ready-${n}`))));
+    const all = procs();
+    assert.is(runtime(['kill', '--all', id, signal], { root }).code, 0);
+    await eventually(`every process to die of ${signal}`, () => all.every((p) => !alive(p)));
+    assert.not.ok(alive(pid));
+    const trapped = [1, 2, 3].filter((n) => existsSync(join(got, `got-${n}`)));
+    assert.equal(trapped, signal === 'USR1' ? [1, 2, 3] : [], `shells that trapped USR1 after kill --all ${signal}`);
+    deleteAndCheck(root, id);
+  }
 });
 
 asRoot('delete --force of a paused container thaws and kills it, and removes its cgroup', () => {
