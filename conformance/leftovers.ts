@@ -29,7 +29,7 @@ import { spawnSync } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync, readdirSync, readlinkSync, rmSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { cgroupDirsNamed, cgroupLineDir, hierarchyRoots } from './cgroups';
-import { mountsUnder, readOr } from './host';
+import { alive, mountsUnder, readOr } from './host';
 
 export interface Leftover {
   kind: 'mount' | 'process' | 'cgroup' | 'state' | (string & {});
@@ -403,14 +403,42 @@ export function removeLeftovers(found: Leftover[]): void {
       }
     }
   }
+  const killed: number[] = [];
   for (const l of found) {
     try {
-      if (l.kind === 'process' && l.pid) process.kill(l.pid, 'SIGKILL');
+      if (l.kind === 'process' && l.pid) {
+        process.kill(l.pid, 'SIGKILL');
+        killed.push(l.pid);
+      }
+    } catch {
+      // gone meanwhile
+    }
+  }
+  // A killed process leaves its cgroup only once it has exited: rmdir before that is EBUSY.
+  const deadline = Date.now() + 10_000;
+  while (killed.some(alive) && Date.now() < deadline) pause(20);
+  for (const l of found) {
+    try {
       if (l.kind === 'mount') spawnSync('umount', ['-l', l.where], { stdio: 'ignore' });
-      if (l.kind === 'cgroup') rmdirSync(l.where);
+      if (l.kind === 'cgroup') removeCgroupDir(l.where, deadline);
       if (l.kind === 'state') rmSync(l.where, { recursive: true, force: true });
     } catch {
       // gone meanwhile, or still busy
+    }
+  }
+}
+
+const pause = (ms: number): void => void Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+
+/** rmdir, retried while the kernel still counts an exiting member (EBUSY), until the deadline. */
+function removeCgroupDir(dir: string, deadline: number): void {
+  for (;;) {
+    try {
+      rmdirSync(dir);
+      return;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EBUSY' || Date.now() > deadline) throw err;
+      pause(20);
     }
   }
 }
