@@ -91,7 +91,7 @@ function runFile(file) {
     child.on('close', (code, signal) => {
       clearTimeout(timer);
       const plain = out.replace(/\x1b\[[0-9;]*m/g, '');
-      for (const [, what] of plain.matchAll(/^SKIP: (.*)$/gm)) skips.push({ file: relative(top, file), what });
+      for (const [, what] of plain.matchAll(/SKIP: (.*)$/gm)) skips.push({ file: relative(top, file), what });
       if (hung) {
         const started = existsSync(trace) ? readFileSync(trace, 'utf8').trim().split('\n') : [];
         console.log(`\n  ✘ ${relative(top, file)} hung: killed after ${fileTimeout} s, in test "${started.at(-1) ?? '(before the first test)'}"`);
