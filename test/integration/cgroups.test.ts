@@ -18,7 +18,7 @@ import { isRoot, tempDir } from '../lib/cli';
 import { cgroupDirsNamed } from '../../conformance/cgroups';
 import type { ContainerWatch } from '../../conformance/leftovers';
 import { cgroupDir, cgroupFile, eventually, isV2, listenEvents, startRuntime } from '../lib/cgroups';
-import { alive, bundle, leftovers, runtime, shArgs, stateOf, uniqueId, watchContainer } from '../lib/container';
+import { alive, bundle, leftovers, RUN_TOKEN, runtime, shArgs, stateOf, uniqueId, watchContainer } from '../lib/container';
 
 const test = suite(`cgroups (v${isV2 ? 2 : 1})`);
 const asRoot = isRoot ? test : test.skip;
@@ -329,7 +329,7 @@ asRoot('delete --force of a paused container thaws and kills it, and removes its
 });
 
 asRoot('cgroupsPath: absolute from each hierarchy\'s root, relative below runts\' own cgroup', () => {
-  const absolute = `/runts-test-${process.pid}/abs`;
+  const absolute = `/runts-test-${RUN_TOKEN}/abs`;
   const abs = runDetached((s) => {
     s.linux!.cgroupsPath = absolute;
     shArgs('exec sleep 1000')(s);
@@ -338,17 +338,17 @@ asRoot('cgroupsPath: absolute from each hierarchy\'s root, relative below runts\
   deleteAndCheck(abs.root, abs.id);
   assert.not.ok(existsSync(cgroupDir(absolute, 'memory')));
   // The parents stay (as runc leaves them); this test's go.
-  for (const dir of cgroupDirsNamed(`runts-test-${process.pid}`)) rmdirSync(dir);
+  for (const dir of cgroupDirsNamed(`runts-test-${RUN_TOKEN}`)) rmdirSync(dir);
 
   const rel = runDetached((s) => {
-    s.linux!.cgroupsPath = `rel-${process.pid}`;
+    s.linux!.cgroupsPath = `rel-${RUN_TOKEN}`;
     shArgs('exec sleep 1000')(s);
   });
   const own = readFileSync(`/proc/${rel.pid}/cgroup`, 'utf8');
   const mine = readFileSync('/proc/self/cgroup', 'utf8');
   const line = (text: string, controller: string) => text.split('\n').find((l) => l.split(':')[isV2 ? 0 : 1] === (isV2 ? '0' : controller))!.split(':')[2];
   const parent = isV2 ? line(mine, '').replace(/\/[^/]*$/, '') : line(mine, 'memory');
-  assert.is(line(own, 'memory'), `${parent === '/' ? '' : parent}/rel-${process.pid}`);
+  assert.is(line(own, 'memory'), `${parent === '/' ? '' : parent}/rel-${RUN_TOKEN}`);
   deleteAndCheck(rel.root, rel.id);
 });
 

@@ -12,7 +12,7 @@ import { hierarchyRoots } from '../../conformance/cgroups';
 import { ContainerWatch, leftoversOf } from '../../conformance/leftovers';
 import { Trial } from '../../conformance/trial';
 import { RUNTS, isRoot, tempDir } from '../lib/cli';
-import { alive, bundle, busyboxRootfs, leftovers, mountsUnder, runtime, shArgs, stateOf, uniqueId, watchContainer } from '../lib/container';
+import { alive, bundle, busyboxRootfs, leftovers, mountsUnder, RUN_TOKEN, runtime, shArgs, stateOf, uniqueId, watchContainer } from '../lib/container';
 import { sys } from '../../src/sys/index';
 import { MNT_DETACH } from '../../src/sys/constants';
 
@@ -100,13 +100,13 @@ asRoot('a cgroup directory named after the container, in any hierarchy, is found
   const { root, id, watch } = created();
   assert.is(runtime(['delete', '--force', id], { root }).code, 0);
   const hierarchy = hierarchyRoots().find((h) => h.endsWith('/pids')) ?? hierarchyRoots()[0];
-  const dir = join(hierarchy, `runts-leftovers-${process.pid}`, id);
+  const dir = join(hierarchy, `runts-leftovers-${RUN_TOKEN}`, id);
   mkdirSync(dir, { recursive: true });
   try {
     assert.equal(leftovers(watch), [`cgroup left: ${dir}`]);
     assert.not.ok(existsSync(dir));
   } finally {
-    for (const d of [dir, join(hierarchy, `runts-leftovers-${process.pid}`)]) if (existsSync(d)) rmdirSync(d);
+    for (const d of [dir, join(hierarchy, `runts-leftovers-${RUN_TOKEN}`)]) if (existsSync(d)) rmdirSync(d);
   }
 });
 
@@ -133,7 +133,7 @@ asRoot('what a probe of the caller\'s finds (a systemd unit, say) is reported wi
 asRoot('conformance: a case that leaked an init (state dir removed by hand) is cleaned up by Trial.finish, which kills the init', async () => {
   const rootfs = { shared: busyboxRootfs(), hostBusybox: '/bin/busybox', copy: () => { throw new Error('not needed'); } };
   for (const watched of [true, false]) {
-    const t = new Trial({ runtime: RUNTS, token: `lo${process.pid}`, dir: tempDir('runts-suite-'), rootfs }, watched ? 1 : 2);
+    const t = new Trial({ runtime: RUNTS, token: `lo${RUN_TOKEN}`, dir: tempDir('runts-suite-'), rootfs }, watched ? 1 : 2);
     const id = t.newId();
     const bundleDir = t.bundle(t.config('exec sleep 600'));
     // created() reads the state (the watch sees the init); a bare exec of create does not.

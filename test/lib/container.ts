@@ -83,8 +83,8 @@ export function runBundle(bundleDir: string, opts: { runtime?: string; root?: st
 let counter = 0;
 // Unique across concurrent test runs too: every isolated test file is pid 2 of its own pid
 // namespace, while container ids name cgroups in the host's one cgroup tree.
-const RUN = `${Date.now().toString(36).slice(-4)}${Math.random().toString(36).slice(2, 6)}`;
-export const uniqueId = (prefix = 't') => `${prefix}${RUN}-${++counter}`;
+export const RUN_TOKEN = `${Date.now().toString(36).slice(-4)}${Math.random().toString(36).slice(2, 6)}`;
+export const uniqueId = (prefix = 't') => `${prefix}${RUN_TOKEN}-${++counter}`;
 
 /** The state JSON of a container (throws with stderr when state fails). */
 export function stateOf(root: string, id: string, rt?: string): { status: string; pid: number; [k: string]: unknown } {
