@@ -25,6 +25,7 @@ import {
   MNT_DETACH, MS_BIND, MS_MOVE, MS_PRIVATE, MS_RDONLY, MS_REC, MS_REMOUNT, MS_SLAVE, O_CLOEXEC, O_CREAT, O_DIRECTORY, O_EXCL,
   O_NOFOLLOW, O_PATH, O_RDONLY, O_WRONLY,
 } from '../sys/constants';
+import { parseMountinfo } from '../sys/mountinfo';
 import type { Sys } from '../sys/types';
 import { mountWithCopyUp } from './copy-up';
 import { createDevSymlinks, createDevice, devicesToCreate } from './devices';
@@ -289,10 +290,9 @@ export function enterRootfs(sys: Sys, plan: InitPlan): void {
 
 /** The mount point that holds path (the longest one above it, from mountinfo). */
 function mountPointOf(path: string): string {
-  const points = readFileSync('/proc/self/mountinfo', 'utf8')
-    .split('\n')
-    .map((line) => line.split(' ')[4])
-    .filter((p): p is string => p !== undefined && (p === '/' || path === p || path.startsWith(`${p}/`)));
+  const points = parseMountinfo(readFileSync('/proc/self/mountinfo', 'utf8'))
+    .map((m) => m.mountPoint)
+    .filter((p) => p === '/' || path === p || path.startsWith(`${p}/`));
   return points.reduce((a, b) => (b.length > a.length ? b : a), '/');
 }
 

@@ -9,6 +9,7 @@
  */
 import { readFileSync, readlinkSync, realpathSync } from 'node:fs';
 import { MNT_DETACH, UMOUNT_NOFOLLOW } from '../sys/constants';
+import { type MountinfoEntry, parseMountinfo } from '../sys/mountinfo';
 import type { Sys } from '../sys/types';
 
 export interface SharedMounts {
@@ -20,23 +21,8 @@ export interface SharedMounts {
   before: number[];
 }
 
-interface MountEntry {
-  id: number;
-  point: string;
-}
-
-/** mountinfo's mount points unescape \040 and friends (octal). */
-const unescape = (field: string): string => field.replace(/\\([0-7]{3})/g, (_, octal: string) => String.fromCharCode(parseInt(octal, 8)));
-
-function mountsUnder(rootfs: string): MountEntry[] {
-  return readFileSync('/proc/self/mountinfo', 'utf8')
-    .split('\n')
-    .filter(Boolean)
-    .map((line) => {
-      const fields = line.split(' ');
-      return { id: Number(fields[0]), point: unescape(fields[4] ?? '') };
-    })
-    .filter((m) => m.point === rootfs || m.point.startsWith(`${rootfs}/`));
+function mountsUnder(rootfs: string): MountinfoEntry[] {
+  return parseMountinfo(readFileSync('/proc/self/mountinfo', 'utf8')).filter((m) => m.mountPoint === rootfs || m.mountPoint.startsWith(`${rootfs}/`));
 }
 
 /** What is under the rootfs now: taken by create before the init mounts anything. */
@@ -60,7 +46,7 @@ export function removeSharedMounts(sys: Sys, noted: SharedMounts): string | unde
   for (const m of mountsUnder(noted.rootfs).reverse()) {
     if (before.has(m.id)) continue;
     try {
-      sys.umount2(m.point, MNT_DETACH | UMOUNT_NOFOLLOW);
+      sys.umount2(m.mountPoint, MNT_DETACH | UMOUNT_NOFOLLOW);
     } catch {
       // Gone with its parent's lazy unmount already.
     }
