@@ -118,10 +118,9 @@ function consolePeer(input: string): { path: string; peer: ChildProcess; screen:
   return { path, peer, screen, listening };
 }
 
-asRoot('terminal: a /dev/console that is a symlink is refused, the pty is never bound on its target (CVE-2025-52565)', async () => {
-  const dev = devDir();
-  symlinkSync('/etc/group', join(dev, 'console'));
-  const { path, peer, screen, listening } = consolePeer('stat -c %F /etc/group; exit\\n');
+/** A container with a terminal whose /dev is bound from dev, created against a console peer typing input. */
+async function createWithConsole(dev: string, input: string) {
+  const { path, peer, screen, listening } = consolePeer(input);
   await listening;
   const root = tempDir('runts-root-');
   const id = uniqueId();
@@ -131,6 +130,13 @@ asRoot('terminal: a /dev/console that is a symlink is refused, the pty is never 
     s.process!.args = ['sh'];
   });
   const created = runtime(['create', '--console-socket', path, '--bundle', b, id], { root });
+  return { root, id, peer, screen, created };
+}
+
+asRoot('terminal: a /dev/console that is a symlink is refused, the pty is never bound on its target (CVE-2025-52565)', async () => {
+  const dev = devDir();
+  symlinkSync('/etc/group', join(dev, 'console'));
+  const { root, id, peer, screen, created } = await createWithConsole(dev, 'stat -c %F /etc/group; exit\\n');
   if (created.code === 0) runtime(['start', id], { root });
   else peer.kill();
   const text = await screen;
@@ -143,16 +149,7 @@ asRoot('terminal: a /dev/console that is a symlink is refused, the pty is never 
 asRoot('terminal: a /dev/console that is a regular file gets the pty bound on it', async () => {
   const dev = devDir();
   writeFileSync(join(dev, 'console'), '');
-  const { path, peer, screen, listening } = consolePeer('stat -c %F /dev/console; exit\\n');
-  await listening;
-  const root = tempDir('runts-root-');
-  const id = uniqueId();
-  const b = bundle((s) => {
-    devFrom(dev)(s);
-    s.process!.terminal = true;
-    s.process!.args = ['sh'];
-  });
-  const created = runtime(['create', '--console-socket', path, '--bundle', b, id], { root });
+  const { root, id, peer, screen, created } = await createWithConsole(dev, 'stat -c %F /dev/console; exit\\n');
   if (created.code !== 0) peer.kill();
   assert.is(created.code, 0, created.stderr);
   assert.is(runtime(['start', id], { root }).code, 0);
