@@ -107,18 +107,15 @@ export async function create(store: StateStore, args: CreateOptions): Promise<Cr
     cgroup = made.cgroup;
     record.cgroup = cgroup.state;
     record.resources = spec.linux?.resources ?? {};
-    store.write(record);
     const fifoPath = join(dir, 'exec.fifo');
+    const plan = makePlan(loaded, { id, fifoPath, noPivot: args.noPivot, preserveFds, cgroup: made.view, sessionKeyring: record.sessionKeyring });
+    // No mount namespace of its own: its mounts stay in ours until delete (shared-mounts.ts).
+    if (!plan.mountNamespace) record.sharedMounts = shared = noteSharedMounts(loaded.rootfs);
+    store.write(record);
     sys().mknod(fifoPath, S_IFIFO | 0o622, 0, 0);
     // Whatever the umask: the init opens it for writing as the container's user.
     sys().chmod(fifoPath, 0o622);
 
-    const plan = makePlan(loaded, { id, fifoPath, noPivot: args.noPivot, preserveFds, cgroup: made.view, sessionKeyring: record.sessionKeyring });
-    // No mount namespace of its own: its mounts stay in ours until delete (shared-mounts.ts).
-    if (!plan.mountNamespace) {
-      record.sharedMounts = shared = noteSharedMounts(loaded.rootfs);
-      store.write(record);
-    }
     // Socket-activated fds (LISTEN_FDS) come first, then --preserve-fds, as with runc.
     if (listenFds) plan.process.env.push(`LISTEN_FDS=${listenFds}`, 'LISTEN_PID=1');
     const size = spec.process!.consoleSize;
