@@ -112,11 +112,11 @@ function options(argv: string[]): Options {
   const runc = values.runc ?? (existsSync('/usr/sbin/runc') ? '/usr/sbin/runc' : which('runc'));
   if (values.runc && !existsSync(values.runc)) throw new Error(`--runc ${values.runc}: no such file`);
   return {
-    runs: count('runs', values.runs!, 1),
-    warmup: count('warmup', values.warmup!, 0),
-    parallel: count('parallel', values.parallel!, 1),
-    rounds: count('rounds', values.rounds!, 1),
-    docker: values.docker! || !!only?.has('docker') || !!only?.has('containerd'),
+    runs: count('runs', values.runs, 1),
+    warmup: count('warmup', values.warmup, 0),
+    parallel: count('parallel', values.parallel, 1),
+    rounds: count('rounds', values.rounds, 1),
+    docker: values.docker || !!only?.has('docker') || !!only?.has('containerd'),
     only,
     runc,
     json: values.json ? resolve(values.json) : null,

@@ -53,7 +53,7 @@ if (values.list) {
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
     console.error(`\n# ${signal}: cleaning up containers and mounts`);
-    cleanupActive().finally(() => process.exit(130));
+    void cleanupActive().finally(() => process.exit(130));
   });
 }
 

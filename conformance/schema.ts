@@ -50,5 +50,5 @@ export function definedProperties(file: 'features-schema.json' | 'features-linux
   if (!dir) throw new Error('official schema not found');
   let node = loadSchemas(dir)[file] as Record<string, unknown>;
   for (const key of pointer) node = (node[key] ?? {}) as Record<string, unknown>;
-  return Object.keys((node.properties ?? {}) as object);
+  return Object.keys(node.properties ?? {});
 }

@@ -108,7 +108,7 @@ export const featureCases: Case[] = [
     run: async (t) => {
       const doc = await featuresOf(t);
       for (const key of ['ociVersionMin', 'ociVersionMax'] as const) {
-        check(typeof doc[key] === 'string' && SEMVER.test(doc[key] as string), `${key} ${JSON.stringify(doc[key])} is not a SemVer version`);
+        check(typeof doc[key] === 'string' && SEMVER.test(doc[key]), `${key} ${JSON.stringify(doc[key])} is not a SemVer version`);
       }
       const problems = schemaProblems('features-schema.json', doc);
       check(problems.length === 0, `features-schema.json: ${problems.join('; ')}`);

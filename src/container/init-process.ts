@@ -120,7 +120,7 @@ export function spawnInit(namespaces: readonly NamespaceReference[], preserveFds
     })
     .on('close', () => {
       ended = true;
-      for (const w of waiters.splice(0)) endError().then(w.reject);
+      for (const w of waiters.splice(0)) void endError().then(w.reject);
     })
     // A reset (the init was killed, e.g. by the OOM killer) ends the stream
     // too: 'close' follows and reports how the init ended.
@@ -133,7 +133,7 @@ export function spawnInit(namespaces: readonly NamespaceReference[], preserveFds
       new Promise<FromInit>((resolve, reject) => {
         const queued = queue.shift();
         if (queued) resolve(queued);
-        else if (ended) endError().then(reject);
+        else if (ended) void endError().then(reject);
         else waiters.push({ resolve, reject });
       }),
     release: () => {

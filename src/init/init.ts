@@ -48,7 +48,7 @@ export function runInit(): never {
   let env: string[];
   let fifo: number;
   let helper: number;
-  let listener = -1;
+  let listener: number;
   let seccomp: PreparedSeccomp | undefined;
   const highestCap = lastCap();
   try {

@@ -686,7 +686,7 @@ export class FfiSys implements Sys {
       // ffi-rs reports a type mismatch as an Error with an empty message and
       // only a code (e.g. "BigintExpected"): name the function at least.
       const code = (err as { code?: string }).code;
-      throw new Error(`ffi-rs: ${funcName}: ${(err as Error).message || code || 'call failed'}`);
+      throw new Error(`ffi-rs: ${funcName}: ${(err as Error).message || code || 'call failed'}`, { cause: err });
     }
   }
 }

@@ -60,7 +60,7 @@ asRoot('mount destinations: a component swapped for a symlink during create neve
       s.hooks = { createContainer: [{ path: '/bin/sh', args: ['sh', '-c', `grep -c " ${outside}/" /proc/self/mountinfo >> ${report}; true`] }] };
     });
     const flipper = spawn('python3', [join(TOP, 'test', 'lib', 'flip-path.py'), join(dev, 'race'), outside], { stdio: ['ignore', 'ignore', 'pipe'] });
-    await new Promise<void>((resolve) => flipper.stderr!.on('data', (d) => String(d).includes('flipping') && resolve()));
+    await new Promise<void>((resolve) => flipper.stderr.on('data', (d) => String(d).includes('flipping') && resolve()));
     const id = uniqueId('race');
     try {
       const r = runtime(['create', '--bundle', b, id], { root });
@@ -112,9 +112,9 @@ function consolePeer(input: string): { path: string; peer: ChildProcess; screen:
   const path = join(tempDir(), 'console.sock');
   const peer = spawn('python3', [join(TOP, 'test', 'lib', 'console-receiver.py'), path, input], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
-  peer.stdout!.on('data', (d) => (out += d));
+  peer.stdout.on('data', (d) => (out += d));
   const screen = new Promise<string>((resolve) => peer.on('close', () => resolve(out)));
-  const listening = new Promise<void>((resolve) => peer.stderr!.on('data', (d) => String(d).includes('listening') && resolve()));
+  const listening = new Promise<void>((resolve) => peer.stderr.on('data', (d) => String(d).includes('listening') && resolve()));
   return { path, peer, screen, listening };
 }
 

@@ -248,8 +248,8 @@ asRoot('mount a tmpfs (with data), see it in /proc/self/mountinfo, umount2 it', 
   try {
     const mounted = line();
     assert.ok(mounted, 'in mountinfo');
-    assert.match(mounted!, / - tmpfs runts-sys-test rw,size=1024k,mode=750/);
-    assert.match(mounted!.split(' ')[5], /nosuid,nodev/);
+    assert.match(mounted, / - tmpfs runts-sys-test rw,size=1024k,mode=750/);
+    assert.match(mounted.split(' ')[5], /nosuid,nodev/);
   } finally {
     sys().umount2(dir, MNT_DETACH);
   }

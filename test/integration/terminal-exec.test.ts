@@ -17,7 +17,7 @@ function consolePeer(input: string): { path: string; peer: ChildProcess; screen:
   const path = join(tempDir(), 'console.sock');
   const peer = spawn('python3', [join(TOP, 'test', 'lib', 'console-receiver.py'), path, input], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
-  peer.stdout!.on('data', (d) => (out += d));
+  peer.stdout.on('data', (d) => (out += d));
   const screen = new Promise<string>((resolve) => peer.on('close', () => resolve(out)));
   return { path, peer, screen };
 }

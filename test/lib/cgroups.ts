@@ -92,7 +92,7 @@ export function listenEvents(root: string, id: string, interval = '100ms'): Runn
   const events: Record<string, unknown>[] = [];
   let seen: () => void;
   const first = new Promise<void>((resolve) => (seen = resolve));
-  createInterface({ input: child.stdout! }).on('line', (line) => {
+  createInterface({ input: child.stdout }).on('line', (line) => {
     events.push(JSON.parse(line));
     seen();
   });

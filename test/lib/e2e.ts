@@ -937,6 +937,7 @@ export class PtySession {
 
   /** Everything the terminal showed so far, escape sequences removed. */
   get text(): string {
+    // eslint-disable-next-line no-control-regex -- ESC starts the terminal's escape sequences
     return this.buf.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '').replace(/\r/g, '');
   }
 

@@ -130,8 +130,8 @@ export function runInVm(script: string, timeoutMs: number, echo: (lines: string)
   ], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let echoed = 0;
-  qemu.stdout!.setEncoding('utf8');
-  qemu.stderr!.setEncoding('utf8');
+  qemu.stdout.setEncoding('utf8');
+  qemu.stderr.setEncoding('utf8');
   const collect = (chunk: string) => {
     out += chunk;
     // From the script's first line on (before it: firmware and kernel noise).
@@ -141,8 +141,8 @@ export function runInVm(script: string, timeoutMs: number, echo: (lines: string)
     if (upTo > Math.max(echoed, from)) echo(out.slice(Math.max(echoed, from), upTo));
     echoed = Math.max(echoed, upTo);
   };
-  qemu.stdout!.on('data', collect);
-  qemu.stderr!.on('data', collect);
+  qemu.stdout.on('data', collect);
+  qemu.stderr.on('data', collect);
   const output = new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => {
       qemu.kill('SIGKILL');

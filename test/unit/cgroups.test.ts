@@ -133,7 +133,7 @@ test('device rules: a deny inside a wider allow of the config cannot be enforced
 });
 
 test('device rules from a Docker config: its allows, its deny of fuse, and runts\' defaults', () => {
-  const set = rules(dockerConfig.linux.resources.devices as NonNullable<LinuxResources['devices']>);
+  const set = rules(dockerConfig.linux.resources.devices);
   const text = v1DeviceWrites(set).map((w) => `${w.file} ${w.value}`);
   assert.ok(text.includes('devices.allow c 5:1 rwm'));
   assert.not.ok(text.some((t) => t.includes('10:229')), 'fuse is denied');

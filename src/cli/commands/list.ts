@@ -14,7 +14,7 @@ export const listCommand: CommandModule<GlobalArgs, ListArgs> = {
   builder: (y) =>
     y
       .option('format', { alias: 'f', choices: ['table', 'json'] as const, default: 'table' as const, describe: 'select one of: table or json' })
-      .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'display only container IDs' }) as never,
+      .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'display only container IDs' }),
   handler: async (argv) => {
     const { allStates } = await import('../../container/state');
     const { formatTable } = await import('../table');

@@ -9,7 +9,7 @@ export const specCommand: CommandModule<GlobalArgs, SpecArgs> = {
   command: 'spec',
   describe: 'create a new specification file (config.json)',
   builder: (y) =>
-    y.option('bundle', { alias: 'b', type: 'string', default: '', describe: 'path to the root of the bundle directory' }) as never,
+    y.option('bundle', { alias: 'b', type: 'string', default: '', describe: 'path to the root of the bundle directory' }),
   handler: async (argv) => {
     const { writeDefaultSpec } = await import('../../spec/write-default');
     writeDefaultSpec(argv.bundle || '.');

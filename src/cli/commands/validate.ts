@@ -13,7 +13,7 @@ export const validateCommand: CommandModule<GlobalArgs, ValidateArgs> = {
   builder: (y) =>
     y
       .positional('file', { type: 'string', describe: 'a config.json (default: the bundle\'s)' })
-      .option('bundle', { alias: 'b', type: 'string', describe: 'path to the root of the bundle directory' }) as never,
+      .option('bundle', { alias: 'b', type: 'string', describe: 'path to the root of the bundle directory' }),
   handler: async (argv) => {
     const { validateCommandLine } = await import('../../spec/validate-command');
     process.exitCode = validateCommandLine(argv.file ?? `${argv.bundle ?? '.'}/config.json`);
