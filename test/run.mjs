@@ -3,6 +3,8 @@
 // integration and e2e tests skip themselves when not root.
 //   npm test                  everything
 //   npm test -- unit sys      only files whose path contains "unit" or "sys"
+//   npm test -- lint          only ESLint, which a run without filters
+//                             starts with and counts as one test, "lint"
 // The last line is the plain "N passed, N failed, N skipped".
 // As root, each file runs in private mount, pid, uts and ipc namespaces of
 // its own (scripts/isolate.mjs): a runtime bug cannot reach this machine's.
@@ -90,6 +92,7 @@ function runFile(file) {
     });
     child.on('close', (code, signal) => {
       clearTimeout(timer);
+      // eslint-disable-next-line no-control-regex -- ESC starts uvu's colour codes
       const plain = out.replace(/\x1b\[[0-9;]*m/g, '');
       for (const [, what] of plain.matchAll(/SKIP: (.*)$/gm)) skips.push({ file: relative(top, file), what });
       if (hung) {
@@ -118,6 +121,28 @@ function runFile(file) {
   });
 }
 
+/** ESLint over the whole tree (eslint.config.mjs): one test, passed when it finds nothing. */
+function runLint() {
+  return new Promise((resolve) => {
+    const eslint = join(top, 'node_modules', 'eslint', 'bin', 'eslint.js');
+    const child = spawn(process.execPath, [eslint, '.'], { cwd: top, stdio: ['ignore', 'inherit', 'inherit'] });
+    child.on('close', (code, signal) => {
+      if (code === 0) {
+        console.log('  ✔ lint: eslint found no problem');
+        totals.passed += 1;
+      } else {
+        console.log(`\n  ✘ lint: eslint failed (exit ${code ?? signal})`);
+        totals.failed += 1;
+      }
+      resolve();
+    });
+  });
+}
+
+if (!filters.length || filters.some((w) => 'lint'.includes(w))) {
+  console.log('\n# lint (eslint)');
+  await runLint();
+}
 for (const file of files) {
   console.log(`\n# ${relative(top, file)}`);
   await runFile(file);
