@@ -1,10 +1,9 @@
 /**
  * The container's init as a process: signalled only while it is still the
- * process the record names, and waited for. (All of the container's
- * processes are those of its cgroup: src/linux/cgroups.)
+ * process the record names. (All of the container's processes are those
+ * of its cgroup: src/linux/cgroups.)
  */
 import { RuntsError } from '../errors';
-import { pollUntil } from '../poll';
 import { type Held, procPidOf, signalConfirmed } from '../linux/process-signal';
 import { isSameProcess } from '../state/process-identity';
 
@@ -38,7 +37,3 @@ const notReachable = (pid: number, procPid: number) =>
   new RuntsError(
     `pid ${pid} is not the container's init in this pid namespace${procPid > 0 ? ` (here it is the process /proc shows as ${procPid})` : ''}: run runts in the pid namespace that created the container`,
   );
-
-/** Waits (up to timeoutMs) until the process is gone or a zombie. */
-export const waitForExit = (pid: number, startTime: string, timeoutMs = 10_000): boolean =>
-  pollUntil(() => !isSameProcess(pid, startTime), timeoutMs);

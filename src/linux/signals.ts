@@ -29,8 +29,3 @@ export function parseSignal(text: string): number | undefined {
   const n = (rt[1] === 'MIN' ? SIGRTMIN : SIGRTMAX) + offset;
   return n >= SIGRTMIN && n <= SIGRTMAX ? n : undefined;
 }
-
-export function signalName(n: number): string {
-  for (const [name, num] of Object.entries(SIGNALS)) if (num === n) return name;
-  return `SIG${n}`;
-}

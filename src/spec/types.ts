@@ -3,10 +3,9 @@
  * (schema/generate.mjs). Re-exported here so that the rest of the code
  * names one module, whichever schema copy the build used.
  */
-export type { Spec, Mount, Hook, Linux, NamespaceReference, Device, IDMapping } from './generated/config';
+export type { Spec, Hook, Linux, NamespaceReference } from './generated/config';
 import type { Spec } from './generated/config';
 
 export type Process = NonNullable<Spec['process']>;
 export type Hooks = NonNullable<Spec['hooks']>;
-export type HookName = keyof Hooks;
 export type LinuxResources = NonNullable<NonNullable<Spec['linux']>['resources']>;

@@ -61,11 +61,8 @@ export const AT_EMPTY_PATH = 0x1000;
 export const AT_FDCWD = -100;
 
 // --- openat2(2) resolve flags (linux/openat2.h; Linux 5.6) ---
-export const RESOLVE_NO_XDEV = 0x01;
 /** No /proc/self/fd/N or /proc/PID/root style links on the way. */
 export const RESOLVE_NO_MAGICLINKS = 0x02;
-export const RESOLVE_NO_SYMLINKS = 0x04;
-export const RESOLVE_BENEATH = 0x08;
 /** Resolve as if dirfd were "/": absolute symlinks and ".." stay below it. */
 export const RESOLVE_IN_ROOT = 0x10;
 
@@ -77,7 +74,6 @@ export const KEYCTL_DESCRIBE = 6;
 export const KEY_USR_SEARCH = 0x80000;
 
 // --- umount2(2) flags ---
-export const MNT_FORCE = 0x1;
 export const MNT_DETACH = 0x2;
 export const UMOUNT_NOFOLLOW = 0x8;
 
@@ -86,29 +82,21 @@ export const UMOUNT_NOFOLLOW = 0x8;
 export const CLONE_FS = 0x200;
 export const CLONE_NEWTIME = 0x80;
 export const CLONE_NEWNS = 0x20000;
-export const CLONE_NEWCGROUP = 0x2000000;
 export const CLONE_NEWUTS = 0x4000000;
 export const CLONE_NEWIPC = 0x8000000;
-export const CLONE_NEWUSER = 0x10000000;
 export const CLONE_NEWPID = 0x20000000;
-export const CLONE_NEWNET = 0x40000000;
 
 // --- prctl(2) options (linux/prctl.h) ---
-export const PR_SET_PDEATHSIG = 1;
 export const PR_GET_DUMPABLE = 3;
 export const PR_SET_DUMPABLE = 4;
 export const PR_SET_KEEPCAPS = 8;
-export const PR_SET_NAME = 15;
 export const PR_CAPBSET_READ = 23;
 export const PR_CAPBSET_DROP = 24;
-export const PR_SET_CHILD_SUBREAPER = 36;
 export const PR_SET_NO_NEW_PRIVS = 38;
 export const PR_GET_NO_NEW_PRIVS = 39;
 export const PR_CAP_AMBIENT = 47;
 /** Second arguments of PR_CAP_AMBIENT. */
-export const PR_CAP_AMBIENT_IS_SET = 1;
 export const PR_CAP_AMBIENT_RAISE = 2;
-export const PR_CAP_AMBIENT_LOWER = 3;
 export const PR_CAP_AMBIENT_CLEAR_ALL = 4;
 
 // --- flock(2) operations ---
@@ -120,12 +108,9 @@ export const LOCK_UN = 8;
 // --- fcntl(2) ---
 export const F_GETFD = 1;
 export const F_SETFD = 2;
-export const F_GETFL = 3;
-export const F_SETFL = 4;
 export const FD_CLOEXEC = 1;
 
 // --- close_range(2) flags ---
-export const CLOSE_RANGE_UNSHARE = 0x2;
 export const CLOSE_RANGE_CLOEXEC = 0x4;
 
 // --- file types for mknod(2) (the S_IFMT bits of st_mode) ---
@@ -144,7 +129,6 @@ export const O_CREAT = fsConstants.O_CREAT;
 export const O_EXCL = fsConstants.O_EXCL;
 export const O_NOCTTY = fsConstants.O_NOCTTY;
 export const O_TRUNC = fsConstants.O_TRUNC;
-export const O_APPEND = fsConstants.O_APPEND;
 export const O_NONBLOCK = fsConstants.O_NONBLOCK;
 export const O_DIRECTORY = fsConstants.O_DIRECTORY;
 export const O_NOFOLLOW = fsConstants.O_NOFOLLOW;
@@ -178,7 +162,6 @@ export const SCMP_CMP_GT = 6;
 export const SCMP_CMP_MASKED_EQ = 7;
 
 export const SCMP_FLTATR_CTL_NNP = 3;
-export const SCMP_FLTATR_CTL_TSYNC = 4;
 export const SCMP_FLTATR_CTL_LOG = 6;
 export const SCMP_FLTATR_CTL_SSB = 7;
 export const SCMP_FLTATR_CTL_OPTIMIZE = 8;
@@ -197,7 +180,6 @@ export const TIOCGPTN = 0x80045430;
 export const TIOCSPTLCK = 0x40045431;
 export const TIOCSCTTY = 0x540e;
 export const TIOCSWINSZ = 0x5414;
-export const TIOCGWINSZ = 0x5413;
 
 // memfd_create(2) and file seals (fcntl(2)).
 export const MFD_CLOEXEC = 0x1;
