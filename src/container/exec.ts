@@ -1,9 +1,10 @@
 /**
- * `runts exec`: a new process in a running container (ARCHITECTURE.md,
- * "Process model", A'). This process joins the container: its cgroup, then,
- * from its main thread, its namespaces; takes the process's credentials,
- * capabilities and seccomp filter on that thread only, and spawns the
- * program: the child inherits all of it. No node ever runs in the
+ * `runts exec`: a new process in a running container (docs/architecture.md,
+ * "Process model", A'). From its main thread this process joins the
+ * container's namespaces (and on cgroup v1 its cgroup; on v2 the helper
+ * joins it, as one process), takes the process's credentials, capabilities
+ * and seccomp filter on that thread only, and spawns the program through
+ * the helper: the program inherits all of it. No node ever runs in the
  * container. The other threads (libuv's pool) keep runts' own root,
  * namespaces and credentials, which is what writes the pid file on the host.
  */

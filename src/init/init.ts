@@ -1,7 +1,7 @@
 /**
- * The container's init (ARCHITECTURE.md, "Process model", B). A fresh node
- * spawned by create, already PID 1 of the new pid namespace when there is
- * one. On its main thread (everything it spawns or execs inherits that
+ * The container's init (docs/architecture.md, "Process model", B). A fresh
+ * node spawned by create, already PID 1 of the new pid namespace when there
+ * is one. On its main thread (everything it spawns or execs inherits that
  * thread's namespaces, root, credentials):
  *   1. non-dumpable; receive the plan from create
  *   2. join/unshare namespaces; build the rootfs (mounts, devices)

@@ -20,7 +20,7 @@ export const NAMESPACES: Readonly<Record<string, NamespaceKind>> = {
   time: { flag: 0x00000080, procName: 'time' },
 };
 
-/** Kinds runts can create or join (user namespaces: see ARCHITECTURE.md). */
+/** Kinds runts can create or join (user namespaces: see docs/architecture.md, "Verified platform facts"). */
 export const SUPPORTED_NAMESPACES = ['cgroup', 'ipc', 'mount', 'network', 'pid', 'uts', 'time'];
 
 export interface NamespaceRequest {

@@ -1,7 +1,7 @@
 /**
  * The real Sys: glibc's functions called through ffi-rs on the calling (main)
- * thread. See ARCHITECTURE.md, "Verified platform facts", for why no call here
- * may fork and why execve's vectors are built by hand.
+ * thread. See docs/architecture.md, "Verified platform facts", for why no
+ * call here may fork and why execve's vectors are built by hand.
  *
  * Calls whose glibc wrapper is newer than the oldest glibc Node 20 runs on
  * (2.28), or that have none, go through syscall(2): pivot_root, mknodat,
@@ -345,9 +345,10 @@ export class FfiSys implements Sys {
   }
 
   /**
-   * A NULL-terminated char*[] (StringArray is not, ARCHITECTURE.md fact 6):
-   * each string strdup'ed (freed by the caller from `owned`), the pointers
-   * and a NULL packed into a Buffer. 8-byte pointers: x64, arm64.
+   * A NULL-terminated char*[] (StringArray is not: docs/architecture.md,
+   * "Verified platform facts", 6): each string strdup'ed (freed by the
+   * caller from `owned`), the pointers and a NULL packed into a Buffer.
+   * 8-byte pointers: x64, arm64.
    */
   #cVector(call: string, strings: string[], owned: bigint[]): Buffer {
     const pointers = strings.map((s) => {

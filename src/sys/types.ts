@@ -1,7 +1,8 @@
 /**
  * THE system-call boundary of runts. Every libc call goes through an object
- * of this interface: `realSys` (ffi-rs, src/sys/ffi.ts) in production, and
- * `RecordingSys` (src/sys/recording.ts) in unit tests, which records calls.
+ * of this interface: `sys()` (src/sys/index.ts: an FfiSys, ffi-rs,
+ * src/sys/ffi.ts) in production, and `RecordingSys` (src/sys/recording.ts)
+ * in unit tests, which records calls.
  *
  * Conventions: a failing call throws SysError (errno, the call's name and
  * its main argument); flags are plain numbers from src/sys/constants.ts.

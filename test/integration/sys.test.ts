@@ -358,7 +358,7 @@ asRoot('execve from the main thread replaces node (child prints "hi")', () => {
   const r = runChild('execve', `
     import { sys } from '../../src/sys/index';
     import { F_SETFD } from '../../src/sys/constants';
-    // Node sets FD_CLOEXEC on fds 1 and 2 (ARCHITECTURE.md fact 4).
+    // Node sets FD_CLOEXEC on fds 1 and 2 (docs/architecture.md, "Verified platform facts", 4).
     for (const fd of [0, 1, 2]) sys().fcntl(fd, F_SETFD, 0);
     sys().execve('/bin/echo', ['echo', 'hi'], []);
   `);
