@@ -6,7 +6,6 @@
  */
 import { closeSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { CreateArgs } from '../cli/commands/create';
 import { log } from '../cli/log';
 import { RuntsError, errorMessage } from '../errors';
 import type { FromInit, HookState } from '../init/channel';
@@ -34,11 +33,19 @@ export interface Created {
   terminal?: number;
 }
 
-export type CreateOptions = Pick<CreateArgs, 'containerId' | 'bundle' | 'pidFile' | 'consoleSocket' | 'noPivot' | 'preserveFds' | 'systemdCgroup'> &
-  Partial<Pick<CreateArgs, 'noNewKeyring'>> & {
+/** What create is asked: the create command's flags (cli/commands/create.ts), and keepTerminal. */
+export interface CreateOptions {
+  containerId: string;
+  bundle: string;
+  pidFile?: string;
+  consoleSocket?: string;
+  noPivot: boolean;
+  noNewKeyring?: boolean;
+  preserveFds: number;
+  systemdCgroup: boolean;
   /** process.terminal without --console-socket: receive the pty master here (foreground run). */
   keepTerminal?: boolean;
-};
+}
 
 
 function expect<T extends FromInit['type']>(message: FromInit, type: T): Extract<FromInit, { type: T }> {

@@ -11,7 +11,6 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { closeSync, constants, openSync } from 'node:fs';
 import { access } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import type { ExecArgs } from '../cli/commands/exec';
 import { ConfigError, RuntsError } from '../errors';
 import { openPty, setConsoleSize } from '../linux/console';
 import { applyCredentials, applyOomScoreAdj, applyRlimits, lastCap } from '../linux/credentials';
@@ -35,7 +34,27 @@ import { writePidFileFromHost } from './pid-file';
 import { cgroupOf, statusOf } from './state';
 import { relayTerminal } from './terminal-relay';
 
-type ExecOptions = Omit<ExecArgs, 'root' | 'log' | 'logFormat' | 'debug' | 'systemdCgroup' | 'rootless' | 'criu'>;
+/** What exec is asked: the exec command's flags (cli/commands/exec.ts). */
+export interface ExecOptions {
+  containerId: string;
+  command: string[];
+  consoleSocket?: string;
+  cwd?: string;
+  env: string[];
+  tty: boolean;
+  user?: string;
+  additionalGids: number[];
+  process?: string;
+  detach: boolean;
+  pidFile?: string;
+  processLabel?: string;
+  apparmor?: string;
+  noNewPrivs: boolean;
+  cap: string[];
+  preserveFds: number;
+  cgroup?: string;
+  ignorePaused: boolean;
+}
 
 /** runc's getProcess: --process, or the container's process with the flags laid over it. */
 export function execProcess(base: Process, opts: ExecOptions): Process {

@@ -1,15 +1,8 @@
 import type { Argv, CommandModule } from 'yargs';
+import type { CreateOptions } from '../../container/create';
 import { type GlobalArgs, store } from '../global';
 
-export interface CreateArgs extends GlobalArgs {
-  containerId: string;
-  bundle: string;
-  pidFile?: string;
-  consoleSocket?: string;
-  noPivot: boolean;
-  noNewKeyring: boolean;
-  preserveFds: number;
-}
+export type CreateArgs = GlobalArgs & Omit<CreateOptions, 'keepTerminal'>;
 
 /** The flags create and run share. */
 export const createOptions = (y: Argv<GlobalArgs>) =>

@@ -1,26 +1,8 @@
 import type { CommandModule } from 'yargs';
+import type { ExecOptions } from '../../container/exec';
 import { type GlobalArgs, store } from '../global';
 
-export interface ExecArgs extends GlobalArgs {
-  containerId: string;
-  command: string[];
-  consoleSocket?: string;
-  cwd?: string;
-  env: string[];
-  tty: boolean;
-  user?: string;
-  additionalGids: number[];
-  process?: string;
-  detach: boolean;
-  pidFile?: string;
-  processLabel?: string;
-  apparmor?: string;
-  noNewPrivs: boolean;
-  cap: string[];
-  preserveFds: number;
-  cgroup?: string;
-  ignorePaused: boolean;
-}
+export type ExecArgs = GlobalArgs & ExecOptions;
 
 export const execCommand: CommandModule<GlobalArgs, ExecArgs> = {
   command: 'exec <container-id> [command..]',

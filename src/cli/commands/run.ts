@@ -1,11 +1,9 @@
 import type { CommandModule } from 'yargs';
+import type { RunOptions } from '../../container/run';
 import { type GlobalArgs, store } from '../global';
-import { type CreateArgs, createOptions } from './create';
+import { createOptions } from './create';
 
-export interface RunArgs extends CreateArgs {
-  detach: boolean;
-  keep: boolean;
-}
+export type RunArgs = GlobalArgs & RunOptions;
 
 export const runCommand: CommandModule<GlobalArgs, RunArgs> = {
   command: 'run <container-id>',
