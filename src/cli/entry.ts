@@ -1,8 +1,8 @@
 /** The CLI bundle's entry point (bin/runts loads the bundle built from it). */
 import { errorMessage, RuntsError } from '../errors';
+import { configureLog, fatal, log } from '../log';
 import { commands } from './commands/index';
 import { fastParse } from './fast-path';
-import { configureLog, fatal, log } from './log';
 import { normalizeArgv } from './normalize';
 
 async function run(argv: string[]): Promise<void> {

@@ -1,6 +1,6 @@
 /** The global flags, as runc has them, and what every command derives from them. */
+import type { LogFormat } from '../log';
 import { StateStore } from '../state/store';
-import type { LogFormat } from './log';
 
 export interface GlobalArgs {
   root: string;

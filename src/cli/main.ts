@@ -8,10 +8,10 @@
  */
 import yargs, { type CommandModule } from 'yargs';
 import { errorMessage } from '../errors';
+import { configureLog, fatal, logOptionsFromArgv } from '../log';
 import { SPEC_VERSION } from '../spec/version';
 import { commands } from './commands/index';
 import { GLOBAL_OPTIONS, type GlobalArgs } from './global';
-import { configureLog, fatal, logOptionsFromArgv } from './log';
 import { normalizeArgv } from './normalize';
 
 declare const RUNTS_VERSION: string; // injected by the build (scripts/build.mjs)

@@ -6,13 +6,13 @@
  */
 import { closeSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { log } from '../cli/log';
 import { RuntsError, errorMessage } from '../errors';
 import type { FromInit, HookState } from '../init/channel';
 import { type CgroupManager, createCgroup, destroyCgroup } from '../linux/cgroups/manager';
 import { primeCgroupMigration } from '../linux/cgroups/prime';
 import { sessionKeyringName } from '../linux/keyring';
 import { type SharedMounts, noteSharedMounts, removeSharedMounts } from '../linux/shared-mounts';
+import { log } from '../log';
 import { type LoadedConfig, loadBundle, readConfigFile } from '../spec/load';
 import { makePlan } from '../spec/plan';
 import type { NamespaceReference } from '../spec/types';

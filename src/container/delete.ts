@@ -5,10 +5,10 @@
  * is still deleted, from its teardown.json (store.ts).
  */
 import { existsSync, renameSync, rmSync } from 'node:fs';
-import { log } from '../cli/log';
 import { RuntsError } from '../errors';
 import { destroyCgroup, openCgroup } from '../linux/cgroups/manager';
 import { removeSharedMounts } from '../linux/shared-mounts';
+import { log } from '../log';
 import type { Hook } from '../spec/types';
 import { isSameProcess } from '../state/process-identity';
 import { type StateStore, notFound } from '../state/store';

@@ -1,7 +1,7 @@
 /** runtime.md "Query State": the state of one container, or of all. */
-import { log } from '../cli/log';
 import { RuntsError } from '../errors';
 import { type CgroupManager, openCgroup } from '../linux/cgroups/manager';
+import { log } from '../log';
 import { liveStatus, ociState, type OciState } from '../state/status';
 import { type ContainerRecord, DamagedRecord, type Status, type StateStore } from '../state/store';
 

@@ -1,4 +1,4 @@
-import { printErr, printOut } from '../cli/output';
+import { printErr, printOut } from '../output';
 import { formatProblem } from '../errors';
 import { judge, readConfigFile } from './load';
 

@@ -1,7 +1,7 @@
 import type { CommandModule } from 'yargs';
 import { RuntsError } from '../../errors';
+import { log } from '../../log';
 import { type GlobalArgs, store } from '../global';
-import { log } from '../log';
 import { parseDuration } from '../units';
 
 interface EventsArgs extends GlobalArgs {

@@ -1,5 +1,5 @@
 import type { CommandModule } from 'yargs';
-import { printOut } from '../output';
+import { printOut } from '../../output';
 import type { GlobalArgs } from '../global';
 
 export const featuresCommand: CommandModule<GlobalArgs, GlobalArgs> = {

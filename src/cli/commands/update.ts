@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import type { CommandModule } from 'yargs';
 import { RuntsError, errorMessage } from '../../errors';
+import { log } from '../../log';
 import { type GlobalArgs, store } from '../global';
-import { log } from '../log';
 import { parseBytes } from '../units';
 
 type UpdateArgs = GlobalArgs & { containerId: string; resources?: string } & Record<string, unknown>;

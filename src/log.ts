@@ -3,6 +3,7 @@
  * stderr; --log-format json writes logrus-style lines that containerd's shim
  * and conmon parse: {"level":"error","msg":"…","time":"RFC3339"}.
  * Same placement as runc: see fatal().
+ * Used at every layer; the CLI configures it from its flags (configureLog).
  */
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { printErr } from './output';
