@@ -11,7 +11,7 @@ export const specCommand: CommandModule<GlobalArgs, SpecArgs> = {
   builder: (y) =>
     y.option('bundle', { alias: 'b', type: 'string', default: '', describe: 'path to the root of the bundle directory' }) as never,
   handler: async (argv) => {
-    const { writeDefaultSpec } = await import('../../spec/write-default');
+    const { writeDefaultSpec } = await import('../write-default-spec');
     writeDefaultSpec(argv.bundle || '.');
   },
 };

@@ -15,7 +15,7 @@ export const validateCommand: CommandModule<GlobalArgs, ValidateArgs> = {
       .positional('file', { type: 'string', describe: 'a config.json (default: the bundle\'s)' })
       .option('bundle', { alias: 'b', type: 'string', describe: 'path to the root of the bundle directory' }) as never,
   handler: async (argv) => {
-    const { validateCommandLine } = await import('../../spec/validate-command');
+    const { validateCommandLine } = await import('../validate-report');
     process.exitCode = validateCommandLine(argv.file ?? `${argv.bundle ?? '.'}/config.json`);
   },
 };
