@@ -7,9 +7,10 @@
 import { closeSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { RuntsError, errorMessage } from '../errors';
-import type { FromInit, HookState } from '../init/channel';
+import type { FromInit } from '../init/channel';
 import { type CgroupManager, createCgroup, destroyCgroup } from '../linux/cgroups/manager';
 import { primeCgroupMigration } from '../linux/cgroups/prime';
+import { type HookState, hookState, runHooks, runHooksWarnOnly } from '../linux/hooks';
 import { sessionKeyringName } from '../linux/keyring';
 import { type SharedMounts, noteSharedMounts, removeSharedMounts } from '../linux/shared-mounts';
 import { log } from '../log';
@@ -22,7 +23,6 @@ import { readProcStat } from '../state/process-identity';
 import type { ContainerRecord, StateStore } from '../state/store';
 import { S_IFIFO } from '../sys/constants';
 import { sys } from '../sys/index';
-import { hookState, runHooks, runHooksWarnOnly } from './hooks';
 import { type InitProcess, spawnInit } from './init-process';
 import { writePidFile } from './pid-file';
 

@@ -7,12 +7,12 @@
 import { existsSync, renameSync, rmSync } from 'node:fs';
 import { RuntsError } from '../errors';
 import { destroyCgroup, openCgroup } from '../linux/cgroups/manager';
+import { hookState, runHooksWarnOnly } from '../linux/hooks';
 import { removeSharedMounts } from '../linux/shared-mounts';
 import { log } from '../log';
 import type { Hook } from '../spec/types';
 import { isSameProcess } from '../state/process-identity';
 import { type StateStore, notFound } from '../state/store';
-import { hookState, runHooksWarnOnly } from './hooks';
 import { statusOf } from './state';
 
 export async function deleteContainer(store: StateStore, id: string, opts: { force: boolean }): Promise<void> {

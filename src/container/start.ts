@@ -4,13 +4,13 @@
  */
 import { closeSync, open, read, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
+import { hookState, runHooks } from '../linux/hooks';
 import { SIGNALS } from '../linux/signals';
 import { RuntsError } from '../errors';
 import type { Hook } from '../spec/types';
 import { isSameProcess } from '../state/process-identity';
 import { liveStatus } from '../state/status';
 import type { ContainerRecord, StateStore } from '../state/store';
-import { hookState, runHooks } from './hooks';
 import { signalProcess } from './processes';
 
 /**

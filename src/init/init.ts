@@ -13,12 +13,12 @@
  * and cleans up. Only *Sync fs calls are used: they run on the main thread.
  */
 import { closeSync, existsSync, openSync, writeSync } from 'node:fs';
-import { runHooks } from '../container/hooks';
 import { RuntsError, errorMessage } from '../errors';
 import { bindConsole, openPty, setConsoleSize, takeTerminal } from '../linux/console';
 import { applyCredentials, applyOomScoreAdj, applyRlimits, lastCap } from '../linux/credentials';
 import { helperArgv, sealedHelper } from '../linux/exec-helper';
 import { lookPath, readPasswd, withHome } from '../linux/exec-path';
+import { type HookState, runHooks } from '../linux/hooks';
 import { mkdirInRoot } from '../linux/in-root';
 import { applyLsmOnExec } from '../linux/lsm';
 import { joinSessionKeyring } from '../linux/keyring';
@@ -32,7 +32,7 @@ import {
 } from '../sys/constants';
 import { sys } from '../sys/index';
 import type { PreparedSeccomp, Sys } from '../sys/types';
-import { CHANNEL_ENV, InitChannel, type HookState } from './channel';
+import { CHANNEL_ENV, InitChannel } from './channel';
 
 export function runInit(): never {
   const s = sys();
