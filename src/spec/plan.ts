@@ -7,86 +7,34 @@
 import { isAbsolute, join } from 'node:path';
 import { CAPABILITIES } from '../linux/capabilities';
 import type { CgroupMountView } from '../linux/cgroups/types';
+import type { ProcessCredentials } from '../linux/credentials';
+import type { PlannedDevice } from '../linux/devices';
 import { isBindMount, parseMountOptions } from '../linux/mount-options';
 import { type LsmPlan, planLsm, withMountLabel } from '../linux/lsm';
 import { RLIMITS } from '../linux/rlimits';
+import type { RootfsPlan } from '../linux/rootfs';
 import { compileSeccomp } from '../linux/seccomp';
 import { MS_PRIVATE, MS_REC, MS_SHARED, MS_SLAVE, MS_UNBINDABLE } from '../sys/constants';
-import type { MountAttributes, SeccompFilter } from '../sys/types';
+import type { SeccompFilter } from '../sys/types';
 import { PERSONALITY_DOMAINS } from './checks';
 import type { LoadedConfig } from './load';
 import type { Hook, Process } from './types';
 
-export interface PlannedMount {
-  destination: string;
-  /** Absolute host path for binds (relative sources are the bundle's). */
-  source: string;
-  type: string;
-  bind: boolean;
-  flags: number;
-  propagation: number[];
-  data: string;
-  /** mount_setattr(AT_RECURSIVE), after everything else (the r* option words). */
-  recursive?: MountAttributes;
-  /** tmpcopyup on a tmpfs: it starts with a copy of what it covers. */
-  copyUp?: true;
-}
-
-export interface PlannedDevice {
-  path: string;
-  type: 'c' | 'b' | 'p' | 'u';
-  major: number;
-  minor: number;
-  fileMode: number;
-  uid: number;
-  gid: number;
-}
-
-export interface PlannedProcess {
+/** config.json's process: what runs, where, and with what credentials and limits. */
+export interface PlannedProcess extends ProcessCredentials {
   args: string[];
   env: string[];
   cwd: string;
   terminal: boolean;
-  uid: number;
-  gid: number;
-  additionalGids: number[];
   umask?: number;
-  /** Capability numbers per set; a set the config leaves out is empty. */
-  capabilities: { bounding: number[]; effective: number[]; permitted: number[]; inheritable: number[]; ambient: number[] };
-  rlimits: { resource: number; soft: number; hard: number }[];
-  noNewPrivileges: boolean;
-  oomScoreAdj?: number;
 }
 
-export interface NamespacePlan {
-  type: string;
-  path?: string;
-}
-
-export interface InitPlan {
+/** What the init does: the rootfs steps' part (RootfsPlan) and the rest. */
+export interface InitPlan extends RootfsPlan {
   id: string;
   bundle: string;
-  rootfs: string;
-  rootReadonly: boolean;
-  /** linux.rootfsPropagation as mount flags, when the config sets it. */
-  rootPropagation?: number;
-  noPivot: boolean;
-  /**
-   * The init runs in a mount namespace of the container's own (made or
-   * joined by the helper before node started: exec-helper.ts). Without one
-   * it shares the caller's: nothing outside the rootfs is touched, and the
-   * rootfs is entered with chroot, never pivot_root.
-   */
-  mountNamespace: boolean;
   /** The session keyring the init joins (keyring.ts); none with --no-new-keyring. */
   sessionKeyring?: string;
-  /** Namespaces the init unshares or joins itself (pid and mount are set up as it is spawned). */
-  namespaces: NamespacePlan[];
-  mounts: PlannedMount[];
-  devices: PlannedDevice[];
-  maskedPaths: string[];
-  readonlyPaths: string[];
-  sysctl: Record<string, string>;
   hostname?: string;
   domainname?: string;
   process: PlannedProcess;
@@ -105,8 +53,6 @@ export interface InitPlan {
    * (connected before pivot_root), or an fd the init inherited (`runts run`).
    */
   console?: { socketPath?: string; fd?: number; size?: { height: number; width: number } };
-  /** The container's cgroup, as its "cgroup" mounts show it. */
-  cgroup: CgroupMountView;
   /** Host path of exec.fifo: the init waits on it for `start`. */
   fifoPath: string;
   /** Count of fds after stdio that the process keeps (LISTEN_FDS + --preserve-fds). */
