@@ -8,7 +8,7 @@
 import { RuntsError } from '../errors';
 import type { HookState } from '../init/channel';
 import type { Hook } from '../spec/types';
-import type { ContainerRecord } from '../state/store';
+import type { ContainerRecord } from '../state/record';
 
 /** The state document a hook reads, from the record. */
 export function hookState(record: ContainerRecord, status: string): HookState {
