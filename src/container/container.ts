@@ -32,7 +32,7 @@ const RULES: Record<Operation, Rule> = {
       : `cannot start a container in the ${status} state`,
   },
   kill: { allows: ['created', 'running', 'paused'], refusal: (id, status) => `container ${id} is not running (${status})` },
-  // A created container is killed and deleted (runc); a running or paused one only with --force.
+  // A created (or half-created) container is killed and deleted, as runc does a created one; a running or paused one only with --force.
   delete: { allows: ['creating', 'created', 'stopped'], refusal: (id, status) => `cannot delete container ${id} that is not stopped: ${status}` },
   pause: { allows: ['running'], refusal: (id, status) => `cannot pause container ${id} that is ${status}` },
   resume: { allows: ['paused'], refusal: (id, status) => `cannot resume container ${id} that is ${status}, not paused` },
@@ -50,10 +50,7 @@ export const refusal = (operation: Operation, id: string, status: Status): Runts
 
 export const noSuchContainer = (id: string) => new RuntsError(`container ${id} does not exist`);
 
-/**
- * Loaded only when asked for: start (a created container) never needs the
- * cgroup code, and its load is a few ms of every start.
- */
+/** Loaded only when asked for: the cgroup code is no part of a plain start (a created container needs no freezer). */
 const cgroups = () => require('../linux/cgroups/manager') as typeof import('../linux/cgroups/manager');
 
 /** What delete works from: the container, or (its record damaged) what create kept for its teardown. */
