@@ -20,7 +20,8 @@ import type { NamespaceReference } from '../spec/types';
 import { checkContainerId } from '../state/id';
 import { ownerName } from '../state/owner';
 import { readProcStat } from '../state/process-identity';
-import type { ContainerRecord, StateStore } from '../state/store';
+import type { ContainerRecord } from '../state/record';
+import type { StateStore } from '../state/store';
 import { S_IFIFO } from '../sys/constants';
 import { sys } from '../sys/index';
 import { type InitProcess, spawnInit } from './init-process';
@@ -88,7 +89,7 @@ export async function create(store: StateStore, args: CreateOptions): Promise<Cr
     }
     if (!terminal && args.consoleSocket) throw new RuntsError('--console-socket given, but process.terminal is false');
     if (args.systemdCgroup) throw new RuntsError('--systemd-cgroup: runts manages cgroups through cgroupfs only; drop the flag and give linux.cgroupsPath as a path');
-    const dir = store.claim(id);
+    store.claim(id);
     claimed = true;
     const record: ContainerRecord = {
       ociVersion: spec.ociVersion,
@@ -114,7 +115,7 @@ export async function create(store: StateStore, args: CreateOptions): Promise<Cr
     cgroup = made.cgroup;
     record.cgroup = cgroup.state;
     record.resources = spec.linux?.resources ?? {};
-    const fifoPath = join(dir, 'exec.fifo');
+    const fifoPath = store.execFifo(id);
     const plan = makePlan(loaded, { id, fifoPath, noPivot: args.noPivot, preserveFds, cgroup: made.view, sessionKeyring: record.sessionKeyring });
     // No mount namespace of its own: its mounts stay in ours until delete (shared-mounts.ts).
     if (!plan.mountNamespace) record.sharedMounts = shared = noteSharedMounts(loaded.rootfs);

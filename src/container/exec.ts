@@ -26,12 +26,13 @@ import { enterWorkingDirectory } from '../linux/working-dir';
 import { judge, readConfigFile } from '../spec/load';
 import { planProcess } from '../spec/plan';
 import type { Process, Spec } from '../spec/types';
-import type { ContainerRecord, StateStore } from '../state/store';
+import type { ContainerRecord } from '../state/record';
+import type { StateStore } from '../state/store';
 import { CLONE_FS, CLOSE_RANGE_CLOEXEC, EAGAIN, O_CLOEXEC, O_DIRECTORY, O_PATH, PR_SET_DUMPABLE } from '../sys/constants';
 import { sys } from '../sys/index';
 import { SysError } from '../sys/types';
 import { writePidFileFromHost } from './pid-file';
-import { cgroupOf, statusOf } from './state';
+import { Container } from './container';
 import { relayTerminal } from './terminal-relay';
 
 /** What exec is asked: the exec command's flags (cli/commands/exec.ts). */
@@ -91,13 +92,11 @@ export function execProcess(base: Process, opts: ExecOptions): Process {
 }
 
 export async function execInContainer(store: StateStore, opts: ExecOptions): Promise<number> {
-  const record = store.read(opts.containerId);
+  const container = Container.load(store, opts.containerId);
+  const { record } = container;
   // This process's own move into the container's cgroup, below, then waits less (prime.ts).
   void primeCgroupMigration();
-  const status = statusOf(store, record);
-  if (status !== 'running' && status !== 'created' && !(status === 'paused' && opts.ignorePaused)) {
-    throw new RuntsError(`cannot exec in a ${status} container`);
-  }
+  if (!container.canExec(opts.ignorePaused)) throw container.refusal('exec');
   const config = record.config as Spec;
   const proc = execProcess(config.process!, opts);
   const { errors, unsupported } = judge({ ...config, process: proc });
@@ -127,7 +126,7 @@ export async function execInContainer(store: StateStore, opts: ExecOptions): Pro
   // terminal makes the pty its controlling terminal. Its cgroup.procs is a
   // host path: opened now, before the mount namespace changes.
   const helper = sealedHelper(s);
-  const cgroup = cgroupOf(record);
+  const cgroup = container.cgroup();
   const cgroupProcs = cgroup.state.version === 2 ? openSync(join(cgroup.state.path, 'cgroup.procs'), constants.O_WRONLY) : undefined;
   const helperJoins = cgroupProcs !== undefined;
   const highestCap = lastCap();
