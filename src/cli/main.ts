@@ -11,9 +11,9 @@ import yargs, { type Argv, type CommandModule, type Options, type PositionalOpti
 import { errorMessage } from '../errors';
 import { SPEC_VERSION } from '../spec/version';
 import { type Handler, HANDLERS } from './commands/index';
-import { configureLog, fatal, logOptionsFromArgv } from './log';
+import { configureLog, fatal, type LogOptions } from './log';
 import { normalizeArgv } from './normalize';
-import { COMMANDS, type CommandName, type CommandSpec, GLOBAL_OPTIONS, type OptionSpec, type PositionalSpec } from './options';
+import { COMMANDS, type CommandName, type CommandSpec, findOption, flagKey, GLOBAL_OPTIONS, isFlag, type OptionSpec, type PositionalSpec, takesValue } from './options';
 
 declare const RUNTS_VERSION: string; // injected by the build (scripts/build.mjs)
 
@@ -49,9 +49,30 @@ function yargsCommand(name: CommandName, spec: CommandSpec, handler: Handler): C
   };
 }
 
+/**
+ * The log flags, read from the words before yargs parses them: the errors
+ * yargs reports before its middleware runs (an unknown command, a bad flag)
+ * must reach --log in --log-format too.
+ */
+function logOptionsFromWords(words: readonly string[]): LogOptions {
+  const given = new Map<string, string | true>();
+  for (let i = 0; i < words.length && words[i] !== '--'; i++) {
+    const found = isFlag(words[i]) ? findOption(flagKey(words[i])) : undefined;
+    if (!found) continue;
+    const eq = words[i].indexOf('=');
+    given.set(found[0], eq >= 0 ? words[i].slice(eq + 1) : takesValue(found[1]) ? (words[++i] ?? '') : true);
+  }
+  const value = (name: string) => {
+    const v = given.get(name);
+    return typeof v === 'string' ? v : undefined;
+  };
+  return { log: value('log'), logFormat: value('log-format') === 'json' ? 'json' : 'text', debug: given.get('debug') === true || value('debug') === 'true' };
+}
+
 export async function main(argv: string[], handlers: Readonly<Record<CommandName, Handler>> = HANDLERS): Promise<void> {
-  configureLog(logOptionsFromArgv(argv));
-  const cli = yargs(normalizeArgv(argv))
+  const words = normalizeArgv(argv);
+  configureLog(logOptionsFromWords(words));
+  const cli = yargs(words)
     .scriptName('runts')
     .usage('runts [global options] command [command options] [arguments...]\n\nAn OCI container runtime in TypeScript, with runc\'s command line.')
     .parserConfiguration({
