@@ -15,11 +15,13 @@ const STDIN_FLAGS = new Set(
   ),
 );
 
+/** Joins such a flag and its "-", up to the first "--" (after it, the words are left as they are). */
 export function joinStdinValues(argv: readonly string[]): string[] {
   const out: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
+  let i = 0;
+  for (; i < argv.length && argv[i] !== '--'; i++) {
     if (STDIN_FLAGS.has(argv[i]) && argv[i + 1] === '-') out.push(`${argv[i++]}=-`);
     else out.push(argv[i]);
   }
-  return out;
+  return [...out, ...argv.slice(i)];
 }

@@ -125,6 +125,8 @@ const NORMALIZED: [string[], string[]][] = [
   [['kill', 'c1', 'KILL'], ['kill', 'c1', 'KILL']],
   [['update', '-r', '-', 'c1'], ['update', '-r=-', 'c1']],
   [['update', '-resources', '-', 'c1'], ['update', '-resources=-', 'c1']],
+  [['exec', 'c1', 'cat', '-r', '-'], ['exec', 'c1', '--', 'cat', '-r', '-']],
+  [['update', 'c1', '--', '-r', '-'], ['update', 'c1', '--', '-r', '-']],
 ];
 
 for (const [argv, words] of NORMALIZED) {
