@@ -33,7 +33,7 @@ async function assertSameAsYargs(argv: string[]): Promise<Record<string, unknown
 
 const SAME: string[][] = [
   ['state', 'c1'],
-  ['--root', '/run/x', '--log', '/tmp/l.json', '--log-format', 'json', 'state', 'c1'],
+  ['--root', '/run/x', '--log', '/dev/null', '--log-format', 'json', 'state', 'c1'],
   ['-root', '/run/x', '-log-format=json', 'state', 'c1'],
   ['--root=/run/x', 'kill', 'c1', 'KILL'],
   ['kill', '--all', 'c1'],
