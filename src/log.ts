@@ -38,23 +38,6 @@ export function configureLog(opts: LogOptions): void {
   }
 }
 
-/**
- * The log flags read straight from the words, for the errors yargs reports
- * before its middleware runs (an unknown command, a bad flag): they too
- * must reach --log in --log-format.
- */
-export function logOptionsFromArgv(argv: readonly string[]): LogOptions {
-  const value = (name: string): string | undefined => {
-    for (let i = 0; i < argv.length; i++) {
-      if (argv[i] === `--${name}` || argv[i] === `-${name}`) return argv[i + 1];
-      if (argv[i].startsWith(`--${name}=`) || argv[i].startsWith(`-${name}=`)) return argv[i].slice(argv[i].indexOf('=') + 1);
-    }
-    return undefined;
-  };
-  const format = value('log-format');
-  return { log: value('log'), logFormat: format === 'json' ? 'json' : 'text', debug: argv.includes('--debug') };
-}
-
 export function formatLine(level: Level, msg: string, format: LogFormat, now = new Date()): string {
   const time = now.toISOString().replace(/\.\d+Z$/, 'Z'); // RFC 3339, as logrus writes it
   if (format === 'json') return JSON.stringify({ level, msg, time }) + '\n';
