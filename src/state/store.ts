@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { RuntsError, errorMessage } from '../errors';
 import type { CgroupState } from '../linux/cgroups/types';
 import type { SharedMounts } from '../linux/shared-mounts';
+import type { ExecBase } from '../spec/plan';
 import type { LinuxResources } from '../spec/types';
 import { checkContainerId, isValidId } from './id';
 
@@ -41,6 +42,8 @@ export interface ContainerRecord {
   sessionKeyring?: string;
   /** No mount namespace of its own: the mounts delete removes from the caller's (shared-mounts.ts). */
   sharedMounts?: SharedMounts;
+  /** What every exec starts from, compiled by create (spec/plan.ts). */
+  exec?: ExecBase;
   /** Set by later steps of the lifecycle (cgroups, namespaces, hooks). */
   [key: string]: unknown;
 }
