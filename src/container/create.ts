@@ -15,7 +15,7 @@ import { sessionKeyringName } from '../linux/keyring';
 import { type SharedMounts, noteSharedMounts, removeSharedMounts } from '../linux/shared-mounts';
 import { log } from '../log';
 import { type LoadedConfig, loadBundle, readConfigFile } from '../spec/load';
-import { makePlan } from '../spec/plan';
+import { makeExecBase, makePlan } from '../spec/plan';
 import type { NamespaceReference } from '../spec/types';
 import { checkContainerId } from '../state/id';
 import { ownerName } from '../state/owner';
@@ -70,9 +70,9 @@ export async function create(store: StateStore, args: CreateOptions): Promise<Cr
   const listenFds = socketActivationFds();
   const preserveFds = listenFds + args.preserveFds;
   const wantsTerminal = raw.process?.terminal === true;
-  // The init sends the pty master over its end of a socketpair (fd after the channel).
+  // The init sends the pty master over its end of a socketpair (its fd there: init.fds.terminal).
   const terminalPair = wantsTerminal && !args.consoleSocket && args.keepTerminal ? sys().socketpair() : undefined;
-  const init = spawnInit(rawNamespaces(raw.linux?.namespaces), preserveFds, terminalPair ? [terminalPair[1]] : []);
+  const init = spawnInit(rawNamespaces(raw.linux?.namespaces), preserveFds, terminalPair?.[1]);
   if (terminalPair) closeSync(terminalPair[1]);
 
   let claimed = false;
@@ -105,8 +105,6 @@ export async function create(store: StateStore, args: CreateOptions): Promise<Cr
       hooks: { poststart: spec.hooks?.poststart ?? [], poststop: spec.hooks?.poststop ?? [] },
       // exec joins it too (keyring.ts).
       ...(args.noNewKeyring ? {} : { sessionKeyring: sessionKeyringName(id) }),
-      // exec starts from the container's process, namespaces and seccomp (runc keeps its config too).
-      config: spec,
     };
     // The cgroup exists, configured, before the init gets its plan: it is
     // put in it first, so everything it does (the cgroup namespace it makes
@@ -116,7 +114,19 @@ export async function create(store: StateStore, args: CreateOptions): Promise<Cr
     record.cgroup = cgroup.state;
     record.resources = spec.linux?.resources ?? {};
     const fifoPath = store.execFifo(id);
-    const plan = makePlan(loaded, { id, fifoPath, noPivot: args.noPivot, preserveFds, cgroup: made.view, sessionKeyring: record.sessionKeyring });
+    const consoleTo = args.consoleSocket ? { socketPath: args.consoleSocket } : init.fds.terminal !== undefined ? { fd: init.fds.terminal } : undefined;
+    const plan = makePlan(loaded, {
+      id,
+      fifoPath,
+      noPivot: args.noPivot,
+      preserveFds,
+      listenFds,
+      cgroup: made.view,
+      sessionKeyring: record.sessionKeyring,
+      ...(consoleTo ? { console: consoleTo } : {}),
+    });
+    // What every exec starts from (planExec).
+    record.exec = makeExecBase(spec, plan);
     // No mount namespace of its own: its mounts stay in ours until delete (shared-mounts.ts).
     if (!plan.mountNamespace) record.sharedMounts = shared = noteSharedMounts(loaded.rootfs);
     store.write(record);
@@ -124,11 +134,6 @@ export async function create(store: StateStore, args: CreateOptions): Promise<Cr
     // Whatever the umask: the init opens it for writing as the container's user.
     sys().chmod(fifoPath, 0o622);
 
-    // Socket-activated fds (LISTEN_FDS) come first, then --preserve-fds, as with runc.
-    if (listenFds) plan.process.env.push(`LISTEN_FDS=${listenFds}`, 'LISTEN_PID=1');
-    const size = spec.process!.consoleSize;
-    if (terminal && args.consoleSocket) plan.console = { socketPath: args.consoleSocket, ...(size ? { size } : {}) };
-    else if (terminal) plan.console = { fd: 3 + preserveFds + 1, ...(size ? { size } : {}) };
     // What delete needs, kept apart before the container has a process or
     // a mount: a damaged state.json must not leave it beyond runts' reach.
     store.writeTeardown(id, { pid: record.pid, pidStartTime: record.pidStartTime, cgroup: cgroup.state, ...(shared ? { sharedMounts: shared } : {}) });

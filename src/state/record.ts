@@ -5,7 +5,8 @@
  */
 import type { CgroupState } from '../linux/cgroups/types';
 import type { SharedMounts } from '../linux/shared-mounts';
-import type { Hook, LinuxResources, Spec } from '../spec/types';
+import type { ExecBase } from '../spec/plan';
+import type { Hook, LinuxResources } from '../spec/types';
 
 /**
  * The OCI state plus what later commands need. Every field create writes is
@@ -27,8 +28,6 @@ export interface ContainerRecord {
   annotations?: Record<string, string>;
   /** The runtime-namespace hooks that run after create: poststart (start) and poststop (delete). */
   hooks?: { poststart: Hook[]; poststop: Hook[] };
-  /** The validated config: exec starts from its process, namespaces and seccomp (runc keeps its config too). */
-  config?: Spec;
   /** The container's cgroup, and the resources last applied to it (`update` merges into them). */
   cgroup?: CgroupState;
   resources?: LinuxResources;
@@ -36,6 +35,8 @@ export interface ContainerRecord {
   sessionKeyring?: string;
   /** No mount namespace of its own: the mounts delete removes from the caller's (shared-mounts.ts). */
   sharedMounts?: SharedMounts;
+  /** What every exec starts from, compiled by create (planExec in spec/plan.ts). */
+  exec?: ExecBase;
   /** The init's PR_GET_DUMPABLE once created, kept so that tests and users can check it. */
   initDumpable?: number;
 }
