@@ -41,12 +41,6 @@ export default tseslint.config(
     },
   },
   {
-    // yargs types each command by its own arguments: a list of commands of
-    // different shapes is CommandModule<any, any>.
-    files: ['src/cli/**/*.ts'],
-    rules: { '@typescript-eslint/no-explicit-any': 'off' },
-  },
-  {
     // Tests build configs the schema rejects on purpose: any is how they
     // write the wrong value.
     files: ['test/**/*.ts'],

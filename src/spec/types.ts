@@ -7,5 +7,4 @@ export type { Spec, Hook, Linux, NamespaceReference } from './generated/config';
 import type { Spec } from './generated/config';
 
 export type Process = NonNullable<Spec['process']>;
-export type Hooks = NonNullable<Spec['hooks']>;
 export type LinuxResources = NonNullable<NonNullable<Spec['linux']>['resources']>;
