@@ -121,17 +121,19 @@ function runFile(file) {
   });
 }
 
-/** ESLint over the whole tree (eslint.config.mjs): one test, passed when it finds nothing. */
-function runLint() {
+// Checks of the whole tree, each counted as one test named by its name and
+// selected like a file (npm test -- lint): passed when the tool exits 0.
+const CHECKS = [{ name: 'lint', what: 'eslint', tool: ['eslint', 'bin', 'eslint.js'], args: ['.'] }];
+
+function runCheck({ name, what, tool, args }) {
   return new Promise((resolve) => {
-    const eslint = join(top, 'node_modules', 'eslint', 'bin', 'eslint.js');
-    const child = spawn(process.execPath, [eslint, '.'], { cwd: top, stdio: ['ignore', 'inherit', 'inherit'] });
+    const child = spawn(process.execPath, [join(top, 'node_modules', ...tool), ...args], { cwd: top, stdio: ['ignore', 'inherit', 'inherit'] });
     child.on('close', (code, signal) => {
       if (code === 0) {
-        console.log('  ✔ lint: eslint found no problem');
+        console.log(`  ✔ ${name}: ${what} found no problem`);
         totals.passed += 1;
       } else {
-        console.log(`\n  ✘ lint: eslint failed (exit ${code ?? signal})`);
+        console.log(`\n  ✘ ${name}: ${what} failed (exit ${code ?? signal})`);
         totals.failed += 1;
       }
       resolve();
@@ -139,9 +141,9 @@ function runLint() {
   });
 }
 
-if (!filters.length || filters.some((w) => 'lint'.includes(w))) {
-  console.log('\n# lint (eslint)');
-  await runLint();
+for (const check of CHECKS.filter((c) => !filters.length || filters.some((w) => c.name.includes(w)))) {
+  console.log(`\n# ${check.name} (${check.what})`);
+  await runCheck(check);
 }
 for (const file of files) {
   console.log(`\n# ${relative(top, file)}`);
