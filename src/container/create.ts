@@ -110,7 +110,7 @@ export async function create(store: StateStore, args: CreateOptions): Promise<Cr
     const fifoPath = join(dir, 'exec.fifo');
     const plan = makePlan(loaded, { id, fifoPath, noPivot: args.noPivot, preserveFds, cgroup: made.view, sessionKeyring: record.sessionKeyring });
     // No mount namespace of its own: its mounts stay in ours until delete (shared-mounts.ts).
-    if (!plan.mountNamespace) record.sharedMounts = shared = noteSharedMounts(loaded.rootfs);
+    if (!plan.mountNamespace) record.sharedMounts = shared = noteSharedMounts(sys(), loaded.rootfs);
     store.write(record);
     sys().mknod(fifoPath, S_IFIFO | 0o622, 0, 0);
     // Whatever the umask: the init opens it for writing as the container's user.

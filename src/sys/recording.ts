@@ -3,8 +3,20 @@
  * records every call in order, keeps just enough state to answer like a root
  * process would (capabilities, bounding set, umask, dumpable, no_new_privs,
  * descriptor flags), and fails the calls it is told to fail.
+ *
+ * Mounts, namespaces and credentials are only recorded. Plain files are
+ * real, on the directories a test gives it (no root needed): opened, made,
+ * read, written and removed there, so that path walks, descriptors and
+ * checks work as they do in the init. Their paths resolve as the init's
+ * would: absolute ones under the root that the last recorded pivot_root or
+ * chroot moved to, relative ones from the last chdir (symlinks, though,
+ * resolve on the host). /proc/self/fd/… stays this process's: the
+ * descriptors are real ones. Changes of owner, mode and times are only
+ * recorded (owners need root), and a device node is an empty file that
+ * stat describes as the node asked for.
  */
-import { closeSync, fstatSync, openSync, readlinkSync, realpathSync } from 'node:fs';
+import { closeSync, openSync, readlinkSync, realpathSync, symlinkSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
 import { getSystemErrorMap } from 'node:util';
 import {
   F_GETFD,
@@ -20,7 +32,10 @@ import {
 } from './constants';
 import { FfiSys } from './ffi';
 import type { MountinfoEntry } from './mountinfo';
-import { type CapabilitySets, type MountAttributes, type PreparedSeccomp, type SeccompFilter, type Sys, SysError } from './types';
+import { asSysError, nodeFiles } from './node-files';
+import {
+  type CapabilitySets, type FileStat, type MountAttributes, type PreparedSeccomp, type SeccompFilter, type Sys, SysError,
+} from './types';
 
 export interface RecordedCall {
   call: keyof Sys;
@@ -80,6 +95,10 @@ export class RecordingSys implements Sys {
   #real: FfiSys | undefined;
   /** Stand-ins made by mknod: what they are meant to be. */
   readonly #nodes = new Map<string, { mode: number; rdev: number }>();
+  /** Where "/" is on the host: moved by pivotRoot and chroot. */
+  #root = '/';
+  /** Where the cwd is on the host: moved by chdir and fchdir. */
+  #hostCwd = process.cwd();
   readonly #failures: Failure[] = [];
 
   /**
@@ -126,19 +145,23 @@ export class RecordingSys implements Sys {
 
   pivotRoot(newRoot: string, putOld: string): void {
     this.#record('pivotRoot', [newRoot, putOld]);
+    this.#root = this.#onHost(newRoot);
   }
 
   chroot(path: string): void {
     this.#record('chroot', [path]);
+    this.#root = this.#onHost(path);
   }
 
   fchdir(fd: number): void {
     this.#record('fchdir', [fd]);
+    this.#hostCwd = readlinkSync(`/proc/self/fd/${fd}`);
   }
 
   chdir(path: string): void {
     this.#record('chdir', [path]);
     this.cwd = path;
+    this.#hostCwd = this.#onHost(path);
   }
 
   /** What getcwd answers: the last chdir's path (a test may set it, e.g. to "(unreachable)/"). */
@@ -149,21 +172,17 @@ export class RecordingSys implements Sys {
     return this.cwd;
   }
 
-  /** Makes an empty file as a stand-in (no root needed), which fstat describes as the node asked for. */
+  /** Makes an empty file as a stand-in (no root needed), which stat describes as the node asked for. */
   mknod(path: string, mode: number, major: number, minor: number): void {
     this.#record('mknod', [path, mode, major, minor]);
-    closeSync(openSync(path, 'wx'));
-    this.#nodes.set(realpathSync(path), { mode, rdev: (major << 8) | minor });
-  }
-
-  fstat(fd: number): { mode: number; rdev: number } {
-    this.#record('fstat', [fd]);
-    const st = fstatSync(fd);
-    return this.#nodes.get(readlinkSync(`/proc/self/fd/${fd}`)) ?? { mode: st.mode, rdev: st.rdev };
+    const onHost = this.#onHost(path);
+    asSysError('mknod', path, () => closeSync(openSync(onHost, 'wx')));
+    this.#nodes.set(realpathSync(onHost), { mode, rdev: (major << 8) | minor });
   }
 
   symlink(target: string, path: string): void {
     this.#record('symlink', [target, path]);
+    asSysError('symlink', path, () => symlinkSync(target, this.#onHost(path)));
   }
 
   chmod(path: string, mode: number): void {
@@ -179,6 +198,83 @@ export class RecordingSys implements Sys {
     const previous = this.#umask;
     this.#umask = mask & 0o777;
     return previous;
+  }
+
+  open(path: string, flags: number, mode?: number): number {
+    this.#record('open', [path, flags]);
+    return nodeFiles.open(this.#onHost(path), flags, mode);
+  }
+
+  close(fd: number): void {
+    this.#record('close', [fd]);
+    nodeFiles.close(fd);
+  }
+
+  write(fd: number, data: string): number {
+    this.#record('write', [fd, data]);
+    return nodeFiles.write(fd, data);
+  }
+
+  readFile(path: string): string {
+    this.#record('readFile', [path]);
+    return nodeFiles.readFile(this.#onHost(path));
+  }
+
+  mkdir(path: string, mode: number): void {
+    this.#record('mkdir', [path, mode]);
+    nodeFiles.mkdir(this.#onHost(path), mode);
+  }
+
+  unlink(path: string): void {
+    this.#record('unlink', [path]);
+    nodeFiles.unlink(this.#onHost(path));
+  }
+
+  readdir(path: string): string[] {
+    this.#record('readdir', [path]);
+    return nodeFiles.readdir(this.#onHost(path));
+  }
+
+  readlink(path: string): string {
+    this.#record('readlink', [path]);
+    return nodeFiles.readlink(this.#onHost(path));
+  }
+
+  realpath(path: string): string {
+    this.#record('realpath', [path]);
+    return nodeFiles.realpath(this.#onHost(path));
+  }
+
+  stat(path: string): FileStat | undefined {
+    this.#record('stat', [path]);
+    const onHost = this.#onHost(path);
+    const st = nodeFiles.stat(onHost);
+    return st && this.#asNode(st, () => realpathSync(onHost));
+  }
+
+  lstat(path: string): FileStat | undefined {
+    this.#record('lstat', [path]);
+    const onHost = this.#onHost(path);
+    const st = nodeFiles.lstat(onHost);
+    return st && this.#asNode(st, () => join(realpathSync(dirname(onHost)), basename(onHost)));
+  }
+
+  fstat(fd: number): FileStat {
+    this.#record('fstat', [fd]);
+    return this.#asNode(nodeFiles.fstat(fd), () => readlinkSync(`/proc/self/fd/${fd}`));
+  }
+
+  copyFile(from: string, to: string): void {
+    this.#record('copyFile', [from, to]);
+    nodeFiles.copyFile(this.#onHost(from), this.#onHost(to));
+  }
+
+  lchown(path: string, uid: number, gid: number): void {
+    this.#record('lchown', [path, uid, gid]);
+  }
+
+  lutimes(path: string, atimeMs: number, mtimeMs: number): void {
+    this.#record('lutimes', [path, atimeMs, mtimeMs]);
   }
 
   unshare(flags: number): void {
@@ -368,6 +464,19 @@ export class RecordingSys implements Sys {
 
   bpfProgAttach(targetFd: number, progFd: number, attachType: number, flags: number): void {
     this.#record('bpfProgAttach', [targetFd, progFd, attachType, flags]);
+  }
+
+  /** Where the init's path is here (see the top of this file). */
+  #onHost(path: string): string {
+    if (path === '/proc/self/fd' || path.startsWith('/proc/self/fd/')) return path;
+    // Resolved first, so that ".." cannot climb above the root.
+    return path.startsWith('/') ? join(this.#root, resolve('/', path)) : resolve(this.#hostCwd, path);
+  }
+
+  /** st, unless it is a stand-in made by mknod (whose real path `where` says): then the node asked for. */
+  #asNode(st: FileStat, where: () => string): FileStat {
+    const node = this.#nodes.get(where());
+    return node ? { ...st, ...node } : st;
   }
 
   /** Records the call, then throws if a failOn rule matches it. */
