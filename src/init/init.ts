@@ -12,7 +12,7 @@
  * Any failure up to 5 goes back to create over the channel, which reports it
  * and cleans up. Only *Sync fs calls are used: they run on the main thread.
  */
-import { closeSync, existsSync, openSync, writeSync } from 'node:fs';
+import { closeSync } from 'node:fs';
 import { runHooks } from '../container/hooks';
 import { RuntsError, errorMessage } from '../errors';
 import { bindConsole, openPty, setConsoleSize, takeTerminal } from '../linux/console';
@@ -31,7 +31,7 @@ import {
   CLOSE_RANGE_CLOEXEC, FD_CLOEXEC, F_SETFD, O_CLOEXEC, O_PATH, O_WRONLY, PR_GET_DUMPABLE, PR_SET_DUMPABLE,
 } from '../sys/constants';
 import { sys } from '../sys/index';
-import type { PreparedSeccomp, Sys } from '../sys/types';
+import { type PreparedSeccomp, type Sys, exists } from '../sys/types';
 import { CHANNEL_ENV, InitChannel, type HookState } from './channel';
 
 export function runInit(): never {
@@ -71,7 +71,7 @@ export function runInit(): never {
 
     // The fifo lives in the state dir, out of sight once pivoted: keep a
     // handle (O_PATH) and reopen it through /proc/self/fd when it is time.
-    fifo = openSync(plan.fifoPath, O_PATH | O_CLOEXEC);
+    fifo = s.open(plan.fifoPath, O_PATH | O_CLOEXEC);
     // Likewise the seccomp agent's socket (a host path).
     listener = plan.seccompListener ? s.connectUnix(plan.seccompListener.path) : -1;
     const consoleSocket = plan.console?.socketPath ? s.connectUnix(plan.console.socketPath) : (plan.console?.fd ?? -1);
@@ -86,7 +86,7 @@ export function runInit(): never {
     env = withHome(plan.process.env, plan.process.uid, readPasswd);
     enterWorkingDirectory(s, plan.process.cwd);
     exe = lookPath(plan.process.args[0], env);
-    if (!existsSync(`/proc/self/fd/${fifo}`)) throw new Error('the container has no /proc: runts needs /proc mounted to wait for start');
+    if (!exists(s, `/proc/self/fd/${fifo}`)) throw new Error('the container has no /proc: runts needs /proc mounted to wait for start');
 
     // The process's own settings, before `created` as runc does, so that
     // a limit, label, capability or filter the kernel refuses fails create.
@@ -128,8 +128,8 @@ function startProcess(plan: InitPlan, state: HookState, exe: string, env: string
     // to execve: start reads on to its end, so it knows the program runs,
     // or reads why it does not (a startContainer hook failed, say).
     w = reopenThroughProc(sys(), fifo, O_WRONLY | O_CLOEXEC);
-    writeSync(w, '0');
-    closeSync(fifo);
+    sys().write(w, '0');
+    sys().close(fifo);
     runHooks('startContainer', plan.hooks.startContainer, { ...state, status: 'created' });
     if (plan.personality !== undefined) sys().personality(plan.personality);
     // The helper inherits the fifo to report a failed execve; it marks it close-on-exec itself.
@@ -137,7 +137,7 @@ function startProcess(plan: InitPlan, state: HookState, exe: string, env: string
     sys().execve(`/proc/self/fd/${helper}`, helperArgv({ reportFd: w }, exe, plan.process.args), env);
   } catch (err) {
     const message = errorMessage(err);
-    if (w >= 0) writeSync(w, message);
+    if (w >= 0) sys().write(w, message);
     else process.stderr.write(`runts init: ${message}\n`);
   }
 }
