@@ -10,6 +10,7 @@ export const ENOENT = 2;
 export const ESRCH = 3;
 export const EAGAIN = 11;
 export const ENOMEM = 12;
+export const EACCES = 13;
 export const EEXIST = 17;
 export const ENOTDIR = 20;
 export const EINVAL = 22;

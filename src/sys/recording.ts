@@ -15,8 +15,8 @@
  * recorded (owners need root), and a device node is an empty file that
  * stat describes as the node asked for.
  */
-import { closeSync, openSync, readlinkSync, realpathSync, symlinkSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
+import { closeSync, openSync, readlinkSync, symlinkSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
 import { getSystemErrorMap } from 'node:util';
 import {
   F_GETFD,
@@ -29,12 +29,13 @@ import {
   PR_SET_NO_NEW_PRIVS,
   PROC_SUPER_MAGIC,
   SCMP_ACT_NOTIFY,
+  S_IFREG,
 } from './constants';
 import { FfiSys } from './ffi';
 import type { MountinfoEntry } from './mountinfo';
 import { asSysError, nodeFiles } from './node-files';
 import {
-  type CapabilitySets, type FileStat, type MountAttributes, type PreparedSeccomp, type SeccompFilter, type Sys, SysError,
+  type CapabilitySets, type FileStat, type MountAttributes, type PreparedSeccomp, type SeccompFilter, type Sys, SysError, fileType,
 } from './types';
 
 export interface RecordedCall {
@@ -74,6 +75,9 @@ function fdPathNamed(arg: string): string {
   }
 }
 
+/** What identifies a file, whatever its path. */
+const fileKey = (st: FileStat): string => `${st.dev}:${st.ino}`;
+
 /** SysError names the C function, as FfiSys does: pivotRoot -> pivot_root. */
 const cName = (method: string): string => method.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 
@@ -93,7 +97,7 @@ export class RecordingSys implements Sys {
   #nextPidfd = 100;
   readonly #fdFlags = new Map<number, number>();
   #real: FfiSys | undefined;
-  /** Stand-ins made by mknod: what they are meant to be. */
+  /** Stand-ins made by mknod, by "dev:ino" (a path may be swapped, a file stays itself): what they are meant to be. */
   readonly #nodes = new Map<string, { mode: number; rdev: number }>();
   /** Where "/" is on the host: moved by pivotRoot and chroot. */
   #root = '/';
@@ -175,9 +179,12 @@ export class RecordingSys implements Sys {
   /** Makes an empty file as a stand-in (no root needed), which stat describes as the node asked for. */
   mknod(path: string, mode: number, major: number, minor: number): void {
     this.#record('mknod', [path, mode, major, minor]);
-    const onHost = this.#onHost(path);
-    asSysError('mknod', path, () => closeSync(openSync(onHost, 'wx')));
-    this.#nodes.set(realpathSync(onHost), { mode, rdev: (major << 8) | minor });
+    const fd = asSysError('mknod', path, () => openSync(this.#onHost(path), 'wx'));
+    try {
+      this.#nodes.set(fileKey(nodeFiles.fstat(fd)), { mode, rdev: (major << 8) | minor });
+    } finally {
+      closeSync(fd);
+    }
   }
 
   symlink(target: string, path: string): void {
@@ -227,7 +234,10 @@ export class RecordingSys implements Sys {
 
   unlink(path: string): void {
     this.#record('unlink', [path]);
-    nodeFiles.unlink(this.#onHost(path));
+    const onHost = this.#onHost(path);
+    const st = nodeFiles.lstat(onHost);
+    nodeFiles.unlink(onHost);
+    if (st) this.#nodes.delete(fileKey(st));
   }
 
   readdir(path: string): string[] {
@@ -247,21 +257,19 @@ export class RecordingSys implements Sys {
 
   stat(path: string): FileStat | undefined {
     this.#record('stat', [path]);
-    const onHost = this.#onHost(path);
-    const st = nodeFiles.stat(onHost);
-    return st && this.#asNode(st, () => realpathSync(onHost));
+    const st = nodeFiles.stat(this.#onHost(path));
+    return st && this.#asNode(st);
   }
 
   lstat(path: string): FileStat | undefined {
     this.#record('lstat', [path]);
-    const onHost = this.#onHost(path);
-    const st = nodeFiles.lstat(onHost);
-    return st && this.#asNode(st, () => join(realpathSync(dirname(onHost)), basename(onHost)));
+    const st = nodeFiles.lstat(this.#onHost(path));
+    return st && this.#asNode(st);
   }
 
   fstat(fd: number): FileStat {
     this.#record('fstat', [fd]);
-    return this.#asNode(nodeFiles.fstat(fd), () => readlinkSync(`/proc/self/fd/${fd}`));
+    return this.#asNode(nodeFiles.fstat(fd));
   }
 
   copyFile(from: string, to: string): void {
@@ -469,13 +477,21 @@ export class RecordingSys implements Sys {
   /** Where the init's path is here (see the top of this file). */
   #onHost(path: string): string {
     if (path === '/proc/self/fd' || path.startsWith('/proc/self/fd/')) return path;
-    // Resolved first, so that ".." cannot climb above the root.
-    return path.startsWith('/') ? join(this.#root, resolve('/', path)) : resolve(this.#hostCwd, path);
+    if (path.startsWith('/')) return this.#underRoot('/', path);
+    // From a cwd inside the root, ".." stops at the root as well; from one outside it (the old root, after pivot_root) it does not.
+    const cwdInRoot = relative(this.#root, this.#hostCwd);
+    return cwdInRoot.startsWith('..') ? resolve(this.#hostCwd, path) : this.#underRoot(`/${cwdInRoot}`, path);
   }
 
-  /** st, unless it is a stand-in made by mknod (whose real path `where` says): then the node asked for. */
-  #asNode(st: FileStat, where: () => string): FileStat {
-    const node = this.#nodes.get(where());
+  /** path from `from` (both as the root sees them), on the host: resolved first, so that ".." cannot climb above the root. */
+  #underRoot(from: string, path: string): string {
+    return join(this.#root, resolve(from, path));
+  }
+
+  /** st, unless it is a stand-in made by mknod: then the node asked for. */
+  #asNode(st: FileStat): FileStat {
+    // A regular file still: a stand-in removed behind the double's back may leave its inode number to anything.
+    const node = fileType(st) === S_IFREG ? this.#nodes.get(fileKey(st)) : undefined;
     return node ? { ...st, ...node } : st;
   }
 
