@@ -22,7 +22,7 @@ import { ownerName } from '../state/owner';
 import { readProcStat } from '../state/process-identity';
 import type { ContainerRecord, StateStore } from '../state/store';
 import { S_IFIFO } from '../sys/constants';
-import { sys } from '../sys/index';
+import type { Sys } from '../sys/types';
 import { hookState, runHooks, runHooksWarnOnly } from './hooks';
 import { type InitProcess, spawnInit } from './init-process';
 import { writePidFile } from './pid-file';
@@ -48,7 +48,7 @@ function expect<T extends FromInit['type']>(message: FromInit, type: T): Extract
 }
 
 /** Creates the container; the init stays a child of this process until release(). */
-export async function create(store: StateStore, args: CreateOptions): Promise<Created> {
+export async function create(sys: Sys, store: StateStore, args: CreateOptions): Promise<Created> {
   const id = checkContainerId(args.containerId);
   // The init's move into its cgroup waits for the kernel unless primed (prime.ts).
   void primeCgroupMigration();
@@ -63,7 +63,7 @@ export async function create(store: StateStore, args: CreateOptions): Promise<Cr
   const preserveFds = listenFds + args.preserveFds;
   const wantsTerminal = raw.process?.terminal === true;
   // The init sends the pty master over its end of a socketpair (fd after the channel).
-  const terminalPair = wantsTerminal && !args.consoleSocket && args.keepTerminal ? sys().socketpair() : undefined;
+  const terminalPair = wantsTerminal && !args.consoleSocket && args.keepTerminal ? sys.socketpair() : undefined;
   const init = spawnInit(rawNamespaces(raw.linux?.namespaces), preserveFds, terminalPair ? [terminalPair[1]] : []);
   if (terminalPair) closeSync(terminalPair[1]);
 
@@ -110,11 +110,11 @@ export async function create(store: StateStore, args: CreateOptions): Promise<Cr
     const fifoPath = join(dir, 'exec.fifo');
     const plan = makePlan(loaded, { id, fifoPath, noPivot: args.noPivot, preserveFds, cgroup: made.view, sessionKeyring: record.sessionKeyring });
     // No mount namespace of its own: its mounts stay in ours until delete (shared-mounts.ts).
-    if (!plan.mountNamespace) record.sharedMounts = shared = noteSharedMounts(sys(), loaded.rootfs);
+    if (!plan.mountNamespace) record.sharedMounts = shared = noteSharedMounts(sys, loaded.rootfs);
     store.write(record);
-    sys().mknod(fifoPath, S_IFIFO | 0o622, 0, 0);
+    sys.mknod(fifoPath, S_IFIFO | 0o622, 0, 0);
     // Whatever the umask: the init opens it for writing as the container's user.
-    sys().chmod(fifoPath, 0o622);
+    sys.chmod(fifoPath, 0o622);
 
     // Socket-activated fds (LISTEN_FDS) come first, then --preserve-fds, as with runc.
     if (listenFds) plan.process.env.push(`LISTEN_FDS=${listenFds}`, 'LISTEN_PID=1');
@@ -138,7 +138,7 @@ export async function create(store: StateStore, args: CreateOptions): Promise<Cr
     record.initDumpable = created.dumpable;
     store.write(record);
     if (args.pidFile) writePidFile(args.pidFile, init.pid);
-    const master = terminalPair ? sys().recvFd(terminalPair[0]).fd : undefined;
+    const master = terminalPair ? sys.recvFd(terminalPair[0]).fd : undefined;
     if (terminalPair) closeSync(terminalPair[0]);
     return { record, init, ...(master !== undefined ? { terminal: master } : {}) };
   } catch (err) {
@@ -151,7 +151,7 @@ export async function create(store: StateStore, args: CreateOptions): Promise<Cr
       log.warn(`removing the cgroup of failed container ${id}: ${errorMessage(cleanup)}`);
     }
     if (shared) {
-      const warning = removeSharedMounts(sys(), shared);
+      const warning = removeSharedMounts(sys, shared);
       if (warning) log.warn(warning);
     }
     if (claimed && loaded) {
@@ -193,7 +193,7 @@ async function killAndReap(init: InitProcess): Promise<void> {
 }
 
 /** `runts create`: create, then leave the init to its new parent (the shim, or init). */
-export async function createContainer(store: StateStore, args: CreateOptions): Promise<void> {
-  const { init } = await create(store, args);
+export async function createContainer(sys: Sys, store: StateStore, args: CreateOptions): Promise<void> {
+  const { init } = await create(sys, store, args);
   init.release();
 }

@@ -29,8 +29,7 @@ import { planProcess } from '../spec/plan';
 import type { Process, Spec } from '../spec/types';
 import type { ContainerRecord, StateStore } from '../state/store';
 import { CLONE_FS, CLOSE_RANGE_CLOEXEC, EAGAIN, O_CLOEXEC, O_DIRECTORY, O_PATH, PR_SET_DUMPABLE } from '../sys/constants';
-import { sys } from '../sys/index';
-import { SysError } from '../sys/types';
+import { type Sys, SysError } from '../sys/types';
 import { writePidFileFromHost } from './pid-file';
 import { cgroupOf, statusOf } from './state';
 import { relayTerminal } from './terminal-relay';
@@ -71,7 +70,7 @@ export function execProcess(base: Process, opts: ExecOptions): Process {
   return p;
 }
 
-export async function execInContainer(store: StateStore, opts: ExecOptions): Promise<number> {
+export async function execInContainer(s: Sys, store: StateStore, opts: ExecOptions): Promise<number> {
   const record = store.read(opts.containerId);
   // This process's own move into the container's cgroup, below, then waits less (prime.ts).
   void primeCgroupMigration();
@@ -93,7 +92,6 @@ export async function execInContainer(store: StateStore, opts: ExecOptions): Pro
   const seccomp = config.linux?.seccomp ? compileSeccomp(config.linux.seccomp) : undefined;
   const pidFile = opts.pidFile ? resolve(opts.pidFile) : undefined;
 
-  const s = sys();
   s.prctl(PR_SET_DUMPABLE, 0);
   // libuv's pool threads must exist before the main thread moves: they keep
   // the host's mounts, root and credentials for the pid file.
@@ -125,7 +123,7 @@ export async function execInContainer(store: StateStore, opts: ExecOptions): Pro
   // exec moves one single-threaded process). On v1 this (main) thread
   // alone moves; on v2 the helper does it (above).
   if (!helperJoins) cgroup.joinMainThread();
-  joinNamespaces(record, config);
+  joinNamespaces(s, record, config);
 
   // From here the main thread sees the container. (libuv's pool threads
   // keep the host's root: the cwd is resolved and checked inside.)
@@ -201,8 +199,7 @@ function spawnFailure(program: string, err: unknown, record: ContainerRecord): R
 }
 
 /** Into the container's namespaces and root (those of its init), on the main thread. */
-function joinNamespaces(record: ContainerRecord, config: Spec): void {
-  const s = sys();
+function joinNamespaces(s: Sys, record: ContainerRecord, config: Spec): void {
   // A time namespace cannot be joined from node (setns needs a single thread): see checks.ts.
   const kinds = (config.linux?.namespaces ?? []).map((n) => n.type as string).filter((t) => t !== 'user' && t !== 'time');
   // All handles first: after joining the mount namespace, /proc is the container's.

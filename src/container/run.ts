@@ -6,6 +6,7 @@
 import type { RunArgs } from '../cli/commands/run';
 import { SIGNALS } from '../linux/signals';
 import type { StateStore } from '../state/store';
+import type { Sys } from '../sys/types';
 import { create } from './create';
 import { deleteContainer } from './delete';
 import { startContainer } from './start';
@@ -13,8 +14,8 @@ import { relayTerminal } from './terminal-relay';
 
 const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH', 'SIGCONT'];
 
-export async function runContainer(store: StateStore, args: RunArgs): Promise<number> {
-  const { record, init, terminal } = await create(store, { ...args, keepTerminal: !args.detach });
+export async function runContainer(sys: Sys, store: StateStore, args: RunArgs): Promise<number> {
+  const { record, init, terminal } = await create(sys, store, { ...args, keepTerminal: !args.detach });
   if (args.detach) {
     await startContainer(store, record.id);
     init.release();

@@ -30,12 +30,10 @@ import type { InitPlan } from '../spec/plan';
 import {
   CLOSE_RANGE_CLOEXEC, FD_CLOEXEC, F_SETFD, O_CLOEXEC, O_PATH, O_WRONLY, PR_GET_DUMPABLE, PR_SET_DUMPABLE,
 } from '../sys/constants';
-import { sys } from '../sys/index';
 import { type PreparedSeccomp, type Sys, exists } from '../sys/types';
 import { CHANNEL_ENV, InitChannel, type HookState } from './channel';
 
-export function runInit(): never {
-  const s = sys();
+export function runInit(s: Sys): never {
   // First thing: no core dumps and no ptrace/proc access from the container
   // to this process while it still holds host resources (CVE-2019-5736 class).
   s.prctl(PR_SET_DUMPABLE, 0);
@@ -81,7 +79,7 @@ export function runInit(): never {
     finishRootfs(s, plan);
     if (plan.hostname !== undefined) s.sethostname(plan.hostname);
     if (plan.domainname !== undefined) s.setdomainname(plan.domainname);
-    if (plan.console) handOverTerminal(plan.console, consoleSocket);
+    if (plan.console) handOverTerminal(s, plan.console, consoleSocket);
 
     env = withHome(plan.process.env, plan.process.uid, readPasswd);
     enterWorkingDirectory(s, plan.process.cwd);
@@ -94,13 +92,13 @@ export function runInit(): never {
     applyOomScoreAdj(s, plan.process);
     applyLsmOnExec(s, plan.lsm);
     s.umask(plan.process.umask ?? 0o022);
-    keepOnlyProcessFds(plan.preserveFds);
+    keepOnlyProcessFds(s, plan.preserveFds);
     // Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: load it
     // before the capabilities go (runc's order); with it, load it last.
     const seccompLast = plan.process.noNewPrivileges;
-    if (seccomp && !seccompLast) loadSeccomp(seccomp, plan, state, listener);
+    if (seccomp && !seccompLast) loadSeccomp(s, seccomp, plan, state, listener);
     applyCredentials(s, plan.process, highestCap);
-    if (seccomp && seccompLast) loadSeccomp(seccomp, plan, state, listener);
+    if (seccomp && seccompLast) loadSeccomp(s, seccomp, plan, state, listener);
     channel.send({ type: 'created', dumpable: s.prctl(PR_GET_DUMPABLE) });
     channel.close();
   } catch (err) {
@@ -110,7 +108,7 @@ export function runInit(): never {
       process.exit(1);
     }
   }
-  startProcess(plan, state, exe, env, fifo, helper);
+  startProcess(s, plan, state, exe, env, fifo, helper);
   process.exit(127); // execve returned: startProcess said why
 }
 
@@ -121,30 +119,29 @@ export function runInit(): never {
  * /proc/self/exe shows while the program's execve runs. Errors go back to
  * start through the fifo (the helper's too), else to the container's stderr.
  */
-function startProcess(plan: InitPlan, state: HookState, exe: string, env: string[], fifo: number, helper: number): void {
+function startProcess(s: Sys, plan: InitPlan, state: HookState, exe: string, env: string[], fifo: number, helper: number): void {
   let w = -1;
   try {
     // Blocks until start opens the other end. Kept open (close-on-exec) up
     // to execve: start reads on to its end, so it knows the program runs,
     // or reads why it does not (a startContainer hook failed, say).
-    w = reopenThroughProc(sys(), fifo, O_WRONLY | O_CLOEXEC);
-    sys().write(w, '0');
-    sys().close(fifo);
+    w = reopenThroughProc(s, fifo, O_WRONLY | O_CLOEXEC);
+    s.write(w, '0');
+    s.close(fifo);
     runHooks('startContainer', plan.hooks.startContainer, { ...state, status: 'created' });
-    if (plan.personality !== undefined) sys().personality(plan.personality);
+    if (plan.personality !== undefined) s.personality(plan.personality);
     // The helper inherits the fifo to report a failed execve; it marks it close-on-exec itself.
-    sys().fcntl(w, F_SETFD, 0);
-    sys().execve(`/proc/self/fd/${helper}`, helperArgv({ reportFd: w }, exe, plan.process.args), env);
+    s.fcntl(w, F_SETFD, 0);
+    s.execve(`/proc/self/fd/${helper}`, helperArgv({ reportFd: w }, exe, plan.process.args), env);
   } catch (err) {
     const message = errorMessage(err);
-    if (w >= 0) sys().write(w, message);
+    if (w >= 0) s.write(w, message);
     else process.stderr.write(`runts init: ${message}\n`);
   }
 }
 
 /** The pty: master to whoever asked (as runc: the name "/dev/ptmx" as payload), slave kept as our terminal. */
-function handOverTerminal(console: NonNullable<InitPlan['console']>, socket: number): void {
-  const s = sys();
+function handOverTerminal(s: Sys, console: NonNullable<InitPlan['console']>, socket: number): void {
   const pty = openPty(s);
   if (console.size) setConsoleSize(s, pty.master, console.size);
   bindConsole(s, pty.slave);
@@ -168,8 +165,7 @@ function makeWorkingDirectory(s: Sys, plan: InitPlan): void {
  * marked close-on-exec (node leaves some of its own fds inheritable), and
  * the kept ones are cleared of it (node marks 1 and 2 close-on-exec).
  */
-function keepOnlyProcessFds(preserveFds: number): void {
-  const s = sys();
+function keepOnlyProcessFds(s: Sys, preserveFds: number): void {
   const keep = 3 + preserveFds;
   s.closeRange(keep, 0xffffffff, CLOSE_RANGE_CLOEXEC);
   for (let fd = 0; fd < keep; fd++) {
@@ -182,8 +178,8 @@ function keepOnlyProcessFds(preserveFds: number): void {
 }
 
 /** Loads the filter; with SCMP_ACT_NOTIFY rules, hands the listener fd to the agent (seccomp.md). */
-function loadSeccomp(prepared: PreparedSeccomp, plan: InitPlan, state: HookState, listener: number): void {
-  const { notifyFd } = sys().loadSeccomp(prepared);
+function loadSeccomp(s: Sys, prepared: PreparedSeccomp, plan: InitPlan, state: HookState, listener: number): void {
+  const { notifyFd } = s.loadSeccomp(prepared);
   if (notifyFd < 0) return;
   if (listener < 0) throw new Error('linux.seccomp: SCMP_ACT_NOTIFY needs listenerPath');
   const processState = {
@@ -193,7 +189,7 @@ function loadSeccomp(prepared: PreparedSeccomp, plan: InitPlan, state: HookState
     metadata: plan.seccompListener?.metadata ?? '',
     state: { ...state, status: 'created' },
   };
-  sys().sendFds(listener, Buffer.from(JSON.stringify(processState)), [notifyFd]);
+  s.sendFds(listener, Buffer.from(JSON.stringify(processState)), [notifyFd]);
   closeSync(notifyFd);
   closeSync(listener);
 }

@@ -1,5 +1,6 @@
 import type { Argv, CommandModule } from 'yargs';
 import { type GlobalArgs, store } from '../global';
+import { sys } from '../../sys/index';
 
 export interface CreateArgs extends GlobalArgs {
   containerId: string;
@@ -28,6 +29,6 @@ export const createCommand: CommandModule<GlobalArgs, CreateArgs> = {
   builder: (y) => createOptions(y) as never,
   handler: async (argv) => {
     const { createContainer } = await import('../../container/create');
-    await createContainer(store(argv), argv);
+    await createContainer(sys(), store(argv), argv);
   },
 };

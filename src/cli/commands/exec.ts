@@ -1,5 +1,6 @@
 import type { CommandModule } from 'yargs';
 import { type GlobalArgs, store } from '../global';
+import { sys } from '../../sys/index';
 
 export interface ExecArgs extends GlobalArgs {
   containerId: string;
@@ -49,6 +50,6 @@ export const execCommand: CommandModule<GlobalArgs, ExecArgs> = {
     const { execInContainer } = await import('../../container/exec');
     // The command's words come after the "--" put behind the id (trailing-args.ts).
     const rest = ((argv as unknown as Record<string, unknown>)['--'] as string[] | undefined) ?? [];
-    process.exitCode = await execInContainer(store(argv), { ...argv, command: [...argv.command, ...rest.map(String)] });
+    process.exitCode = await execInContainer(sys(), store(argv), { ...argv, command: [...argv.command, ...rest.map(String)] });
   },
 };

@@ -1,5 +1,6 @@
 import type { CommandModule } from 'yargs';
 import { type GlobalArgs, store } from '../global';
+import { sys } from '../../sys/index';
 import { type CreateArgs, createOptions } from './create';
 
 export interface RunArgs extends CreateArgs {
@@ -16,6 +17,6 @@ export const runCommand: CommandModule<GlobalArgs, RunArgs> = {
       .option('keep', { type: 'boolean', default: false, describe: 'do not delete the container after it exits' }) as never,
   handler: async (argv) => {
     const { runContainer } = await import('../../container/run');
-    process.exitCode = await runContainer(store(argv), argv);
+    process.exitCode = await runContainer(sys(), store(argv), argv);
   },
 };
