@@ -159,7 +159,9 @@ export class RecordingSys implements Sys {
 
   fchdir(fd: number): void {
     this.#record('fchdir', [fd]);
-    this.#hostCwd = readlinkSync(`/proc/self/fd/${fd}`);
+    // A descriptor a test made up names no directory: the cwd stays.
+    const named = fdPathNamed(`/proc/self/fd/${fd}`);
+    if (!named.startsWith('/proc/self/fd/')) this.#hostCwd = named;
   }
 
   chdir(path: string): void {
@@ -480,7 +482,7 @@ export class RecordingSys implements Sys {
     if (path.startsWith('/')) return this.#underRoot('/', path);
     // From a cwd inside the root, ".." stops at the root as well; from one outside it (the old root, after pivot_root) it does not.
     const cwdInRoot = relative(this.#root, this.#hostCwd);
-    return cwdInRoot.startsWith('..') ? resolve(this.#hostCwd, path) : this.#underRoot(`/${cwdInRoot}`, path);
+    return cwdInRoot === '..' || cwdInRoot.startsWith('../') ? resolve(this.#hostCwd, path) : this.#underRoot(`/${cwdInRoot}`, path);
   }
 
   /** path from `from` (both as the root sees them), on the host: resolved first, so that ".." cannot climb above the root. */
