@@ -64,7 +64,7 @@ export async function create(sys: Sys, store: StateStore, args: CreateOptions): 
   const wantsTerminal = raw.process?.terminal === true;
   // The init sends the pty master over its end of a socketpair (fd after the channel).
   const terminalPair = wantsTerminal && !args.consoleSocket && args.keepTerminal ? sys.socketpair() : undefined;
-  const init = spawnInit(rawNamespaces(raw.linux?.namespaces), preserveFds, terminalPair ? [terminalPair[1]] : []);
+  const init = spawnInit(sys, rawNamespaces(raw.linux?.namespaces), preserveFds, terminalPair ? [terminalPair[1]] : []);
   if (terminalPair) closeSync(terminalPair[1]);
 
   let claimed = false;

@@ -183,7 +183,7 @@ export async function execInContainer(s: Sys, store: StateStore, opts: ExecOptio
   });
   if (terminal) closeSync(terminal.slave);
   if (pidFile) await writePidFileFromHost(pidFile, spawned);
-  return waitForExit(child, terminal && terminal.master >= 0 ? terminal.master : undefined);
+  return waitForExit(s, child, terminal && terminal.master >= 0 ? terminal.master : undefined);
 }
 
 /** Why the process could not start; EAGAIN from fork is the container's pids limit. */
@@ -225,8 +225,8 @@ function joinNamespaces(s: Sys, record: ContainerRecord, config: Spec): void {
 const FORWARDED: NodeJS.Signals[] = ['SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGINT', 'SIGWINCH'];
 
 /** Relays signals (and the terminal) until the process exits; its status becomes ours. */
-async function waitForExit(child: ChildProcess, master: number | undefined): Promise<number> {
-  const relay = master !== undefined ? relayTerminal(master) : undefined;
+async function waitForExit(s: Sys, child: ChildProcess, master: number | undefined): Promise<number> {
+  const relay = master !== undefined ? relayTerminal(s, master) : undefined;
   const forward = (signal: NodeJS.Signals) => {
     // With a terminal, ^C reaches the process through the pty (same process group).
     if (relay && (signal === 'SIGINT' || signal === 'SIGWINCH' || signal === 'SIGQUIT')) return;

@@ -18,7 +18,7 @@ import { helperArgv, helperOnDisk } from '../linux/exec-helper';
 import { NAMESPACES } from '../linux/namespaces';
 import type { NamespaceReference } from '../spec/types';
 import { CLONE_NEWPID } from '../sys/constants';
-import { sys } from '../sys/index';
+import type { Sys } from '../sys/types';
 
 // The init bundle sits beside the CLI bundle in dist/ (scripts/build.mjs).
 const INIT_BUNDLE = decodeURIComponent(new URL('./init.cjs', import.meta.url).pathname);
@@ -36,8 +36,7 @@ export interface InitProcess {
 }
 
 /** Moves this thread's pid namespace for children; returns how to move back. */
-function enterChildNamespaces(namespaces: readonly NamespaceReference[]): () => void {
-  const s = sys();
+function enterChildNamespaces(s: Sys, namespaces: readonly NamespaceReference[]): () => void {
   const restore: (() => void)[] = [];
   try {
     for (const ns of namespaces) {
@@ -77,7 +76,7 @@ function enterChildNamespaces(namespaces: readonly NamespaceReference[]): () => 
  * The init's fds: stdio, the preserved fds (3…), the channel, then
  * `extraFds` (their numbers in the init: channelFd + 1 + i).
  */
-export function spawnInit(namespaces: readonly NamespaceReference[], preserveFds: number, extraFds: number[] = []): InitProcess {
+export function spawnInit(sys: Sys, namespaces: readonly NamespaceReference[], preserveFds: number, extraFds: number[] = []): InitProcess {
   const channelFd = 3 + preserveFds;
   const preserved = Array.from({ length: preserveFds }, (_, i) => 3 + i);
   const mount = namespaces.find((ns) => ns.type === 'mount');
@@ -87,7 +86,7 @@ export function spawnInit(namespaces: readonly NamespaceReference[], preserveFds
   const [file, argv] = mount
     ? [helperOnDisk(), helperArgv({ mount: mount.path ? { path: mount.path } : {} }, process.execPath, nodeArgv)]
     : [process.execPath, nodeArgv];
-  const restore = enterChildNamespaces(namespaces);
+  const restore = enterChildNamespaces(sys, namespaces);
   let child: ChildProcess;
   try {
     child = spawn(file, argv.slice(1), {

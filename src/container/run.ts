@@ -34,7 +34,7 @@ export async function runContainer(sys: Sys, store: StateStore, args: RunArgs): 
     }
   };
   for (const sig of FORWARDED) process.on(sig, forward);
-  const relay = terminal !== undefined ? relayTerminal(terminal) : undefined;
+  const relay = terminal !== undefined ? relayTerminal(sys, terminal) : undefined;
   try {
     await startContainer(store, record.id);
     const status = await exited;
