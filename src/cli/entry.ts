@@ -1,12 +1,12 @@
 /** The CLI bundle's entry point (bin/runts loads the bundle built from it). */
 import { errorMessage, RuntsError } from '../errors';
-import { commands } from './commands/index';
+import { HANDLERS } from './commands/index';
 import { fastParse } from './fast-path';
-import { configureLog, fatal, log } from './log';
+import { configureLog, fatal, log } from '../log';
 import { normalizeArgv } from './normalize';
 
 async function run(argv: string[]): Promise<void> {
-  const fast = fastParse(normalizeArgv(argv), commands);
+  const fast = fastParse(normalizeArgv(argv));
   if (!fast) {
     // yargs, for help, version and every mistake (loaded only then; a plain
     // require: bin/runts runs the bundle as a script with no ESM loader).
@@ -15,7 +15,7 @@ async function run(argv: string[]): Promise<void> {
   }
   const { args } = fast;
   configureLog({ log: args.log as string | undefined, logFormat: args.logFormat as 'text' | 'json', debug: args.debug as boolean });
-  await fast.command.handler(args as never);
+  await HANDLERS[fast.command](args as never);
 }
 
 run(process.argv.slice(2)).catch((err: unknown) => {

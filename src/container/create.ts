@@ -6,24 +6,24 @@
  */
 import { closeSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { CreateArgs } from '../cli/commands/create';
-import { log } from '../cli/log';
 import { RuntsError, errorMessage } from '../errors';
-import type { FromInit, HookState } from '../init/channel';
+import type { FromInit } from '../init/channel';
 import { type CgroupManager, createCgroup, destroyCgroup } from '../linux/cgroups/manager';
 import { primeCgroupMigration } from '../linux/cgroups/prime';
+import { type HookState, hookState, runHooks, runHooksWarnOnly } from '../linux/hooks';
 import { sessionKeyringName } from '../linux/keyring';
 import { type SharedMounts, noteSharedMounts, removeSharedMounts } from '../linux/shared-mounts';
+import { log } from '../log';
 import { type LoadedConfig, loadBundle, readConfigFile } from '../spec/load';
-import { makePlan } from '../spec/plan';
+import { makeExecBase, makePlan } from '../spec/plan';
 import type { NamespaceReference } from '../spec/types';
 import { checkContainerId } from '../state/id';
 import { ownerName } from '../state/owner';
 import { readProcStat } from '../state/process-identity';
-import type { ContainerRecord, StateStore } from '../state/store';
+import type { ContainerRecord } from '../state/record';
+import type { StateStore } from '../state/store';
 import { S_IFIFO } from '../sys/constants';
 import type { Sys } from '../sys/types';
-import { hookState, runHooks, runHooksWarnOnly } from './hooks';
 import { type InitProcess, spawnInit } from './init-process';
 import { writePidFile } from './pid-file';
 
@@ -34,11 +34,19 @@ export interface Created {
   terminal?: number;
 }
 
-export type CreateOptions = Pick<CreateArgs, 'containerId' | 'bundle' | 'pidFile' | 'consoleSocket' | 'noPivot' | 'preserveFds' | 'systemdCgroup'> &
-  Partial<Pick<CreateArgs, 'noNewKeyring'>> & {
+/** What create is asked: the create command's flags (cli/commands/create.ts), and keepTerminal. */
+export interface CreateOptions {
+  containerId: string;
+  bundle: string;
+  pidFile?: string;
+  consoleSocket?: string;
+  noPivot: boolean;
+  noNewKeyring?: boolean;
+  preserveFds: number;
+  systemdCgroup: boolean;
   /** process.terminal without --console-socket: receive the pty master here (foreground run). */
   keepTerminal?: boolean;
-};
+}
 
 
 function expect<T extends FromInit['type']>(message: FromInit, type: T): Extract<FromInit, { type: T }> {
@@ -62,9 +70,9 @@ export async function create(sys: Sys, store: StateStore, args: CreateOptions): 
   const listenFds = socketActivationFds();
   const preserveFds = listenFds + args.preserveFds;
   const wantsTerminal = raw.process?.terminal === true;
-  // The init sends the pty master over its end of a socketpair (fd after the channel).
+  // The init sends the pty master over its end of a socketpair (its fd there: init.fds.terminal).
   const terminalPair = wantsTerminal && !args.consoleSocket && args.keepTerminal ? sys.socketpair() : undefined;
-  const init = spawnInit(sys, rawNamespaces(raw.linux?.namespaces), preserveFds, terminalPair ? [terminalPair[1]] : []);
+  const init = spawnInit(sys, rawNamespaces(raw.linux?.namespaces), preserveFds, terminalPair?.[1]);
   if (terminalPair) closeSync(terminalPair[1]);
 
   let claimed = false;
@@ -81,7 +89,7 @@ export async function create(sys: Sys, store: StateStore, args: CreateOptions): 
     }
     if (!terminal && args.consoleSocket) throw new RuntsError('--console-socket given, but process.terminal is false');
     if (args.systemdCgroup) throw new RuntsError('--systemd-cgroup: runts manages cgroups through cgroupfs only; drop the flag and give linux.cgroupsPath as a path');
-    const dir = store.claim(id);
+    store.claim(id);
     claimed = true;
     const record: ContainerRecord = {
       ociVersion: spec.ociVersion,
@@ -97,8 +105,6 @@ export async function create(sys: Sys, store: StateStore, args: CreateOptions): 
       hooks: { poststart: spec.hooks?.poststart ?? [], poststop: spec.hooks?.poststop ?? [] },
       // exec joins it too (keyring.ts).
       ...(args.noNewKeyring ? {} : { sessionKeyring: sessionKeyringName(id) }),
-      // exec starts from the container's process, namespaces and seccomp (runc keeps its config too).
-      config: spec,
     };
     // The cgroup exists, configured, before the init gets its plan: it is
     // put in it first, so everything it does (the cgroup namespace it makes
@@ -107,8 +113,20 @@ export async function create(sys: Sys, store: StateStore, args: CreateOptions): 
     cgroup = made.cgroup;
     record.cgroup = cgroup.state;
     record.resources = spec.linux?.resources ?? {};
-    const fifoPath = join(dir, 'exec.fifo');
-    const plan = makePlan(loaded, { id, fifoPath, noPivot: args.noPivot, preserveFds, cgroup: made.view, sessionKeyring: record.sessionKeyring });
+    const fifoPath = store.execFifo(id);
+    const consoleTo = args.consoleSocket ? { socketPath: args.consoleSocket } : init.fds.terminal !== undefined ? { fd: init.fds.terminal } : undefined;
+    const plan = makePlan(loaded, {
+      id,
+      fifoPath,
+      noPivot: args.noPivot,
+      preserveFds,
+      listenFds,
+      cgroup: made.view,
+      sessionKeyring: record.sessionKeyring,
+      ...(consoleTo ? { console: consoleTo } : {}),
+    });
+    // What every exec starts from (planExec).
+    record.exec = makeExecBase(spec, plan);
     // No mount namespace of its own: its mounts stay in ours until delete (shared-mounts.ts).
     if (!plan.mountNamespace) record.sharedMounts = shared = noteSharedMounts(sys, loaded.rootfs);
     store.write(record);
@@ -116,11 +134,6 @@ export async function create(sys: Sys, store: StateStore, args: CreateOptions): 
     // Whatever the umask: the init opens it for writing as the container's user.
     sys.chmod(fifoPath, 0o622);
 
-    // Socket-activated fds (LISTEN_FDS) come first, then --preserve-fds, as with runc.
-    if (listenFds) plan.process.env.push(`LISTEN_FDS=${listenFds}`, 'LISTEN_PID=1');
-    const size = spec.process!.consoleSize;
-    if (terminal && args.consoleSocket) plan.console = { socketPath: args.consoleSocket, ...(size ? { size } : {}) };
-    else if (terminal) plan.console = { fd: 3 + preserveFds + 1, ...(size ? { size } : {}) };
     // What delete needs, kept apart before the container has a process or
     // a mount: a damaged state.json must not leave it beyond runts' reach.
     store.writeTeardown(id, { pid: record.pid, pidStartTime: record.pidStartTime, cgroup: cgroup.state, ...(shared ? { sharedMounts: shared } : {}) });

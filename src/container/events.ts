@@ -4,10 +4,10 @@
  * line; otherwise OOM kills as they happen and stats every interval, until
  * the container's cgroup is gone (the container deleted).
  */
-import { RuntsError, errorMessage } from '../errors';
+import { errorMessage } from '../errors';
 import type { Stats } from '../linux/cgroups/types';
 import type { StateStore } from '../state/store';
-import { cgroupOf, statusOf } from './state';
+import { Container } from './container';
 
 export interface ContainerEvent {
   type: 'stats' | 'oom';
@@ -29,9 +29,9 @@ export interface EventsOptions {
 }
 
 export async function containerEvents(store: StateStore, id: string, opts: EventsOptions): Promise<void> {
-  const record = store.read(id);
-  if (statusOf(store, record) === 'stopped') throw new RuntsError(`container with id ${id} is not running`);
-  const cgroup = cgroupOf(record);
+  const container = Container.load(store, id);
+  if (!container.canWatchEvents()) throw container.refusal('events');
+  const cgroup = container.cgroup();
   const stats = () => opts.emit({ type: 'stats', id, data: cgroup.stats() });
   if (opts.statsOnly) {
     stats();

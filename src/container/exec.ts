@@ -1,9 +1,11 @@
 /**
  * `runts exec`: a new process in a running container (ARCHITECTURE.md,
- * "Process model", A'). This process joins the container: its cgroup, then,
- * from its main thread, its namespaces; takes the process's credentials,
- * capabilities and seccomp filter on that thread only, and spawns the
- * program: the child inherits all of it. No node ever runs in the
+ * "Process model", A'). The process is planned from what create kept of
+ * the config (planExec). Then this process joins the container: its cgroup,
+ * then, from its main thread, its namespaces; takes the process's
+ * credentials, capabilities and seccomp filter on that thread only (the
+ * finaliser the init uses too, init/finalize.ts), and spawns the program:
+ * the child inherits all of it. No node ever runs in the
  * container. The other threads (libuv's pool) keep runts' own root,
  * namespaces and credentials, which is what writes the pid file on the host.
  */
@@ -11,30 +13,46 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { closeSync, constants, openSync } from 'node:fs';
 import { access } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import type { ExecArgs } from '../cli/commands/exec';
 import { ConfigError, RuntsError } from '../errors';
-import { openPty, setConsoleSize } from '../linux/console';
-import { applyCredentials, applyOomScoreAdj, applyRlimits, lastCap } from '../linux/credentials';
+import { finalizeProcess } from '../init/finalize';
 import { primeCgroupMigration } from '../linux/cgroups/prime';
-import { helperArgv, sealedHelper } from '../linux/exec-helper';
-import { lookPath, readPasswd, withHome } from '../linux/exec-path';
+import { helperArgv } from '../linux/exec-helper';
 import { joinSessionKeyring } from '../linux/keyring';
-import { applyLsmOnExec, planLsm } from '../linux/lsm';
 import { NAMESPACES } from '../linux/namespaces';
-import { compileSeccomp } from '../linux/seccomp';
 import { SIGNALS } from '../linux/signals';
-import { enterWorkingDirectory } from '../linux/working-dir';
 import { judge, readConfigFile } from '../spec/load';
-import { planProcess } from '../spec/plan';
-import type { Process, Spec } from '../spec/types';
-import type { ContainerRecord, StateStore } from '../state/store';
-import { CLONE_FS, CLOSE_RANGE_CLOEXEC, EAGAIN, O_CLOEXEC, O_DIRECTORY, O_PATH, PR_SET_DUMPABLE } from '../sys/constants';
+import { planExec } from '../spec/plan';
+import type { Process } from '../spec/types';
+import type { ContainerRecord } from '../state/record';
+import type { StateStore } from '../state/store';
+import { CLONE_FS, EAGAIN, O_CLOEXEC, O_DIRECTORY, O_PATH, PR_SET_DUMPABLE } from '../sys/constants';
 import { type Sys, SysError } from '../sys/types';
+import { hookState } from '../linux/hooks';
 import { writePidFileFromHost } from './pid-file';
-import { cgroupOf, statusOf } from './state';
+import { Container } from './container';
 import { relayTerminal } from './terminal-relay';
 
-type ExecOptions = Omit<ExecArgs, 'root' | 'log' | 'logFormat' | 'debug' | 'systemdCgroup' | 'rootless' | 'criu'>;
+/** What exec is asked: the exec command's flags (cli/commands/exec.ts). */
+export interface ExecOptions {
+  containerId: string;
+  command: string[];
+  consoleSocket?: string;
+  cwd?: string;
+  env: string[];
+  tty: boolean;
+  user?: string;
+  additionalGids: number[];
+  process?: string;
+  detach: boolean;
+  pidFile?: string;
+  processLabel?: string;
+  apparmor?: string;
+  noNewPrivs: boolean;
+  cap: string[];
+  preserveFds: number;
+  cgroup?: string;
+  ignorePaused: boolean;
+}
 
 /** runc's getProcess: --process, or the container's process with the flags laid over it. */
 export function execProcess(base: Process, opts: ExecOptions): Process {
@@ -71,92 +89,55 @@ export function execProcess(base: Process, opts: ExecOptions): Process {
 }
 
 export async function execInContainer(s: Sys, store: StateStore, opts: ExecOptions): Promise<number> {
-  const record = store.read(opts.containerId);
+  const container = Container.load(store, opts.containerId);
+  const { record } = container;
   // This process's own move into the container's cgroup, below, then waits less (prime.ts).
   void primeCgroupMigration();
-  const status = statusOf(store, record);
-  if (status !== 'running' && status !== 'created' && !(status === 'paused' && opts.ignorePaused)) {
-    throw new RuntsError(`cannot exec in a ${status} container`);
-  }
-  const config = record.config as Spec;
-  const proc = execProcess(config.process!, opts);
-  const { errors, unsupported } = judge({ ...config, process: proc });
-  const source = opts.process ?? 'exec process';
-  if (errors.length || unsupported.length) throw new ConfigError([...errors, ...unsupported], source);
+  if (!container.canExec(opts.ignorePaused)) throw container.refusal('exec');
+  if (!record.exec) throw new RuntsError(`container ${record.id} has nothing for exec in its record`);
+  const proc = execProcess(record.exec.process, opts);
+  checkExecProcess(record, proc, opts.process ?? 'exec process');
   if (proc.terminal && opts.detach && !opts.consoleSocket) {
     throw new RuntsError('cannot allocate tty if runts will detach without setting console socket');
   }
   if (!proc.terminal && opts.consoleSocket) throw new RuntsError('--console-socket given, but the process has no terminal');
-  const planned = planProcess(proc);
-  const lsm = planLsm(proc.apparmorProfile, proc.selinuxLabel);
-  const seccomp = config.linux?.seccomp ? compileSeccomp(config.linux.seccomp) : undefined;
+  const plan = planExec(record.exec, proc, { preserveFds: opts.preserveFds, ...(opts.consoleSocket ? { consoleSocket: resolve(opts.consoleSocket) } : {}) });
   const pidFile = opts.pidFile ? resolve(opts.pidFile) : undefined;
 
   s.prctl(PR_SET_DUMPABLE, 0);
   // libuv's pool threads must exist before the main thread moves: they keep
   // the host's mounts, root and credentials for the pid file.
   await access('/');
-  // libseccomp is a host library: the filter is built before the mount namespace changes.
-  const preparedSeccomp = seccomp ? s.prepareSeccomp(seccomp) : undefined;
-  const consoleSocket = opts.consoleSocket ? s.connectUnix(resolve(opts.consoleSocket)) : -1;
-  // The program is started by the helper (exec-helper.ts), from a sealed
-  // memfd copy made now, while the host's file is in sight: never straight
-  // from node, whose binary the container must not reach. On cgroup v2 the
-  // helper also joins the container's cgroup as one process, and with a
-  // terminal makes the pty its controlling terminal. Its cgroup.procs is a
-  // host path: opened now, before the mount namespace changes.
-  const helper = sealedHelper(s);
-  const cgroup = cgroupOf(record);
+  // On cgroup v2 the helper (exec-helper.ts) joins the container's cgroup
+  // as one process: its cgroup.procs is a host path, opened now.
+  const cgroup = container.cgroup();
   const cgroupProcs = cgroup.state.version === 2 ? openSync(join(cgroup.state.path, 'cgroup.procs'), constants.O_WRONLY) : undefined;
   const helperJoins = cgroupProcs !== undefined;
-  const highestCap = lastCap();
-  // What goes through /proc/self is done while /proc is still the host's
-  // (runts is not in the container's pid namespace: /proc/self would not
-  // exist there): the child inherits oom_score_adj and the LSM exec label.
-  applyOomScoreAdj(s, planned);
-  applyLsmOnExec(s, lsm);
-  // The container's session keyring, as runc's exec joins it (keyring.ts).
-  if (record.sessionKeyring) joinSessionKeyring(s, record.sessionKeyring);
-  // The container's cgroup first (its files are host paths), then its
-  // namespaces; the program inherits both. Not all of node: its ten or so
-  // threads under a tight pids limit left no room for the program (runc's
-  // exec moves one single-threaded process). On v1 this (main) thread
-  // alone moves; on v2 the helper does it (above).
-  if (!helperJoins) cgroup.joinMainThread();
-  joinNamespaces(s, record, config);
+  const ready = finalizeProcess(s, plan, {
+    state: hookState(record, container.status),
+    enterContainer() {
+      // The container's session keyring, as runc's exec joins it (keyring.ts).
+      if (record.sessionKeyring) joinSessionKeyring(s, record.sessionKeyring);
+      // The container's cgroup first (its files are host paths), then its
+      // namespaces; the program inherits both. Not all of node: its ten or so
+      // threads under a tight pids limit left no room for the program (runc's
+      // exec moves one single-threaded process). On v1 this (main) thread
+      // alone moves; on v2 the helper does it.
+      if (!helperJoins) cgroup.joinMainThread();
+      joinNamespaces(s, record, plan.namespaces);
+    },
+  });
+  // From here the main thread is the container's. (libuv's pool threads
+  // keep the host's root: they write the pid file.)
 
-  // From here the main thread sees the container. (libuv's pool threads
-  // keep the host's root: the cwd is resolved and checked inside.)
-  enterWorkingDirectory(s, planned.cwd);
-  const env = withHome(planned.env, planned.uid, readPasswd);
-  const exe = lookPath(planned.args[0], env);
-  let terminal: { master: number; slave: number } | undefined;
-  if (proc.terminal) {
-    const pty = openPty(s);
-    if (proc.consoleSize) setConsoleSize(s, pty.master, proc.consoleSize);
-    terminal = pty;
-    if (consoleSocket >= 0) {
-      s.sendFds(consoleSocket, Buffer.from('/dev/ptmx'), [pty.master]);
-      closeSync(pty.master);
-      closeSync(consoleSocket);
-      terminal = { ...terminal, master: -1 };
-    }
-  }
-  applyRlimits(s, planned);
-  s.umask(planned.umask ?? 0o022);
-  // runts' own fds stay open here but must not reach the program.
-  s.closeRange(3, 0xffffffff, CLOSE_RANGE_CLOEXEC);
-  const seccompLast = planned.noNewPrivileges;
-  if (preparedSeccomp && !seccompLast) s.loadSeccomp(preparedSeccomp);
-  applyCredentials(s, planned, highestCap);
-  if (preparedSeccomp && seccompLast) s.loadSeccomp(preparedSeccomp);
-
+  const { terminal } = ready;
   const preserved = Array.from({ length: opts.preserveFds }, (_, i) => 3 + i);
   const stdio = terminal ? [terminal.slave, terminal.slave, terminal.slave] : [0, 1, 2];
   // The helper's cgroup.procs comes right after the preserved fds; it closes it.
   const handed = [...preserved, ...(cgroupProcs !== undefined ? [cgroupProcs] : [])];
-  const file = `/proc/self/fd/${helper}`;
-  const argv = helperArgv({ terminal: terminal !== undefined, ...(helperJoins ? { cgroupFd: 3 + opts.preserveFds } : {}) }, exe, planned.args);
+  const file = `/proc/self/fd/${ready.helper}`;
+  const argv = helperArgv({ terminal: terminal !== undefined, ...(helperJoins ? { cgroupFd: 3 + opts.preserveFds } : {}) }, ready.exe, plan.process.args);
+  const { env } = ready;
 
   if (opts.detach) {
     // Not node's child: runts exits now, and the process's exit status must
@@ -166,7 +147,7 @@ export async function execInContainer(s: Sys, store: StateStore, opts: ExecOptio
     try {
       pid = s.spawnDetached(file, argv, env, { fds, setsid: false });
     } catch (err) {
-      throw spawnFailure(planned.args[0], err, record);
+      throw spawnFailure(plan.process.args[0], err, record);
     }
     if (terminal) closeSync(terminal.slave);
     if (pidFile) await writePidFileFromHost(pidFile, pid);
@@ -179,11 +160,21 @@ export async function execInContainer(s: Sys, store: StateStore, opts: ExecOptio
   });
   const spawned = await new Promise<number>((ok, fail) => {
     child.once('spawn', () => ok(child.pid!));
-    child.once('error', (err) => fail(spawnFailure(planned.args[0], err, record)));
+    child.once('error', (err) => fail(spawnFailure(plan.process.args[0], err, record)));
   });
   if (terminal) closeSync(terminal.slave);
   if (pidFile) await writePidFileFromHost(pidFile, spawned);
-  return waitForExit(s, child, terminal && terminal.master >= 0 ? terminal.master : undefined);
+  return waitForExit(s, child, terminal?.master);
+}
+
+/**
+ * The exec's process, judged as create judged the config: the rest of the
+ * config passed then, so a document of the process alone (with the
+ * fields every config needs) gets the same problems, at the same pointers.
+ */
+function checkExecProcess(record: ContainerRecord, proc: Process, source: string): void {
+  const { errors, unsupported } = judge({ ociVersion: record.ociVersion, root: { path: record.rootfs }, process: proc });
+  if (errors.length || unsupported.length) throw new ConfigError([...errors, ...unsupported], source);
 }
 
 /** Why the process could not start; EAGAIN from fork is the container's pids limit. */
@@ -199,9 +190,7 @@ function spawnFailure(program: string, err: unknown, record: ContainerRecord): R
 }
 
 /** Into the container's namespaces and root (those of its init), on the main thread. */
-function joinNamespaces(s: Sys, record: ContainerRecord, config: Spec): void {
-  // A time namespace cannot be joined from node (setns needs a single thread): see checks.ts.
-  const kinds = (config.linux?.namespaces ?? []).map((n) => n.type as string).filter((t) => t !== 'user' && t !== 'time');
+function joinNamespaces(s: Sys, record: ContainerRecord, kinds: readonly string[]): void {
   // All handles first: after joining the mount namespace, /proc is the container's.
   const handles = kinds.map((kind) => ({ kind, fd: openSync(`/proc/${record.pid}/ns/${NAMESPACES[kind].procName}`, 'r') }));
   // The init's own root, taken after setns: without a mount namespace the

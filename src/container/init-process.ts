@@ -25,9 +25,21 @@ const INIT_BUNDLE = decodeURIComponent(new URL('./init.cjs', import.meta.url).pa
 
 const CHILD_SIDE: Record<string, number> = { pid: CLONE_NEWPID };
 
+/**
+ * The init's fds, decided here alone (the channel's number reaches the init
+ * in its environment, the terminal's in its plan): stdio, the preserved fds
+ * (3…), the channel, then the socket for the pty master when create keeps
+ * the terminal (foreground `run`).
+ */
+export interface InitFds {
+  channel: number;
+  terminal?: number;
+}
+
 export interface InitProcess {
   child: ChildProcess;
   pid: number;
+  fds: InitFds;
   send(message: ToInit): void;
   /** The init's next message; its death before answering is an error. */
   next(): Promise<FromInit>;
@@ -72,13 +84,12 @@ function enterChildNamespaces(s: Sys, namespaces: readonly NamespaceReference[])
   };
 }
 
-/**
- * The init's fds: stdio, the preserved fds (3…), the channel, then
- * `extraFds` (their numbers in the init: channelFd + 1 + i).
- */
-export function spawnInit(sys: Sys, namespaces: readonly NamespaceReference[], preserveFds: number, extraFds: number[] = []): InitProcess {
-  const channelFd = 3 + preserveFds;
-  const preserved = Array.from({ length: preserveFds }, (_, i) => 3 + i);
+/** terminalSocket: this process's end of the socket the init sends the pty master on (InitFds.terminal in the init). */
+export function spawnInit(sys: Sys, namespaces: readonly NamespaceReference[], preserveFds: number, terminalSocket?: number): InitProcess {
+  // The spawn's stdio, entry N being the init's fd N: each fd's number is its place here.
+  const stdio: ('inherit' | 'pipe' | number)[] = ['inherit', 'inherit', 'inherit', ...Array.from({ length: preserveFds }, (_, i) => 3 + i)];
+  const fds: InitFds = { channel: stdio.push('pipe') - 1 };
+  if (terminalSocket !== undefined) fds.terminal = stdio.push(terminalSocket) - 1;
   const mount = namespaces.find((ns) => ns.type === 'mount');
   // The init counts against the container's pids limit until it execs:
   // one V8 worker and one libuv pool thread keep node at 5 tasks, not 11.
@@ -91,16 +102,16 @@ export function spawnInit(sys: Sys, namespaces: readonly NamespaceReference[], p
   try {
     child = spawn(file, argv.slice(1), {
       argv0: argv[0],
-      stdio: ['inherit', 'inherit', 'inherit', ...preserved, 'pipe', ...extraFds],
+      stdio,
       // The init's own environment: nothing of the caller's reaches node
       // (NODE_OPTIONS and the like); the container's env is in the plan.
-      env: { [CHANNEL_ENV]: String(channelFd), UV_THREADPOOL_SIZE: '1' },
+      env: { [CHANNEL_ENV]: String(fds.channel), UV_THREADPOOL_SIZE: '1' },
     });
   } finally {
     restore();
   }
   if (child.pid === undefined) throw new RuntsError(`cannot start the container init (${process.execPath})`);
-  const socket = child.stdio[channelFd] as Readable & Writable;
+  const socket = child.stdio[fds.channel] as Readable & Writable;
   // Messages are taken from the stream alone: an init that fails writes its
   // error and exits, and the error line always precedes the end of stream.
   const queue: FromInit[] = [];
@@ -127,6 +138,7 @@ export function spawnInit(sys: Sys, namespaces: readonly NamespaceReference[], p
   return {
     child,
     pid: child.pid,
+    fds,
     send: (message) => socket.write(JSON.stringify(message) + '\n'),
     next: () =>
       new Promise<FromInit>((resolve, reject) => {

@@ -6,15 +6,16 @@ import { RuntsError } from '../errors';
 import { signalAll } from '../linux/cgroups/manager';
 import { parseSignal } from '../linux/signals';
 import type { StateStore } from '../state/store';
+import { Container, refusal } from './container';
 import { signalProcess } from './processes';
-import { cgroupOf, statusOf } from './state';
 
 export async function killContainer(store: StateStore, id: string, signalText: string, opts: { all: boolean }): Promise<void> {
   const signal = parseSignal(signalText);
   if (signal === undefined) throw new RuntsError(`unknown signal ${JSON.stringify(signalText)}`);
-  const record = store.read(id);
-  const status = statusOf(store, record);
-  if (status === 'stopped' || status === 'creating') throw new RuntsError(`container ${id} is not running (${status})`);
-  if (opts.all) signalAll(cgroupOf(record), signal);
-  else if (!signalProcess(record.pid, record.pidStartTime, signal)) throw new RuntsError(`container ${id} is not running`);
+  const container = Container.load(store, id);
+  if (!container.canKill()) throw container.refusal('kill');
+  const { record } = container;
+  if (opts.all) signalAll(container.cgroup(), signal);
+  // The init exited since the status was read.
+  else if (!signalProcess(record.pid, record.pidStartTime, signal)) throw refusal('kill', id, 'stopped');
 }

@@ -7,10 +7,10 @@ import { spawnSync } from 'node:child_process';
 import { RuntsError } from '../errors';
 import { isProcessId } from '../linux/process-signal';
 import type { StateStore } from '../state/store';
-import { cgroupOf } from './state';
+import { Container } from './container';
 
 /** The processes this process can name (a member outside its pid namespace is listed as 0 on v2). */
-export const containerPids = (store: StateStore, id: string): number[] => cgroupOf(store.read(id)).pids().filter(isProcessId);
+export const containerPids = (store: StateStore, id: string): number[] => Container.load(store, id).cgroup().pids().filter(isProcessId);
 
 export function psTable(pids: readonly number[], psArgs: readonly string[]): string {
   const args = psArgs.length ? [...psArgs] : ['-ef'];

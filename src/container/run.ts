@@ -3,18 +3,23 @@
  * process's child: signals are forwarded to it, its exit status becomes
  * ours (128+N for signal N), and the container is deleted unless --keep.
  */
-import type { RunArgs } from '../cli/commands/run';
 import { SIGNALS } from '../linux/signals';
 import type { StateStore } from '../state/store';
 import type { Sys } from '../sys/types';
-import { create } from './create';
+import { type CreateOptions, create } from './create';
 import { deleteContainer } from './delete';
 import { startContainer } from './start';
 import { relayTerminal } from './terminal-relay';
 
 const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH', 'SIGCONT'];
 
-export async function runContainer(sys: Sys, store: StateStore, args: RunArgs): Promise<number> {
+/** What run is asked: the run command's flags (cli/commands/run.ts); run decides keepTerminal. */
+export interface RunOptions extends Omit<CreateOptions, 'keepTerminal'> {
+  detach: boolean;
+  keep: boolean;
+}
+
+export async function runContainer(sys: Sys, store: StateStore, args: RunOptions): Promise<number> {
   const { record, init, terminal } = await create(sys, store, { ...args, keepTerminal: !args.detach });
   if (args.detach) {
     await startContainer(store, record.id);

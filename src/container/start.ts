@@ -2,15 +2,14 @@
  * runtime.md "Start": release the init waiting on exec.fifo so that it
  * execs the user's process, then run the poststart hooks.
  */
-import { closeSync, open, read, unlinkSync } from 'node:fs';
-import { join } from 'node:path';
+import { closeSync, open, read } from 'node:fs';
+import { hookState, runHooks } from '../linux/hooks';
 import { SIGNALS } from '../linux/signals';
 import { RuntsError } from '../errors';
-import type { Hook } from '../spec/types';
 import { isSameProcess } from '../state/process-identity';
-import { liveStatus } from '../state/status';
-import type { ContainerRecord, StateStore } from '../state/store';
-import { hookState, runHooks } from './hooks';
+import type { ContainerRecord } from '../state/record';
+import type { StateStore } from '../state/store';
+import { Container, refusal } from './container';
 import { signalProcess } from './processes';
 
 /**
@@ -18,25 +17,19 @@ import { signalProcess } from './processes';
  * Of two at once, one reads the init's byte; the other reads end-of-file.
  */
 export async function startContainer(store: StateStore, id: string): Promise<void> {
-  const record = store.read(id);
-  const dir = store.containerDir(id);
-  const status = liveStatus(record, dir);
-  if (status !== 'created') throw new RuntsError(`cannot start a container that is ${status}`);
-  await releaseInit(record, join(dir, 'exec.fifo'));
-  try {
-    unlinkSync(join(dir, 'exec.fifo'));
-  } catch {
-    // A delete --force raced us and took the whole directory: nothing to do.
-  }
+  const container = Container.load(store, id);
+  if (!container.canStart()) throw container.refusal('start');
+  const { record } = container;
+  await releaseInit(record, store.execFifo(id));
+  store.removeExecFifo(id);
   // runtime-spec 1.3 (runtime.md step 9): a failing poststart hook is an
   // error that stops the container (earlier versions said a warning).
   try {
-    runHooks('poststart', (record.hooks as { poststart?: Hook[] })?.poststart, hookState(record, 'running'));
+    runHooks('poststart', record.hooks?.poststart, hookState(record, 'running'));
   } catch (err) {
     // Loaded only on this path: the cgroup code is no part of a plain start.
-    const { cgroupOf } = require('./state') as typeof import('./state');
     const { signalAll } = require('../linux/cgroups/manager') as typeof import('../linux/cgroups/manager');
-    if (record.cgroup) signalAll(cgroupOf(record), SIGNALS.SIGKILL);
+    if (record.cgroup) signalAll(container.cgroup(), SIGNALS.SIGKILL);
     else signalProcess(record.pid, record.pidStartTime, SIGNALS.SIGKILL);
     throw err;
   }
@@ -72,7 +65,9 @@ async function releaseInit(record: ContainerRecord, fifo: string): Promise<void>
   try {
     const buffer = Buffer.alloc(4096);
     if ((await readSome(fd, buffer, 1)) !== 1) {
-      throw new RuntsError(isSameProcess(record.pid, record.pidStartTime) ? 'cannot start a container that is running' : 'container init died before start');
+      // Another start got the byte: the container runs.
+      if (isSameProcess(record.pid, record.pidStartTime)) throw refusal('start', record.id, 'running');
+      throw new RuntsError('container init died before start');
     }
     // Nothing more before the end: the program runs. Anything else is why not.
     let why = '';

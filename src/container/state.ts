@@ -1,24 +1,10 @@
 /** runtime.md "Query State": the state of one container, or of all. */
-import { log } from '../cli/log';
-import { RuntsError } from '../errors';
-import { type CgroupManager, openCgroup } from '../linux/cgroups/manager';
-import { liveStatus, ociState, type OciState } from '../state/status';
-import { type ContainerRecord, DamagedRecord, type Status, type StateStore } from '../state/store';
+import { log } from '../log';
+import type { OciState } from '../state/status';
+import { DamagedRecord, type StateStore } from '../state/store';
+import { Container } from './container';
 
-/** The container's cgroup, as its record names it. */
-export function cgroupOf(record: ContainerRecord): CgroupManager {
-  if (!record.cgroup) throw new RuntsError(`container ${record.id} has no cgroup in its record`);
-  return openCgroup(record.cgroup);
-}
-
-/** The live status; "paused" is the freezer's word. */
-export const statusOf = (store: StateStore, record: ContainerRecord): Status =>
-  liveStatus(record, store.containerDir(record.id), (r) => r.cgroup !== undefined && openCgroup(r.cgroup).isFrozen());
-
-export function containerState(store: StateStore, id: string): OciState {
-  const record = store.read(id);
-  return ociState(record, statusOf(store, record));
-}
+export const containerState = (store: StateStore, id: string): OciState => Container.load(store, id).state();
 
 /**
  * Every container under the root. One whose record vanished meanwhile is

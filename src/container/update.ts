@@ -4,13 +4,13 @@
  * something only with the memory limit it goes with), checked, written to
  * the cgroup, and kept in the record. Device rules are left as they are.
  */
-import { ConfigError, type Problem, RuntsError } from '../errors';
+import { ConfigError, type Problem } from '../errors';
 import { mergeResources, resourceProblems } from '../linux/cgroups/resources';
 import type { LinuxResources } from '../spec/types';
 import { schemaProblems } from '../spec/validate';
 import { SPEC_VERSION } from '../spec/version';
 import type { StateStore } from '../state/store';
-import { cgroupOf, statusOf } from './state';
+import { Container } from './container';
 
 /** The document against the official schema's linux.resources, then the prose rules; pointers are the document's. */
 function checkedResources(doc: unknown, source: string): LinuxResources {
@@ -25,15 +25,14 @@ function checkedResources(doc: unknown, source: string): LinuxResources {
 /** source names the document in errors ("--resources", a file name). */
 export async function updateContainer(store: StateStore, id: string, doc: unknown, source: string): Promise<void> {
   const update = checkedResources(doc, source);
-  await store.withLock(id, async () => {
-    const record = store.read(id);
-    const status = statusOf(store, record);
-    if (status === 'stopped' || status === 'creating') throw new RuntsError(`cannot update container ${id} that is ${status}`);
+  await Container.locked(store, id, (container) => {
+    if (!container.canUpdate()) throw container.refusal('update');
+    const { record } = container;
     const merged = mergeResources(record.resources ?? {}, update);
     const conflicts = resourceProblems(merged, '');
     if (conflicts.length) throw new ConfigError(conflicts, `${source} with the values already applied`);
-    cgroupOf(record).apply(merged);
+    container.cgroup().apply(merged);
     record.resources = merged;
-    store.write(record);
+    container.save();
   });
 }

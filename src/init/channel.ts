@@ -7,6 +7,7 @@
  * parent side lives in the parent's event loop (src/container/init-process.ts).
  */
 import { closeSync, readSync, writeSync } from 'node:fs';
+import type { HookState } from '../linux/hooks';
 import type { InitPlan } from '../spec/plan';
 
 export type ToInit = { type: 'plan'; plan: InitPlan } | { type: 'continue'; state: HookState };
@@ -15,16 +16,6 @@ export type FromInit =
   /** dumpable: the init's PR_GET_DUMPABLE, kept in the record so tests and users can check it. */
   | { type: 'created'; dumpable: number }
   | { type: 'error'; message: string };
-
-/** The state document hooks read on stdin (runtime.md "State"). */
-export interface HookState {
-  ociVersion: string;
-  id: string;
-  status: string;
-  pid: number;
-  bundle: string;
-  annotations?: Record<string, string>;
-}
 
 export const CHANNEL_ENV = '_RUNTS_INIT_CHANNEL';
 

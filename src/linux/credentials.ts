@@ -6,12 +6,23 @@
  */
 import { readFileSync } from 'node:fs';
 import { RuntsError, errorMessage } from '../errors';
-import type { PlannedProcess } from '../spec/plan';
 import {
   PR_CAPBSET_DROP, PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, PR_CAP_AMBIENT_RAISE, PR_SET_KEEPCAPS, PR_SET_NO_NEW_PRIVS,
 } from '../sys/constants';
 import type { Sys } from '../sys/types';
 import { writeProcFile } from './procfs';
+
+/** What these steps set of the process: its ids, capabilities and limits (spec/plan.ts plans them). */
+export interface ProcessCredentials {
+  uid: number;
+  gid: number;
+  additionalGids: number[];
+  /** Capability numbers per set; a set the config leaves out is empty. */
+  capabilities: { bounding: number[]; effective: number[]; permitted: number[]; inheritable: number[]; ambient: number[] };
+  rlimits: { resource: number; soft: number; hard: number }[];
+  noNewPrivileges: boolean;
+  oomScoreAdj?: number;
+}
 
 /** Highest capability number this kernel knows (read before pivot_root: /proc may be absent later). */
 export function lastCap(): number {
@@ -24,11 +35,11 @@ export function lastCap(): number {
 
 const mask = (caps: readonly number[]): bigint => caps.reduce((m, c) => m | (1n << BigInt(c)), 0n);
 
-export function applyRlimits(sys: Sys, proc: PlannedProcess): void {
+export function applyRlimits(sys: Sys, proc: ProcessCredentials): void {
   for (const r of proc.rlimits) sys.setrlimit(r.resource, BigInt(r.soft), BigInt(r.hard));
 }
 
-export function applyOomScoreAdj(sys: Sys, proc: PlannedProcess): void {
+export function applyOomScoreAdj(sys: Sys, proc: ProcessCredentials): void {
   if (proc.oomScoreAdj === undefined) return;
   try {
     writeProcFile(sys, '/proc/self/oom_score_adj', String(proc.oomScoreAdj));
@@ -37,7 +48,7 @@ export function applyOomScoreAdj(sys: Sys, proc: PlannedProcess): void {
   }
 }
 
-export function applyCredentials(sys: Sys, proc: PlannedProcess, highestCap: number): void {
+export function applyCredentials(sys: Sys, proc: ProcessCredentials, highestCap: number): void {
   const caps = proc.capabilities;
   const bounding = new Set(caps.bounding);
   for (let cap = 0; cap <= highestCap; cap++) if (!bounding.has(cap)) sys.prctl(PR_CAPBSET_DROP, cap);

@@ -5,11 +5,21 @@
  */
 import { dirname } from 'node:path';
 import { RuntsError } from '../errors';
-import type { PlannedDevice } from '../spec/plan';
 import { ENOENT, O_CLOEXEC, O_NOFOLLOW, O_PATH, S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFREG } from '../sys/constants';
 import { type Sys, SysError, exists, fileType } from '../sys/types';
 import { fdEntry, fdPath } from './fd-paths';
 import { RootDir } from './in-root';
+
+/** A device node to make in the container's /dev (spec/plan.ts plans linux.devices). */
+export interface PlannedDevice {
+  path: string;
+  type: 'c' | 'b' | 'p' | 'u';
+  major: number;
+  minor: number;
+  fileMode: number;
+  uid: number;
+  gid: number;
+}
 
 const chr = (path: string, major: number, minor: number): PlannedDevice => ({ path, type: 'c', major, minor, fileMode: 0o666, uid: 0, gid: 0 });
 

@@ -19,27 +19,69 @@
  */
 import { dirname } from 'node:path';
 import { RuntsError, errorMessage } from '../errors';
-import type { InitPlan, PlannedMount } from '../spec/plan';
 import {
   EEXIST, MNT_DETACH, MS_BIND, MS_MOVE, MS_PRIVATE, MS_RDONLY, MS_REC, MS_REMOUNT, MS_SLAVE, O_CLOEXEC, O_CREAT, O_DIRECTORY, O_EXCL,
   O_NOFOLLOW, O_PATH, O_RDONLY, O_WRONLY, S_IFDIR,
 } from '../sys/constants';
 import { parseMountinfo } from '../sys/mountinfo';
-import { type Sys, SysError, exists, fileType } from '../sys/types';
+import { type MountAttributes, type Sys, SysError, exists, fileType } from '../sys/types';
+import type { CgroupMountView } from './cgroups/types';
 import { mountWithCopyUp } from './copy-up';
-import { createDevSymlinks, createDevice, devicesToCreate } from './devices';
+import { type PlannedDevice, createDevSymlinks, createDevice, devicesToCreate } from './devices';
 import { fdEntry, fdPath } from './fd-paths';
 import { detachHostMounts } from './host-mounts';
 import { type Entry, RootDir } from './in-root';
 import { maskPaths } from './masked-paths';
+import type { NamespaceRequest } from './namespaces';
 import { cleanDestination, procMountRefusal } from './proc-mounts';
 import { onProcfs, writeProcFile } from './procfs';
 import { parseSysctlKey } from './sysctl';
 
+/** One of mounts[], its option words parsed (spec/plan.ts plans it). */
+export interface PlannedMount {
+  destination: string;
+  /** Absolute host path for binds (relative sources are the bundle's). */
+  source: string;
+  type: string;
+  bind: boolean;
+  flags: number;
+  propagation: number[];
+  data: string;
+  /** mount_setattr(AT_RECURSIVE), after everything else (the r* option words). */
+  recursive?: MountAttributes;
+  /** tmpcopyup on a tmpfs: it starts with a copy of what it covers. */
+  copyUp?: true;
+}
+
+/** What the rootfs steps read of the init's plan (spec/plan.ts builds it, as part of InitPlan). */
+export interface RootfsPlan {
+  rootfs: string;
+  rootReadonly: boolean;
+  /** linux.rootfsPropagation as mount flags, when the config sets it. */
+  rootPropagation?: number;
+  noPivot: boolean;
+  /**
+   * The init runs in a mount namespace of the container's own (made or
+   * joined by the helper before node started: exec-helper.ts). Without one
+   * it shares the caller's: nothing outside the rootfs is touched, and the
+   * rootfs is entered with chroot, never pivot_root.
+   */
+  mountNamespace: boolean;
+  /** Namespaces the init unshares or joins itself (pid and mount are set up as it is spawned). */
+  namespaces: NamespaceRequest[];
+  mounts: PlannedMount[];
+  devices: PlannedDevice[];
+  maskedPaths: string[];
+  readonlyPaths: string[];
+  sysctl: Record<string, string>;
+  /** The container's cgroup, as its "cgroup" mounts show it. */
+  cgroup: CgroupMountView;
+}
+
 /** Flags that only say how to mount, not what the mount's attributes are. */
 const NON_ATTRIBUTE_FLAGS = MS_BIND | MS_REC | MS_REMOUNT;
 
-export function prepareRootfs(sys: Sys, plan: InitPlan): void {
+export function prepareRootfs(sys: Sys, plan: RootfsPlan): void {
   if (!exists(sys, plan.rootfs)) throw new RuntsError(`root.path ${plan.rootfs} does not exist`);
   if (plan.mountNamespace) {
     // "/" becomes rslave, so nothing done here propagates to the host while
@@ -71,7 +113,7 @@ export function prepareRootfs(sys: Sys, plan: InitPlan): void {
   }
 }
 
-function mountOne(sys: Sys, root: RootDir, plan: InitPlan, m: PlannedMount, pointer: string): void {
+function mountOne(sys: Sys, root: RootDir, plan: RootfsPlan, m: PlannedMount, pointer: string): void {
   const check: CheckDestination = (onto) => checkResolvedDestination(sys, root, m, onto, pointer);
   let held: Destination | undefined;
   try {
@@ -219,7 +261,7 @@ function remountAttributes(sys: Sys, target: string, flags: number): void {
  * Inside the fresh tmpfs, which only this mount namespace sees, paths are
  * safe to walk.
  */
-function cgroupMount(sys: Sys, m: PlannedMount, plan: InitPlan, at: Destination): void {
+function cgroupMount(sys: Sys, m: PlannedMount, plan: RootfsPlan, at: Destination): void {
   if (plan.cgroup.version === 2) {
     sys.mount('cgroup2', fdPath(at.onto), 'cgroup2', m.flags, null);
     return;
@@ -247,7 +289,7 @@ function cgroupMount(sys: Sys, m: PlannedMount, plan: InitPlan, at: Destination)
  * at validation with JSON pointers (checks.ts); here so that no path of
  * the code can do it whatever the validation said.
  */
-function assertSharedMountsSafe(plan: InitPlan): void {
+function assertSharedMountsSafe(plan: RootfsPlan): void {
   const unsafe = [
     plan.maskedPaths.length && 'linux.maskedPaths',
     plan.readonlyPaths.length && 'linux.readonlyPaths',
@@ -264,7 +306,7 @@ function assertSharedMountsSafe(plan: InitPlan): void {
  * own, chroot: pivot_root there would move the root of every process of the
  * caller's mount namespace (the whole machine's, on a bare host).
  */
-export function enterRootfs(sys: Sys, plan: InitPlan): void {
+export function enterRootfs(sys: Sys, plan: RootfsPlan): void {
   if (!plan.mountNamespace) {
     sys.chroot(plan.rootfs);
   } else if (plan.noPivot) {
@@ -298,7 +340,7 @@ function mountPointOf(sys: Sys, path: string): string {
   return points.reduce((a, b) => (b.length > a.length ? b : a), '/');
 }
 
-export function finishRootfs(sys: Sys, plan: InitPlan): void {
+export function finishRootfs(sys: Sys, plan: RootfsPlan): void {
   if (!plan.mountNamespace) {
     assertSharedMountsSafe(plan);
     return;

@@ -1,9 +1,9 @@
 /** Reading config.json from a bundle and deciding whether runts runs it. */
 import { readFileSync, realpathSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
-import { log } from '../cli/log';
 import { ConfigError, RuntsError, errorMessage, formatProblem, type Problem } from '../errors';
 import { sysctlInOwnNamespaceProblems } from '../linux/sysctl';
+import { log } from '../log';
 import { deprecations, runtimeProblems } from './checks';
 import type { Spec } from './types';
 import { schemaProblems } from './validate';

@@ -2,115 +2,125 @@
  * The one step that turns a validated config.json into what the init does
  * (runc's specconv): defaults applied, paths made absolute, option words
  * parsed into flags, capability and rlimit names into numbers. Later code
- * reads the plan, never the raw spec.
+ * reads the plan, never the raw spec: an exec's plan too (planExec), from
+ * what create kept of the config (ExecBase).
  */
 import { isAbsolute, join } from 'node:path';
 import { CAPABILITIES } from '../linux/capabilities';
 import type { CgroupMountView } from '../linux/cgroups/types';
+import type { ProcessCredentials } from '../linux/credentials';
+import type { PlannedDevice } from '../linux/devices';
+import type { ConsoleSize } from '../linux/console';
 import { isBindMount, parseMountOptions } from '../linux/mount-options';
 import { type LsmPlan, planLsm, withMountLabel } from '../linux/lsm';
 import { RLIMITS } from '../linux/rlimits';
+import type { RootfsPlan } from '../linux/rootfs';
 import { compileSeccomp } from '../linux/seccomp';
 import { MS_PRIVATE, MS_REC, MS_SHARED, MS_SLAVE, MS_UNBINDABLE } from '../sys/constants';
-import type { MountAttributes, SeccompFilter } from '../sys/types';
+import type { SeccompFilter } from '../sys/types';
 import { PERSONALITY_DOMAINS } from './checks';
 import type { LoadedConfig } from './load';
-import type { Hook, Process } from './types';
+import type { Hook, Process, Spec } from './types';
 
-export interface PlannedMount {
-  destination: string;
-  /** Absolute host path for binds (relative sources are the bundle's). */
-  source: string;
-  type: string;
-  bind: boolean;
-  flags: number;
-  propagation: number[];
-  data: string;
-  /** mount_setattr(AT_RECURSIVE), after everything else (the r* option words). */
-  recursive?: MountAttributes;
-  /** tmpcopyup on a tmpfs: it starts with a copy of what it covers. */
-  copyUp?: true;
-}
-
-export interface PlannedDevice {
-  path: string;
-  type: 'c' | 'b' | 'p' | 'u';
-  major: number;
-  minor: number;
-  fileMode: number;
-  uid: number;
-  gid: number;
-}
-
-export interface PlannedProcess {
+/** config.json's process: what runs, where, and with what credentials and limits. */
+export interface PlannedProcess extends ProcessCredentials {
   args: string[];
   env: string[];
   cwd: string;
   terminal: boolean;
-  uid: number;
-  gid: number;
-  additionalGids: number[];
   umask?: number;
-  /** Capability numbers per set; a set the config leaves out is empty. */
-  capabilities: { bounding: number[]; effective: number[]; permitted: number[]; inheritable: number[]; ambient: number[] };
-  rlimits: { resource: number; soft: number; hard: number }[];
-  noNewPrivileges: boolean;
-  oomScoreAdj?: number;
 }
 
-export interface NamespacePlan {
-  type: string;
-  path?: string;
-}
-
-export interface InitPlan {
-  id: string;
-  bundle: string;
-  rootfs: string;
-  rootReadonly: boolean;
-  /** linux.rootfsPropagation as mount flags, when the config sets it. */
-  rootPropagation?: number;
-  noPivot: boolean;
+/** process.terminal: the pty the finaliser makes (init/finalize.ts). */
+export interface ConsolePlan {
   /**
-   * The init runs in a mount namespace of the container's own (made or
-   * joined by the helper before node started: exec-helper.ts). Without one
-   * it shares the caller's: nothing outside the rootfs is touched, and the
-   * rootfs is entered with chroot, never pivot_root.
+   * Where the pty master goes: the --console-socket path (connected while
+   * the host is in sight), or an fd the process already holds (the init of
+   * a foreground `runts run`). Neither: the caller keeps it (a foreground
+   * exec relays it).
    */
-  mountNamespace: boolean;
-  /** The session keyring the init joins (keyring.ts); none with --no-new-keyring. */
-  sessionKeyring?: string;
-  /** Namespaces the init unshares or joins itself (pid and mount are set up as it is spawned). */
-  namespaces: NamespacePlan[];
-  mounts: PlannedMount[];
-  devices: PlannedDevice[];
-  maskedPaths: string[];
-  readonlyPaths: string[];
-  sysctl: Record<string, string>;
-  hostname?: string;
-  domainname?: string;
+  socketPath?: string;
+  fd?: number;
+  size?: ConsoleSize;
+  /** The slave bound on the container's /dev/console too: the init's terminal only, as with runc. */
+  devConsole: boolean;
+}
+
+/**
+ * One process's last steps before execve, the init's or an exec's: what the
+ * finaliser (init/finalize.ts) applies. Where the two differ, a field here
+ * says how.
+ */
+export interface ProcessPlan {
   process: PlannedProcess;
-  hooks: { createContainer: Hook[]; startContainer: Hook[] };
+  lsm: LsmPlan;
   /** Loaded last before execve (after the credentials when noNewPrivileges). */
   seccomp?: SeccompFilter;
-  /** SCMP_ACT_NOTIFY: where the listener fd goes, and the metadata it gets. */
-  seccompListener?: { path: string; metadata: string };
-  lsm: LsmPlan;
+  /**
+   * The fd of a filter with SCMP_ACT_NOTIFY rules: sent to the agent
+   * listening at listenerPath, with the metadata (the init); or closed
+   * (exec: runts has no agent to tell). Absent: such a filter is refused.
+   */
+  seccompNotify?: { listenerPath: string; metadata: string } | 'close';
+  console?: ConsolePlan;
+  /** Count of fds after stdio that the process keeps (LISTEN_FDS + --preserve-fds). */
+  preserveFds: number;
+  /**
+   * Which procfs the process's own files (oom_score_adj, the LSM exec
+   * label) are written through, at /proc/self: the container's (the init,
+   * its PID 1, once inside, as runc does; procfs.ts checks it is procfs),
+   * or the host's (exec: runts is outside the container's pid namespace,
+   * where /proc/self does not exist; written before the move).
+   */
+  procSelf: 'container' | 'host';
+  /**
+   * How the program starts: by this very process's execve (the init, after
+   * `runts start`: the terminal becomes its own); or as a child it spawns
+   * (exec: the helper makes the terminal the child's).
+   */
+  start: 'execve' | 'spawn';
+}
+
+/** What the init does: the rootfs steps' part (RootfsPlan), its process's last steps (ProcessPlan), and the rest. */
+export interface InitPlan extends ProcessPlan, RootfsPlan {
+  id: string;
+  bundle: string;
+  /** The session keyring the init joins (keyring.ts); none with --no-new-keyring. */
+  sessionKeyring?: string;
+  hostname?: string;
+  domainname?: string;
+  hooks: { createContainer: Hook[]; startContainer: Hook[] };
   /** personality(2) value for the process (linux.personality), if any. */
   personality?: number;
   /** Offsets written for the new time namespace, /proc/self/timens_offsets lines. */
   timeOffsets?: string[];
-  /**
-   * process.terminal: where the pty master goes: the --console-socket path
-   * (connected before pivot_root), or an fd the init inherited (`runts run`).
-   */
-  console?: { socketPath?: string; fd?: number; size?: { height: number; width: number } };
-  /** The container's cgroup, as its "cgroup" mounts show it. */
-  cgroup: CgroupMountView;
   /** Host path of exec.fifo: the init waits on it for `start`. */
   fifoPath: string;
-  /** Count of fds after stdio that the process keeps (LISTEN_FDS + --preserve-fds). */
-  preserveFds: number;
+}
+
+/**
+ * What every exec in the container starts from: compiled once by create and
+ * kept in the container's record (planExec reads it, never config.json).
+ */
+export interface ExecBase {
+  /**
+   * The container's process as config.json gives it: without --process,
+   * exec lays its flags over it (runc's getProcess).
+   */
+  process: Process;
+  /**
+   * The namespaces an exec joins, those of the init (/proc/<pid>/ns/...):
+   * all of the config's but user and time, which node cannot join (setns
+   * needs a single thread: see checks.ts).
+   */
+  namespaces: string[];
+  /** linux.seccomp, compiled: an exec's process gets the container's filter. */
+  seccomp?: SeccompFilter;
+}
+
+/** An exec's process plan, and the namespaces it joins. */
+export interface ExecPlan extends ProcessPlan {
+  namespaces: string[];
 }
 
 const PROPAGATION: Record<string, number> = {
@@ -140,6 +150,10 @@ export interface PlanOptions {
   preserveFds: number;
   cgroup: CgroupMountView;
   sessionKeyring?: string;
+  /** Socket-activated fds (LISTEN_FDS), the first of the preserved ones: the process is told of them. */
+  listenFds?: number;
+  /** process.terminal: where the pty master goes (create has checked that there is a place). */
+  console?: { socketPath: string } | { fd: number };
 }
 
 /** process -> what the init (or exec) applies: names to numbers, defaults filled. */
@@ -187,6 +201,9 @@ export function makePlan(loaded: LoadedConfig, opts: PlanOptions): InitPlan {
   const linux = spec.linux ?? {};
   const lsm = planLsm(proc.apparmorProfile, proc.selinuxLabel, linux.mountLabel);
   const seccomp = linux.seccomp;
+  const planned = planProcess(proc);
+  // Socket-activated fds come first, then --preserve-fds, as with runc.
+  if (opts.listenFds) planned.env = [...planned.env, `LISTEN_FDS=${opts.listenFds}`, 'LISTEN_PID=1'];
   return {
     id: opts.id,
     bundle,
@@ -230,17 +247,51 @@ export function makePlan(loaded: LoadedConfig, opts: PlanOptions): InitPlan {
     sysctl: Object.fromEntries(Object.entries(linux.sysctl ?? {}).filter((e): e is [string, string] => e[1] !== undefined)),
     hostname: spec.hostname,
     domainname: spec.domainname,
-    process: planProcess(proc),
+    process: planned,
     hooks: {
       createContainer: spec.hooks?.createContainer ?? [],
       startContainer: spec.hooks?.startContainer ?? [],
     },
     ...(seccomp ? { seccomp: compileSeccomp(seccomp) } : {}),
-    ...(seccomp?.listenerPath ? { seccompListener: { path: seccomp.listenerPath, metadata: seccomp.listenerMetadata ?? '' } } : {}),
+    ...(seccomp?.listenerPath ? { seccompNotify: { listenerPath: seccomp.listenerPath, metadata: seccomp.listenerMetadata ?? '' } } : {}),
     lsm,
+    ...(proc.terminal && opts.console ? { console: { ...opts.console, ...consoleSize(proc), devConsole: true } } : {}),
+    procSelf: 'container',
+    start: 'execve',
     ...planExecutionDomain(linux),
     cgroup: opts.cgroup,
     fifoPath: opts.fifoPath,
     preserveFds: opts.preserveFds,
+  };
+}
+
+const consoleSize = (proc: Process): Pick<ConsolePlan, 'size'> => (proc.consoleSize ? { size: proc.consoleSize } : {});
+
+/** What exec needs of the container, from its config and its plan (the filter compiled once). */
+export function makeExecBase(spec: Spec, plan: InitPlan): ExecBase {
+  return {
+    process: spec.process!,
+    namespaces: (spec.linux?.namespaces ?? []).map((ns) => ns.type as string).filter((type) => type !== 'user' && type !== 'time'),
+    ...(plan.seccomp ? { seccomp: plan.seccomp } : {}),
+  };
+}
+
+export interface ExecPlanOptions {
+  preserveFds: number;
+  /** --console-socket (absolute): where the pty master goes; without it, exec keeps the master. */
+  consoleSocket?: string;
+}
+
+/** An exec's process (already validated) in the container whose ExecBase this is. */
+export function planExec(base: ExecBase, proc: Process, opts: ExecPlanOptions): ExecPlan {
+  return {
+    process: planProcess(proc),
+    lsm: planLsm(proc.apparmorProfile, proc.selinuxLabel),
+    ...(base.seccomp ? { seccomp: base.seccomp, seccompNotify: 'close' as const } : {}),
+    ...(proc.terminal ? { console: { ...(opts.consoleSocket ? { socketPath: opts.consoleSocket } : {}), ...consoleSize(proc), devConsole: false } } : {}),
+    preserveFds: opts.preserveFds,
+    procSelf: 'host',
+    start: 'spawn',
+    namespaces: base.namespaces,
   };
 }

@@ -3,19 +3,20 @@
  * host (runc does the same): a stored pid that is gone, a zombie, or a
  * different process with the same pid means stopped.
  */
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { isSameProcess } from './process-identity';
-import type { ContainerRecord, Status } from './store';
+import type { ContainerRecord } from './record';
+import type { StateStore } from './store';
 
-/** Hooks for what later parts of runts know (the cgroup freezer knows "paused"). */
+export type Status = 'creating' | 'created' | 'running' | 'paused' | 'stopped';
+
+/** What the cgroup freezer knows: asked only of a container whose init runs past start. */
 export type PausedProbe = (record: ContainerRecord) => boolean;
 
-export function liveStatus(record: ContainerRecord, containerDir: string, isPaused?: PausedProbe): Status {
+export function liveStatus(store: StateStore, record: ContainerRecord, isPaused: PausedProbe): Status {
   if (record.status === 'creating') return 'creating';
   if (!isSameProcess(record.pid, record.pidStartTime)) return 'stopped';
-  if (existsSync(join(containerDir, 'exec.fifo'))) return 'created';
-  if (isPaused?.(record)) return 'paused';
+  if (store.hasExecFifo(record.id)) return 'created';
+  if (isPaused(record)) return 'paused';
   return 'running';
 }
 

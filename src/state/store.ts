@@ -1,57 +1,26 @@
 /**
- * The state store: one directory per container under --root.
- *   <root>/            made 0700 on first use (an existing one keeps its mode)
- *   <root>/<id>/state.json   the record, replaced atomically (temp, fsync, rename)
+ * The state store: one directory per container under --root. This module
+ * alone knows the layout:
+ *   <root>/                  made 0700 on first use (an existing one keeps its mode)
+ *   <root>/<id>/             claimed by mkdir: of two concurrent creates of
+ *                            one id, exactly one makes it (EEXIST for the other)
+ *   <root>/<id>/state.json   the record (record.ts), replaced atomically
+ *                            (temp, fsync, rename)
  *   <root>/<id>/teardown.json  what delete needs (init, cgroup, mounts left in
  *                            ours), written once before the container has a
  *                            process: if state.json is ever damaged, the
  *                            container can still be deleted
  *   <root>/<id>/exec.fifo    present from create until start
- * Creating the container directory is the atomic step that decides which
- * of two concurrent creates of one id wins (mkdir fails with EEXIST).
+ *   <root>/<id>/.lock        flocked by the read-check-change operations
+ *                            (pause, resume, update: see lock())
+ *   <root>/~deleting.<pid>.<id>  a tomb: a container directory delete took
+ *                            out of the way before removing it (see tomb())
  */
-import { type Dirent, chmodSync, closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { type Dirent, chmodSync, closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { RuntsError, errorMessage } from '../errors';
-import type { CgroupState } from '../linux/cgroups/types';
-import type { SharedMounts } from '../linux/shared-mounts';
-import type { LinuxResources } from '../spec/types';
 import { checkContainerId, isValidId } from './id';
-
-export type Status = 'creating' | 'created' | 'running' | 'paused' | 'stopped';
-
-/** What runts keeps about a container (the OCI state plus what it needs later). */
-export interface ContainerRecord {
-  ociVersion: string;
-  id: string;
-  /** Written as 'creating' first, then 'created'; the live status is derived (status.ts). */
-  status: 'creating' | 'created';
-  pid: number;
-  /** /proc/PID/stat start time of pid: tells the container from a reused pid. */
-  pidStartTime: string;
-  bundle: string;
-  rootfs: string;
-  created: string;
-  owner: string;
-  annotations?: Record<string, string>;
-  /** The container's cgroup, and the resources last applied to it (`update` merges into them). */
-  cgroup?: CgroupState;
-  resources?: LinuxResources;
-  /** The container's session keyring ("_ses.<id>"), absent with --no-new-keyring. */
-  sessionKeyring?: string;
-  /** No mount namespace of its own: the mounts delete removes from the caller's (shared-mounts.ts). */
-  sharedMounts?: SharedMounts;
-  /** Set by later steps of the lifecycle (cgroups, namespaces, hooks). */
-  [key: string]: unknown;
-}
-
-/** What tearing the container down needs: its init, its cgroup, its mounts in ours (none change after create). */
-export interface Teardown {
-  pid: number;
-  pidStartTime: string;
-  cgroup: CgroupState;
-  sharedMounts?: SharedMounts;
-}
+import { type ContainerRecord, type Teardown, isRecord, isTeardown } from './record';
 
 /** A state file that cannot be read as a record: the container is still there, and delete --force removes it. */
 export class DamagedRecord extends RuntsError {
@@ -65,8 +34,15 @@ export class DamagedRecord extends RuntsError {
   }
 }
 
+/** A held lock on one container (lock()). */
+export interface Lock {
+  release(): void;
+}
+
 const RECORD = 'state.json';
 const TEARDOWN = 'teardown.json';
+const EXEC_FIFO = 'exec.fifo';
+const LOCK = '.lock';
 
 export const DEFAULT_ROOT = '/run/runts';
 
@@ -75,6 +51,11 @@ export class StateStore {
 
   containerDir(id: string): string {
     return join(this.root, checkContainerId(id));
+  }
+
+  /** Whether the container's directory is there (with or without its files). */
+  has(id: string): boolean {
+    return existsSync(this.containerDir(id));
   }
 
   /**
@@ -89,35 +70,38 @@ export class StateStore {
   }
 
   /** Claims the id: exactly one of concurrent callers succeeds. */
-  claim(id: string): string {
+  claim(id: string): void {
     this.ensureRoot();
-    const dir = this.containerDir(id);
     try {
-      mkdirSync(dir, { mode: 0o700 });
+      mkdirSync(this.containerDir(id), { mode: 0o700 });
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'EEXIST') {
         throw new RuntsError(`container with id ${id} already exists`);
       }
       throw err;
     }
-    return dir;
   }
 
-  read(id: string): ContainerRecord {
+  /**
+   * The record; undefined when there is no such container (a directory
+   * with neither file is one half made or half deleted: not one to show).
+   */
+  read(id: string): ContainerRecord | undefined {
     const file = join(this.containerDir(id), RECORD);
     const record = this.#readJson(id, file, (x) => isRecord(x, id));
-    if (record === undefined) {
-      // A directory with neither file is a container half made or half deleted: not one to show.
-      if (!existsSync(join(this.containerDir(id), TEARDOWN))) throw notFound(id);
-      throw damaged(id, file, 'missing');
-    }
+    if (record === undefined && existsSync(join(this.containerDir(id), TEARDOWN))) throw damaged(id, file, 'missing');
     return record;
   }
 
-  /** What delete needs: from the record, or (the record damaged) from teardown.json; with why the record was unusable. */
-  readTeardown(id: string): { record?: ContainerRecord; teardown: Teardown; damage?: DamagedRecord } {
+  /**
+   * What delete needs: from the record, or (the record damaged) from
+   * teardown.json, with why the record was unusable; undefined when there
+   * is no such container.
+   */
+  readTeardown(id: string): { record?: ContainerRecord; teardown: Teardown; damage?: DamagedRecord } | undefined {
     try {
       const record = this.read(id);
+      if (!record) return undefined;
       if (!record.cgroup) throw new RuntsError(`container ${id} has no cgroup in its record`);
       const { pid, pidStartTime, cgroup, sharedMounts } = record;
       return { record, teardown: { pid, pidStartTime, cgroup, ...(sharedMounts ? { sharedMounts } : {}) } };
@@ -167,6 +151,24 @@ export class StateStore {
     return value;
   }
 
+  /** The fifo the init waits on until start (made by create, removed by start). */
+  execFifo(id: string): string {
+    return join(this.containerDir(id), EXEC_FIFO);
+  }
+
+  hasExecFifo(id: string): boolean {
+    return existsSync(this.execFifo(id));
+  }
+
+  /** After start: gone already is fine (a delete --force that raced start took the whole directory). */
+  removeExecFifo(id: string): void {
+    try {
+      unlinkSync(this.execFifo(id));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    }
+  }
+
   /**
    * Where delete moves a container's directory before removing it. '~' is
    * no id character (id.ts): no id can name a tomb, so list never hides a
@@ -175,6 +177,27 @@ export class StateStore {
    */
   tomb(id: string): string {
     return join(this.root, `~deleting.${process.pid}.${checkContainerId(id)}`.slice(0, 255));
+  }
+
+  /**
+   * Moves the container's directory to its tomb in one rename: of
+   * concurrent deletes exactly one gets it, and no other command finds the
+   * container afterwards. The tomb, or undefined if the directory was gone.
+   */
+  entomb(id: string): string | undefined {
+    const tomb = this.tomb(id);
+    try {
+      renameSync(this.containerDir(id), tomb);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw err;
+    }
+    return tomb;
+  }
+
+  /** Removes a tomb entomb() returned. */
+  removeTomb(tomb: string): void {
+    rmSync(tomb, { recursive: true, force: true });
   }
 
   remove(id: string): void {
@@ -198,34 +221,43 @@ export class StateStore {
   }
 
   /**
-   * Runs fn holding an exclusive flock on the container's lock file, so that
-   * operations on one container (start, kill, delete, …) do not interleave.
-   * The lock dies with the process, so a crash never leaves it held.
+   * An exclusive flock on the container's lock file; undefined when there is
+   * no such container directory. Only pause, resume and update take it:
+   * each reads the status (and update the record), checks, then changes the
+   * cgroup (and update the record), and two of them must not interleave.
+   * The others need none, and skip the cost of loading ffi-rs (about 1 ms)
+   * for flock: start is serialised by exec.fifo (one reader gets the init's
+   * byte), delete by entomb() (one rename wins), kill is one signal, and
+   * state, list, ps and events only read. The lock dies with the process,
+   * so a crash never leaves it held.
    */
-  async withLock<T>(id: string, fn: () => T | Promise<T>): Promise<T> {
-    const { sys } = await import('../sys/index');
-    const { LOCK_EX, LOCK_UN } = await import('../sys/constants');
+  async lock(id: string): Promise<Lock | undefined> {
     let fd: number;
     try {
-      fd = openSync(join(this.containerDir(id), '.lock'), 'a', 0o600);
+      fd = openSync(join(this.containerDir(id), LOCK), 'a', 0o600);
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw notFound(id);
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw err;
     }
     try {
+      const { sys } = await import('../sys/index');
+      const { LOCK_EX, LOCK_UN } = await import('../sys/constants');
       sys().flock(fd, LOCK_EX);
-      return await fn();
-    } finally {
-      try {
-        sys().flock(fd, LOCK_UN);
-      } finally {
-        closeSync(fd);
-      }
+      return {
+        release: () => {
+          try {
+            sys().flock(fd, LOCK_UN);
+          } finally {
+            closeSync(fd);
+          }
+        },
+      };
+    } catch (err) {
+      closeSync(fd);
+      throw err;
     }
   }
 }
-
-export const notFound = (id: string) => new RuntsError(`container ${id} does not exist`);
 
 const damaged = (id: string, file: string, how: string) => new DamagedRecord(id, `its state file ${file} is ${how}`);
 
@@ -238,20 +270,3 @@ function writeSynced(file: string, text: string, flags: 'w' | 'wx'): void {
     closeSync(fd);
   }
 }
-
-const isObject = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
-
-const isCgroupState = (x: unknown): x is CgroupState =>
-  isObject(x) && ((x.version === 2 && typeof x.path === 'string') || (x.version === 1 && isObject(x.paths)));
-
-const isSharedMounts = (x: unknown): x is SharedMounts =>
-  isObject(x) && typeof x.namespace === 'string' && typeof x.rootfs === 'string' && Array.isArray(x.before);
-
-const isTeardown = (x: unknown): x is Teardown =>
-  isObject(x) && typeof x.pid === 'number' && typeof x.pidStartTime === 'string' && isCgroupState(x.cgroup) &&
-  (x.sharedMounts === undefined || isSharedMounts(x.sharedMounts));
-
-/** The fields every command relies on. */
-const isRecord = (x: unknown, id: string): x is ContainerRecord =>
-  isObject(x) && x.id === id && typeof x.pid === 'number' && typeof x.pidStartTime === 'string' && typeof x.status === 'string' &&
-  (x.cgroup === undefined || isCgroupState(x.cgroup));

@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { checkContainerId, isValidId } from '../../src/state/id';
-import { DamagedRecord, StateStore, type ContainerRecord } from '../../src/state/store';
+import type { ContainerRecord } from '../../src/state/record';
+import { DamagedRecord, StateStore } from '../../src/state/store';
 import { TOP, tempDir } from '../lib/cli';
 
 const test = suite('store');
@@ -92,7 +93,7 @@ test('concurrent claims from separate processes: exactly one wins', async () => 
   for (const r of results.filter((x) => x !== 'won')) assert.match(r, /already exists/);
 });
 
-test('a damaged or missing state.json: read says so and how to remove it; readTeardown falls back on teardown.json', () => {
+test('a damaged or missing state.json: read says so and how to remove it; readTeardown falls back on teardown.json; neither file: no container', () => {
   const store = new StateStore(join(tempDir(), 'root'));
   store.claim('c1');
   const cgroup = { version: 2 as const, path: '/sys/fs/cgroup/runts/c1' };
@@ -105,7 +106,7 @@ test('a damaged or missing state.json: read says so and how to remove it; readTe
   for (const [content, why] of [['{"ociVersion":"1.', /is damaged \(.*JSON/], ['', /is damaged \(.*JSON/], ['null', /is damaged \(not what runts wrote there\)/], ['{"id":"other"}', /not what runts wrote/]] as const) {
     writeFileSync(file, content);
     assert.throws(() => store.read('c1'), (err: Error) => err instanceof DamagedRecord && why.test(err.message) && err.message.includes('`runts delete --force c1` removes the container'));
-    const { record: none, teardown, damage } = store.readTeardown('c1');
+    const { record: none, teardown, damage } = store.readTeardown('c1')!;
     assert.is(none, undefined);
     assert.equal(teardown, { pid: 7, pidStartTime: '99', cgroup });
     assert.ok(damage instanceof DamagedRecord);
@@ -115,7 +116,8 @@ test('a damaged or missing state.json: read says so and how to remove it; readTe
   writeFileSync(join(store.containerDir('c1'), 'teardown.json'), '{"pid":');
   assert.throws(() => store.readTeardown('c1'), /state\.json is missing, and its state file .*teardown\.json is damaged/);
   rmSync(join(store.containerDir('c1'), 'teardown.json'));
-  assert.throws(() => store.read('c1'), /container c1 does not exist/, 'a directory with neither file is one half made or half deleted');
+  assert.is(store.read('c1'), undefined, 'a directory with neither file is one half made or half deleted: no container');
+  assert.is(store.readTeardown('c1'), undefined);
 });
 
 test('ids() lists container directories only, an id shaped like an old tomb name too; no tomb is a valid id', () => {

@@ -1,4 +1,3 @@
-import type { CommandModule } from 'yargs';
 import { type GlobalArgs, store } from '../global';
 
 interface DeleteArgs extends GlobalArgs {
@@ -6,16 +5,7 @@ interface DeleteArgs extends GlobalArgs {
   force: boolean;
 }
 
-export const deleteCommand: CommandModule<GlobalArgs, DeleteArgs> = {
-  command: 'delete <container-id>',
-  aliases: ['rm'],
-  describe: 'delete any resources held by the container often used with detached container',
-  builder: (y) =>
-    y
-      .positional('container-id', { type: 'string', demandOption: true })
-      .option('force', { alias: 'f', type: 'boolean', default: false, describe: 'forcibly deletes the container if it is still running (uses SIGKILL)' }) as never,
-  handler: async (argv) => {
-    const { deleteContainer } = await import('../../container/delete');
-    await deleteContainer(store(argv), argv.containerId, { force: argv.force });
-  },
-};
+export async function deleteCommand(argv: DeleteArgs): Promise<void> {
+  const { deleteContainer } = await import('../../container/delete');
+  await deleteContainer(store(argv), argv.containerId, { force: argv.force });
+}

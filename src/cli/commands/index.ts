@@ -1,37 +1,40 @@
-/** Every command of the CLI, in the order `runts --help` lists them. */
-import type { CommandModule } from 'yargs';
-import { createCommand } from './create';
+/** What each command of the table (../options.ts) does once its words are parsed. */
+import type { CommandName } from '../options';
+import { create } from './create';
 import { deleteCommand } from './delete';
-import { eventsCommand } from './events';
-import { execCommand } from './exec';
-import { featuresCommand } from './features';
-import { killCommand } from './kill';
-import { listCommand } from './list';
-import { pauseCommand } from './pause';
-import { psCommand } from './ps';
-import { resumeCommand } from './resume';
-import { runCommand } from './run';
-import { specCommand } from './spec';
-import { startCommand } from './start';
-import { stateCommand } from './state';
-import { updateCommand } from './update';
-import { validateCommand } from './validate';
+import { events } from './events';
+import { exec } from './exec';
+import { features } from './features';
+import { kill } from './kill';
+import { list } from './list';
+import { pause } from './pause';
+import { ps } from './ps';
+import { resume } from './resume';
+import { run } from './run';
+import { spec } from './spec';
+import { start } from './start';
+import { state } from './state';
+import { update } from './update';
+import { validate } from './validate';
 
-export const commands: CommandModule<any, any>[] = [
-  createCommand,
-  deleteCommand,
-  eventsCommand,
-  execCommand,
-  featuresCommand,
-  killCommand,
-  listCommand,
-  pauseCommand,
-  psCommand,
-  resumeCommand,
-  runCommand,
-  specCommand,
-  startCommand,
-  stateCommand,
-  updateCommand,
-  validateCommand,
-];
+/** A command's handler takes the parsed words as its own Args type. */
+export type Handler = (argv: never) => Promise<void>;
+
+export const HANDLERS: Readonly<Record<CommandName, Handler>> = {
+  create,
+  delete: deleteCommand,
+  events,
+  exec,
+  features,
+  kill,
+  list,
+  pause,
+  ps,
+  resume,
+  run,
+  spec,
+  start,
+  state,
+  update,
+  validate,
+};

@@ -9,59 +9,17 @@
  */
 import { RuntsError } from '../../errors';
 import { pollUntil } from '../../poll';
-import type { Linux, LinuxResources } from '../../spec/types';
+import type { Linux } from '../../spec/types';
 import { isProcessId, signalConfirmed } from '../process-signal';
 import { SIGNALS } from '../signals';
 import { deviceRules, reduceDeviceRules } from './devices';
 import { cgroupsPathOf, isUnifiedHost } from './paths';
-import type { CgroupMountView, CgroupState, Stats } from './types';
+import type { CgroupManager, CgroupState, NewCgroup } from './types';
 import { V1Cgroup } from './v1';
 import { V2Cgroup } from './v2';
 
-export interface CgroupManager {
-  readonly state: CgroupState;
-  /** Puts pid, with all its threads, in the cgroup. */
-  join(pid: number): void;
-  /**
-   * Puts this process's main thread in the cgroup, for the children it
-   * spawns from it (exec): v1 moves that thread alone (its tid, written to
-   * `tasks`), so node's other threads do not count against the
-   * container's pids limit; v2 moves threads only within threaded
-   * cgroups, so there it is the whole process (cgroup.procs).
-   */
-  joinMainThread(): void;
-  /** Writes the resources (not the device rules: those are set once, at creation). */
-  apply(resources: LinuxResources): void;
-  /**
-   * Every process in the cgroup and the cgroups below it, as cgroup.procs
-   * lists them: on v2, a member outside this process's pid namespace is a
-   * 0 (never a pid to signal: process-signal.ts).
-   */
-  pids(): number[];
-  /**
-   * SIGKILL to every member through the kernel's cgroup.kill (cgroup v2,
-   * Linux 5.14+; on a hybrid v1 host, the unified hierarchy's, as runc
-   * does): members this process cannot see are killed too, and none can
-   * fork away meanwhile. False where there is no cgroup.kill.
-   */
-  killAll(): boolean;
-  canFreeze(): boolean;
-  freeze(): void;
-  thaw(): void;
-  isFrozen(): boolean;
-  stats(): Stats;
-  /** Calls onOom for each OOM kill, until the cgroup is removed or stop is aborted. */
-  watchOom(onOom: () => void, stop: AbortSignal): Promise<void>;
-  exists(): boolean;
-  /** Removes the container's directories (they must hold no process). */
-  removeDirs(): void;
-}
-
-export interface NewCgroup {
-  cgroup: CgroupManager;
-  /** What the init needs for the container's "cgroup" mount. */
-  view: CgroupMountView;
-}
+// The interface lives with the shared shapes, where the drivers (v1.ts, v2.ts) implement it.
+export type { CgroupManager, NewCgroup };
 
 /** The container's cgroup, made and configured; on failure nothing of it is left. */
 export function createCgroup(id: string, linux: Linux): NewCgroup {

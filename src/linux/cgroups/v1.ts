@@ -13,11 +13,10 @@ import { sys } from '../../sys/index';
 import { Control, ControlWriteError } from './control';
 import { type DeviceRuleSet, v1DeviceWrites } from './devices';
 import { makeCgroupDirs, procsBelow, removeCgroupDir, removeMadeDirs } from './dirs';
-import type { CgroupManager, NewCgroup } from './manager';
 import { parseProcCgroup, readProcSelf, v1CgroupDir, v1Hierarchies } from './paths';
 import { THROTTLES, hugePageSizes, swappinessOf, throttleLists } from './resources';
 import { setCpuset, setPids, setRdma } from './setters';
-import { type BlkioEntry, type MemoryEntry, type Stats, emptyStats } from './types';
+import { type BlkioEntry, type CgroupManager, type MemoryEntry, type NewCgroup, type Stats, emptyStats } from './types';
 
 type V1State = { version: 1; paths: Record<string, string> };
 

@@ -15,11 +15,10 @@ import { blkioToIoWeight, sharesToWeight, swapToV2 } from './convert';
 import { DEVICE_FILTER_LICENSE, deviceFilterProgram } from './device-filter';
 import type { DeviceRuleSet } from './devices';
 import { makeCgroupDirs, procsBelow, removeCgroupDir, removeMadeDirs } from './dirs';
-import type { CgroupManager, NewCgroup } from './manager';
 import { CGROUP_ROOT, readProcSelf, v2CgroupDir } from './paths';
 import { THROTTLES, hugePageSizes, throttleLists } from './resources';
 import { setCpuset, setPids, setRdma } from './setters';
-import { type BlkioEntry, type Stats, emptyEntry, emptyStats } from './types';
+import { type BlkioEntry, type CgroupManager, type NewCgroup, type Stats, emptyEntry, emptyStats } from './types';
 
 type V2State = { version: 2; path: string };
 

@@ -6,12 +6,20 @@
  * hooks, the init runs createContainer and startContainer.
  */
 import { RuntsError } from '../errors';
-import type { HookState } from '../init/channel';
 import type { Hook } from '../spec/types';
-import type { ContainerRecord } from '../state/store';
 
-/** The state document a hook reads, from the record. */
-export function hookState(record: ContainerRecord, status: string): HookState {
+/** The state document hooks read on stdin (runtime.md "State"). */
+export interface HookState {
+  ociVersion: string;
+  id: string;
+  status: string;
+  pid: number;
+  bundle: string;
+  annotations?: Record<string, string>;
+}
+
+/** The state document a hook reads, from the container's record. */
+export function hookState(record: Omit<HookState, 'status'>, status: string): HookState {
   const state: HookState = { ociVersion: record.ociVersion, id: record.id, status, pid: record.pid, bundle: record.bundle };
   if (record.annotations) state.annotations = record.annotations;
   return state;

@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { RuntsError } from '../errors';
-import { defaultSpec } from './default-spec';
+import { defaultSpec } from '../spec/default-spec';
 
 /** `runts spec`: writes runc's default config.json, refusing to overwrite one. */
 export function writeDefaultSpec(bundle: string): void {

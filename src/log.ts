@@ -3,6 +3,7 @@
  * stderr; --log-format json writes logrus-style lines that containerd's shim
  * and conmon parse: {"level":"error","msg":"…","time":"RFC3339"}.
  * Same placement as runc: see fatal().
+ * Used at every layer; the CLI configures it from its flags (configureLog).
  */
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { printErr } from './output';
@@ -35,23 +36,6 @@ export function configureLog(opts: LogOptions): void {
       // Unwritable: lines go to stderr instead (write() below).
     }
   }
-}
-
-/**
- * The log flags read straight from the words, for the errors yargs reports
- * before its middleware runs (an unknown command, a bad flag): they too
- * must reach --log in --log-format.
- */
-export function logOptionsFromArgv(argv: readonly string[]): LogOptions {
-  const value = (name: string): string | undefined => {
-    for (let i = 0; i < argv.length; i++) {
-      if (argv[i] === `--${name}` || argv[i] === `-${name}`) return argv[i + 1];
-      if (argv[i].startsWith(`--${name}=`) || argv[i].startsWith(`-${name}=`)) return argv[i].slice(argv[i].indexOf('=') + 1);
-    }
-    return undefined;
-  };
-  const format = value('log-format');
-  return { log: value('log'), logFormat: format === 'json' ? 'json' : 'text', debug: argv.includes('--debug') };
 }
 
 export function formatLine(level: Level, msg: string, format: LogFormat, now = new Date()): string {

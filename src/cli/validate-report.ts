@@ -1,6 +1,6 @@
-import { printErr, printOut } from '../cli/output';
 import { formatProblem } from '../errors';
-import { judge, readConfigFile } from './load';
+import { printErr, printOut } from '../output';
+import { judge, readConfigFile } from '../spec/load';
 
 /**
  * `runts validate`: 1 with every schema violation on its own line, else 0

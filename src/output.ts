@@ -1,8 +1,9 @@
 /**
- * What the CLI prints, written straight to fds 1 and 2. process.stdout and
- * process.stderr are streams: the first touch loads node's stream and net
- * modules (about 2 ms, on every command that prints), and for a pipe libuv
- * makes the caller's pipe non-blocking. runc writes synchronously too.
+ * What runts prints (the CLI's output, log lines without --log), written
+ * straight to fds 1 and 2. process.stdout and process.stderr are streams:
+ * the first touch loads node's stream and net modules (about 2 ms, on every
+ * command that prints), and for a pipe libuv makes the caller's pipe
+ * non-blocking. runc writes synchronously too.
  */
 import { writeSync } from 'node:fs';
 

@@ -1,0 +1,67 @@
+/**
+ * What runts keeps about a container between commands: the record
+ * (state.json) and what tearing it down needs (teardown.json), with the
+ * checks a file read back must pass to be taken for one of them.
+ */
+import type { CgroupState } from '../linux/cgroups/types';
+import type { SharedMounts } from '../linux/shared-mounts';
+import type { ExecBase } from '../spec/plan';
+import type { Hook, LinuxResources } from '../spec/types';
+
+/**
+ * The OCI state plus what later commands need. Every field create writes is
+ * declared; the optional ones are those a record may lack (written later
+ * in create, or only for some configs).
+ */
+export interface ContainerRecord {
+  ociVersion: string;
+  id: string;
+  /** Written as 'creating' first, then 'created'; the live status is derived (status.ts). */
+  status: 'creating' | 'created';
+  pid: number;
+  /** /proc/PID/stat start time of pid: tells the container from a reused pid. */
+  pidStartTime: string;
+  bundle: string;
+  rootfs: string;
+  created: string;
+  owner: string;
+  annotations?: Record<string, string>;
+  /** The runtime-namespace hooks that run after create: poststart (start) and poststop (delete). */
+  hooks?: { poststart: Hook[]; poststop: Hook[] };
+  /** The container's cgroup, and the resources last applied to it (`update` merges into them). */
+  cgroup?: CgroupState;
+  resources?: LinuxResources;
+  /** The container's session keyring ("_ses.<id>"), absent with --no-new-keyring. */
+  sessionKeyring?: string;
+  /** No mount namespace of its own: the mounts delete removes from the caller's (shared-mounts.ts). */
+  sharedMounts?: SharedMounts;
+  /** What every exec starts from, compiled by create (planExec in spec/plan.ts). */
+  exec?: ExecBase;
+  /** The init's PR_GET_DUMPABLE once created, kept so that tests and users can check it. */
+  initDumpable?: number;
+}
+
+/** What tearing the container down needs: its init, its cgroup, its mounts in ours (none change after create). */
+export interface Teardown {
+  pid: number;
+  pidStartTime: string;
+  cgroup: CgroupState;
+  sharedMounts?: SharedMounts;
+}
+
+const isObject = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
+
+const isCgroupState = (x: unknown): x is CgroupState =>
+  isObject(x) && ((x.version === 2 && typeof x.path === 'string') || (x.version === 1 && isObject(x.paths)));
+
+const isSharedMounts = (x: unknown): x is SharedMounts =>
+  isObject(x) && typeof x.namespace === 'string' && typeof x.rootfs === 'string' && Array.isArray(x.before);
+
+export const isTeardown = (x: unknown): x is Teardown =>
+  isObject(x) && typeof x.pid === 'number' && typeof x.pidStartTime === 'string' && isCgroupState(x.cgroup) &&
+  (x.sharedMounts === undefined || isSharedMounts(x.sharedMounts));
+
+/** The fields every command relies on, for the container id names. */
+export const isRecord = (x: unknown, id: string): x is ContainerRecord =>
+  isObject(x) && x.id === id && typeof x.pid === 'number' && typeof x.pidStartTime === 'string' && typeof x.status === 'string' &&
+  (x.cgroup === undefined || isCgroupState(x.cgroup));
