@@ -23,7 +23,7 @@ import { readProcStat } from '../state/process-identity';
 import type { ContainerRecord } from '../state/record';
 import type { StateStore } from '../state/store';
 import { S_IFIFO } from '../sys/constants';
-import { sys } from '../sys/index';
+import type { Sys } from '../sys/types';
 import { type InitProcess, spawnInit } from './init-process';
 import { writePidFile } from './pid-file';
 
@@ -56,7 +56,7 @@ function expect<T extends FromInit['type']>(message: FromInit, type: T): Extract
 }
 
 /** Creates the container; the init stays a child of this process until release(). */
-export async function create(store: StateStore, args: CreateOptions): Promise<Created> {
+export async function create(sys: Sys, store: StateStore, args: CreateOptions): Promise<Created> {
   const id = checkContainerId(args.containerId);
   // The init's move into its cgroup waits for the kernel unless primed (prime.ts).
   void primeCgroupMigration();
@@ -71,8 +71,8 @@ export async function create(store: StateStore, args: CreateOptions): Promise<Cr
   const preserveFds = listenFds + args.preserveFds;
   const wantsTerminal = raw.process?.terminal === true;
   // The init sends the pty master over its end of a socketpair (its fd there: init.fds.terminal).
-  const terminalPair = wantsTerminal && !args.consoleSocket && args.keepTerminal ? sys().socketpair() : undefined;
-  const init = spawnInit(rawNamespaces(raw.linux?.namespaces), preserveFds, terminalPair?.[1]);
+  const terminalPair = wantsTerminal && !args.consoleSocket && args.keepTerminal ? sys.socketpair() : undefined;
+  const init = spawnInit(sys, rawNamespaces(raw.linux?.namespaces), preserveFds, terminalPair?.[1]);
   if (terminalPair) closeSync(terminalPair[1]);
 
   let claimed = false;
@@ -128,11 +128,11 @@ export async function create(store: StateStore, args: CreateOptions): Promise<Cr
     // What every exec starts from (planExec).
     record.exec = makeExecBase(spec, plan);
     // No mount namespace of its own: its mounts stay in ours until delete (shared-mounts.ts).
-    if (!plan.mountNamespace) record.sharedMounts = shared = noteSharedMounts(loaded.rootfs);
+    if (!plan.mountNamespace) record.sharedMounts = shared = noteSharedMounts(sys, loaded.rootfs);
     store.write(record);
-    sys().mknod(fifoPath, S_IFIFO | 0o622, 0, 0);
+    sys.mknod(fifoPath, S_IFIFO | 0o622, 0, 0);
     // Whatever the umask: the init opens it for writing as the container's user.
-    sys().chmod(fifoPath, 0o622);
+    sys.chmod(fifoPath, 0o622);
 
     // What delete needs, kept apart before the container has a process or
     // a mount: a damaged state.json must not leave it beyond runts' reach.
@@ -151,7 +151,7 @@ export async function create(store: StateStore, args: CreateOptions): Promise<Cr
     record.initDumpable = created.dumpable;
     store.write(record);
     if (args.pidFile) writePidFile(args.pidFile, init.pid);
-    const master = terminalPair ? sys().recvFd(terminalPair[0]).fd : undefined;
+    const master = terminalPair ? sys.recvFd(terminalPair[0]).fd : undefined;
     if (terminalPair) closeSync(terminalPair[0]);
     return { record, init, ...(master !== undefined ? { terminal: master } : {}) };
   } catch (err) {
@@ -164,7 +164,7 @@ export async function create(store: StateStore, args: CreateOptions): Promise<Cr
       log.warn(`removing the cgroup of failed container ${id}: ${errorMessage(cleanup)}`);
     }
     if (shared) {
-      const warning = removeSharedMounts(sys(), shared);
+      const warning = removeSharedMounts(sys, shared);
       if (warning) log.warn(warning);
     }
     if (claimed && loaded) {
@@ -206,7 +206,7 @@ async function killAndReap(init: InitProcess): Promise<void> {
 }
 
 /** `runts create`: create, then leave the init to its new parent (the shim, or init). */
-export async function createContainer(store: StateStore, args: CreateOptions): Promise<void> {
-  const { init } = await create(store, args);
+export async function createContainer(sys: Sys, store: StateStore, args: CreateOptions): Promise<void> {
+  const { init } = await create(sys, store, args);
   init.release();
 }

@@ -27,8 +27,7 @@ import type { Process } from '../spec/types';
 import type { ContainerRecord } from '../state/record';
 import type { StateStore } from '../state/store';
 import { CLONE_FS, EAGAIN, O_CLOEXEC, O_DIRECTORY, O_PATH, PR_SET_DUMPABLE } from '../sys/constants';
-import { sys } from '../sys/index';
-import { SysError } from '../sys/types';
+import { type Sys, SysError } from '../sys/types';
 import { hookState } from '../linux/hooks';
 import { writePidFileFromHost } from './pid-file';
 import { Container } from './container';
@@ -90,7 +89,7 @@ export function execProcess(base: Process, opts: ExecOptions): Process {
   return p;
 }
 
-export async function execInContainer(store: StateStore, opts: ExecOptions): Promise<number> {
+export async function execInContainer(s: Sys, store: StateStore, opts: ExecOptions): Promise<number> {
   const container = Container.load(store, opts.containerId);
   const { record } = container;
   // This process's own move into the container's cgroup, below, then waits less (prime.ts).
@@ -106,7 +105,6 @@ export async function execInContainer(store: StateStore, opts: ExecOptions): Pro
   const plan = planExec(record.exec, proc, { preserveFds: opts.preserveFds, ...(opts.consoleSocket ? { consoleSocket: resolve(opts.consoleSocket) } : {}) });
   const pidFile = opts.pidFile ? resolve(opts.pidFile) : undefined;
 
-  const s = sys();
   s.prctl(PR_SET_DUMPABLE, 0);
   // libuv's pool threads must exist before the main thread moves: they keep
   // the host's mounts, root and credentials for the pid file.
@@ -127,7 +125,7 @@ export async function execInContainer(store: StateStore, opts: ExecOptions): Pro
       // exec moves one single-threaded process). On v1 this (main) thread
       // alone moves; on v2 the helper does it.
       if (!helperJoins) cgroup.joinMainThread();
-      joinNamespaces(record, plan.namespaces);
+      joinNamespaces(s, record, plan.namespaces);
     },
   });
   // From here the main thread is the container's. (libuv's pool threads
@@ -167,7 +165,7 @@ export async function execInContainer(store: StateStore, opts: ExecOptions): Pro
   });
   if (terminal) closeSync(terminal.slave);
   if (pidFile) await writePidFileFromHost(pidFile, spawned);
-  return waitForExit(child, terminal?.master);
+  return waitForExit(s, child, terminal?.master);
 }
 
 /**
@@ -193,8 +191,7 @@ function spawnFailure(program: string, err: unknown, record: ContainerRecord): R
 }
 
 /** Into the container's namespaces and root (those of its init), on the main thread. */
-function joinNamespaces(record: ContainerRecord, kinds: readonly string[]): void {
-  const s = sys();
+function joinNamespaces(s: Sys, record: ContainerRecord, kinds: readonly string[]): void {
   // All handles first: after joining the mount namespace, /proc is the container's.
   const handles = kinds.map((kind) => ({ kind, fd: openSync(`/proc/${record.pid}/ns/${NAMESPACES[kind].procName}`, 'r') }));
   // The init's own root, taken after setns: without a mount namespace the
@@ -218,8 +215,8 @@ function joinNamespaces(record: ContainerRecord, kinds: readonly string[]): void
 const FORWARDED: NodeJS.Signals[] = ['SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGINT', 'SIGWINCH'];
 
 /** Relays signals (and the terminal) until the process exits; its status becomes ours. */
-async function waitForExit(child: ChildProcess, master: number | undefined): Promise<number> {
-  const relay = master !== undefined ? relayTerminal(master) : undefined;
+async function waitForExit(s: Sys, child: ChildProcess, master: number | undefined): Promise<number> {
+  const relay = master !== undefined ? relayTerminal(s, master) : undefined;
   const forward = (signal: NodeJS.Signals) => {
     // With a terminal, ^C reaches the process through the pty (same process group).
     if (relay && (signal === 'SIGINT' || signal === 'SIGWINCH' || signal === 'SIGQUIT')) return;

@@ -5,6 +5,7 @@
  */
 import { SIGNALS } from '../linux/signals';
 import type { StateStore } from '../state/store';
+import type { Sys } from '../sys/types';
 import { type CreateOptions, create } from './create';
 import { deleteContainer } from './delete';
 import { startContainer } from './start';
@@ -18,8 +19,8 @@ export interface RunOptions extends Omit<CreateOptions, 'keepTerminal'> {
   keep: boolean;
 }
 
-export async function runContainer(store: StateStore, args: RunOptions): Promise<number> {
-  const { record, init, terminal } = await create(store, { ...args, keepTerminal: !args.detach });
+export async function runContainer(sys: Sys, store: StateStore, args: RunOptions): Promise<number> {
+  const { record, init, terminal } = await create(sys, store, { ...args, keepTerminal: !args.detach });
   if (args.detach) {
     await startContainer(store, record.id);
     init.release();
@@ -38,7 +39,7 @@ export async function runContainer(store: StateStore, args: RunOptions): Promise
     }
   };
   for (const sig of FORWARDED) process.on(sig, forward);
-  const relay = terminal !== undefined ? relayTerminal(terminal) : undefined;
+  const relay = terminal !== undefined ? relayTerminal(sys, terminal) : undefined;
   try {
     await startContainer(store, record.id);
     const status = await exited;

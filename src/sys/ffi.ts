@@ -8,13 +8,14 @@
  * mount_setattr, close_range, openat2, pidfd_open, pidfd_send_signal, bpf,
  * keyctl, and the per-thread credential calls.
  */
-import { chmodSync, chownSync, fstatSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { getSystemErrorMap } from 'node:util';
 import {
   AT_EMPTY_PATH, AT_FDCWD, AT_RECURSIVE, AT_SYMLINK_NOFOLLOW, EEXIST, EINVAL, ENOENT, ENOMEM, ENOSYS, KEYCTL_DESCRIBE, KEYCTL_JOIN_SESSION_KEYRING, KEYCTL_SETPERM, SCMP_ACT_NOTIFY,
 } from './constants';
 import { type FfiBinding, loadFfiBinding } from './ffi-binding';
 import { type MountinfoEntry, parseMountinfo } from './mountinfo';
+import { nodeFiles } from './node-files';
 import { type CapabilitySets, type MountAttributes, type PreparedSeccomp, type SeccompFilter, type Sys, SysError } from './types';
 
 /**
@@ -164,24 +165,30 @@ export class FfiSys implements Sys {
     this.#syscall('mknodat', detail, [BigInt(AT_FDCWD), path, BigInt(mode), BigInt(dev)], 'mknod');
   }
 
-  // Node's own sync calls do these on the calling (main) thread; they sit
-  // here so that the recording double sees them with the rest.
-  fstat(fd: number): { mode: number; rdev: number } {
-    const st = fstatSync(fd);
-    return { mode: st.mode, rdev: st.rdev };
-  }
-
   symlink(target: string, path: string): void {
     this.#check('symlink', `${path} -> ${target}`, 'symlink', [target, path]);
   }
 
-  chmod(path: string, mode: number): void {
-    chmodSync(path, mode);
-  }
-
-  chown(path: string, uid: number, gid: number): void {
-    chownSync(path, uid, gid);
-  }
+  // Node's own sync calls make these on the calling (main) thread
+  // (node-files.ts); they sit behind Sys so that the recording double sees
+  // them with the rest.
+  readonly chmod = nodeFiles.chmod;
+  readonly chown = nodeFiles.chown;
+  readonly open = nodeFiles.open;
+  readonly close = nodeFiles.close;
+  readonly write = nodeFiles.write;
+  readonly readFile = nodeFiles.readFile;
+  readonly mkdir = nodeFiles.mkdir;
+  readonly unlink = nodeFiles.unlink;
+  readonly readdir = nodeFiles.readdir;
+  readonly readlink = nodeFiles.readlink;
+  readonly realpath = nodeFiles.realpath;
+  readonly stat = nodeFiles.stat;
+  readonly lstat = nodeFiles.lstat;
+  readonly fstat = nodeFiles.fstat;
+  readonly copyFile = nodeFiles.copyFile;
+  readonly lchown = nodeFiles.lchown;
+  readonly lutimes = nodeFiles.lutimes;
 
   umask(mask: number): number {
     return this.#check('umask', hex(mask), 'umask', [mask]);

@@ -1,6 +1,6 @@
 // The process finaliser (src/init/finalize.ts) against the recording
 // double: one order of system calls, for the init's plan and an exec's.
-import { existsSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -46,10 +46,15 @@ function plans(noNewPrivileges = false): { init: ProcessPlan; exec: ProcessPlan 
   return { init, exec };
 }
 
-/** Runs the finaliser; the move into the container shows as a chroot("/container"). */
+// The container's root: the double's files are under it once chrooted, its /proc/self a plain directory.
+const container = tempDir();
+mkdirSync(join(container, 'proc/self'), { recursive: true });
+writeFileSync(join(container, 'proc/self/oom_score_adj'), '0');
+
+/** Runs the finaliser; the move into the container shows as a chroot. */
 function finalize(plan: ProcessPlan): RecordedCall[] {
   const sys = new FinalizeSys();
-  finalizeProcess(sys, plan, { state, enterContainer: () => sys.chroot('/container') });
+  finalizeProcess(sys, plan, { state, enterContainer: () => sys.chroot(container) });
   return sys.calls;
 }
 

@@ -74,7 +74,8 @@ test('enterRootfs: pivot_root . . then, from the old root, it is made slave and 
   const sys = new RecordingSys();
   const plan = planFor();
   enterRootfs(sys, plan);
-  assert.equal(sys.calls.map((c) => c.call), ['chdir', 'pivotRoot', 'fchdir', 'mount', 'umount2', 'chdir']);
+  // The old root is held open ("/") to go back into it after the pivot.
+  assert.equal(sys.calls.map((c) => c.call), ['open', 'chdir', 'pivotRoot', 'fchdir', 'mount', 'umount2', 'close', 'chdir']);
   assert.equal(sys.callsTo('umount2')[0], ['.', MNT_DETACH]);
   const noPivot = new RecordingSys();
   enterRootfs(noPivot, { ...plan, noPivot: true });
