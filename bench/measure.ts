@@ -153,7 +153,14 @@ export function stats(samples: number[]): Stats | undefined {
     const lo = Math.floor(pos);
     return s[lo] + (s[Math.min(lo + 1, s.length - 1)] - s[lo]) * (pos - lo);
   };
-  return { n: s.length, median: at(0.5), min: s[0], max: s[s.length - 1], mean: s.reduce((a, b) => a + b, 0) / s.length, p90: at(0.9) };
+  return {
+    n: s.length,
+    median: at(0.5),
+    min: s[0],
+    max: s[s.length - 1],
+    mean: s.reduce((a, b) => a + b, 0) / s.length,
+    p90: at(0.9),
+  };
 }
 
 /** Thrown at the next checkpoint after SIGINT, SIGTERM or SIGHUP. */

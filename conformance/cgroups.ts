@@ -107,7 +107,8 @@ function v1Layout(mounts: Map<string, string>, unified: string | undefined): Cgr
     version: 1,
     hasController: (name) => mounts.has(name),
     file: (controller, path, file) => join(dirOf(controller), path, file),
-    blkioWeightFile: () => withProbeCgroup(dirOf('blkio'), (dir) => ['blkio.bfq.weight', 'blkio.weight'].find((f) => existsSync(join(dir, f)))),
+    blkioWeightFile: () =>
+      withProbeCgroup(dirOf('blkio'), (dir) => ['blkio.bfq.weight', 'blkio.weight'].find((f) => existsSync(join(dir, f)))),
     swapAccounting: () => existsSync(join(dirOf('memory'), 'memory.memsw.limit_in_bytes')),
     remove: (path) => {
       for (const dir of roots) removeTree(join(dir, path));
@@ -160,7 +161,9 @@ export function cgroupLineDir(line: string): string | undefined {
   const [, controllers, ...rest] = line.split(':');
   if (controllers === undefined) return undefined;
   const wanted = controllers.split(',').filter(Boolean);
-  const hierarchy = hierarchies().find((h) => (wanted.length ? wanted.every((c) => h.controllers.includes(c)) : h.controllers.length === 0));
+  const hierarchy = hierarchies().find((h) =>
+    wanted.length ? wanted.every((c) => h.controllers.includes(c)) : h.controllers.length === 0,
+  );
   return hierarchy && join(hierarchy.mountPoint, rest.join(':'));
 }
 

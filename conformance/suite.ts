@@ -94,8 +94,10 @@ async function runCase(c: Case, index: number, suite: SuiteContext, env: Environ
     await Promise.race([c.run(trial), timeLimit]);
     return { case: c, status: 'pass', ms: Date.now() - started };
   } catch (err) {
-    if (err instanceof NotApplicable) return { case: c, status: 'skip', reason: `not applicable: ${err.message}`, ms: Date.now() - started };
-    if (err instanceof Unobservable) return { case: c, status: 'skip', reason: `cannot be observed: ${err.message}`, ms: Date.now() - started };
+    if (err instanceof NotApplicable)
+      return { case: c, status: 'skip', reason: `not applicable: ${err.message}`, ms: Date.now() - started };
+    if (err instanceof Unobservable)
+      return { case: c, status: 'skip', reason: `cannot be observed: ${err.message}`, ms: Date.now() - started };
     const reason = err instanceof Failure ? err.message : `error in the case: ${(err as Error).stack ?? err}`;
     return { case: c, status: 'fail', reason, ms: Date.now() - started };
   } finally {

@@ -26,13 +26,30 @@ step('schema generation', [join(top, 'schema', 'generate.mjs')]);
 // The helper: freestanding (raw system calls, its own _start), so that it
 // needs no libc in the container and makes no call but its own steps.
 const cc = process.env.CC || 'cc';
-const ccFlags = ['-static', '-nostdlib', '-no-pie', '-fno-pie', '-ffreestanding', '-fno-builtin', '-fno-stack-protector',
-  '-fno-asynchronous-unwind-tables', '-Os', '-s', '-Wall', '-Wextra', '-Werror'];
+const ccFlags = [
+  '-static',
+  '-nostdlib',
+  '-no-pie',
+  '-fno-pie',
+  '-ffreestanding',
+  '-fno-builtin',
+  '-fno-stack-protector',
+  '-fno-asynchronous-unwind-tables',
+  '-Os',
+  '-s',
+  '-Wall',
+  '-Wextra',
+  '-Werror',
+];
 mkdirSync(join(top, 'dist'), { recursive: true });
 try {
-  execFileSync(cc, [...ccFlags, '-o', join(top, 'dist', 'runts-helper'), join(top, 'src', 'native', 'runts-helper.c')], { stdio: 'inherit' });
+  execFileSync(cc, [...ccFlags, '-o', join(top, 'dist', 'runts-helper'), join(top, 'src', 'native', 'runts-helper.c')], {
+    stdio: 'inherit',
+  });
 } catch {
-  console.error(`build: compiling src/native/runts-helper.c with ${cc} failed: it needs a C compiler and the Linux headers (Debian: apt-get install gcc linux-libc-dev), on x86_64 or aarch64`);
+  console.error(
+    `build: compiling src/native/runts-helper.c with ${cc} failed: it needs a C compiler and the Linux headers (Debian: apt-get install gcc linux-libc-dev), on x86_64 or aarch64`,
+  );
   process.exit(1);
 }
 if (!quick) step('type check', [join(top, 'node_modules', 'typescript', 'bin', 'tsc'), '--noEmit', '-p', top]);
@@ -75,8 +92,16 @@ const common = {
 };
 
 await Promise.all([
-  build({ ...common, entryPoints: { runts: 'src/cli/entry.ts', init: 'src/init/entry.ts' }, outdir: 'dist', outExtension: { '.js': '.cjs' }, plugins: [separateFiles] }),
-  ...SEPARATE.map(({ file, entry }) => build({ ...common, entryPoints: [entry], outfile: `dist/${file}`, plugins: [separateFiles] })),
+  build({
+    ...common,
+    entryPoints: { runts: 'src/cli/entry.ts', init: 'src/init/entry.ts' },
+    outdir: 'dist',
+    outExtension: { '.js': '.cjs' },
+    plugins: [separateFiles],
+  }),
+  ...SEPARATE.map(({ file, entry }) =>
+    build({ ...common, entryPoints: [entry], outfile: `dist/${file}`, plugins: [separateFiles] }),
+  ),
 ]);
 
 // The V8 code cache bin/runts loads: made by running a typical command

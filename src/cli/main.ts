@@ -13,7 +13,18 @@ import { SPEC_VERSION } from '../spec/version';
 import { type Handler, HANDLERS } from './commands/index';
 import { configureLog, fatal, type LogOptions } from '../log';
 import { normalizeArgv } from './normalize';
-import { COMMANDS, type CommandName, type CommandSpec, findOption, flagKey, GLOBAL_OPTIONS, isFlag, type OptionSpec, type PositionalSpec, takesValue } from './options';
+import {
+  COMMANDS,
+  type CommandName,
+  type CommandSpec,
+  findOption,
+  flagKey,
+  GLOBAL_OPTIONS,
+  isFlag,
+  type OptionSpec,
+  type PositionalSpec,
+  takesValue,
+} from './options';
 
 declare const RUNTS_VERSION: string; // injected by the build (scripts/build.mjs)
 
@@ -66,7 +77,11 @@ function logOptionsFromWords(words: readonly string[]): LogOptions {
     const v = given.get(name);
     return typeof v === 'string' ? v : undefined;
   };
-  return { log: value('log'), logFormat: value('log-format') === 'json' ? 'json' : 'text', debug: given.get('debug') === true || value('debug') === 'true' };
+  return {
+    log: value('log'),
+    logFormat: value('log-format') === 'json' ? 'json' : 'text',
+    debug: given.get('debug') === true || value('debug') === 'true',
+  };
 }
 
 export async function main(argv: string[], handlers: Readonly<Record<CommandName, Handler>> = HANDLERS): Promise<void> {
@@ -74,7 +89,9 @@ export async function main(argv: string[], handlers: Readonly<Record<CommandName
   configureLog(logOptionsFromWords(words));
   const cli = yargs(words)
     .scriptName('runts')
-    .usage('runts [global options] command [command options] [arguments...]\n\nAn OCI container runtime in TypeScript, with runc\'s command line.')
+    .usage(
+      "runts [global options] command [command options] [arguments...]\n\nAn OCI container runtime in TypeScript, with runc's command line.",
+    )
     .parserConfiguration({
       // Go's flag package (runc) reads "-bundle" as "--bundle"; so do we.
       'short-option-groups': false,
@@ -87,7 +104,13 @@ export async function main(argv: string[], handlers: Readonly<Record<CommandName
       'greedy-arrays': false,
     })
     .options(Object.fromEntries(Object.entries(GLOBAL_OPTIONS).map(([flag, option]) => [flag, yargsOption(option)])))
-    .middleware((args) => configureLog({ log: args.log as string | undefined, logFormat: args.logFormat as 'text' | 'json', debug: args.debug as boolean }))
+    .middleware((args) =>
+      configureLog({
+        log: args.log as string | undefined,
+        logFormat: args.logFormat as 'text' | 'json',
+        debug: args.debug as boolean,
+      }),
+    )
     .version(`runts version ${RUNTS_VERSION}\nspec: ${SPEC_VERSION}`)
     .alias('version', 'v')
     .help()
@@ -99,7 +122,8 @@ export async function main(argv: string[], handlers: Readonly<Record<CommandName
     .fail((msg, err) => {
       fatal(err ? errorMessage(err) : msg);
     });
-  for (const [name, spec] of Object.entries(COMMANDS) as [CommandName, CommandSpec][]) cli.command(yargsCommand(name, spec, handlers[name]));
+  for (const [name, spec] of Object.entries(COMMANDS) as [CommandName, CommandSpec][])
+    cli.command(yargsCommand(name, spec, handlers[name]));
   // Errors end here, logged by this module's log (configured by the middleware above).
   await cli.parseAsync().catch((err: unknown) => fatal(errorMessage(err)));
 }

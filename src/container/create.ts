@@ -48,7 +48,6 @@ export interface CreateOptions {
   keepTerminal?: boolean;
 }
 
-
 function expect<T extends FromInit['type']>(message: FromInit, type: T): Extract<FromInit, { type: T }> {
   if (message.type === 'error') throw new RuntsError(message.message);
   if (message.type !== type) throw new RuntsError(`container init: expected ${type}, got ${message.type}`);
@@ -88,7 +87,10 @@ export async function create(sys: Sys, store: StateStore, args: CreateOptions): 
       throw new RuntsError('cannot allocate tty if runts will detach without setting console socket');
     }
     if (!terminal && args.consoleSocket) throw new RuntsError('--console-socket given, but process.terminal is false');
-    if (args.systemdCgroup) throw new RuntsError('--systemd-cgroup: runts manages cgroups through cgroupfs only; drop the flag and give linux.cgroupsPath as a path');
+    if (args.systemdCgroup)
+      throw new RuntsError(
+        '--systemd-cgroup: runts manages cgroups through cgroupfs only; drop the flag and give linux.cgroupsPath as a path',
+      );
     store.claim(id);
     claimed = true;
     const record: ContainerRecord = {
@@ -114,7 +116,11 @@ export async function create(sys: Sys, store: StateStore, args: CreateOptions): 
     record.cgroup = cgroup.state;
     record.resources = spec.linux?.resources ?? {};
     const fifoPath = store.execFifo(id);
-    const consoleTo = args.consoleSocket ? { socketPath: args.consoleSocket } : init.fds.terminal !== undefined ? { fd: init.fds.terminal } : undefined;
+    const consoleTo = args.consoleSocket
+      ? { socketPath: args.consoleSocket }
+      : init.fds.terminal !== undefined
+        ? { fd: init.fds.terminal }
+        : undefined;
     const plan = makePlan(loaded, {
       id,
       fifoPath,
@@ -136,7 +142,12 @@ export async function create(sys: Sys, store: StateStore, args: CreateOptions): 
 
     // What delete needs, kept apart before the container has a process or
     // a mount: a damaged state.json must not leave it beyond runts' reach.
-    store.writeTeardown(id, { pid: record.pid, pidStartTime: record.pidStartTime, cgroup: cgroup.state, ...(shared ? { sharedMounts: shared } : {}) });
+    store.writeTeardown(id, {
+      pid: record.pid,
+      pidStartTime: record.pidStartTime,
+      cgroup: cgroup.state,
+      ...(shared ? { sharedMounts: shared } : {}),
+    });
     cgroup.join(init.pid);
     init.send({ type: 'plan', plan });
 
@@ -170,7 +181,13 @@ export async function create(sys: Sys, store: StateStore, args: CreateOptions): 
     if (claimed && loaded) {
       store.remove(id);
       // runtime.md: a failed create goes on with the lifecycle's last step, the poststop hooks.
-      const state: HookState = { ociVersion: loaded.spec.ociVersion, id, status: 'stopped', pid: init.pid, bundle: loaded.bundle };
+      const state: HookState = {
+        ociVersion: loaded.spec.ociVersion,
+        id,
+        status: 'stopped',
+        pid: init.pid,
+        bundle: loaded.bundle,
+      };
       runHooksWarnOnly('poststop', loaded.spec.hooks?.poststop, state, log.warn);
     }
     throw err;
@@ -184,7 +201,8 @@ function rawNamespaces(value: unknown): NamespaceReference[] {
   // before validation could refuse the config with its own message.
   const types = new Set<string>();
   return value.filter((n): n is NamespaceReference => {
-    const wellFormed = typeof n === 'object' && n !== null && typeof n.type === 'string' && (n.path === undefined || typeof n.path === 'string');
+    const wellFormed =
+      typeof n === 'object' && n !== null && typeof n.type === 'string' && (n.path === undefined || typeof n.path === 'string');
     if (!wellFormed || types.has(n.type)) return false;
     types.add(n.type);
     return true;

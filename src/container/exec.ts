@@ -71,7 +71,8 @@ export function execProcess(base: Process, opts: ExecOptions): Process {
     }
     p.user = { ...p.user, uid: Number(uid), gid: gid === undefined ? 0 : Number(gid) };
   }
-  if (opts.additionalGids.length) p.user = { uid: 0, gid: 0, ...p.user, additionalGids: [...(p.user?.additionalGids ?? []), ...opts.additionalGids] };
+  if (opts.additionalGids.length)
+    p.user = { uid: 0, gid: 0, ...p.user, additionalGids: [...(p.user?.additionalGids ?? []), ...opts.additionalGids] };
   if (opts.cap.length) {
     const caps = (p.capabilities = { ...p.capabilities });
     for (const cap of opts.cap) {
@@ -102,7 +103,10 @@ export async function execInContainer(s: Sys, store: StateStore, opts: ExecOptio
     throw new RuntsError('cannot allocate tty if runts will detach without setting console socket');
   }
   if (!proc.terminal && opts.consoleSocket) throw new RuntsError('--console-socket given, but the process has no terminal');
-  const plan = planExec(record.exec, proc, { preserveFds: opts.preserveFds, ...(opts.consoleSocket ? { consoleSocket: resolve(opts.consoleSocket) } : {}) });
+  const plan = planExec(record.exec, proc, {
+    preserveFds: opts.preserveFds,
+    ...(opts.consoleSocket ? { consoleSocket: resolve(opts.consoleSocket) } : {}),
+  });
   const pidFile = opts.pidFile ? resolve(opts.pidFile) : undefined;
 
   s.prctl(PR_SET_DUMPABLE, 0);
@@ -112,7 +116,8 @@ export async function execInContainer(s: Sys, store: StateStore, opts: ExecOptio
   // On cgroup v2 the helper (exec-helper.ts) joins the container's cgroup
   // as one process: its cgroup.procs is a host path, opened now.
   const cgroup = container.cgroup();
-  const cgroupProcs = cgroup.state.version === 2 ? openSync(join(cgroup.state.path, 'cgroup.procs'), constants.O_WRONLY) : undefined;
+  const cgroupProcs =
+    cgroup.state.version === 2 ? openSync(join(cgroup.state.path, 'cgroup.procs'), constants.O_WRONLY) : undefined;
   const helperJoins = cgroupProcs !== undefined;
   const ready = finalizeProcess(s, plan, {
     state: hookState(record, container.status),
@@ -137,7 +142,11 @@ export async function execInContainer(s: Sys, store: StateStore, opts: ExecOptio
   // The helper's cgroup.procs comes right after the preserved fds; it closes it.
   const handed = [...preserved, ...(cgroupProcs !== undefined ? [cgroupProcs] : [])];
   const file = `/proc/self/fd/${ready.helper}`;
-  const argv = helperArgv({ terminal: terminal !== undefined, ...(helperJoins ? { cgroupFd: 3 + opts.preserveFds } : {}) }, ready.exe, plan.process.args);
+  const argv = helperArgv(
+    { terminal: terminal !== undefined, ...(helperJoins ? { cgroupFd: 3 + opts.preserveFds } : {}) },
+    ready.exe,
+    plan.process.args,
+  );
   const { env } = ready;
 
   if (opts.detach) {
@@ -183,9 +192,10 @@ function spawnFailure(program: string, err: unknown, record: ContainerRecord): R
   const e = err as { code?: string; errno?: number; message: string };
   let why = e.message;
   if (e.code === 'EAGAIN' || (err instanceof SysError && err.errno === EAGAIN)) {
-    why += record.cgroup?.version === 2
-      ? " (the container's pids limit is reached: on cgroup v2, runts exec's own threads count against it until the process starts)"
-      : " (the container's pids limit is reached)";
+    why +=
+      record.cgroup?.version === 2
+        ? " (the container's pids limit is reached: on cgroup v2, runts exec's own threads count against it until the process starts)"
+        : " (the container's pids limit is reached)";
   }
   return new RuntsError(`exec ${program}: ${why}`);
 }

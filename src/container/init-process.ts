@@ -85,9 +85,19 @@ function enterChildNamespaces(s: Sys, namespaces: readonly NamespaceReference[])
 }
 
 /** terminalSocket: this process's end of the socket the init sends the pty master on (InitFds.terminal in the init). */
-export function spawnInit(sys: Sys, namespaces: readonly NamespaceReference[], preserveFds: number, terminalSocket?: number): InitProcess {
+export function spawnInit(
+  sys: Sys,
+  namespaces: readonly NamespaceReference[],
+  preserveFds: number,
+  terminalSocket?: number,
+): InitProcess {
   // The spawn's stdio, entry N being the init's fd N: each fd's number is its place here.
-  const stdio: ('inherit' | 'pipe' | number)[] = ['inherit', 'inherit', 'inherit', ...Array.from({ length: preserveFds }, (_, i) => 3 + i)];
+  const stdio: ('inherit' | 'pipe' | number)[] = [
+    'inherit',
+    'inherit',
+    'inherit',
+    ...Array.from({ length: preserveFds }, (_, i) => 3 + i),
+  ];
   const fds: InitFds = { channel: stdio.push('pipe') - 1 };
   if (terminalSocket !== undefined) fds.terminal = stdio.push(terminalSocket) - 1;
   const mount = namespaces.find((ns) => ns.type === 'mount');

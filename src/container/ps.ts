@@ -10,7 +10,8 @@ import type { StateStore } from '../state/store';
 import { Container } from './container';
 
 /** The processes this process can name (a member outside its pid namespace is listed as 0 on v2). */
-export const containerPids = (store: StateStore, id: string): number[] => Container.load(store, id).cgroup().pids().filter(isProcessId);
+export const containerPids = (store: StateStore, id: string): number[] =>
+  Container.load(store, id).cgroup().pids().filter(isProcessId);
 
 export function psTable(pids: readonly number[], psArgs: readonly string[]): string {
   const args = psArgs.length ? [...psArgs] : ['-ef'];

@@ -14,9 +14,10 @@ import { Container } from './container';
 
 /** The document against the official schema's linux.resources, then the prose rules; pointers are the document's. */
 function checkedResources(doc: unknown, source: string): LinuxResources {
-  const inSchema = schemaProblems({ ociVersion: SPEC_VERSION, linux: { resources: doc } }).map(
-    (p): Problem => ({ ...p, pointer: p.pointer.replace(/^\/linux\/resources/, '') }),
-  );
+  const inSchema = schemaProblems({ ociVersion: SPEC_VERSION, linux: { resources: doc } }).map((p): Problem => ({
+    ...p,
+    pointer: p.pointer.replace(/^\/linux\/resources/, ''),
+  }));
   const problems = inSchema.length ? inSchema : resourceProblems(doc as LinuxResources, '');
   if (problems.length) throw new ConfigError(problems, source);
   return doc as LinuxResources;

@@ -70,7 +70,8 @@ export function runInit(s: Sys): never {
         finishRootfs(s, plan);
         if (plan.hostname !== undefined) s.sethostname(plan.hostname);
         if (plan.domainname !== undefined) s.setdomainname(plan.domainname);
-        if (!exists(s, `/proc/self/fd/${fifo}`)) throw new Error('the container has no /proc: runts needs /proc mounted to wait for start');
+        if (!exists(s, `/proc/self/fd/${fifo}`))
+          throw new Error('the container has no /proc: runts needs /proc mounted to wait for start');
       },
     });
     channel.send({ type: 'created', dumpable: s.prctl(PR_GET_DUMPABLE) });

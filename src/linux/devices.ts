@@ -21,7 +21,15 @@ export interface PlannedDevice {
   gid: number;
 }
 
-const chr = (path: string, major: number, minor: number): PlannedDevice => ({ path, type: 'c', major, minor, fileMode: 0o666, uid: 0, gid: 0 });
+const chr = (path: string, major: number, minor: number): PlannedDevice => ({
+  path,
+  type: 'c',
+  major,
+  minor,
+  fileMode: 0o666,
+  uid: 0,
+  gid: 0,
+});
 
 export const DEFAULT_DEVICES: readonly PlannedDevice[] = [
   chr('/dev/null', 1, 3),

@@ -9,7 +9,16 @@
  */
 import { RuntsError } from '../errors';
 import {
-  O_CLOEXEC, O_DIRECTORY, O_PATH, PROC_SUPER_MAGIC, S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFREG,
+  O_CLOEXEC,
+  O_DIRECTORY,
+  O_PATH,
+  PROC_SUPER_MAGIC,
+  S_IFBLK,
+  S_IFCHR,
+  S_IFDIR,
+  S_IFIFO,
+  S_IFLNK,
+  S_IFREG,
 } from '../sys/constants';
 import { type Sys, fileType } from '../sys/types';
 
@@ -32,7 +41,8 @@ export function requireProcfs(sys: Sys, what: string): void {
   } catch {
     // No /proc at all: said below.
   }
-  if (type !== PROC_SUPER_MAGIC) throw new RuntsError(`${what}: the container's /proc is not procfs, runts needs it mounted there`);
+  if (type !== PROC_SUPER_MAGIC)
+    throw new RuntsError(`${what}: the container's /proc is not procfs, runts needs it mounted there`);
 }
 
 /** "a symbolic link", "a regular file", … for messages (st: a FileStat, or node's Stats). */

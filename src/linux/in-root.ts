@@ -18,7 +18,18 @@
 import { relative } from 'node:path';
 import { RuntsError } from '../errors';
 import {
-  EAGAIN, EEXIST, ELOOP, ENOENT, O_CLOEXEC, O_DIRECTORY, O_NOFOLLOW, O_PATH, RESOLVE_IN_ROOT, RESOLVE_NO_MAGICLINKS, S_IFDIR, S_IFLNK,
+  EAGAIN,
+  EEXIST,
+  ELOOP,
+  ENOENT,
+  O_CLOEXEC,
+  O_DIRECTORY,
+  O_NOFOLLOW,
+  O_PATH,
+  RESOLVE_IN_ROOT,
+  RESOLVE_NO_MAGICLINKS,
+  S_IFDIR,
+  S_IFLNK,
 } from '../sys/constants';
 import { type Sys, SysError, fileType } from '../sys/types';
 import { fdEntry, fdPath } from './fd-paths';

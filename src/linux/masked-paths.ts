@@ -61,6 +61,9 @@ function openNullDevice(sys: Sys): number {
   const type = fileType(st);
   if (type === S_IFCHR && majorOf(st.rdev) === 1 && minorOf(st.rdev) === 3) return fd;
   sys.close(fd);
-  const what = type === S_IFCHR || type === S_IFBLK ? `${fileTypeOf(st)} ${majorOf(st.rdev)}:${minorOf(st.rdev)}` : fileTypeOf(st);
-  throw new RuntsError(`maskedPaths: /dev/null in the container is not the null device (char 1:3) but ${what}: refusing to bind it over masked paths`);
+  const what =
+    type === S_IFCHR || type === S_IFBLK ? `${fileTypeOf(st)} ${majorOf(st.rdev)}:${minorOf(st.rdev)}` : fileTypeOf(st);
+  throw new RuntsError(
+    `maskedPaths: /dev/null in the container is not the null device (char 1:3) but ${what}: refusing to bind it over masked paths`,
+  );
 }

@@ -20,8 +20,24 @@
 import { dirname } from 'node:path';
 import { RuntsError, errorMessage } from '../errors';
 import {
-  EEXIST, MNT_DETACH, MS_BIND, MS_MOVE, MS_PRIVATE, MS_RDONLY, MS_REC, MS_REMOUNT, MS_SLAVE, O_CLOEXEC, O_CREAT, O_DIRECTORY, O_EXCL,
-  O_NOFOLLOW, O_PATH, O_RDONLY, O_WRONLY, S_IFDIR,
+  EEXIST,
+  MNT_DETACH,
+  MS_BIND,
+  MS_MOVE,
+  MS_PRIVATE,
+  MS_RDONLY,
+  MS_REC,
+  MS_REMOUNT,
+  MS_SLAVE,
+  O_CLOEXEC,
+  O_CREAT,
+  O_DIRECTORY,
+  O_EXCL,
+  O_NOFOLLOW,
+  O_PATH,
+  O_RDONLY,
+  O_WRONLY,
+  S_IFDIR,
 } from '../sys/constants';
 import { parseMountinfo } from '../sys/mountinfo';
 import { type MountAttributes, type Sys, SysError, exists, fileType } from '../sys/types';
@@ -105,7 +121,8 @@ export function prepareRootfs(sys: Sys, plan: RootfsPlan): void {
     }
     sys.close(root.mkdirAll('/dev', 0o755));
     // A /dev bound from the host already has its devices; otherwise make them.
-    const devices = devIsTmpfs || !plan.mounts.some((m) => m.destination === '/dev') ? devicesToCreate(plan.devices) : plan.devices;
+    const devices =
+      devIsTmpfs || !plan.mounts.some((m) => m.destination === '/dev') ? devicesToCreate(plan.devices) : plan.devices;
     for (const dev of devices) createDevice(sys, root, dev);
     createDevSymlinks(sys, root);
   } finally {
@@ -163,7 +180,9 @@ function checkResolvedDestination(sys: Sys, root: RootDir, m: PlannedMount, onto
   // A path other than the plain destination came through a link.
   const throughLink = resolved !== cleanDestination(m.destination);
   if (!m.bind && (m.type === 'proc' || m.type === 'sysfs') && (throughLink || fileType(sys.fstat(onto)) !== S_IFDIR)) {
-    throw new DestinationRefused(`${pointer}: ${m.type} must be mounted on an ordinary directory, and ${m.destination} is not one in the rootfs (a symlink, or under one)`);
+    throw new DestinationRefused(
+      `${pointer}: ${m.type} must be mounted on an ordinary directory, and ${m.destination} is not one in the rootfs (a symlink, or under one)`,
+    );
   }
   if (m.bind && resolved === '/proc' && !onProcfs(sys, m.source)) {
     throw new DestinationRefused(`${pointer}: only a procfs may be bound onto /proc, and ${m.source} is not one`);
@@ -183,7 +202,13 @@ interface Destination {
 }
 
 /** The destination found and held inside the rootfs, made when missing (a directory, or an empty file for a file to bind) and checked. */
-function holdDestination(sys: Sys, root: RootDir, destination: string, kind: 'directory' | 'file', check: CheckDestination): Destination {
+function holdDestination(
+  sys: Sys,
+  root: RootDir,
+  destination: string,
+  kind: 'directory' | 'file',
+  check: CheckDestination,
+): Destination {
   const at = root.entry(destination, 0o755);
   let onto: number | undefined;
   let mounted: number | undefined;

@@ -21,7 +21,9 @@ export interface SharedMounts {
 }
 
 function mountsUnder(sys: Sys, rootfs: string): MountinfoEntry[] {
-  return parseMountinfo(sys.readFile('/proc/self/mountinfo')).filter((m) => m.mountPoint === rootfs || m.mountPoint.startsWith(`${rootfs}/`));
+  return parseMountinfo(sys.readFile('/proc/self/mountinfo')).filter(
+    (m) => m.mountPoint === rootfs || m.mountPoint.startsWith(`${rootfs}/`),
+  );
 }
 
 /** What is under the rootfs now: taken by create before the init mounts anything. */

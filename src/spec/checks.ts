@@ -20,7 +20,8 @@ const DEVICE_TYPES = new Set(['c', 'b', 'u', 'p']);
 /** linux.personality domains and their personality(2) values. */
 export const PERSONALITY_DOMAINS: Readonly<Record<string, number>> = { LINUX: 0x0000, LINUX32: 0x0008 };
 
-const seenTimeNamespace = (linux: NonNullable<Spec['linux']>) => (linux.namespaces ?? []).some((n) => (n.type as string) === 'time' && !n.path);
+const seenTimeNamespace = (linux: NonNullable<Spec['linux']>) =>
+  (linux.namespaces ?? []).some((n) => (n.type as string) === 'time' && !n.path);
 
 const UNSUPPORTED_LINUX_FIELDS: [string, string][] = [
   ['intelRdt', 'Intel RDT settings'],
@@ -40,13 +41,19 @@ export function deprecations(spec: Spec): Problem[] {
   for (const set of CAP_SETS) {
     spec.process?.capabilities?.[set]?.forEach((cap, i) => {
       if (!(cap in CAPABILITIES)) {
-        warnings.push({ pointer: `/process/capabilities/${set}/${i}`, message: `unknown capability ${JSON.stringify(cap)}: left out` });
+        warnings.push({
+          pointer: `/process/capabilities/${set}/${i}`,
+          message: `unknown capability ${JSON.stringify(cap)}: left out`,
+        });
       }
     });
   }
   spec.mounts?.forEach((m, i) => {
     if (!m.destination.startsWith('/')) {
-      warnings.push({ pointer: `/mounts/${i}/destination`, message: 'a relative destination is deprecated: taken as relative to "/"' });
+      warnings.push({
+        pointer: `/mounts/${i}/destination`,
+        message: 'a relative destination is deprecated: taken as relative to "/"',
+      });
     }
   });
   return warnings;
@@ -134,18 +141,21 @@ export function runtimeProblems(spec: Spec): Problem[] {
       seen.add(ns.type);
       if (ns.path !== undefined && !ns.path.startsWith('/')) add(`${at}/path`, 'must be an absolute path');
       // setns(CLONE_NEWTIME) demands a single-threaded caller; node never is.
-      if ((ns.type as string) === 'time' && ns.path) add(`${at}/path`, 'joining an existing time namespace is not supported (a new one is)');
+      if ((ns.type as string) === 'time' && ns.path)
+        add(`${at}/path`, 'joining an existing time namespace is not supported (a new one is)');
     });
     if (linux.uidMappings?.length) add('/linux/uidMappings', USERNS_UNSUPPORTED);
     if (linux.gidMappings?.length) add('/linux/gidMappings', USERNS_UNSUPPORTED);
     const extra = linux as { personality?: { domain?: string; flags?: string[] }; timeOffsets?: Record<string, unknown> };
     if (extra.personality) {
-      if (!extra.personality.domain || !(extra.personality.domain in PERSONALITY_DOMAINS)) add('/linux/personality/domain', 'must be LINUX or LINUX32');
+      if (!extra.personality.domain || !(extra.personality.domain in PERSONALITY_DOMAINS))
+        add('/linux/personality/domain', 'must be LINUX or LINUX32');
       if (extra.personality.flags?.length) add('/linux/personality/flags', 'personality flags are not supported yet');
     }
     if (extra.timeOffsets && !seenTimeNamespace(linux)) add('/linux/timeOffsets', 'needs a new time namespace');
     for (const clock of Object.keys(extra.timeOffsets ?? {})) {
-      if (clock !== 'monotonic' && clock !== 'boottime') add(`/linux/timeOffsets/${clock}`, 'only monotonic and boottime clocks have offsets');
+      if (clock !== 'monotonic' && clock !== 'boottime')
+        add(`/linux/timeOffsets/${clock}`, 'only monotonic and boottime clocks have offsets');
     }
     if (!seen.has('uts') && (spec.hostname || spec.domainname)) {
       add(spec.hostname ? '/hostname' : '/domainname', 'needs a new uts namespace (linux.namespaces has none)');
@@ -162,7 +172,10 @@ export function runtimeProblems(spec: Spec): Problem[] {
       add('/linux/cgroupsPath', 'must not contain ".."');
     }
     if (linux.cgroupsPath !== undefined && SYSTEMD_CGROUPS_PATH.test(linux.cgroupsPath)) {
-      add('/linux/cgroupsPath', 'the systemd form "slice:prefix:name" is not supported: runts manages cgroupfs paths (such as /runts/<id>)');
+      add(
+        '/linux/cgroupsPath',
+        'the systemd form "slice:prefix:name" is not supported: runts manages cgroupfs paths (such as /runts/<id>)',
+      );
     }
     if (linux.resources) problems.push(...resourceProblems(linux.resources, '/linux/resources'));
     for (const key of ['maskedPaths', 'readonlyPaths'] as const) {

@@ -47,7 +47,10 @@ export function judge(doc: unknown): Verdict {
 }
 
 /** What `create` and `run` use: the bundle's config (already read, or read now), or a ConfigError. */
-export function loadBundle(bundleArg: string, doc: unknown = readConfigFile(join(resolve(bundleArg), 'config.json'))): LoadedConfig {
+export function loadBundle(
+  bundleArg: string,
+  doc: unknown = readConfigFile(join(resolve(bundleArg), 'config.json')),
+): LoadedConfig {
   const bundle = resolve(bundleArg);
   const file = join(bundle, 'config.json');
   const { errors, unsupported, warnings } = judge(doc);
@@ -79,5 +82,8 @@ function symlinkedRootfs(rootfs: string): Problem | undefined {
     return undefined;
   }
   if (real === resolve(rootfs)) return undefined;
-  return { pointer: '/root/path', message: `${rootfs} is a symlink or goes through one (it resolves to ${real}): give the real path` };
+  return {
+    pointer: '/root/path',
+    message: `${rootfs} is a symlink or goes through one (it resolves to ${real}): give the real path`,
+  };
 }

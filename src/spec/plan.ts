@@ -141,7 +141,8 @@ const PROPAGATION: Record<string, number> = {
 export const CREATE_SIDE_NAMESPACES = new Set(['pid', 'mount']);
 
 /** Names to numbers; a name this table does not know is left out (checks.ts warns of it). */
-const capNumbers = (names: string[] | undefined): number[] => (names ?? []).filter((n) => n in CAPABILITIES).map((n) => CAPABILITIES[n]);
+const capNumbers = (names: string[] | undefined): number[] =>
+  (names ?? []).filter((n) => n in CAPABILITIES).map((n) => CAPABILITIES[n]);
 
 export interface PlanOptions {
   id: string;
@@ -253,7 +254,9 @@ export function makePlan(loaded: LoadedConfig, opts: PlanOptions): InitPlan {
       startContainer: spec.hooks?.startContainer ?? [],
     },
     ...(seccomp ? { seccomp: compileSeccomp(seccomp) } : {}),
-    ...(seccomp?.listenerPath ? { seccompNotify: { listenerPath: seccomp.listenerPath, metadata: seccomp.listenerMetadata ?? '' } } : {}),
+    ...(seccomp?.listenerPath
+      ? { seccompNotify: { listenerPath: seccomp.listenerPath, metadata: seccomp.listenerMetadata ?? '' } }
+      : {}),
     lsm,
     ...(proc.terminal && opts.console ? { console: { ...opts.console, ...consoleSize(proc), devConsole: true } } : {}),
     procSelf: 'container',
@@ -271,7 +274,9 @@ const consoleSize = (proc: Process): Pick<ConsolePlan, 'size'> => (proc.consoleS
 export function makeExecBase(spec: Spec, plan: InitPlan): ExecBase {
   return {
     process: spec.process!,
-    namespaces: (spec.linux?.namespaces ?? []).map((ns) => ns.type as string).filter((type) => type !== 'user' && type !== 'time'),
+    namespaces: (spec.linux?.namespaces ?? [])
+      .map((ns) => ns.type as string)
+      .filter((type) => type !== 'user' && type !== 'time'),
     ...(plan.seccomp ? { seccomp: plan.seccomp } : {}),
   };
 }
@@ -288,7 +293,11 @@ export function planExec(base: ExecBase, proc: Process, opts: ExecPlanOptions): 
     process: planProcess(proc),
     lsm: planLsm(proc.apparmorProfile, proc.selinuxLabel),
     ...(base.seccomp ? { seccomp: base.seccomp, seccompNotify: 'close' as const } : {}),
-    ...(proc.terminal ? { console: { ...(opts.consoleSocket ? { socketPath: opts.consoleSocket } : {}), ...consoleSize(proc), devConsole: false } } : {}),
+    ...(proc.terminal
+      ? {
+          console: { ...(opts.consoleSocket ? { socketPath: opts.consoleSocket } : {}), ...consoleSize(proc), devConsole: false },
+        }
+      : {}),
     preserveFds: opts.preserveFds,
     procSelf: 'host',
     start: 'spawn',

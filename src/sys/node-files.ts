@@ -7,15 +7,47 @@
  * SysError, as for every other call of Sys.
  */
 import {
-  type Stats, chmodSync, chownSync, closeSync, copyFileSync, fstatSync, lchownSync, lstatSync, lutimesSync, mkdirSync, openSync, readFileSync, readdirSync,
-  readlinkSync, realpathSync, statSync, unlinkSync, writeSync,
+  type Stats,
+  chmodSync,
+  chownSync,
+  closeSync,
+  copyFileSync,
+  fstatSync,
+  lchownSync,
+  lstatSync,
+  lutimesSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readdirSync,
+  readlinkSync,
+  realpathSync,
+  statSync,
+  unlinkSync,
+  writeSync,
 } from 'node:fs';
 import { getSystemErrorMap } from 'node:util';
 import { type FileStat, type Sys, SysError } from './types';
 
 export type FileCalls = Pick<
   Sys,
-  'chmod' | 'chown' | 'open' | 'close' | 'write' | 'readFile' | 'mkdir' | 'unlink' | 'readdir' | 'readlink' | 'realpath' | 'stat' | 'lstat' | 'fstat' | 'copyFile' | 'lchown' | 'lutimes'
+  | 'chmod'
+  | 'chown'
+  | 'open'
+  | 'close'
+  | 'write'
+  | 'readFile'
+  | 'mkdir'
+  | 'unlink'
+  | 'readdir'
+  | 'readlink'
+  | 'realpath'
+  | 'stat'
+  | 'lstat'
+  | 'fstat'
+  | 'copyFile'
+  | 'lchown'
+  | 'lutimes'
 >;
 
 /** fn's node error as SysError(call, errno, detail); anything else as it is. */
@@ -30,7 +62,14 @@ export function asSysError<T>(call: string, detail: string, fn: () => T): T {
 }
 
 const fileStat = (st: Stats): FileStat => ({
-  mode: st.mode, rdev: st.rdev, dev: st.dev, ino: st.ino, uid: st.uid, gid: st.gid, atimeMs: st.atimeMs, mtimeMs: st.mtimeMs,
+  mode: st.mode,
+  rdev: st.rdev,
+  dev: st.dev,
+  ino: st.ino,
+  uid: st.uid,
+  gid: st.gid,
+  atimeMs: st.atimeMs,
+  mtimeMs: st.mtimeMs,
 });
 
 export const nodeFiles: FileCalls = {
@@ -45,14 +84,16 @@ export const nodeFiles: FileCalls = {
   readdir: (path) => asSysError('readdir', path, () => readdirSync(path)),
   readlink: (path) => asSysError('readlink', path, () => readlinkSync(path)),
   realpath: (path) => asSysError('realpath', path, () => realpathSync(path)),
-  stat: (path) => asSysError('stat', path, () => {
-    const st = statSync(path, { throwIfNoEntry: false });
-    return st && fileStat(st);
-  }),
-  lstat: (path) => asSysError('lstat', path, () => {
-    const st = lstatSync(path, { throwIfNoEntry: false });
-    return st && fileStat(st);
-  }),
+  stat: (path) =>
+    asSysError('stat', path, () => {
+      const st = statSync(path, { throwIfNoEntry: false });
+      return st && fileStat(st);
+    }),
+  lstat: (path) =>
+    asSysError('lstat', path, () => {
+      const st = lstatSync(path, { throwIfNoEntry: false });
+      return st && fileStat(st);
+    }),
   fstat: (fd) => asSysError('fstat', `fd ${fd}`, () => fileStat(fstatSync(fd))),
   copyFile: (from, to) => asSysError('copy_file_range', `${from} to ${to}`, () => copyFileSync(from, to)),
   lchown: (path, uid, gid) => asSysError('lchown', path, () => lchownSync(path, uid, gid)),

@@ -35,7 +35,14 @@ import { FfiSys } from './ffi';
 import type { MountinfoEntry } from './mountinfo';
 import { asSysError, nodeFiles } from './node-files';
 import {
-  type CapabilitySets, type FileStat, type MountAttributes, type PreparedSeccomp, type SeccompFilter, type Sys, SysError, fileType,
+  type CapabilitySets,
+  type FileStat,
+  type MountAttributes,
+  type PreparedSeccomp,
+  type SeccompFilter,
+  type Sys,
+  SysError,
+  fileType,
 } from './types';
 
 export interface RecordedCall {
@@ -325,7 +332,13 @@ export class RecordingSys implements Sys {
     this.caps = { ...sets };
   }
 
-  prctl(option: number, arg2: number | bigint = 0, arg3: number | bigint = 0, arg4: number | bigint = 0, arg5: number | bigint = 0): number {
+  prctl(
+    option: number,
+    arg2: number | bigint = 0,
+    arg3: number | bigint = 0,
+    arg4: number | bigint = 0,
+    arg5: number | bigint = 0,
+  ): number {
     this.#record('prctl', [option, arg2, arg3, arg4, arg5]);
     switch (option) {
       case PR_CAPBSET_READ:
@@ -482,7 +495,9 @@ export class RecordingSys implements Sys {
     if (path.startsWith('/')) return this.#underRoot('/', path);
     // From a cwd inside the root, ".." stops at the root as well; from one outside it (the old root, after pivot_root) it does not.
     const cwdInRoot = relative(this.#root, this.#hostCwd);
-    return cwdInRoot === '..' || cwdInRoot.startsWith('../') ? resolve(this.#hostCwd, path) : this.#underRoot(`/${cwdInRoot}`, path);
+    return cwdInRoot === '..' || cwdInRoot.startsWith('../')
+      ? resolve(this.#hostCwd, path)
+      : this.#underRoot(`/${cwdInRoot}`, path);
   }
 
   /** path from `from` (both as the root sees them), on the host: resolved first, so that ".." cannot climb above the root. */

@@ -32,7 +32,10 @@ let n = 0;
 const newId = () => `e2e-${process.pid}-${++n}`;
 
 function assertRanOnRunts(id: string): void {
-  assert.ok(callsFor(h, id).some((c) => c.includes('create')), `container ${id} was not created through the runts wrapper`);
+  assert.ok(
+    callsFor(h, id).some((c) => c.includes('create')),
+    `container ${id} was not created through the runts wrapper`,
+  );
 }
 
 function assertNoTask(id: string): void {
@@ -60,7 +63,16 @@ scenario('[5] ctr run --rm --runtime io.containerd.runc.v2 --runc-binary <runts>
 
 scenario('[5] ctr run -d, ctr task exec (exit code), ctr task kill, task rm: nothing left', async () => {
   const id = newId();
-  const started = h.ctr(['run', '-d', ...runtimeFlags(), h.ctrImage, id, 'sh', '-c', 'trap "exit 0" TERM; while true; do sleep 1; done']);
+  const started = h.ctr([
+    'run',
+    '-d',
+    ...runtimeFlags(),
+    h.ctrImage,
+    id,
+    'sh',
+    '-c',
+    'trap "exit 0" TERM; while true; do sleep 1; done',
+  ]);
   assert.is(started.code, 0, show(started));
   assertRanOnRunts(id);
   const c = new Checks();
@@ -70,19 +82,27 @@ scenario('[5] ctr run -d, ctr task exec (exit code), ctr task kill, task rm: not
       assert.match(ls.stdout, new RegExp(`^${id}\\s+\\d+\\s+RUNNING$`, 'm'), ls.stdout + ls.stderr);
     });
     await c.check('ctr task exec … sh -c "echo in; exit 6" reports 6', () => {
-      const e = h.ctr(['tasks', 'exec', '--fifo-dir', fifoDir, '--exec-id', 'x1', id, 'sh', '-c', 'echo in-$((2+3)); exit 6'], { timeout: 30_000 });
+      const e = h.ctr(['tasks', 'exec', '--fifo-dir', fifoDir, '--exec-id', 'x1', id, 'sh', '-c', 'echo in-$((2+3)); exit 6'], {
+        timeout: 30_000,
+      });
       assert.is(e.code, 6, show(e));
       assert.is(e.stdout, 'in-5\n');
     });
     await c.check('ctr task exec … sh -c "sleep 2; exit 7" (outlives runts exec) reports 7', () => {
-      const e = h.ctr(['tasks', 'exec', '--fifo-dir', fifoDir, '--exec-id', 'x2', id, 'sh', '-c', 'sleep 2; exit 7'], { timeout: 30_000 });
+      const e = h.ctr(['tasks', 'exec', '--fifo-dir', fifoDir, '--exec-id', 'x2', id, 'sh', '-c', 'sleep 2; exit 7'], {
+        timeout: 30_000,
+      });
       assert.is(e.code, 7, show(e));
     });
     await c.check('ctr task kill (SIGTERM) ends it; ctr task rm', () => {
       const k = h.ctr(['tasks', 'kill', id]);
       assert.is(k.code, 0, show(k));
       let ls = '';
-      const stopped = eventually(() => new RegExp(`^${id}\\s+\\d+\\s+STOPPED$`, 'm').test((ls = h.ctr(['tasks', 'ls']).stdout)), 10_000, 200);
+      const stopped = eventually(
+        () => new RegExp(`^${id}\\s+\\d+\\s+STOPPED$`, 'm').test((ls = h.ctr(['tasks', 'ls']).stdout)),
+        10_000,
+        200,
+      );
       assert.ok(stopped, `task not STOPPED 10 s after SIGTERM: ${ls}`);
       const rm = h.ctr(['tasks', 'rm', id]);
       assert.is(rm.code, 0, show(rm));

@@ -39,7 +39,9 @@ export function cgroupFile(id: string, controller: string, files: { v1: string; 
 /** The directories in dir (none when it cannot be read: a cgroup removed meanwhile, say). */
 export function childDirs(dir: string): string[] {
   try {
-    return readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => join(dir, e.name));
+    return readdirSync(dir, { withFileTypes: true })
+      .filter((e) => e.isDirectory())
+      .map((e) => join(dir, e.name));
   } catch {
     return [];
   }
@@ -87,7 +89,11 @@ export function startRuntime(args: string[], root: string): Running & { output: 
 }
 
 /** `runts events` listening: its JSON lines as they come, and the first of them. */
-export function listenEvents(root: string, id: string, interval = '100ms'): Running & { events: Record<string, unknown>[]; first: Promise<void> } {
+export function listenEvents(
+  root: string,
+  id: string,
+  interval = '100ms',
+): Running & { events: Record<string, unknown>[]; first: Promise<void> } {
   const child = spawn(RUNTS, ['--root', root, 'events', `--interval=${interval}`, id], { stdio: ['ignore', 'pipe', 'inherit'] });
   const events: Record<string, unknown>[] = [];
   let seen: () => void;

@@ -77,7 +77,10 @@ export function runtime(args: string[], opts: { runtime?: string; root: string; 
 
 /** `run` of a bundle in the foreground; deletes it after (runts' default). */
 export function runBundle(bundleDir: string, opts: { runtime?: string; root?: string; id?: string } = {}): Outcome {
-  return runtime(['run', '--bundle', bundleDir, opts.id ?? uniqueId()], { runtime: opts.runtime, root: opts.root ?? tempDir('runts-root-') });
+  return runtime(['run', '--bundle', bundleDir, opts.id ?? uniqueId()], {
+    runtime: opts.runtime,
+    root: opts.root ?? tempDir('runts-root-'),
+  });
 }
 
 let counter = 0;

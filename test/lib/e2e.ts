@@ -95,7 +95,10 @@ export function which(bin: string): string | undefined {
 /** What each engine needs: binaries and the Debian packages that hold them. */
 const NEEDS: Record<Engine, { bins: string[]; packages: string[] }> = {
   containerd: { bins: ['containerd', 'ctr', 'containerd-shim-runc-v2', 'tar', 'script'], packages: ['containerd'] },
-  docker: { bins: ['dockerd', 'docker', 'containerd', 'containerd-shim-runc-v2', 'tar', 'script'], packages: ['docker.io', 'containerd'] },
+  docker: {
+    bins: ['dockerd', 'docker', 'containerd', 'containerd-shim-runc-v2', 'tar', 'script'],
+    packages: ['docker.io', 'containerd'],
+  },
   podman: { bins: ['podman', 'conmon', 'tar'], packages: ['podman'] },
 };
 
@@ -107,7 +110,8 @@ function aptInstall(packages: string[]): string | undefined {
     spawnSync('apt-get', ['update', '-q'], { encoding: 'utf8', env, timeout: 300_000 });
     r = install();
   }
-  if (r.status !== 0) return `apt-get install ${packages.join(' ')} failed: ${(r.stderr || r.error?.message || '').trim().split('\n').slice(-3).join(' | ')}`;
+  if (r.status !== 0)
+    return `apt-get install ${packages.join(' ')} failed: ${(r.stderr || r.error?.message || '').trim().split('\n').slice(-3).join(' | ')}`;
   return undefined;
 }
 
@@ -125,7 +129,7 @@ export function ensureEngine(engine: Engine): string | undefined {
 
 /** Debian's docker client matches its dockerd (another, newer one may come first in PATH). */
 export function dockerCli(): string {
-  return existsSync('/usr/bin/docker') ? '/usr/bin/docker' : which('docker') ?? 'docker';
+  return existsSync('/usr/bin/docker') ? '/usr/bin/docker' : (which('docker') ?? 'docker');
 }
 
 // ------------------------------------------------------------------- host --
@@ -136,7 +140,17 @@ export interface CgroupLayout {
   v2only: boolean;
 }
 
-const MOUNT_WORDS = new Set(['rw', 'ro', 'xattr', 'clone_children', 'noprefix', 'cpuset_v2_mode', 'nsdelegate', 'memory_recursiveprot', 'favordynmods']);
+const MOUNT_WORDS = new Set([
+  'rw',
+  'ro',
+  'xattr',
+  'clone_children',
+  'noprefix',
+  'cpuset_v2_mode',
+  'nsdelegate',
+  'memory_recursiveprot',
+  'favordynmods',
+]);
 
 export function cgroupLayout(): CgroupLayout {
   const mounts = new Map<string, string>();
@@ -172,7 +186,12 @@ export function cgroupOf(pid: number): Map<string, string> {
  * file (v1file), on a pure v2 host the unified file (v2file). Returns the
  * path and the cgroup path of the process for that controller.
  */
-export function hostCgroupFile(pid: number, controller: string, v1file: string, v2file: string): { file: string; cgroup: string } {
+export function hostCgroupFile(
+  pid: number,
+  controller: string,
+  v1file: string,
+  v2file: string,
+): { file: string; cgroup: string } {
   const layout = cgroupLayout();
   const of = cgroupOf(pid);
   if (layout.v2only) {
@@ -228,7 +247,6 @@ export function processesMatching(text: string): ProcInfo[] {
   return found;
 }
 
-
 /** Subdirectories (deepest first) of each hierarchy's NAME dir. */
 function cgroupDirsUnder(name: string): string[] {
   const dirs: string[] = [];
@@ -254,7 +272,10 @@ export function ociArchive(layerTar: string, name: string, workDir: string): str
     return { digest: `sha256:${digest}`, size: data.length };
   };
   const layer = blob(readFileSync(layerTar));
-  const arch = ({ x64: 'amd64', arm64: 'arm64', arm: 'arm', s390x: 's390x', ppc64: 'ppc64le', riscv64: 'riscv64' } as Record<string, string>)[process.arch] ?? process.arch;
+  const arch =
+    (
+      { x64: 'amd64', arm64: 'arm64', arm: 'arm', s390x: 's390x', ppc64: 'ppc64le', riscv64: 'riscv64' } as Record<string, string>
+    )[process.arch] ?? process.arch;
   const config = blob(
     Buffer.from(
       JSON.stringify({
@@ -519,9 +540,13 @@ export class Harness {
     this.daemons.push({ name, child, log });
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      if (!child.pid || !alive(child.pid)) throw new Error(`${name} exited at start: ${readFrom(log, 0).trim().split('\n').slice(-8).join('\n')}`);
+      if (!child.pid || !alive(child.pid))
+        throw new Error(`${name} exited at start: ${readFrom(log, 0).trim().split('\n').slice(-8).join('\n')}`);
       if (ready()) return;
-      if (Date.now() > deadline) throw new Error(`${name} did not answer within ${timeoutMs / 1000} s: ${readFrom(log, 0).trim().split('\n').slice(-8).join('\n')}`);
+      if (Date.now() > deadline)
+        throw new Error(
+          `${name} did not answer within ${timeoutMs / 1000} s: ${readFrom(log, 0).trim().split('\n').slice(-8).join('\n')}`,
+        );
       sleepSync(100);
     }
   }
@@ -550,7 +575,12 @@ export class Harness {
         '',
       ].join('\n'),
     );
-    this.startDaemon('containerd', 'containerd', ['--config', config], () => existsSync(this.containerdSock!) && this.ctr(['version'], { timeout: 10_000 }).code === 0);
+    this.startDaemon(
+      'containerd',
+      'containerd',
+      ['--config', config],
+      () => existsSync(this.containerdSock!) && this.ctr(['version'], { timeout: 10_000 }).code === 0,
+    );
     this.ctrNamespace = this.tag;
     this.ctrRuncRoot = join(this.base, 'ctr-runc-root');
     this.cgroupParents.push(this.ctrNamespace); // ctr's default cgroupsPath is /NAMESPACE/ID
@@ -578,9 +608,15 @@ export class Harness {
       '--add-runtime', `runts=${this.wrapper}`,
       '--log-level', 'warn',
     ];
-    this.startDaemon('dockerd', 'dockerd', args, () => existsSync(this.dockerSock!) && this.docker(['version'], { timeout: 10_000 }).code === 0);
+    this.startDaemon(
+      'dockerd',
+      'dockerd',
+      args,
+      () => existsSync(this.dockerSock!) && this.docker(['version'], { timeout: 10_000 }).code === 0,
+    );
     const info = this.docker(['info', '--format', '{{json .Runtimes}}']);
-    if (!info.stdout.includes('"runts"')) throw new Error(`dockerd does not list the runts runtime: ${info.stdout}${info.stderr}`);
+    if (!info.stdout.includes('"runts"'))
+      throw new Error(`dockerd does not list the runts runtime: ${info.stdout}${info.stderr}`);
     const imported = this.docker(['import', this.rootfsTar, this.image], { timeout: 120_000 });
     if (imported.code !== 0) throw new Error(`docker import: ${imported.stderr}`);
   }
@@ -590,7 +626,8 @@ export class Harness {
     const r = this.ctr(['images', 'import', archive], { timeout: 120_000 });
     if (r.code !== 0) throw new Error(`ctr images import: ${r.stderr}${r.stdout}`);
     const ls = this.ctr(['images', 'ls', '-q']);
-    if (!ls.stdout.split('\n').includes(this.ctrImage)) throw new Error(`ctr images import did not make ${this.ctrImage}: ${ls.stdout}`);
+    if (!ls.stdout.split('\n').includes(this.ctrImage))
+      throw new Error(`ctr images import did not make ${this.ctrImage}: ${ls.stdout}`);
   }
 
   /** podman with storage, state, tmp and network config of its own; vfs, cgroupfs, file events. */
@@ -635,7 +672,11 @@ export class Harness {
   }
 
   ctr(args: string[], opts: { timeout?: number; namespace?: string } = {}): Ran {
-    return this.run('ctr', ['--address', this.containerdSock!, '--namespace', opts.namespace ?? this.ctrNamespace ?? 'default', ...args], opts);
+    return this.run(
+      'ctr',
+      ['--address', this.containerdSock!, '--namespace', opts.namespace ?? this.ctrNamespace ?? 'default', ...args],
+      opts,
+    );
   }
 
   podman(args: string[], opts: { timeout?: number } = {}): Ran {
@@ -647,7 +688,11 @@ export class Harness {
   // -------------------------------------------------------- diagnostics --
 
   mark(): Mark {
-    return { argv: size(this.argvLog), failures: size(this.failuresLog), logs: new Map(this.daemons.map((d) => [d.log, size(d.log)])) };
+    return {
+      argv: size(this.argvLog),
+      failures: size(this.failuresLog),
+      logs: new Map(this.daemons.map((d) => [d.log, size(d.log)])),
+    };
   }
 
   /** The runtime calls since the mark, one line each (argv as the daemon passed it). */
@@ -680,7 +725,13 @@ export class Harness {
       shapes.add(
         args
           .map((a) => (a.startsWith(this.base) ? `BASE${a.slice(this.base.length)}` : a))
-          .map((a) => a.replace(/[0-9a-f]{64}/g, 'ID').replace(/runc-process\d+/g, 'runc-processN').replace(/pty\d+/g, 'ptyN').replace(/\/tmp\/[\w.-]+\//g, (m) => (m.startsWith('/tmp/rte-') ? m : '/tmp/…/')))
+          .map((a) =>
+            a
+              .replace(/[0-9a-f]{64}/g, 'ID')
+              .replace(/runc-process\d+/g, 'runc-processN')
+              .replace(/pty\d+/g, 'ptyN')
+              .replace(/\/tmp\/[\w.-]+\//g, (m) => (m.startsWith('/tmp/rte-') ? m : '/tmp/…/')),
+          )
           .join(' '),
       );
     }
@@ -727,8 +778,12 @@ export class Harness {
         found.push(...watch.leftovers());
       }
       const seen = (pid: number) => found.some((l) => l.pid === pid);
-      for (const p of processesRootedUnder(this.base)) if (!seen(p.pid)) found.push({ kind: 'process', where: String(p.pid), pid: p.pid, detail: `root ${p.root}: ${p.cmdline}` });
-      for (const pid of pids) if (pid > 0 && alive(pid) && !seen(pid)) found.push({ kind: 'process', where: String(pid), pid, detail: 'container pid' });
+      for (const p of processesRootedUnder(this.base))
+        if (!seen(p.pid))
+          found.push({ kind: 'process', where: String(p.pid), pid: p.pid, detail: `root ${p.root}: ${p.cmdline}` });
+      for (const pid of pids)
+        if (pid > 0 && alive(pid) && !seen(pid))
+          found.push({ kind: 'process', where: String(pid), pid, detail: 'container pid' });
       for (const parent of this.cgroupParents) {
         for (const d of cgroupDirsUnder(parent)) {
           const rel = d.split(`/${parent}`)[1];
@@ -736,13 +791,15 @@ export class Harness {
           if (!found.some((l) => l.where === d)) found.push({ kind: 'cgroup', where: d });
         }
       }
-      for (const m of mountsUnder(this.base)) if (!this.baselineMounts.includes(m) && !found.some((l) => l.where === m)) found.push({ kind: 'mount', where: m });
+      for (const m of mountsUnder(this.base))
+        if (!this.baselineMounts.includes(m) && !found.some((l) => l.where === m)) found.push({ kind: 'mount', where: m });
       return found;
     };
-    const found = eventually(() => {
-      const f = look();
-      return f.length ? undefined : f;
-    }, 5000) ?? look();
+    const found =
+      eventually(() => {
+        const f = look();
+        return f.length ? undefined : f;
+      }, 5000) ?? look();
     if (found.length) this.scrub(found);
     return found.map(describeLeftover);
   }
@@ -785,7 +842,8 @@ export class Harness {
         sleepSync(300);
         this.ctr(['tasks', 'rm', '-f', task], { timeout: 30_000 });
       }
-      for (const c of this.ctr(['containers', 'ls', '-q'], { timeout: 30_000 }).stdout.split('\n').filter(Boolean)) this.ctr(['containers', 'rm', c], { timeout: 30_000 });
+      for (const c of this.ctr(['containers', 'ls', '-q'], { timeout: 30_000 }).stdout.split('\n').filter(Boolean))
+        this.ctr(['containers', 'rm', c], { timeout: 30_000 });
     }
     if (this.podmanArgs) {
       const rm = this.podman(['rm', '-af', '-t', '0'], { timeout: 120_000 });
@@ -846,7 +904,12 @@ export class Harness {
       }
     }
     // A shim that was killed leaves its socket (named by a hash of the containerd address, namespace and id).
-    const bound = new Set(readFileSync('/proc/net/unix', 'utf8').split('\n').map((l) => l.trim().split(/\s+/)[7]).filter(Boolean));
+    const bound = new Set(
+      readFileSync('/proc/net/unix', 'utf8')
+        .split('\n')
+        .map((l) => l.trim().split(/\s+/)[7])
+        .filter(Boolean),
+    );
     for (const name of listDir(SHIM_SOCKETS)) {
       const path = join(SHIM_SOCKETS, name);
       if (!this.shimSocketsBefore.has(name) && !bound.has(path)) rmSync(path, { force: true });
@@ -871,7 +934,6 @@ export class Harness {
     else rmSync(this.base, { recursive: true, force: true });
     return problems;
   }
-
 }
 
 /**
@@ -924,7 +986,10 @@ export class PtySession {
   private readonly exited: Promise<{ code: number | null; signal: string | null }>;
 
   constructor(shellCommand: string) {
-    this.child = spawn('script', ['-qefc', shellCommand, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, TERM: 'xterm' } });
+    this.child = spawn('script', ['-qefc', shellCommand, '/dev/null'], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+      env: { ...process.env, TERM: 'xterm' },
+    });
     this.child.stdout!.on('data', (d) => (this.buf += d.toString('utf8')));
     this.child.stderr!.on('data', (d) => (this.buf += d.toString('utf8')));
     this.exited = new Promise((resolve) =>
@@ -947,7 +1012,10 @@ export class PtySession {
     for (;;) {
       const m = this.text.slice(from).match(re);
       if (m) return m;
-      if (this.exitInfo) throw new Error(`pty session ended (exit ${this.exitInfo.code ?? this.exitInfo.signal}) before ${re}; it showed:\n${this.text}`);
+      if (this.exitInfo)
+        throw new Error(
+          `pty session ended (exit ${this.exitInfo.code ?? this.exitInfo.signal}) before ${re}; it showed:\n${this.text}`,
+        );
       if (Date.now() > deadline) throw new Error(`no ${re} within ${ms / 1000} s; the terminal showed:\n${this.text}`);
       await new Promise((r) => setTimeout(r, 50));
     }

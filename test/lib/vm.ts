@@ -37,7 +37,11 @@ export function vmUnavailable(): string | undefined {
 
 /** The newest /boot/vmlinuz-* whose modules include 9p (the cloud kernel has none). */
 export function findKernel(): Kernel | undefined {
-  const versions = existsSync('/boot') ? readdirSync('/boot').filter((f) => f.startsWith('vmlinuz-')).map((f) => f.slice('vmlinuz-'.length)) : [];
+  const versions = existsSync('/boot')
+    ? readdirSync('/boot')
+        .filter((f) => f.startsWith('vmlinuz-'))
+        .map((f) => f.slice('vmlinuz-'.length))
+    : [];
   const usable = versions.filter((v) => /\/9p\.ko(\.\w+)?:/.test(readIfAny(`/lib/modules/${v}/modules.dep`)));
   const newest = usable.sort((a, b) => a.localeCompare(b, 'en', { numeric: true })).pop();
   return newest ? { image: `/boot/vmlinuz-${newest}`, modules: `/lib/modules/${newest}` } : undefined;
@@ -106,7 +110,9 @@ function initramfs(kernel: Kernel, script: string): string {
   writeFileSync(join(dir, 'init'), stage1(modules), { mode: 0o755 });
   writeFileSync(join(dir, 'stage2.sh'), stage2(script), { mode: 0o755 });
   const image = join(dir, '..', 'initrd.cpio');
-  const r = spawnSync('sh', ['-c', `cd "${dir}" && find . | ${BUSYBOX} cpio -o -H newc > "${image}"`], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const r = spawnSync('sh', ['-c', `cd "${dir}" && find . | ${BUSYBOX} cpio -o -H newc > "${image}"`], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   if (r.status !== 0) throw new Error(`initramfs: ${r.stderr}`);
   return image;
 }
@@ -120,14 +126,36 @@ export interface VmRun {
 /** Boots the VM and runs script (sh) in it. What the script prints goes to echo, line by line, as it comes. */
 export function runInVm(script: string, timeoutMs: number, echo: (lines: string) => void): VmRun {
   const kernel = findKernel()!;
-  const qemu = spawn(QEMU, [
-    '-machine', 'q35', '-accel', 'tcg,thread=multi', '-smp', '2', '-m', '2048',
-    '-nodefaults', '-display', 'none', '-serial', 'stdio', '-no-reboot',
-    '-kernel', kernel.image, '-initrd', initramfs(kernel, script),
-    '-append', 'console=ttyS0 quiet loglevel=1 panic=-1',
-    '-fsdev', 'local,id=hostroot,path=/,security_model=none,readonly=on,multidevs=remap',
-    '-device', 'virtio-9p-pci,fsdev=hostroot,mount_tag=hostroot',
-  ], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const qemu = spawn(
+    QEMU,
+    [
+      '-machine',
+      'q35',
+      '-accel',
+      'tcg,thread=multi',
+      '-smp',
+      '2',
+      '-m',
+      '2048',
+      '-nodefaults',
+      '-display',
+      'none',
+      '-serial',
+      'stdio',
+      '-no-reboot',
+      '-kernel',
+      kernel.image,
+      '-initrd',
+      initramfs(kernel, script),
+      '-append',
+      'console=ttyS0 quiet loglevel=1 panic=-1',
+      '-fsdev',
+      'local,id=hostroot,path=/,security_model=none,readonly=on,multidevs=remap',
+      '-device',
+      'virtio-9p-pci,fsdev=hostroot,mount_tag=hostroot',
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   let out = '';
   let echoed = 0;
   qemu.stdout.setEncoding('utf8');

@@ -41,7 +41,10 @@ function spec(noNewPrivileges: boolean): Spec {
 /** The init's plan and an exec's of the same process, as create and exec compile them. */
 function plans(noNewPrivileges = false): { init: ProcessPlan; exec: ProcessPlan } {
   const s = spec(noNewPrivileges);
-  const init = makePlan({ bundle: '/b', file: '/b/config.json', spec: s, rootfs: '/b/rootfs' }, { id: 'x', fifoPath: '/f', noPivot: false, preserveFds: 1, cgroup: { version: 2 } });
+  const init = makePlan(
+    { bundle: '/b', file: '/b/config.json', spec: s, rootfs: '/b/rootfs' },
+    { id: 'x', fifoPath: '/f', noPivot: false, preserveFds: 1, cgroup: { version: 2 } },
+  );
   const exec = planExec(makeExecBase(s, init), s.process!, { preserveFds: 1 });
   return { init, exec };
 }
@@ -100,7 +103,10 @@ test('only stdio and the preserved fds stay inheritable, settled before the filt
 test("the init's plan and an exec's of the same process go through the same sequence", () => {
   for (const noNewPrivileges of [false, true]) {
     const { init, exec } = plans(noNewPrivileges);
-    assert.equal(finalize(exec).map((c) => c.call), finalize(init).map((c) => c.call));
+    assert.equal(
+      finalize(exec).map((c) => c.call),
+      finalize(init).map((c) => c.call),
+    );
   }
 });
 

@@ -90,7 +90,10 @@ test('maskPaths: a directory gets a read-only tmpfs, a file the null device boun
     ['tmpfs', join(dir, 'd'), 'tmpfs', MS_RDONLY, null],
     ['/dev/null', join(dir, 'f'), null, MS_BIND, null],
   ]);
-  assert.ok(recorded.calls.filter((c) => c.call === 'mount').every((c) => /^\/proc\/self\/fd\/\d+$/.test(c.raw?.[1] as string)), 'a target passed by its path, not through its descriptor');
+  assert.ok(
+    recorded.calls.filter((c) => c.call === 'mount').every((c) => /^\/proc\/self\/fd\/\d+$/.test(c.raw?.[1] as string)),
+    'a target passed by its path, not through its descriptor',
+  );
 });
 
 const MOUNTINFO = [
@@ -108,7 +111,12 @@ test('detachHostMounts: every mount but the rootfs, what is under it and what ho
   const recorded = new RecordingSys();
   const plan = { rootfs: '/srv/data/bundle x/rootfs', mountNamespace: true };
   detachHostMounts(recorded, plan, MOUNTINFO);
-  assert.equal(recorded.callsTo('umount2'), [['/dev', MNT_DETACH], ['/proc', MNT_DETACH], ['/dev/shm', MNT_DETACH], ['/srv/other dir', MNT_DETACH]]);
+  assert.equal(recorded.callsTo('umount2'), [
+    ['/dev', MNT_DETACH],
+    ['/proc', MNT_DETACH],
+    ['/dev/shm', MNT_DETACH],
+    ['/srv/other dir', MNT_DETACH],
+  ]);
   const shared = new RecordingSys();
   detachHostMounts(shared, { ...plan, mountNamespace: false }, MOUNTINFO);
   assert.equal(shared.calls, []);

@@ -12,7 +12,18 @@ import { loadBundle } from '../../src/spec/load';
 import { type InitPlan, makePlan } from '../../src/spec/plan';
 import type { Spec } from '../../src/spec/types';
 import {
-  MS_BIND, MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_RDONLY, MS_REC, MS_REMOUNT, MS_PRIVATE, MS_SLAVE, O_NOFOLLOW, O_WRONLY, S_IFCHR,
+  MS_BIND,
+  MS_NODEV,
+  MS_NOEXEC,
+  MS_NOSUID,
+  MS_RDONLY,
+  MS_REC,
+  MS_REMOUNT,
+  MS_PRIVATE,
+  MS_SLAVE,
+  O_NOFOLLOW,
+  O_WRONLY,
+  S_IFCHR,
 } from '../../src/sys/constants';
 import { type RecordedCall, RecordingSys } from '../../src/sys/recording';
 import { baseSpec, writeBundle } from '../lib/bundle';
@@ -37,7 +48,13 @@ function typicalContainer(edit: (s: Spec) => void = () => {}): { plan: InitPlan;
   writeFileSync(join(rootfs, 'proc/sys/net/ipv4/ip_forward'), '0');
   writeFileSync(join(rootfs, 'proc/kcore'), 'host memory');
   mkdirSync(join(rootfs, 'sys/firmware'), { recursive: true });
-  const made = makePlan(loadBundle(bundle), { id: 'x', fifoPath: join(bundle, 'exec.fifo'), noPivot: false, preserveFds: 0, cgroup: { version: 2 } });
+  const made = makePlan(loadBundle(bundle), {
+    id: 'x',
+    fifoPath: join(bundle, 'exec.fifo'),
+    noPivot: false,
+    preserveFds: 0,
+    cgroup: { version: 2 },
+  });
   // What the init gets: the plan as create sends it over the channel.
   return { plan: JSON.parse(JSON.stringify(made)) as InitPlan, rootfs };
 }
@@ -82,15 +99,26 @@ test('mounts[] go in order under the rootfs, each onto its destination held by d
     ['sysfs', `${rootfs}/sys`],
     ['cgroup2', `${rootfs}/sys/fs/cgroup`],
   ]);
-  assert.ok(before.filter((c) => isMount(c) && c.args[1] !== '/' && c.args[1] !== rootfs).every((c) => /^\/proc\/self\/fd\/\d+$/.test(c.raw?.[1] as string)), 'a mount target named by its path, not its descriptor');
+  assert.ok(
+    before
+      .filter((c) => isMount(c) && c.args[1] !== '/' && c.args[1] !== rootfs)
+      .every((c) => /^\/proc\/self\/fd\/\d+$/.test(c.raw?.[1] as string)),
+    'a mount target named by its path, not its descriptor',
+  );
   const sysfs = before.find((c) => isMount(c) && c.args[2] === 'sysfs')!;
   assert.is(sysfs.args[3], MS_NOSUID | MS_NOEXEC | MS_NODEV | MS_RDONLY);
   // /dev is a tmpfs: the default devices are made in it, after every mount of mounts[].
   const lastMount = lastIndexOf(before, isMount);
   const nodes = before.map((c, i) => [c, i] as const).filter(([c]) => c.call === 'mknod');
-  assert.equal(nodes.map(([c]) => c.args[0]), ['null', 'zero', 'full', 'random', 'urandom', 'tty'].map((d) => `${rootfs}/dev/${d}`));
+  assert.equal(
+    nodes.map(([c]) => c.args[0]),
+    ['null', 'zero', 'full', 'random', 'urandom', 'tty'].map((d) => `${rootfs}/dev/${d}`),
+  );
   assert.ok(nodes.every(([c, i]) => i > lastMount && ((c.args[1] as number) & S_IFCHR) === S_IFCHR));
-  assert.ok(before.some((c) => c.call === 'symlink' && c.args[0] === 'pts/ptmx' && c.args[1] === `${rootfs}/dev/ptmx`), '/dev/ptmx is not a link to pts/ptmx');
+  assert.ok(
+    before.some((c) => c.call === 'symlink' && c.args[0] === 'pts/ptmx' && c.args[1] === `${rootfs}/dev/ptmx`),
+    '/dev/ptmx is not a link to pts/ptmx',
+  );
   assert.equal(sys.callsTo('pivotRoot'), [['.', '.']]);
   assert.equal(sys.calls[pivot - 1], { call: 'chdir', args: [rootfs] });
 });
@@ -104,8 +132,11 @@ test('after pivot_root: the sysctl written through the procfs check, read-only p
   const file = '/proc/sys/net/ipv4/ip_forward';
   const open = indexOf(after, (c) => c.call === 'open' && c.args[0] === file);
   assert.ok(open >= 0, 'the sysctl file was not opened');
-  assert.is(((after[open].args[1] as number) & (O_WRONLY | O_NOFOLLOW)), O_WRONLY | O_NOFOLLOW);
-  assert.equal(after.slice(open + 1, open + 3).map((c) => c.call), ['fstatfs', 'write']);
+  assert.is((after[open].args[1] as number) & (O_WRONLY | O_NOFOLLOW), O_WRONLY | O_NOFOLLOW);
+  assert.equal(
+    after.slice(open + 1, open + 3).map((c) => c.call),
+    ['fstatfs', 'write'],
+  );
   assert.equal(after[open + 2].args.slice(1), ['1']);
   assert.is(readFileSync(join(rootfs, file), 'utf8'), '1');
   // Read-only and masked paths, in container terms: what is missing in the rootfs is skipped.
@@ -120,7 +151,10 @@ test('after pivot_root: the sysctl written through the procfs check, read-only p
     ['tmpfs', `${rootfs}/sys/firmware`, 'tmpfs', MS_RDONLY, null],
     [null, '/', null, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_REC, null],
   ]);
-  assert.ok(indexOf(after, (c) => c.call === 'write') < indexOf(after, (c) => isMount(c) && c.args[1] === '/proc/sys'), 'sysctls come before the read-only paths');
+  assert.ok(
+    indexOf(after, (c) => c.call === 'write') < indexOf(after, (c) => isMount(c) && c.args[1] === '/proc/sys'),
+    'sysctls come before the read-only paths',
+  );
 });
 
 test('a sysctl file that is not on procfs is refused before anything is written to it', () => {
@@ -130,7 +164,10 @@ test('a sysctl file that is not on procfs is refused before anything is written 
   enterRootfs(sys, plan);
   // Something the container mounted over /proc/sys.
   sys.filesystemOf = () => TMPFS_MAGIC;
-  assert.throws(() => finishRootfs(sys, plan), /sysctl net\.ipv4\.ip_forward=1: \/proc\/sys\/net\/ipv4\/ip_forward is not on procfs/);
+  assert.throws(
+    () => finishRootfs(sys, plan),
+    /sysctl net\.ipv4\.ip_forward=1: \/proc\/sys\/net\/ipv4\/ip_forward is not on procfs/,
+  );
   assert.equal(sys.callsTo('write'), []);
   assert.is(readFileSync(join(rootfs, 'proc/sys/net/ipv4/ip_forward'), 'utf8'), '0');
 });
@@ -146,8 +183,16 @@ test('masked paths: a /dev/null swapped for a symlink after the devices were mad
   unlinkSync(join(rootfs, 'dev/null'));
   symlinkSync('/proc/sys/kernel/core_pattern', join(rootfs, 'dev/null'));
   const before = sys.callsTo('mount').length;
-  assert.throws(() => finishRootfs(sys, plan), /\/dev\/null in the container is not the null device \(char 1:3\) but a symbolic link/);
-  assert.not.ok(sys.callsTo('mount').slice(before).some((a) => a[0] === `${rootfs}/dev/null` || String(a[0]).endsWith('core_pattern')));
+  assert.throws(
+    () => finishRootfs(sys, plan),
+    /\/dev\/null in the container is not the null device \(char 1:3\) but a symbolic link/,
+  );
+  assert.not.ok(
+    sys
+      .callsTo('mount')
+      .slice(before)
+      .some((a) => a[0] === `${rootfs}/dev/null` || String(a[0]).endsWith('core_pattern')),
+  );
 });
 
 test('a mount that fails stops the rootfs: no devices, no pivot_root', () => {
@@ -155,7 +200,10 @@ test('a mount that fails stops the rootfs: no devices, no pivot_root', () => {
   const sys = new RecordingSys().failOn('mount', 19, (a) => a[2] === 'mqueue');
   assert.throws(() => prepareRootfs(sys, plan), /mount mqueue to \/dev\/mqueue \(mqueue\)/);
   assert.equal(sys.callsTo('mknod'), []);
-  assert.equal(sys.callsTo('mount').filter((a) => a[2] === 'sysfs'), []);
+  assert.equal(
+    sys.callsTo('mount').filter((a) => a[2] === 'sysfs'),
+    [],
+  );
 });
 
 test.run();

@@ -79,7 +79,10 @@ export function deviceFilterProgram(set: DeviceRuleSet): Buffer {
     { op: OP.loadWord, dst: 5, src: 1, off: 8 }, // r5 = minor
   ];
   const blocks = [prologue, ...set.exceptions.map((e) => block(e, !set.defaultAllow))];
-  blocks.push([{ op: OP.mov32, dst: 0, imm: set.defaultAllow ? 1 : 0 }, { op: OP.exit, dst: 0 }]);
+  blocks.push([
+    { op: OP.mov32, dst: 0, imm: set.defaultAllow ? 1 : 0 },
+    { op: OP.exit, dst: 0 },
+  ]);
   const out = Buffer.alloc(8 * blocks.reduce((n, b) => n + b.length, 0));
   let at = 0;
   for (const b of blocks) {

@@ -25,11 +25,17 @@ export type { CgroupManager, NewCgroup };
 export function createCgroup(id: string, linux: Linux): NewCgroup {
   const path = cgroupsPathOf(linux.cgroupsPath, id);
   const resources = linux.resources ?? {};
-  const devices = reduceDeviceRules(deviceRules(resources.devices ?? [], (linux.devices ?? []).map((d) => d.path)));
+  const devices = reduceDeviceRules(
+    deviceRules(
+      resources.devices ?? [],
+      (linux.devices ?? []).map((d) => d.path),
+    ),
+  );
   return isUnifiedHost() ? V2Cgroup.create(path, resources, devices) : V1Cgroup.create(path, resources, devices);
 }
 
-export const openCgroup = (state: CgroupState): CgroupManager => (state.version === 2 ? new V2Cgroup(state) : new V1Cgroup(state));
+export const openCgroup = (state: CgroupState): CgroupManager =>
+  state.version === 2 ? new V2Cgroup(state) : new V1Cgroup(state);
 
 /**
  * Signals every process in the cgroup. SIGKILL goes through cgroup.kill
@@ -55,7 +61,10 @@ export function signalAll(cgroup: CgroupManager, signal: number): void {
   } finally {
     if (freeze) cgroup.thaw();
   }
-  if (unseen) throw new RuntsError(`${unseen} process(es) of the container are not visible from this pid namespace (cgroup.procs lists them as 0): not signalled`);
+  if (unseen)
+    throw new RuntsError(
+      `${unseen} process(es) of the container are not visible from this pid namespace (cgroup.procs lists them as 0): not signalled`,
+    );
 }
 
 /** Kills what is left in the cgroup (thawed first: v1 frozen tasks die only once thawed), then removes it. */

@@ -67,9 +67,11 @@ export function v1Hierarchies(mountinfo: string, procCgroup: string): Hierarchy[
 export function v1CgroupDir(h: Hierarchy, cgroupsPath: string, own: Map<string, string>): string {
   if (cgroupsPath.startsWith('/')) return join(h.mountPoint, cgroupsPath);
   const mine = own.get(h.controllers);
-  if (mine === undefined) throw new RuntsError(`linux.cgroupsPath: this process is in no cgroup of the ${h.controllers || 'unified'} hierarchy`);
+  if (mine === undefined)
+    throw new RuntsError(`linux.cgroupsPath: this process is in no cgroup of the ${h.controllers || 'unified'} hierarchy`);
   const below = relative(h.mountRoot, mine);
-  if (below.startsWith('..')) throw new RuntsError(`linux.cgroupsPath: this process's cgroup ${mine} is outside the ${h.mountPoint} mount`);
+  if (below.startsWith('..'))
+    throw new RuntsError(`linux.cgroupsPath: this process's cgroup ${mine} is outside the ${h.mountPoint} mount`);
   return join(h.mountPoint, below, cgroupsPath);
 }
 

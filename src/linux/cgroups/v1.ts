@@ -56,7 +56,8 @@ function setMemory(c: Control, r: LinuxResources): void {
   const limit = m.limit || undefined;
   let swap = m.swap || undefined;
   if (limit === -1 && swap === undefined && c.has(memsw)) swap = -1; // unlimited memory: unlimited swap too
-  if (swap !== undefined && !c.has(memsw)) throw new RuntsError('swap: this kernel does not account swap (no memory.memsw files; boot with swapaccount=1)');
+  if (swap !== undefined && !c.has(memsw))
+    throw new RuntsError('swap: this kernel does not account swap (no memory.memsw files; boot with swapaccount=1)');
   const writeLimit = () => {
     try {
       set(c, 'memory.limit_in_bytes', limit);
@@ -165,7 +166,9 @@ export class V1Cgroup implements CgroupManager {
     const procCgroup = readProcSelf('cgroup');
     const hierarchies = v1Hierarchies(readProcSelf('mountinfo'), procCgroup);
     if (!hierarchies.some((h) => h.controllers.split(',').includes('devices'))) {
-      throw new RuntsError('cgroup: the devices controller is not mounted: runts does not run containers without device access control');
+      throw new RuntsError(
+        'cgroup: the devices controller is not mounted: runts does not run containers without device access control',
+      );
     }
     const own = parseProcCgroup(procCgroup);
     const paths = Object.fromEntries(hierarchies.map((h) => [h.controllers, v1CgroupDir(h, cgroupsPath, own)]));
@@ -186,7 +189,14 @@ export class V1Cgroup implements CgroupManager {
     const mounted = hierarchies.filter((h) => h.controllers !== '');
     return {
       cgroup,
-      view: { version: 1, hierarchies: mounted.map((h) => ({ name: basename(h.mountPoint), controllers: h.controllers, path: paths[h.controllers] })) },
+      view: {
+        version: 1,
+        hierarchies: mounted.map((h) => ({
+          name: basename(h.mountPoint),
+          controllers: h.controllers,
+          path: paths[h.controllers],
+        })),
+      },
     };
   }
 
@@ -215,7 +225,8 @@ export class V1Cgroup implements CgroupManager {
   }
 
   apply(resources: LinuxResources): void {
-    if (Object.keys(resources.unified ?? {}).length) throw new RuntsError('linux.resources.unified: needs cgroup v2, and this host is cgroup v1');
+    if (Object.keys(resources.unified ?? {}).length)
+      throw new RuntsError('linux.resources.unified: needs cgroup v2, and this host is cgroup v1');
     for (const [controller, { field, set: apply }] of Object.entries(SETTERS)) {
       try {
         apply(this.#control(controller), resources);

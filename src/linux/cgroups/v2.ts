@@ -44,7 +44,8 @@ function setMemory(c: Control, r: LinuxResources): void {
 function setCpu(c: Control, r: LinuxResources): void {
   const cpu = r.cpu;
   if (!cpu) return;
-  if (cpu.realtimePeriod || cpu.realtimeRuntime) throw new RuntsError('realtimePeriod, realtimeRuntime: cgroup v2 has no real-time group scheduling');
+  if (cpu.realtimePeriod || cpu.realtimeRuntime)
+    throw new RuntsError('realtimePeriod, realtimeRuntime: cgroup v2 has no real-time group scheduling');
   if (cpu.shares) c.write('cpu.weight', String(sharesToWeight(cpu.shares)));
   // cpu.max is "quota period" in one file; the kernel's default period is 100 ms.
   if (cpu.quota || cpu.period) c.write('cpu.max', `${cpu.quota && cpu.quota > 0 ? cpu.quota : 'max'} ${cpu.period || 100000}`);
@@ -101,7 +102,12 @@ const SETTERS: { field: string; set: (c: Control, r: LinuxResources) => void }[]
 function ioEntries(text: string | undefined): Stats['blkio'] {
   const bytes: BlkioEntry[] = [];
   const ios: BlkioEntry[] = [];
-  const MAP: Record<string, [BlkioEntry[], string]> = { rbytes: [bytes, 'Read'], wbytes: [bytes, 'Write'], rios: [ios, 'Read'], wios: [ios, 'Write'] };
+  const MAP: Record<string, [BlkioEntry[], string]> = {
+    rbytes: [bytes, 'Read'],
+    wbytes: [bytes, 'Write'],
+    rios: [ios, 'Read'],
+    wios: [ios, 'Write'],
+  };
   for (const line of (text ?? '').split('\n')) {
     const [device, ...pairs] = line.trim().split(/\s+/);
     const m = /^(\d+):(\d+)$/.exec(device ?? '');
@@ -257,7 +263,10 @@ export class V2Cgroup implements CgroupManager {
     s.blkio = ioEntries(c.readIfPresent('io.stat'));
     for (const size of hugePageSizes()) {
       if (!c.has(`hugetlb.${size}.current`)) continue;
-      s.hugetlb[size] = { usage: Number(c.readNumber(`hugetlb.${size}.current`) ?? 0), failcnt: c.readKeyed(`hugetlb.${size}.events`).max ?? 0 };
+      s.hugetlb[size] = {
+        usage: Number(c.readNumber(`hugetlb.${size}.current`) ?? 0),
+        failcnt: c.readKeyed(`hugetlb.${size}.events`).max ?? 0,
+      };
     }
     return s;
   }
