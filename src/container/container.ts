@@ -127,6 +127,10 @@ export class Container {
     return this.record.id;
   }
 
+  canDelete(): boolean {
+    return allows('delete', this.status);
+  }
+
   canStart(): boolean {
     return allows('start', this.status);
   }
