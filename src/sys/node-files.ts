@@ -1,7 +1,7 @@
 /**
  * The plain-file calls of Sys, made by node's *Sync functions: they run on
  * the calling (main) thread, so they follow its namespaces and root once it
- * has moved (ARCHITECTURE.md, "Verified platform facts" 5), which node's
+ * has moved (docs/architecture.md, "Verified platform facts" 5), which node's
  * async calls, on pool threads, do not. Both FfiSys and the recording
  * double (on the directories a test gives it) use them. A failure is a
  * SysError, as for every other call of Sys.
