@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { buildSync } from 'esbuild';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { RLIMITS } from '../../src/linux/rlimits';
+import { rlimitResource } from '../../src/linux/rlimits';
 import {
   CLOSE_RANGE_CLOEXEC,
   FD_CLOEXEC,
@@ -198,10 +198,10 @@ test('setrlimit: RLIMIT_NOFILE shows in /proc/self/limits', () => {
   };
   const [soft, hard] = limits();
   try {
-    sys().setrlimit(RLIMITS.RLIMIT_NOFILE, 512n, BigInt(hard));
+    sys().setrlimit(rlimitResource('RLIMIT_NOFILE'), 512n, BigInt(hard));
     assert.equal(limits(), ['512', hard]);
   } finally {
-    sys().setrlimit(RLIMITS.RLIMIT_NOFILE, BigInt(soft), BigInt(hard));
+    sys().setrlimit(rlimitResource('RLIMIT_NOFILE'), BigInt(soft), BigInt(hard));
   }
   assert.equal(limits(), [soft, hard]);
 });
@@ -342,7 +342,7 @@ asRoot(
     const without = caps.effective & ~(1n << ${CAP_SYS_ADMIN}n);
     sys().capset({ ...caps, effective: without });
     const capEff = field('CapEff');
-    sys().setrlimit(${RLIMITS.RLIMIT_CORE}, RLIM_INFINITY, RLIM_INFINITY);
+    sys().setrlimit(${rlimitResource('RLIMIT_CORE')}, RLIM_INFINITY, RLIM_INFINITY);
     const core = readFileSync('/proc/self/limits', 'utf8').split('\\n').find((l) => l.startsWith('Max core file size'))!;
     sys().setgroups([10, 20]);
     sys().setresgid(1000, 1001, 1002);
