@@ -190,11 +190,12 @@ test('prctl returns its value; a bad option is EINVAL', () => {
 });
 
 test('setrlimit: RLIMIT_NOFILE shows in /proc/self/limits', () => {
-  const limits = (): string[] => {
+  const limits = (): [soft: string, hard: string] => {
     const line = readFileSync('/proc/self/limits', 'utf8')
       .split('\n')
       .find((l) => l.startsWith('Max open files'));
-    return line!.split(/\s{2,}/).slice(1, 3);
+    const [, soft = '', hard = ''] = line!.split(/\s{2,}/);
+    return [soft, hard];
   };
   const [soft, hard] = limits();
   try {
@@ -253,7 +254,7 @@ asRoot('mount a tmpfs (with data), see it in /proc/self/mountinfo, umount2 it', 
     const mounted = line();
     assert.ok(mounted, 'in mountinfo');
     assert.match(mounted, / - tmpfs runts-sys-test rw,size=1024k,mode=750/);
-    assert.match(mounted.split(' ')[5], /nosuid,nodev/);
+    assert.match(mounted.split(' ')[5] ?? '', /nosuid,nodev/);
   } finally {
     sys().umount2(dir, MNT_DETACH);
   }

@@ -18,9 +18,14 @@ interface CgroupMount {
 function cgroupMounts(): CgroupMount[] {
   return readFileSync('/proc/self/mountinfo', 'utf8')
     .split('\n')
-    .map((line) => line.split(' - '))
-    .filter(([, post]) => post && /^cgroup2? /.test(post))
-    .map(([pre, post]) => ({ mountPoint: pre.split(' ')[4], options: post.split(' ')[2].split(',') }));
+    .flatMap((line) => {
+      const [pre = '', post = ''] = line.split(' - ');
+      const mountPoint = pre.split(' ')[4];
+      const [fstype, , superOptions = ''] = post.split(' ');
+      return mountPoint && (fstype === 'cgroup' || fstype === 'cgroup2')
+        ? [{ mountPoint, options: superOptions.split(',') }]
+        : [];
+    });
 }
 
 /** The host directory of cgroupsPath for a controller: its hierarchy's on v1, the one tree on v2. */
