@@ -6,7 +6,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { Spec } from '../../src/spec/types';
 import { TOP, isRoot, tempDir } from '../lib/cli';
-import { bundle, busyboxRootfs, capabilityMask, ownRootfs, runBundle, runtime, shArgs } from '../lib/container';
+import { bundle, busyboxRootfs, ownRootfs, runBundle, runtime, shArgs, statusCapabilities } from '../lib/container';
 
 const test = suite('run');
 const asRoot = isRoot ? test : test.skip;
@@ -23,7 +23,7 @@ asRoot('pid 1, the configured hostname, capabilities as configured', () => {
   const lines = r.stdout.trim().split('\n');
   assert.is(lines[0], 'pid=1');
   assert.is(lines[1], 'box-under-test');
-  const want = capabilityMask(caps);
+  const want = statusCapabilities(caps);
   assert.ok(lines.includes(`CapBnd:\t${want}`), r.stdout);
   assert.ok(lines.includes(`CapEff:\t${want}`), r.stdout);
   assert.ok(lines.includes(`CapPrm:\t${want}`), r.stdout);
@@ -215,7 +215,7 @@ asRoot('a config that Docker generated runs unchanged (but for its host paths)',
   const lines = r.stdout.trim().split('\n');
   assert.is(lines[0], spec.hostname);
   assert.is(lines[1], 'hostname from docker');
-  assert.is(lines[3], `CapEff:\t${capabilityMask(spec.process!.capabilities!.effective!)}`);
+  assert.is(lines[3], `CapEff:\t${statusCapabilities(spec.process!.capabilities!.effective!)}`);
 });
 
 asRoot("Docker's config with options (read-only root, cap-drop, tmpfs, volume, cwd, env) runs", () => {

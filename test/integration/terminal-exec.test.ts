@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { RUNTS, TOP, isRoot, tempDir } from '../lib/cli';
-import { alive, bundle, busyboxRootfs, capabilityMask, runtime, shArgs, stateOf, uniqueId } from '../lib/container';
+import { alive, bundle, busyboxRootfs, runtime, shArgs, stateOf, statusCapabilities, uniqueId } from '../lib/container';
 
 const test = suite('terminal and exec');
 const asRoot = isRoot ? test : test.skip;
@@ -149,7 +149,7 @@ asRoot('exec: flags (--env, --cwd, --user, --additional-gids, --cap, --no-new-pr
     assert.is(r.code, 0, r.stderr);
     const lines = r.stdout.trim().split('\n');
     assert.equal(lines.slice(0, 5), ['1 two', '/tmp', '65534', '65534', '65534 7']);
-    const bounding = capabilityMask(['CAP_AUDIT_WRITE', 'CAP_KILL', 'CAP_NET_BIND_SERVICE', 'CAP_SYS_TIME']);
+    const bounding = statusCapabilities(['CAP_AUDIT_WRITE', 'CAP_KILL', 'CAP_NET_BIND_SERVICE', 'CAP_SYS_TIME']);
     assert.is(lines[5], `CapBnd:\t${bounding}`);
     assert.is(lines[6], 'NoNewPrivs:\t1');
   } finally {

@@ -7,7 +7,7 @@ import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type ContainerRef, ContainerWatch, describeLeftover, removeLeftovers } from '../../conformance/leftovers';
-import { CAPABILITIES } from '../../src/linux/capabilities';
+import { capabilityMask } from '../../conformance/parse';
 import type { Spec } from '../../src/spec/types';
 import { baseSpec } from './bundle';
 import { RUNTS, TOP, tempDir } from './cli';
@@ -158,12 +158,5 @@ export async function namespaceHolder(flags: string[]): Promise<{ pid: number; s
 
 export const hostNs = (kind: string): string => execFileSync('readlink', [`/proc/self/ns/${kind}`], { encoding: 'utf8' }).trim();
 
-/** Capabilities as /proc/PID/status shows a set (CapEff, CapBnd, ...): 16 hex digits. */
-export function capabilityMask(names: readonly string[]): string {
-  const bits = names.reduce((mask, name) => {
-    const bit = CAPABILITIES[name];
-    if (bit === undefined) throw new Error(`unknown capability ${name}`);
-    return mask | (1n << BigInt(bit));
-  }, 0n);
-  return bits.toString(16).padStart(16, '0');
-}
+/** Capabilities as /proc/PID/status shows a set (CapEff, CapBnd, …): 16 hex digits. */
+export const statusCapabilities = (names: readonly string[]): string => capabilityMask(names).toString(16).padStart(16, '0');
