@@ -174,9 +174,10 @@ interface Launch {
  * node`): the floor pays what runts pays for node, and no more.
  */
 function launchOf(runtsBin: string): Launch {
-  const m = /^#!\s*(\S+)(.*)$/.exec(readFileSync(runtsBin, 'utf8').split('\n')[0]);
+  const [first = ''] = readFileSync(runtsBin, 'utf8').split('\n');
+  const m = /^#!\s*(\S+)(.*)$/.exec(first);
   if (!m) throw new Error(`${runtsBin} has no #! line`);
-  return { cmd: m[1], args: m[2].split(/\s+/).filter((w) => w && w !== '-S') };
+  return { cmd: m[1]!, args: m[2]!.split(/\s+/).filter((w) => w && w !== '-S') };
 }
 
 function nodeFloor(ctx: Context): number {
@@ -190,7 +191,14 @@ function subjects(ctx: Context, withNode = true): Subject[] {
 }
 
 function firstLine(err: unknown): string {
-  return (err instanceof Error ? err.message : String(err)).split('\n')[0];
+  const [first = ''] = (err instanceof Error ? err.message : String(err)).split('\n');
+  return first;
+}
+
+/** The subjects in the order of one round: each round starts one further along. */
+function rotated(who: readonly Subject[], round: number): Subject[] {
+  const k = round % who.length;
+  return [...who.slice(k), ...who.slice(0, k)];
 }
 
 /**
@@ -207,9 +215,7 @@ async function sampleRow(
   warmup = ctx.opts.warmup,
 ): Promise<void> {
   for (let i = -warmup; i < rounds; i++) {
-    const turn = i + warmup;
-    for (let k = 0; k < who.length; k++) {
-      const w = who[(k + turn) % who.length];
+    for (const w of rotated(who, i + warmup)) {
       const series = (row.series[w] ??= { samples: [] });
       if (series.error) continue;
       try {
@@ -415,8 +421,7 @@ async function bench(ctx: Context, docker: Docker | null, rootfs: string, runtsB
     rows.push(wall, rate);
     const who = subjects(ctx);
     for (let i = -1; i < opts.rounds; i++) {
-      for (let k = 0; k < who.length; k++) {
-        const w = who[(k + i + 1) % who.length];
+      for (const w of rotated(who, i + 1)) {
         const series = (wall.series[w] ??= { samples: [] });
         if (series.error) continue;
         try {

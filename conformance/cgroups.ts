@@ -41,17 +41,13 @@ function readLayout(): CgroupLayout {
   let v2Root: string | undefined;
   // A hybrid host's v2 mount (e.g. /sys/fs/cgroup/unified): runtimes make cgroups there too.
   let unified: string | undefined;
-  for (const line of readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
-    const [pre, post] = line.split(' - ');
-    if (!post) continue;
-    const mountPoint = pre.split(' ')[4];
-    const [fstype, , superOptions] = post.split(' ');
+  for (const { fstype, mountPoint, superOptions } of parseMountinfo(readFileSync('/proc/self/mountinfo', 'utf8'))) {
     if (fstype === 'cgroup2') {
       if (mountPoint === V2_ROOT) v2Root = mountPoint;
       else unified = mountPoint;
     }
     if (fstype === 'cgroup') {
-      for (const option of superOptions.split(',')) v1.set(option, mountPoint);
+      for (const option of superOptions) v1.set(option, mountPoint);
     }
   }
   if (v2Root && v1.size === 0) return v2Layout(v2Root);
@@ -190,7 +186,7 @@ export function cgroupDirsNamed(name: string): string[] {
 /** A process's cgroup path for a controller (v1) or the unified one (v2), from /proc/PID/cgroup text. */
 export function cgroupOf(procCgroup: string, controller: string): string | undefined {
   for (const line of procCgroup.trim().split('\n')) {
-    const [, controllers, path] = line.split(':');
+    const [, controllers = '', path] = line.split(':');
     if (cgroupLayout().version === 2 ? controllers === '' : controllers.split(',').includes(controller)) return path;
   }
   return undefined;

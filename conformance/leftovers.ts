@@ -445,7 +445,7 @@ export function removeLeftovers(found: Leftover[]): void {
       ['freezer.state', 'THAWED'],
       ['cgroup.freeze', '0'],
       ['cgroup.kill', '1'],
-    ]) {
+    ] as const) {
       try {
         if (existsSync(join(l.where, file))) writeFileSync(join(l.where, file), value);
       } catch {

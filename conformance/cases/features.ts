@@ -64,11 +64,12 @@ function compareSemver(a: string, b: string): number {
   if (pb[3] === undefined) return -1;
   const [xa, xb] = [pa[3].split('.'), pb[3].split('.')];
   for (let i = 0; i < Math.min(xa.length, xb.length); i++) {
-    if (xa[i] === xb[i]) continue;
-    const [na, nb] = [/^\d+$/.test(xa[i]), /^\d+$/.test(xb[i])];
-    if (na && nb) return Number(xa[i]) - Number(xb[i]);
+    const [ia, ib] = [xa[i]!, xb[i]!];
+    if (ia === ib) continue;
+    const [na, nb] = [/^\d+$/.test(ia), /^\d+$/.test(ib)];
+    if (na && nb) return Number(ia) - Number(ib);
     if (na !== nb) return na ? -1 : 1;
-    return xa[i] < xb[i] ? -1 : 1;
+    return ia < ib ? -1 : 1;
   }
   return xa.length - xb.length;
 }

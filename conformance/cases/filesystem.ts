@@ -106,7 +106,7 @@ export const filesystemCases: Case[] = [
           ['/sys', 'sysfs'],
           ['/dev/pts', 'devpts'],
           ['/dev/shm', 'tmpfs'],
-        ])
+        ] as const)
           same(top(out, point).fstype, fstype, `filesystem at ${point}`);
       },
     },

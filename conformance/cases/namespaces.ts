@@ -34,7 +34,7 @@ const userMappings = section('config-linux.md', 'User namespace mappings');
 const timeOffsets = section('config-linux.md', 'Offset for Time Namespace');
 
 /** Config type → /proc/PID/ns name. */
-const PROC_NAME: Record<string, string> = {
+const PROC_NAME = {
   pid: 'pid',
   network: 'net',
   mount: 'mnt',
@@ -43,9 +43,11 @@ const PROC_NAME: Record<string, string> = {
   user: 'user',
   cgroup: 'cgroup',
   time: 'time',
-};
+} as const;
+type NamespaceType = keyof typeof PROC_NAME;
 
-const readAll = (types: string[]) => types.map((type) => `echo ${type}=$(readlink /proc/self/ns/${PROC_NAME[type]})`).join('; ');
+const readAll = (types: readonly NamespaceType[]) =>
+  types.map((type) => `echo ${type}=$(readlink /proc/self/ns/${PROC_NAME[type]})`).join('; ');
 
 const USER_MAP = [{ containerID: 0, hostID: 100000, size: 65536 }];
 
@@ -167,7 +169,7 @@ export const namespaceCases: Case[] = [
     script: readAll(['pid', 'network', 'mount', 'ipc', 'uts']),
     check: (out) => {
       const seen = keyValues(out);
-      for (const type of ['pid', 'network', 'mount', 'ipc', 'uts']) {
+      for (const type of ['pid', 'network', 'mount', 'ipc', 'uts'] as const) {
         check(
           seen[type] && seen[type] !== nsOf('self', PROC_NAME[type]),
           `${type}: the container is in the runtime's namespace (${seen[type]})`,
@@ -192,7 +194,7 @@ export const namespaceCases: Case[] = [
       },
       check: (out) => {
         const seen = keyValues(out);
-        for (const type of ['pid', 'network', 'ipc', 'uts', 'cgroup'])
+        for (const type of ['pid', 'network', 'ipc', 'uts', 'cgroup'] as const)
           same(seen[type], nsOf('self', PROC_NAME[type]), `${type} namespace (not listed: the runtime's)`);
       },
     },
@@ -209,7 +211,7 @@ export const namespaceCases: Case[] = [
       // runtime must not pivot it, change its propagation or leave mounts.
       id: 'config-linux.namespaces.inherit-all',
       run: async (t) => {
-        const types = ['pid', 'network', 'mount', 'ipc', 'uts', 'cgroup'];
+        const types = ['pid', 'network', 'mount', 'ipc', 'uts', 'cgroup'] as const;
         const c = t.config(readAll(types));
         c.linux!.namespaces = [];
         delete c.hostname;
@@ -240,7 +242,7 @@ export const namespaceCases: Case[] = [
   scenario(namespaces('MUST', 'path: The runtime MUST place the container process in the namespace associated with that path.'), {
     id: 'config-linux.namespaces.join-path',
     run: async (t) => {
-      const types = ['pid', 'network', 'ipc', 'uts', 'cgroup'];
+      const types = ['pid', 'network', 'ipc', 'uts', 'cgroup'] as const;
       const holder = await namespaceHolder(t, ['--pid', '--net', '--ipc', '--uts', '--cgroup']);
       const out = await runScript(t, readAll(types), (c) => {
         c.linux!.namespaces = [

@@ -33,7 +33,7 @@ export function fastParse(words: readonly string[]): FastParse | undefined {
   let rest: string[] | undefined;
 
   for (let i = 0; i < words.length; i++) {
-    const word = words[i];
+    const word = words[i]!;
     if (word === '--') {
       rest = words.slice(i + 1);
       break;

@@ -67,11 +67,13 @@ function yargsCommand(name: CommandName, spec: CommandSpec, handler: Handler): C
  */
 function logOptionsFromWords(words: readonly string[]): LogOptions {
   const given = new Map<string, string | true>();
-  for (let i = 0; i < words.length && words[i] !== '--'; i++) {
-    const found = isFlag(words[i]) ? findOption(flagKey(words[i])) : undefined;
+  for (let i = 0; i < words.length; i++) {
+    const word = words[i]!;
+    if (word === '--') break;
+    const found = isFlag(word) ? findOption(flagKey(word)) : undefined;
     if (!found) continue;
-    const eq = words[i].indexOf('=');
-    given.set(found[0], eq >= 0 ? words[i].slice(eq + 1) : takesValue(found[1]) ? (words[++i] ?? '') : true);
+    const eq = word.indexOf('=');
+    given.set(found[0], eq >= 0 ? word.slice(eq + 1) : takesValue(found[1]) ? (words[++i] ?? '') : true);
   }
   const value = (name: string) => {
     const v = given.get(name);

@@ -19,8 +19,8 @@ import { finalizeProcess } from '../init/finalize';
 import { primeCgroupMigration } from '../linux/cgroups/prime';
 import { helperArgv } from '../linux/exec-helper';
 import { joinSessionKeyring } from '../linux/keyring';
-import { NAMESPACES } from '../linux/namespaces';
-import { SIGNALS } from '../linux/signals';
+import { namespaceKind } from '../linux/namespaces';
+import { signalNumber } from '../linux/signals';
 import { judge, readConfigFile } from '../spec/load';
 import { planExec } from '../spec/plan';
 import type { Process } from '../spec/types';
@@ -65,7 +65,7 @@ export function execProcess(base: Process, opts: ExecOptions): Process {
   p.env = [...(p.env ?? []), ...opts.env];
   if (opts.cwd) p.cwd = opts.cwd;
   if (opts.user) {
-    const [uid, gid] = opts.user.split(':');
+    const [uid = '', gid] = opts.user.split(':');
     if (!/^\d+$/.test(uid) || (gid !== undefined && !/^\d+$/.test(gid))) {
       throw new RuntsError(`--user ${opts.user}: use <uid>[:<gid>] (numbers)`);
     }
@@ -203,7 +203,7 @@ function spawnFailure(program: string, err: unknown, record: ContainerRecord): R
 /** Into the container's namespaces and root (those of its init), on the main thread. */
 function joinNamespaces(s: Sys, record: ContainerRecord, kinds: readonly string[]): void {
   // All handles first: after joining the mount namespace, /proc is the container's.
-  const handles = kinds.map((kind) => ({ kind, fd: openSync(`/proc/${record.pid}/ns/${NAMESPACES[kind].procName}`, 'r') }));
+  const handles = kinds.map((kind) => ({ kind, fd: openSync(`/proc/${record.pid}/ns/${namespaceKind(kind).procName}`, 'r') }));
   // The init's own root, taken after setns: without a mount namespace the
   // container's root is a chroot in the runtime's namespace; and setns into
   // a mount namespace puts this thread at the namespace's root, the
@@ -213,7 +213,7 @@ function joinNamespaces(s: Sys, record: ContainerRecord, kinds: readonly string[
   const root = openSync(`/proc/${record.pid}/root`, O_PATH | O_DIRECTORY | O_CLOEXEC);
   try {
     s.unshare(CLONE_FS);
-    for (const { kind, fd } of handles) s.setns(fd, NAMESPACES[kind].flag);
+    for (const { kind, fd } of handles) s.setns(fd, namespaceKind(kind).flag);
     s.fchdir(root);
     s.chroot('.');
   } finally {
@@ -239,7 +239,7 @@ async function waitForExit(s: Sys, child: ChildProcess, master: number | undefin
   for (const sig of FORWARDED) process.on(sig, forward);
   try {
     const status = await new Promise<number>((ok) =>
-      child.once('exit', (code, signal) => ok(signal ? 128 + (SIGNALS[signal] ?? 0) : (code ?? 0))),
+      child.once('exit', (code, signal) => ok(signal ? 128 + (signalNumber(signal) ?? 0) : (code ?? 0))),
     );
     if (relay) await Promise.race([relay.drained, new Promise((r) => setTimeout(r, 200))]);
     return status;

@@ -15,7 +15,7 @@ import type { Readable, Writable } from 'node:stream';
 import { RuntsError } from '../errors';
 import { CHANNEL_ENV, type FromInit, type ToInit } from '../init/channel';
 import { helperArgv, helperOnDisk } from '../linux/exec-helper';
-import { NAMESPACES } from '../linux/namespaces';
+import { namespaceKind } from '../linux/namespaces';
 import type { NamespaceReference } from '../spec/types';
 import { CLONE_NEWPID } from '../sys/constants';
 import type { Sys } from '../sys/types';
@@ -54,7 +54,7 @@ function enterChildNamespaces(s: Sys, namespaces: readonly NamespaceReference[])
     for (const ns of namespaces) {
       const flag = CHILD_SIDE[ns.type];
       if (flag === undefined) continue;
-      const own = openSync(`/proc/self/ns/${NAMESPACES[ns.type].procName}`, 'r');
+      const own = openSync(`/proc/self/ns/${namespaceKind(ns.type).procName}`, 'r');
       restore.push(() => {
         s.setns(own, flag);
         closeSync(own);

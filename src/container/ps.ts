@@ -18,7 +18,7 @@ export function psTable(pids: readonly number[], psArgs: readonly string[]): str
   const r = spawnSync('ps', args, { encoding: 'utf8' });
   if (r.error) throw new RuntsError(`ps ${args.join(' ')}: ${r.error.message}`);
   if (r.status !== 0) throw new RuntsError(`ps ${args.join(' ')}: exit status ${r.status}: ${`${r.stderr}${r.stdout}`.trim()}`);
-  const [header, ...lines] = r.stdout.split('\n');
+  const [header = '', ...lines] = r.stdout.split('\n');
   const column = header.trim().split(/\s+/).indexOf('PID');
   if (column < 0) throw new RuntsError(`ps ${args.join(' ')}: no PID column in its output`);
   const wanted = new Set(pids);

@@ -3,7 +3,7 @@
  * process's child: signals are forwarded to it, its exit status becomes
  * ours (128+N for signal N), and the container is deleted unless --keep.
  */
-import { SIGNALS } from '../linux/signals';
+import { signalNumber } from '../linux/signals';
 import type { StateStore } from '../state/store';
 import type { Sys } from '../sys/types';
 import { type CreateOptions, create } from './create';
@@ -27,7 +27,7 @@ export async function runContainer(sys: Sys, store: StateStore, args: RunOptions
     return 0;
   }
   const exited = new Promise<number>((resolve) => {
-    init.child.once('exit', (code, signal) => resolve(signal ? 128 + (SIGNALS[signal] ?? 0) : (code ?? 0)));
+    init.child.once('exit', (code, signal) => resolve(signal ? 128 + (signalNumber(signal) ?? 0) : (code ?? 0)));
   });
   // The init is this process's child: node signals it only while it is not
   // yet reaped, so its pid cannot have gone to another process.

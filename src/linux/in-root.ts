@@ -183,7 +183,7 @@ export class RootDir {
   #walk(path: string, mode: number): { dir: number; name: string | undefined } {
     const { sys } = this;
     const stack: number[] = [sys.open(fdPath(this.fd), O_PATH | O_DIRECTORY | O_CLOEXEC)];
-    const top = () => stack[stack.length - 1];
+    const top = () => stack[stack.length - 1]!; // the root's fd stays at the bottom until the walk returns
     let pending = parts(path);
     let links = 0;
     let retries = 0;

@@ -163,14 +163,16 @@ export function parseMountOptions(options: readonly string[] = []): ParsedMountO
   let copyUp = false;
   for (const word of options) {
     const flagWord = FLAG_WORDS[word];
+    const propagationFlags = PROPAGATION_WORDS[word];
+    const recursiveWord = RECURSIVE_WORDS[word];
     if (word === COPY_UP) {
       copyUp = true;
     } else if (flagWord) {
       flags = flagWord.clear ? flags & ~flagWord.flag : flags | flagWord.flag;
-    } else if (word in PROPAGATION_WORDS) {
-      propagation.push(PROPAGATION_WORDS[word]);
-    } else if (word in RECURSIVE_WORDS) {
-      addRecursive((recursive ??= { set: 0, clear: 0 }), RECURSIVE_WORDS[word]);
+    } else if (propagationFlags !== undefined) {
+      propagation.push(propagationFlags);
+    } else if (recursiveWord) {
+      addRecursive((recursive ??= { set: 0, clear: 0 }), recursiveWord);
     } else {
       data.push(word);
     }

@@ -1,5 +1,5 @@
 /** Signal names and numbers (x86_64/arm64 generic), one table. */
-export const SIGNALS: Readonly<Record<string, number>> = {
+export const SIGNALS = {
   SIGHUP: 1,
   SIGINT: 2,
   SIGQUIT: 3,
@@ -33,7 +33,12 @@ export const SIGNALS: Readonly<Record<string, number>> = {
   SIGPOLL: 29,
   SIGPWR: 30,
   SIGSYS: 31,
-};
+} as const;
+
+const BY_NAME: ReadonlyMap<string, number> = new Map(Object.entries(SIGNALS));
+
+/** The number of a signal's full name ("SIGTERM"); undefined for a name the table lacks. */
+export const signalNumber = (name: string): number | undefined => BY_NAME.get(name);
 
 const SIGRTMIN = 34;
 const SIGRTMAX = 64;
@@ -49,7 +54,8 @@ export function parseSignal(text: string): number | undefined {
   }
   let name = text.toUpperCase();
   if (!name.startsWith('SIG')) name = `SIG${name}`;
-  if (name in SIGNALS) return SIGNALS[name];
+  const named = signalNumber(name);
+  if (named !== undefined) return named;
   const rt = /^SIGRT(MIN|MAX)(?:([+-])(\d+))?$/.exec(name);
   if (!rt) return undefined;
   const offset = rt[3] ? Number(rt[3]) * (rt[2] === '-' ? -1 : 1) : 0;

@@ -14,7 +14,7 @@
  */
 import { statSync } from 'node:fs';
 import { type Problem, escapePointer } from '../errors';
-import { NAMESPACES } from './namespaces';
+import { namespaceKind } from './namespaces';
 
 const IPC_KEYS = new Set([
   'kernel.msgmax',
@@ -94,7 +94,8 @@ export function sysctlInOwnNamespaceProblems(
   for (const key of Object.keys(sysctl)) {
     const kind = sysctlNamespace(parseSysctlKey(key)?.dotted ?? '');
     const index = namespaces.findIndex((ns) => ns.type === kind && ns.path);
-    if (!kind || index < 0 || !sameFile(namespaces[index].path!, `/proc/self/ns/${NAMESPACES[kind].procName}`)) continue;
+    const path = namespaces[index]?.path;
+    if (!kind || !path || !sameFile(path, `/proc/self/ns/${namespaceKind(kind).procName}`)) continue;
     problems.push({
       pointer: pointerOf(key),
       message: `/linux/namespaces/${index}/path is the runtime's own ${kind} namespace: the sysctl would change the runtime's`,

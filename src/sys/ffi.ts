@@ -290,7 +290,7 @@ export class FfiSys implements Sys {
     const data = new Uint32Array(6);
     this.#check('capget', '', 'capget', [capHeader(), Buffer.from(data.buffer)]);
     // data = [effective, permitted, inheritable] low halves, then high halves.
-    const set = (i: number): bigint => BigInt(data[i]) | (BigInt(data[i + 3]) << 32n);
+    const set = (i: number): bigint => BigInt(data[i]!) | (BigInt(data[i + 3]!) << 32n);
     return { effective: set(0), permitted: set(1), inheritable: set(2) };
   }
 

@@ -292,7 +292,7 @@ asRoot("ps --format json lists the pids of the container's cgroup; the table kee
   assert.ok(pids.includes(pid));
   const table = runtime(['ps', id, '-o', 'pid,args'], { root });
   assert.is(table.code, 0, table.stderr);
-  const [header, ...lines] = table.stdout.trim().split('\n');
+  const [header = '', ...lines] = table.stdout.trim().split('\n');
   assert.match(header, /PID/);
   assert.equal(
     lines.map((l) => Number(l.trim().split(/\s+/)[0])).sort((a, b) => a - b),
@@ -311,7 +311,7 @@ asRoot('events --stats prints one stats object with memory, cpu and pids figures
   assert.is(r.code, 0, r.stderr);
   const lines = r.stdout.trim().split('\n');
   assert.is(lines.length, 1);
-  const event = JSON.parse(lines[0]);
+  const event = JSON.parse(lines[0]!);
   assert.is(event.type, 'stats');
   assert.is(event.id, id);
   const { memory, cpu, pids } = event.data;
@@ -388,8 +388,8 @@ asRoot("cgroupsPath: absolute from each hierarchy's root, relative below runts' 
   const line = (text: string, controller: string) =>
     text
       .split('\n')
-      .find((l) => l.split(':')[isV2 ? 0 : 1] === (isV2 ? '0' : controller))!
-      .split(':')[2];
+      .find((l) => l.split(':')[isV2 ? 0 : 1] === (isV2 ? '0' : controller))
+      ?.split(':')[2] ?? '';
   const parent = isV2 ? line(mine, '').replace(/\/[^/]*$/, '') : line(mine, 'memory');
   assert.is(line(own, 'memory'), `${parent === '/' ? '' : parent}/rel-${RUN_TOKEN}`);
   deleteAndCheck(rel.root, rel.id);
@@ -410,7 +410,7 @@ asRoot('the container sees its own cgroup: /proc/self/cgroup and its /sys/fs/cgr
     const watch = watched(root, id, b);
     const r = runtime(['run', '--bundle', b, id], { root });
     assert.is(r.code, 0, r.stderr);
-    const [cgroups, files] = r.stdout.split('---\n');
+    const [cgroups = '', files = ''] = r.stdout.split('---\n');
     const paths = cgroups
       .trim()
       .split('\n')

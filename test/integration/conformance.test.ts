@@ -26,7 +26,7 @@ function expectedFailures(): Map<string, string> {
     .map((line) => line.trim())
     .filter((line) => line && !line.startsWith('#'))
     .map((line): [string, string] => {
-      const [id, ...why] = line.split(/\s+/);
+      const [id = '', ...why] = line.split(/\s+/);
       return [id, why.join(' ')];
     });
   return new Map(entries);

@@ -400,12 +400,13 @@ asRoot("an id shaped like delete's temporary name: created, listed, deleted; del
   const deleterPid = unusedPid();
   const shaped = `.deleting-${other}-${deleterPid}`;
   const b = bundle(shArgs('sleep 1000'));
-  const watches = [shaped, other].map((id) => {
+  const runWatched = (id: string) => {
     const watch = watchContainer({ id, root, bundle: b, sharedRootfs: busyboxRootfs() });
     assert.is(runtime(['run', '-d', '--bundle', b, id], { root }).code, 0);
     watch.observe(stateOf(root, id).pid);
     return watch;
-  });
+  };
+  const watches = [runWatched(shaped), runWatched(other)] as const;
   const listed = runtime(['list', '-q'], { root });
   assert.equal(listed.stdout.split('\n').filter(Boolean).sort(), [shaped, other].sort(), 'list hides a container');
 

@@ -76,7 +76,7 @@ asRoot('every hook kind, in order, with state on stdin, args and env, in the rig
     poststop: 'stopped',
   };
   for (const line of lines.filter((l) => !l.startsWith('container|'))) {
-    const [name, arg, env, stateText, mnt] = line.split('|');
+    const [name = '', arg, env, stateText = '', mnt] = line.split('|');
     assert.is(arg, `arg-of-${name}`);
     assert.is(env, `env-of-${name}`);
     assert.is(mnt, where[name], `${name} ran in the wrong mount namespace`);

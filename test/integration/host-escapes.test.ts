@@ -37,7 +37,10 @@ function mountTableOutside(dir: string): string[] {
       // mount point, options, optional fields (shared:N, master:N): what a pivot or a propagation change alters
       return [f[4], f[5], ...f.slice(6, sep)].join(' ');
     })
-    .filter((l) => !(l.split(' ')[0] === dir || l.split(' ')[0].startsWith(`${dir}/`)));
+    .filter((l) => {
+      const [point = ''] = l.split(' ');
+      return point !== dir && !point.startsWith(`${dir}/`);
+    });
 }
 
 const withoutNamespace = (type: string) => (s: Spec) => {

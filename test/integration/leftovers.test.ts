@@ -123,6 +123,7 @@ asRoot('a cgroup directory named after the container, in any hierarchy, is found
   const { root, id, watch } = created();
   assert.is(runtime(['delete', '--force', id], { root }).code, 0);
   const hierarchy = hierarchyRoots().find((h) => h.endsWith('/pids')) ?? hierarchyRoots()[0];
+  assert.ok(hierarchy, 'no cgroup hierarchy on this host');
   const dir = join(hierarchy, `runts-leftovers-${RUN_TOKEN}`, id);
   mkdirSync(dir, { recursive: true });
   try {

@@ -3,7 +3,7 @@
 import { readlinkSync } from 'node:fs';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { NAMESPACES } from '../../src/linux/namespaces';
+import { namespaceKind } from '../../src/linux/namespaces';
 import type { Spec } from '../../src/spec/types';
 import { isRoot, runts } from '../lib/cli';
 import { bundle, hostNs, namespaceHolder, runBundle, shArgs } from '../lib/container';
@@ -16,7 +16,7 @@ const asRoot = isRoot ? test : test.skip;
 const timeInSchema =
   runts(['validate', '--bundle', bundle((s) => s.linux!.namespaces!.push({ type: 'time' } as never))]).code === 0;
 const KINDS = ['pid', 'mount', 'uts', 'ipc', 'network', 'cgroup', ...(timeInSchema ? ['time'] : [])];
-const procName = (kind: string) => NAMESPACES[kind].procName;
+const procName = (kind: string) => namespaceKind(kind).procName;
 // pid and time: /proc/self/ns/X is the namespace the process is in.
 const readAll = KINDS.map((k) => `echo ${k}=$(readlink /proc/self/ns/${procName(k)})`).join('; ');
 

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { buildSync } from 'esbuild';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { RLIMITS } from '../../src/linux/rlimits';
+import { rlimitResource } from '../../src/linux/rlimits';
 import {
   CLOSE_RANGE_CLOEXEC,
   FD_CLOEXEC,
@@ -190,18 +190,19 @@ test('prctl returns its value; a bad option is EINVAL', () => {
 });
 
 test('setrlimit: RLIMIT_NOFILE shows in /proc/self/limits', () => {
-  const limits = (): string[] => {
+  const limits = (): [soft: string, hard: string] => {
     const line = readFileSync('/proc/self/limits', 'utf8')
       .split('\n')
       .find((l) => l.startsWith('Max open files'));
-    return line!.split(/\s{2,}/).slice(1, 3);
+    const [, soft = '', hard = ''] = line!.split(/\s{2,}/);
+    return [soft, hard];
   };
   const [soft, hard] = limits();
   try {
-    sys().setrlimit(RLIMITS.RLIMIT_NOFILE, 512n, BigInt(hard));
+    sys().setrlimit(rlimitResource('RLIMIT_NOFILE'), 512n, BigInt(hard));
     assert.equal(limits(), ['512', hard]);
   } finally {
-    sys().setrlimit(RLIMITS.RLIMIT_NOFILE, BigInt(soft), BigInt(hard));
+    sys().setrlimit(rlimitResource('RLIMIT_NOFILE'), BigInt(soft), BigInt(hard));
   }
   assert.equal(limits(), [soft, hard]);
 });
@@ -253,7 +254,7 @@ asRoot('mount a tmpfs (with data), see it in /proc/self/mountinfo, umount2 it', 
     const mounted = line();
     assert.ok(mounted, 'in mountinfo');
     assert.match(mounted, / - tmpfs runts-sys-test rw,size=1024k,mode=750/);
-    assert.match(mounted.split(' ')[5], /nosuid,nodev/);
+    assert.match(mounted.split(' ')[5] ?? '', /nosuid,nodev/);
   } finally {
     sys().umount2(dir, MNT_DETACH);
   }
@@ -342,7 +343,7 @@ asRoot(
     const without = caps.effective & ~(1n << ${CAP_SYS_ADMIN}n);
     sys().capset({ ...caps, effective: without });
     const capEff = field('CapEff');
-    sys().setrlimit(${RLIMITS.RLIMIT_CORE}, RLIM_INFINITY, RLIM_INFINITY);
+    sys().setrlimit(${rlimitResource('RLIMIT_CORE')}, RLIM_INFINITY, RLIM_INFINITY);
     const core = readFileSync('/proc/self/limits', 'utf8').split('\\n').find((l) => l.startsWith('Max core file size'))!;
     sys().setgroups([10, 20]);
     sys().setresgid(1000, 1001, 1002);

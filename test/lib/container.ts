@@ -7,6 +7,7 @@ import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type ContainerRef, ContainerWatch, describeLeftover, removeLeftovers } from '../../conformance/leftovers';
+import { capabilityMask } from '../../conformance/parse';
 import type { Spec } from '../../src/spec/types';
 import { baseSpec } from './bundle';
 import { RUNTS, TOP, tempDir } from './cli';
@@ -156,3 +157,6 @@ export async function namespaceHolder(flags: string[]): Promise<{ pid: number; s
 }
 
 export const hostNs = (kind: string): string => execFileSync('readlink', [`/proc/self/ns/${kind}`], { encoding: 'utf8' }).trim();
+
+/** Capabilities as /proc/PID/status shows a set (CapEff, CapBnd, …): 16 hex digits. */
+export const statusCapabilities = (names: readonly string[]): string => capabilityMask(names).toString(16).padStart(16, '0');

@@ -78,6 +78,7 @@ test('v1 hierarchies: each mounted once, named by /proc/self/cgroup, the hybrid 
 
 test('cgroupsPath: absolute from each root, relative below our own cgroup (v2: its parent)', () => {
   const [cpu, memory] = v1Hierarchies(MOUNTINFO, PROC_CGROUP);
+  assert.ok(cpu && memory, 'the cpu and memory hierarchies');
   const own = parseProcCgroup(PROC_CGROUP);
   assert.is(v1CgroupDir(memory, '/runts/c1', own), '/sys/fs/cgroup/memory/runts/c1');
   assert.is(v1CgroupDir(memory, 'c1', own), '/sys/fs/cgroup/memory/job/42/c1');
@@ -89,26 +90,33 @@ test('cgroupsPath: absolute from each root, relative below our own cgroup (v2: i
 /** Runs the device program on one access, as the kernel would: 1 allows. Only the opcodes it uses. */
 function runFilter(program: Buffer, type: 'b' | 'c', access: string, major: number, minor: number): number {
   const ctx = [
-    (type === 'b' ? 1 : 2) | ([...access].reduce((a, c) => a | ({ m: 1, r: 2, w: 4 } as Record<string, number>)[c], 0) << 16),
+    (type === 'b' ? 1 : 2) |
+      ([...access].reduce((a, c) => a | (({ m: 1, r: 2, w: 4 } as Record<string, number>)[c] ?? 0), 0) << 16),
     major,
     minor,
   ];
   const r = new Array<number>(11).fill(0);
+  const word = <T>(words: readonly T[], i: number, what: string): T => {
+    const value = words[i];
+    if (value === undefined) throw new Error(`no ${what} ${i}`);
+    return value;
+  };
   for (let pc = 0; pc < program.length / 8; pc++) {
-    const op = program[pc * 8];
-    const dst = program[pc * 8 + 1] & 0xf;
-    const src = program[pc * 8 + 1] >> 4;
+    const op = program.readUInt8(pc * 8);
+    const dst = program.readUInt8(pc * 8 + 1) & 0xf;
+    const src = program.readUInt8(pc * 8 + 1) >> 4;
     const off = program.readInt16LE(pc * 8 + 2);
     const imm = program.readInt32LE(pc * 8 + 4);
-    if (op === 0x61) r[dst] = ctx[off / 4] >>> 0;
-    else if (op === 0x54) r[dst] = (r[dst] & imm) >>> 0;
-    else if (op === 0x74) r[dst] = r[dst] >>> imm;
+    const reg = (i: number) => word(r, i, 'register');
+    if (op === 0x61) r[dst] = word(ctx, off / 4, 'context word') >>> 0;
+    else if (op === 0x54) r[dst] = (reg(dst) & imm) >>> 0;
+    else if (op === 0x74) r[dst] = reg(dst) >>> imm;
     else if (op === 0xb4) r[dst] = imm >>> 0;
-    else if (op === 0xbc) r[dst] = r[src];
-    else if (op === 0x15) pc += r[dst] === imm ? off : 0;
-    else if (op === 0x55) pc += r[dst] !== imm ? off : 0;
-    else if (op === 0x5d) pc += r[dst] !== r[src] ? off : 0;
-    else if (op === 0x95) return r[0];
+    else if (op === 0xbc) r[dst] = reg(src);
+    else if (op === 0x15) pc += reg(dst) === imm ? off : 0;
+    else if (op === 0x55) pc += reg(dst) !== imm ? off : 0;
+    else if (op === 0x5d) pc += reg(dst) !== reg(src) ? off : 0;
+    else if (op === 0x95) return reg(0);
     else throw new Error(`opcode 0x${op.toString(16)}`);
   }
   throw new Error('fell off the end');

@@ -82,7 +82,7 @@ test('--log-format json --log FILE: one logrus-style JSON line; stderr gets the 
   assert.is(r.stderr, 'container nothere does not exist\n');
   const lines = readFileSync(logFile, 'utf8').trim().split('\n');
   assert.is(lines.length, 1);
-  const entry = JSON.parse(lines[0]);
+  const entry = JSON.parse(lines[0]!);
   assert.is(entry.level, 'error');
   assert.is(entry.msg, 'container nothere does not exist');
   assert.match(entry.time, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
@@ -202,7 +202,7 @@ test('state and list derive the status from the host; a reused pid is not the co
     );
 
     const table = runts(['--root', root, 'list']).stdout.split('\n');
-    assert.match(table[0], /^ID\s+PID\s+STATUS\s+BUNDLE\s+CREATED\s+OWNER$/);
+    assert.match(table[0] ?? '', /^ID\s+PID\s+STATUS\s+BUNDLE\s+CREATED\s+OWNER$/);
     assert.ok(
       table.some((l) => new RegExp(`^running1\\s+${pid}\\s+running\\s+/some/bundle\\s`).test(l)),
       table.join('\n'),

@@ -66,7 +66,7 @@ test('entry: the directory and name of the last component, a last symlink follow
       ['/file-link', `${path}/real`, 'file'],
       ['/abs-link', `${path}${outside.replace(/\/[^/]*$/, '')}`, outside.replace(/^.*\//, '')],
       ['/new/entry', `${path}/new`, 'entry'],
-    ]) {
+    ] as const) {
       const at = root.entry(asked, 0o755);
       assert.is(readlinkSync(`/proc/self/fd/${at.dir}`), dir, asked);
       assert.is(at.name, name, asked);

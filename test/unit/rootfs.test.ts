@@ -54,8 +54,8 @@ test('prepareRootfs: / rslave first, the rootfs parent private, rootfs bound on 
   prepareRootfs(sys, plan);
   const mounts = sys.callsTo('mount');
   assert.equal(mounts[0], [null, '/', null, MS_REC | MS_SLAVE, null]);
-  assert.equal(mounts[1][3], MS_PRIVATE);
-  assert.ok(plan.rootfs.startsWith(mounts[1][1] as string), 'the private mount is not the one holding the rootfs');
+  assert.equal(mounts[1]?.[3], MS_PRIVATE);
+  assert.ok(plan.rootfs.startsWith(mounts[1]?.[1] as string), 'the private mount is not the one holding the rootfs');
   assert.equal(mounts[2], [plan.rootfs, plan.rootfs, 'bind', MS_BIND | MS_REC, null]);
   assert.equal(mounts[3], ['proc', `${plan.rootfs}/proc`, 'proc', 0, null]);
   assert.equal(mounts[4], ['tmpfs', `${plan.rootfs}/dev`, 'tmpfs', MS_NOSUID, 'mode=755']);
@@ -156,7 +156,7 @@ test('enterNamespaces: joins first (with CLONE_FS unshared for a mount join), th
     ['unshare', 'setns', 'unshare'],
   );
   assert.equal(sys.callsTo('unshare'), [[CLONE_FS], [CLONE_NEWUTS | CLONE_NEWIPC]]);
-  assert.is(sys.callsTo('setns')[0][1], CLONE_NEWNS);
+  assert.is(sys.callsTo('setns')[0]?.[1], CLONE_NEWNS);
 });
 
 test('applyCredentials: bounding drops, keepcaps around the uid change, capset, no_new_privs', () => {

@@ -45,7 +45,7 @@ export const DEVICE_FILTER_LICENSE = 'Apache';
 
 function block(e: Exception, allow: boolean): Insn[] {
   const insns: Insn[] = [{ op: OP.jne, dst: 2, imm: e.type === 'b' ? BPF_DEVCG_DEV_BLOCK : BPF_DEVCG_DEV_CHAR, off: 'next' }];
-  const access = [...e.access].reduce((bits, c) => bits | ACCESS_BITS[c], 0);
+  const access = [...e.access].reduce((bits, c) => bits | (ACCESS_BITS[c] ?? 0), 0);
   if (access !== ALL_ACCESS) {
     insns.push({ op: OP.mov32Reg, dst: 1, src: 3 }, { op: OP.and32, dst: 1, imm: access });
     // allow: (requested & access) == requested; deny: (requested & access) != 0.

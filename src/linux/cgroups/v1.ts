@@ -155,7 +155,7 @@ const memoryEntry = (c: Control, prefix: string): MemoryEntry => ({
 function blkioEntries(text: string | undefined): BlkioEntry[] {
   return (text ?? '').split('\n').flatMap((line) => {
     const m = /^(\d+):(\d+) (\w+) (\d+)$/.exec(line.trim());
-    return m ? [{ major: Number(m[1]), minor: Number(m[2]), op: m[3], value: Number(m[4]) }] : [];
+    return m ? [{ major: Number(m[1]), minor: Number(m[2]), op: m[3]!, value: Number(m[4]) }] : [];
   });
 }
 
@@ -175,11 +175,11 @@ export class V1Cgroup implements CgroupManager {
     const cgroup = new V1Cgroup({ version: 1, paths });
     const made: string[] = [];
     try {
-      for (const h of hierarchies) made.push(...makeCgroupDirs(h.mountPoint, paths[h.controllers]));
+      for (const h of hierarchies) made.push(...makeCgroupDirs(h.mountPoint, paths[h.controllers]!));
       const busy = cgroup.pids();
       if (busy.length) throw new RuntsError(`linux.cgroupsPath: ${cgroupsPath} already holds processes (${busy.join(', ')})`);
       const cpuset = hierarchies.find((h) => h.controllers.split(',').includes('cpuset'));
-      if (cpuset) inheritCpuset(cpuset.mountPoint, paths[cpuset.controllers]);
+      if (cpuset) inheritCpuset(cpuset.mountPoint, paths[cpuset.controllers]!);
       cgroup.apply(resources);
       cgroup.#applyDevices(devices);
     } catch (err) {
@@ -194,7 +194,7 @@ export class V1Cgroup implements CgroupManager {
         hierarchies: mounted.map((h) => ({
           name: basename(h.mountPoint),
           controllers: h.controllers,
-          path: paths[h.controllers],
+          path: paths[h.controllers]!,
         })),
       },
     };

@@ -113,7 +113,7 @@ function ioEntries(text: string | undefined): Stats['blkio'] {
     const m = /^(\d+):(\d+)$/.exec(device ?? '');
     if (!m) continue;
     for (const pair of pairs) {
-      const [key, value] = pair.split('=');
+      const [key = '', value] = pair.split('=');
       const target = MAP[key];
       if (target) target[0].push({ major: Number(m[1]), minor: Number(m[2]), op: target[1], value: Number(value) });
     }
