@@ -61,9 +61,11 @@ if (!quick) step('type check', [join(top, 'node_modules', 'typescript', 'bin', '
 // commands never use live in files of their own, required when needed:
 //   dist/yargs-cli.cjs  yargs (help, version, mistakes: see src/cli/fast-path.ts)
 //   dist/validator.cjs  the precompiled schema validator (create, run, exec, validate)
+//   dist/dbus.cjs       the D-Bus client (--systemd-cgroup: src/linux/cgroups/systemd-dbus.ts)
 const SEPARATE = [
   { filter: /^\.\/main$/, file: 'yargs-cli.cjs', entry: 'src/cli/main.ts' },
   { filter: /generated\/validate-config\.js$/, file: 'validator.cjs', entry: 'src/spec/generated/validate-config.js' },
+  { filter: /^@homebridge\/dbus-native$/, file: 'dbus.cjs', entry: 'node_modules/@homebridge/dbus-native/index.js' },
 ];
 const separateFiles = {
   name: 'separate-files',
@@ -119,4 +121,6 @@ try {
 } finally {
   rmSync(cacheRoot, { recursive: true, force: true });
 }
-console.error('build: dist/runts.cjs (+ code cache), dist/init.cjs, dist/yargs-cli.cjs, dist/validator.cjs, dist/runts-helper');
+console.error(
+  'build: dist/runts.cjs (+ code cache), dist/init.cjs, dist/yargs-cli.cjs, dist/validator.cjs, dist/dbus.cjs, dist/runts-helper',
+);

@@ -53,7 +53,12 @@ export const GLOBAL_OPTIONS: Readonly<Record<string, OptionSpec>> = {
   log: { type: 'string', describe: 'set the log file to write runts logs to (default is stderr)' },
   'log-format': { type: 'string', choices: ['text', 'json'], default: 'text', describe: 'set the log format' },
   debug: { type: 'boolean', default: false, describe: 'enable debug logging' },
-  'systemd-cgroup': { type: 'boolean', default: false, describe: 'enable systemd cgroup support (not supported: refused)' },
+  'systemd-cgroup': {
+    type: 'boolean',
+    default: false,
+    describe:
+      'enable systemd cgroup support, expects cgroupsPath to be of form "slice:prefix:name" for e.g. "system.slice:runts:434234"',
+  },
   rootless: { type: 'string', describe: 'ignore cgroup permission errors (true, false, auto)' },
   criu: { type: 'string', describe: 'accepted for runc compatibility; ignored' },
 };

@@ -79,7 +79,7 @@ export async function create(sys: Sys, store: StateStore, args: CreateOptions): 
   let loaded: LoadedConfig | undefined;
   let shared: SharedMounts | undefined;
   try {
-    loaded = loadBundle(bundle, doc);
+    loaded = loadBundle(bundle, doc, { systemdCgroup: args.systemdCgroup });
     const { spec } = loaded;
     const terminal = spec.process!.terminal ?? false;
     // runc's rules: a terminal needs somewhere to go; a socket needs a terminal.
@@ -87,10 +87,6 @@ export async function create(sys: Sys, store: StateStore, args: CreateOptions): 
       throw new RuntsError('cannot allocate tty if runts will detach without setting console socket');
     }
     if (!terminal && args.consoleSocket) throw new RuntsError('--console-socket given, but process.terminal is false');
-    if (args.systemdCgroup)
-      throw new RuntsError(
-        '--systemd-cgroup: runts manages cgroups through cgroupfs only; drop the flag and give linux.cgroupsPath as a path',
-      );
     store.claim(id);
     claimed = true;
     const record: ContainerRecord = {
@@ -110,8 +106,8 @@ export async function create(sys: Sys, store: StateStore, args: CreateOptions): 
     };
     // The cgroup exists, configured, before the init gets its plan: it is
     // put in it first, so everything it does (the cgroup namespace it makes
-    // included) happens inside.
-    const made = createCgroup(id, spec.linux ?? {});
+    // included) happens inside. (A systemd unit starts with it inside.)
+    const made = await createCgroup(id, spec.linux ?? {}, { pid: init.pid, systemd: args.systemdCgroup });
     cgroup = made.cgroup;
     record.cgroup = cgroup.state;
     record.resources = spec.linux?.resources ?? {};
@@ -169,7 +165,7 @@ export async function create(sys: Sys, store: StateStore, args: CreateOptions): 
     if (terminalPair) closeSync(terminalPair[0]);
     await killAndReap(init);
     try {
-      if (cgroup) destroyCgroup(cgroup);
+      if (cgroup) await destroyCgroup(cgroup);
     } catch (cleanup) {
       // The create's own error is the one to report; the rest of the cleanup goes on.
       log.warn(`removing the cgroup of failed container ${id}: ${errorMessage(cleanup)}`);

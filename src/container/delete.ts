@@ -29,7 +29,7 @@ export async function deleteContainer(store: StateStore, id: string, opts: { for
     // Whatever still runs in the cgroup dies first (thawed if paused): all
     // of a created or forced container, what a stopped one without its own
     // pid namespace left behind. Then the cgroup goes.
-    destroyCgroup(openCgroup(teardown.cgroup));
+    await destroyCgroup(openCgroup(teardown.cgroup));
     // Its processes are gone: what it mounted in the caller's mount namespace goes too.
     if (teardown.sharedMounts) {
       const { sys } = await import('../sys/index');

@@ -27,7 +27,7 @@ export function features() {
     linux: {
       namespaces: SUPPORTED_NAMESPACES.filter(schemaAcceptsNamespace),
       capabilities: capabilityNames(),
-      cgroup: { v1: true, v2: true, systemd: false, systemdUser: false, rdma: true },
+      cgroup: { v1: true, v2: true, systemd: true, systemdUser: false, rdma: true },
       seccomp: {
         enabled: true,
         actions: Object.keys(ACTIONS),

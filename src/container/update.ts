@@ -5,6 +5,7 @@
  * the cgroup, and kept in the record. Device rules are left as they are.
  */
 import { ConfigError, type Problem } from '../errors';
+import { updateCgroup } from '../linux/cgroups/manager';
 import { mergeResources, resourceProblems } from '../linux/cgroups/resources';
 import type { LinuxResources } from '../spec/types';
 import { schemaProblems } from '../spec/validate';
@@ -26,13 +27,13 @@ function checkedResources(doc: unknown, source: string): LinuxResources {
 /** source names the document in errors ("--resources", a file name). */
 export async function updateContainer(store: StateStore, id: string, doc: unknown, source: string): Promise<void> {
   const update = checkedResources(doc, source);
-  await Container.locked(store, id, (container) => {
+  await Container.locked(store, id, async (container) => {
     if (!container.canUpdate()) throw container.refusal('update');
     const { record } = container;
     const merged = mergeResources(record.resources ?? {}, update);
     const conflicts = resourceProblems(merged, '');
     if (conflicts.length) throw new ConfigError(conflicts, `${source} with the values already applied`);
-    container.cgroup().apply(merged);
+    await updateCgroup(container.cgroup(), merged);
     record.resources = merged;
     container.save();
   });

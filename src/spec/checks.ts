@@ -6,6 +6,7 @@
 import type { Problem } from '../errors';
 import { CAPABILITIES } from '../linux/capabilities';
 import { resourceProblems } from '../linux/cgroups/resources';
+import { systemdCgroupsPathProblem } from '../linux/cgroups/systemd-unit';
 import { isBindMount, parseMountOptions } from '../linux/mount-options';
 import { SUPPORTED_NAMESPACES } from '../linux/namespaces';
 import { cleanDestination, procMountRefusal } from '../linux/proc-mounts';
@@ -30,6 +31,11 @@ const UNSUPPORTED_LINUX_FIELDS: [string, string][] = [
 ];
 /** What --systemd-cgroup runtimes take as linux.cgroupsPath: three words separated by colons. */
 const SYSTEMD_CGROUPS_PATH = /^[^/:]*:[^/:]*:[^/:]*$/;
+
+/** How the container's cgroup is to be managed: the runtime's global --systemd-cgroup. */
+export interface CgroupDriver {
+  systemdCgroup: boolean;
+}
 
 /**
  * What runts runs, with a warning (validate and create alike): what the spec
@@ -59,7 +65,7 @@ export function deprecations(spec: Spec): Problem[] {
   return warnings;
 }
 
-export function runtimeProblems(spec: Spec): Problem[] {
+export function runtimeProblems(spec: Spec, driver: CgroupDriver = { systemdCgroup: false }): Problem[] {
   const problems: Problem[] = [];
   const add = (pointer: string, message: string) => problems.push({ pointer, message });
 
@@ -171,10 +177,13 @@ export function runtimeProblems(spec: Spec): Problem[] {
     if (linux.cgroupsPath !== undefined && linux.cgroupsPath.split('/').includes('..')) {
       add('/linux/cgroupsPath', 'must not contain ".."');
     }
-    if (linux.cgroupsPath !== undefined && SYSTEMD_CGROUPS_PATH.test(linux.cgroupsPath)) {
+    // The form of the path is the driver's: "slice:prefix:name" for systemd's, a path for cgroupfs.
+    const systemdProblem = linux.cgroupsPath && driver.systemdCgroup ? systemdCgroupsPathProblem(linux.cgroupsPath) : undefined;
+    if (systemdProblem) add('/linux/cgroupsPath', systemdProblem);
+    if (linux.cgroupsPath !== undefined && !driver.systemdCgroup && SYSTEMD_CGROUPS_PATH.test(linux.cgroupsPath)) {
       add(
         '/linux/cgroupsPath',
-        'the systemd form "slice:prefix:name" is not supported: runts manages cgroupfs paths (such as /runts/<id>)',
+        'the systemd form "slice:prefix:name" needs --systemd-cgroup (without it, runts takes a cgroupfs path such as /runts/<id>)',
       );
     }
     if (linux.resources) problems.push(...resourceProblems(linux.resources, '/linux/resources'));

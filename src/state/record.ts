@@ -52,7 +52,9 @@ export interface Teardown {
 const isObject = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
 
 const isCgroupState = (x: unknown): x is CgroupState =>
-  isObject(x) && ((x.version === 2 && typeof x.path === 'string') || (x.version === 1 && isObject(x.paths)));
+  isObject(x) &&
+  ((x.version === 2 && typeof x.path === 'string') || (x.version === 1 && isObject(x.paths))) &&
+  (x.systemdUnit === undefined || typeof x.systemdUnit === 'string');
 
 const isSharedMounts = (x: unknown): x is SharedMounts =>
   isObject(x) && typeof x.namespace === 'string' && typeof x.rootfs === 'string' && Array.isArray(x.before);

@@ -454,16 +454,4 @@ asRoot("bpf(2) through FFI: the kernel's verifier takes the device program, and 
   );
 });
 
-asRoot('--systemd-cgroup and the "slice:prefix:name" cgroupsPath are refused with a reason', () => {
-  const root = tempDir();
-  const flag = runtime(['--systemd-cgroup', 'create', '--bundle', bundle(shArgs('true')), uniqueId()], { root });
-  assert.is(flag.code, 1);
-  assert.match(flag.stderr, /--systemd-cgroup: runts manages cgroups through cgroupfs only/);
-  const path = runtime(['create', '--bundle', bundle((s) => (s.linux!.cgroupsPath = 'system.slice:docker:abc')), uniqueId()], {
-    root,
-  });
-  assert.is(path.code, 1);
-  assert.match(path.stderr, /\/linux\/cgroupsPath: the systemd form \\"slice:prefix:name\\" is not supported/);
-});
-
 test.run();

@@ -16,9 +16,17 @@ import { makeCgroupDirs, procsBelow, removeCgroupDir, removeMadeDirs } from './d
 import { parseProcCgroup, readProcSelf, v1CgroupDir, v1Hierarchies } from './paths';
 import { THROTTLES, hugePageSizes, swappinessOf, throttleLists } from './resources';
 import { setCpuset, setPids, setRdma } from './setters';
-import { type BlkioEntry, type CgroupManager, type MemoryEntry, type NewCgroup, type Stats, emptyStats } from './types';
+import {
+  type BlkioEntry,
+  type CgroupManager,
+  type CgroupState,
+  type MemoryEntry,
+  type NewCgroup,
+  type Stats,
+  emptyStats,
+} from './types';
 
-type V1State = { version: 1; paths: Record<string, string> };
+type V1State = Extract<CgroupState, { version: 1 }>;
 
 /**
  * The Control of a controller that is not mounted: reading finds nothing
@@ -162,7 +170,12 @@ function blkioEntries(text: string | undefined): BlkioEntry[] {
 export class V1Cgroup implements CgroupManager {
   constructor(readonly state: V1State) {}
 
-  static create(cgroupsPath: string, resources: LinuxResources, devices: DeviceRuleSet): NewCgroup {
+  /**
+   * With systemdUnit, the cgroup is that unit's, started by systemd.ts
+   * with the init in it, in the hierarchies systemd manages: the others
+   * get the same path, made here (as runc does).
+   */
+  static create(cgroupsPath: string, resources: LinuxResources, devices: DeviceRuleSet, systemdUnit?: string): NewCgroup {
     const procCgroup = readProcSelf('cgroup');
     const hierarchies = v1Hierarchies(readProcSelf('mountinfo'), procCgroup);
     if (!hierarchies.some((h) => h.controllers.split(',').includes('devices'))) {
@@ -172,11 +185,11 @@ export class V1Cgroup implements CgroupManager {
     }
     const own = parseProcCgroup(procCgroup);
     const paths = Object.fromEntries(hierarchies.map((h) => [h.controllers, v1CgroupDir(h, cgroupsPath, own)]));
-    const cgroup = new V1Cgroup({ version: 1, paths });
+    const cgroup = new V1Cgroup({ version: 1, paths, ...(systemdUnit ? { systemdUnit } : {}) });
     const made: string[] = [];
     try {
       for (const h of hierarchies) made.push(...makeCgroupDirs(h.mountPoint, paths[h.controllers]!));
-      const busy = cgroup.pids();
+      const busy = systemdUnit ? [] : cgroup.pids();
       if (busy.length) throw new RuntsError(`linux.cgroupsPath: ${cgroupsPath} already holds processes (${busy.join(', ')})`);
       const cpuset = hierarchies.find((h) => h.controllers.split(',').includes('cpuset'));
       if (cpuset) inheritCpuset(cpuset.mountPoint, paths[cpuset.controllers]!);

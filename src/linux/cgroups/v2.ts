@@ -18,9 +18,17 @@ import { makeCgroupDirs, procsBelow, removeCgroupDir, removeMadeDirs } from './d
 import { CGROUP_ROOT, readProcSelf, v2CgroupDir } from './paths';
 import { THROTTLES, hugePageSizes, throttleLists } from './resources';
 import { setCpuset, setPids, setRdma } from './setters';
-import { type BlkioEntry, type CgroupManager, type NewCgroup, type Stats, emptyEntry, emptyStats } from './types';
+import {
+  type BlkioEntry,
+  type CgroupManager,
+  type CgroupState,
+  type NewCgroup,
+  type Stats,
+  emptyEntry,
+  emptyStats,
+} from './types';
 
-type V2State = { version: 2; path: string };
+type V2State = Extract<CgroupState, { version: 2 }>;
 
 const limitText = (n: number): string => (n === -1 ? 'max' : String(n));
 
@@ -150,13 +158,17 @@ export class V2Cgroup implements CgroupManager {
     this.#c = new Control(state.path);
   }
 
-  static create(cgroupsPath: string, resources: LinuxResources, devices: DeviceRuleSet): NewCgroup {
+  /**
+   * With systemdUnit, the cgroup is that unit's, started by systemd.ts
+   * with the init in it: only what systemd has not done is done here.
+   */
+  static create(cgroupsPath: string, resources: LinuxResources, devices: DeviceRuleSet, systemdUnit?: string): NewCgroup {
     const dir = v2CgroupDir(cgroupsPath, readProcSelf('cgroup'));
     const made = makeCgroupDirs(CGROUP_ROOT, dir);
-    const cgroup = new V2Cgroup({ version: 2, path: dir });
+    const cgroup = new V2Cgroup({ version: 2, path: dir, ...(systemdUnit ? { systemdUnit } : {}) });
     try {
       enableControllers(dir);
-      const busy = cgroup.pids();
+      const busy = systemdUnit ? [] : cgroup.pids();
       if (busy.length) throw new RuntsError(`linux.cgroupsPath: ${cgroupsPath} already holds processes (${busy.join(', ')})`);
       cgroup.apply(resources);
       cgroup.#applyDevices(devices);
