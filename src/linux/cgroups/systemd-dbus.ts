@@ -142,8 +142,10 @@ export class SystemdConnection {
         failures.push(`${path}: ${errorMessage(err)}`);
         continue;
       }
-      // A CommonJS module: its exports are the import's default (in the bundle, where node sees no named ones, too).
-      const native = ((await import('@homebridge/dbus-native')) as unknown as { default: DBusNative }).default;
+      // require, not import(): the CLI bundle runs from a V8 code cache
+      // (bin/runts), where a dynamic import() has no loader and throws
+      // "A dynamic import callback was not specified".
+      const native = require('@homebridge/dbus-native') as DBusNative;
       const connection = new SystemdConnection(native.createClient({ stream: socket, direct, authMethods: ['EXTERNAL'] }));
       // On the bus, the daemon sends a signal only to who asked for it.
       if (!direct)
