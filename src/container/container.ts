@@ -127,10 +127,6 @@ export class Container {
     return this.record.id;
   }
 
-  canDelete(): boolean {
-    return allows('delete', this.status);
-  }
-
   canStart(): boolean {
     return allows('start', this.status);
   }

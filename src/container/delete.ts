@@ -15,8 +15,8 @@ export async function deleteContainer(store: StateStore, id: string, opts: { for
   // runc: delete --force of what is not there is not an error
   if (opts.force && !store.has(id)) return;
   const { container, teardown, status, damage } = Container.loadRemains(store, id);
-  // With a damaged record there is no Container, only the status its teardown tells: the same rule applies.
-  if (!opts.force && !(container ? container.canDelete() : allows('delete', status))) throw refusal('delete', id, status);
+  // The status loadRemains gives is the container's, or (its record damaged) what its teardown tells.
+  if (!opts.force && !allows('delete', status)) throw refusal('delete', id, status);
   if (damage) log.warn(`container ${id}: ${damage.reason}; deleting it with what create kept in teardown.json`);
   // Exactly one delete goes on from here, with no lock to take (store.ts):
   // the directory is renamed away atomically, and a concurrent delete finds nothing.
