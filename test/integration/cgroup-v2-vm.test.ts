@@ -8,19 +8,12 @@ import * as assert from 'uvu/assert';
 import { TOP, isRoot } from '../lib/cli';
 import { skipTest } from '../lib/skips';
 import { busyboxRootfs } from '../lib/container';
-import { END_MARK, runInVm, vmUnavailable } from '../lib/vm';
+import { END_MARK, asGuest, runInVm, vmUnavailable } from '../lib/vm';
 
 const test = suite('cgroup v2 in a VM');
 // Inside the VM this file is not run (the runner there is given cgroups.test only).
 const unavailable = isRoot ? vmUnavailable() : 'not root';
 const whenVm = unavailable ? (title: string) => skipTest(test, title, unavailable) : test;
-
-/**
- * The VM's report, shown as it comes: its uvu summaries relabelled, so
- * that the host's runner (which reads "Total:", "Passed:", "Skipped:")
- * counts this file's own report, not the VM's.
- */
-const asGuest = (lines: string): string => lines.replace(/^(\s*)(Total|Passed|Skipped|Duration):/gm, (_, indent: string, word: string) => `${indent}vm ${word.toLowerCase()}:`);
 
 /**
  * Boot, the cgroup tests and the conformance cgroup cases: about 4 minutes
@@ -52,8 +45,16 @@ whenVm('the cgroup integration tests and the conformance cgroup cases all pass o
   assert.ok(passed > 0, 'no cgroup test ran on cgroup v2');
   assert.is(exit[1], '0', `the runner in the VM exited ${exit[1]}${exit[2]}`);
   // The conformance suite's resource cases: none failed, and the v2-only one ran and passed.
-  assert.not.match(output, /^not ok \d+ - config-linux\.resources\./m, 'a conformance cgroup case failed on cgroup v2 (output above)');
-  assert.match(output, /^ok \d+ - config-linux\.resources\.unified (?!.*# SKIP)/m, 'config-linux.resources.unified did not run and pass on cgroup v2');
+  assert.not.match(
+    output,
+    /^not ok \d+ - config-linux\.resources\./m,
+    'a conformance cgroup case failed on cgroup v2 (output above)',
+  );
+  assert.match(
+    output,
+    /^ok \d+ - config-linux\.resources\.unified (?!.*# SKIP)/m,
+    'config-linux.resources.unified did not run and pass on cgroup v2',
+  );
 });
 
 test.run();
