@@ -19,20 +19,33 @@ function scenario(name: string, fn: () => unknown): void {
 }
 
 let fifoDir = '';
-/** The runc shim with runts as its binary; state (--runc-root) and fifos in the run's temp dir. */
-function runtimeFlags(): string[] {
+/** The runc shim with runts as its binary; state (--runc-root) and fifos in the run's temp dir; the cgroup flags of the harness's mode. */
+function runtimeFlags(id: string): string[] {
   if (!fifoDir) {
     fifoDir = join(h.base, 'fifo');
     mkdirSync(fifoDir, { recursive: true });
   }
-  return ['--runtime', 'io.containerd.runc.v2', '--runc-binary', h.wrapper, '--runc-root', h.ctrRuncRoot!, '--fifo-dir', fifoDir];
+  return [
+    '--runtime',
+    'io.containerd.runc.v2',
+    '--runc-binary',
+    h.wrapper,
+    '--runc-root',
+    h.ctrRuncRoot!,
+    '--fifo-dir',
+    fifoDir,
+    ...h.ctrCgroupArgs(id),
+  ];
 }
 
 let n = 0;
 const newId = () => `e2e-${process.pid}-${++n}`;
 
 function assertRanOnRunts(id: string): void {
-  assert.ok(callsFor(h, id).some((c) => c.includes('create')), `container ${id} was not created through the runts wrapper`);
+  assert.ok(
+    callsFor(h, id).some((c) => c.includes('create')),
+    `container ${id} was not created through the runts wrapper`,
+  );
 }
 
 function assertNoTask(id: string): void {
@@ -49,7 +62,7 @@ const show = (r: Ran) => `exit ${r.code ?? r.signal}; stdout ${JSON.stringify(r.
 
 scenario('[5] ctr run --rm --runtime io.containerd.runc.v2 --runc-binary <runts>: output and exit code 7', () => {
   const id = newId();
-  const r = h.ctr(['run', '--rm', ...runtimeFlags(), h.ctrImage, id, 'sh', '-c', 'echo hi; echo to-stderr >&2; exit 7']);
+  const r = h.ctr(['run', '--rm', ...runtimeFlags(id), h.ctrImage, id, 'sh', '-c', 'echo hi; echo to-stderr >&2; exit 7']);
   assert.is(r.code, 7, show(r));
   assert.is(r.stdout, 'hi\n');
   assert.match(r.stderr, /to-stderr/);
@@ -60,7 +73,16 @@ scenario('[5] ctr run --rm --runtime io.containerd.runc.v2 --runc-binary <runts>
 
 scenario('[5] ctr run -d, ctr task exec (exit code), ctr task kill, task rm: nothing left', async () => {
   const id = newId();
-  const started = h.ctr(['run', '-d', ...runtimeFlags(), h.ctrImage, id, 'sh', '-c', 'trap "exit 0" TERM; while true; do sleep 1; done']);
+  const started = h.ctr([
+    'run',
+    '-d',
+    ...runtimeFlags(id),
+    h.ctrImage,
+    id,
+    'sh',
+    '-c',
+    'trap "exit 0" TERM; while true; do sleep 1; done',
+  ]);
   assert.is(started.code, 0, show(started));
   assertRanOnRunts(id);
   const c = new Checks();
@@ -70,19 +92,27 @@ scenario('[5] ctr run -d, ctr task exec (exit code), ctr task kill, task rm: not
       assert.match(ls.stdout, new RegExp(`^${id}\\s+\\d+\\s+RUNNING$`, 'm'), ls.stdout + ls.stderr);
     });
     await c.check('ctr task exec … sh -c "echo in; exit 6" reports 6', () => {
-      const e = h.ctr(['tasks', 'exec', '--fifo-dir', fifoDir, '--exec-id', 'x1', id, 'sh', '-c', 'echo in-$((2+3)); exit 6'], { timeout: 30_000 });
+      const e = h.ctr(['tasks', 'exec', '--fifo-dir', fifoDir, '--exec-id', 'x1', id, 'sh', '-c', 'echo in-$((2+3)); exit 6'], {
+        timeout: 30_000,
+      });
       assert.is(e.code, 6, show(e));
       assert.is(e.stdout, 'in-5\n');
     });
     await c.check('ctr task exec … sh -c "sleep 2; exit 7" (outlives runts exec) reports 7', () => {
-      const e = h.ctr(['tasks', 'exec', '--fifo-dir', fifoDir, '--exec-id', 'x2', id, 'sh', '-c', 'sleep 2; exit 7'], { timeout: 30_000 });
+      const e = h.ctr(['tasks', 'exec', '--fifo-dir', fifoDir, '--exec-id', 'x2', id, 'sh', '-c', 'sleep 2; exit 7'], {
+        timeout: 30_000,
+      });
       assert.is(e.code, 7, show(e));
     });
     await c.check('ctr task kill (SIGTERM) ends it; ctr task rm', () => {
       const k = h.ctr(['tasks', 'kill', id]);
       assert.is(k.code, 0, show(k));
       let ls = '';
-      const stopped = eventually(() => new RegExp(`^${id}\\s+\\d+\\s+STOPPED$`, 'm').test((ls = h.ctr(['tasks', 'ls']).stdout)), 10_000, 200);
+      const stopped = eventually(
+        () => new RegExp(`^${id}\\s+\\d+\\s+STOPPED$`, 'm').test((ls = h.ctr(['tasks', 'ls']).stdout)),
+        10_000,
+        200,
+      );
       assert.ok(stopped, `task not STOPPED 10 s after SIGTERM: ${ls}`);
       const rm = h.ctr(['tasks', 'rm', id]);
       assert.is(rm.code, 0, show(rm));

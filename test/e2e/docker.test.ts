@@ -10,7 +10,18 @@ import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { skipTest } from '../lib/skips';
-import { Checks, PtySession, type Ran, callsFor, eventually, hostCgroupFile, killSignals, processesMatching, startHarness, withDiagnostics } from '../lib/e2e';
+import {
+  Checks,
+  PtySession,
+  type Ran,
+  callsFor,
+  eventually,
+  hostCgroupFile,
+  killSignals,
+  processesMatching,
+  startHarness,
+  withDiagnostics,
+} from '../lib/e2e';
 
 const { harness, skip } = startHarness(['docker']);
 const test = suite('e2e docker');
@@ -27,7 +38,8 @@ const EXEC_TIMEOUT = 30_000;
 const LOOP = ['sh', '-c', 'i=0; while true; do echo tick $i; i=$((i+1)); sleep 1; done'];
 
 /** `docker run --network none --runtime runts ARGS…` */
-const dockerRun = (args: string[], timeout?: number) => h.docker(['run', '--network', 'none', '--runtime', RUNTIME, ...args], { timeout });
+const dockerRun = (args: string[], timeout?: number) =>
+  h.docker(['run', '--network', 'none', '--runtime', RUNTIME, ...args], { timeout });
 
 function ok(r: Ran, what: string): void {
   assert.is(r.code, 0, `${what} exited ${r.code ?? r.signal}: ${(r.stderr || r.stdout).trim()}`);
@@ -66,11 +78,15 @@ function idFrom(cidfile: string): string {
 /** Waits until docker logs of id match re (or ms pass); returns the logs. */
 function logsUntil(id: string, re: RegExp, ms = 10_000): string {
   let last = '';
-  eventually(() => {
-    const r = h.docker(['logs', id]);
-    last = r.stdout + r.stderr;
-    return re.test(last);
-  }, ms, 200);
+  eventually(
+    () => {
+      const r = h.docker(['logs', id]);
+      last = r.stdout + r.stderr;
+      return re.test(last);
+    },
+    ms,
+    200,
+  );
   return last;
 }
 
@@ -120,7 +136,9 @@ scenario('[2] docker run -d a shell loop: docker ps shows it up, exec date, exec
       assert.match(e.stdout, /^\w{3} \w{3} [ \d]\d \d\d:\d\d:\d\d \w+ \d{4}\n$/, `date printed ${JSON.stringify(e.stdout)}`);
     });
     await c.check('docker exec … sh -c "exit 5" reports 5; the exec sees the container (pid ns, hostname)', () => {
-      const e = h.docker(['exec', id, 'sh', '-c', 'hostname; cat /proc/1/cmdline | tr "\\0" " "; echo; exit 5'], { timeout: EXEC_TIMEOUT });
+      const e = h.docker(['exec', id, 'sh', '-c', 'hostname; cat /proc/1/cmdline | tr "\\0" " "; echo; exit 5'], {
+        timeout: EXEC_TIMEOUT,
+      });
       assert.is(e.code, 5, `docker exec exited ${e.code ?? e.signal}: ${(e.stderr + e.stdout).trim()}`);
       const [host, init] = e.stdout.split('\n');
       assert.is(host, id.slice(0, 12), 'exec does not see the container hostname');
@@ -175,7 +193,7 @@ scenario('[2] docker stop: a container that handles SIGTERM exits 0 on it, no SI
     const mark = h.mark();
     ok(h.docker(['stop', '-t', '20', id]), 'docker stop');
     // Had SIGTERM not ended it, docker would have sent SIGKILL (exit 137).
-    assert.equal(killSignals(h, mark, id), ['TERM'], 'the runtime\'s kill calls');
+    assert.equal(killSignals(h, mark, id), ['TERM'], "the runtime's kill calls");
     assert.is(inspect(id, '{{.State.Status}} {{.State.ExitCode}}'), 'exited 0');
     assert.match(logsUntil(id, /got TERM/), /got TERM/);
   } finally {
@@ -251,7 +269,17 @@ scenario('[3] -v HOSTDIR:/data: the container reads the host file and writes one
   mkdirSync(dir);
   writeFileSync(join(dir, 'in'), 'from the host\n');
   const cid = h.file('cid');
-  const r = dockerRun(['--rm', '--cidfile', cid, '-v', `${dir}:/data`, h.image, 'sh', '-c', 'cat /data/in; echo from the container > /data/out']);
+  const r = dockerRun([
+    '--rm',
+    '--cidfile',
+    cid,
+    '-v',
+    `${dir}:/data`,
+    h.image,
+    'sh',
+    '-c',
+    'cat /data/in; echo from the container > /data/out',
+  ]);
   ok(r, 'docker run -v');
   assert.is(r.stdout, 'from the host\n');
   assert.is(readFileSync(join(dir, 'out'), 'utf8'), 'from the container\n');
@@ -260,7 +288,16 @@ scenario('[3] -v HOSTDIR:/data: the container reads the host file and writes one
 
 scenario('[3] --read-only: / is mounted read-only and not writable', () => {
   const cid = h.file('cid');
-  const r = dockerRun(['--rm', '--cidfile', cid, '--read-only', h.image, 'sh', '-c', 'awk \'$5 == "/" { print $6 }\' /proc/self/mountinfo; touch /probe 2>&1; echo "touch=$?"']);
+  const r = dockerRun([
+    '--rm',
+    '--cidfile',
+    cid,
+    '--read-only',
+    h.image,
+    'sh',
+    '-c',
+    'awk \'$5 == "/" { print $6 }\' /proc/self/mountinfo; touch /probe 2>&1; echo "touch=$?"',
+  ]);
   ok(r, 'docker run --read-only');
   const [opts, ...rest] = r.stdout.trim().split('\n');
   assert.match(opts, /^ro\b/, `/ is mounted ${opts}`);
@@ -269,18 +306,35 @@ scenario('[3] --read-only: / is mounted read-only and not writable', () => {
   assertClean([idFrom(cid)]);
 });
 
-scenario('[3] --cap-drop ALL --cap-add NET_BIND_SERVICE: only that capability; the default is Docker\'s 14', () => {
+scenario("[3] --cap-drop ALL --cap-add NET_BIND_SERVICE: only that capability; the default is Docker's 14", () => {
   const caps = (extra: string[]) => {
     const cid = h.file('cid');
     const r = dockerRun(['--rm', '--cidfile', cid, ...extra, h.image, 'grep', '^Cap', '/proc/self/status']);
     ok(r, `docker run ${extra.join(' ')}`);
     assertClean([idFrom(cid)]);
-    return Object.fromEntries(r.stdout.trim().split('\n').map((l) => l.split(/:\s+/)));
+    return Object.fromEntries(
+      r.stdout
+        .trim()
+        .split('\n')
+        .map((l) => l.split(/:\s+/)),
+    );
   };
   const only = caps(['--cap-drop', 'ALL', '--cap-add', 'NET_BIND_SERVICE']);
-  assert.equal(only, { CapInh: '0000000000000000', CapPrm: '0000000000000400', CapEff: '0000000000000400', CapBnd: '0000000000000400', CapAmb: '0000000000000000' });
+  assert.equal(only, {
+    CapInh: '0000000000000000',
+    CapPrm: '0000000000000400',
+    CapEff: '0000000000000400',
+    CapBnd: '0000000000000400',
+    CapAmb: '0000000000000000',
+  });
   const defaults = caps([]);
-  assert.equal(defaults, { CapInh: '0000000000000000', CapPrm: '00000000a80425fb', CapEff: '00000000a80425fb', CapBnd: '00000000a80425fb', CapAmb: '0000000000000000' });
+  assert.equal(defaults, {
+    CapInh: '0000000000000000',
+    CapPrm: '00000000a80425fb',
+    CapEff: '00000000a80425fb',
+    CapBnd: '00000000a80425fb',
+    CapAmb: '0000000000000000',
+  });
 });
 
 scenario('[3] --memory 32m: a memory hog is OOM-killed (exit 137, OOMKilled)', () => {
@@ -289,7 +343,11 @@ scenario('[3] --memory 32m: a memory hog is OOM-killed (exit 137, OOMKilled)', (
   const r = dockerRun(['--cidfile', cid, '--memory', '32m', h.image, 'sh', '-c', 'head -c 300m /dev/zero | tail'], 120_000);
   const id = idFrom(cid);
   try {
-    assert.is(r.code, 137, `docker run exited ${r.code} (${r.stdout.trim()} ${r.stderr.trim()}): the 32m limit did not stop a 300 MB hog`);
+    assert.is(
+      r.code,
+      137,
+      `docker run exited ${r.code} (${r.stdout.trim()} ${r.stderr.trim()}): the 32m limit did not stop a 300 MB hog`,
+    );
     assert.is(inspect(id, '{{.State.ExitCode}} {{.State.OOMKilled}}'), '137 true');
   } finally {
     rmForce(id);
@@ -298,11 +356,18 @@ scenario('[3] --memory 32m: a memory hog is OOM-killed (exit 137, OOMKilled)', (
 });
 
 scenario('[3] --pids-limit 10: pids.max is 10 on the host; forks beyond it fail', () => {
-  const id = runDetached(['--pids-limit', '10', h.image, 'sh', '-c', 'sleep 2; for i in $(seq 1 20); do sleep 30 & done; echo all forked; sleep 30']);
+  const id = runDetached([
+    '--pids-limit',
+    '10',
+    h.image,
+    'sh',
+    '-c',
+    'sleep 2; for i in $(seq 1 20); do sleep 30 & done; echo all forked; sleep 30',
+  ]);
   const pid = Number(inspect(id, '{{.State.Pid}}'));
   try {
     const c = hostCgroupFile(pid, 'pids', 'pids.max', 'pids.max');
-    assert.is(c.cgroup, `/${h.tag}-docker/${id}`, 'the container is not in the cgroup docker asked for (linux.cgroupsPath)');
+    assert.is(c.cgroup, h.dockerCgroup(id), 'the container is not in the cgroup docker asked for (linux.cgroupsPath)');
     assert.is(readFileSync(c.file, 'utf8').trim(), '10');
     const logs = logsUntil(id, /can't fork|all forked/, 15_000);
     assert.match(logs, /can't fork/, `forks beyond the limit did not fail: ${logs}`);
@@ -322,7 +387,7 @@ scenario('[3] docker pause / unpause: frozen (the kernel reports the cgroup froz
     assert.is(inspect(id, '{{.State.Status}} {{.State.Paused}}'), 'paused true');
     // What the kernel reports once every task is frozen (v1's FREEZING, v2's "frozen 0", mean not yet).
     const f = hostCgroupFile(pid, 'freezer', 'freezer.state', 'cgroup.events');
-    assert.is(f.cgroup, `/${h.tag}-docker/${id}`, 'the container is not in the cgroup docker asked for');
+    assert.is(f.cgroup, h.dockerCgroup(id), 'the container is not in the cgroup docker asked for');
     assert.match(readFileSync(f.file, 'utf8').trim(), /^FROZEN$|^frozen 1$/m);
     const before = ticks(h.docker(['logs', id]).stdout);
     ok(h.docker(['unpause', id]), 'docker unpause');
@@ -350,12 +415,12 @@ scenario('[3] docker stats --no-stream: usage against the --memory 64m limit, an
   assertClean([id], [pid]);
 });
 
-scenario('[3] docker update --memory 48m: the new limit reaches the container\'s cgroup', () => {
+scenario("[3] docker update --memory 48m: the new limit reaches the container's cgroup", () => {
   const id = runDetached(['--memory', '64m', h.image, 'sleep', '1000']);
   const pid = Number(inspect(id, '{{.State.Pid}}'));
   try {
     const c = hostCgroupFile(pid, 'memory', 'memory.limit_in_bytes', 'memory.max');
-    assert.is(c.cgroup, `/${h.tag}-docker/${id}`, 'the container is not in the cgroup docker asked for (linux.cgroupsPath)');
+    assert.is(c.cgroup, h.dockerCgroup(id), 'the container is not in the cgroup docker asked for (linux.cgroupsPath)');
     assert.is(readFileSync(c.file, 'utf8').trim(), String(64 * 1024 * 1024));
     ok(h.docker(['update', '--memory', '48m', id]), 'docker update --memory 48m');
     assert.is(inspect(id, '{{.HostConfig.Memory}}'), String(48 * 1024 * 1024));
@@ -370,7 +435,9 @@ scenario('[3] docker update --memory 48m: the new limit reaches the container\'s
 
 scenario('[4] docker run -it: the shell on a pty answers keystrokes, ^C interrupts, exit code comes back', async () => {
   const cid = h.file('cid');
-  const s = new PtySession(h.dockerShell(['run', '-it', '--rm', '--cidfile', cid, '--network', 'none', '--runtime', RUNTIME, h.image, 'sh']));
+  const s = new PtySession(
+    h.dockerShell(['run', '-it', '--rm', '--cidfile', cid, '--network', 'none', '--runtime', RUNTIME, h.image, 'sh']),
+  );
   try {
     await s.expect(/# /, 30_000);
     s.type('echo $((6*7))-ok; tty\r');
@@ -392,7 +459,10 @@ scenario('[4] docker run -it: the shell on a pty answers keystrokes, ^C interrup
     s.type('echo after-int-$((1+1))\r');
     await s.expect(/after-int-2/, 10_000, from);
     assert.not.match(s.text.slice(from), /^slept$/m, '^C did not interrupt sleep');
-    assert.not.ok(processesMatching('sleep 30').some((p) => p.pid === sleeper.pid), 'the sleep ^C interrupted still runs');
+    assert.not.ok(
+      processesMatching('sleep 30').some((p) => p.pid === sleeper.pid),
+      'the sleep ^C interrupted still runs',
+    );
     s.type('exit 5\r');
     const e = await s.exit();
     assert.is(e.code, 5, `docker run -it exited ${e.code}; the terminal showed:\n${s.text}`);
@@ -409,7 +479,9 @@ if (harness) {
     const problems = h.teardown();
     assert.equal(problems, [], problems.join('\n'));
     for (const parent of h.cgroupParents) {
-      const left = ['/sys/fs/cgroup', ...['memory', 'pids', 'cpu', 'freezer', 'devices'].map((c) => `/sys/fs/cgroup/${c}`)].map((d) => join(d, parent)).filter((d) => existsSync(d));
+      const left = ['/sys/fs/cgroup', ...['memory', 'pids', 'cpu', 'freezer', 'devices'].map((c) => `/sys/fs/cgroup/${c}`)]
+        .map((d) => join(d, parent))
+        .filter((d) => existsSync(d));
       assert.equal(left, [], 'cgroup parents left');
     }
   });

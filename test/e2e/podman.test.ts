@@ -34,76 +34,112 @@ function idFrom(cidfile: string): string {
 scenario('[6] podman --runtime <runts> run --rm: output and exit code 3, nothing left', () => {
   const cid = h.file('cid');
   const r = h.podman([
-    'run', '--rm', '--cidfile', cid, '--network', 'none', '--cgroup-parent', `/${h.tag}-podman`, ...ulimits(),
-    h.podmanImage, 'sh', '-c', 'echo hi; echo to-stderr >&2; exit 3',
+    'run',
+    '--rm',
+    '--cidfile',
+    cid,
+    '--network',
+    'none',
+    ...h.podmanCgroupArgs(),
+    ...ulimits(),
+    h.podmanImage,
+    'sh',
+    '-c',
+    'echo hi; echo to-stderr >&2; exit 3',
   ]);
   assert.is(r.code, 3, `podman run exited ${r.code}: ${r.stderr.trim()}`);
   assert.is(r.stdout, 'hi\n');
   assert.match(r.stderr, /to-stderr/);
   const id = idFrom(cid);
-  assert.ok(callsFor(h, id).some((c) => c.includes('create')), `container ${id} was not created through the runts wrapper`);
+  assert.ok(
+    callsFor(h, id).some((c) => c.includes('create')),
+    `container ${id} was not created through the runts wrapper`,
+  );
   assert.is(h.podman(['ps', '-aq']).stdout.trim(), '', 'podman still lists a container');
   const left = h.leftovers([id]);
   assert.equal(left, [], `left behind:\n${left.join('\n')}`);
 });
 
-scenario('podman run --tmpfs /etc: the tmpfs starts with the image\'s /etc (podman asks for tmpcopyup)', () => {
+scenario("podman run --tmpfs /etc: the tmpfs starts with the image's /etc (podman asks for tmpcopyup)", () => {
   const r = h.podman([
-    'run', '--rm', '--network', 'none', '--cgroup-parent', `/${h.tag}-podman`, ...ulimits(), '--tmpfs', '/etc',
-    h.podmanImage, 'sh', '-c', 'head -c 5 /etc/passwd; echo; grep " /etc " /proc/self/mountinfo | cut -d" " -f9',
+    'run',
+    '--rm',
+    '--network',
+    'none',
+    ...h.podmanCgroupArgs(),
+    ...ulimits(),
+    '--tmpfs',
+    '/etc',
+    h.podmanImage,
+    'sh',
+    '-c',
+    'head -c 5 /etc/passwd; echo; grep " /etc " /proc/self/mountinfo | cut -d" " -f9',
   ]);
   assert.is(r.code, 0, `podman run exited ${r.code}: ${r.stderr.trim()}`);
   assert.is(r.stdout, 'root:\ntmpfs\n');
 });
 
-scenario('[6] podman run -d, exec (exit code), logs, stop -t 2 (TERM ignored: KILL, 137), rm; seccomp unconfined, so independent of the default profile', async () => {
-  const r = h.podman([
-    'run', '-d', '--network', 'none', '--cgroup-parent', `/${h.tag}-podman`, ...ulimits(), '--security-opt', 'seccomp=unconfined',
-    h.podmanImage, 'sh', '-c', 'trap "" TERM; echo ready; while true; do sleep 1; done',
-  ]);
-  assert.is(r.code, 0, `podman run -d exited ${r.code}: ${r.stderr.trim()}`);
-  const id = r.stdout.trim();
-  const c = new Checks();
-  try {
-    await c.check('podman ps shows it Up', () => {
-      const ps = h.podman(['ps', '--no-trunc', '--filter', `id=${id}`, '--format', '{{.ID}} {{.Status}}']);
-      assert.match(ps.stdout, new RegExp(`^${id} Up `), ps.stdout + ps.stderr);
+scenario(
+  '[6] podman run -d, exec (exit code), logs, stop -t 2 (TERM ignored: KILL, 137), rm; seccomp unconfined, so independent of the default profile',
+  async () => {
+    const r = h.podman([
+      'run',
+      '-d',
+      '--network',
+      'none',
+      ...h.podmanCgroupArgs(),
+      ...ulimits(),
+      '--security-opt',
+      'seccomp=unconfined',
+      h.podmanImage,
+      'sh',
+      '-c',
+      'trap "" TERM; echo ready; while true; do sleep 1; done',
+    ]);
+    assert.is(r.code, 0, `podman run -d exited ${r.code}: ${r.stderr.trim()}`);
+    const id = r.stdout.trim();
+    const c = new Checks();
+    try {
+      await c.check('podman ps shows it Up', () => {
+        const ps = h.podman(['ps', '--no-trunc', '--filter', `id=${id}`, '--format', '{{.ID}} {{.Status}}']);
+        assert.match(ps.stdout, new RegExp(`^${id} Up `), ps.stdout + ps.stderr);
+      });
+      await c.check('podman exec … sh -c "echo in; exit 6" reports 6', () => {
+        const e = h.podman(['exec', id, 'sh', '-c', 'echo in-$((2+3)); exit 6'], { timeout: 30_000 });
+        assert.is(e.code, 6, `podman exec exited ${e.code ?? e.signal}: ${(e.stderr + e.stdout).trim()}`);
+        assert.is(e.stdout, 'in-5\n');
+      });
+      await c.check('podman exec … sh -c "sleep 2; exit 7" (outlives runts exec) reports 7', () => {
+        const e = h.podman(['exec', id, 'sh', '-c', 'sleep 2; exit 7'], { timeout: 30_000 });
+        assert.is(e.code, 7, `podman exec exited ${e.code ?? e.signal}: ${(e.stderr + e.stdout).trim()}`);
+      });
+      await c.check('podman logs shows its output', () => {
+        const ok = eventually(() => /ready/.test(h.podman(['logs', id]).stdout), 5000, 200);
+        assert.ok(ok, `podman logs: ${h.podman(['logs', id]).stdout}`);
+      });
+      await c.check('podman stop -t 2: SIGTERM ignored, killed after the timeout (137)', () => {
+        const mark = h.mark();
+        const st = h.podman(['stop', '-t', '2', id], { timeout: 60_000 });
+        assert.is(st.code, 0, `podman stop exited ${st.code}: ${st.stderr.trim()}`);
+        assert.is(h.podman(['inspect', '--format', '{{.State.Status}} {{.State.ExitCode}}', id]).stdout.trim(), 'exited 137');
+        // SIGTERM first, ignored; SIGKILL only after it (podman's timeout), which ended the container.
+        const kills = killSignals(h, mark, id);
+        assert.equal(kills.slice(0, 2), ['TERM', 'KILL'], `runtime kill calls: ${kills.join(', ')}`);
+      });
+    } finally {
+      await c.check('podman rm removes it', () => {
+        const rm = h.podman(['rm', '-f', '-t', '0', id], { timeout: 60_000 });
+        assert.is(rm.code, 0, rm.stderr);
+        assert.is(h.podman(['ps', '-aq']).stdout.trim(), '');
+      });
+    }
+    await c.check('nothing left behind', () => {
+      const left = h.leftovers([id]);
+      assert.equal(left, [], `left behind:\n${left.join('\n')}`);
     });
-    await c.check('podman exec … sh -c "echo in; exit 6" reports 6', () => {
-      const e = h.podman(['exec', id, 'sh', '-c', 'echo in-$((2+3)); exit 6'], { timeout: 30_000 });
-      assert.is(e.code, 6, `podman exec exited ${e.code ?? e.signal}: ${(e.stderr + e.stdout).trim()}`);
-      assert.is(e.stdout, 'in-5\n');
-    });
-    await c.check('podman exec … sh -c "sleep 2; exit 7" (outlives runts exec) reports 7', () => {
-      const e = h.podman(['exec', id, 'sh', '-c', 'sleep 2; exit 7'], { timeout: 30_000 });
-      assert.is(e.code, 7, `podman exec exited ${e.code ?? e.signal}: ${(e.stderr + e.stdout).trim()}`);
-    });
-    await c.check('podman logs shows its output', () => {
-      const ok = eventually(() => /ready/.test(h.podman(['logs', id]).stdout), 5000, 200);
-      assert.ok(ok, `podman logs: ${h.podman(['logs', id]).stdout}`);
-    });
-    await c.check('podman stop -t 2: SIGTERM ignored, killed after the timeout (137)', () => {
-      const mark = h.mark();
-      const st = h.podman(['stop', '-t', '2', id], { timeout: 60_000 });
-      assert.is(st.code, 0, `podman stop exited ${st.code}: ${st.stderr.trim()}`);
-      assert.is(h.podman(['inspect', '--format', '{{.State.Status}} {{.State.ExitCode}}', id]).stdout.trim(), 'exited 137');
-      // SIGTERM first, ignored; SIGKILL only after it (podman's timeout), which ended the container.
-      const kills = killSignals(h, mark, id);
-      assert.equal(kills.slice(0, 2), ['TERM', 'KILL'], `runtime kill calls: ${kills.join(', ')}`);
-    });
-  } finally {
-    await c.check('podman rm removes it', () => {
-      const rm = h.podman(['rm', '-f', '-t', '0', id], { timeout: 60_000 });
-      assert.is(rm.code, 0, rm.stderr);
-      assert.is(h.podman(['ps', '-aq']).stdout.trim(), '');
-    });
-  }
-  await c.check('nothing left behind', () => {
-    const left = h.leftovers([id]);
-    assert.equal(left, [], `left behind:\n${left.join('\n')}`);
-  });
-  c.done();
-});
+    c.done();
+  },
+);
 
 if (harness) {
   test('teardown: containers removed, nothing left on the host', () => {

@@ -1,6 +1,7 @@
 /**
  * The e2e harness: real containerd, dockerd and podman with runts as their
- * runtime, all private to one temp dir, and checks that nothing is left on
+ * runtime, all private to one temp dir (or the host's own, started by its
+ * systemd: RUNTS_E2E_DAEMONS=system), and checks that nothing is left on
  * the host after each scenario.
  *
  *   - Packages (docker.io, containerd, podman) are installed with apt when
@@ -17,6 +18,16 @@
  *   - A busybox image made from busybox-static (scripts/make-rootfs.sh) is
  *     imported into each engine: `docker import`, `ctr images import` of an
  *     OCI archive built here, `podman import`.
+ *   - With RUNTS_E2E_DAEMONS=system, the daemons are the host's, as its
+ *     systemd started them with their default settings (on cgroup v2: the
+ *     systemd cgroup driver everywhere): dockerd at /run/docker.sock with
+ *     a runtime "runts" whose path is SYSTEM_WRAPPER (the host's
+ *     daemon.json says so; the harness writes its wrapper there), containerd
+ *     at /run/containerd/containerd.sock (ctr in a namespace of this run,
+ *     runc shim with SystemdCgroup), podman with its own defaults but the
+ *     runtime. Containers then live in systemd scopes: the leftover checks
+ *     add the units and cgroups that name a container. Nothing of the
+ *     daemons is stopped; what this run imported and ran is removed.
  *
  * Environment:
  *   RUNTS_E2E=skip      skip the e2e suites
@@ -26,6 +37,7 @@
  *                       /usr/bin/runc to check the scenarios themselves
  *   RUNTS_E2E_VERBOSE=1 print every runtime argv (normalised) at the end
  *   RUNTS_E2E_KEEP=1    keep BASE (logs, argv.log) after the run
+ *   RUNTS_E2E_DAEMONS=system  use the host's systemd-started daemons (above)
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -44,14 +56,30 @@ import {
   statSync,
   writeFileSync,
 } from 'node:fs';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { readOr } from '../../conformance/host';
-import { type ContainerRef, ContainerWatch, type Leftover, describeLeftover, removeLeftovers } from '../../conformance/leftovers';
+import {
+  type ContainerRef,
+  ContainerWatch,
+  type Leftover,
+  type ResolvedContainer,
+  describeLeftover,
+  removeLeftovers,
+} from '../../conformance/leftovers';
 import { childDirs } from './cgroups';
 import { RUNTS, TOP, isRoot } from './cli';
 import { alive, mountsUnder } from './container';
 
 export type Engine = 'docker' | 'containerd' | 'podman';
+
+/** Whether the scenarios run against the host's own daemons (RUNTS_E2E_DAEMONS=system) instead of private ones. */
+export const SYSTEM_DAEMONS = process.env.RUNTS_E2E_DAEMONS === 'system';
+/** Where the harness puts its wrapper with system daemons: dockerd's daemon.json names it as the runtime "runts". */
+export const SYSTEM_WRAPPER = '/run/runts-e2e/runts';
+const SYSTEM_DOCKER_SOCK = '/run/docker.sock';
+const SYSTEM_CONTAINERD_SOCK = '/run/containerd/containerd.sock';
+/** The slice of ctr's containers with system daemons: a Kubernetes-like nested one (kubepods.slice/kubepods-besteffort.slice). */
+const CTR_SLICE = 'kubepods-besteffort.slice';
 
 export interface Ran {
   code: number | null;
@@ -95,7 +123,10 @@ export function which(bin: string): string | undefined {
 /** What each engine needs: binaries and the Debian packages that hold them. */
 const NEEDS: Record<Engine, { bins: string[]; packages: string[] }> = {
   containerd: { bins: ['containerd', 'ctr', 'containerd-shim-runc-v2', 'tar', 'script'], packages: ['containerd'] },
-  docker: { bins: ['dockerd', 'docker', 'containerd', 'containerd-shim-runc-v2', 'tar', 'script'], packages: ['docker.io', 'containerd'] },
+  docker: {
+    bins: ['dockerd', 'docker', 'containerd', 'containerd-shim-runc-v2', 'tar', 'script'],
+    packages: ['docker.io', 'containerd'],
+  },
   podman: { bins: ['podman', 'conmon', 'tar'], packages: ['podman'] },
 };
 
@@ -107,7 +138,8 @@ function aptInstall(packages: string[]): string | undefined {
     spawnSync('apt-get', ['update', '-q'], { encoding: 'utf8', env, timeout: 300_000 });
     r = install();
   }
-  if (r.status !== 0) return `apt-get install ${packages.join(' ')} failed: ${(r.stderr || r.error?.message || '').trim().split('\n').slice(-3).join(' | ')}`;
+  if (r.status !== 0)
+    return `apt-get install ${packages.join(' ')} failed: ${(r.stderr || r.error?.message || '').trim().split('\n').slice(-3).join(' | ')}`;
   return undefined;
 }
 
@@ -125,7 +157,7 @@ export function ensureEngine(engine: Engine): string | undefined {
 
 /** Debian's docker client matches its dockerd (another, newer one may come first in PATH). */
 export function dockerCli(): string {
-  return existsSync('/usr/bin/docker') ? '/usr/bin/docker' : which('docker') ?? 'docker';
+  return existsSync('/usr/bin/docker') ? '/usr/bin/docker' : (which('docker') ?? 'docker');
 }
 
 // ------------------------------------------------------------------- host --
@@ -136,7 +168,17 @@ export interface CgroupLayout {
   v2only: boolean;
 }
 
-const MOUNT_WORDS = new Set(['rw', 'ro', 'xattr', 'clone_children', 'noprefix', 'cpuset_v2_mode', 'nsdelegate', 'memory_recursiveprot', 'favordynmods']);
+const MOUNT_WORDS = new Set([
+  'rw',
+  'ro',
+  'xattr',
+  'clone_children',
+  'noprefix',
+  'cpuset_v2_mode',
+  'nsdelegate',
+  'memory_recursiveprot',
+  'favordynmods',
+]);
 
 export function cgroupLayout(): CgroupLayout {
   const mounts = new Map<string, string>();
@@ -172,7 +214,12 @@ export function cgroupOf(pid: number): Map<string, string> {
  * file (v1file), on a pure v2 host the unified file (v2file). Returns the
  * path and the cgroup path of the process for that controller.
  */
-export function hostCgroupFile(pid: number, controller: string, v1file: string, v2file: string): { file: string; cgroup: string } {
+export function hostCgroupFile(
+  pid: number,
+  controller: string,
+  v1file: string,
+  v2file: string,
+): { file: string; cgroup: string } {
   const layout = cgroupLayout();
   const of = cgroupOf(pid);
   if (layout.v2only) {
@@ -228,7 +275,6 @@ export function processesMatching(text: string): ProcInfo[] {
   return found;
 }
 
-
 /** Subdirectories (deepest first) of each hierarchy's NAME dir. */
 function cgroupDirsUnder(name: string): string[] {
   const dirs: string[] = [];
@@ -239,6 +285,38 @@ function cgroupDirsUnder(name: string): string[] {
   };
   for (const h of hierarchies()) walk(join(h, name));
   return dirs;
+}
+
+/**
+ * What systemd still has of a container: units named after it (docker-ID.scope,
+ * libpod-ID.scope, libpod-conmon-ID.scope, PREFIX-ID.scope) and cgroups so
+ * named in any hierarchy. A failed scope stays listed until reset.
+ */
+function systemdLeftovers(c: ResolvedContainer): Leftover[] {
+  const named = (name: string) =>
+    name === c.id || name.endsWith(`-${c.id}.scope`) || name.endsWith(`-${c.id}.slice`) || name.endsWith(`-${c.id}.service`);
+  const found: Leftover[] = [];
+  const units = spawnSync('systemctl', ['list-units', '--all', '--plain', '--no-legend', '--full'], { encoding: 'utf8' });
+  for (const line of (units.stdout ?? '').split('\n')) {
+    const [unit, , active, sub] = line.trim().split(/\s+/);
+    if (unit && named(unit)) found.push({ kind: 'unit', where: unit, detail: `${active} ${sub}` });
+  }
+  const walk = (dir: string) => {
+    for (const sub of childDirs(dir)) {
+      if (named(basename(sub))) found.push({ kind: 'cgroup', where: sub });
+      walk(sub);
+    }
+  };
+  for (const h of hierarchies()) walk(h);
+  return found;
+}
+
+/** Stops and forgets the units a scenario left (a failed unit stays listed until reset). */
+function removeUnits(found: Leftover[]): void {
+  const units = found.filter((l) => l.kind === 'unit').map((l) => l.where);
+  if (!units.length) return;
+  spawnSync('systemctl', ['stop', ...units], { stdio: 'ignore', timeout: 30_000 });
+  spawnSync('systemctl', ['reset-failed', ...units], { stdio: 'ignore', timeout: 30_000 });
 }
 
 // ------------------------------------------------------------------ image --
@@ -254,7 +332,10 @@ export function ociArchive(layerTar: string, name: string, workDir: string): str
     return { digest: `sha256:${digest}`, size: data.length };
   };
   const layer = blob(readFileSync(layerTar));
-  const arch = ({ x64: 'amd64', arm64: 'arm64', arm: 'arm', s390x: 's390x', ppc64: 'ppc64le', riscv64: 'riscv64' } as Record<string, string>)[process.arch] ?? process.arch;
+  const arch =
+    (
+      { x64: 'amd64', arm64: 'arm64', arm: 'arm', s390x: 's390x', ppc64: 'ppc64le', riscv64: 'riscv64' } as Record<string, string>
+    )[process.arch] ?? process.arch;
   const config = blob(
     Buffer.from(
       JSON.stringify({
@@ -373,6 +454,8 @@ export interface Mark {
   argv: number;
   failures: number;
   logs: Map<string, number>;
+  /** When (ms since the epoch): the system daemons' journal is read from there. */
+  at?: number;
 }
 
 const size = (f: string) => {
@@ -457,7 +540,8 @@ export class Harness {
     mkdirSync(join(this.base, 'bin'));
     mkdirSync(join(this.base, 'out'));
     this.target = process.env.RUNTS_E2E_RUNTIME || RUNTS;
-    this.wrapper = join(this.base, 'bin', 'runts');
+    this.wrapper = SYSTEM_DAEMONS ? SYSTEM_WRAPPER : join(this.base, 'bin', 'runts');
+    mkdirSync(dirname(this.wrapper), { recursive: true });
     writeFileSync(this.wrapper, wrapperScript(this.base, this.target), { mode: 0o755 });
     for (const h of hierarchies()) for (const dir of childDirs(h)) this.topCgroupsBefore.add(dir);
     // The busybox rootfs, and its tar (the image of every engine).
@@ -519,14 +603,30 @@ export class Harness {
     this.daemons.push({ name, child, log });
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      if (!child.pid || !alive(child.pid)) throw new Error(`${name} exited at start: ${readFrom(log, 0).trim().split('\n').slice(-8).join('\n')}`);
+      if (!child.pid || !alive(child.pid))
+        throw new Error(`${name} exited at start: ${readFrom(log, 0).trim().split('\n').slice(-8).join('\n')}`);
       if (ready()) return;
-      if (Date.now() > deadline) throw new Error(`${name} did not answer within ${timeoutMs / 1000} s: ${readFrom(log, 0).trim().split('\n').slice(-8).join('\n')}`);
+      if (Date.now() > deadline)
+        throw new Error(
+          `${name} did not answer within ${timeoutMs / 1000} s: ${readFrom(log, 0).trim().split('\n').slice(-8).join('\n')}`,
+        );
       sleepSync(100);
     }
   }
 
+  /** containerd: a private one, or the system's; ctr works in a namespace of this run. */
   startContainerd(): void {
+    if (SYSTEM_DAEMONS) {
+      this.containerdSock = SYSTEM_CONTAINERD_SOCK;
+      const v = this.ctr(['version'], { timeout: 30_000 });
+      if (v.code !== 0)
+        throw new Error(`the system's containerd does not answer at ${SYSTEM_CONTAINERD_SOCK}: ${v.stderr.trim()}`);
+    } else this.startPrivateContainerd();
+    this.ctrNamespace = this.tag;
+    this.ctrRuncRoot = join(this.base, 'ctr-runc-root');
+  }
+
+  private startPrivateContainerd(): void {
     const dir = join(this.base, 'containerd');
     mkdirSync(dir);
     this.containerdSock = join(this.base, 'containerd.sock');
@@ -550,13 +650,38 @@ export class Harness {
         '',
       ].join('\n'),
     );
-    this.startDaemon('containerd', 'containerd', ['--config', config], () => existsSync(this.containerdSock!) && this.ctr(['version'], { timeout: 10_000 }).code === 0);
-    this.ctrNamespace = this.tag;
-    this.ctrRuncRoot = join(this.base, 'ctr-runc-root');
-    this.cgroupParents.push(this.ctrNamespace); // ctr's default cgroupsPath is /NAMESPACE/ID
+    this.startDaemon(
+      'containerd',
+      'containerd',
+      ['--config', config],
+      () => existsSync(this.containerdSock!) && this.ctr(['version'], { timeout: 10_000 }).code === 0,
+    );
+    this.cgroupParents.push(this.tag); // ctr's default cgroupsPath is /NAMESPACE/ID
   }
 
+  /** dockerd: a private one, or the system's (which must list the runtime "runts" at SYSTEM_WRAPPER); then the image. */
   startDockerd(): void {
+    if (SYSTEM_DAEMONS) {
+      this.dockerSock = SYSTEM_DOCKER_SOCK;
+      mkdirSync(join(this.base, 'docker-cli'));
+      const v = this.docker(['version'], { timeout: 30_000 });
+      if (v.code !== 0) throw new Error(`the system's dockerd does not answer at ${SYSTEM_DOCKER_SOCK}: ${v.stderr.trim()}`);
+      const info = this.docker([
+        'info',
+        '--format',
+        'cgroup driver {{.CgroupDriver}}, cgroup v{{.CgroupVersion}}, security {{join .SecurityOptions " "}}',
+      ]);
+      console.log(`  e2e: the system's dockerd: ${info.stdout.trim()}`);
+    } else this.startPrivateDockerd();
+    const runtimes = this.docker(['info', '--format', '{{json .Runtimes}}']);
+    const runts = (JSON.parse(runtimes.stdout || '{}') as Record<string, { path?: string }>).runts;
+    if (runts?.path !== this.wrapper)
+      throw new Error(`dockerd does not have the runts runtime at ${this.wrapper}: ${runtimes.stdout}${runtimes.stderr}`);
+    const imported = this.docker(['import', this.rootfsTar, this.image], { timeout: 120_000 });
+    if (imported.code !== 0) throw new Error(`docker import: ${imported.stderr}`);
+  }
+
+  private startPrivateDockerd(): void {
     if (!this.containerdSock) throw new Error('startDockerd: containerd first');
     this.dockerSock = join(this.base, 'docker.sock');
     this.dockerExecRoot = join(this.base, 'de');
@@ -578,11 +703,12 @@ export class Harness {
       '--add-runtime', `runts=${this.wrapper}`,
       '--log-level', 'warn',
     ];
-    this.startDaemon('dockerd', 'dockerd', args, () => existsSync(this.dockerSock!) && this.docker(['version'], { timeout: 10_000 }).code === 0);
-    const info = this.docker(['info', '--format', '{{json .Runtimes}}']);
-    if (!info.stdout.includes('"runts"')) throw new Error(`dockerd does not list the runts runtime: ${info.stdout}${info.stderr}`);
-    const imported = this.docker(['import', this.rootfsTar, this.image], { timeout: 120_000 });
-    if (imported.code !== 0) throw new Error(`docker import: ${imported.stderr}`);
+    this.startDaemon(
+      'dockerd',
+      'dockerd',
+      args,
+      () => existsSync(this.dockerSock!) && this.docker(['version'], { timeout: 10_000 }).code === 0,
+    );
   }
 
   importCtrImage(): void {
@@ -590,16 +716,37 @@ export class Harness {
     const r = this.ctr(['images', 'import', archive], { timeout: 120_000 });
     if (r.code !== 0) throw new Error(`ctr images import: ${r.stderr}${r.stdout}`);
     const ls = this.ctr(['images', 'ls', '-q']);
-    if (!ls.stdout.split('\n').includes(this.ctrImage)) throw new Error(`ctr images import did not make ${this.ctrImage}: ${ls.stdout}`);
+    if (!ls.stdout.split('\n').includes(this.ctrImage))
+      throw new Error(`ctr images import did not make ${this.ctrImage}: ${ls.stdout}`);
   }
 
-  /** podman with storage, state, tmp and network config of its own; vfs, cgroupfs, file events. */
+  /**
+   * podman with storage, state, tmp and network config of its own; vfs,
+   * cgroupfs, file events. With system daemons: podman's defaults (its
+   * storage, the systemd cgroup manager, journald events), runtime aside.
+   */
   setupPodman(): void {
     const dir = join(this.base, 'podman');
-    const parent = `${this.tag}-podman`;
-    this.cgroupParents.push(parent);
+    mkdirSync(join(dir, 'tmp'), { recursive: true });
+    if (SYSTEM_DAEMONS) {
+      this.podmanArgs = ['--runtime', this.wrapper];
+      const info = this.podman([
+        'info',
+        '--format',
+        'cgroup manager {{.Host.CgroupManager}}, cgroup v{{.Host.CgroupsVersion}}, storage {{.Store.GraphDriverName}}',
+      ]);
+      console.log(`  e2e: podman: ${info.stdout.trim()}`);
+    } else this.podmanArgs = this.privatePodmanArgs(dir);
+    const v = this.podman(['version', '--format', '{{.Client.Version}}'], { timeout: 60_000 });
+    if (v.code !== 0) throw new Error(`podman version: ${v.stderr}`);
+    const r = this.podman(['import', this.rootfsTar, this.podmanImage], { timeout: 120_000 });
+    if (r.code !== 0) throw new Error(`podman import: ${r.stderr}`);
+  }
+
+  private privatePodmanArgs(dir: string): string[] {
+    this.cgroupParents.push(`${this.tag}-podman`);
     // prettier-ignore
-    this.podmanArgs = [
+    return [
       '--root', join(dir, 'root'),
       '--runroot', join(dir, 'run'),
       '--tmpdir', join(dir, 'tmp'),
@@ -610,11 +757,23 @@ export class Harness {
       '--events-backend', 'file',
       '--runtime', this.wrapper,
     ];
-    mkdirSync(join(dir, 'tmp'), { recursive: true });
-    const v = this.podman(['version', '--format', '{{.Client.Version}}'], { timeout: 60_000 });
-    if (v.code !== 0) throw new Error(`podman version: ${v.stderr}`);
-    const r = this.podman(['import', this.rootfsTar, this.podmanImage], { timeout: 120_000 });
-    if (r.code !== 0) throw new Error(`podman import: ${r.stderr}`);
+  }
+
+  // ------------------------------------------------------------ cgroups --
+
+  /** The cgroup docker puts a container in: its systemd driver's scope, or the private dockerd's --cgroup-parent. */
+  dockerCgroup(id: string): string {
+    return SYSTEM_DAEMONS ? `/system.slice/docker-${id}.scope` : `/${this.tag}-docker/${id}`;
+  }
+
+  /** ctr run's cgroup flags: with the system's containerd, the runc shim's systemd cgroup driver in a Kubernetes-like slice. */
+  ctrCgroupArgs(id: string): string[] {
+    return SYSTEM_DAEMONS ? ['--runc-systemd-cgroup', '--cgroup', `${CTR_SLICE}:runts-e2e:${id}`] : [];
+  }
+
+  /** podman run's cgroup flags: none with the system's podman (its default, machine.slice), else this run's parent. */
+  podmanCgroupArgs(): string[] {
+    return SYSTEM_DAEMONS ? [] : ['--cgroup-parent', `/${this.tag}-podman`];
   }
 
   /** Mounts under BASE once everything is up: what a scenario must leave as it found. */
@@ -635,7 +794,11 @@ export class Harness {
   }
 
   ctr(args: string[], opts: { timeout?: number; namespace?: string } = {}): Ran {
-    return this.run('ctr', ['--address', this.containerdSock!, '--namespace', opts.namespace ?? this.ctrNamespace ?? 'default', ...args], opts);
+    return this.run(
+      'ctr',
+      ['--address', this.containerdSock!, '--namespace', opts.namespace ?? this.ctrNamespace ?? 'default', ...args],
+      opts,
+    );
   }
 
   podman(args: string[], opts: { timeout?: number } = {}): Ran {
@@ -647,7 +810,12 @@ export class Harness {
   // -------------------------------------------------------- diagnostics --
 
   mark(): Mark {
-    return { argv: size(this.argvLog), failures: size(this.failuresLog), logs: new Map(this.daemons.map((d) => [d.log, size(d.log)])) };
+    return {
+      argv: size(this.argvLog),
+      failures: size(this.failuresLog),
+      logs: new Map(this.daemons.map((d) => [d.log, size(d.log)])),
+      at: Date.now(),
+    };
   }
 
   /** The runtime calls since the mark, one line each (argv as the daemon passed it). */
@@ -669,6 +837,16 @@ export class Harness {
       const lines = readFrom(d.log, mark.logs.get(d.log) ?? 0).trim();
       if (lines) parts.push(`${d.name} log:\n${lines.split('\n').slice(-15).join('\n')}`);
     }
+    if (SYSTEM_DAEMONS && mark.at) {
+      const since = `@${Math.floor(mark.at / 1000)}`;
+      const journal = spawnSync(
+        'journalctl',
+        ['-q', '--no-pager', '-o', 'short-monotonic', '--since', since, '-u', 'docker', '-u', 'containerd', '-p', 'warning'],
+        { encoding: 'utf8' },
+      );
+      const lines = (journal.stdout ?? '').trim();
+      if (lines) parts.push(`journal (docker, containerd; warnings):\n${lines.split('\n').slice(-15).join('\n')}`);
+    }
     return parts.join('\n');
   }
 
@@ -680,7 +858,13 @@ export class Harness {
       shapes.add(
         args
           .map((a) => (a.startsWith(this.base) ? `BASE${a.slice(this.base.length)}` : a))
-          .map((a) => a.replace(/[0-9a-f]{64}/g, 'ID').replace(/runc-process\d+/g, 'runc-processN').replace(/pty\d+/g, 'ptyN').replace(/\/tmp\/[\w.-]+\//g, (m) => (m.startsWith('/tmp/rte-') ? m : '/tmp/…/')))
+          .map((a) =>
+            a
+              .replace(/[0-9a-f]{64}/g, 'ID')
+              .replace(/runc-process\d+/g, 'runc-processN')
+              .replace(/pty\d+/g, 'ptyN')
+              .replace(/\/tmp\/[\w.-]+\//g, (m) => (m.startsWith('/tmp/rte-') ? m : '/tmp/…/')),
+          )
           .join(' '),
       );
     }
@@ -701,7 +885,7 @@ export class Harness {
       const id = ids.find((i) => args[args.length - 1] === i || args.includes(i));
       if (!id) continue;
       const root = value(args, '--root') ?? (this.target === RUNTS ? '/run/runts' : '/run/runc');
-      const ref = refs.get(`${root}\0${id}`) ?? { id, root };
+      const ref = refs.get(`${root}\0${id}`) ?? { id, root, probes: SYSTEM_DAEMONS ? [systemdLeftovers] : [] };
       ref.bundle = value(args, '--bundle') ?? ref.bundle;
       refs.set(`${root}\0${id}`, ref);
     }
@@ -727,8 +911,12 @@ export class Harness {
         found.push(...watch.leftovers());
       }
       const seen = (pid: number) => found.some((l) => l.pid === pid);
-      for (const p of processesRootedUnder(this.base)) if (!seen(p.pid)) found.push({ kind: 'process', where: String(p.pid), pid: p.pid, detail: `root ${p.root}: ${p.cmdline}` });
-      for (const pid of pids) if (pid > 0 && alive(pid) && !seen(pid)) found.push({ kind: 'process', where: String(pid), pid, detail: 'container pid' });
+      for (const p of processesRootedUnder(this.base))
+        if (!seen(p.pid))
+          found.push({ kind: 'process', where: String(p.pid), pid: p.pid, detail: `root ${p.root}: ${p.cmdline}` });
+      for (const pid of pids)
+        if (pid > 0 && alive(pid) && !seen(pid))
+          found.push({ kind: 'process', where: String(pid), pid, detail: 'container pid' });
       for (const parent of this.cgroupParents) {
         for (const d of cgroupDirsUnder(parent)) {
           const rel = d.split(`/${parent}`)[1];
@@ -736,19 +924,23 @@ export class Harness {
           if (!found.some((l) => l.where === d)) found.push({ kind: 'cgroup', where: d });
         }
       }
-      for (const m of mountsUnder(this.base)) if (!this.baselineMounts.includes(m) && !found.some((l) => l.where === m)) found.push({ kind: 'mount', where: m });
-      return found;
+      for (const m of mountsUnder(this.base))
+        if (!this.baselineMounts.includes(m) && !found.some((l) => l.where === m)) found.push({ kind: 'mount', where: m });
+      // Once each: a scope's cgroup is both where the container was and a cgroup named after it.
+      return [...new Map(found.map((l) => [`${l.kind}\0${l.where}`, l])).values()];
     };
-    const found = eventually(() => {
-      const f = look();
-      return f.length ? undefined : f;
-    }, 5000) ?? look();
+    const found =
+      eventually(() => {
+        const f = look();
+        return f.length ? undefined : f;
+      }, 5000) ?? look();
     if (found.length) this.scrub(found);
     return found.map(describeLeftover);
   }
 
-  /** Removes what a scenario left: container processes, cgroups, mounts (not runtime state: evidence). */
+  /** Removes what a scenario left: units, container processes, cgroups, mounts (not runtime state: evidence). */
   private scrub(found: Leftover[]): void {
+    removeUnits(found);
     removeLeftovers(found.filter((l) => l.kind === 'process'));
     sleepSync(200);
     removeLeftovers(found.filter((l) => l.kind === 'cgroup' || (l.kind === 'mount' && !this.baselineMounts.includes(l.where))));
@@ -766,30 +958,46 @@ export class Harness {
     return [...problems, ...alive];
   }
 
-  /** Removes every container, stops the daemons, and cleans the host. Idempotent, synchronous. */
+  /**
+   * Removes every container, stops the daemons, and cleans the host.
+   * Idempotent, synchronous. The system's daemons are left running: only
+   * this run's containers (those of the runts runtime) and images go.
+   */
   stop(): string[] {
     if (this.stopped) return [];
     this.stopped = true;
     const problems: string[] = [];
     const up = (name: string) => this.daemons.some((d) => d.name === name && d.child.pid && alive(d.child.pid));
-    if (up('dockerd')) {
-      const ids = this.docker(['ps', '-aq'], { timeout: 30_000 }).stdout.split('\n').filter(Boolean);
+    if (up('dockerd') || (SYSTEM_DAEMONS && this.dockerSock)) {
+      const ids = this.docker(['ps', '-aq', ...(SYSTEM_DAEMONS ? ['--filter', `ancestor=${this.image}`] : [])], {
+        timeout: 30_000,
+      })
+        .stdout.split('\n')
+        .filter(Boolean);
       if (ids.length) {
         const rm = this.docker(['rm', '-f', ...ids], { timeout: 120_000 });
         if (rm.code !== 0) problems.push(`docker rm -f: ${rm.stderr.trim()}`);
       }
+      if (SYSTEM_DAEMONS) this.docker(['rmi', this.image], { timeout: 60_000 });
     }
-    if (up('containerd') && this.ctrNamespace) {
+    if ((up('containerd') || SYSTEM_DAEMONS) && this.ctrNamespace) {
       for (const task of this.ctr(['tasks', 'ls', '-q'], { timeout: 30_000 }).stdout.split('\n').filter(Boolean)) {
         this.ctr(['tasks', 'kill', '-s', 'SIGKILL', task], { timeout: 30_000 });
         sleepSync(300);
         this.ctr(['tasks', 'rm', '-f', task], { timeout: 30_000 });
       }
-      for (const c of this.ctr(['containers', 'ls', '-q'], { timeout: 30_000 }).stdout.split('\n').filter(Boolean)) this.ctr(['containers', 'rm', c], { timeout: 30_000 });
+      for (const c of this.ctr(['containers', 'ls', '-q'], { timeout: 30_000 }).stdout.split('\n').filter(Boolean))
+        this.ctr(['containers', 'rm', c], { timeout: 30_000 });
+      if (SYSTEM_DAEMONS) {
+        this.ctr(['images', 'rm', this.ctrImage], { timeout: 30_000 });
+        this.ctr(['namespaces', 'rm', this.ctrNamespace], { timeout: 30_000 });
+      }
     }
     if (this.podmanArgs) {
-      const rm = this.podman(['rm', '-af', '-t', '0'], { timeout: 120_000 });
-      if (rm.code !== 0) problems.push(`podman rm -af: ${rm.stderr.trim()}`);
+      const rm = SYSTEM_DAEMONS
+        ? this.podman(['rmi', '-f', this.podmanImage], { timeout: 120_000 })
+        : this.podman(['rm', '-af', '-t', '0'], { timeout: 120_000 });
+      if (rm.code !== 0) problems.push(`podman ${SYSTEM_DAEMONS ? 'rmi -f' : 'rm -af'}: ${rm.stderr.trim()}`);
     }
     // Daemons, last started first: TERM, then KILL.
     for (const d of [...this.daemons].reverse()) {
@@ -846,7 +1054,12 @@ export class Harness {
       }
     }
     // A shim that was killed leaves its socket (named by a hash of the containerd address, namespace and id).
-    const bound = new Set(readFileSync('/proc/net/unix', 'utf8').split('\n').map((l) => l.trim().split(/\s+/)[7]).filter(Boolean));
+    const bound = new Set(
+      readFileSync('/proc/net/unix', 'utf8')
+        .split('\n')
+        .map((l) => l.trim().split(/\s+/)[7])
+        .filter(Boolean),
+    );
     for (const name of listDir(SHIM_SOCKETS)) {
       const path = join(SHIM_SOCKETS, name);
       if (!this.shimSocketsBefore.has(name) && !bound.has(path)) rmSync(path, { force: true });
@@ -860,18 +1073,18 @@ export class Harness {
         // not there, or not empty (someone else's)
       }
     }
-    if (this.podmanArgs && !this.podmanCacheBefore) rmSync(PODMAN_CACHE, { recursive: true, force: true });
+    if (this.podmanArgs && !this.podmanCacheBefore && !SYSTEM_DAEMONS) rmSync(PODMAN_CACHE, { recursive: true, force: true });
     if (process.env.RUNTS_E2E_VERBOSE) {
       console.log(`\n  runtime argv seen by ${this.target} (normalised):`);
       for (const s of this.argvShapes()) console.log(`    ${s}`);
     }
+    if (SYSTEM_DAEMONS) rmSync(this.wrapper, { force: true });
     const remaining = mountsUnder(this.base);
     if (remaining.length) problems.push(`mounts still under ${this.base}: ${remaining.join(' ')}: not removed`);
     else if (process.env.RUNTS_E2E_KEEP) console.log(`  e2e: kept ${this.base}`);
     else rmSync(this.base, { recursive: true, force: true });
     return problems;
   }
-
 }
 
 /**
@@ -924,7 +1137,10 @@ export class PtySession {
   private readonly exited: Promise<{ code: number | null; signal: string | null }>;
 
   constructor(shellCommand: string) {
-    this.child = spawn('script', ['-qefc', shellCommand, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, TERM: 'xterm' } });
+    this.child = spawn('script', ['-qefc', shellCommand, '/dev/null'], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+      env: { ...process.env, TERM: 'xterm' },
+    });
     this.child.stdout!.on('data', (d) => (this.buf += d.toString('utf8')));
     this.child.stderr!.on('data', (d) => (this.buf += d.toString('utf8')));
     this.exited = new Promise((resolve) =>
@@ -947,7 +1163,10 @@ export class PtySession {
     for (;;) {
       const m = this.text.slice(from).match(re);
       if (m) return m;
-      if (this.exitInfo) throw new Error(`pty session ended (exit ${this.exitInfo.code ?? this.exitInfo.signal}) before ${re}; it showed:\n${this.text}`);
+      if (this.exitInfo)
+        throw new Error(
+          `pty session ended (exit ${this.exitInfo.code ?? this.exitInfo.signal}) before ${re}; it showed:\n${this.text}`,
+        );
       if (Date.now() > deadline) throw new Error(`no ${re} within ${ms / 1000} s; the terminal showed:\n${this.text}`);
       await new Promise((r) => setTimeout(r, 50));
     }
