@@ -6,17 +6,14 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { skipTest } from '../lib/skips';
-import { Checks, type Ran, callsFor, eventually, startHarness, withDiagnostics } from '../lib/e2e';
+import { Checks, type Ran, callsFor, eventually, startHarness, scenarios } from '../lib/e2e';
 
-const { harness, skip } = startHarness(['containerd']);
+const started = startHarness(['containerd']);
+const { harness } = started;
 const test = suite('e2e containerd');
 const h = harness!;
 
-function scenario(name: string, fn: () => unknown): void {
-  if (!harness) skipTest(test, name, skip ?? 'no harness');
-  else test(name, withDiagnostics(h, name, fn));
-}
+const scenario = scenarios(test, started);
 
 let fifoDir = '';
 /** The runc shim with runts as its binary; state (--runc-root) and fifos in the run's temp dir; the cgroup flags of the harness's mode. */

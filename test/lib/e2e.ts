@@ -38,9 +38,13 @@
  *   RUNTS_E2E_VERBOSE=1 print every runtime argv (normalised) at the end
  *   RUNTS_E2E_KEEP=1    keep BASE (logs, argv.log) after the run
  *   RUNTS_E2E_DAEMONS=system  use the host's systemd-started daemons (above)
+ *   RUNTS_E2E_ONLY      a regular expression: only the scenarios it matches
+ *                       (by name) are run; the others are left out, not
+ *                       skipped (for a slow host: the systemd VM's subset)
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import type { Test } from 'uvu';
 import {
   chmodSync,
   closeSync,
@@ -69,6 +73,7 @@ import {
 import { childDirs } from './cgroups';
 import { RUNTS, TOP, isRoot } from './cli';
 import { alive, mountsUnder } from './container';
+import { skipTest } from './skips';
 
 export type Engine = 'docker' | 'containerd' | 'podman';
 
@@ -1223,6 +1228,21 @@ export class Checks {
   done(): void {
     if (this.failed.length) throw new Error(`${this.failed.length} check(s) failed:\n- ${this.failed.join('\n- ')}`);
   }
+}
+
+const ONLY = process.env.RUNTS_E2E_ONLY ? new RegExp(process.env.RUNTS_E2E_ONLY) : undefined;
+
+/**
+ * The `scenario(name, fn)` of an e2e file: a test with diagnostics, skipped
+ * with the reason when the harness could not start, left out when
+ * RUNTS_E2E_ONLY does not match its name.
+ */
+export function scenarios(test: Test, started: { harness?: Harness; skip?: string }): (name: string, fn: () => unknown) => void {
+  return (name, fn) => {
+    if (ONLY && !ONLY.test(name)) return;
+    if (!started.harness) skipTest(test, name, started.skip ?? 'no harness');
+    else test(name, withDiagnostics(started.harness, name, fn));
+  };
 }
 
 /** A test body that, when it fails, prints what the runtime and the daemons did meanwhile. */
