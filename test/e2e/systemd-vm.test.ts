@@ -122,10 +122,10 @@ const SYSTEM = {
 };
 
 /**
- * Boot: 1.5 minutes under TCG on a busy 2-core host (systemd's own start,
- * AppArmor's profiles, containerd, dockerd). Then, per runtime, about 4
- * minutes of setup (bundling, images) and the scenarios: the subset about
- * 6 minutes, all of them about 13 on runc.
+ * Measured under TCG on a busy 2-core host: boot 1.3 to 1.7 minutes
+ * (systemd's own start, AppArmor's profiles, containerd, dockerd); then per
+ * runtime, on runc, the subset 6 minutes (half of it setup: bundling, the
+ * images), all scenarios 14 to 18.
  */
 const TIMEOUT_MS = 40 * 60_000;
 
