@@ -26,7 +26,10 @@ const paths = (layer) => [layer.path].flat();
 
 const upward = layers.slice(1).map((layer, i) => ({
   name: `no-upward-import-from-${layer.name.replace(/ /g, '-')}`,
-  comment: `${layer.name} may not import ${layers.slice(0, i + 1).map((l) => l.name).join(', ')}`,
+  comment: `${layer.name} may not import ${layers
+    .slice(0, i + 1)
+    .map((l) => l.name)
+    .join(', ')}`,
   severity: 'error',
   from: { path: paths(layer) },
   to: { path: layers.slice(0, i + 1).flatMap(paths) },

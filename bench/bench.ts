@@ -20,7 +20,18 @@
  * at the end, also after an error, Ctrl-C or SIGTERM.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { accessSync, constants, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  accessSync,
+  constants,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  readlinkSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { delimiter, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -107,7 +118,14 @@ function options(argv: string[]): Options {
     if (!Number.isInteger(n) || n < min) throw new Error(`--${name} wants a whole number of at least ${min}, not ${v}`);
     return n;
   };
-  const only = values.only ? new Set(values.only.split(',').map((s) => s.trim()).filter(Boolean)) : null;
+  const only = values.only
+    ? new Set(
+        values.only
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean),
+      )
+    : null;
   for (const k of only ?? []) if (!KEYS.includes(k)) throw new Error(`--only: unknown "${k}" (known: ${KEYS.join(',')})`);
   const runc = values.runc ?? (existsSync('/usr/sbin/runc') ? '/usr/sbin/runc' : which('runc'));
   if (values.runc && !existsSync(values.runc)) throw new Error(`--runc ${values.runc}: no such file`);
@@ -156,9 +174,10 @@ interface Launch {
  * node`): the floor pays what runts pays for node, and no more.
  */
 function launchOf(runtsBin: string): Launch {
-  const m = /^#!\s*(\S+)(.*)$/.exec(readFileSync(runtsBin, 'utf8').split('\n')[0]);
+  const [first = ''] = readFileSync(runtsBin, 'utf8').split('\n');
+  const m = /^#!\s*(\S+)(.*)$/.exec(first);
   if (!m) throw new Error(`${runtsBin} has no #! line`);
-  return { cmd: m[1], args: m[2].split(/\s+/).filter((w) => w && w !== '-S') };
+  return { cmd: m[1]!, args: m[2]!.split(/\s+/).filter((w) => w && w !== '-S') };
 }
 
 function nodeFloor(ctx: Context): number {
@@ -172,7 +191,14 @@ function subjects(ctx: Context, withNode = true): Subject[] {
 }
 
 function firstLine(err: unknown): string {
-  return (err instanceof Error ? err.message : String(err)).split('\n')[0];
+  const [first = ''] = (err instanceof Error ? err.message : String(err)).split('\n');
+  return first;
+}
+
+/** The subjects in the order of one round: each round starts one further along. */
+function rotated(who: readonly Subject[], round: number): Subject[] {
+  const k = round % who.length;
+  return [...who.slice(k), ...who.slice(0, k)];
 }
 
 /**
@@ -189,9 +215,7 @@ async function sampleRow(
   warmup = ctx.opts.warmup,
 ): Promise<void> {
   for (let i = -warmup; i < rounds; i++) {
-    const turn = i + warmup;
-    for (let k = 0; k < who.length; k++) {
-      const w = who[(k + turn) % who.length];
+    for (const w of rotated(who, i + warmup)) {
       const series = (row.series[w] ??= { samples: [] });
       if (series.error) continue;
       try {
@@ -220,7 +244,9 @@ function progress(row: Row): void {
 
 /** Idle `node` (after start-up, waiting in its event loop): the floor for resident memory. */
 async function idleNodeRss(node: Launch): Promise<number> {
-  const child = spawn(node.cmd, [...node.args, '-e', "process.stdout.write('r'); setInterval(() => {}, 1e6)"], { stdio: ['ignore', 'pipe', 'ignore'] });
+  const child = spawn(node.cmd, [...node.args, '-e', "process.stdout.write('r'); setInterval(() => {}, 1e6)"], {
+    stdio: ['ignore', 'pipe', 'ignore'],
+  });
   try {
     await new Promise<void>((ok, fail) => {
       child.stdout.once('data', () => ok());
@@ -242,7 +268,12 @@ async function bench(ctx: Context, docker: Docker | null, rootfs: string, runtsB
 
   if (want('node')) {
     // What the floor would be without bin/runts' care: plain node, this environment.
-    const row = newRow('node', 'node -e 0, the bench\'s own environment', 'ms', 'plain `node -e 0`, environment as given (NODE_EXTRA_CA_CERTS and all)');
+    const row = newRow(
+      'node',
+      "node -e 0, the bench's own environment",
+      'ms',
+      'plain `node -e 0`, environment as given (NODE_EXTRA_CA_CERTS and all)',
+    );
     rows.push(row);
     await sampleRow(ctx, row, ['node'], () => {
       const r = timed(ctx.nodeBin, ['-e', '0'], ctx.out);
@@ -283,7 +314,8 @@ async function bench(ctx: Context, docker: Docker | null, rootfs: string, runtsB
       if (recorded) (createRow.series[who] ??= { samples: [] }).samples.push(createMs);
       return total;
     });
-    for (const [w, s] of Object.entries(row.series)) if (s.error) (createRow.series[w as Subject] ??= { samples: [] }).error = s.error;
+    for (const [w, s] of Object.entries(row.series))
+      if (s.error) (createRow.series[w as Subject] ??= { samples: [] }).error = s.error;
     progress(createRow);
   }
 
@@ -304,7 +336,8 @@ async function bench(ctx: Context, docker: Docker | null, rootfs: string, runtsB
       containers.delete(rt, id);
       return ms;
     });
-    for (const [w, s] of Object.entries(row.series)) if (s.error && w !== 'node') (mem.series[w as Subject] ??= { samples: [] }).error = s.error;
+    for (const [w, s] of Object.entries(row.series))
+      if (s.error && w !== 'node') (mem.series[w as Subject] ??= { samples: [] }).error = s.error;
     const nodeMem: Series = (mem.series.node = { samples: [] });
     for (let i = 0; i < opts.runs; i++) {
       try {
@@ -379,12 +412,16 @@ async function bench(ctx: Context, docker: Docker | null, rootfs: string, runtsB
   if (want('throughput')) {
     const n = opts.parallel;
     const wall = newRow('throughput', `${n} × create+start in parallel (wall)`, 'ms', `${n} × \`node -e 0\` in parallel`);
-    const rate = newRow('rate', `  containers started per second`, 'containers/s', `${n} × \`node -e 0\` in parallel, per second`);
+    const rate = newRow(
+      'rate',
+      `  containers started per second`,
+      'containers/s',
+      `${n} × \`node -e 0\` in parallel, per second`,
+    );
     rows.push(wall, rate);
     const who = subjects(ctx);
     for (let i = -1; i < opts.rounds; i++) {
-      for (let k = 0; k < who.length; k++) {
-        const w = who[(k + i + 1) % who.length];
+      for (const w of rotated(who, i + 1)) {
         const series = (wall.series[w] ??= { samples: [] });
         if (series.error) continue;
         try {
@@ -437,21 +474,31 @@ async function bench(ctx: Context, docker: Docker | null, rootfs: string, runtsB
   };
 
   if (engines && want('docker')) {
-    await engineRow('docker', 'docker run --rm --network none … true', () => {}, (who) => {
-      const r = docker!.run(who);
-      if (!r.ok) throw new SampleError(r.detail);
-      return r.ms;
-    });
+    await engineRow(
+      'docker',
+      'docker run --rm --network none … true',
+      () => {},
+      (who) => {
+        const r = docker!.run(who);
+        if (!r.ok) throw new SampleError(r.detail);
+        return r.ms;
+      },
+    );
   }
 
   if (engines && want('containerd')) {
     // The same containerd without docker: the shim's create, start and deletes, and no hooks.
     let n = 0;
-    await engineRow('containerd', 'ctr run --rm … true (containerd)', () => docker!.prepareContainerd(), (who) => {
-      const r = docker!.ctrRun(runtimeOf(ctx, who).bin, who, `${containers.prefix}ctr-${who}-${++n}`);
-      if (!r.ok) throw new SampleError(r.detail);
-      return r.ms;
-    });
+    await engineRow(
+      'containerd',
+      'ctr run --rm … true (containerd)',
+      () => docker!.prepareContainerd(),
+      (who) => {
+        const r = docker!.ctrRun(runtimeOf(ctx, who).bin, who, `${containers.prefix}ctr-${who}-${++n}`);
+        if (!r.ok) throw new SampleError(r.detail);
+        return r.ms;
+      },
+    );
   }
   return rows;
 }
@@ -479,7 +526,9 @@ async function burst(ctx: Context, rt: Runtime, n: number): Promise<number> {
 
 async function parallelNode(ctx: Context, n: number): Promise<number> {
   const t0 = process.hrtime.bigint();
-  const results = await Promise.all(Array.from({ length: n }, () => timedAsync(ctx.node.cmd, [...ctx.node.args, '-e', '0'], ctx.out)));
+  const results = await Promise.all(
+    Array.from({ length: n }, () => timedAsync(ctx.node.cmd, [...ctx.node.args, '-e', '0'], ctx.out)),
+  );
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
   const failed = results.find((r) => !r.ok);
   if (failed) throw new SampleError(failed.detail);
@@ -487,7 +536,12 @@ async function parallelNode(ctx: Context, n: number): Promise<number> {
 }
 
 /** The two bundles around one rootfs, from `runts spec`. */
-function makeBundles(tmp: string, top: string, runtsBin: string, out: Output): { rootfs: string; trueBundle: string; sleepBundle: string } {
+function makeBundles(
+  tmp: string,
+  top: string,
+  runtsBin: string,
+  out: Output,
+): { rootfs: string; trueBundle: string; sleepBundle: string } {
   const rootfs = join(tmp, 'rootfs');
   const made = timed('sh', [join(top, 'scripts', 'make-rootfs.sh'), rootfs], out);
   if (!made.ok) throw new Error(made.detail);
@@ -647,13 +701,21 @@ async function main(): Promise<void> {
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
   if (opts.json) {
-    const json = { date, command, options: { ...opts, only: opts.only ? [...opts.only] : null }, machine: info, floor: floorText, rows: toJson(rows), markdown: table(rows, true) };
+    const json = {
+      date,
+      command,
+      options: { ...opts, only: opts.only ? [...opts.only] : null },
+      machine: info,
+      floor: floorText,
+      rows: toJson(rows),
+      markdown: table(rows, true),
+    };
     writeFileSync(opts.json, `${JSON.stringify(json, null, 2)}\n`);
     say(`bench: figures saved to ${opts.json}`);
   }
 }
 
 main().catch((err) => {
-  say(`bench: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
+  say(`bench: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
   process.exit(1);
 });

@@ -59,18 +59,25 @@ export class Docker {
     const config = join(this.dir, 'daemon.json');
     writeFileSync(config, '{}\n');
     const args = [
-      '--config-file', config,
-      '--host', `unix://${this.sock}`,
-      '--data-root', join(this.dir, 'data'),
-      '--exec-root', join(this.dir, 'exec'),
-      '--pidfile', join(this.dir, 'docker.pid'),
+      '--config-file',
+      config,
+      '--host',
+      `unix://${this.sock}`,
+      '--data-root',
+      join(this.dir, 'data'),
+      '--exec-root',
+      join(this.dir, 'exec'),
+      '--pidfile',
+      join(this.dir, 'docker.pid'),
       '--bridge=none',
       '--iptables=false',
       '--ip6tables=false',
       '--ip-forward=false',
       '--ip-masq=false',
-      '--add-runtime', `runts=${runtsBin}`,
-      '--log-level', 'warn',
+      '--add-runtime',
+      `runts=${runtsBin}`,
+      '--log-level',
+      'warn',
     ];
     // Its own session: a Ctrl-C at the terminal reaches the bench, which stops the daemon itself.
     this.daemon = spawn('dockerd', args, { detached: true, stdio: ['ignore', this.out.fd, this.out.fd] });
@@ -87,11 +94,16 @@ export class Docker {
       if (Date.now() > deadline) throw new Error(`dockerd did not answer within 60 s: ${this.out.since(mark)}`);
     }
     const info = this.docker(['info', '--format', '{{json .Runtimes}}']);
-    if (!/"runts"/.test(info.stdout ?? '')) throw new Error(`dockerd does not list the runts runtime: ${info.stdout}${info.stderr}`);
-    const imported = spawnSync('sh', ['-c', 'tar -C "$1" -c . | "$2" -H "unix://$3" import - "$4"', 'sh', rootfs, this.cli, this.sock, IMAGE], {
-      encoding: 'utf8',
-      timeout: 120_000,
-    });
+    if (!/"runts"/.test(info.stdout ?? ''))
+      throw new Error(`dockerd does not list the runts runtime: ${info.stdout}${info.stderr}`);
+    const imported = spawnSync(
+      'sh',
+      ['-c', 'tar -C "$1" -c . | "$2" -H "unix://$3" import - "$4"', 'sh', rootfs, this.cli, this.sock, IMAGE],
+      {
+        encoding: 'utf8',
+        timeout: 120_000,
+      },
+    );
     if (imported.status !== 0) throw new Error(`docker import: ${imported.stderr}`);
   }
 
@@ -103,22 +115,54 @@ export class Docker {
   /** The image in containerd, for ctrRun (dockerd's own namespace is not ctr's to use). */
   prepareContainerd(): void {
     const sock = this.ctrSock;
-    const imported = spawnSync('sh', ['-c', '"$1" -H "unix://$2" save "$3" | ctr --address "$4" -n "$5" images import -', 'sh', this.cli, this.sock, IMAGE, sock, this.ctrNamespace], {
-      encoding: 'utf8',
-      timeout: 120_000,
-    });
+    const imported = spawnSync(
+      'sh',
+      [
+        '-c',
+        '"$1" -H "unix://$2" save "$3" | ctr --address "$4" -n "$5" images import -',
+        'sh',
+        this.cli,
+        this.sock,
+        IMAGE,
+        sock,
+        this.ctrNamespace,
+      ],
+      {
+        encoding: 'utf8',
+        timeout: 120_000,
+      },
+    );
     if (imported.status !== 0) throw new Error(`ctr images import: ${imported.stderr}${imported.stdout}`);
   }
 
   /** `ctr run --rm --runc-binary BIN IMAGE ID true` on dockerd's containerd, timed. */
   ctrRun(runtimeBin: string, name: string, id: string): Ran {
-    const args = ['--address', this.ctrSock, '-n', this.ctrNamespace, 'run', '--rm', '--runc-binary', runtimeBin, '--runc-root', join(this.dir, `ctr-root-${name}`), CTR_IMAGE, id, 'true'];
+    const args = [
+      '--address',
+      this.ctrSock,
+      '-n',
+      this.ctrNamespace,
+      'run',
+      '--rm',
+      '--runc-binary',
+      runtimeBin,
+      '--runc-root',
+      join(this.dir, `ctr-root-${name}`),
+      CTR_IMAGE,
+      id,
+      'true',
+    ];
     return timed('ctr', args, this.out, 120_000);
   }
 
   /** `docker run --rm --network none --runtime RUNTIME IMAGE true`, timed. */
   run(runtime: string): Ran {
-    return timed(this.cli, ['-H', `unix://${this.sock}`, 'run', '--rm', '--network', 'none', '--runtime', runtime, IMAGE, 'true'], this.out, 120_000);
+    return timed(
+      this.cli,
+      ['-H', `unix://${this.sock}`, 'run', '--rm', '--network', 'none', '--runtime', runtime, IMAGE, 'true'],
+      this.out,
+      120_000,
+    );
   }
 
   get running(): boolean {
@@ -138,7 +182,8 @@ export class Docker {
     }
     // ctr run --rm removes its own; a failed one may leave a task or a container.
     if (existsSync(this.ctrSock)) {
-      const ctr = (args: string[]) => spawnSync('ctr', ['--address', this.ctrSock, '-n', this.ctrNamespace, ...args], { encoding: 'utf8', timeout: 30_000 });
+      const ctr = (args: string[]) =>
+        spawnSync('ctr', ['--address', this.ctrSock, '-n', this.ctrNamespace, ...args], { encoding: 'utf8', timeout: 30_000 });
       for (const task of (ctr(['tasks', 'ls', '-q']).stdout ?? '').split('\n').filter(Boolean)) ctr(['tasks', 'rm', '-f', task]);
       for (const c of (ctr(['containers', 'ls', '-q']).stdout ?? '').split('\n').filter(Boolean)) ctr(['containers', 'rm', c]);
     }

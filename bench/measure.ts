@@ -148,12 +148,20 @@ export interface Stats {
 export function stats(samples: number[]): Stats | undefined {
   if (!samples.length) return undefined;
   const s = [...samples].sort((a, b) => a - b);
+  const nth = (i: number): number => s[i]!; // every index asked for is within s, which is not empty
   const at = (q: number) => {
     const pos = (s.length - 1) * q;
     const lo = Math.floor(pos);
-    return s[lo] + (s[Math.min(lo + 1, s.length - 1)] - s[lo]) * (pos - lo);
+    return nth(lo) + (nth(Math.min(lo + 1, s.length - 1)) - nth(lo)) * (pos - lo);
   };
-  return { n: s.length, median: at(0.5), min: s[0], max: s[s.length - 1], mean: s.reduce((a, b) => a + b, 0) / s.length, p90: at(0.9) };
+  return {
+    n: s.length,
+    median: at(0.5),
+    min: nth(0),
+    max: nth(s.length - 1),
+    mean: s.reduce((a, b) => a + b, 0) / s.length,
+    p90: at(0.9),
+  };
 }
 
 /** Thrown at the next checkpoint after SIGINT, SIGTERM or SIGHUP. */

@@ -98,8 +98,8 @@ export function table(rows: Row[], markdown = false): string {
     const line = (cols: string[]) => `| ${cols.join(' | ')} |`;
     return [line(head), line(head.map((_, i) => (i ? '---:' : '---'))), ...body.map(line)].join('\n');
   }
-  const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
-  const line = (cols: string[]) => cols.map((c, i) => (i ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ');
+  const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => (b[i] ?? '').length)));
+  const line = (cols: string[]) => cols.map((c, i) => (i ? c.padStart(widths[i] ?? 0) : c.padEnd(widths[i] ?? 0))).join('  ');
   return [line(head), line(widths.map((w) => '-'.repeat(w))), ...body.map(line)].join('\n');
 }
 
@@ -112,7 +112,8 @@ export function notes(rows: Row[]): string[] {
   for (const row of rows) {
     for (const who of SUBJECTS) {
       const s = row.series[who];
-      if (s?.error) out.push(`${row.label.trim()}, ${who}${s.samples.length ? ` (* after ${s.samples.length} samples)` : ''}: ${s.error}`);
+      if (s?.error)
+        out.push(`${row.label.trim()}, ${who}${s.samples.length ? ` (* after ${s.samples.length} samples)` : ''}: ${s.error}`);
     }
   }
   return out;
@@ -127,7 +128,16 @@ export function toJson(rows: Row[]): unknown[] {
       const round = (v: number) => Math.round(v * 1000) / 1000;
       const st = stats(s.samples);
       series[who] = {
-        ...(st ? { n: st.n, median: round(st.median), min: round(st.min), max: round(st.max), mean: round(st.mean), p90: round(st.p90) } : {}),
+        ...(st
+          ? {
+              n: st.n,
+              median: round(st.median),
+              min: round(st.min),
+              max: round(st.max),
+              mean: round(st.mean),
+              p90: round(st.p90),
+            }
+          : {}),
         samples: s.samples.map(round),
         ...(s.error ? { error: s.error } : {}),
       };

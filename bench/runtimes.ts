@@ -108,7 +108,11 @@ export class Containers {
   }
 
   async createAsync(rt: Runtime, bundle: string, id: string): Promise<Ran> {
-    const r = await timedAsync(rt.bin, ['--root', rt.root, 'create', '--bundle', bundle, '--pid-file', this.pidFile(id), id], this.out);
+    const r = await timedAsync(
+      rt.bin,
+      ['--root', rt.root, 'create', '--bundle', bundle, '--pid-file', this.pidFile(id), id],
+      this.out,
+    );
     if (r.ok) this.track(id);
     return r;
   }

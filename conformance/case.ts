@@ -9,13 +9,7 @@ import type { Trial } from './trial';
 
 export type Level = 'MUST' | 'SHOULD' | 'MAY';
 
-export type SpecFile =
-  | 'runtime.md'
-  | 'runtime-linux.md'
-  | 'config.md'
-  | 'config-linux.md'
-  | 'features.md'
-  | 'features-linux.md';
+export type SpecFile = 'runtime.md' | 'runtime-linux.md' | 'config.md' | 'config-linux.md' | 'features.md' | 'features-linux.md';
 
 export interface Requirement {
   file: SpecFile;

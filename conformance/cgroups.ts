@@ -41,17 +41,13 @@ function readLayout(): CgroupLayout {
   let v2Root: string | undefined;
   // A hybrid host's v2 mount (e.g. /sys/fs/cgroup/unified): runtimes make cgroups there too.
   let unified: string | undefined;
-  for (const line of readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
-    const [pre, post] = line.split(' - ');
-    if (!post) continue;
-    const mountPoint = pre.split(' ')[4];
-    const [fstype, , superOptions] = post.split(' ');
+  for (const { fstype, mountPoint, superOptions } of parseMountinfo(readFileSync('/proc/self/mountinfo', 'utf8'))) {
     if (fstype === 'cgroup2') {
       if (mountPoint === V2_ROOT) v2Root = mountPoint;
       else unified = mountPoint;
     }
     if (fstype === 'cgroup') {
-      for (const option of superOptions.split(',')) v1.set(option, mountPoint);
+      for (const option of superOptions) v1.set(option, mountPoint);
     }
   }
   if (v2Root && v1.size === 0) return v2Layout(v2Root);
@@ -107,7 +103,8 @@ function v1Layout(mounts: Map<string, string>, unified: string | undefined): Cgr
     version: 1,
     hasController: (name) => mounts.has(name),
     file: (controller, path, file) => join(dirOf(controller), path, file),
-    blkioWeightFile: () => withProbeCgroup(dirOf('blkio'), (dir) => ['blkio.bfq.weight', 'blkio.weight'].find((f) => existsSync(join(dir, f)))),
+    blkioWeightFile: () =>
+      withProbeCgroup(dirOf('blkio'), (dir) => ['blkio.bfq.weight', 'blkio.weight'].find((f) => existsSync(join(dir, f)))),
     swapAccounting: () => existsSync(join(dirOf('memory'), 'memory.memsw.limit_in_bytes')),
     remove: (path) => {
       for (const dir of roots) removeTree(join(dir, path));
@@ -160,7 +157,9 @@ export function cgroupLineDir(line: string): string | undefined {
   const [, controllers, ...rest] = line.split(':');
   if (controllers === undefined) return undefined;
   const wanted = controllers.split(',').filter(Boolean);
-  const hierarchy = hierarchies().find((h) => (wanted.length ? wanted.every((c) => h.controllers.includes(c)) : h.controllers.length === 0));
+  const hierarchy = hierarchies().find((h) =>
+    wanted.length ? wanted.every((c) => h.controllers.includes(c)) : h.controllers.length === 0,
+  );
   return hierarchy && join(hierarchy.mountPoint, rest.join(':'));
 }
 
@@ -187,7 +186,7 @@ export function cgroupDirsNamed(name: string): string[] {
 /** A process's cgroup path for a controller (v1) or the unified one (v2), from /proc/PID/cgroup text. */
 export function cgroupOf(procCgroup: string, controller: string): string | undefined {
   for (const line of procCgroup.trim().split('\n')) {
-    const [, controllers, path] = line.split(':');
+    const [, controllers = '', path] = line.split(':');
     if (cgroupLayout().version === 2 ? controllers === '' : controllers.split(',').includes(controller)) return path;
   }
   return undefined;

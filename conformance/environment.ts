@@ -51,8 +51,14 @@ const PROBES: Record<Need, Probe> = {
     holds: () => cgroupLayout().blkioWeightFile() !== undefined,
     reason: 'no block IO weight file in this cgroup hierarchy',
   },
-  hugetlb: { holds: () => cgroupLayout().hasController('hugetlb'), reason: 'no hugetlb cgroup controller in this cgroup version' },
-  'net-cls': { holds: () => cgroupLayout().hasController('net_cls'), reason: 'no net_cls cgroup controller (cgroup v1 only, not mounted here)' },
+  hugetlb: {
+    holds: () => cgroupLayout().hasController('hugetlb'),
+    reason: 'no hugetlb cgroup controller in this cgroup version',
+  },
+  'net-cls': {
+    holds: () => cgroupLayout().hasController('net_cls'),
+    reason: 'no net_cls cgroup controller (cgroup v1 only, not mounted here)',
+  },
   'time-namespace': { holds: () => existsSync('/proc/self/ns/time'), reason: 'kernel without time namespaces' },
   python3: {
     holds: () => spawnSync('python3', ['-c', 'import socket, array'], { stdio: 'ignore' }).status === 0,
@@ -60,12 +66,12 @@ const PROBES: Record<Need, Probe> = {
   },
   'no-resctrl': {
     holds: () => !readFileSync('/proc/self/mountinfo', 'utf8').includes(' - resctrl '),
-    reason: 'resctrl is mounted: the case would change the host\'s Intel RDT groups',
+    reason: "resctrl is mounted: the case would change the host's Intel RDT groups",
   },
   x86_64: { holds: () => arch() === 'x64', reason: 'x86_64 only' },
   'capability-missing': {
     holds: () => ungrantableCapability() !== undefined,
-    reason: 'this host\'s root holds every capability: none that cannot be granted',
+    reason: "this host's root holds every capability: none that cannot be granted",
   },
   'cpuset-cpus-observable': {
     holds: () => cpusetObservable('cpus'),
@@ -75,7 +81,10 @@ const PROBES: Record<Need, Probe> = {
     holds: () => cpusetObservable('mems'),
     reason: 'cgroup v1 and only memory node 0: a new cpuset gets "0" from its parent anyway',
   },
-  'official-schema': { holds: officialSchemaFound, reason: 'no official runtime-spec schema of v1.1 or later found (set OCI_RUNTIME_SPEC_SCHEMA_DIR)' },
+  'official-schema': {
+    holds: officialSchemaFound,
+    reason: 'no official runtime-spec schema of v1.1 or later found (set OCI_RUNTIME_SPEC_SCHEMA_DIR)',
+  },
 };
 
 export class Environment {

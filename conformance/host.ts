@@ -81,5 +81,5 @@ export function hostCapabilities(): string[] {
 export function ungrantableCapability(): string | undefined {
   const lastCap = Number(readOr('/proc/sys/kernel/cap_last_cap', '-1'));
   const held = hostCapabilities();
-  return Object.keys(CAPABILITY_NUMBERS).find((name) => CAPABILITY_NUMBERS[name] <= lastCap && !held.includes(name));
+  return Object.entries(CAPABILITY_NUMBERS).find(([name, bit]) => bit <= lastCap && !held.includes(name))?.[0];
 }

@@ -26,7 +26,18 @@
  *   and what the caller's `probes` find (a systemd unit, say).
  */
 import { spawnSync } from 'node:child_process';
-import { closeSync, existsSync, openSync, readFileSync, readdirSync, readlinkSync, rmSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  openSync,
+  readFileSync,
+  readdirSync,
+  readlinkSync,
+  rmSync,
+  rmdirSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { cgroupDirsNamed, cgroupLineDir, hierarchyRoots } from './cgroups';
 import { alive, mountsUnder, readOr } from './host';
@@ -77,7 +88,16 @@ export interface ResolvedContainer {
 
 /** /proc/PID/ns names of the namespaces a container can have of its own (user: never here). */
 const NAMESPACE_KINDS = ['mnt', 'pid', 'net', 'ipc', 'uts', 'cgroup', 'time'];
-const PROC_NAME: Record<string, string> = { mount: 'mnt', network: 'net', pid: 'pid', ipc: 'ipc', uts: 'uts', cgroup: 'cgroup', time: 'time', user: 'user' };
+const PROC_NAME: Record<string, string> = {
+  mount: 'mnt',
+  network: 'net',
+  pid: 'pid',
+  ipc: 'ipc',
+  uts: 'uts',
+  cgroup: 'cgroup',
+  time: 'time',
+  user: 'user',
+};
 
 interface BundleConfig {
   root?: { path?: string };
@@ -178,7 +198,13 @@ interface Observed {
 }
 
 /** Why a process is the container's, or undefined. */
-function claim(pid: string, c: ResolvedContainer, seen: Observed, inCgroups: Map<string, string>, rootfsId: string | undefined): string | undefined {
+function claim(
+  pid: string,
+  c: ResolvedContainer,
+  seen: Observed,
+  inCgroups: Map<string, string>,
+  rootfsId: string | undefined,
+): string | undefined {
   const key = processKey(pid);
   if (key && seen.inits.has(key)) return 'the init it had';
   for (const kind of NAMESPACE_KINDS) {
@@ -237,7 +263,13 @@ function liveProcesses(why: (pid: string) => string | undefined): Leftover[] {
     const state = statFields(name)?.[0];
     if (!state || state === 'Z' || state === 'X') continue;
     const reason = why(name);
-    if (reason) found.push({ kind: 'process', where: name, pid: Number(name), detail: `${reason}: ${argvOf(name).join(' ').slice(0, 160)}` });
+    if (reason)
+      found.push({
+        kind: 'process',
+        where: name,
+        pid: Number(name),
+        detail: `${reason}: ${argvOf(name).join(' ').slice(0, 160)}`,
+      });
   }
   return found;
 }
@@ -268,7 +300,11 @@ function leftoverCgroups(c: ResolvedContainer, seen: Observed): Leftover[] {
     // Absolute: from each hierarchy's root; relative: below the caller's own cgroup (runc's and runts' reading).
     const parents = isAbsolute(path)
       ? hierarchyRoots()
-      : readOr('/proc/self/cgroup').split('\n').filter(Boolean).map(cgroupLineDir).filter((d): d is string => !!d);
+      : readOr('/proc/self/cgroup')
+          .split('\n')
+          .filter(Boolean)
+          .map(cgroupLineDir)
+          .filter((d): d is string => !!d);
     for (const parent of parents) {
       const dir = join(parent, path);
       if (dir !== parent && existsSync(dir)) dirs.add(dir);
@@ -354,7 +390,13 @@ export class ContainerWatch {
 
   /** A namespace of the container's own: not ours, not one its config joins, not noted yet. */
   private isOwn(kind: string, link: string, joined: Set<string>): boolean {
-    return !!link && NAMESPACE_KINDS.includes(kind) && link !== readlinkOr(`/proc/self/ns/${kind}`) && !joined.has(kind) && !this.seen.namespaces.has(link);
+    return (
+      !!link &&
+      NAMESPACE_KINDS.includes(kind) &&
+      link !== readlinkOr(`/proc/self/ns/${kind}`) &&
+      !joined.has(kind) &&
+      !this.seen.namespaces.has(link)
+    );
   }
 
   /** Cgroup lines that are not ours nor a hierarchy's root. */
@@ -368,7 +410,11 @@ export class ContainerWatch {
     const c = resolveContainer(this.ref);
     const cgroups = leftoverCgroups(c, this.seen);
     return [
-      ...leftoverProcesses(c, this.seen, cgroups.map((l) => l.where)),
+      ...leftoverProcesses(
+        c,
+        this.seen,
+        cgroups.map((l) => l.where),
+      ),
       ...leftoverMounts(c),
       ...cgroups,
       ...leftoverState(c),
@@ -395,7 +441,11 @@ export function leftoversOf(ref: ContainerRef): Leftover[] {
  */
 export function removeLeftovers(found: Leftover[]): void {
   for (const l of found.filter((x) => x.kind === 'cgroup')) {
-    for (const [file, value] of [['freezer.state', 'THAWED'], ['cgroup.freeze', '0'], ['cgroup.kill', '1']]) {
+    for (const [file, value] of [
+      ['freezer.state', 'THAWED'],
+      ['cgroup.freeze', '0'],
+      ['cgroup.kill', '1'],
+    ] as const) {
       try {
         if (existsSync(join(l.where, file))) writeFileSync(join(l.where, file), value);
       } catch {

@@ -36,7 +36,9 @@ function options() {
 
 const values = options();
 if (values.help) {
-  console.log(`${USAGE}\n\n--filter WORD keeps the cases whose id, spec file or section contains WORD (repeatable); --list lists them without running.`);
+  console.log(
+    `${USAGE}\n\n--filter WORD keeps the cases whose id, spec file or section contains WORD (repeatable); --list lists them without running.`,
+  );
   process.exit(0);
 }
 
@@ -45,7 +47,12 @@ const jobs = Number(values.jobs);
 
 if (values.list) {
   const cases = selectCases(filter);
-  console.log(table(['case', 'level', 'spec file', 'section'], cases.map((c) => [c.id, c.level, c.file, c.section])));
+  console.log(
+    table(
+      ['case', 'level', 'spec file', 'section'],
+      cases.map((c) => [c.id, c.level, c.file, c.section]),
+    ),
+  );
   console.log(`\n${cases.length} cases, ${requirementCount(cases)} distinct requirements`);
   process.exit(0);
 }

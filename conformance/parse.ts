@@ -23,17 +23,17 @@ export interface MountRecord {
 export function parseMountinfo(text: string): MountRecord[] {
   const records: MountRecord[] = [];
   for (const line of text.split('\n')) {
-    const [pre, post] = line.split(' - ');
+    const [pre = '', post] = line.split(' - ');
     if (!post) continue;
-    const fields = pre.split(' ');
-    const [fstype, source, superOptions = ''] = post.split(' ');
+    const [id = '', parent = '', , root = '', mountPoint = '', options = '', ...tags] = pre.split(' ');
+    const [fstype = '', source = '', superOptions = ''] = post.split(' ');
     records.push({
-      id: fields[0],
-      parent: fields[1],
-      root: unescapeOctal(fields[3]),
-      mountPoint: unescapeOctal(fields[4]),
-      options: new Set(fields[5].split(',')),
-      tags: fields.slice(6),
+      id,
+      parent,
+      root: unescapeOctal(root),
+      mountPoint: unescapeOctal(mountPoint),
+      options: new Set(options.split(',')),
+      tags,
       fstype,
       source,
       superOptions: new Set(superOptions.split(',')),
@@ -49,9 +49,9 @@ export const mountsAt = (records: MountRecord[], point: string): MountRecord[] =
 
 /** The mount a process sees at a point (the top of the stack); none there fails the case. */
 export function visibleMount(records: MountRecord[], point: string): MountRecord {
-  const found = mountsAt(records, point);
-  if (!found.length) fail(`nothing mounted at ${point} in the container`);
-  return found[found.length - 1];
+  const top = mountsAt(records, point).at(-1);
+  if (!top) fail(`nothing mounted at ${point} in the container`);
+  return top;
 }
 
 /** A SemVer 2.0.0 version: major, minor, patch, pre-release captured. */
@@ -69,24 +69,60 @@ export function keyValues(text: string): Record<string, string> {
 
 /** A field of /proc/PID/status ("CapBnd", "NoNewPrivs", "Groups", …). */
 export function statusField(status: string, name: string): string | undefined {
-  return status.match(new RegExp(`^${name}:\\s*(.*)$`, 'm'))?.[1].trim();
+  return status.match(new RegExp(`^${name}:\\s*(.*)$`, 'm'))?.[1]?.trim();
 }
 
 /** Capability numbers (capabilities(7)), by the names config.json uses. */
 export const CAPABILITY_NUMBERS: Readonly<Record<string, number>> = {
-  CAP_CHOWN: 0, CAP_DAC_OVERRIDE: 1, CAP_DAC_READ_SEARCH: 2, CAP_FOWNER: 3, CAP_FSETID: 4, CAP_KILL: 5,
-  CAP_SETGID: 6, CAP_SETUID: 7, CAP_SETPCAP: 8, CAP_LINUX_IMMUTABLE: 9, CAP_NET_BIND_SERVICE: 10,
-  CAP_NET_BROADCAST: 11, CAP_NET_ADMIN: 12, CAP_NET_RAW: 13, CAP_IPC_LOCK: 14, CAP_IPC_OWNER: 15,
-  CAP_SYS_MODULE: 16, CAP_SYS_RAWIO: 17, CAP_SYS_CHROOT: 18, CAP_SYS_PTRACE: 19, CAP_SYS_PACCT: 20,
-  CAP_SYS_ADMIN: 21, CAP_SYS_BOOT: 22, CAP_SYS_NICE: 23, CAP_SYS_RESOURCE: 24, CAP_SYS_TIME: 25,
-  CAP_SYS_TTY_CONFIG: 26, CAP_MKNOD: 27, CAP_LEASE: 28, CAP_AUDIT_WRITE: 29, CAP_AUDIT_CONTROL: 30,
-  CAP_SETFCAP: 31, CAP_MAC_OVERRIDE: 32, CAP_MAC_ADMIN: 33, CAP_SYSLOG: 34, CAP_WAKE_ALARM: 35,
-  CAP_BLOCK_SUSPEND: 36, CAP_AUDIT_READ: 37, CAP_PERFMON: 38, CAP_BPF: 39, CAP_CHECKPOINT_RESTORE: 40,
+  CAP_CHOWN: 0,
+  CAP_DAC_OVERRIDE: 1,
+  CAP_DAC_READ_SEARCH: 2,
+  CAP_FOWNER: 3,
+  CAP_FSETID: 4,
+  CAP_KILL: 5,
+  CAP_SETGID: 6,
+  CAP_SETUID: 7,
+  CAP_SETPCAP: 8,
+  CAP_LINUX_IMMUTABLE: 9,
+  CAP_NET_BIND_SERVICE: 10,
+  CAP_NET_BROADCAST: 11,
+  CAP_NET_ADMIN: 12,
+  CAP_NET_RAW: 13,
+  CAP_IPC_LOCK: 14,
+  CAP_IPC_OWNER: 15,
+  CAP_SYS_MODULE: 16,
+  CAP_SYS_RAWIO: 17,
+  CAP_SYS_CHROOT: 18,
+  CAP_SYS_PTRACE: 19,
+  CAP_SYS_PACCT: 20,
+  CAP_SYS_ADMIN: 21,
+  CAP_SYS_BOOT: 22,
+  CAP_SYS_NICE: 23,
+  CAP_SYS_RESOURCE: 24,
+  CAP_SYS_TIME: 25,
+  CAP_SYS_TTY_CONFIG: 26,
+  CAP_MKNOD: 27,
+  CAP_LEASE: 28,
+  CAP_AUDIT_WRITE: 29,
+  CAP_AUDIT_CONTROL: 30,
+  CAP_SETFCAP: 31,
+  CAP_MAC_OVERRIDE: 32,
+  CAP_MAC_ADMIN: 33,
+  CAP_SYSLOG: 34,
+  CAP_WAKE_ALARM: 35,
+  CAP_BLOCK_SUSPEND: 36,
+  CAP_AUDIT_READ: 37,
+  CAP_PERFMON: 38,
+  CAP_BPF: 39,
+  CAP_CHECKPOINT_RESTORE: 40,
 };
 
 /** The hex mask /proc/PID/status shows for these capability names (unknown names are ignored). */
 export function capabilityMask(names: readonly string[]): bigint {
-  return names.reduce((mask, name) => (name in CAPABILITY_NUMBERS ? mask | (1n << BigInt(CAPABILITY_NUMBERS[name])) : mask), 0n);
+  return names.reduce((mask, name) => {
+    const bit = CAPABILITY_NUMBERS[name];
+    return bit === undefined ? mask : mask | (1n << BigInt(bit));
+  }, 0n);
 }
 
 /** Names in a /proc/PID/status capability mask, for readable failures. */
@@ -101,5 +137,5 @@ export function limitOf(limits: string, title: string): { soft: string; hard: st
   const line = limits.split('\n').find((l) => l.startsWith(title));
   if (!line) return undefined;
   const [soft, hard] = line.slice(title.length).trim().split(/\s+/);
-  return { soft, hard };
+  return soft === undefined || hard === undefined ? undefined : { soft, hard };
 }

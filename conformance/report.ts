@@ -29,7 +29,11 @@ export function tapLine(r: Result, index: number): string {
 /** A plain text table, columns padded to their widest cell. */
 export function table(head: string[], rows: string[][]): string {
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i] ?? 0))
+      .join('  ')
+      .trimEnd();
   return [line(head), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
 }
 
@@ -59,7 +63,13 @@ export const requirementCount = (cases: Case[]) => new Set(cases.map((c) => `${c
 
 export function summary(runtime: string, results: Result[]): string {
   const bySection = tally(results, (r) => `${r.case.file}\0${r.case.section}`);
-  const sectionRows = [...bySection].map(([key, g]) => [...key.split('\0'), String(g.pass), String(g.fail), String(g.skip), reasonsText(g)]);
+  const sectionRows = [...bySection].map(([key, g]) => [
+    ...key.split('\0'),
+    String(g.pass),
+    String(g.fail),
+    String(g.skip),
+    reasonsText(g),
+  ]);
   const byLevel = tally(results, (r) => r.case.level);
   const levelRows = (['MUST', 'SHOULD', 'MAY'] as Level[])
     .filter((l) => byLevel.has(l))
@@ -74,7 +84,10 @@ export function summary(runtime: string, results: Result[]): string {
     '',
     table(['spec file', 'section', 'passed', 'failed', 'skipped', 'skip reasons'], sectionRows),
     '',
-    table(['level', 'passed', 'failed', 'skipped'], [...levelRows, ['total', String(total.pass), String(total.fail), String(total.skip)]]),
+    table(
+      ['level', 'passed', 'failed', 'skipped'],
+      [...levelRows, ['total', String(total.pass), String(total.fail), String(total.skip)]],
+    ),
   ].join('\n');
 }
 
@@ -98,7 +111,9 @@ const outcome = (r: Result): string => (r.status === 'pass' ? 'pass' : `${r.stat
 export function comparison(nameA: string, nameB: string, diffs: Difference[]): string {
   if (!diffs.length) return `# ${nameA} and ${nameB}: same outcome on every case`;
   const rows = diffs.map((d) => [d.case.id, d.case.level, short(outcome(d.a)), short(outcome(d.b))]);
-  return [`# ${diffs.length} cases where ${nameA} and ${nameB} differ`, '', table(['case', 'level', nameA, nameB], rows)].join('\n');
+  return [`# ${diffs.length} cases where ${nameA} and ${nameB} differ`, '', table(['case', 'level', nameA, nameB], rows)].join(
+    '\n',
+  );
 }
 
 const short = (s: string, max = 110) => (s.length > max ? `${s.slice(0, max - 1)}…` : s);

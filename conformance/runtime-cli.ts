@@ -44,7 +44,9 @@ export interface ContainerState {
 }
 
 export const describe = (r: CliResult): string =>
-  r.timedOut ? 'timed out' : `${r.signal ? `killed by ${r.signal}` : `exit ${r.code}`}${r.stderr.trim() ? `: ${r.stderr.trim().split('\n').slice(-3).join(' | ')}` : ''}`;
+  r.timedOut
+    ? 'timed out'
+    : `${r.signal ? `killed by ${r.signal}` : `exit ${r.code}`}${r.stderr.trim() ? `: ${r.stderr.trim().split('\n').slice(-3).join(' | ')}` : ''}`;
 
 /** What the driver knows of a container it was asked to make. */
 export interface Known {
@@ -100,7 +102,14 @@ export class RuntimeCli {
         clearTimeout(timer);
         closeSync(out);
         closeSync(err);
-        resolve({ code, signal, timedOut, stdout: readFileSync(outFile, 'utf8'), stderr: readFileSync(errFile, 'utf8'), files: [outFile, errFile] });
+        resolve({
+          code,
+          signal,
+          timedOut,
+          stdout: readFileSync(outFile, 'utf8'),
+          stderr: readFileSync(errFile, 'utf8'),
+          files: [outFile, errFile],
+        });
       });
     });
   }
@@ -178,7 +187,8 @@ export class RuntimeCli {
       fail(`list --format json printed no JSON: ${JSON.stringify(r.stdout.slice(0, 200))}`);
     }
     if (parsed === null) return [];
-    if (!Array.isArray(parsed) || !parsed.every((c) => typeof c?.id === 'string')) fail(`list --format json printed no list of containers: ${JSON.stringify(r.stdout.slice(0, 200))}`);
+    if (!Array.isArray(parsed) || !parsed.every((c) => typeof c?.id === 'string'))
+      fail(`list --format json printed no list of containers: ${JSON.stringify(r.stdout.slice(0, 200))}`);
     return parsed.map((c: { id: string }) => c.id);
   }
 }

@@ -24,7 +24,9 @@ function schemaDir(): string | undefined {
     DEBIAN_SCHEMA_DIR as string,
   ];
   // The features schema came with runtime-spec 1.1: older copies cannot check a features document.
-  return candidates.find((dir): dir is string => !!dir && ['state-schema.json', 'features-schema.json'].every((f) => existsSync(join(dir, f))));
+  return candidates.find(
+    (dir): dir is string => !!dir && ['state-schema.json', 'features-schema.json'].every((f) => existsSync(join(dir, f))),
+  );
 }
 
 let validators: Map<SchemaFile, Validate> | undefined;
@@ -38,7 +40,8 @@ export function schemaProblems(file: SchemaFile, doc: unknown): string[] {
     if (!dir) throw new Error('official schema not found');
     const ajv = newAjv(loadSchemas(dir));
     validators = new Map();
-    for (const name of ['state-schema.json', 'features-schema.json'] as const) validators.set(name, ajv.getSchema(name) as Validate);
+    for (const name of ['state-schema.json', 'features-schema.json'] as const)
+      validators.set(name, ajv.getSchema(name) as Validate);
   }
   const validate = validators.get(file)!;
   return validate(doc) ? [] : (validate.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message ?? ''}`.trim());

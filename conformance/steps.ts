@@ -48,7 +48,11 @@ export async function createdContainer(t: Trial, c: Config = t.config(LONG_RUNNI
 }
 
 /** create + start; the pid is the state's after create (the init that becomes the program). */
-export async function startedContainer(t: Trial, c: Config, ownRootfs = false): Promise<{ id: string; bundle: string; pid: number }> {
+export async function startedContainer(
+  t: Trial,
+  c: Config,
+  ownRootfs = false,
+): Promise<{ id: string; bundle: string; pid: number }> {
   const id = t.newId();
   const bundle = t.bundle(c, ownRootfs);
   await t.rt.created(id, bundle);

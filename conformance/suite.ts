@@ -61,13 +61,13 @@ export async function runSuite(options: SuiteOptions): Promise<Result[]> {
     const results: Result[] = new Array(cases.length);
     let printed = 0;
     const report = () => {
-      for (; printed < cases.length && results[printed]; printed++) options.onResult?.(results[printed], printed);
+      for (let result = results[printed]; result; result = results[++printed]) options.onResult?.(result, printed);
     };
-    let next = 0;
+    // The workers share one iterator: each takes the next case not yet taken.
+    const queue = cases.entries();
     const worker = async () => {
-      while (next < cases.length) {
-        const index = next++;
-        results[index] = await runCase(cases[index], index, suite, env);
+      for (const [index, c] of queue) {
+        results[index] = await runCase(c, index, suite, env);
         report();
       }
     };
@@ -94,8 +94,10 @@ async function runCase(c: Case, index: number, suite: SuiteContext, env: Environ
     await Promise.race([c.run(trial), timeLimit]);
     return { case: c, status: 'pass', ms: Date.now() - started };
   } catch (err) {
-    if (err instanceof NotApplicable) return { case: c, status: 'skip', reason: `not applicable: ${err.message}`, ms: Date.now() - started };
-    if (err instanceof Unobservable) return { case: c, status: 'skip', reason: `cannot be observed: ${err.message}`, ms: Date.now() - started };
+    if (err instanceof NotApplicable)
+      return { case: c, status: 'skip', reason: `not applicable: ${err.message}`, ms: Date.now() - started };
+    if (err instanceof Unobservable)
+      return { case: c, status: 'skip', reason: `cannot be observed: ${err.message}`, ms: Date.now() - started };
     const reason = err instanceof Failure ? err.message : `error in the case: ${(err as Error).stack ?? err}`;
     return { case: c, status: 'fail', reason, ms: Date.now() - started };
   } finally {

@@ -133,7 +133,11 @@ export class Trial {
     // Whatever a container left that runs: in its namespaces or cgroups, an init
     // (none carries the marker), anything holding a file of the case's directory.
     const processes = () => [
-      ...ids.flatMap((id) => this.watch(id).leftovers().filter((l) => l.kind === 'process')),
+      ...ids.flatMap((id) =>
+        this.watch(id)
+          .leftovers()
+          .filter((l) => l.kind === 'process'),
+      ),
       ...processesHolding([this.dir]),
       ...processesWithEnv(this.marker).map((pid): Leftover => ({ kind: 'process', where: String(pid), pid })),
     ];

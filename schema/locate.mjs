@@ -6,8 +6,7 @@ import { existsSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 
 export const DEBIAN_PACKAGE = 'golang-github-opencontainers-specs-dev';
-export const DEBIAN_SCHEMA_DIR =
-  '/usr/share/gocode/src/github.com/opencontainers/runtime-spec/schema';
+export const DEBIAN_SCHEMA_DIR = '/usr/share/gocode/src/github.com/opencontainers/runtime-spec/schema';
 
 const hasConfigSchema = (dir) => existsSync(`${dir}/config-schema.json`);
 

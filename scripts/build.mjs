@@ -26,13 +26,30 @@ step('schema generation', [join(top, 'schema', 'generate.mjs')]);
 // The helper: freestanding (raw system calls, its own _start), so that it
 // needs no libc in the container and makes no call but its own steps.
 const cc = process.env.CC || 'cc';
-const ccFlags = ['-static', '-nostdlib', '-no-pie', '-fno-pie', '-ffreestanding', '-fno-builtin', '-fno-stack-protector',
-  '-fno-asynchronous-unwind-tables', '-Os', '-s', '-Wall', '-Wextra', '-Werror'];
+const ccFlags = [
+  '-static',
+  '-nostdlib',
+  '-no-pie',
+  '-fno-pie',
+  '-ffreestanding',
+  '-fno-builtin',
+  '-fno-stack-protector',
+  '-fno-asynchronous-unwind-tables',
+  '-Os',
+  '-s',
+  '-Wall',
+  '-Wextra',
+  '-Werror',
+];
 mkdirSync(join(top, 'dist'), { recursive: true });
 try {
-  execFileSync(cc, [...ccFlags, '-o', join(top, 'dist', 'runts-helper'), join(top, 'src', 'native', 'runts-helper.c')], { stdio: 'inherit' });
+  execFileSync(cc, [...ccFlags, '-o', join(top, 'dist', 'runts-helper'), join(top, 'src', 'native', 'runts-helper.c')], {
+    stdio: 'inherit',
+  });
 } catch {
-  console.error(`build: compiling src/native/runts-helper.c with ${cc} failed: it needs a C compiler and the Linux headers (Debian: apt-get install gcc linux-libc-dev), on x86_64 or aarch64`);
+  console.error(
+    `build: compiling src/native/runts-helper.c with ${cc} failed: it needs a C compiler and the Linux headers (Debian: apt-get install gcc linux-libc-dev), on x86_64 or aarch64`,
+  );
   process.exit(1);
 }
 if (!quick) step('type check', [join(top, 'node_modules', 'typescript', 'bin', 'tsc'), '--noEmit', '-p', top]);
@@ -44,9 +61,11 @@ if (!quick) step('type check', [join(top, 'node_modules', 'typescript', 'bin', '
 // commands never use live in files of their own, required when needed:
 //   dist/yargs-cli.cjs  yargs (help, version, mistakes: see src/cli/fast-path.ts)
 //   dist/validator.cjs  the precompiled schema validator (create, run, exec, validate)
+//   dist/dbus.cjs       the D-Bus client (--systemd-cgroup: src/linux/cgroups/systemd-dbus.ts)
 const SEPARATE = [
   { filter: /^\.\/main$/, file: 'yargs-cli.cjs', entry: 'src/cli/main.ts' },
   { filter: /generated\/validate-config\.js$/, file: 'validator.cjs', entry: 'src/spec/generated/validate-config.js' },
+  { filter: /^@homebridge\/dbus-native$/, file: 'dbus.cjs', entry: 'node_modules/@homebridge/dbus-native/index.js' },
 ];
 const separateFiles = {
   name: 'separate-files',
@@ -75,8 +94,16 @@ const common = {
 };
 
 await Promise.all([
-  build({ ...common, entryPoints: { runts: 'src/cli/entry.ts', init: 'src/init/entry.ts' }, outdir: 'dist', outExtension: { '.js': '.cjs' }, plugins: [separateFiles] }),
-  ...SEPARATE.map(({ file, entry }) => build({ ...common, entryPoints: [entry], outfile: `dist/${file}`, plugins: [separateFiles] })),
+  build({
+    ...common,
+    entryPoints: { runts: 'src/cli/entry.ts', init: 'src/init/entry.ts' },
+    outdir: 'dist',
+    outExtension: { '.js': '.cjs' },
+    plugins: [separateFiles],
+  }),
+  ...SEPARATE.map(({ file, entry }) =>
+    build({ ...common, entryPoints: [entry], outfile: `dist/${file}`, plugins: [separateFiles] }),
+  ),
 ]);
 
 // The V8 code cache bin/runts loads: made by running a typical command
@@ -94,4 +121,6 @@ try {
 } finally {
   rmSync(cacheRoot, { recursive: true, force: true });
 }
-console.error('build: dist/runts.cjs (+ code cache), dist/init.cjs, dist/yargs-cli.cjs, dist/validator.cjs, dist/runts-helper');
+console.error(
+  'build: dist/runts.cjs (+ code cache), dist/init.cjs, dist/yargs-cli.cjs, dist/validator.cjs, dist/dbus.cjs, dist/runts-helper',
+);

@@ -35,7 +35,9 @@ export function checkIsolation() {
   const r = spawnSync(program, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   if (r.status !== 0) {
     const why = r.error ? r.error.message : r.stderr.toString().trim();
-    throw new Error(`cannot isolate the tests in namespaces of their own (${why}); refusing to run containers on the bare machine`);
+    throw new Error(
+      `cannot isolate the tests in namespaces of their own (${why}); refusing to run containers on the bare machine`,
+    );
   }
 }
 

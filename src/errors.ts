@@ -27,5 +27,4 @@ export const escapePointer = (key: string): string => key.replace(/~/g, '~0').re
 
 export const formatProblem = (p: Problem): string => `${p.pointer || '/'}: ${p.message}`;
 
-export const errorMessage = (err: unknown): string =>
-  err instanceof Error ? err.message : String(err);
+export const errorMessage = (err: unknown): string => (err instanceof Error ? err.message : String(err));

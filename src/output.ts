@@ -9,7 +9,7 @@ import { writeSync } from 'node:fs';
 
 function writeAll(fd: number, text: string): void {
   const data = Buffer.from(text);
-  for (let off = 0; off < data.length; ) {
+  for (let off = 0; off < data.length;) {
     try {
       off += writeSync(fd, data, off);
     } catch (err) {

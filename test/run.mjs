@@ -51,19 +51,24 @@ await bundleTool({
   outExtension: { '.js': '.mjs' },
   define: { RUNTS_VERSION: JSON.stringify('test') },
   // Test files get uvu through test/lib/traced-uvu.ts (their running test and skip reasons).
-  plugins: [{
-    name: 'traced-uvu',
-    setup(b) {
-      b.onResolve({ filter: /^uvu$/ }, (args) => (args.importer === TRACED_UVU ? undefined : { path: TRACED_UVU }));
+  plugins: [
+    {
+      name: 'traced-uvu',
+      setup(b) {
+        b.onResolve({ filter: /^uvu$/ }, (args) => (args.importer === TRACED_UVU ? undefined : { path: TRACED_UVU }));
+      },
     },
-  }],
+  ],
 });
 
 /** test/allowed-skips.txt: one substring of an allowed "what — why" per line; # starts a comment. */
 function allowedSkips() {
   const file = join(top, 'test', 'allowed-skips.txt');
   if (!existsSync(file)) return [];
-  return readFileSync(file, 'utf8').split('\n').map((l) => l.replace(/#.*/, '').trim()).filter(Boolean);
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .map((l) => l.replace(/#.*/, '').trim())
+    .filter(Boolean);
 }
 const allowed = allowedSkips();
 const skips = [];
@@ -97,7 +102,9 @@ function runFile(file) {
       for (const [, what] of plain.matchAll(/SKIP: (.*)$/gm)) skips.push({ file: relative(top, file), what });
       if (hung) {
         const started = existsSync(trace) ? readFileSync(trace, 'utf8').trim().split('\n') : [];
-        console.log(`\n  ✘ ${relative(top, file)} hung: killed after ${fileTimeout} s, in test "${started.at(-1) ?? '(before the first test)'}"`);
+        console.log(
+          `\n  ✘ ${relative(top, file)} hung: killed after ${fileTimeout} s, in test "${started.at(-1) ?? '(before the first test)'}"`,
+        );
         totals.failed += 1;
         resolve();
         return;
@@ -123,11 +130,22 @@ function runFile(file) {
 
 // Checks of the whole tree, each counted as one test named by its name and
 // selected like a file (npm test -- lint): passed when the tool exits 0.
-const CHECKS = [{ name: 'lint', what: 'eslint', tool: ['eslint', 'bin', 'eslint.js'], args: ['.'] }];
+const CHECKS = [
+  { name: 'lint', what: 'eslint', tool: ['eslint', 'bin', 'eslint.js'], args: ['.'] },
+  {
+    name: 'format',
+    what: 'prettier --check',
+    tool: ['prettier', 'bin', 'prettier.cjs'],
+    args: ['--check', '--log-level', 'warn', '.'],
+  },
+];
 
 function runCheck({ name, what, tool, args }) {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [join(top, 'node_modules', ...tool), ...args], { cwd: top, stdio: ['ignore', 'inherit', 'inherit'] });
+    const child = spawn(process.execPath, [join(top, 'node_modules', ...tool), ...args], {
+      cwd: top,
+      stdio: ['ignore', 'inherit', 'inherit'],
+    });
     child.on('close', (code, signal) => {
       if (code === 0) {
         console.log(`  ✔ ${name}: ${what} found no problem`);

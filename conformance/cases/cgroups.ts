@@ -52,8 +52,18 @@ interface Resource {
 const MiB = 1024 * 1024;
 
 const RESOURCES: Resource[] = [
-  { name: 'memory.limit', text: 'memory.limit (int64, OPTIONAL) - sets limit of memory usage', resources: { memory: { limit: 64 * MiB } }, files: [['memory', 'memory.limit_in_bytes', 'memory.max', `${64 * MiB}`, `${64 * MiB}`]] },
-  { name: 'memory.reservation', text: 'memory.reservation (int64, OPTIONAL) - sets soft limit of memory usage', resources: { memory: { reservation: 32 * MiB } }, files: [['memory', 'memory.soft_limit_in_bytes', 'memory.low', `${32 * MiB}`, `${32 * MiB}`]] },
+  {
+    name: 'memory.limit',
+    text: 'memory.limit (int64, OPTIONAL) - sets limit of memory usage',
+    resources: { memory: { limit: 64 * MiB } },
+    files: [['memory', 'memory.limit_in_bytes', 'memory.max', `${64 * MiB}`, `${64 * MiB}`]],
+  },
+  {
+    name: 'memory.reservation',
+    text: 'memory.reservation (int64, OPTIONAL) - sets soft limit of memory usage',
+    resources: { memory: { reservation: 32 * MiB } },
+    files: [['memory', 'memory.soft_limit_in_bytes', 'memory.low', `${32 * MiB}`, `${32 * MiB}`]],
+  },
   {
     name: 'memory.swap',
     text: 'memory.swap (int64, OPTIONAL) - sets limit of memory+Swap usage',
@@ -62,7 +72,13 @@ const RESOURCES: Resource[] = [
     // cgroup v2 limits swap alone: memory+swap minus memory.
     files: [['memory', 'memory.memsw.limit_in_bytes', 'memory.swap.max', `${128 * MiB}`, `${64 * MiB}`]],
   },
-  { name: 'cpu.shares', text: 'cpu.shares (uint64, OPTIONAL) - specifies a relative share of CPU time available to the tasks in a cgroup', needs: ['cgroup-v1'], resources: { cpu: { shares: 512 } }, files: [['cpu', 'cpu.shares', '', '512', '']] },
+  {
+    name: 'cpu.shares',
+    text: 'cpu.shares (uint64, OPTIONAL) - specifies a relative share of CPU time available to the tasks in a cgroup',
+    needs: ['cgroup-v1'],
+    resources: { cpu: { shares: 512 } },
+    files: [['cpu', 'cpu.shares', '', '512', '']],
+  },
   {
     name: 'cpu.quota-period',
     text: 'cpu.quota (int64, OPTIONAL) - the total amount of time in microseconds for which all tasks in a cgroup can run during one period; cpu.period (uint64, OPTIONAL)',
@@ -87,7 +103,12 @@ const RESOURCES: Resource[] = [
     resources: { cpu: { mems: '0' } },
     files: [['cpuset', 'cpuset.mems', 'cpuset.mems', '0', '0']],
   },
-  { name: 'pids.limit', text: 'pids.limit (int64, REQUIRED) - specifies the maximum number of tasks in the cgroup', resources: { pids: { limit: 42 } }, files: [['pids', 'pids.max', 'pids.max', '42', '42']] },
+  {
+    name: 'pids.limit',
+    text: 'pids.limit (int64, REQUIRED) - specifies the maximum number of tasks in the cgroup',
+    resources: { pids: { limit: 42 } },
+    files: [['pids', 'pids.max', 'pids.max', '42', '42']],
+  },
   {
     name: 'blockIO.weight',
     text: 'blockIO.weight (uint16, OPTIONAL) - specifies per-cgroup weight',
@@ -102,7 +123,13 @@ const RESOURCES: Resource[] = [
     resources: { hugepageLimits: [{ pageSize: '2MB', limit: 8 * 2 * MiB }] },
     files: [['hugetlb', 'hugetlb.2MB.limit_in_bytes', 'hugetlb.2MB.max', `${16 * MiB}`, `${16 * MiB}`]],
   },
-  { name: 'network.classID', text: 'network.classID (uint32, OPTIONAL) - the network class identifier the cgroup\'s network packets will be tagged with', needs: ['net-cls'], resources: { network: { classID: 1048577 } }, files: [['net_cls', 'net_cls.classid', '', '1048577', '']] },
+  {
+    name: 'network.classID',
+    text: "network.classID (uint32, OPTIONAL) - the network class identifier the cgroup's network packets will be tagged with",
+    needs: ['net-cls'],
+    resources: { network: { classID: 1048577 } },
+    files: [['net_cls', 'net_cls.classid', '', '1048577', '']],
+  },
   {
     name: 'unified',
     text: 'unified (object, OPTIONAL) allows cgroup v2 parameters to be set and modified for the container. Each key in the map refers to a file in the cgroup unified hierarchy.',
@@ -126,37 +153,52 @@ const resourceCase = (r: Resource): Case =>
         const file = (v2 ? v2File : v1File) || cgroupLayout().blkioWeightFile()!;
         const content = cgroupFile(controller, path, file);
         const expected = v2 ? v2Expected : v1Expected;
-        check(content === expected || content.split(/\s+/).includes(expected), `${file} holds ${JSON.stringify(content)}, expected ${expected}`);
+        check(
+          content === expected || content.split(/\s+/).includes(expected),
+          `${file} holds ${JSON.stringify(content)}, expected ${expected}`,
+        );
       }
     },
   });
 
 export const cgroupCases: Case[] = [
-  scenario(cgroupsPath('MUST', 'In the case of an absolute path (starting with /), the runtime MUST take the path to be relative to the cgroups mount point (the cgroups will be created if they don\'t exist).'), {
-    id: 'config-linux.cgroups-path.absolute',
-    run: async (t) => {
-      const { path, pid } = await createdInCgroup(t, 'absolute');
-      same(cgroupOf(readOr(`/proc/${pid}/cgroup`), 'memory'), path, 'the container process\'s cgroup');
-      check(existsSync(dirname(cgroupLayout().file('memory', path, 'x'))), `no cgroup directory for ${path}`);
+  scenario(
+    cgroupsPath(
+      'MUST',
+      "In the case of an absolute path (starting with /), the runtime MUST take the path to be relative to the cgroups mount point (the cgroups will be created if they don't exist).",
+    ),
+    {
+      id: 'config-linux.cgroups-path.absolute',
+      run: async (t) => {
+        const { path, pid } = await createdInCgroup(t, 'absolute');
+        same(cgroupOf(readOr(`/proc/${pid}/cgroup`), 'memory'), path, "the container process's cgroup");
+        check(existsSync(dirname(cgroupLayout().file('memory', path, 'x'))), `no cgroup directory for ${path}`);
+      },
     },
-  }),
+  ),
 
-  scenario(cgroupsPath('MUST', 'If the value is specified, the runtime MUST consistently attach to the same place in the cgroups hierarchy given the same value of cgroupsPath.'), {
-    id: 'config-linux.cgroups-path.consistent',
-    run: async (t) => {
-      const path = t.cgroupPath('consistent');
-      const seen: (string | undefined)[] = [];
-      for (let i = 0; i < 2; i++) {
-        const c = t.config(LONG_RUNNING);
-        c.linux!.cgroupsPath = path;
-        const { id, pid } = await startedContainer(t, c);
-        seen.push(cgroupOf(readOr(`/proc/${pid}/cgroup`), 'memory'));
-        await killed(t, id);
-        await t.rt.delete(id);
-      }
-      same(seen, [path, path], 'the cgroups of two containers with the same cgroupsPath');
+  scenario(
+    cgroupsPath(
+      'MUST',
+      'If the value is specified, the runtime MUST consistently attach to the same place in the cgroups hierarchy given the same value of cgroupsPath.',
+    ),
+    {
+      id: 'config-linux.cgroups-path.consistent',
+      run: async (t) => {
+        const path = t.cgroupPath('consistent');
+        const seen: (string | undefined)[] = [];
+        for (let i = 0; i < 2; i++) {
+          const c = t.config(LONG_RUNNING);
+          c.linux!.cgroupsPath = path;
+          const { id, pid } = await startedContainer(t, c);
+          seen.push(cgroupOf(readOr(`/proc/${pid}/cgroup`), 'memory'));
+          await killed(t, id);
+          await t.rt.delete(id);
+        }
+        same(seen, [path, path], 'the cgroups of two containers with the same cgroupsPath');
+      },
     },
-  }),
+  ),
 
   scenario(ownership('SHOULD', 'Runtimes SHOULD NOT change the ownership of container cgroups when cgroups v1 is in use.'), {
     id: 'config-linux.cgroup-ownership.v1-unchanged',
@@ -175,31 +217,44 @@ export const cgroupCases: Case[] = [
     },
   }),
 
-  scenario(allowed('MUST', 'devices (array of objects, OPTIONAL) configures the allowed device list. The runtime MUST apply entries in the listed order.'), {
-    id: 'config-linux.allowed-devices.order',
-    run: async (t) => {
-      const write = 'echo "<7>runts-conformance: allowed device list check" > /dev/conformance-kmsg 2>/dev/null && echo write=allowed || echo write=denied';
-      const kmsg = { allow: true, type: 'c', major: 1, minor: 11, access: 'w' };
-      const deny = { allow: false, access: 'rwm' };
-      const attempt = async (rules: object[]) =>
-        keyValues(
-          await runScript(t, write, (c) => {
-            c.linux!.devices = [{ path: '/dev/conformance-kmsg', type: 'c', major: 1, minor: 11 }];
-            c.linux!.resources = { devices: rules };
-          }),
-        ).write;
-      same(await attempt([deny, kmsg]), 'allowed', 'writing the device with [deny all, allow it]');
-      same(await attempt([kmsg, deny]), 'denied', 'writing the device with [allow it, deny all]');
+  scenario(
+    allowed(
+      'MUST',
+      'devices (array of objects, OPTIONAL) configures the allowed device list. The runtime MUST apply entries in the listed order.',
+    ),
+    {
+      id: 'config-linux.allowed-devices.order',
+      run: async (t) => {
+        const write =
+          'echo "<7>runts-conformance: allowed device list check" > /dev/conformance-kmsg 2>/dev/null && echo write=allowed || echo write=denied';
+        const kmsg = { allow: true, type: 'c', major: 1, minor: 11, access: 'w' };
+        const deny = { allow: false, access: 'rwm' };
+        const attempt = async (rules: object[]) =>
+          keyValues(
+            await runScript(t, write, (c) => {
+              c.linux!.devices = [{ path: '/dev/conformance-kmsg', type: 'c', major: 1, minor: 11 }];
+              c.linux!.resources = { devices: rules };
+            }),
+          ).write;
+        same(await attempt([deny, kmsg]), 'allowed', 'writing the device with [deny all, allow it]');
+        same(await attempt([kmsg, deny]), 'denied', 'writing the device with [allow it, deny all]');
+      },
     },
-  }),
+  ),
 
   ...RESOURCES.map(resourceCase),
 
-  refused(intelRdt('MUST', 'If no mounted resctrl pseudo-filesystem is available in the runtime mount namespace, the runtime MUST generate an error.'), {
-    id: 'config-linux.intel-rdt.no-resctrl',
-    needs: ['no-resctrl'],
-    config: (c) => {
-      c.linux!.intelRdt = { closID: 'conformance' };
+  refused(
+    intelRdt(
+      'MUST',
+      'If no mounted resctrl pseudo-filesystem is available in the runtime mount namespace, the runtime MUST generate an error.',
+    ),
+    {
+      id: 'config-linux.intel-rdt.no-resctrl',
+      needs: ['no-resctrl'],
+      config: (c) => {
+        c.linux!.intelRdt = { closID: 'conformance' };
+      },
     },
-  }),
+  ),
 ];

@@ -34,11 +34,16 @@ const FROM_CONTAINER = 'conformance-from-container';
  */
 const hostPropagation = (value: 'slave' | 'private', reaches: boolean): Case =>
   scenario(
-    propagation('MUST', `rootfsPropagation ${value}: ${value === 'slave' ? 'the rootfs mount receives propagation events from the host (e.g. if something is mounted on the host it will also appear in the container) but not the other way around' : 'the rootfs mount doesn\'t receive mount propagation events from the host'}. ${STEP2}`),
+    propagation(
+      'MUST',
+      `rootfsPropagation ${value}: ${value === 'slave' ? 'the rootfs mount receives propagation events from the host (e.g. if something is mounted on the host it will also appear in the container) but not the other way around' : "the rootfs mount doesn't receive mount propagation events from the host"}. ${STEP2}`,
+    ),
     {
       id: `config-linux.rootfs-propagation.${value}`,
       run: async (t) => {
-        const c = t.config(`mount -t tmpfs tmpfs /tmp && touch /tmp/${FROM_CONTAINER} && echo ready > /out/ready; ${LONG_RUNNING}`);
+        const c = t.config(
+          `mount -t tmpfs tmpfs /tmp && touch /tmp/${FROM_CONTAINER} && echo ready > /out/ready; ${LONG_RUNNING}`,
+        );
         c.process!.capabilities!.bounding!.push('CAP_SYS_ADMIN');
         c.process!.capabilities!.effective!.push('CAP_SYS_ADMIN');
         c.process!.capabilities!.permitted!.push('CAP_SYS_ADMIN');
@@ -57,7 +62,11 @@ const hostPropagation = (value: 'slave' | 'private', reaches: boolean): Case =>
         hostMount(['-t', 'tmpfs', 'tmpfs', join(rootfs, 'run')]);
         const mounts = parseMountinfo(readOr(`/proc/${pid}/mountinfo`));
         const root = visibleMount(mounts, '/');
-        if (reaches) check(root.tags.some((tag) => tag.startsWith('master:')), `/ is ${propagationOf(root)}, not a slave`);
+        if (reaches)
+          check(
+            root.tags.some((tag) => tag.startsWith('master:')),
+            `/ is ${propagationOf(root)}, not a slave`,
+          );
         else check(isPrivate(root), `/ is ${propagationOf(root)}, not private`);
         const arrived = mounts.some((m) => m.mountPoint === '/run' && m.fstype === 'tmpfs');
         same(arrived, reaches, 'whether a mount made on the host after start reached the container');
@@ -75,18 +84,33 @@ const rootTagged = (value: 'shared' | 'unbindable', description: string, tag: st
     },
     check: (out) => {
       const root = top(out, '/');
-      check(root.tags.some((t) => t.startsWith(tag)), `/ is ${propagationOf(root)}, not ${value}`);
+      check(
+        root.tags.some((t) => t.startsWith(tag)),
+        `/ is ${propagationOf(root)}, not ${value}`,
+      );
     },
   });
 
 export const filesystemCases: Case[] = [
-  inside(defaultFs('SHOULD', 'The following filesystems SHOULD be made available in each container\'s filesystem: /proc proc, /sys sysfs, /dev/pts devpts, /dev/shm tmpfs.'), {
-    id: 'config-linux.default-filesystems',
-    script: 'cat /proc/self/mountinfo',
-    check: (out) => {
-      for (const [point, fstype] of [['/proc', 'proc'], ['/sys', 'sysfs'], ['/dev/pts', 'devpts'], ['/dev/shm', 'tmpfs']]) same(top(out, point).fstype, fstype, `filesystem at ${point}`);
+  inside(
+    defaultFs(
+      'SHOULD',
+      "The following filesystems SHOULD be made available in each container's filesystem: /proc proc, /sys sysfs, /dev/pts devpts, /dev/shm tmpfs.",
+    ),
+    {
+      id: 'config-linux.default-filesystems',
+      script: 'cat /proc/self/mountinfo',
+      check: (out) => {
+        for (const [point, fstype] of [
+          ['/proc', 'proc'],
+          ['/sys', 'sysfs'],
+          ['/dev/pts', 'devpts'],
+          ['/dev/shm', 'tmpfs'],
+        ] as const)
+          same(top(out, point).fstype, fstype, `filesystem at ${point}`);
+      },
     },
-  }),
+  ),
 
   rootTagged('shared', 'the rootfs mount belongs to a new peer group', 'shared:'),
 
@@ -95,27 +119,39 @@ export const filesystemCases: Case[] = [
 
   rootTagged('unbindable', 'the rootfs mount is a private mount that cannot be bind-mounted', 'unbindable'),
 
-  inside(masked('MUST', `maskedPaths (array of strings, OPTIONAL) will mask over the provided paths inside the container so that they cannot be read (a file). ${STEP2}`), {
-    id: 'config-linux.masked-paths.file',
-    script: 'echo masked=$(wc -c < /proc/cpuinfo); echo other=$(wc -c < /proc/version)',
-    config: (c) => {
-      c.linux!.maskedPaths!.push('/proc/cpuinfo');
+  inside(
+    masked(
+      'MUST',
+      `maskedPaths (array of strings, OPTIONAL) will mask over the provided paths inside the container so that they cannot be read (a file). ${STEP2}`,
+    ),
+    {
+      id: 'config-linux.masked-paths.file',
+      script: 'echo masked=$(wc -c < /proc/cpuinfo); echo other=$(wc -c < /proc/version)',
+      config: (c) => {
+        c.linux!.maskedPaths!.push('/proc/cpuinfo');
+      },
+      check: (out) => {
+        const seen = keyValues(out);
+        same(seen.masked, '0', 'bytes read from the masked /proc/cpuinfo');
+        check(Number(seen.other) > 0, '/proc/version (not masked) reads empty too');
+      },
     },
-    check: (out) => {
-      const seen = keyValues(out);
-      same(seen.masked, '0', 'bytes read from the masked /proc/cpuinfo');
-      check(Number(seen.other) > 0, '/proc/version (not masked) reads empty too');
-    },
-  }),
+  ),
 
-  inside(masked('MUST', `maskedPaths (array of strings, OPTIONAL) will mask over the provided paths inside the container so that they cannot be read (a directory). ${STEP2}`), {
-    id: 'config-linux.masked-paths.directory',
-    script: 'echo entries=$(ls /sys/kernel | wc -l)',
-    config: (c) => {
-      c.linux!.maskedPaths!.push('/sys/kernel');
+  inside(
+    masked(
+      'MUST',
+      `maskedPaths (array of strings, OPTIONAL) will mask over the provided paths inside the container so that they cannot be read (a directory). ${STEP2}`,
+    ),
+    {
+      id: 'config-linux.masked-paths.directory',
+      script: 'echo entries=$(ls /sys/kernel | wc -l)',
+      config: (c) => {
+        c.linux!.maskedPaths!.push('/sys/kernel');
+      },
+      check: (out) => same(keyValues(out).entries, '0', 'entries listed in the masked /sys/kernel'),
     },
-    check: (out) => same(keyValues(out).entries, '0', 'entries listed in the masked /sys/kernel'),
-  }),
+  ),
 
   refused(masked('MUST', 'maskedPaths: The values MUST be absolute paths in the container namespace.'), {
     id: 'config-linux.masked-paths.relative',
@@ -124,18 +160,24 @@ export const filesystemCases: Case[] = [
     },
   }),
 
-  inside(readonly('MUST', `readonlyPaths (array of strings, OPTIONAL) will set the provided paths as readonly inside the container. ${STEP2}`), {
-    id: 'config-linux.readonly-paths',
-    script: 'touch /tmp/conformance 2>/dev/null && echo write=ok || echo write=denied; cat /proc/self/mountinfo',
-    config: (c) => {
-      c.mounts!.push({ destination: '/tmp', type: 'tmpfs', source: 'tmpfs' });
-      c.linux!.readonlyPaths!.push('/tmp');
+  inside(
+    readonly(
+      'MUST',
+      `readonlyPaths (array of strings, OPTIONAL) will set the provided paths as readonly inside the container. ${STEP2}`,
+    ),
+    {
+      id: 'config-linux.readonly-paths',
+      script: 'touch /tmp/conformance 2>/dev/null && echo write=ok || echo write=denied; cat /proc/self/mountinfo',
+      config: (c) => {
+        c.mounts!.push({ destination: '/tmp', type: 'tmpfs', source: 'tmpfs' });
+        c.linux!.readonlyPaths!.push('/tmp');
+      },
+      check: (out) => {
+        same(keyValues(out).write, 'denied', 'writing under the read-only /tmp');
+        check(top(out, '/tmp').options.has('ro'), '/tmp is not mounted ro');
+      },
     },
-    check: (out) => {
-      same(keyValues(out).write, 'denied', 'writing under the read-only /tmp');
-      check(top(out, '/tmp').options.has('ro'), '/tmp is not mounted ro');
-    },
-  }),
+  ),
 
   refused(readonly('MUST', 'readonlyPaths: The values MUST be absolute paths in the container namespace.'), {
     id: 'config-linux.readonly-paths.relative',

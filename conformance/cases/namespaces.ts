@@ -34,9 +34,20 @@ const userMappings = section('config-linux.md', 'User namespace mappings');
 const timeOffsets = section('config-linux.md', 'Offset for Time Namespace');
 
 /** Config type → /proc/PID/ns name. */
-const PROC_NAME: Record<string, string> = { pid: 'pid', network: 'net', mount: 'mnt', ipc: 'ipc', uts: 'uts', user: 'user', cgroup: 'cgroup', time: 'time' };
+const PROC_NAME = {
+  pid: 'pid',
+  network: 'net',
+  mount: 'mnt',
+  ipc: 'ipc',
+  uts: 'uts',
+  user: 'user',
+  cgroup: 'cgroup',
+  time: 'time',
+} as const;
+type NamespaceType = keyof typeof PROC_NAME;
 
-const readAll = (types: string[]) => types.map((type) => `echo ${type}=$(readlink /proc/self/ns/${PROC_NAME[type]})`).join('; ');
+const readAll = (types: readonly NamespaceType[]) =>
+  types.map((type) => `echo ${type}=$(readlink /proc/self/ns/${PROC_NAME[type]})`).join('; ');
 
 const USER_MAP = [{ containerID: 0, hostID: 100000, size: 65536 }];
 
@@ -59,11 +70,12 @@ interface Support {
 const SUPPORT: Support[] = [
   {
     type: 'pid',
-    description: 'processes inside the container will only be able to see other processes inside the same container or inside the same pid namespace',
+    description:
+      'processes inside the container will only be able to see other processes inside the same container or inside the same pid namespace',
     script: 'echo self=$$; echo processes=$(ls /proc | grep -c "^[0-9]")',
     check: (out) => {
       const seen = keyValues(out);
-      same(seen.self, '1', 'the container process\'s pid in its namespace');
+      same(seen.self, '1', "the container process's pid in its namespace");
       check(Number(seen.processes) <= 5, `the container sees ${seen.processes} processes`);
     },
   },
@@ -87,9 +99,10 @@ const SUPPORT: Support[] = [
   },
   {
     type: 'ipc',
-    description: 'processes inside the container will only be able to communicate to other processes inside the same container via system level IPC',
+    description:
+      'processes inside the container will only be able to communicate to other processes inside the same container via system level IPC',
     script: readAll(['ipc']),
-    check: (out) => check(keyValues(out).ipc !== nsOf('self', 'ipc'), 'the container is in the host\'s ipc namespace'),
+    check: (out) => check(keyValues(out).ipc !== nsOf('self', 'ipc'), "the container is in the host's ipc namespace"),
   },
   {
     type: 'uts',
@@ -100,12 +113,13 @@ const SUPPORT: Support[] = [
     },
     check: (out) => {
       same(keyValues(out).hostname, 'conformance-uts', 'hostname in the container');
-      check(hostHostname() !== 'conformance-uts', 'the host\'s hostname changed');
+      check(hostHostname() !== 'conformance-uts', "the host's hostname changed");
     },
   },
   {
     type: 'user',
-    description: 'the container will be able to remap user and group IDs from the host to local users and groups within the container',
+    description:
+      'the container will be able to remap user and group IDs from the host to local users and groups within the container',
     script: 'echo uid_map=$(cat /proc/self/uid_map | tr -s " " | sed "s/^ //"); echo uid=$(id -u)',
     config: withUserNamespace,
     check: (out) => {
@@ -118,8 +132,14 @@ const SUPPORT: Support[] = [
     description: 'the container will have an isolated view of the cgroup hierarchy',
     script: 'cat /proc/self/cgroup',
     check: (out) => {
-      const paths = out.trim().split('\n').map((l) => l.split(':').slice(2).join(':'));
-      check(paths.length > 0 && paths.every((p) => p === '/'), `the container sees cgroup paths ${JSON.stringify(paths)} (its cgroup namespace root is "/")`);
+      const paths = out
+        .trim()
+        .split('\n')
+        .map((l) => l.split(':').slice(2).join(':'));
+      check(
+        paths.length > 0 && paths.every((p) => p === '/'),
+        `the container sees cgroup paths ${JSON.stringify(paths)} (its cgroup namespace root is "/")`,
+      );
     },
   },
   {
@@ -127,7 +147,7 @@ const SUPPORT: Support[] = [
     description: 'the container will be able to have its own clocks',
     needs: ['time-namespace'],
     script: readAll(['time']),
-    check: (out) => check(keyValues(out).time !== nsOf('self', 'time'), 'the container is in the host\'s time namespace'),
+    check: (out) => check(keyValues(out).time !== nsOf('self', 'time'), "the container is in the host's time namespace"),
   },
 ];
 
@@ -149,107 +169,148 @@ export const namespaceCases: Case[] = [
     script: readAll(['pid', 'network', 'mount', 'ipc', 'uts']),
     check: (out) => {
       const seen = keyValues(out);
-      for (const type of ['pid', 'network', 'mount', 'ipc', 'uts']) {
-        check(seen[type] && seen[type] !== nsOf('self', PROC_NAME[type]), `${type}: the container is in the runtime's namespace (${seen[type]})`);
+      for (const type of ['pid', 'network', 'mount', 'ipc', 'uts'] as const) {
+        check(
+          seen[type] && seen[type] !== nsOf('self', PROC_NAME[type]),
+          `${type}: the container is in the runtime's namespace (${seen[type]})`,
+        );
       }
     },
   }),
 
   ...SUPPORT.map(supportCase),
 
-  inside(namespaces('MUST', 'If a namespace type is not specified in the namespaces array, the container MUST inherit the runtime namespace of that type.'), {
-    id: 'config-linux.namespaces.inherit',
-    script: readAll(['pid', 'network', 'ipc', 'uts', 'cgroup']),
-    config: (c) => {
-      c.linux!.namespaces = [{ type: 'mount' }];
-      delete c.hostname;
+  inside(
+    namespaces(
+      'MUST',
+      'If a namespace type is not specified in the namespaces array, the container MUST inherit the runtime namespace of that type.',
+    ),
+    {
+      id: 'config-linux.namespaces.inherit',
+      script: readAll(['pid', 'network', 'ipc', 'uts', 'cgroup']),
+      config: (c) => {
+        c.linux!.namespaces = [{ type: 'mount' }];
+        delete c.hostname;
+      },
+      check: (out) => {
+        const seen = keyValues(out);
+        for (const type of ['pid', 'network', 'ipc', 'uts', 'cgroup'] as const)
+          same(seen[type], nsOf('self', PROC_NAME[type]), `${type} namespace (not listed: the runtime's)`);
+      },
     },
-    check: (out) => {
-      const seen = keyValues(out);
-      for (const type of ['pid', 'network', 'ipc', 'uts', 'cgroup']) same(seen[type], nsOf('self', PROC_NAME[type]), `${type} namespace (not listed: the runtime's)`);
-    },
-  }),
+  ),
 
-  scenario(namespaces('MUST', 'If a namespace type is not specified in the namespaces array, the container MUST inherit the runtime namespace of that type.'), {
-    // runtime-tools' linux_ns_itype: every namespace removed, mount included.
-    // The container then lives in the runtime's mount namespace: the
-    // runtime must not pivot it, change its propagation or leave mounts.
-    id: 'config-linux.namespaces.inherit-all',
-    run: async (t) => {
-      const types = ['pid', 'network', 'mount', 'ipc', 'uts', 'cgroup'];
-      const c = t.config(readAll(types));
-      c.linux!.namespaces = [];
-      delete c.hostname;
-      // What runc, too, cannot honour without a mount namespace of the container's own.
-      delete c.linux!.maskedPaths;
-      delete c.linux!.readonlyPaths;
-      c.root!.readonly = false;
-      const bundle = t.bundle(c, true);
-      const table = () => readOr('/proc/self/mountinfo').split('\n').map((l) => l.split(' ')).filter((f) => f[4] && !f[4].startsWith(bundle)).map((f) => [f[4], ...f.slice(6, f.indexOf('-'))].join(' '));
-      const before = table();
-      const id = t.newId();
-      const r = await t.rt.run(id, bundle);
-      check(r.code === 0, `the container did not run (exit ${r.code}: ${r.stderr.trim()})`);
-      const seen = keyValues(r.stdout);
-      for (const type of types) same(seen[type], nsOf('self', PROC_NAME[type]), `${type} namespace (not listed: the runtime's)`);
-      same(table(), before, "the runtime's own mounts and their propagation, after the container");
-      expectNothingLeft(t, id, 'after the container is gone');
+  scenario(
+    namespaces(
+      'MUST',
+      'If a namespace type is not specified in the namespaces array, the container MUST inherit the runtime namespace of that type.',
+    ),
+    {
+      // runtime-tools' linux_ns_itype: every namespace removed, mount included.
+      // The container then lives in the runtime's mount namespace: the
+      // runtime must not pivot it, change its propagation or leave mounts.
+      id: 'config-linux.namespaces.inherit-all',
+      run: async (t) => {
+        const types = ['pid', 'network', 'mount', 'ipc', 'uts', 'cgroup'] as const;
+        const c = t.config(readAll(types));
+        c.linux!.namespaces = [];
+        delete c.hostname;
+        // What runc, too, cannot honour without a mount namespace of the container's own.
+        delete c.linux!.maskedPaths;
+        delete c.linux!.readonlyPaths;
+        c.root!.readonly = false;
+        const bundle = t.bundle(c, true);
+        const table = () =>
+          readOr('/proc/self/mountinfo')
+            .split('\n')
+            .map((l) => l.split(' '))
+            .filter((f) => f[4] && !f[4].startsWith(bundle))
+            .map((f) => [f[4], ...f.slice(6, f.indexOf('-'))].join(' '));
+        const before = table();
+        const id = t.newId();
+        const r = await t.rt.run(id, bundle);
+        check(r.code === 0, `the container did not run (exit ${r.code}: ${r.stderr.trim()})`);
+        const seen = keyValues(r.stdout);
+        for (const type of types)
+          same(seen[type], nsOf('self', PROC_NAME[type]), `${type} namespace (not listed: the runtime's)`);
+        same(table(), before, "the runtime's own mounts and their propagation, after the container");
+        expectNothingLeft(t, id, 'after the container is gone');
+      },
     },
-  }),
+  ),
 
   scenario(namespaces('MUST', 'path: The runtime MUST place the container process in the namespace associated with that path.'), {
     id: 'config-linux.namespaces.join-path',
     run: async (t) => {
-      const types = ['pid', 'network', 'ipc', 'uts', 'cgroup'];
+      const types = ['pid', 'network', 'ipc', 'uts', 'cgroup'] as const;
       const holder = await namespaceHolder(t, ['--pid', '--net', '--ipc', '--uts', '--cgroup']);
       const out = await runScript(t, readAll(types), (c) => {
-        c.linux!.namespaces = [{ type: 'mount' }, ...types.map((type) => ({ type, path: `/proc/${holder}/ns/${PROC_NAME[type]}` }))];
+        c.linux!.namespaces = [
+          { type: 'mount' },
+          ...types.map((type) => ({ type, path: `/proc/${holder}/ns/${PROC_NAME[type]}` })),
+        ];
       });
       const seen = keyValues(out);
       for (const type of types) same(seen[type], nsOf(holder, PROC_NAME[type]), `${type} namespace (the one at path)`);
     },
   }),
 
-  scenario(namespaces('MUST', 'path: The runtime MUST generate an error if path is not associated with a namespace of type type.'), {
-    id: 'config-linux.namespaces.path-of-other-type',
-    run: async (t) => {
-      const holder = await namespaceHolder(t, ['--net']);
-      const c = t.config('exec sleep 60');
-      c.linux!.namespaces = c.linux!.namespaces!.map((n) => (n.type === 'ipc' ? { type: 'ipc', path: `/proc/${holder}/ns/net` } : n));
-      await expectRefusal(t, t.bundle(c));
+  scenario(
+    namespaces('MUST', 'path: The runtime MUST generate an error if path is not associated with a namespace of type type.'),
+    {
+      id: 'config-linux.namespaces.path-of-other-type',
+      run: async (t) => {
+        const holder = await namespaceHolder(t, ['--net']);
+        const c = t.config('exec sleep 60');
+        c.linux!.namespaces = c.linux!.namespaces!.map((n) =>
+          n.type === 'ipc' ? { type: 'ipc', path: `/proc/${holder}/ns/net` } : n,
+        );
+        await expectRefusal(t, t.bundle(c));
+      },
     },
-  }),
+  ),
 
   refused(namespaces('MUST', 'path: This value MUST be an absolute path in the runtime mount namespace.'), {
     id: 'config-linux.namespaces.path-relative',
     // From "/", the relative path would name pid 1's network namespace.
     cli: { cwd: '/' },
     config: (c) => {
-      c.linux!.namespaces = c.linux!.namespaces!.map((n) => (n.type === 'network' ? { type: 'network', path: 'proc/1/ns/net' } : n));
+      c.linux!.namespaces = c.linux!.namespaces!.map((n) =>
+        n.type === 'network' ? { type: 'network', path: 'proc/1/ns/net' } : n,
+      );
     },
   }),
 
-  refused(namespaces('MUST', 'If a namespaces field contains duplicated namespaces with same type, the runtime MUST generate an error.'), {
-    id: 'config-linux.namespaces.duplicate-type',
-    config: (c) => {
-      c.linux!.namespaces!.push({ type: 'network' });
+  refused(
+    namespaces(
+      'MUST',
+      'If a namespaces field contains duplicated namespaces with same type, the runtime MUST generate an error.',
+    ),
+    {
+      id: 'config-linux.namespaces.duplicate-type',
+      config: (c) => {
+        c.linux!.namespaces!.push({ type: 'network' });
+      },
     },
-  }),
+  ),
 
-  scenario(userMappings('SHOULD', 'The runtime SHOULD NOT modify the ownership of referenced filesystems to realize the mapping.'), {
-    id: 'config-linux.user-namespace.ownership-unchanged',
-    run: async (t) => {
-      const c = t.config('id -u');
-      withUserNamespace(c);
-      const bundle = t.bundle(c, true);
-      const r = await t.rt.run(t.newId(), bundle);
-      check(r.code === 0, `a container with a user namespace did not run (exit ${r.code}: ${r.stderr.trim()})`);
-      for (const path of ['rootfs', 'rootfs/bin/busybox', 'rootfs/etc/passwd']) {
-        const st = statSync(join(bundle, path));
-        same(`${st.uid}:${st.gid}`, '0:0', `owner of ${path} after the run`);
-      }
+  scenario(
+    userMappings('SHOULD', 'The runtime SHOULD NOT modify the ownership of referenced filesystems to realize the mapping.'),
+    {
+      id: 'config-linux.user-namespace.ownership-unchanged',
+      run: async (t) => {
+        const c = t.config('id -u');
+        withUserNamespace(c);
+        const bundle = t.bundle(c, true);
+        const r = await t.rt.run(t.newId(), bundle);
+        check(r.code === 0, `a container with a user namespace did not run (exit ${r.code}: ${r.stderr.trim()})`);
+        for (const path of ['rootfs', 'rootfs/bin/busybox', 'rootfs/etc/passwd']) {
+          const st = statSync(join(bundle, path));
+          same(`${st.uid}:${st.gid}`, '0:0', `owner of ${path} after the run`);
+        }
+      },
     },
-  }),
+  ),
 
   inside(timeOffsets('MUST', `timeOffsets (object, OPTIONAL) sets the offset for Time Namespace. ${STEP2}`), {
     id: 'config-linux.time-offsets',
@@ -260,7 +321,7 @@ export const namespaceCases: Case[] = [
       c.linux!.namespaces!.push({ type: 'time' });
       c.linux!.timeOffsets = { boottime: { secs: 1_000_000_000 }, monotonic: { secs: 1_000_000_000 } };
     },
-    check: (out) => check(Number(keyValues(out).uptime) >= 1_000_000_000, `uptime ${keyValues(out).uptime}s with a boottime offset of 1e9s`),
+    check: (out) =>
+      check(Number(keyValues(out).uptime) >= 1_000_000_000, `uptime ${keyValues(out).uptime}s with a boottime offset of 1e9s`),
   }),
 ];
-

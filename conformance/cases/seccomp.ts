@@ -57,90 +57,145 @@ async function notified(t: Parameters<Case['run']>[0], extra: Record<string, unk
 }
 
 export const seccompCases: Case[] = [
-  inside(seccomp('MUST', `syscalls[].errnoRet (uint, OPTIONAL) - the errno return code to use ... If not specified its default value is EPERM. ${STEP2}`), {
-    id: 'config-linux.seccomp.errno-default-eperm',
-    script: MKDIR_SCRIPT,
-    config: (c) => filtered(c, [{ names: MKDIR, action: 'SCMP_ACT_ERRNO' }]),
-    check: (out) => {
-      check(out.includes('Operation not permitted'), `mkdir did not fail with EPERM: ${JSON.stringify(out)}`);
-      same(keyValues(out).rc, '1', 'mkdir\'s exit status');
+  inside(
+    seccomp(
+      'MUST',
+      `syscalls[].errnoRet (uint, OPTIONAL) - the errno return code to use ... If not specified its default value is EPERM. ${STEP2}`,
+    ),
+    {
+      id: 'config-linux.seccomp.errno-default-eperm',
+      script: MKDIR_SCRIPT,
+      config: (c) => filtered(c, [{ names: MKDIR, action: 'SCMP_ACT_ERRNO' }]),
+      check: (out) => {
+        check(out.includes('Operation not permitted'), `mkdir did not fail with EPERM: ${JSON.stringify(out)}`);
+        same(keyValues(out).rc, '1', "mkdir's exit status");
+      },
     },
-  }),
+  ),
 
-  inside(seccomp('MUST', `syscalls[].errnoRet (uint, OPTIONAL) - the errno return code to use. Some actions like SCMP_ACT_ERRNO and SCMP_ACT_TRACE allow to specify the errno code to return. ${STEP2}`), {
-    id: 'config-linux.seccomp.errno-ret',
-    script: MKDIR_SCRIPT,
-    config: (c) => filtered(c, [{ names: MKDIR, action: 'SCMP_ACT_ERRNO', errnoRet: 28 }]),
-    check: (out) => check(out.includes('No space left on device'), `mkdir did not fail with errno 28 (ENOSPC): ${JSON.stringify(out)}`),
-  }),
-
-  inside(seccomp('MUST', `syscalls[].action (string, REQUIRED) - the action for seccomp rules (SCMP_ACT_KILL_PROCESS). ${STEP2}`), {
-    id: 'config-linux.seccomp.kill-process',
-    script: MKDIR_SCRIPT,
-    config: (c) => filtered(c, [{ names: MKDIR, action: 'SCMP_ACT_KILL_PROCESS' }]),
-    check: (out) => same(keyValues(out).rc, String(128 + 31), 'mkdir\'s exit status (killed by SIGSYS)'),
-  }),
-
-  inside(seccomp('MUST', `syscalls[].args (array of objects, OPTIONAL) - the specific syscall in seccomp: index, value, op. ${STEP2}`), {
-    id: 'config-linux.seccomp.args',
-    script: 'touch /tmp/f; chmod 777 /tmp/f 2>/dev/null && echo c777=allowed || echo c777=denied; chmod 755 /tmp/f && echo c755=allowed || echo c755=denied',
-    config: (c) =>
-      filtered(c, [
-        { names: ['chmod'], action: 'SCMP_ACT_ERRNO', args: [{ index: 1, value: 0o777, op: 'SCMP_CMP_EQ' }] },
-        { names: ['fchmodat'], action: 'SCMP_ACT_ERRNO', args: [{ index: 2, value: 0o777, op: 'SCMP_CMP_EQ' }] },
-      ]),
-    check: (out) => {
-      const seen = keyValues(out);
-      same([seen.c777, seen.c755], ['denied', 'allowed'], 'chmod 777 (matches the argument rule) and chmod 755 (does not)');
+  inside(
+    seccomp(
+      'MUST',
+      `syscalls[].errnoRet (uint, OPTIONAL) - the errno return code to use. Some actions like SCMP_ACT_ERRNO and SCMP_ACT_TRACE allow to specify the errno code to return. ${STEP2}`,
+    ),
+    {
+      id: 'config-linux.seccomp.errno-ret',
+      script: MKDIR_SCRIPT,
+      config: (c) => filtered(c, [{ names: MKDIR, action: 'SCMP_ACT_ERRNO', errnoRet: 28 }]),
+      check: (out) =>
+        check(out.includes('No space left on device'), `mkdir did not fail with errno 28 (ENOSPC): ${JSON.stringify(out)}`),
     },
-  }),
+  ),
 
-  refused(seccomp('MUST', 'defaultErrnoRet: When the action doesn\'t support an errno, the runtime MUST print and error and fail.'), {
-    id: 'config-linux.seccomp.default-errno-ret-with-allow',
-    config: (c) => filtered(c, [{ names: MKDIR, action: 'SCMP_ACT_ERRNO' }], { defaultErrnoRet: 1 }),
-  }),
-
-  refused(seccomp('MUST', 'syscalls[].errnoRet: When the action doesn\'t support an errno, the runtime MUST print and error and fail.'), {
-    id: 'config-linux.seccomp.errno-ret-with-kill',
-    config: (c) => filtered(c, [{ names: MKDIR, action: 'SCMP_ACT_KILL_PROCESS', errnoRet: 1 }]),
-  }),
-
-  refused(seccomp('MUST', 'syscalls[].names (array of strings, REQUIRED) - the names of the syscalls. names MUST contain at least one entry.'), {
-    id: 'config-linux.seccomp.names-empty',
-    config: (c) => filtered(c, [{ names: [], action: 'SCMP_ACT_ERRNO' }]),
-  }),
-
-  scenario(processState('MUST', 'The container runtime MUST send the container process state over the UNIX socket as regular payload serialized in JSON and file descriptors MUST be sent using SCM_RIGHTS (state: ociVersion, fds, pid, state).'), {
-    id: 'config-linux.seccomp.listener-state',
-    run: async (t) => {
-      const { payloads, id, pid } = await notified(t);
-      check(payloads.length > 0, 'the agent received nothing');
-      const [p] = payloads;
-      check(typeof p.ociVersion === 'string', `ociVersion ${JSON.stringify(p.ociVersion)}`);
-      check(Array.isArray(p.fds) && p.fds.includes('seccompFd'), `fds ${JSON.stringify(p.fds)} does not name seccompFd`);
-      same(p.pid, pid, 'pid (the container process, as seen by the runtime)');
-      same((p.state as { id?: string } | undefined)?.id, id, 'state.id');
+  inside(
+    seccomp('MUST', `syscalls[].action (string, REQUIRED) - the action for seccomp rules (SCMP_ACT_KILL_PROCESS). ${STEP2}`),
+    {
+      id: 'config-linux.seccomp.kill-process',
+      script: MKDIR_SCRIPT,
+      config: (c) => filtered(c, [{ names: MKDIR, action: 'SCMP_ACT_KILL_PROCESS' }]),
+      check: (out) => same(keyValues(out).rc, String(128 + 31), "mkdir's exit status (killed by SIGSYS)"),
     },
-  }),
+  ),
 
-  scenario(seccomp('MUST', 'listenerPath: The runtime MUST send exactly one container process state per connection. The connection MUST NOT be reused and it MUST be closed after sending a seccomp state.'), {
-    id: 'config-linux.seccomp.listener-connection',
-    run: async (t) => {
-      const { payloads, closed } = await notified(t);
-      same(payloads.length, 1, 'connections to the agent');
-      check(!('unparsable' in payloads[0]), `the connection did not carry exactly one JSON document: ${JSON.stringify(payloads[0])}`);
-      same(closed, [true], 'whether the runtime closed the connection');
+  inside(
+    seccomp('MUST', `syscalls[].args (array of objects, OPTIONAL) - the specific syscall in seccomp: index, value, op. ${STEP2}`),
+    {
+      id: 'config-linux.seccomp.args',
+      script:
+        'touch /tmp/f; chmod 777 /tmp/f 2>/dev/null && echo c777=allowed || echo c777=denied; chmod 755 /tmp/f && echo c755=allowed || echo c755=denied',
+      config: (c) =>
+        filtered(c, [
+          { names: ['chmod'], action: 'SCMP_ACT_ERRNO', args: [{ index: 1, value: 0o777, op: 'SCMP_CMP_EQ' }] },
+          { names: ['fchmodat'], action: 'SCMP_ACT_ERRNO', args: [{ index: 2, value: 0o777, op: 'SCMP_CMP_EQ' }] },
+        ]),
+      check: (out) => {
+        const seen = keyValues(out);
+        same([seen.c777, seen.c755], ['denied', 'allowed'], 'chmod 777 (matches the argument rule) and chmod 755 (does not)');
+      },
     },
-  }),
+  ),
 
-  scenario(seccomp('MUST', `listenerMetadata (string, OPTIONAL) - specifies an opaque data to pass to the seccomp agent. This string will be sent as the metadata field in the container process state. ${STEP2}`), {
-    id: 'config-linux.seccomp.listener-metadata',
-    run: async (t) => {
-      const { payloads } = await notified(t, { listenerMetadata: 'conformance-metadata' });
-      check(payloads.length > 0, 'the agent received nothing');
-      same(payloads[0].metadata, 'conformance-metadata', 'metadata');
+  refused(
+    seccomp('MUST', "defaultErrnoRet: When the action doesn't support an errno, the runtime MUST print and error and fail."),
+    {
+      id: 'config-linux.seccomp.default-errno-ret-with-allow',
+      config: (c) => filtered(c, [{ names: MKDIR, action: 'SCMP_ACT_ERRNO' }], { defaultErrnoRet: 1 }),
     },
-  }),
+  ),
+
+  refused(
+    seccomp('MUST', "syscalls[].errnoRet: When the action doesn't support an errno, the runtime MUST print and error and fail."),
+    {
+      id: 'config-linux.seccomp.errno-ret-with-kill',
+      config: (c) => filtered(c, [{ names: MKDIR, action: 'SCMP_ACT_KILL_PROCESS', errnoRet: 1 }]),
+    },
+  ),
+
+  refused(
+    seccomp(
+      'MUST',
+      'syscalls[].names (array of strings, REQUIRED) - the names of the syscalls. names MUST contain at least one entry.',
+    ),
+    {
+      id: 'config-linux.seccomp.names-empty',
+      config: (c) => filtered(c, [{ names: [], action: 'SCMP_ACT_ERRNO' }]),
+    },
+  ),
+
+  scenario(
+    processState(
+      'MUST',
+      'The container runtime MUST send the container process state over the UNIX socket as regular payload serialized in JSON and file descriptors MUST be sent using SCM_RIGHTS (state: ociVersion, fds, pid, state).',
+    ),
+    {
+      id: 'config-linux.seccomp.listener-state',
+      run: async (t) => {
+        const { payloads, id, pid } = await notified(t);
+        const [p] = payloads;
+        check(p, 'the agent received nothing');
+        check(typeof p.ociVersion === 'string', `ociVersion ${JSON.stringify(p.ociVersion)}`);
+        check(Array.isArray(p.fds) && p.fds.includes('seccompFd'), `fds ${JSON.stringify(p.fds)} does not name seccompFd`);
+        same(p.pid, pid, 'pid (the container process, as seen by the runtime)');
+        same((p.state as { id?: string } | undefined)?.id, id, 'state.id');
+      },
+    },
+  ),
+
+  scenario(
+    seccomp(
+      'MUST',
+      'listenerPath: The runtime MUST send exactly one container process state per connection. The connection MUST NOT be reused and it MUST be closed after sending a seccomp state.',
+    ),
+    {
+      id: 'config-linux.seccomp.listener-connection',
+      run: async (t) => {
+        const { payloads, closed } = await notified(t);
+        same(payloads.length, 1, 'connections to the agent');
+        const [payload] = payloads;
+        check(
+          payload && !('unparsable' in payload),
+          `the connection did not carry exactly one JSON document: ${JSON.stringify(payload)}`,
+        );
+        same(closed, [true], 'whether the runtime closed the connection');
+      },
+    },
+  ),
+
+  scenario(
+    seccomp(
+      'MUST',
+      `listenerMetadata (string, OPTIONAL) - specifies an opaque data to pass to the seccomp agent. This string will be sent as the metadata field in the container process state. ${STEP2}`,
+    ),
+    {
+      id: 'config-linux.seccomp.listener-metadata',
+      run: async (t) => {
+        const { payloads } = await notified(t, { listenerMetadata: 'conformance-metadata' });
+        const [payload] = payloads;
+        check(payload, 'the agent received nothing');
+        same(payload.metadata, 'conformance-metadata', 'metadata');
+      },
+    },
+  ),
 
   scenario(seccomp('MUST', 'listenerPath: If sending to this socket fails, the runtime MUST generate an error.'), {
     id: 'config-linux.seccomp.listener-unreachable',

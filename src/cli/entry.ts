@@ -14,7 +14,11 @@ async function run(argv: string[]): Promise<void> {
     return main(argv);
   }
   const { args } = fast;
-  configureLog({ log: args.log as string | undefined, logFormat: args.logFormat as 'text' | 'json', debug: args.debug as boolean });
+  configureLog({
+    log: args.log as string | undefined,
+    logFormat: args.logFormat as 'text' | 'json',
+    debug: args.debug as boolean,
+  });
   await HANDLERS[fast.command](args as never);
 }
 

@@ -8,7 +8,17 @@
  * the fast path does parse, it parses as yargs would
  * (test/unit/options.test.ts compares them).
  */
-import { camel, COMMANDS, type CommandName, findCommand, findOption, flagKey, GLOBAL_OPTIONS, isFlag, takesValue } from './options';
+import {
+  camel,
+  COMMANDS,
+  type CommandName,
+  findCommand,
+  findOption,
+  flagKey,
+  GLOBAL_OPTIONS,
+  isFlag,
+  takesValue,
+} from './options';
 
 export interface FastParse {
   command: CommandName;
@@ -23,7 +33,7 @@ export function fastParse(words: readonly string[]): FastParse | undefined {
   let rest: string[] | undefined;
 
   for (let i = 0; i < words.length; i++) {
-    const word = words[i];
+    const word = words[i]!;
     if (word === '--') {
       rest = words.slice(i + 1);
       break;
@@ -59,7 +69,8 @@ export function fastParse(words: readonly string[]): FastParse | undefined {
       if (option.choices && !option.choices.includes(value as string)) return undefined;
     }
     if (option.array) values.set(name, [...((values.get(name) as unknown[]) ?? []), value]);
-    else if (values.has(name)) return undefined; // yargs would make an array of it
+    else if (values.has(name))
+      return undefined; // yargs would make an array of it
     else values.set(name, value);
   }
   if (!command) return undefined;

@@ -13,4 +13,3 @@ export interface GlobalArgs {
 }
 
 export const store = (argv: GlobalArgs): StateStore => new StateStore(argv.root);
-

@@ -13,7 +13,18 @@ import { SPEC_VERSION } from '../spec/version';
 import { type Handler, HANDLERS } from './commands/index';
 import { configureLog, fatal, type LogOptions } from '../log';
 import { normalizeArgv } from './normalize';
-import { COMMANDS, type CommandName, type CommandSpec, findOption, flagKey, GLOBAL_OPTIONS, isFlag, type OptionSpec, type PositionalSpec, takesValue } from './options';
+import {
+  COMMANDS,
+  type CommandName,
+  type CommandSpec,
+  findOption,
+  flagKey,
+  GLOBAL_OPTIONS,
+  isFlag,
+  type OptionSpec,
+  type PositionalSpec,
+  takesValue,
+} from './options';
 
 declare const RUNTS_VERSION: string; // injected by the build (scripts/build.mjs)
 
@@ -56,17 +67,23 @@ function yargsCommand(name: CommandName, spec: CommandSpec, handler: Handler): C
  */
 function logOptionsFromWords(words: readonly string[]): LogOptions {
   const given = new Map<string, string | true>();
-  for (let i = 0; i < words.length && words[i] !== '--'; i++) {
-    const found = isFlag(words[i]) ? findOption(flagKey(words[i])) : undefined;
+  for (let i = 0; i < words.length; i++) {
+    const word = words[i]!;
+    if (word === '--') break;
+    const found = isFlag(word) ? findOption(flagKey(word)) : undefined;
     if (!found) continue;
-    const eq = words[i].indexOf('=');
-    given.set(found[0], eq >= 0 ? words[i].slice(eq + 1) : takesValue(found[1]) ? (words[++i] ?? '') : true);
+    const eq = word.indexOf('=');
+    given.set(found[0], eq >= 0 ? word.slice(eq + 1) : takesValue(found[1]) ? (words[++i] ?? '') : true);
   }
   const value = (name: string) => {
     const v = given.get(name);
     return typeof v === 'string' ? v : undefined;
   };
-  return { log: value('log'), logFormat: value('log-format') === 'json' ? 'json' : 'text', debug: given.get('debug') === true || value('debug') === 'true' };
+  return {
+    log: value('log'),
+    logFormat: value('log-format') === 'json' ? 'json' : 'text',
+    debug: given.get('debug') === true || value('debug') === 'true',
+  };
 }
 
 export async function main(argv: string[], handlers: Readonly<Record<CommandName, Handler>> = HANDLERS): Promise<void> {
@@ -74,7 +91,9 @@ export async function main(argv: string[], handlers: Readonly<Record<CommandName
   configureLog(logOptionsFromWords(words));
   const cli = yargs(words)
     .scriptName('runts')
-    .usage('runts [global options] command [command options] [arguments...]\n\nAn OCI container runtime in TypeScript, with runc\'s command line.')
+    .usage(
+      "runts [global options] command [command options] [arguments...]\n\nAn OCI container runtime in TypeScript, with runc's command line.",
+    )
     .parserConfiguration({
       // Go's flag package (runc) reads "-bundle" as "--bundle"; so do we.
       'short-option-groups': false,
@@ -87,7 +106,13 @@ export async function main(argv: string[], handlers: Readonly<Record<CommandName
       'greedy-arrays': false,
     })
     .options(Object.fromEntries(Object.entries(GLOBAL_OPTIONS).map(([flag, option]) => [flag, yargsOption(option)])))
-    .middleware((args) => configureLog({ log: args.log as string | undefined, logFormat: args.logFormat as 'text' | 'json', debug: args.debug as boolean }))
+    .middleware((args) =>
+      configureLog({
+        log: args.log as string | undefined,
+        logFormat: args.logFormat as 'text' | 'json',
+        debug: args.debug as boolean,
+      }),
+    )
     .version(`runts version ${RUNTS_VERSION}\nspec: ${SPEC_VERSION}`)
     .alias('version', 'v')
     .help()
@@ -99,7 +124,8 @@ export async function main(argv: string[], handlers: Readonly<Record<CommandName
     .fail((msg, err) => {
       fatal(err ? errorMessage(err) : msg);
     });
-  for (const [name, spec] of Object.entries(COMMANDS) as [CommandName, CommandSpec][]) cli.command(yargsCommand(name, spec, handlers[name]));
+  for (const [name, spec] of Object.entries(COMMANDS) as [CommandName, CommandSpec][])
+    cli.command(yargsCommand(name, spec, handlers[name]));
   // Errors end here, logged by this module's log (configured by the middleware above).
   await cli.parseAsync().catch((err: unknown) => fatal(errorMessage(err)));
 }

@@ -53,14 +53,25 @@ export const GLOBAL_OPTIONS: Readonly<Record<string, OptionSpec>> = {
   log: { type: 'string', describe: 'set the log file to write runts logs to (default is stderr)' },
   'log-format': { type: 'string', choices: ['text', 'json'], default: 'text', describe: 'set the log format' },
   debug: { type: 'boolean', default: false, describe: 'enable debug logging' },
-  'systemd-cgroup': { type: 'boolean', default: false, describe: 'enable systemd cgroup support (not supported: refused)' },
+  'systemd-cgroup': {
+    type: 'boolean',
+    default: false,
+    describe:
+      'enable systemd cgroup support, expects cgroupsPath to be of form "slice:prefix:name" for e.g. "system.slice:runts:434234"',
+  },
   rootless: { type: 'string', describe: 'ignore cgroup permission errors (true, false, auto)' },
   criu: { type: 'string', describe: 'accepted for runc compatibility; ignored' },
 };
 
 const CONTAINER_ID: PositionalSpec = { name: 'container-id', required: true };
 
-const FORMAT: OptionSpec = { type: 'string', alias: 'f', choices: ['table', 'json'], default: 'table', describe: 'select one of: table or json' };
+const FORMAT: OptionSpec = {
+  type: 'string',
+  alias: 'f',
+  choices: ['table', 'json'],
+  default: 'table',
+  describe: 'select one of: table or json',
+};
 
 /** The flags create and run share. */
 const CREATE_OPTIONS: Readonly<Record<string, OptionSpec>> = {
@@ -69,7 +80,11 @@ const CREATE_OPTIONS: Readonly<Record<string, OptionSpec>> = {
   'console-socket': { type: 'string', describe: 'path to an AF_UNIX socket which will receive the pty master fd' },
   'no-pivot': { type: 'boolean', default: false, describe: 'do not use pivot root to jail process inside rootfs' },
   'no-new-keyring': { type: 'boolean', default: false, describe: 'do not create a new session keyring for the container' },
-  'preserve-fds': { type: 'number', default: 0, describe: 'pass N additional file descriptors to the container (stdio + $LISTEN_FDS + N in total)' },
+  'preserve-fds': {
+    type: 'number',
+    default: 0,
+    describe: 'pass N additional file descriptors to the container (stdio + $LISTEN_FDS + N in total)',
+  },
 };
 
 /** update's flags that each set one member of linux.resources (commands/update.ts reads them). */
@@ -77,16 +92,22 @@ export const UPDATE_RESOURCE_OPTIONS = {
   'blkio-weight': { type: 'string', describe: 'Specifies per cgroup weight, range is from 10 to 1000' },
   'cpu-period': { type: 'string', describe: 'CPU CFS period to be used for hardcapping (in usecs). 0 to use system default' },
   'cpu-quota': { type: 'string', describe: 'CPU CFS hardcap limit (in usecs). Allowed cpu time in a given period' },
-  'cpu-burst': { type: 'string', describe: 'CPU CFS hardcap burst limit (in usecs). Allowed accumulated cpu time additionally for burst a given period' },
+  'cpu-burst': {
+    type: 'string',
+    describe: 'CPU CFS hardcap burst limit (in usecs). Allowed accumulated cpu time additionally for burst a given period',
+  },
   'cpu-share': { type: 'string', describe: 'CPU shares (relative weight vs. other containers)' },
-  'cpu-rt-period': { type: 'string', describe: 'CPU realtime period to be used for hardcapping (in usecs). 0 to use system default' },
+  'cpu-rt-period': {
+    type: 'string',
+    describe: 'CPU realtime period to be used for hardcapping (in usecs). 0 to use system default',
+  },
   'cpu-rt-runtime': { type: 'string', describe: 'CPU realtime hardcap limit (in usecs). Allowed cpu time in a given period' },
   'cpu-idle': { type: 'string', describe: 'set cgroup SCHED_IDLE or not, 0: default behavior, 1: SCHED_IDLE' },
   'cpuset-cpus': { type: 'string', describe: 'CPU(s) to use' },
   'cpuset-mems': { type: 'string', describe: 'Memory node(s) to use' },
   memory: { type: 'string', describe: 'Memory limit (in bytes)' },
   'memory-reservation': { type: 'string', describe: 'Memory reservation or soft_limit (in bytes)' },
-  'memory-swap': { type: 'string', describe: 'Total memory usage (memory + swap); set \'-1\' to enable unlimited swap' },
+  'memory-swap': { type: 'string', describe: "Total memory usage (memory + swap); set '-1' to enable unlimited swap" },
   'pids-limit': { type: 'string', describe: 'Maximum number of pids allowed in the container' },
 } satisfies Record<string, OptionSpec>;
 
@@ -113,7 +134,12 @@ const TABLE = {
     describe: 'delete any resources held by the container often used with detached container',
     positionals: [CONTAINER_ID],
     options: {
-      force: { type: 'boolean', alias: 'f', default: false, describe: 'forcibly deletes the container if it is still running (uses SIGKILL)' },
+      force: {
+        type: 'boolean',
+        alias: 'f',
+        default: false,
+        describe: 'forcibly deletes the container if it is still running (uses SIGKILL)',
+      },
     },
   },
   events: {
@@ -121,7 +147,7 @@ const TABLE = {
     positionals: [CONTAINER_ID],
     options: {
       interval: { type: 'string', default: '5s', describe: 'set the stats collection interval' },
-      stats: { type: 'boolean', default: false, describe: 'display the container\'s stats then exit' },
+      stats: { type: 'boolean', default: false, describe: "display the container's stats then exit" },
     },
   },
   exec: {
@@ -136,14 +162,20 @@ const TABLE = {
       user: { type: 'string', alias: 'u', describe: 'UID (format: <uid>[:<gid>])' },
       'additional-gids': { type: 'number', alias: 'g', array: true, default: [], describe: 'additional gids' },
       process: { type: 'string', alias: 'p', describe: 'path to the process.json' },
-      detach: { type: 'boolean', alias: 'd', default: false, describe: 'detach from the container\'s process' },
+      detach: { type: 'boolean', alias: 'd', default: false, describe: "detach from the container's process" },
       'pid-file': { type: 'string', describe: 'specify the file to write the process id to' },
       'process-label': { type: 'string', describe: 'set the asm process label for the process commonly used with selinux' },
       apparmor: { type: 'string', describe: 'set the apparmor profile for the process' },
       'no-new-privs': { type: 'boolean', default: false, describe: 'set the no new privileges value for the process' },
-      cap: { type: 'string', alias: 'c', array: true, default: [], describe: 'add a capability to the bounding set for the process' },
+      cap: {
+        type: 'string',
+        alias: 'c',
+        array: true,
+        default: [],
+        describe: 'add a capability to the bounding set for the process',
+      },
       'preserve-fds': { type: 'number', default: 0, describe: 'pass N additional file descriptors to the container' },
-      cgroup: { type: 'string', describe: 'accepted for runc compatibility: the process joins the container\'s cgroup' },
+      cgroup: { type: 'string', describe: "accepted for runc compatibility: the process joins the container's cgroup" },
       'ignore-paused': { type: 'boolean', default: false, describe: 'allow exec in a paused container' },
     },
   },
@@ -153,10 +185,15 @@ const TABLE = {
     options: {},
   },
   kill: {
-    describe: 'kill sends the specified signal (default: SIGTERM) to the container\'s init process',
+    describe: "kill sends the specified signal (default: SIGTERM) to the container's init process",
     positionals: [CONTAINER_ID, { name: 'signal', default: 'SIGTERM' }],
     options: {
-      all: { type: 'boolean', alias: 'a', default: false, describe: 'send the specified signal to all processes inside the container' },
+      all: {
+        type: 'boolean',
+        alias: 'a',
+        default: false,
+        describe: 'send the specified signal to all processes inside the container',
+      },
     },
   },
   list: {
@@ -189,9 +226,13 @@ const TABLE = {
     positionals: [CONTAINER_ID],
     options: {
       ...CREATE_OPTIONS,
-      detach: { type: 'boolean', alias: 'd', default: false, describe: 'detach from the container\'s process' },
+      detach: { type: 'boolean', alias: 'd', default: false, describe: "detach from the container's process" },
       keep: { type: 'boolean', default: false, describe: 'do not delete the container after it exits' },
-      'no-subreaper': { type: 'boolean', default: false, describe: 'accepted for runc compatibility: runts never makes itself a subreaper' },
+      'no-subreaper': {
+        type: 'boolean',
+        default: false,
+        describe: 'accepted for runc compatibility: runts never makes itself a subreaper',
+      },
     },
   },
   spec: {
@@ -219,7 +260,8 @@ const TABLE = {
         type: 'string',
         alias: 'r',
         readsStdin: true,
-        describe: 'path to the file containing the resources to update (JSON, as linux.resources), or \'-\' to read from the standard input; all other options are then ignored',
+        describe:
+          "path to the file containing the resources to update (JSON, as linux.resources), or '-' to read from the standard input; all other options are then ignored",
       },
       ...UPDATE_RESOURCE_OPTIONS,
       ...UPDATE_OBSOLETE_OPTIONS,
@@ -227,8 +269,9 @@ const TABLE = {
     },
   },
   validate: {
-    describe: 'check a config.json against the official runtime-spec schema (exit 1 if invalid) and warn about what runts cannot run',
-    positionals: [{ name: 'file', describe: 'a config.json (default: the bundle\'s)' }],
+    describe:
+      'check a config.json against the official runtime-spec schema (exit 1 if invalid) and warn about what runts cannot run',
+    positionals: [{ name: 'file', describe: "a config.json (default: the bundle's)" }],
     options: {
       bundle: { type: 'string', alias: 'b', describe: 'path to the root of the bundle directory' },
     },

@@ -20,8 +20,11 @@ export function joinStdinValues(argv: readonly string[]): string[] {
   const out: string[] = [];
   let i = 0;
   for (; i < argv.length && argv[i] !== '--'; i++) {
-    if (STDIN_FLAGS.has(argv[i]) && argv[i + 1] === '-') out.push(`${argv[i++]}=-`);
-    else out.push(argv[i]);
+    const word = argv[i]!;
+    if (STDIN_FLAGS.has(word) && argv[i + 1] === '-') {
+      out.push(`${word}=-`);
+      i++;
+    } else out.push(word);
   }
   return [...out, ...argv.slice(i)];
 }

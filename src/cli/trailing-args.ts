@@ -9,7 +9,7 @@ import { COMMANDS, type CommandName, findCommand, findOption, flagKey, isFlag, t
 /** Index of the first word that is not a flag or a flag's value, from `from`. */
 function firstPositional(argv: readonly string[], from: number, command?: CommandName): number {
   for (let i = from; i < argv.length; i++) {
-    const word = argv[i];
+    const word = argv[i]!;
     if (word === '--') return i + 1 < argv.length ? i + 1 : -1;
     if (!isFlag(word)) return i;
     const found = findOption(flagKey(word), command);
@@ -20,7 +20,7 @@ function firstPositional(argv: readonly string[], from: number, command?: Comman
 
 export function separateTrailingArgs(argv: readonly string[]): string[] {
   const commandAt = firstPositional(argv, 0);
-  const command = commandAt < 0 ? undefined : findCommand(argv[commandAt]);
+  const command = commandAt < 0 ? undefined : findCommand(argv[commandAt]!);
   if (!command || !COMMANDS[command].trailing) return [...argv];
   const idAt = firstPositional(argv, commandAt + 1, command);
   if (idAt < 0 || idAt + 1 >= argv.length || argv[idAt + 1] === '--') return [...argv];

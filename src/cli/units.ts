@@ -4,7 +4,8 @@
  */
 import { RuntsError } from '../errors';
 
-const DURATION_UNITS: Readonly<Record<string, number>> = { ns: 1e-6, us: 1e-3, µs: 1e-3, ms: 1, s: 1e3, m: 60e3, h: 3600e3 };
+const DURATION_UNITS = { ns: 1e-6, us: 1e-3, µs: 1e-3, ms: 1, s: 1e3, m: 60e3, h: 3600e3 } as const;
+type DurationUnit = keyof typeof DURATION_UNITS;
 
 /** A Go duration ("5s", "1m30s", "250ms") in milliseconds. */
 export function parseDuration(flag: string, text: string): number {
@@ -12,7 +13,8 @@ export function parseDuration(flag: string, text: string): number {
   if (!parts.length || parts.map((p) => p[0]).join('') !== text) {
     throw new RuntsError(`${flag}: ${JSON.stringify(text)} is not a duration (such as 5s, 500ms, 1m30s)`);
   }
-  return parts.reduce((ms, [, n, unit]) => ms + Number(n) * DURATION_UNITS[unit], 0);
+  // The pattern's unit alternatives are the table's keys.
+  return parts.reduce((ms, [, n, unit]) => ms + Number(n) * DURATION_UNITS[unit as DurationUnit], 0);
 }
 
 const SIZE_UNITS = 'kmgtp';

@@ -1,13 +1,14 @@
 import { formatProblem } from '../errors';
 import { printErr, printOut } from '../output';
+import type { CgroupDriver } from '../spec/checks';
 import { judge, readConfigFile } from '../spec/load';
 
 /**
  * `runts validate`: 1 with every schema violation on its own line, else 0
  * with what runts could not run printed as warnings.
  */
-export function validateCommandLine(file: string): number {
-  const { errors, unsupported, warnings } = judge(readConfigFile(file));
+export function validateCommandLine(file: string, driver: CgroupDriver): number {
+  const { errors, unsupported, warnings } = judge(readConfigFile(file), driver);
   for (const p of errors) printErr(`${file}: ${formatProblem(p)}\n`);
   for (const p of [...unsupported, ...warnings]) printErr(`${file}: warning: ${formatProblem(p)}\n`);
   if (errors.length) return 1;

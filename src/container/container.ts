@@ -21,22 +21,32 @@ interface Rule {
 }
 
 const execRefusal = (_id: string, status: Status) =>
-  status === 'paused' ? 'cannot exec in a paused container (use --ignore-paused to override)' : `cannot exec in a ${status} container`;
+  status === 'paused'
+    ? 'cannot exec in a paused container (use --ignore-paused to override)'
+    : `cannot exec in a ${status} container`;
 
 const RULES: Record<Operation, Rule> = {
   start: {
     allows: ['created'],
     refusal: (_id, status) =>
-      status === 'stopped' ? 'cannot start a container that has stopped'
-      : status === 'running' ? 'cannot start an already running container'
-      : `cannot start a container in the ${status} state`,
+      status === 'stopped'
+        ? 'cannot start a container that has stopped'
+        : status === 'running'
+          ? 'cannot start an already running container'
+          : `cannot start a container in the ${status} state`,
   },
   kill: { allows: ['created', 'running', 'paused'], refusal: (id, status) => `container ${id} is not running (${status})` },
   // A created (or half-created) container is killed and deleted, as runc does a created one; a running or paused one only with --force.
-  delete: { allows: ['creating', 'created', 'stopped'], refusal: (id, status) => `cannot delete container ${id} that is not stopped: ${status}` },
+  delete: {
+    allows: ['creating', 'created', 'stopped'],
+    refusal: (id, status) => `cannot delete container ${id} that is not stopped: ${status}`,
+  },
   pause: { allows: ['running'], refusal: (id, status) => `cannot pause container ${id} that is ${status}` },
   resume: { allows: ['paused'], refusal: (id, status) => `cannot resume container ${id} that is ${status}, not paused` },
-  update: { allows: ['created', 'running', 'paused'], refusal: (id, status) => `cannot update container ${id} that is ${status}` },
+  update: {
+    allows: ['created', 'running', 'paused'],
+    refusal: (id, status) => `cannot update container ${id} that is ${status}`,
+  },
   events: { allows: ['creating', 'created', 'running', 'paused'], refusal: (id) => `container with id ${id} is not running` },
   exec: { allows: ['created', 'running'], refusal: execRefusal },
   'exec --ignore-paused': { allows: ['created', 'running', 'paused'], refusal: execRefusal },
@@ -78,7 +88,11 @@ export class Container {
   }
 
   static #of(store: StateStore, record: ContainerRecord): Container {
-    return new Container(store, record, liveStatus(store, record, (r) => r.cgroup !== undefined && cgroups().openCgroup(r.cgroup).isFrozen()));
+    return new Container(
+      store,
+      record,
+      liveStatus(store, record, (r) => r.cgroup !== undefined && cgroups().openCgroup(r.cgroup).isFrozen()),
+    );
   }
 
   /** fn with the container loaded under its lock (store.ts says which operations take it). */
@@ -102,11 +116,19 @@ export class Container {
       return { container, teardown, status: container.status };
     }
     // Without the record, only the init tells: alive is "running" (created and paused look the same).
-    return { teardown, status: isSameProcess(teardown.pid, teardown.pidStartTime) ? 'running' : 'stopped', ...(damage ? { damage } : {}) };
+    return {
+      teardown,
+      status: isSameProcess(teardown.pid, teardown.pidStartTime) ? 'running' : 'stopped',
+      ...(damage ? { damage } : {}),
+    };
   }
 
   get id(): string {
     return this.record.id;
+  }
+
+  canDelete(): boolean {
+    return allows('delete', this.status);
   }
 
   canStart(): boolean {

@@ -23,7 +23,7 @@ import { readProcStat } from '../state/process-identity';
 import type { ContainerRecord } from '../state/record';
 import type { StateStore } from '../state/store';
 import { S_IFIFO } from '../sys/constants';
-import { sys } from '../sys/index';
+import type { Sys } from '../sys/types';
 import { type InitProcess, spawnInit } from './init-process';
 import { writePidFile } from './pid-file';
 
@@ -48,7 +48,6 @@ export interface CreateOptions {
   keepTerminal?: boolean;
 }
 
-
 function expect<T extends FromInit['type']>(message: FromInit, type: T): Extract<FromInit, { type: T }> {
   if (message.type === 'error') throw new RuntsError(message.message);
   if (message.type !== type) throw new RuntsError(`container init: expected ${type}, got ${message.type}`);
@@ -56,7 +55,7 @@ function expect<T extends FromInit['type']>(message: FromInit, type: T): Extract
 }
 
 /** Creates the container; the init stays a child of this process until release(). */
-export async function create(store: StateStore, args: CreateOptions): Promise<Created> {
+export async function create(sys: Sys, store: StateStore, args: CreateOptions): Promise<Created> {
   const id = checkContainerId(args.containerId);
   // The init's move into its cgroup waits for the kernel unless primed (prime.ts).
   void primeCgroupMigration();
@@ -71,8 +70,8 @@ export async function create(store: StateStore, args: CreateOptions): Promise<Cr
   const preserveFds = listenFds + args.preserveFds;
   const wantsTerminal = raw.process?.terminal === true;
   // The init sends the pty master over its end of a socketpair (its fd there: init.fds.terminal).
-  const terminalPair = wantsTerminal && !args.consoleSocket && args.keepTerminal ? sys().socketpair() : undefined;
-  const init = spawnInit(rawNamespaces(raw.linux?.namespaces), preserveFds, terminalPair?.[1]);
+  const terminalPair = wantsTerminal && !args.consoleSocket && args.keepTerminal ? sys.socketpair() : undefined;
+  const init = spawnInit(sys, rawNamespaces(raw.linux?.namespaces), preserveFds, terminalPair?.[1]);
   if (terminalPair) closeSync(terminalPair[1]);
 
   let claimed = false;
@@ -80,7 +79,7 @@ export async function create(store: StateStore, args: CreateOptions): Promise<Cr
   let loaded: LoadedConfig | undefined;
   let shared: SharedMounts | undefined;
   try {
-    loaded = loadBundle(bundle, doc);
+    loaded = loadBundle(bundle, doc, { systemdCgroup: args.systemdCgroup });
     const { spec } = loaded;
     const terminal = spec.process!.terminal ?? false;
     // runc's rules: a terminal needs somewhere to go; a socket needs a terminal.
@@ -88,7 +87,6 @@ export async function create(store: StateStore, args: CreateOptions): Promise<Cr
       throw new RuntsError('cannot allocate tty if runts will detach without setting console socket');
     }
     if (!terminal && args.consoleSocket) throw new RuntsError('--console-socket given, but process.terminal is false');
-    if (args.systemdCgroup) throw new RuntsError('--systemd-cgroup: runts manages cgroups through cgroupfs only; drop the flag and give linux.cgroupsPath as a path');
     store.claim(id);
     claimed = true;
     const record: ContainerRecord = {
@@ -108,13 +106,17 @@ export async function create(store: StateStore, args: CreateOptions): Promise<Cr
     };
     // The cgroup exists, configured, before the init gets its plan: it is
     // put in it first, so everything it does (the cgroup namespace it makes
-    // included) happens inside.
-    const made = createCgroup(id, spec.linux ?? {});
+    // included) happens inside. (A systemd unit starts with it inside.)
+    const made = await createCgroup(id, spec.linux ?? {}, { pid: init.pid, systemd: args.systemdCgroup });
     cgroup = made.cgroup;
     record.cgroup = cgroup.state;
     record.resources = spec.linux?.resources ?? {};
     const fifoPath = store.execFifo(id);
-    const consoleTo = args.consoleSocket ? { socketPath: args.consoleSocket } : init.fds.terminal !== undefined ? { fd: init.fds.terminal } : undefined;
+    const consoleTo = args.consoleSocket
+      ? { socketPath: args.consoleSocket }
+      : init.fds.terminal !== undefined
+        ? { fd: init.fds.terminal }
+        : undefined;
     const plan = makePlan(loaded, {
       id,
       fifoPath,
@@ -128,15 +130,20 @@ export async function create(store: StateStore, args: CreateOptions): Promise<Cr
     // What every exec starts from (planExec).
     record.exec = makeExecBase(spec, plan);
     // No mount namespace of its own: its mounts stay in ours until delete (shared-mounts.ts).
-    if (!plan.mountNamespace) record.sharedMounts = shared = noteSharedMounts(loaded.rootfs);
+    if (!plan.mountNamespace) record.sharedMounts = shared = noteSharedMounts(sys, loaded.rootfs);
     store.write(record);
-    sys().mknod(fifoPath, S_IFIFO | 0o622, 0, 0);
+    sys.mknod(fifoPath, S_IFIFO | 0o622, 0, 0);
     // Whatever the umask: the init opens it for writing as the container's user.
-    sys().chmod(fifoPath, 0o622);
+    sys.chmod(fifoPath, 0o622);
 
     // What delete needs, kept apart before the container has a process or
     // a mount: a damaged state.json must not leave it beyond runts' reach.
-    store.writeTeardown(id, { pid: record.pid, pidStartTime: record.pidStartTime, cgroup: cgroup.state, ...(shared ? { sharedMounts: shared } : {}) });
+    store.writeTeardown(id, {
+      pid: record.pid,
+      pidStartTime: record.pidStartTime,
+      cgroup: cgroup.state,
+      ...(shared ? { sharedMounts: shared } : {}),
+    });
     cgroup.join(init.pid);
     init.send({ type: 'plan', plan });
 
@@ -151,26 +158,32 @@ export async function create(store: StateStore, args: CreateOptions): Promise<Cr
     record.initDumpable = created.dumpable;
     store.write(record);
     if (args.pidFile) writePidFile(args.pidFile, init.pid);
-    const master = terminalPair ? sys().recvFd(terminalPair[0]).fd : undefined;
+    const master = terminalPair ? sys.recvFd(terminalPair[0]).fd : undefined;
     if (terminalPair) closeSync(terminalPair[0]);
     return { record, init, ...(master !== undefined ? { terminal: master } : {}) };
   } catch (err) {
     if (terminalPair) closeSync(terminalPair[0]);
     await killAndReap(init);
     try {
-      if (cgroup) destroyCgroup(cgroup);
+      if (cgroup) await destroyCgroup(cgroup);
     } catch (cleanup) {
       // The create's own error is the one to report; the rest of the cleanup goes on.
       log.warn(`removing the cgroup of failed container ${id}: ${errorMessage(cleanup)}`);
     }
     if (shared) {
-      const warning = removeSharedMounts(sys(), shared);
+      const warning = removeSharedMounts(sys, shared);
       if (warning) log.warn(warning);
     }
     if (claimed && loaded) {
       store.remove(id);
       // runtime.md: a failed create goes on with the lifecycle's last step, the poststop hooks.
-      const state: HookState = { ociVersion: loaded.spec.ociVersion, id, status: 'stopped', pid: init.pid, bundle: loaded.bundle };
+      const state: HookState = {
+        ociVersion: loaded.spec.ociVersion,
+        id,
+        status: 'stopped',
+        pid: init.pid,
+        bundle: loaded.bundle,
+      };
       runHooksWarnOnly('poststop', loaded.spec.hooks?.poststop, state, log.warn);
     }
     throw err;
@@ -184,7 +197,8 @@ function rawNamespaces(value: unknown): NamespaceReference[] {
   // before validation could refuse the config with its own message.
   const types = new Set<string>();
   return value.filter((n): n is NamespaceReference => {
-    const wellFormed = typeof n === 'object' && n !== null && typeof n.type === 'string' && (n.path === undefined || typeof n.path === 'string');
+    const wellFormed =
+      typeof n === 'object' && n !== null && typeof n.type === 'string' && (n.path === undefined || typeof n.path === 'string');
     if (!wellFormed || types.has(n.type)) return false;
     types.add(n.type);
     return true;
@@ -206,7 +220,7 @@ async function killAndReap(init: InitProcess): Promise<void> {
 }
 
 /** `runts create`: create, then leave the init to its new parent (the shim, or init). */
-export async function createContainer(store: StateStore, args: CreateOptions): Promise<void> {
-  const { init } = await create(store, args);
+export async function createContainer(sys: Sys, store: StateStore, args: CreateOptions): Promise<void> {
+  const { init } = await create(sys, store, args);
   init.release();
 }

@@ -15,7 +15,8 @@ export async function deleteContainer(store: StateStore, id: string, opts: { for
   // runc: delete --force of what is not there is not an error
   if (opts.force && !store.has(id)) return;
   const { container, teardown, status, damage } = Container.loadRemains(store, id);
-  if (!opts.force && !allows('delete', status)) throw refusal('delete', id, status);
+  // With a damaged record there is no Container, only the status its teardown tells: the same rule applies.
+  if (!opts.force && !(container ? container.canDelete() : allows('delete', status))) throw refusal('delete', id, status);
   if (damage) log.warn(`container ${id}: ${damage.reason}; deleting it with what create kept in teardown.json`);
   // Exactly one delete goes on from here, with no lock to take (store.ts):
   // the directory is renamed away atomically, and a concurrent delete finds nothing.
@@ -28,7 +29,7 @@ export async function deleteContainer(store: StateStore, id: string, opts: { for
     // Whatever still runs in the cgroup dies first (thawed if paused): all
     // of a created or forced container, what a stopped one without its own
     // pid namespace left behind. Then the cgroup goes.
-    destroyCgroup(openCgroup(teardown.cgroup));
+    await destroyCgroup(openCgroup(teardown.cgroup));
     // Its processes are gone: what it mounted in the caller's mount namespace goes too.
     if (teardown.sharedMounts) {
       const { sys } = await import('../sys/index');

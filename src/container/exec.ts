@@ -19,16 +19,15 @@ import { finalizeProcess } from '../init/finalize';
 import { primeCgroupMigration } from '../linux/cgroups/prime';
 import { helperArgv } from '../linux/exec-helper';
 import { joinSessionKeyring } from '../linux/keyring';
-import { NAMESPACES } from '../linux/namespaces';
-import { SIGNALS } from '../linux/signals';
+import { namespaceKind } from '../linux/namespaces';
+import { signalNumber } from '../linux/signals';
 import { judge, readConfigFile } from '../spec/load';
 import { planExec } from '../spec/plan';
 import type { Process } from '../spec/types';
 import type { ContainerRecord } from '../state/record';
 import type { StateStore } from '../state/store';
 import { CLONE_FS, EAGAIN, O_CLOEXEC, O_DIRECTORY, O_PATH, PR_SET_DUMPABLE } from '../sys/constants';
-import { sys } from '../sys/index';
-import { SysError } from '../sys/types';
+import { type Sys, SysError } from '../sys/types';
 import { hookState } from '../linux/hooks';
 import { writePidFileFromHost } from './pid-file';
 import { Container } from './container';
@@ -66,13 +65,14 @@ export function execProcess(base: Process, opts: ExecOptions): Process {
   p.env = [...(p.env ?? []), ...opts.env];
   if (opts.cwd) p.cwd = opts.cwd;
   if (opts.user) {
-    const [uid, gid] = opts.user.split(':');
+    const [uid = '', gid] = opts.user.split(':');
     if (!/^\d+$/.test(uid) || (gid !== undefined && !/^\d+$/.test(gid))) {
       throw new RuntsError(`--user ${opts.user}: use <uid>[:<gid>] (numbers)`);
     }
     p.user = { ...p.user, uid: Number(uid), gid: gid === undefined ? 0 : Number(gid) };
   }
-  if (opts.additionalGids.length) p.user = { uid: 0, gid: 0, ...p.user, additionalGids: [...(p.user?.additionalGids ?? []), ...opts.additionalGids] };
+  if (opts.additionalGids.length)
+    p.user = { uid: 0, gid: 0, ...p.user, additionalGids: [...(p.user?.additionalGids ?? []), ...opts.additionalGids] };
   if (opts.cap.length) {
     const caps = (p.capabilities = { ...p.capabilities });
     for (const cap of opts.cap) {
@@ -90,7 +90,7 @@ export function execProcess(base: Process, opts: ExecOptions): Process {
   return p;
 }
 
-export async function execInContainer(store: StateStore, opts: ExecOptions): Promise<number> {
+export async function execInContainer(s: Sys, store: StateStore, opts: ExecOptions): Promise<number> {
   const container = Container.load(store, opts.containerId);
   const { record } = container;
   // This process's own move into the container's cgroup, below, then waits less (prime.ts).
@@ -103,10 +103,12 @@ export async function execInContainer(store: StateStore, opts: ExecOptions): Pro
     throw new RuntsError('cannot allocate tty if runts will detach without setting console socket');
   }
   if (!proc.terminal && opts.consoleSocket) throw new RuntsError('--console-socket given, but the process has no terminal');
-  const plan = planExec(record.exec, proc, { preserveFds: opts.preserveFds, ...(opts.consoleSocket ? { consoleSocket: resolve(opts.consoleSocket) } : {}) });
+  const plan = planExec(record.exec, proc, {
+    preserveFds: opts.preserveFds,
+    ...(opts.consoleSocket ? { consoleSocket: resolve(opts.consoleSocket) } : {}),
+  });
   const pidFile = opts.pidFile ? resolve(opts.pidFile) : undefined;
 
-  const s = sys();
   s.prctl(PR_SET_DUMPABLE, 0);
   // libuv's pool threads must exist before the main thread moves: they keep
   // the host's mounts, root and credentials for the pid file.
@@ -114,7 +116,8 @@ export async function execInContainer(store: StateStore, opts: ExecOptions): Pro
   // On cgroup v2 the helper (exec-helper.ts) joins the container's cgroup
   // as one process: its cgroup.procs is a host path, opened now.
   const cgroup = container.cgroup();
-  const cgroupProcs = cgroup.state.version === 2 ? openSync(join(cgroup.state.path, 'cgroup.procs'), constants.O_WRONLY) : undefined;
+  const cgroupProcs =
+    cgroup.state.version === 2 ? openSync(join(cgroup.state.path, 'cgroup.procs'), constants.O_WRONLY) : undefined;
   const helperJoins = cgroupProcs !== undefined;
   const ready = finalizeProcess(s, plan, {
     state: hookState(record, container.status),
@@ -127,7 +130,7 @@ export async function execInContainer(store: StateStore, opts: ExecOptions): Pro
       // exec moves one single-threaded process). On v1 this (main) thread
       // alone moves; on v2 the helper does it.
       if (!helperJoins) cgroup.joinMainThread();
-      joinNamespaces(record, plan.namespaces);
+      joinNamespaces(s, record, plan.namespaces);
     },
   });
   // From here the main thread is the container's. (libuv's pool threads
@@ -139,7 +142,11 @@ export async function execInContainer(store: StateStore, opts: ExecOptions): Pro
   // The helper's cgroup.procs comes right after the preserved fds; it closes it.
   const handed = [...preserved, ...(cgroupProcs !== undefined ? [cgroupProcs] : [])];
   const file = `/proc/self/fd/${ready.helper}`;
-  const argv = helperArgv({ terminal: terminal !== undefined, ...(helperJoins ? { cgroupFd: 3 + opts.preserveFds } : {}) }, ready.exe, plan.process.args);
+  const argv = helperArgv(
+    { terminal: terminal !== undefined, ...(helperJoins ? { cgroupFd: 3 + opts.preserveFds } : {}) },
+    ready.exe,
+    plan.process.args,
+  );
   const { env } = ready;
 
   if (opts.detach) {
@@ -167,7 +174,7 @@ export async function execInContainer(store: StateStore, opts: ExecOptions): Pro
   });
   if (terminal) closeSync(terminal.slave);
   if (pidFile) await writePidFileFromHost(pidFile, spawned);
-  return waitForExit(child, terminal?.master);
+  return waitForExit(s, child, terminal?.master);
 }
 
 /**
@@ -185,18 +192,18 @@ function spawnFailure(program: string, err: unknown, record: ContainerRecord): R
   const e = err as { code?: string; errno?: number; message: string };
   let why = e.message;
   if (e.code === 'EAGAIN' || (err instanceof SysError && err.errno === EAGAIN)) {
-    why += record.cgroup?.version === 2
-      ? " (the container's pids limit is reached: on cgroup v2, runts exec's own threads count against it until the process starts)"
-      : " (the container's pids limit is reached)";
+    why +=
+      record.cgroup?.version === 2
+        ? " (the container's pids limit is reached: on cgroup v2, runts exec's own threads count against it until the process starts)"
+        : " (the container's pids limit is reached)";
   }
   return new RuntsError(`exec ${program}: ${why}`);
 }
 
 /** Into the container's namespaces and root (those of its init), on the main thread. */
-function joinNamespaces(record: ContainerRecord, kinds: readonly string[]): void {
-  const s = sys();
+function joinNamespaces(s: Sys, record: ContainerRecord, kinds: readonly string[]): void {
   // All handles first: after joining the mount namespace, /proc is the container's.
-  const handles = kinds.map((kind) => ({ kind, fd: openSync(`/proc/${record.pid}/ns/${NAMESPACES[kind].procName}`, 'r') }));
+  const handles = kinds.map((kind) => ({ kind, fd: openSync(`/proc/${record.pid}/ns/${namespaceKind(kind).procName}`, 'r') }));
   // The init's own root, taken after setns: without a mount namespace the
   // container's root is a chroot in the runtime's namespace; and setns into
   // a mount namespace puts this thread at the namespace's root, the
@@ -206,7 +213,7 @@ function joinNamespaces(record: ContainerRecord, kinds: readonly string[]): void
   const root = openSync(`/proc/${record.pid}/root`, O_PATH | O_DIRECTORY | O_CLOEXEC);
   try {
     s.unshare(CLONE_FS);
-    for (const { kind, fd } of handles) s.setns(fd, NAMESPACES[kind].flag);
+    for (const { kind, fd } of handles) s.setns(fd, namespaceKind(kind).flag);
     s.fchdir(root);
     s.chroot('.');
   } finally {
@@ -218,8 +225,8 @@ function joinNamespaces(record: ContainerRecord, kinds: readonly string[]): void
 const FORWARDED: NodeJS.Signals[] = ['SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGINT', 'SIGWINCH'];
 
 /** Relays signals (and the terminal) until the process exits; its status becomes ours. */
-async function waitForExit(child: ChildProcess, master: number | undefined): Promise<number> {
-  const relay = master !== undefined ? relayTerminal(master) : undefined;
+async function waitForExit(s: Sys, child: ChildProcess, master: number | undefined): Promise<number> {
+  const relay = master !== undefined ? relayTerminal(s, master) : undefined;
   const forward = (signal: NodeJS.Signals) => {
     // With a terminal, ^C reaches the process through the pty (same process group).
     if (relay && (signal === 'SIGINT' || signal === 'SIGWINCH' || signal === 'SIGQUIT')) return;
@@ -232,7 +239,7 @@ async function waitForExit(child: ChildProcess, master: number | undefined): Pro
   for (const sig of FORWARDED) process.on(sig, forward);
   try {
     const status = await new Promise<number>((ok) =>
-      child.once('exit', (code, signal) => ok(signal ? 128 + (SIGNALS[signal] ?? 0) : (code ?? 0))),
+      child.once('exit', (code, signal) => ok(signal ? 128 + (signalNumber(signal) ?? 0) : (code ?? 0))),
     );
     if (relay) await Promise.race([relay.drained, new Promise((r) => setTimeout(r, 200))]);
     return status;

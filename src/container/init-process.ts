@@ -15,10 +15,10 @@ import type { Readable, Writable } from 'node:stream';
 import { RuntsError } from '../errors';
 import { CHANNEL_ENV, type FromInit, type ToInit } from '../init/channel';
 import { helperArgv, helperOnDisk } from '../linux/exec-helper';
-import { NAMESPACES } from '../linux/namespaces';
+import { namespaceKind } from '../linux/namespaces';
 import type { NamespaceReference } from '../spec/types';
 import { CLONE_NEWPID } from '../sys/constants';
-import { sys } from '../sys/index';
+import type { Sys } from '../sys/types';
 
 // The init bundle sits beside the CLI bundle in dist/ (scripts/build.mjs).
 const INIT_BUNDLE = decodeURIComponent(new URL('./init.cjs', import.meta.url).pathname);
@@ -48,14 +48,13 @@ export interface InitProcess {
 }
 
 /** Moves this thread's pid namespace for children; returns how to move back. */
-function enterChildNamespaces(namespaces: readonly NamespaceReference[]): () => void {
-  const s = sys();
+function enterChildNamespaces(s: Sys, namespaces: readonly NamespaceReference[]): () => void {
   const restore: (() => void)[] = [];
   try {
     for (const ns of namespaces) {
       const flag = CHILD_SIDE[ns.type];
       if (flag === undefined) continue;
-      const own = openSync(`/proc/self/ns/${NAMESPACES[ns.type].procName}`, 'r');
+      const own = openSync(`/proc/self/ns/${namespaceKind(ns.type).procName}`, 'r');
       restore.push(() => {
         s.setns(own, flag);
         closeSync(own);
@@ -86,9 +85,19 @@ function enterChildNamespaces(namespaces: readonly NamespaceReference[]): () => 
 }
 
 /** terminalSocket: this process's end of the socket the init sends the pty master on (InitFds.terminal in the init). */
-export function spawnInit(namespaces: readonly NamespaceReference[], preserveFds: number, terminalSocket?: number): InitProcess {
+export function spawnInit(
+  sys: Sys,
+  namespaces: readonly NamespaceReference[],
+  preserveFds: number,
+  terminalSocket?: number,
+): InitProcess {
   // The spawn's stdio, entry N being the init's fd N: each fd's number is its place here.
-  const stdio: ('inherit' | 'pipe' | number)[] = ['inherit', 'inherit', 'inherit', ...Array.from({ length: preserveFds }, (_, i) => 3 + i)];
+  const stdio: ('inherit' | 'pipe' | number)[] = [
+    'inherit',
+    'inherit',
+    'inherit',
+    ...Array.from({ length: preserveFds }, (_, i) => 3 + i),
+  ];
   const fds: InitFds = { channel: stdio.push('pipe') - 1 };
   if (terminalSocket !== undefined) fds.terminal = stdio.push(terminalSocket) - 1;
   const mount = namespaces.find((ns) => ns.type === 'mount');
@@ -98,7 +107,7 @@ export function spawnInit(namespaces: readonly NamespaceReference[], preserveFds
   const [file, argv] = mount
     ? [helperOnDisk(), helperArgv({ mount: mount.path ? { path: mount.path } : {} }, process.execPath, nodeArgv)]
     : [process.execPath, nodeArgv];
-  const restore = enterChildNamespaces(namespaces);
+  const restore = enterChildNamespaces(sys, namespaces);
   let child: ChildProcess;
   try {
     child = spawn(file, argv.slice(1), {

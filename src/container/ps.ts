@@ -10,14 +10,15 @@ import type { StateStore } from '../state/store';
 import { Container } from './container';
 
 /** The processes this process can name (a member outside its pid namespace is listed as 0 on v2). */
-export const containerPids = (store: StateStore, id: string): number[] => Container.load(store, id).cgroup().pids().filter(isProcessId);
+export const containerPids = (store: StateStore, id: string): number[] =>
+  Container.load(store, id).cgroup().pids().filter(isProcessId);
 
 export function psTable(pids: readonly number[], psArgs: readonly string[]): string {
   const args = psArgs.length ? [...psArgs] : ['-ef'];
   const r = spawnSync('ps', args, { encoding: 'utf8' });
   if (r.error) throw new RuntsError(`ps ${args.join(' ')}: ${r.error.message}`);
   if (r.status !== 0) throw new RuntsError(`ps ${args.join(' ')}: exit status ${r.status}: ${`${r.stderr}${r.stdout}`.trim()}`);
-  const [header, ...lines] = r.stdout.split('\n');
+  const [header = '', ...lines] = r.stdout.split('\n');
   const column = header.trim().split(/\s+/).indexOf('PID');
   if (column < 0) throw new RuntsError(`ps ${args.join(' ')}: no PID column in its output`);
   const wanted = new Set(pids);

@@ -3,8 +3,9 @@
  * process's child: signals are forwarded to it, its exit status becomes
  * ours (128+N for signal N), and the container is deleted unless --keep.
  */
-import { SIGNALS } from '../linux/signals';
+import { signalNumber } from '../linux/signals';
 import type { StateStore } from '../state/store';
+import type { Sys } from '../sys/types';
 import { type CreateOptions, create } from './create';
 import { deleteContainer } from './delete';
 import { startContainer } from './start';
@@ -18,15 +19,15 @@ export interface RunOptions extends Omit<CreateOptions, 'keepTerminal'> {
   keep: boolean;
 }
 
-export async function runContainer(store: StateStore, args: RunOptions): Promise<number> {
-  const { record, init, terminal } = await create(store, { ...args, keepTerminal: !args.detach });
+export async function runContainer(sys: Sys, store: StateStore, args: RunOptions): Promise<number> {
+  const { record, init, terminal } = await create(sys, store, { ...args, keepTerminal: !args.detach });
   if (args.detach) {
     await startContainer(store, record.id);
     init.release();
     return 0;
   }
   const exited = new Promise<number>((resolve) => {
-    init.child.once('exit', (code, signal) => resolve(signal ? 128 + (SIGNALS[signal] ?? 0) : (code ?? 0)));
+    init.child.once('exit', (code, signal) => resolve(signal ? 128 + (signalNumber(signal) ?? 0) : (code ?? 0)));
   });
   // The init is this process's child: node signals it only while it is not
   // yet reaped, so its pid cannot have gone to another process.
@@ -38,7 +39,7 @@ export async function runContainer(store: StateStore, args: RunOptions): Promise
     }
   };
   for (const sig of FORWARDED) process.on(sig, forward);
-  const relay = terminal !== undefined ? relayTerminal(terminal) : undefined;
+  const relay = terminal !== undefined ? relayTerminal(sys, terminal) : undefined;
   try {
     await startContainer(store, record.id);
     const status = await exited;

@@ -71,7 +71,7 @@ async function releaseInit(record: ContainerRecord, fifo: string): Promise<void>
     }
     // Nothing more before the end: the program runs. Anything else is why not.
     let why = '';
-    for (let n; (n = await readSome(fd, buffer, buffer.length)) > 0; ) why += buffer.toString('utf8', 0, n);
+    for (let n; (n = await readSome(fd, buffer, buffer.length)) > 0;) why += buffer.toString('utf8', 0, n);
     if (why) throw new RuntsError(why);
   } finally {
     closeSync(fd);

@@ -5,7 +5,7 @@
  */
 import { ReadStream, WriteStream } from 'node:tty';
 import { setConsoleSize } from '../linux/console';
-import { sys } from '../sys/index';
+import type { Sys } from '../sys/types';
 
 export interface Relay {
   /** Resolves when the pty has no more output (the process side closed). */
@@ -13,14 +13,14 @@ export interface Relay {
   stop(): void;
 }
 
-export function relayTerminal(master: number): Relay {
+export function relayTerminal(sys: Sys, master: number): Relay {
   const input = process.stdin;
   const rawBefore = input.isTTY ? input.isRaw : false;
   if (input.isTTY) input.setRawMode(true);
   const fromPty = new ReadStream(master);
   const toPty = new WriteStream(master);
   const resize = () => {
-    if (process.stdout.isTTY) setConsoleSize(sys(), master, { height: process.stdout.rows, width: process.stdout.columns });
+    if (process.stdout.isTTY) setConsoleSize(sys, master, { height: process.stdout.rows, width: process.stdout.columns });
   };
   resize();
   process.on('SIGWINCH', resize);

@@ -26,7 +26,7 @@ export class InitChannel {
 
   send(message: FromInit): void {
     const data = Buffer.from(JSON.stringify(message) + '\n');
-    for (let off = 0; off < data.length; ) off += writeSync(this.fd, data, off);
+    for (let off = 0; off < data.length;) off += writeSync(this.fd, data, off);
   }
 
   /** Blocks until the parent's next message; the parent gone is an error. */

@@ -19,7 +19,6 @@
  * The execve that follows is the caller's: of the helper, which execs the
  * program (exec-helper.ts); the init's after `runts start`, exec's by a spawn.
  */
-import { closeSync } from 'node:fs';
 import { bindConsole, openPty, setConsoleSize, takeTerminal } from '../linux/console';
 import { applyCredentials, applyOomScoreAdj, applyRlimits, lastCap } from '../linux/credentials';
 import { sealedHelper } from '../linux/exec-helper';
@@ -99,8 +98,8 @@ function setUpTerminal(sys: Sys, console: ConsolePlan, socket: number, start: Pr
   const kept = socket < 0;
   if (!kept) {
     sys.sendFds(socket, Buffer.from('/dev/ptmx'), [pty.master]);
-    closeSync(pty.master);
-    closeSync(socket);
+    sys.close(pty.master);
+    sys.close(socket);
   }
   if (start === 'execve') {
     takeTerminal(sys, pty.slave);
@@ -132,7 +131,7 @@ function loadSeccomp(sys: Sys, prepared: PreparedSeccomp, plan: ProcessPlan, age
   if (notifyFd < 0) return;
   const notify = plan.seccompNotify;
   if (notify === 'close') {
-    closeSync(notifyFd);
+    sys.close(notifyFd);
     return;
   }
   if (notify === undefined) throw new Error('linux.seccomp: SCMP_ACT_NOTIFY needs listenerPath');
@@ -144,6 +143,6 @@ function loadSeccomp(sys: Sys, prepared: PreparedSeccomp, plan: ProcessPlan, age
     state: { ...state, status: 'created' },
   };
   sys.sendFds(agent, Buffer.from(JSON.stringify(processState)), [notifyFd]);
-  closeSync(notifyFd);
-  closeSync(agent);
+  sys.close(notifyFd);
+  sys.close(agent);
 }

@@ -13,7 +13,6 @@
  * Any failure up to 5 goes back to create over the channel, which reports it
  * and cleans up. Only *Sync fs calls are used: they run on the main thread.
  */
-import { closeSync, existsSync, openSync, writeSync } from 'node:fs';
 import { RuntsError, errorMessage } from '../errors';
 import { helperArgv } from '../linux/exec-helper';
 import { type HookState, runHooks } from '../linux/hooks';
@@ -24,13 +23,11 @@ import { reopenThroughProc, writeProcFile } from '../linux/procfs';
 import { enterRootfs, finishRootfs, prepareRootfs } from '../linux/rootfs';
 import type { InitPlan } from '../spec/plan';
 import { FD_CLOEXEC, F_SETFD, O_CLOEXEC, O_PATH, O_WRONLY, PR_GET_DUMPABLE, PR_SET_DUMPABLE } from '../sys/constants';
-import { sys } from '../sys/index';
-import type { PreparedSeccomp, Sys } from '../sys/types';
+import { type PreparedSeccomp, type Sys, exists } from '../sys/types';
 import { CHANNEL_ENV, InitChannel } from './channel';
 import { type Finalized, finalizeProcess } from './finalize';
 
-export function runInit(): never {
-  const s = sys();
+export function runInit(s: Sys): never {
   // First thing: no core dumps and no ptrace/proc access from the container
   // to this process while it still holds host resources (CVE-2019-5736 class).
   s.prctl(PR_SET_DUMPABLE, 0);
@@ -62,7 +59,7 @@ export function runInit(): never {
 
     // The fifo lives in the state dir, out of sight once pivoted: keep a
     // handle (O_PATH) and reopen it through /proc/self/fd when it is time.
-    fifo = openSync(plan.fifoPath, O_PATH | O_CLOEXEC);
+    fifo = s.open(plan.fifoPath, O_PATH | O_CLOEXEC);
     // The process's own settings, before `created` as runc does, so that
     // a limit, label, capability or filter the kernel refuses fails create.
     ready = finalizeProcess(s, plan, {
@@ -73,7 +70,8 @@ export function runInit(): never {
         finishRootfs(s, plan);
         if (plan.hostname !== undefined) s.sethostname(plan.hostname);
         if (plan.domainname !== undefined) s.setdomainname(plan.domainname);
-        if (!existsSync(`/proc/self/fd/${fifo}`)) throw new Error('the container has no /proc: runts needs /proc mounted to wait for start');
+        if (!exists(s, `/proc/self/fd/${fifo}`))
+          throw new Error('the container has no /proc: runts needs /proc mounted to wait for start');
       },
     });
     channel.send({ type: 'created', dumpable: s.prctl(PR_GET_DUMPABLE) });
@@ -85,7 +83,7 @@ export function runInit(): never {
       process.exit(1);
     }
   }
-  startProcess(plan, state, ready, fifo);
+  startProcess(s, plan, state, ready, fifo);
   process.exit(127); // execve returned: startProcess said why
 }
 
@@ -96,23 +94,23 @@ export function runInit(): never {
  * /proc/self/exe shows while the program's execve runs. Errors go back to
  * start through the fifo (the helper's too), else to the container's stderr.
  */
-function startProcess(plan: InitPlan, state: HookState, ready: Finalized, fifo: number): void {
+function startProcess(s: Sys, plan: InitPlan, state: HookState, ready: Finalized, fifo: number): void {
   let w = -1;
   try {
     // Blocks until start opens the other end. Kept open (close-on-exec) up
     // to execve: start reads on to its end, so it knows the program runs,
     // or reads why it does not (a startContainer hook failed, say).
-    w = reopenThroughProc(sys(), fifo, O_WRONLY | O_CLOEXEC);
-    writeSync(w, '0');
-    closeSync(fifo);
+    w = reopenThroughProc(s, fifo, O_WRONLY | O_CLOEXEC);
+    s.write(w, '0');
+    s.close(fifo);
     runHooks('startContainer', plan.hooks.startContainer, { ...state, status: 'created' });
-    if (plan.personality !== undefined) sys().personality(plan.personality);
+    if (plan.personality !== undefined) s.personality(plan.personality);
     // The helper inherits the fifo to report a failed execve; it marks it close-on-exec itself.
-    sys().fcntl(w, F_SETFD, 0);
-    sys().execve(`/proc/self/fd/${ready.helper}`, helperArgv({ reportFd: w }, ready.exe, plan.process.args), ready.env);
+    s.fcntl(w, F_SETFD, 0);
+    s.execve(`/proc/self/fd/${ready.helper}`, helperArgv({ reportFd: w }, ready.exe, plan.process.args), ready.env);
   } catch (err) {
     const message = errorMessage(err);
-    if (w >= 0) writeSync(w, message);
+    if (w >= 0) s.write(w, message);
     else process.stderr.write(`runts init: ${message}\n`);
   }
 }

@@ -8,7 +8,19 @@
 import { closeSync, existsSync, fstatSync, openSync } from 'node:fs';
 import { RuntsError, errorMessage } from '../errors';
 import {
-  MS_BIND, O_CLOEXEC, O_CREAT, O_EXCL, O_NOCTTY, O_NOFOLLOW, O_PATH, O_RDWR, O_WRONLY, TIOCGPTN, TIOCSCTTY, TIOCSPTLCK, TIOCSWINSZ,
+  MS_BIND,
+  O_CLOEXEC,
+  O_CREAT,
+  O_EXCL,
+  O_NOCTTY,
+  O_NOFOLLOW,
+  O_PATH,
+  O_RDWR,
+  O_WRONLY,
+  TIOCGPTN,
+  TIOCSCTTY,
+  TIOCSPTLCK,
+  TIOCSWINSZ,
 } from '../sys/constants';
 import type { Sys } from '../sys/types';
 import { fdPath, fileTypeOf, requireProcfs } from './fd-paths';
@@ -25,7 +37,8 @@ export interface ConsoleSize {
 
 /** A new pty of the devpts mounted at <dev>/pts (the caller's root: the container's after pivot_root). */
 export function openPty(sys: Sys, dev = '/dev'): Pty {
-  if (!existsSync(`${dev}/ptmx`)) throw new RuntsError('process.terminal: the container has no /dev/ptmx (mount devpts on /dev/pts)');
+  if (!existsSync(`${dev}/ptmx`))
+    throw new RuntsError('process.terminal: the container has no /dev/ptmx (mount devpts on /dev/pts)');
   const master = openSync(`${dev}/ptmx`, O_RDWR | O_NOCTTY | O_CLOEXEC);
   try {
     sys.ioctl(master, TIOCSPTLCK, Buffer.alloc(4)); // unlockpt
@@ -61,13 +74,16 @@ export function bindConsole(sys: Sys, slave: number): void {
   try {
     closeSync(openSync('/dev/console', O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0o600));
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw new RuntsError(`process.terminal: cannot make /dev/console: ${errorMessage(err)}`);
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST')
+      throw new RuntsError(`process.terminal: cannot make /dev/console: ${errorMessage(err)}`);
   }
   const target = openSync('/dev/console', O_PATH | O_NOFOLLOW | O_CLOEXEC);
   try {
     const st = fstatSync(target);
     if (!st.isFile() && !st.isCharacterDevice()) {
-      throw new RuntsError(`process.terminal: /dev/console in the container is ${fileTypeOf(st)}, not a regular file or a character device: refusing to bind the terminal on it`);
+      throw new RuntsError(
+        `process.terminal: /dev/console in the container is ${fileTypeOf(st)}, not a regular file or a character device: refusing to bind the terminal on it`,
+      );
     }
     requireProcfs(sys, 'process.terminal');
     sys.mount(fdPath(slave), fdPath(target), null, MS_BIND, null);

@@ -7,13 +7,9 @@
  * with its mode, owner and times. runc copies through a temporary mount
  * instead; the result is the same.
  */
-import {
-  chmodSync, chownSync, closeSync, copyFileSync, fstatSync, lchownSync, lutimesSync, mkdirSync, openSync, readdirSync, readlinkSync,
-  statSync, symlinkSync,
-} from 'node:fs';
 import { join } from 'node:path';
-import { O_CLOEXEC, O_NOFOLLOW, O_PATH } from '../sys/constants';
-import type { Sys } from '../sys/types';
+import { O_CLOEXEC, O_NOFOLLOW, O_PATH, S_IFDIR, S_IFLNK, S_IFREG } from '../sys/constants';
+import { type Sys, fileType } from '../sys/types';
 import { majorOf, minorOf } from './devices';
 import { fdPath } from './fd-paths';
 
@@ -27,10 +23,10 @@ export function mountWithCopyUp(sys: Sys, covered: number, mount: () => number, 
   const to = fdPath(mounted);
   copyTree(sys, from, to);
   // stat, not lstat: /proc/self/fd/N itself is a link; its target is the covered directory.
-  const top = statSync(from);
-  chownSync(to, top.uid, top.gid);
+  const top = sys.stat(from)!;
+  sys.chown(to, top.uid, top.gid);
   // An explicit mode= in the options wins over the covered directory's.
-  if (keepRootMode) chmodSync(to, top.mode & 0o7777);
+  if (keepRootMode) sys.chmod(to, top.mode & 0o7777);
   return mounted;
 }
 
@@ -41,26 +37,27 @@ export function mountWithCopyUp(sys: Sys, covered: number, mount: () => number, 
  * never the host file or directory it points to.
  */
 function copyTree(sys: Sys, from: string, to: string): void {
-  for (const name of readdirSync(from)) {
+  for (const name of sys.readdir(from)) {
     const dst = join(to, name);
-    const src = openSync(join(from, name), O_PATH | O_NOFOLLOW | O_CLOEXEC);
+    const src = sys.open(join(from, name), O_PATH | O_NOFOLLOW | O_CLOEXEC);
     try {
-      const st = fstatSync(src);
-      if (st.isDirectory()) {
-        mkdirSync(dst);
+      const st = sys.fstat(src);
+      const type = fileType(st);
+      if (type === S_IFDIR) {
+        sys.mkdir(dst, 0o777);
         copyTree(sys, fdPath(src), dst);
-      } else if (st.isSymbolicLink()) {
-        symlinkSync(readlinkSync(join(from, name)), dst);
-      } else if (st.isFile()) {
-        copyFileSync(fdPath(src), dst);
+      } else if (type === S_IFLNK) {
+        sys.symlink(sys.readlink(join(from, name)), dst);
+      } else if (type === S_IFREG) {
+        sys.copyFile(fdPath(src), dst);
       } else {
         sys.mknod(dst, st.mode, majorOf(st.rdev), minorOf(st.rdev));
       }
-      lchownSync(dst, st.uid, st.gid);
-      if (!st.isSymbolicLink()) chmodSync(dst, st.mode & 0o7777);
-      lutimesSync(dst, st.atime, st.mtime);
+      sys.lchown(dst, st.uid, st.gid);
+      if (type !== S_IFLNK) sys.chmod(dst, st.mode & 0o7777);
+      sys.lutimes(dst, st.atimeMs, st.mtimeMs);
     } finally {
-      closeSync(src);
+      sys.close(src);
     }
   }
 }

@@ -7,7 +7,12 @@
 import { readFileSync } from 'node:fs';
 import { RuntsError, errorMessage } from '../errors';
 import {
-  PR_CAPBSET_DROP, PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, PR_CAP_AMBIENT_RAISE, PR_SET_KEEPCAPS, PR_SET_NO_NEW_PRIVS,
+  PR_CAPBSET_DROP,
+  PR_CAP_AMBIENT,
+  PR_CAP_AMBIENT_CLEAR_ALL,
+  PR_CAP_AMBIENT_RAISE,
+  PR_SET_KEEPCAPS,
+  PR_SET_NO_NEW_PRIVS,
 } from '../sys/constants';
 import type { Sys } from '../sys/types';
 import { writeProcFile } from './procfs';

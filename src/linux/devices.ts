@@ -3,11 +3,10 @@
  * (runtime-linux.md "Default Devices"), linux.devices, and the standard
  * symlinks. Nodes are made with mknod; the init runs as real root.
  */
-import { type Stats, closeSync, existsSync, lstatSync, openSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { RuntsError } from '../errors';
-import { O_CLOEXEC, O_NOFOLLOW, O_PATH, S_IFBLK, S_IFCHR, S_IFIFO, S_IFMT } from '../sys/constants';
-import type { Sys } from '../sys/types';
+import { ENOENT, O_CLOEXEC, O_NOFOLLOW, O_PATH, S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFREG } from '../sys/constants';
+import { type Sys, SysError, exists, fileType } from '../sys/types';
 import { fdEntry, fdPath } from './fd-paths';
 import { RootDir } from './in-root';
 
@@ -22,7 +21,15 @@ export interface PlannedDevice {
   gid: number;
 }
 
-const chr = (path: string, major: number, minor: number): PlannedDevice => ({ path, type: 'c', major, minor, fileMode: 0o666, uid: 0, gid: 0 });
+const chr = (path: string, major: number, minor: number): PlannedDevice => ({
+  path,
+  type: 'c',
+  major,
+  minor,
+  fileMode: 0o666,
+  uid: 0,
+  gid: 0,
+});
 
 export const DEFAULT_DEVICES: readonly PlannedDevice[] = [
   chr('/dev/null', 1, 3),
@@ -46,6 +53,9 @@ export const minorOf = (dev: number): number => (dev & 0xff) | ((dev >>> 12) & ~
 
 const TYPE_BITS: Record<PlannedDevice['type'], number> = { c: S_IFCHR, u: S_IFCHR, b: S_IFBLK, p: S_IFIFO };
 
+/** What a device's path may hold already, removed before the node is made: not a directory nor a socket. */
+const REPLACEABLE = new Set([S_IFCHR, S_IFBLK, S_IFIFO, S_IFREG, S_IFLNK]);
+
 /** Config devices win over defaults of the same path. */
 export function devicesToCreate(configured: readonly PlannedDevice[]): PlannedDevice[] {
   const paths = new Set(configured.map((d) => d.path));
@@ -59,21 +69,21 @@ export function devicesToCreate(configured: readonly PlannedDevice[]): PlannedDe
  * turn the chmod on a host file.
  */
 export function createDevice(sys: Sys, root: RootDir, dev: PlannedDevice): void {
-  withEntry(root, dev.path, (at) => {
-    const st = lstatIfAny(at);
+  withEntry(sys, root, dev.path, (at) => {
+    const st = sys.lstat(at);
     if (st) {
-      if (st.isCharacterDevice() || st.isBlockDevice() || st.isFIFO() || st.isFile() || st.isSymbolicLink()) rmSync(at);
+      if (REPLACEABLE.has(fileType(st))) sys.unlink(at);
       else throw new RuntsError(`linux.devices: ${dev.path} exists in the rootfs and is not a device`);
     }
     const type = TYPE_BITS[dev.type];
     sys.mknod(at, type | (dev.fileMode & 0o7777), dev.major, dev.minor);
-    const node = openSync(at, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+    const node = sys.open(at, O_PATH | O_NOFOLLOW | O_CLOEXEC);
     try {
-      if ((sys.fstat(node).mode & S_IFMT) !== type) throw new RuntsError(`linux.devices: ${dev.path} changed while it was being made`);
+      if (fileType(sys.fstat(node)) !== type) throw new RuntsError(`linux.devices: ${dev.path} changed while it was being made`);
       sys.chmod(fdPath(node), dev.fileMode & 0o7777);
       sys.chown(fdPath(node), dev.uid, dev.gid);
     } finally {
-      closeSync(node);
+      sys.close(node);
     }
   });
 }
@@ -81,27 +91,30 @@ export function createDevice(sys: Sys, root: RootDir, dev: PlannedDevice): void 
 /** /dev/fd, stdin/out/err, /dev/ptmx -> pts/ptmx, /dev/core (runc's setupDevSymlinks, setupPtmx). */
 export function createDevSymlinks(sys: Sys, root: RootDir): void {
   const links: [string, string][] = [...DEV_SYMLINKS];
-  if (existsSync('/proc/kcore')) links.push(['/proc/kcore', '/dev/core']);
+  if (exists(sys, '/proc/kcore')) links.push(['/proc/kcore', '/dev/core']);
   for (const [target, link] of links) {
-    withEntry(root, link, (at) => {
-      if (!lstatIfAny(at)) sys.symlink(target, at);
+    withEntry(sys, root, link, (at) => {
+      if (!sys.lstat(at)) sys.symlink(target, at);
     });
   }
-  withEntry(root, '/dev/ptmx', (ptmx) => {
-    if (!lstatIfAny(`${dirname(ptmx)}/pts`)?.isDirectory()) return;
-    rmSync(ptmx, { force: true });
+  withEntry(sys, root, '/dev/ptmx', (ptmx) => {
+    const pts = sys.lstat(`${dirname(ptmx)}/pts`);
+    if (!pts || fileType(pts) !== S_IFDIR) return;
+    try {
+      sys.unlink(ptmx);
+    } catch (err) {
+      if (!(err instanceof SysError && err.errno === ENOENT)) throw err;
+    }
     sys.symlink('pts/ptmx', ptmx);
   });
 }
 
 /** fn on path's entry in its directory (found inside the rootfs, made when missing), as /proc/self/fd/N/name. */
-function withEntry(root: RootDir, path: string, fn: (at: string) => void): void {
+function withEntry(sys: Sys, root: RootDir, path: string, fn: (at: string) => void): void {
   const { dir, name } = root.entry(path, 0o755);
   try {
     fn(fdEntry(dir, name));
   } finally {
-    closeSync(dir);
+    sys.close(dir);
   }
 }
-
-const lstatIfAny = (path: string): Stats | undefined => lstatSync(path, { throwIfNoEntry: false });

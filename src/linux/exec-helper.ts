@@ -14,7 +14,19 @@
  */
 import { closeSync, existsSync, openSync, readSync, writeSync } from 'node:fs';
 import { RuntsError } from '../errors';
-import { F_ADD_SEALS, F_SEAL_GROW, F_SEAL_SEAL, F_SEAL_SHRINK, F_SEAL_WRITE, EINVAL, MFD_ALLOW_SEALING, MFD_CLOEXEC, MFD_EXEC, O_CLOEXEC, O_RDONLY } from '../sys/constants';
+import {
+  F_ADD_SEALS,
+  F_SEAL_GROW,
+  F_SEAL_SEAL,
+  F_SEAL_SHRINK,
+  F_SEAL_WRITE,
+  EINVAL,
+  MFD_ALLOW_SEALING,
+  MFD_CLOEXEC,
+  MFD_EXEC,
+  O_CLOEXEC,
+  O_RDONLY,
+} from '../sys/constants';
 import { SysError, type Sys } from '../sys/types';
 
 // Beside the bundles in dist/ (scripts/build.mjs).
@@ -46,7 +58,9 @@ export function helperArgv(steps: HelperSteps, path: string, argv: readonly stri
 
 function requireHelper(): void {
   if (!existsSync(HELPER_PATH)) {
-    throw new RuntsError(`${HELPER_PATH} is missing: run \`npm run build\` (it needs a C compiler); runts starts no container without it`);
+    throw new RuntsError(
+      `${HELPER_PATH} is missing: run \`npm run build\` (it needs a C compiler); runts starts no container without it`,
+    );
   }
 }
 
@@ -74,8 +88,8 @@ export function sealedHelper(sys: Sys): number {
   const file = openSync(HELPER_PATH, O_RDONLY | O_CLOEXEC);
   try {
     const buffer = Buffer.allocUnsafe(64 * 1024);
-    for (let n; (n = readSync(file, buffer, 0, buffer.length, null)) > 0; ) {
-      for (let off = 0; off < n; ) off += writeSync(memfd, buffer, off, n - off);
+    for (let n; (n = readSync(file, buffer, 0, buffer.length, null)) > 0;) {
+      for (let off = 0; off < n;) off += writeSync(memfd, buffer, off, n - off);
     }
   } finally {
     closeSync(file);

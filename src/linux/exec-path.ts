@@ -37,7 +37,10 @@ export function lookPath(file: string, env: readonly string[]): string {
 /** HOME, when the config sets none: the user's entry in the container's /etc/passwd (read only then), else "/". */
 export function withHome(env: readonly string[], uid: number, passwd: () => string | undefined): string[] {
   if (env.some((e) => e.startsWith('HOME='))) return [...env];
-  const entry = passwd()?.split('\n').map((l) => l.split(':')).find((f) => f.length >= 6 && Number(f[2]) === uid);
+  const entry = passwd()
+    ?.split('\n')
+    .map((l) => l.split(':'))
+    .find((f) => f.length >= 6 && Number(f[2]) === uid);
   return [...env, `HOME=${entry?.[5] || '/'}`];
 }
 
@@ -68,7 +71,7 @@ export function readPasswd(path = '/etc/passwd'): string | undefined {
     // One byte more than fstat says: a file that grew meanwhile is ignored too.
     const buffer = Buffer.allocUnsafe(stat.size + 1);
     let length = 0;
-    for (let n; length < buffer.length && (n = readSync(fd, buffer, length, buffer.length - length, null)) > 0; ) length += n;
+    for (let n; length < buffer.length && (n = readSync(fd, buffer, length, buffer.length - length, null)) > 0;) length += n;
     return length > stat.size ? undefined : buffer.toString('utf8', 0, length);
   } catch {
     return undefined;

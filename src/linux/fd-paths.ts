@@ -7,10 +7,20 @@
  * pivot_root the host's; after it the container's, which is first checked
  * to be procfs (requireProcfs).
  */
-import { type Stats, closeSync, openSync } from 'node:fs';
 import { RuntsError } from '../errors';
-import { O_CLOEXEC, O_DIRECTORY, O_PATH, PROC_SUPER_MAGIC } from '../sys/constants';
-import type { Sys } from '../sys/types';
+import {
+  O_CLOEXEC,
+  O_DIRECTORY,
+  O_PATH,
+  PROC_SUPER_MAGIC,
+  S_IFBLK,
+  S_IFCHR,
+  S_IFDIR,
+  S_IFIFO,
+  S_IFLNK,
+  S_IFREG,
+} from '../sys/constants';
+import { type Sys, fileType } from '../sys/types';
 
 /** The file that fd holds. */
 export const fdPath = (fd: number): string => `/proc/self/fd/${fd}`;
@@ -22,25 +32,28 @@ export const fdEntry = (fd: number, name: string): string => `/proc/self/fd/${fd
 export function requireProcfs(sys: Sys, what: string): void {
   let type: number | undefined;
   try {
-    const dir = openSync('/proc/self/fd', O_PATH | O_DIRECTORY | O_CLOEXEC);
+    const dir = sys.open('/proc/self/fd', O_PATH | O_DIRECTORY | O_CLOEXEC);
     try {
       type = sys.fstatfs(dir).type;
     } finally {
-      closeSync(dir);
+      sys.close(dir);
     }
   } catch {
     // No /proc at all: said below.
   }
-  if (type !== PROC_SUPER_MAGIC) throw new RuntsError(`${what}: the container's /proc is not procfs, runts needs it mounted there`);
+  if (type !== PROC_SUPER_MAGIC)
+    throw new RuntsError(`${what}: the container's /proc is not procfs, runts needs it mounted there`);
 }
 
-/** "a symbolic link", "a regular file", … for messages. */
-export function fileTypeOf(st: Stats): string {
-  if (st.isSymbolicLink()) return 'a symbolic link';
-  if (st.isFile()) return 'a regular file';
-  if (st.isDirectory()) return 'a directory';
-  if (st.isCharacterDevice()) return 'a character device';
-  if (st.isBlockDevice()) return 'a block device';
-  if (st.isFIFO()) return 'a fifo';
-  return 'a socket';
+/** "a symbolic link", "a regular file", … for messages (st: a FileStat, or node's Stats). */
+export function fileTypeOf(st: { mode: number }): string {
+  const names: Record<number, string> = {
+    [S_IFLNK]: 'a symbolic link',
+    [S_IFREG]: 'a regular file',
+    [S_IFDIR]: 'a directory',
+    [S_IFCHR]: 'a character device',
+    [S_IFBLK]: 'a block device',
+    [S_IFIFO]: 'a fifo',
+  };
+  return names[fileType(st)] ?? 'a socket';
 }

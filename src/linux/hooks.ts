@@ -56,7 +56,12 @@ export function runHooks(kind: string, hooks: readonly Hook[] | undefined, state
 }
 
 /** poststart and poststop: a failure is a warning, the operation goes on (config.md). */
-export function runHooksWarnOnly(kind: string, hooks: readonly Hook[] | undefined, state: HookState, warn: (msg: string) => void): void {
+export function runHooksWarnOnly(
+  kind: string,
+  hooks: readonly Hook[] | undefined,
+  state: HookState,
+  warn: (msg: string) => void,
+): void {
   for (const hook of hooks ?? []) {
     try {
       runHooks(kind, [hook], state);

@@ -15,7 +15,11 @@ import { EINVAL, ENOENT, MNT_DETACH, MS_REC, MS_SLAVE } from '../sys/constants';
 import { parseMountinfo } from '../sys/mountinfo';
 import { type Sys, SysError } from '../sys/types';
 
-export function detachHostMounts(sys: Sys, plan: { rootfs: string; mountNamespace: boolean }, mountinfo = readFileSync('/proc/self/mountinfo', 'utf8')): void {
+export function detachHostMounts(
+  sys: Sys,
+  plan: { rootfs: string; mountNamespace: boolean },
+  mountinfo = readFileSync('/proc/self/mountinfo', 'utf8'),
+): void {
   // Never in the caller's mount namespace (enterRootfs chroots there without coming here).
   if (!plan.mountNamespace) return;
   const rootfs = plan.rootfs.replace(/\/+$/, '');

@@ -15,20 +15,30 @@
  *     held, by its /proc/self/fd path (fd-paths.ts).
  * The init uses this before pivot_root, where /proc is the host's.
  */
-import { closeSync, fstatSync, lstatSync, mkdirSync, openSync, readlinkSync } from 'node:fs';
 import { relative } from 'node:path';
 import { RuntsError } from '../errors';
 import {
-  EAGAIN, ELOOP, ENOENT, O_CLOEXEC, O_DIRECTORY, O_NOFOLLOW, O_PATH, RESOLVE_IN_ROOT, RESOLVE_NO_MAGICLINKS,
+  EAGAIN,
+  EEXIST,
+  ELOOP,
+  ENOENT,
+  O_CLOEXEC,
+  O_DIRECTORY,
+  O_NOFOLLOW,
+  O_PATH,
+  RESOLVE_IN_ROOT,
+  RESOLVE_NO_MAGICLINKS,
+  S_IFDIR,
+  S_IFLNK,
 } from '../sys/constants';
-import { type Sys, SysError } from '../sys/types';
+import { type Sys, SysError, fileType } from '../sys/types';
 import { fdEntry, fdPath } from './fd-paths';
 
 const MAX_LINKS = 255;
 /** openat2(RESOLVE_IN_ROOT) says EAGAIN when a rename or mount raced a "..": try again. */
 const MAX_RETRIES = 64;
 
-const codeOf = (err: unknown): string | undefined => (err as NodeJS.ErrnoException).code;
+const failedWith = (err: unknown, errno: number): boolean => err instanceof SysError && err.errno === errno;
 
 /**
  * A directory entry inside the rootfs: the directory that holds it, open,
@@ -49,11 +59,11 @@ export class RootDir {
     readonly path: string,
   ) {
     // root.path is the host's (the bundle's), resolved as prepareRootfs's bind of it was.
-    this.fd = openSync(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    this.fd = sys.open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
   }
 
   close(): void {
-    closeSync(this.fd);
+    this.sys.close(this.fd);
   }
 
   /**
@@ -67,8 +77,8 @@ export class RootDir {
       try {
         return this.sys.openat2(this.fd, path || '.', O_PATH | O_CLOEXEC | flags, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
       } catch (err) {
-        if (err instanceof SysError && (err.errno === ENOENT || err.errno === ELOOP)) return undefined;
-        if (err instanceof SysError && err.errno === EAGAIN && attempt < MAX_RETRIES) continue;
+        if (failedWith(err, ENOENT) || failedWith(err, ELOOP)) return undefined;
+        if (failedWith(err, EAGAIN) && attempt < MAX_RETRIES) continue;
         throw err;
       }
     }
@@ -76,9 +86,10 @@ export class RootDir {
 
   /** Where what fd holds is, as a path inside the root ("/" for the root itself). */
   pathOf(fd: number): string {
-    this.#realPath ??= readlinkSync(fdPath(this.fd));
-    const rel = relative(this.#realPath, readlinkSync(fdPath(fd)));
-    if (rel.startsWith('..')) throw new RuntsError(`fd ${fd} is not inside the rootfs (${readlinkSync(fdPath(fd))})`);
+    this.#realPath ??= this.sys.readlink(fdPath(this.fd));
+    const held = this.sys.readlink(fdPath(fd));
+    const rel = relative(this.#realPath, held);
+    if (rel.startsWith('..')) throw new RuntsError(`fd ${fd} is not inside the rootfs (${held})`);
     return `/${rel}`;
   }
 
@@ -93,13 +104,14 @@ export class RootDir {
     if (name !== undefined && name !== '..') {
       const dir = this.open(names.slice(0, -1).join('/'), O_DIRECTORY);
       if (dir !== undefined) {
-        if (!lstatSync(fdEntry(dir, name), { throwIfNoEntry: false })?.isSymbolicLink()) return { dir, name };
-        closeSync(dir);
+        const st = this.sys.lstat(fdEntry(dir, name));
+        if (!st || fileType(st) !== S_IFLNK) return { dir, name };
+        this.sys.close(dir);
       }
     }
     const found = this.#walk(path, mode);
     if (found.name === undefined) {
-      closeSync(found.dir);
+      this.sys.close(found.dir);
       throw new RuntsError(`${path} is the root itself`);
     }
     return { dir: found.dir, name: found.name };
@@ -111,13 +123,13 @@ export class RootDir {
    */
   mkdir(at: Entry, mode: number): number {
     // Most destinations exist already: open first.
-    const open = () => openSync(fdEntry(at.dir, at.name), O_PATH | O_NOFOLLOW | O_CLOEXEC);
+    const open = () => this.sys.open(fdEntry(at.dir, at.name), O_PATH | O_NOFOLLOW | O_CLOEXEC);
     try {
       return open();
     } catch (err) {
-      if (codeOf(err) !== 'ENOENT') throw err;
+      if (!failedWith(err, ENOENT)) throw err;
     }
-    makeDir(at.dir, at.name, mode);
+    this.#makeDir(at.dir, at.name, mode);
     return open();
   }
 
@@ -129,13 +141,13 @@ export class RootDir {
     let fd: number | undefined;
     try {
       fd = this.mkdir(at, mode);
-      if (!fstatSync(fd).isDirectory()) throw new RuntsError(`${path}: not a directory in the rootfs`);
+      if (fileType(this.sys.fstat(fd)) !== S_IFDIR) throw new RuntsError(`${path}: not a directory in the rootfs`);
       return fd;
     } catch (err) {
-      if (fd !== undefined) closeSync(fd);
+      if (fd !== undefined) this.sys.close(fd);
       throw err;
     } finally {
-      closeSync(at.dir);
+      this.sys.close(at.dir);
     }
   }
 
@@ -148,15 +160,15 @@ export class RootDir {
    */
   mountedOn(at: Entry, onto: number): number {
     const under = this.sys.mountOf(onto).id;
-    const mounted = openSync(fdEntry(at.dir, at.name), O_PATH | O_NOFOLLOW | O_CLOEXEC);
+    const mounted = this.sys.open(fdEntry(at.dir, at.name), O_PATH | O_NOFOLLOW | O_CLOEXEC);
     // The same file has the same path in both readings, unless a rename
     // came between them: then read both again.
     for (let attempt = 0; attempt < MAX_RETRIES; attempt++) {
       const on = this.sys.mountOf(mounted);
       if (on.parent !== under) break;
-      if (on.mountPoint === readlinkSync(fdPath(onto))) return mounted;
+      if (on.mountPoint === this.sys.readlink(fdPath(onto))) return mounted;
     }
-    closeSync(mounted);
+    this.sys.close(mounted);
     throw new RuntsError(`${at.name}: the mount destination changed while it was being mounted`);
   }
 
@@ -169,8 +181,9 @@ export class RootDir {
    * and returns it by name in its directory (undefined: path is the root).
    */
   #walk(path: string, mode: number): { dir: number; name: string | undefined } {
-    const stack: number[] = [openSync(fdPath(this.fd), O_PATH | O_DIRECTORY | O_CLOEXEC)];
-    const top = () => stack[stack.length - 1];
+    const { sys } = this;
+    const stack: number[] = [sys.open(fdPath(this.fd), O_PATH | O_DIRECTORY | O_CLOEXEC)];
+    const top = () => stack[stack.length - 1]!; // the root's fd stays at the bottom until the walk returns
     let pending = parts(path);
     let links = 0;
     let retries = 0;
@@ -178,26 +191,26 @@ export class RootDir {
       while (pending.length) {
         const part = pending.shift()!;
         if (part === '..') {
-          if (stack.length > 1) closeSync(stack.pop()!);
+          if (stack.length > 1) sys.close(stack.pop()!);
           continue;
         }
         const last = pending.length === 0;
         let fd: number;
         try {
-          fd = openSync(fdEntry(top(), part), O_PATH | O_NOFOLLOW | O_CLOEXEC);
+          fd = sys.open(fdEntry(top(), part), O_PATH | O_NOFOLLOW | O_CLOEXEC);
         } catch (err) {
-          if (codeOf(err) !== 'ENOENT') throw err;
+          if (!failedWith(err, ENOENT)) throw err;
           if (last) return { dir: stack.pop()!, name: part };
-          makeDir(top(), part, mode);
+          this.#makeDir(top(), part, mode);
           pending.unshift(part);
           continue;
         }
-        const st = fstatSync(fd);
-        if (st.isSymbolicLink()) {
-          closeSync(fd);
+        const type = fileType(sys.fstat(fd));
+        if (type === S_IFLNK) {
+          sys.close(fd);
           let target: string;
           try {
-            target = readlinkSync(fdEntry(top(), part));
+            target = sys.readlink(fdEntry(top(), part));
           } catch {
             // Swapped since it was opened: look at it again.
             if (++retries > MAX_RETRIES) throw new RuntsError(`${path}: ${part} keeps changing`);
@@ -205,32 +218,33 @@ export class RootDir {
             continue;
           }
           if (++links > MAX_LINKS) throw new RuntsError(`${path}: too many levels of symbolic links in the rootfs`);
-          if (target.startsWith('/')) while (stack.length > 1) closeSync(stack.pop()!);
+          if (target.startsWith('/')) while (stack.length > 1) sys.close(stack.pop()!);
           pending = [...parts(target), ...pending];
           continue;
         }
         if (last) {
-          closeSync(fd);
+          sys.close(fd);
           return { dir: stack.pop()!, name: part };
         }
-        if (!st.isDirectory()) {
-          closeSync(fd);
+        if (type !== S_IFDIR) {
+          sys.close(fd);
           throw new RuntsError(`${path}: ${part} is not a directory`);
         }
         stack.push(fd);
       }
       return { dir: stack.pop()!, name: undefined };
     } finally {
-      for (const fd of stack) closeSync(fd);
+      for (const fd of stack) sys.close(fd);
     }
   }
-}
 
-function makeDir(dir: number, name: string, mode: number): void {
-  try {
-    mkdirSync(fdEntry(dir, name), { mode });
-  } catch (err) {
-    if (codeOf(err) !== 'EEXIST') throw err;
+  /** name made a directory in the directory dir holds, unless something is there already. */
+  #makeDir(dir: number, name: string, mode: number): void {
+    try {
+      this.sys.mkdir(fdEntry(dir, name), mode);
+    } catch (err) {
+      if (!failedWith(err, EEXIST)) throw err;
+    }
   }
 }
 
@@ -243,7 +257,7 @@ function parts(path: string): string[] {
 export function mkdirInRoot(sys: Sys, rootfs: string, path: string, mode: number): void {
   const root = new RootDir(sys, rootfs);
   try {
-    closeSync(root.mkdirAll(path, mode));
+    sys.close(root.mkdirAll(path, mode));
   } finally {
     root.close();
   }

@@ -33,7 +33,10 @@ export interface LsmPlan {
 export function planLsm(apparmorProfile?: string, selinuxLabel?: string, mountLabel?: string): LsmPlan {
   const plan: LsmPlan = {};
   if (apparmorProfile) {
-    if (!apparmorEnabled()) throw new RuntsError(`process.apparmorProfile ${JSON.stringify(apparmorProfile)} is set, but AppArmor is not enabled on this host`);
+    if (!apparmorEnabled())
+      throw new RuntsError(
+        `process.apparmorProfile ${JSON.stringify(apparmorProfile)} is set, but AppArmor is not enabled on this host`,
+      );
     plan.apparmorProfile = apparmorProfile;
   }
   const selinux = selinuxEnabled();

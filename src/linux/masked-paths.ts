@@ -9,10 +9,9 @@
  * fails; it is bound from that descriptor onto the target, itself opened
  * without following a symlink.
  */
-import { closeSync, fstatSync, openSync } from 'node:fs';
 import { RuntsError } from '../errors';
-import { MS_BIND, MS_RDONLY, O_CLOEXEC, O_NOFOLLOW, O_PATH } from '../sys/constants';
-import type { Sys } from '../sys/types';
+import { ENOENT, ENOTDIR, MS_BIND, MS_RDONLY, O_CLOEXEC, O_NOFOLLOW, O_PATH, S_IFBLK, S_IFCHR, S_IFDIR } from '../sys/constants';
+import { type Sys, SysError, fileType } from '../sys/types';
 import { majorOf, minorOf } from './devices';
 import { fdPath, fileTypeOf, requireProcfs } from './fd-paths';
 
@@ -21,47 +20,50 @@ export function maskPaths(sys: Sys, paths: readonly string[]): void {
   let procChecked = false;
   try {
     for (const path of paths) {
-      const target = openIfThere(path);
+      const target = openIfThere(sys, path);
       if (target === undefined) continue;
       try {
         if (!procChecked) requireProcfs(sys, 'maskedPaths');
         procChecked = true;
-        if (fstatSync(target).isDirectory()) {
+        if (fileType(sys.fstat(target)) === S_IFDIR) {
           sys.mount('tmpfs', fdPath(target), 'tmpfs', MS_RDONLY, null);
         } else {
-          nullDevice ??= openNullDevice();
+          nullDevice ??= openNullDevice(sys);
           sys.mount(fdPath(nullDevice), fdPath(target), null, MS_BIND, null);
         }
       } finally {
-        closeSync(target);
+        sys.close(target);
       }
     }
   } finally {
-    if (nullDevice !== undefined) closeSync(nullDevice);
+    if (nullDevice !== undefined) sys.close(nullDevice);
   }
 }
 
 /** An O_PATH descriptor of path itself (a symlink is not followed), or undefined when it does not exist. */
-function openIfThere(path: string): number | undefined {
+function openIfThere(sys: Sys, path: string): number | undefined {
   try {
-    return openSync(path, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+    return sys.open(path, O_PATH | O_NOFOLLOW | O_CLOEXEC);
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+    if (err instanceof SysError && (err.errno === ENOENT || err.errno === ENOTDIR)) return undefined;
     throw err;
   }
 }
 
-function openNullDevice(): number {
+function openNullDevice(sys: Sys): number {
   let fd: number;
   try {
-    fd = openSync('/dev/null', O_PATH | O_NOFOLLOW | O_CLOEXEC);
+    fd = sys.open('/dev/null', O_PATH | O_NOFOLLOW | O_CLOEXEC);
   } catch (err) {
     throw new RuntsError(`maskedPaths: the container has no /dev/null to mask with (${(err as Error).message})`);
   }
-  const st = fstatSync(fd);
-  if (st.isCharacterDevice() && majorOf(st.rdev) === 1 && minorOf(st.rdev) === 3) return fd;
-  closeSync(fd);
-  const what = st.isCharacterDevice() || st.isBlockDevice() ? `${fileTypeOf(st)} ${majorOf(st.rdev)}:${minorOf(st.rdev)}` : fileTypeOf(st);
-  throw new RuntsError(`maskedPaths: /dev/null in the container is not the null device (char 1:3) but ${what}: refusing to bind it over masked paths`);
+  const st = sys.fstat(fd);
+  const type = fileType(st);
+  if (type === S_IFCHR && majorOf(st.rdev) === 1 && minorOf(st.rdev) === 3) return fd;
+  sys.close(fd);
+  const what =
+    type === S_IFCHR || type === S_IFBLK ? `${fileTypeOf(st)} ${majorOf(st.rdev)}:${minorOf(st.rdev)}` : fileTypeOf(st);
+  throw new RuntsError(
+    `maskedPaths: /dev/null in the container is not the null device (char 1:3) but ${what}: refusing to bind it over masked paths`,
+  );
 }

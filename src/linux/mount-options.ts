@@ -5,11 +5,39 @@
  */
 import type { MountAttributes } from '../sys/types';
 import {
-  MOUNT_ATTR_NOATIME, MOUNT_ATTR_NODEV, MOUNT_ATTR_NODIRATIME, MOUNT_ATTR_NOEXEC, MOUNT_ATTR_NOSUID,
-  MOUNT_ATTR_NOSYMFOLLOW, MOUNT_ATTR_RDONLY, MOUNT_ATTR_RELATIME, MOUNT_ATTR_STRICTATIME, MOUNT_ATTR__ATIME,
-  MS_BIND, MS_DIRSYNC, MS_I_VERSION, MS_LAZYTIME, MS_MANDLOCK, MS_NOATIME, MS_NODEV, MS_NODIRATIME,
-  MS_NOEXEC, MS_NOSUID, MS_NOSYMFOLLOW, MS_POSIXACL, MS_PRIVATE, MS_RDONLY, MS_REC, MS_RELATIME,
-  MS_REMOUNT, MS_SHARED, MS_SILENT, MS_SLAVE, MS_STRICTATIME, MS_SYNCHRONOUS, MS_UNBINDABLE,
+  MOUNT_ATTR_NOATIME,
+  MOUNT_ATTR_NODEV,
+  MOUNT_ATTR_NODIRATIME,
+  MOUNT_ATTR_NOEXEC,
+  MOUNT_ATTR_NOSUID,
+  MOUNT_ATTR_NOSYMFOLLOW,
+  MOUNT_ATTR_RDONLY,
+  MOUNT_ATTR_RELATIME,
+  MOUNT_ATTR_STRICTATIME,
+  MOUNT_ATTR__ATIME,
+  MS_BIND,
+  MS_DIRSYNC,
+  MS_I_VERSION,
+  MS_LAZYTIME,
+  MS_MANDLOCK,
+  MS_NOATIME,
+  MS_NODEV,
+  MS_NODIRATIME,
+  MS_NOEXEC,
+  MS_NOSUID,
+  MS_NOSYMFOLLOW,
+  MS_POSIXACL,
+  MS_PRIVATE,
+  MS_RDONLY,
+  MS_REC,
+  MS_RELATIME,
+  MS_REMOUNT,
+  MS_SHARED,
+  MS_SILENT,
+  MS_SLAVE,
+  MS_STRICTATIME,
+  MS_SYNCHRONOUS,
+  MS_UNBINDABLE,
 } from '../sys/constants';
 
 interface FlagWord {
@@ -135,14 +163,16 @@ export function parseMountOptions(options: readonly string[] = []): ParsedMountO
   let copyUp = false;
   for (const word of options) {
     const flagWord = FLAG_WORDS[word];
+    const propagationFlags = PROPAGATION_WORDS[word];
+    const recursiveWord = RECURSIVE_WORDS[word];
     if (word === COPY_UP) {
       copyUp = true;
     } else if (flagWord) {
       flags = flagWord.clear ? flags & ~flagWord.flag : flags | flagWord.flag;
-    } else if (word in PROPAGATION_WORDS) {
-      propagation.push(PROPAGATION_WORDS[word]);
-    } else if (word in RECURSIVE_WORDS) {
-      addRecursive((recursive ??= { set: 0, clear: 0 }), RECURSIVE_WORDS[word]);
+    } else if (propagationFlags !== undefined) {
+      propagation.push(propagationFlags);
+    } else if (recursiveWord) {
+      addRecursive((recursive ??= { set: 0, clear: 0 }), recursiveWord);
     } else {
       data.push(word);
     }

@@ -9,7 +9,7 @@ export interface NamespaceKind {
   procName: string;
 }
 
-export const NAMESPACES: Readonly<Record<string, NamespaceKind>> = {
+const NAMESPACES: Readonly<Record<string, NamespaceKind>> = {
   mount: { flag: 0x00020000, procName: 'mnt' },
   uts: { flag: 0x04000000, procName: 'uts' },
   ipc: { flag: 0x08000000, procName: 'ipc' },
@@ -19,6 +19,13 @@ export const NAMESPACES: Readonly<Record<string, NamespaceKind>> = {
   cgroup: { flag: 0x02000000, procName: 'cgroup' },
   time: { flag: 0x00000080, procName: 'time' },
 };
+
+/** The kind of a namespace type the spec names (validation has refused any other). */
+export function namespaceKind(type: string): NamespaceKind {
+  const kind = NAMESPACES[type];
+  if (!kind) throw new RuntsError(`unknown namespace type ${JSON.stringify(type)}`);
+  return kind;
+}
 
 /** Kinds runts can create or join (user namespaces: see docs/architecture.md, "Verified platform facts"). */
 export const SUPPORTED_NAMESPACES = ['cgroup', 'ipc', 'mount', 'network', 'pid', 'uts', 'time'];
@@ -46,11 +53,11 @@ export function enterNamespaces(sys: Sys, requests: readonly NamespaceRequest[])
       throw new RuntsError(`joining ${type} namespace ${path}: ${(err as Error).message}`);
     }
     try {
-      sys.setns(fd, NAMESPACES[type].flag);
+      sys.setns(fd, namespaceKind(type).flag);
     } finally {
       closeSync(fd);
     }
   }
-  const flags = requests.filter((r) => !r.path).reduce((acc, r) => acc | NAMESPACES[r.type].flag, 0);
+  const flags = requests.filter((r) => !r.path).reduce((acc, r) => acc | namespaceKind(r.type).flag, 0);
   if (flags) sys.unshare(flags);
 }

@@ -29,7 +29,11 @@ export const isProcessId = (pid: number): boolean => Number.isSafeInteger(pid) &
  * one of them is held. Returns the pids signalled (not the ones that had
  * exited meanwhile).
  */
-export function signalConfirmed(pids: readonly number[], signal: number, confirm: (held: readonly Held[]) => readonly Held[]): number[] {
+export function signalConfirmed(
+  pids: readonly number[],
+  signal: number,
+  confirm: (held: readonly Held[]) => readonly Held[],
+): number[] {
   const targets = [...new Set(pids.filter(isProcessId))];
   if (!targets.length) return [];
   const s = sys();
@@ -39,7 +43,9 @@ export function signalConfirmed(pids: readonly number[], signal: number, confirm
       const h = hold(s, pid);
       if (h) held.push(h);
     }
-    return confirm(held).filter((h) => send(s, h, signal)).map((h) => h.pid);
+    return confirm(held)
+      .filter((h) => send(s, h, signal))
+      .map((h) => h.pid);
   } finally {
     for (const h of held) if (h.pidfd !== undefined) closeSync(h.pidfd);
   }

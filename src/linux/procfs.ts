@@ -7,7 +7,6 @@
  * CVE-2025-52881 class). Such mounts are refused beforehand
  * (proc-mounts.ts); this is the check at the moment of writing.
  */
-import { closeSync, fstatSync, openSync, writeFileSync } from 'node:fs';
 import { RuntsError } from '../errors';
 import { O_CLOEXEC, O_DIRECTORY, O_NOFOLLOW, O_PATH, O_WRONLY, PROC_SUPER_MAGIC } from '../sys/constants';
 import type { Sys } from '../sys/types';
@@ -21,22 +20,22 @@ function assertOnProcfs(sys: Sys, fd: number, path: string): void {
 
 /** Is path (symlinks followed) on procfs? */
 export function onProcfs(sys: Sys, path: string): boolean {
-  const fd = openSync(path, O_PATH | O_CLOEXEC);
+  const fd = sys.open(path, O_PATH | O_CLOEXEC);
   try {
     return sys.fstatfs(fd).type === PROC_SUPER_MAGIC;
   } finally {
-    closeSync(fd);
+    sys.close(fd);
   }
 }
 
 /** Writes value to an existing procfs file, in one write; the last component must not be a symlink. */
 export function writeProcFile(sys: Sys, path: string, value: string): void {
-  const fd = openSync(path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
+  const fd = sys.open(path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
   try {
     assertOnProcfs(sys, fd, path);
-    writeFileSync(fd, value);
+    sys.write(fd, value);
   } finally {
-    closeSync(fd);
+    sys.close(fd);
   }
 }
 
@@ -46,17 +45,17 @@ export function writeProcFile(sys: Sys, path: string, value: string): void {
  * that very file (same device and inode).
  */
 export function reopenThroughProc(sys: Sys, fd: number, flags: number): number {
-  const dir = openSync('/proc/self/fd', O_PATH | O_DIRECTORY | O_CLOEXEC);
+  const dir = sys.open('/proc/self/fd', O_PATH | O_DIRECTORY | O_CLOEXEC);
   try {
     assertOnProcfs(sys, dir, '/proc/self/fd');
   } finally {
-    closeSync(dir);
+    sys.close(dir);
   }
-  const reopened = openSync(`/proc/self/fd/${fd}`, flags);
-  const held = fstatSync(fd);
-  const got = fstatSync(reopened);
+  const reopened = sys.open(`/proc/self/fd/${fd}`, flags);
+  const held = sys.fstat(fd);
+  const got = sys.fstat(reopened);
   if (held.dev !== got.dev || held.ino !== got.ino) {
-    closeSync(reopened);
+    sys.close(reopened);
     throw new RuntsError(`/proc/self/fd/${fd} opened another file than fd ${fd}: something is mounted over /proc`);
   }
   return reopened;

@@ -1,3 +1,5 @@
+import { RuntsError } from '../errors';
+
 /** RLIMIT_* names and their resource numbers (asm-generic/resource.h). */
 export const RLIMITS: Readonly<Record<string, number>> = {
   RLIMIT_CPU: 0,
@@ -17,3 +19,10 @@ export const RLIMITS: Readonly<Record<string, number>> = {
   RLIMIT_RTPRIO: 14,
   RLIMIT_RTTIME: 15,
 };
+
+/** The resource number of an RLIMIT_* name (checks.ts has refused any other). */
+export function rlimitResource(name: string): number {
+  const resource = RLIMITS[name];
+  if (resource === undefined) throw new RuntsError(`unknown rlimit ${JSON.stringify(name)}`);
+  return resource;
+}

@@ -17,15 +17,30 @@
  * the rootfs and delete removes them (shared-mounts.ts). What needs more
  * is refused at validation (checks.ts), and asserted here again.
  */
-import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readFileSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { RuntsError, errorMessage } from '../errors';
 import {
-  MNT_DETACH, MS_BIND, MS_MOVE, MS_PRIVATE, MS_RDONLY, MS_REC, MS_REMOUNT, MS_SLAVE, O_CLOEXEC, O_CREAT, O_DIRECTORY, O_EXCL,
-  O_NOFOLLOW, O_PATH, O_RDONLY, O_WRONLY,
+  EEXIST,
+  MNT_DETACH,
+  MS_BIND,
+  MS_MOVE,
+  MS_PRIVATE,
+  MS_RDONLY,
+  MS_REC,
+  MS_REMOUNT,
+  MS_SLAVE,
+  O_CLOEXEC,
+  O_CREAT,
+  O_DIRECTORY,
+  O_EXCL,
+  O_NOFOLLOW,
+  O_PATH,
+  O_RDONLY,
+  O_WRONLY,
+  S_IFDIR,
 } from '../sys/constants';
 import { parseMountinfo } from '../sys/mountinfo';
-import type { MountAttributes, Sys } from '../sys/types';
+import { type MountAttributes, type Sys, SysError, exists, fileType } from '../sys/types';
 import type { CgroupMountView } from './cgroups/types';
 import { mountWithCopyUp } from './copy-up';
 import { type PlannedDevice, createDevSymlinks, createDevice, devicesToCreate } from './devices';
@@ -83,7 +98,7 @@ export interface RootfsPlan {
 const NON_ATTRIBUTE_FLAGS = MS_BIND | MS_REC | MS_REMOUNT;
 
 export function prepareRootfs(sys: Sys, plan: RootfsPlan): void {
-  if (!existsSync(plan.rootfs)) throw new RuntsError(`root.path ${plan.rootfs} does not exist`);
+  if (!exists(sys, plan.rootfs)) throw new RuntsError(`root.path ${plan.rootfs} does not exist`);
   if (plan.mountNamespace) {
     // "/" becomes rslave, so nothing done here propagates to the host while
     // the host's mount events still reach the container's slave mounts; the
@@ -91,7 +106,7 @@ export function prepareRootfs(sys: Sys, plan: RootfsPlan): void {
     // rootfsPropagation is applied once pivoted (finishRootfs): unbindable
     // here would forbid the very bind of the rootfs.
     sys.mount(null, '/', null, MS_SLAVE | MS_REC, null);
-    sys.mount(null, mountPointOf(dirname(plan.rootfs)), null, MS_PRIVATE, null);
+    sys.mount(null, mountPointOf(sys, dirname(plan.rootfs)), null, MS_PRIVATE, null);
     sys.mount(plan.rootfs, plan.rootfs, 'bind', MS_BIND | MS_REC, null);
   } else {
     assertSharedMountsSafe(plan);
@@ -104,9 +119,10 @@ export function prepareRootfs(sys: Sys, plan: RootfsPlan): void {
       mountOne(sys, root, plan, m, `/mounts/${i}/destination`);
       if (m.destination.replace(/\/+$/, '') === '/dev') devIsTmpfs = !m.bind;
     }
-    closeSync(root.mkdirAll('/dev', 0o755));
+    sys.close(root.mkdirAll('/dev', 0o755));
     // A /dev bound from the host already has its devices; otherwise make them.
-    const devices = devIsTmpfs || !plan.mounts.some((m) => m.destination === '/dev') ? devicesToCreate(plan.devices) : plan.devices;
+    const devices =
+      devIsTmpfs || !plan.mounts.some((m) => m.destination === '/dev') ? devicesToCreate(plan.devices) : plan.devices;
     for (const dev of devices) createDevice(sys, root, dev);
     createDevSymlinks(sys, root);
   } finally {
@@ -123,14 +139,14 @@ function mountOne(sys: Sys, root: RootDir, plan: RootfsPlan, m: PlannedMount, po
     if (m.flags & MS_REMOUNT) {
       const fd = root.open(m.destination);
       if (fd === undefined) throw new RuntsError(`${m.destination} does not exist`);
-      held = { onto: fd, mounted: () => fd, close: () => closeSync(fd) };
+      held = { onto: fd, mounted: () => fd, close: () => sys.close(fd) };
       check(fd);
       sys.mount(m.source, fdPath(fd), m.type, m.flags, m.data || null);
     } else if (m.bind) {
-      held = holdDestination(root, m.destination, bindSourceIsDirectory(m) ? 'directory' : 'file', check);
+      held = holdDestination(sys, root, m.destination, bindSourceIsDirectory(sys, m) ? 'directory' : 'file', check);
       bindMount(sys, m, held);
     } else {
-      held = holdDestination(root, m.destination, 'directory', check);
+      held = holdDestination(sys, root, m.destination, 'directory', check);
       if (m.type === 'cgroup') cgroupMount(sys, m, plan, held);
       else newMount(sys, m, held);
     }
@@ -163,8 +179,10 @@ function checkResolvedDestination(sys: Sys, root: RootDir, m: PlannedMount, onto
   if (refusal) throw new DestinationRefused(`${pointer}: ${m.destination} resolves to ${resolved} in the rootfs, and ${refusal}`);
   // A path other than the plain destination came through a link.
   const throughLink = resolved !== cleanDestination(m.destination);
-  if (!m.bind && (m.type === 'proc' || m.type === 'sysfs') && (throughLink || !fstatSync(onto).isDirectory())) {
-    throw new DestinationRefused(`${pointer}: ${m.type} must be mounted on an ordinary directory, and ${m.destination} is not one in the rootfs (a symlink, or under one)`);
+  if (!m.bind && (m.type === 'proc' || m.type === 'sysfs') && (throughLink || fileType(sys.fstat(onto)) !== S_IFDIR)) {
+    throw new DestinationRefused(
+      `${pointer}: ${m.type} must be mounted on an ordinary directory, and ${m.destination} is not one in the rootfs (a symlink, or under one)`,
+    );
   }
   if (m.bind && resolved === '/proc' && !onProcfs(sys, m.source)) {
     throw new DestinationRefused(`${pointer}: only a procfs may be bound onto /proc, and ${m.source} is not one`);
@@ -184,17 +202,23 @@ interface Destination {
 }
 
 /** The destination found and held inside the rootfs, made when missing (a directory, or an empty file for a file to bind) and checked. */
-function holdDestination(root: RootDir, destination: string, kind: 'directory' | 'file', check: CheckDestination): Destination {
+function holdDestination(
+  sys: Sys,
+  root: RootDir,
+  destination: string,
+  kind: 'directory' | 'file',
+  check: CheckDestination,
+): Destination {
   const at = root.entry(destination, 0o755);
   let onto: number | undefined;
   let mounted: number | undefined;
   const close = () => {
-    if (mounted !== undefined) closeSync(mounted);
-    if (onto !== undefined) closeSync(onto);
-    closeSync(at.dir);
+    if (mounted !== undefined) sys.close(mounted);
+    if (onto !== undefined) sys.close(onto);
+    sys.close(at.dir);
   };
   try {
-    onto = kind === 'directory' ? root.mkdir(at, 0o755) : makeFile(at);
+    onto = kind === 'directory' ? root.mkdir(at, 0o755) : makeFile(sys, at);
     check(onto);
     const held = onto;
     return { onto, mounted: () => (mounted ??= root.mountedOn(at, held)), close };
@@ -205,13 +229,13 @@ function holdDestination(root: RootDir, destination: string, kind: 'directory' |
 }
 
 /** The entry, made an empty file when missing: an O_PATH descriptor of whatever it is (mount(2) judges). */
-function makeFile(at: Entry): number {
+function makeFile(sys: Sys, at: Entry): number {
   try {
-    closeSync(openSync(fdEntry(at.dir, at.name), O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0o644));
+    sys.close(sys.open(fdEntry(at.dir, at.name), O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0o644));
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    if (!(err instanceof SysError && err.errno === EEXIST)) throw err;
   }
-  return openSync(fdEntry(at.dir, at.name), O_PATH | O_NOFOLLOW | O_CLOEXEC);
+  return sys.open(fdEntry(at.dir, at.name), O_PATH | O_NOFOLLOW | O_CLOEXEC);
 }
 
 /** A new filesystem (tmpfs, proc, …) on a directory. */
@@ -230,12 +254,15 @@ function newMount(sys: Sys, m: PlannedMount, at: Destination): void {
   if (flags & MS_RDONLY) sys.mount(m.source, fdPath(mounted), m.type, flags | MS_REMOUNT, m.data || null);
 }
 
-function bindSourceIsDirectory(m: PlannedMount): boolean {
+function bindSourceIsDirectory(sys: Sys, m: PlannedMount): boolean {
+  let st;
   try {
-    return statSync(m.source).isDirectory();
+    st = sys.stat(m.source);
   } catch {
-    throw new RuntsError(`mount source ${m.source} does not exist`);
+    // Not there for this process (EACCES, ELOOP, …): the same as missing.
   }
+  if (!st) throw new RuntsError(`mount source ${m.source} does not exist`);
+  return fileType(st) === S_IFDIR;
 }
 
 function bindMount(sys: Sys, m: PlannedMount, at: Destination): void {
@@ -270,7 +297,7 @@ function cgroupMount(sys: Sys, m: PlannedMount, plan: RootfsPlan, at: Destinatio
   const tmpfs = at.mounted();
   for (const h of plan.cgroup.hierarchies) {
     const sub = fdEntry(tmpfs, h.name);
-    mkdirSync(sub, { recursive: true, mode: 0o755 });
+    sys.mkdir(sub, 0o755);
     if (ownNamespace) {
       sys.mount('cgroup', sub, 'cgroup', m.flags, h.controllers);
     } else {
@@ -313,7 +340,7 @@ export function enterRootfs(sys: Sys, plan: RootfsPlan): void {
     sys.mount(plan.rootfs, '/', null, MS_MOVE, null);
     sys.chroot('.');
   } else {
-    const oldRoot = openSync('/', O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+    const oldRoot = sys.open('/', O_DIRECTORY | O_RDONLY | O_CLOEXEC);
     try {
       sys.chdir(plan.rootfs);
       sys.pivotRoot('.', '.');
@@ -324,15 +351,15 @@ export function enterRootfs(sys: Sys, plan: RootfsPlan): void {
       sys.mount(null, '.', null, MS_SLAVE | MS_REC, null);
       sys.umount2('.', MNT_DETACH);
     } finally {
-      closeSync(oldRoot);
+      sys.close(oldRoot);
     }
   }
   sys.chdir('/');
 }
 
 /** The mount point that holds path (the longest one above it, from mountinfo). */
-function mountPointOf(path: string): string {
-  const points = parseMountinfo(readFileSync('/proc/self/mountinfo', 'utf8'))
+function mountPointOf(sys: Sys, path: string): string {
+  const points = parseMountinfo(sys.readFile('/proc/self/mountinfo'))
     .map((m) => m.mountPoint)
     .filter((p) => p === '/' || path === p || path.startsWith(`${p}/`));
   return points.reduce((a, b) => (b.length > a.length ? b : a), '/');
@@ -360,7 +387,7 @@ export function finishRootfs(sys: Sys, plan: RootfsPlan): void {
 }
 
 function readonlyPath(sys: Sys, path: string): void {
-  if (!existsSync(path)) return;
+  if (!exists(sys, path)) return;
   sys.mount(path, path, null, MS_BIND | MS_REC, null);
   sys.mount(null, path, null, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_REC, null);
 }

@@ -8,9 +8,25 @@
 import { RuntsError } from '../errors';
 import type { Spec } from '../spec/types';
 import {
-  EPERM, SCMP_ACT_ALLOW, SCMP_ACT_ERRNO, SCMP_ACT_KILL_PROCESS, SCMP_ACT_KILL_THREAD, SCMP_ACT_LOG, SCMP_ACT_NOTIFY,
-  SCMP_ACT_TRACE, SCMP_ACT_TRAP, SCMP_CMP_EQ, SCMP_CMP_GE, SCMP_CMP_GT, SCMP_CMP_LE, SCMP_CMP_LT,
-  SCMP_CMP_MASKED_EQ, SCMP_CMP_NE, SCMP_FLTATR_CTL_LOG, SCMP_FLTATR_CTL_NNP, SCMP_FLTATR_CTL_OPTIMIZE,
+  EPERM,
+  SCMP_ACT_ALLOW,
+  SCMP_ACT_ERRNO,
+  SCMP_ACT_KILL_PROCESS,
+  SCMP_ACT_KILL_THREAD,
+  SCMP_ACT_LOG,
+  SCMP_ACT_NOTIFY,
+  SCMP_ACT_TRACE,
+  SCMP_ACT_TRAP,
+  SCMP_CMP_EQ,
+  SCMP_CMP_GE,
+  SCMP_CMP_GT,
+  SCMP_CMP_LE,
+  SCMP_CMP_LT,
+  SCMP_CMP_MASKED_EQ,
+  SCMP_CMP_NE,
+  SCMP_FLTATR_CTL_LOG,
+  SCMP_FLTATR_CTL_NNP,
+  SCMP_FLTATR_CTL_OPTIMIZE,
   SCMP_FLTATR_CTL_SSB,
 } from '../sys/constants';
 import type { SeccompCondition, SeccompFilter, SeccompRule } from '../sys/types';
@@ -86,9 +102,11 @@ export function compileSeccomp(config: SeccompConfig): SeccompFilter {
   if (config.defaultErrnoRet !== undefined && !TAKES_ERRNO.has(config.defaultAction)) {
     throw new RuntsError(`/linux/seccomp/defaultErrnoRet: ${config.defaultAction} returns no errno`);
   }
-  if (config.listenerMetadata && !config.listenerPath) throw new RuntsError('/linux/seccomp/listenerMetadata: set without listenerPath');
+  if (config.listenerMetadata && !config.listenerPath)
+    throw new RuntsError('/linux/seccomp/listenerMetadata: set without listenerPath');
   const defaultAction = action(config.defaultAction, config.defaultErrnoRet, '/linux/seccomp/defaultAction');
-  if (defaultAction === SCMP_ACT_NOTIFY) throw new RuntsError('/linux/seccomp/defaultAction: SCMP_ACT_NOTIFY cannot be the default action');
+  if (defaultAction === SCMP_ACT_NOTIFY)
+    throw new RuntsError('/linux/seccomp/defaultAction: SCMP_ACT_NOTIFY cannot be the default action');
   const attributes: [number, number][] = [
     // no_new_privs is the config's to set (process.noNewPrivileges), not libseccomp's.
     [SCMP_FLTATR_CTL_NNP, 0],
@@ -109,7 +127,8 @@ export function compileSeccomp(config: SeccompConfig): SeccompFilter {
   const rules: SeccompRule[] = [];
   (config.syscalls ?? []).forEach((entry, i) => {
     const where = `/linux/seccomp/syscalls/${i}`;
-    if (entry.errnoRet !== undefined && !TAKES_ERRNO.has(entry.action)) throw new RuntsError(`${where}/errnoRet: ${entry.action} returns no errno`);
+    if (entry.errnoRet !== undefined && !TAKES_ERRNO.has(entry.action))
+      throw new RuntsError(`${where}/errnoRet: ${entry.action} returns no errno`);
     if (!entry.names.length) throw new RuntsError(`${where}/names: must name at least one syscall`);
     const act = action(entry.action, entry.errnoRet, `${where}/action`);
     if (act === SCMP_ACT_NOTIFY && entry.names.includes('write')) {

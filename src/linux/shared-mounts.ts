@@ -7,7 +7,6 @@
  * failed create) unmounts every other mount under it, deepest first. Only
  * from the same mount namespace: elsewhere those paths are other mounts.
  */
-import { readFileSync, readlinkSync, realpathSync } from 'node:fs';
 import { MNT_DETACH, UMOUNT_NOFOLLOW } from '../sys/constants';
 import { type MountinfoEntry, parseMountinfo } from '../sys/mountinfo';
 import type { Sys } from '../sys/types';
@@ -21,14 +20,16 @@ export interface SharedMounts {
   before: number[];
 }
 
-function mountsUnder(rootfs: string): MountinfoEntry[] {
-  return parseMountinfo(readFileSync('/proc/self/mountinfo', 'utf8')).filter((m) => m.mountPoint === rootfs || m.mountPoint.startsWith(`${rootfs}/`));
+function mountsUnder(sys: Sys, rootfs: string): MountinfoEntry[] {
+  return parseMountinfo(sys.readFile('/proc/self/mountinfo')).filter(
+    (m) => m.mountPoint === rootfs || m.mountPoint.startsWith(`${rootfs}/`),
+  );
 }
 
 /** What is under the rootfs now: taken by create before the init mounts anything. */
-export function noteSharedMounts(rootfs: string): SharedMounts {
-  const real = realpathSync(rootfs);
-  return { namespace: readlinkSync('/proc/self/ns/mnt'), rootfs: real, before: mountsUnder(real).map((m) => m.id) };
+export function noteSharedMounts(sys: Sys, rootfs: string): SharedMounts {
+  const real = sys.realpath(rootfs);
+  return { namespace: sys.readlink('/proc/self/ns/mnt'), rootfs: real, before: mountsUnder(sys, real).map((m) => m.id) };
 }
 
 /**
@@ -38,12 +39,12 @@ export function noteSharedMounts(rootfs: string): SharedMounts {
  * when this process is in another mount namespace (nothing is touched).
  */
 export function removeSharedMounts(sys: Sys, noted: SharedMounts): string | undefined {
-  if (readlinkSync('/proc/self/ns/mnt') !== noted.namespace) {
+  if (sys.readlink('/proc/self/ns/mnt') !== noted.namespace) {
     return `the container's mounts under ${noted.rootfs} are in mount namespace ${noted.namespace}, not this one: left in place`;
   }
   const before = new Set(noted.before);
   // mountinfo lists a mount after the one it sits on: the reverse unmounts children first.
-  for (const m of mountsUnder(noted.rootfs).reverse()) {
+  for (const m of mountsUnder(sys, noted.rootfs).reverse()) {
     if (before.has(m.id)) continue;
     try {
       sys.umount2(m.mountPoint, MNT_DETACH | UMOUNT_NOFOLLOW);

@@ -14,9 +14,18 @@
  */
 import { statSync } from 'node:fs';
 import { type Problem, escapePointer } from '../errors';
-import { NAMESPACES } from './namespaces';
+import { namespaceKind } from './namespaces';
 
-const IPC_KEYS = new Set(['kernel.msgmax', 'kernel.msgmnb', 'kernel.msgmni', 'kernel.sem', 'kernel.shmall', 'kernel.shmmax', 'kernel.shmmni', 'kernel.shm_rmid_forced']);
+const IPC_KEYS = new Set([
+  'kernel.msgmax',
+  'kernel.msgmnb',
+  'kernel.msgmni',
+  'kernel.sem',
+  'kernel.shmall',
+  'kernel.shmmax',
+  'kernel.shmmni',
+  'kernel.shm_rmid_forced',
+]);
 const UTS_KEYS = new Set(['kernel.hostname', 'kernel.domainname']);
 
 export interface SysctlKey {
@@ -49,7 +58,11 @@ const pointerOf = (key: string): string => `/linux/sysctl/${escapePointer(key)}`
  * What the config alone says against each key: malformed, host-wide, or
  * missing its namespace. `namespaces` are the kinds linux.namespaces has.
  */
-export function sysctlProblems(sysctl: Record<string, unknown>, namespaces: ReadonlySet<string>, hostname: string | undefined): Problem[] {
+export function sysctlProblems(
+  sysctl: Record<string, unknown>,
+  namespaces: ReadonlySet<string>,
+  hostname: string | undefined,
+): Problem[] {
   const problems: Problem[] = [];
   for (const key of Object.keys(sysctl)) {
     const add = (message: string) => problems.push({ pointer: pointerOf(key), message });
@@ -60,7 +73,8 @@ export function sysctlProblems(sysctl: Record<string, unknown>, namespaces: Read
     }
     const kind = sysctlNamespace(parsed.dotted);
     if (!kind) add('is not namespaced: it would change the whole host');
-    else if (!namespaces.has(kind)) add(`needs a namespace of type ${kind} (linux.namespaces has none): it would change the runtime's own`);
+    else if (!namespaces.has(kind))
+      add(`needs a namespace of type ${kind} (linux.namespaces has none): it would change the runtime's own`);
     else if (parsed.dotted === 'kernel.hostname' && hostname !== undefined) add('conflicts with /hostname');
   }
   return problems;
@@ -72,13 +86,20 @@ export function sysctlProblems(sysctl: Record<string, unknown>, namespaces: Read
  * would change the caller's settings (runc's isHostNetNS). Checked at
  * create, where the paths are the caller's view.
  */
-export function sysctlInOwnNamespaceProblems(sysctl: Record<string, unknown>, namespaces: readonly { type: string; path?: string }[]): Problem[] {
+export function sysctlInOwnNamespaceProblems(
+  sysctl: Record<string, unknown>,
+  namespaces: readonly { type: string; path?: string }[],
+): Problem[] {
   const problems: Problem[] = [];
   for (const key of Object.keys(sysctl)) {
     const kind = sysctlNamespace(parseSysctlKey(key)?.dotted ?? '');
     const index = namespaces.findIndex((ns) => ns.type === kind && ns.path);
-    if (!kind || index < 0 || !sameFile(namespaces[index].path!, `/proc/self/ns/${NAMESPACES[kind].procName}`)) continue;
-    problems.push({ pointer: pointerOf(key), message: `/linux/namespaces/${index}/path is the runtime's own ${kind} namespace: the sysctl would change the runtime's` });
+    const path = namespaces[index]?.path;
+    if (!kind || !path || !sameFile(path, `/proc/self/ns/${namespaceKind(kind).procName}`)) continue;
+    problems.push({
+      pointer: pointerOf(key),
+      message: `/linux/namespaces/${index}/path is the runtime's own ${kind} namespace: the sysctl would change the runtime's`,
+    });
   }
   return problems;
 }

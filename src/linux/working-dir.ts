@@ -18,6 +18,8 @@ export function enterWorkingDirectory(sys: Sys, cwd: string): void {
   sys.chdir(inside);
   const seen = sys.getcwd();
   if (seen !== inside) {
-    throw new RuntsError(`process.cwd ${JSON.stringify(cwd)} leads outside the container (the kernel says ${JSON.stringify(seen)})`);
+    throw new RuntsError(
+      `process.cwd ${JSON.stringify(cwd)} leads outside the container (the kernel says ${JSON.stringify(seen)})`,
+    );
   }
 }

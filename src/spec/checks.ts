@@ -6,8 +6,9 @@
 import type { Problem } from '../errors';
 import { CAPABILITIES } from '../linux/capabilities';
 import { resourceProblems } from '../linux/cgroups/resources';
+import { systemdCgroupsPathProblem } from '../linux/cgroups/systemd-unit';
 import { isBindMount, parseMountOptions } from '../linux/mount-options';
-import { NAMESPACES, SUPPORTED_NAMESPACES } from '../linux/namespaces';
+import { SUPPORTED_NAMESPACES } from '../linux/namespaces';
 import { cleanDestination, procMountRefusal } from '../linux/proc-mounts';
 import { RLIMITS } from '../linux/rlimits';
 import { sysctlProblems } from '../linux/sysctl';
@@ -20,7 +21,8 @@ const DEVICE_TYPES = new Set(['c', 'b', 'u', 'p']);
 /** linux.personality domains and their personality(2) values. */
 export const PERSONALITY_DOMAINS: Readonly<Record<string, number>> = { LINUX: 0x0000, LINUX32: 0x0008 };
 
-const seenTimeNamespace = (linux: NonNullable<Spec['linux']>) => (linux.namespaces ?? []).some((n) => (n.type as string) === 'time' && !n.path);
+const seenTimeNamespace = (linux: NonNullable<Spec['linux']>) =>
+  (linux.namespaces ?? []).some((n) => (n.type as string) === 'time' && !n.path);
 
 const UNSUPPORTED_LINUX_FIELDS: [string, string][] = [
   ['intelRdt', 'Intel RDT settings'],
@@ -29,6 +31,11 @@ const UNSUPPORTED_LINUX_FIELDS: [string, string][] = [
 ];
 /** What --systemd-cgroup runtimes take as linux.cgroupsPath: three words separated by colons. */
 const SYSTEMD_CGROUPS_PATH = /^[^/:]*:[^/:]*:[^/:]*$/;
+
+/** How the container's cgroup is to be managed: the runtime's global --systemd-cgroup. */
+export interface CgroupDriver {
+  systemdCgroup: boolean;
+}
 
 /**
  * What runts runs, with a warning (validate and create alike): what the spec
@@ -40,19 +47,25 @@ export function deprecations(spec: Spec): Problem[] {
   for (const set of CAP_SETS) {
     spec.process?.capabilities?.[set]?.forEach((cap, i) => {
       if (!(cap in CAPABILITIES)) {
-        warnings.push({ pointer: `/process/capabilities/${set}/${i}`, message: `unknown capability ${JSON.stringify(cap)}: left out` });
+        warnings.push({
+          pointer: `/process/capabilities/${set}/${i}`,
+          message: `unknown capability ${JSON.stringify(cap)}: left out`,
+        });
       }
     });
   }
   spec.mounts?.forEach((m, i) => {
     if (!m.destination.startsWith('/')) {
-      warnings.push({ pointer: `/mounts/${i}/destination`, message: 'a relative destination is deprecated: taken as relative to "/"' });
+      warnings.push({
+        pointer: `/mounts/${i}/destination`,
+        message: 'a relative destination is deprecated: taken as relative to "/"',
+      });
     }
   });
   return warnings;
 }
 
-export function runtimeProblems(spec: Spec): Problem[] {
+export function runtimeProblems(spec: Spec, driver: CgroupDriver = { systemdCgroup: false }): Problem[] {
   const problems: Problem[] = [];
   const add = (pointer: string, message: string) => problems.push({ pointer, message });
 
@@ -127,25 +140,28 @@ export function runtimeProblems(spec: Spec): Problem[] {
     linux.namespaces?.forEach((ns, i) => {
       const at = `/linux/namespaces/${i}`;
       if (ns.type === 'user') add(`${at}/type`, USERNS_UNSUPPORTED);
-      else if (!(ns.type in NAMESPACES) || !SUPPORTED_NAMESPACES.includes(ns.type)) {
+      else if (!SUPPORTED_NAMESPACES.includes(ns.type)) {
         add(`${at}/type`, `unknown namespace type ${JSON.stringify(ns.type)}`);
       }
       if (seen.has(ns.type)) add(`${at}/type`, `duplicate namespace type ${JSON.stringify(ns.type)}`);
       seen.add(ns.type);
       if (ns.path !== undefined && !ns.path.startsWith('/')) add(`${at}/path`, 'must be an absolute path');
       // setns(CLONE_NEWTIME) demands a single-threaded caller; node never is.
-      if ((ns.type as string) === 'time' && ns.path) add(`${at}/path`, 'joining an existing time namespace is not supported (a new one is)');
+      if ((ns.type as string) === 'time' && ns.path)
+        add(`${at}/path`, 'joining an existing time namespace is not supported (a new one is)');
     });
     if (linux.uidMappings?.length) add('/linux/uidMappings', USERNS_UNSUPPORTED);
     if (linux.gidMappings?.length) add('/linux/gidMappings', USERNS_UNSUPPORTED);
     const extra = linux as { personality?: { domain?: string; flags?: string[] }; timeOffsets?: Record<string, unknown> };
     if (extra.personality) {
-      if (!extra.personality.domain || !(extra.personality.domain in PERSONALITY_DOMAINS)) add('/linux/personality/domain', 'must be LINUX or LINUX32');
+      if (!extra.personality.domain || !(extra.personality.domain in PERSONALITY_DOMAINS))
+        add('/linux/personality/domain', 'must be LINUX or LINUX32');
       if (extra.personality.flags?.length) add('/linux/personality/flags', 'personality flags are not supported yet');
     }
     if (extra.timeOffsets && !seenTimeNamespace(linux)) add('/linux/timeOffsets', 'needs a new time namespace');
     for (const clock of Object.keys(extra.timeOffsets ?? {})) {
-      if (clock !== 'monotonic' && clock !== 'boottime') add(`/linux/timeOffsets/${clock}`, 'only monotonic and boottime clocks have offsets');
+      if (clock !== 'monotonic' && clock !== 'boottime')
+        add(`/linux/timeOffsets/${clock}`, 'only monotonic and boottime clocks have offsets');
     }
     if (!seen.has('uts') && (spec.hostname || spec.domainname)) {
       add(spec.hostname ? '/hostname' : '/domainname', 'needs a new uts namespace (linux.namespaces has none)');
@@ -161,8 +177,14 @@ export function runtimeProblems(spec: Spec): Problem[] {
     if (linux.cgroupsPath !== undefined && linux.cgroupsPath.split('/').includes('..')) {
       add('/linux/cgroupsPath', 'must not contain ".."');
     }
-    if (linux.cgroupsPath !== undefined && SYSTEMD_CGROUPS_PATH.test(linux.cgroupsPath)) {
-      add('/linux/cgroupsPath', 'the systemd form "slice:prefix:name" is not supported: runts manages cgroupfs paths (such as /runts/<id>)');
+    // The form of the path is the driver's: "slice:prefix:name" for systemd's, a path for cgroupfs.
+    const systemdProblem = linux.cgroupsPath && driver.systemdCgroup ? systemdCgroupsPathProblem(linux.cgroupsPath) : undefined;
+    if (systemdProblem) add('/linux/cgroupsPath', systemdProblem);
+    if (linux.cgroupsPath !== undefined && !driver.systemdCgroup && SYSTEMD_CGROUPS_PATH.test(linux.cgroupsPath)) {
+      add(
+        '/linux/cgroupsPath',
+        'the systemd form "slice:prefix:name" needs --systemd-cgroup (without it, runts takes a cgroupfs path such as /runts/<id>)',
+      );
     }
     if (linux.resources) problems.push(...resourceProblems(linux.resources, '/linux/resources'));
     for (const key of ['maskedPaths', 'readonlyPaths'] as const) {

@@ -4,7 +4,7 @@ import { isAbsolute, join, resolve } from 'node:path';
 import { ConfigError, RuntsError, errorMessage, formatProblem, type Problem } from '../errors';
 import { sysctlInOwnNamespaceProblems } from '../linux/sysctl';
 import { log } from '../log';
-import { deprecations, runtimeProblems } from './checks';
+import { type CgroupDriver, deprecations, runtimeProblems } from './checks';
 import type { Spec } from './types';
 import { schemaProblems } from './validate';
 
@@ -40,17 +40,21 @@ export interface Verdict {
   warnings: Problem[];
 }
 
-export function judge(doc: unknown): Verdict {
+export function judge(doc: unknown, driver?: CgroupDriver): Verdict {
   const errors = schemaProblems(doc);
   if (errors.length) return { errors, unsupported: [], warnings: [] };
-  return { errors, unsupported: runtimeProblems(doc as Spec), warnings: deprecations(doc as Spec) };
+  return { errors, unsupported: runtimeProblems(doc as Spec, driver), warnings: deprecations(doc as Spec) };
 }
 
 /** What `create` and `run` use: the bundle's config (already read, or read now), or a ConfigError. */
-export function loadBundle(bundleArg: string, doc: unknown = readConfigFile(join(resolve(bundleArg), 'config.json'))): LoadedConfig {
+export function loadBundle(
+  bundleArg: string,
+  doc: unknown = readConfigFile(join(resolve(bundleArg), 'config.json')),
+  driver?: CgroupDriver,
+): LoadedConfig {
   const bundle = resolve(bundleArg);
   const file = join(bundle, 'config.json');
-  const { errors, unsupported, warnings } = judge(doc);
+  const { errors, unsupported, warnings } = judge(doc, driver);
   if (errors.length) throw new ConfigError(errors, file);
   if (unsupported.length) throw new ConfigError(unsupported, file);
   for (const w of warnings) log.warn(`${file}: ${formatProblem(w)}`);
@@ -79,5 +83,8 @@ function symlinkedRootfs(rootfs: string): Problem | undefined {
     return undefined;
   }
   if (real === resolve(rootfs)) return undefined;
-  return { pointer: '/root/path', message: `${rootfs} is a symlink or goes through one (it resolves to ${real}): give the real path` };
+  return {
+    pointer: '/root/path',
+    message: `${rootfs} is a symlink or goes through one (it resolves to ${real}): give the real path`,
+  };
 }

@@ -6,6 +6,7 @@
  * what create kept of the config (ExecBase).
  */
 import { isAbsolute, join } from 'node:path';
+import { RuntsError } from '../errors';
 import { CAPABILITIES } from '../linux/capabilities';
 import type { CgroupMountView } from '../linux/cgroups/types';
 import type { ProcessCredentials } from '../linux/credentials';
@@ -13,7 +14,7 @@ import type { PlannedDevice } from '../linux/devices';
 import type { ConsoleSize } from '../linux/console';
 import { isBindMount, parseMountOptions } from '../linux/mount-options';
 import { type LsmPlan, planLsm, withMountLabel } from '../linux/lsm';
-import { RLIMITS } from '../linux/rlimits';
+import { rlimitResource } from '../linux/rlimits';
 import type { RootfsPlan } from '../linux/rootfs';
 import { compileSeccomp } from '../linux/seccomp';
 import { MS_PRIVATE, MS_REC, MS_SHARED, MS_SLAVE, MS_UNBINDABLE } from '../sys/constants';
@@ -24,7 +25,7 @@ import type { Hook, Process, Spec } from './types';
 
 /** config.json's process: what runs, where, and with what credentials and limits. */
 export interface PlannedProcess extends ProcessCredentials {
-  args: string[];
+  args: [program: string, ...rest: string[]];
   env: string[];
   cwd: string;
   terminal: boolean;
@@ -141,7 +142,8 @@ const PROPAGATION: Record<string, number> = {
 export const CREATE_SIDE_NAMESPACES = new Set(['pid', 'mount']);
 
 /** Names to numbers; a name this table does not know is left out (checks.ts warns of it). */
-const capNumbers = (names: string[] | undefined): number[] => (names ?? []).filter((n) => n in CAPABILITIES).map((n) => CAPABILITIES[n]);
+const capNumbers = (names: string[] | undefined): number[] =>
+  (names ?? []).map((n) => CAPABILITIES[n]).filter((n) => n !== undefined);
 
 export interface PlanOptions {
   id: string;
@@ -158,9 +160,11 @@ export interface PlanOptions {
 
 /** process -> what the init (or exec) applies: names to numbers, defaults filled. */
 export function planProcess(proc: Process): PlannedProcess {
+  const [program, ...rest] = proc.args ?? [];
+  if (program === undefined) throw new RuntsError('process.args: must name the program to run');
   const caps = proc.capabilities ?? {};
   return {
-    args: proc.args ?? [],
+    args: [program, ...rest],
     env: proc.env ?? [],
     cwd: proc.cwd,
     terminal: proc.terminal ?? false,
@@ -175,7 +179,7 @@ export function planProcess(proc: Process): PlannedProcess {
       inheritable: capNumbers(caps.inheritable),
       ambient: capNumbers(caps.ambient),
     },
-    rlimits: (proc.rlimits ?? []).map((r) => ({ resource: RLIMITS[r.type], soft: r.soft, hard: r.hard })),
+    rlimits: (proc.rlimits ?? []).map((r) => ({ resource: rlimitResource(r.type), soft: r.soft, hard: r.hard })),
     noNewPrivileges: proc.noNewPrivileges ?? false,
     oomScoreAdj: proc.oomScoreAdj,
   };
@@ -253,7 +257,9 @@ export function makePlan(loaded: LoadedConfig, opts: PlanOptions): InitPlan {
       startContainer: spec.hooks?.startContainer ?? [],
     },
     ...(seccomp ? { seccomp: compileSeccomp(seccomp) } : {}),
-    ...(seccomp?.listenerPath ? { seccompNotify: { listenerPath: seccomp.listenerPath, metadata: seccomp.listenerMetadata ?? '' } } : {}),
+    ...(seccomp?.listenerPath
+      ? { seccompNotify: { listenerPath: seccomp.listenerPath, metadata: seccomp.listenerMetadata ?? '' } }
+      : {}),
     lsm,
     ...(proc.terminal && opts.console ? { console: { ...opts.console, ...consoleSize(proc), devConsole: true } } : {}),
     procSelf: 'container',
@@ -271,7 +277,9 @@ const consoleSize = (proc: Process): Pick<ConsolePlan, 'size'> => (proc.consoleS
 export function makeExecBase(spec: Spec, plan: InitPlan): ExecBase {
   return {
     process: spec.process!,
-    namespaces: (spec.linux?.namespaces ?? []).map((ns) => ns.type as string).filter((type) => type !== 'user' && type !== 'time'),
+    namespaces: (spec.linux?.namespaces ?? [])
+      .map((ns) => ns.type as string)
+      .filter((type) => type !== 'user' && type !== 'time'),
     ...(plan.seccomp ? { seccomp: plan.seccomp } : {}),
   };
 }
@@ -288,7 +296,11 @@ export function planExec(base: ExecBase, proc: Process, opts: ExecPlanOptions): 
     process: planProcess(proc),
     lsm: planLsm(proc.apparmorProfile, proc.selinuxLabel),
     ...(base.seccomp ? { seccomp: base.seccomp, seccompNotify: 'close' as const } : {}),
-    ...(proc.terminal ? { console: { ...(opts.consoleSocket ? { socketPath: opts.consoleSocket } : {}), ...consoleSize(proc), devConsole: false } } : {}),
+    ...(proc.terminal
+      ? {
+          console: { ...(opts.consoleSocket ? { socketPath: opts.consoleSocket } : {}), ...consoleSize(proc), devConsole: false },
+        }
+      : {}),
     preserveFds: opts.preserveFds,
     procSelf: 'host',
     start: 'spawn',

@@ -5,8 +5,7 @@ import { RuntsError } from '../errors';
 // nor one of runts' own names there (delete's tombs start with '~': store.ts).
 const ID_PATTERN = /^[\w+\-.]+$/;
 
-export const isValidId = (id: string): boolean =>
-  ID_PATTERN.test(id) && id !== '.' && id !== '..' && id.length <= 1024;
+export const isValidId = (id: string): boolean => ID_PATTERN.test(id) && id !== '.' && id !== '..' && id.length <= 1024;
 
 export function checkContainerId(id: string | undefined): string {
   if (id === undefined || id === '') throw new RuntsError('container id cannot be empty');

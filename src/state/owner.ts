@@ -4,8 +4,11 @@ import { readFileSync } from 'node:fs';
 export function ownerName(uid = process.getuid?.() ?? 0): string {
   if (uid === 0) return 'root';
   try {
-    const line = readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.split(':')[2] === String(uid));
-    if (line) return line.split(':')[0];
+    const name = readFileSync('/etc/passwd', 'utf8')
+      .split('\n')
+      .map((line) => line.split(':'))
+      .find((fields) => fields[2] === String(uid))?.[0];
+    if (name !== undefined) return name;
   } catch {
     // No passwd: fall back to the number.
   }

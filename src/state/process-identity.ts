@@ -19,7 +19,8 @@ export function readProcStat(pid: number): ProcStat | undefined {
   }
   // The command name (field 2) may hold spaces and parentheses: split after the last ')'.
   const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
-  return { state: fields[0], startTime: fields[19] };
+  const [state, startTime] = [fields[0], fields[19]];
+  return state === undefined || startTime === undefined ? undefined : { state, startTime };
 }
 
 /** True when pid is alive (not a zombie) and started at startTime. */

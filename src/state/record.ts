@@ -52,16 +52,25 @@ export interface Teardown {
 const isObject = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
 
 const isCgroupState = (x: unknown): x is CgroupState =>
-  isObject(x) && ((x.version === 2 && typeof x.path === 'string') || (x.version === 1 && isObject(x.paths)));
+  isObject(x) &&
+  ((x.version === 2 && typeof x.path === 'string') || (x.version === 1 && isObject(x.paths))) &&
+  (x.systemdUnit === undefined || typeof x.systemdUnit === 'string');
 
 const isSharedMounts = (x: unknown): x is SharedMounts =>
   isObject(x) && typeof x.namespace === 'string' && typeof x.rootfs === 'string' && Array.isArray(x.before);
 
 export const isTeardown = (x: unknown): x is Teardown =>
-  isObject(x) && typeof x.pid === 'number' && typeof x.pidStartTime === 'string' && isCgroupState(x.cgroup) &&
+  isObject(x) &&
+  typeof x.pid === 'number' &&
+  typeof x.pidStartTime === 'string' &&
+  isCgroupState(x.cgroup) &&
   (x.sharedMounts === undefined || isSharedMounts(x.sharedMounts));
 
 /** The fields every command relies on, for the container id names. */
 export const isRecord = (x: unknown, id: string): x is ContainerRecord =>
-  isObject(x) && x.id === id && typeof x.pid === 'number' && typeof x.pidStartTime === 'string' && typeof x.status === 'string' &&
+  isObject(x) &&
+  x.id === id &&
+  typeof x.pid === 'number' &&
+  typeof x.pidStartTime === 'string' &&
+  typeof x.status === 'string' &&
   (x.cgroup === undefined || isCgroupState(x.cgroup));

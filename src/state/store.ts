@@ -16,7 +16,21 @@
  *   <root>/~deleting.<pid>.<id>  a tomb: a container directory delete took
  *                            out of the way before removing it (see tomb())
  */
-import { type Dirent, chmodSync, closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, unlinkSync, writeSync } from 'node:fs';
+import {
+  type Dirent,
+  chmodSync,
+  closeSync,
+  existsSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  unlinkSync,
+  writeSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { RuntsError, errorMessage } from '../errors';
 import { checkContainerId, isValidId } from './id';
@@ -112,7 +126,10 @@ export class StateStore {
       try {
         teardown = this.#readJson(id, file, isTeardown);
       } catch (second) {
-        throw new DamagedRecord(id, `${err.reason}, and ${second instanceof DamagedRecord ? second.reason : errorMessage(second)}`);
+        throw new DamagedRecord(
+          id,
+          `${err.reason}, and ${second instanceof DamagedRecord ? second.reason : errorMessage(second)}`,
+        );
       }
       if (!teardown) throw new DamagedRecord(id, `${err.reason}, and ${file} is missing`);
       return { teardown, damage: err };
@@ -213,11 +230,13 @@ export class StateStore {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
       throw err;
     }
-    return entries
-      // (a tomb, see tomb(), is no valid id)
-      .filter((e) => e.isDirectory() && isValidId(e.name))
-      .map((e) => e.name)
-      .sort();
+    return (
+      entries
+        // (a tomb, see tomb(), is no valid id)
+        .filter((e) => e.isDirectory() && isValidId(e.name))
+        .map((e) => e.name)
+        .sort()
+    );
   }
 
   /**

@@ -10,6 +10,7 @@ export const ENOENT = 2;
 export const ESRCH = 3;
 export const EAGAIN = 11;
 export const ENOMEM = 12;
+export const EACCES = 13;
 export const EEXIST = 17;
 export const ENOTDIR = 20;
 export const EINVAL = 22;
@@ -113,11 +114,15 @@ export const FD_CLOEXEC = 1;
 // --- close_range(2) flags ---
 export const CLOSE_RANGE_CLOEXEC = 0x4;
 
-// --- file types for mknod(2) (the S_IFMT bits of st_mode) ---
+// --- file types (the S_IFMT bits of st_mode; mknod(2) takes the first three) ---
 export const S_IFMT = 0o170000;
 export const S_IFIFO = 0o010000;
 export const S_IFCHR = 0o020000;
 export const S_IFBLK = 0o060000;
+export const S_IFDIR = 0o040000;
+export const S_IFREG = 0o100000;
+export const S_IFLNK = 0o120000;
+export const S_IFSOCK = 0o140000;
 
 // --- open(2) flags, for fs.openSync ---
 // O_DIRECTORY and O_NOFOLLOW differ between x86_64 and aarch64, so these come

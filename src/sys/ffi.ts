@@ -8,13 +8,26 @@
  * mount_setattr, close_range, openat2, pidfd_open, pidfd_send_signal, bpf,
  * keyctl, and the per-thread credential calls.
  */
-import { chmodSync, chownSync, fstatSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { getSystemErrorMap } from 'node:util';
 import {
-  AT_EMPTY_PATH, AT_FDCWD, AT_RECURSIVE, AT_SYMLINK_NOFOLLOW, EEXIST, EINVAL, ENOENT, ENOMEM, ENOSYS, KEYCTL_DESCRIBE, KEYCTL_JOIN_SESSION_KEYRING, KEYCTL_SETPERM, SCMP_ACT_NOTIFY,
+  AT_EMPTY_PATH,
+  AT_FDCWD,
+  AT_RECURSIVE,
+  AT_SYMLINK_NOFOLLOW,
+  EEXIST,
+  EINVAL,
+  ENOENT,
+  ENOMEM,
+  ENOSYS,
+  KEYCTL_DESCRIBE,
+  KEYCTL_JOIN_SESSION_KEYRING,
+  KEYCTL_SETPERM,
+  SCMP_ACT_NOTIFY,
 } from './constants';
 import { type FfiBinding, loadFfiBinding } from './ffi-binding';
 import { type MountinfoEntry, parseMountinfo } from './mountinfo';
+import { nodeFiles } from './node-files';
 import { type CapabilitySets, type MountAttributes, type PreparedSeccomp, type SeccompFilter, type Sys, SysError } from './types';
 
 /**
@@ -33,11 +46,51 @@ interface ErrnoResult<T> {
 }
 
 type SyscallName =
-  'keyctl' | 'mount_setattr' | 'pivot_root' | 'mknodat' | 'openat2' | 'pidfd_send_signal' | 'pidfd_open' | 'close_range' | 'bpf' | 'setgroups' | 'setresuid' | 'setresgid' | 'getcwd';
+  | 'keyctl'
+  | 'mount_setattr'
+  | 'pivot_root'
+  | 'mknodat'
+  | 'openat2'
+  | 'pidfd_send_signal'
+  | 'pidfd_open'
+  | 'close_range'
+  | 'bpf'
+  | 'setgroups'
+  | 'setresuid'
+  | 'setresgid'
+  | 'getcwd';
 
 const SYSCALLS: Readonly<Record<string, Readonly<Record<SyscallName, number>>>> = {
-  x64: { keyctl: 250, mount_setattr: 442, pivot_root: 155, mknodat: 259, openat2: 437, pidfd_send_signal: 424, pidfd_open: 434, close_range: 436, bpf: 321, setgroups: 116, setresuid: 117, setresgid: 119, getcwd: 79 },
-  arm64: { keyctl: 219, mount_setattr: 442, pivot_root: 41, mknodat: 33, openat2: 437, pidfd_send_signal: 424, pidfd_open: 434, close_range: 436, bpf: 280, setgroups: 159, setresuid: 147, setresgid: 149, getcwd: 17 },
+  x64: {
+    keyctl: 250,
+    mount_setattr: 442,
+    pivot_root: 155,
+    mknodat: 259,
+    openat2: 437,
+    pidfd_send_signal: 424,
+    pidfd_open: 434,
+    close_range: 436,
+    bpf: 321,
+    setgroups: 116,
+    setresuid: 117,
+    setresgid: 119,
+    getcwd: 79,
+  },
+  arm64: {
+    keyctl: 219,
+    mount_setattr: 442,
+    pivot_root: 41,
+    mknodat: 33,
+    openat2: 437,
+    pidfd_send_signal: 424,
+    pidfd_open: 434,
+    close_range: 436,
+    bpf: 280,
+    setgroups: 159,
+    setresuid: 147,
+    setresgid: 149,
+    getcwd: 17,
+  },
 };
 
 /** sizeof(struct mount_attr), MOUNT_ATTR_SIZE_VER0. */
@@ -125,11 +178,13 @@ export class FfiSys implements Sys {
     const where = typeof target === 'number' ? `fd ${target}` : target;
     const detail = `${where} (set ${hex(attributes.set)}, clear ${hex(attributes.clear)})`;
     // A descriptor is the mount itself (AT_EMPTY_PATH); a path's last link is not followed.
-    const [dirfd, path, flags] = typeof target === 'number' ? [target, '', AT_EMPTY_PATH] : [AT_FDCWD, target, AT_SYMLINK_NOFOLLOW];
+    const [dirfd, path, flags] =
+      typeof target === 'number' ? [target, '', AT_EMPTY_PATH] : [AT_FDCWD, target, AT_SYMLINK_NOFOLLOW];
     try {
       this.#syscall('mount_setattr', detail, [BigInt(dirfd), path, BigInt(AT_RECURSIVE | flags), attr, BigInt(MOUNT_ATTR_SIZE)]);
     } catch (err) {
-      if (err instanceof SysError && err.errno === ENOSYS) throw new SysError('mount_setattr', ENOSYS, detail, 'Function not implemented (recursive mount options need Linux 5.12)');
+      if (err instanceof SysError && err.errno === ENOSYS)
+        throw new SysError('mount_setattr', ENOSYS, detail, 'Function not implemented (recursive mount options need Linux 5.12)');
       throw err;
     }
   }
@@ -164,24 +219,30 @@ export class FfiSys implements Sys {
     this.#syscall('mknodat', detail, [BigInt(AT_FDCWD), path, BigInt(mode), BigInt(dev)], 'mknod');
   }
 
-  // Node's own sync calls do these on the calling (main) thread; they sit
-  // here so that the recording double sees them with the rest.
-  fstat(fd: number): { mode: number; rdev: number } {
-    const st = fstatSync(fd);
-    return { mode: st.mode, rdev: st.rdev };
-  }
-
   symlink(target: string, path: string): void {
     this.#check('symlink', `${path} -> ${target}`, 'symlink', [target, path]);
   }
 
-  chmod(path: string, mode: number): void {
-    chmodSync(path, mode);
-  }
-
-  chown(path: string, uid: number, gid: number): void {
-    chownSync(path, uid, gid);
-  }
+  // Node's own sync calls make these on the calling (main) thread
+  // (node-files.ts); they sit behind Sys so that the recording double sees
+  // them with the rest.
+  readonly chmod = nodeFiles.chmod;
+  readonly chown = nodeFiles.chown;
+  readonly open = nodeFiles.open;
+  readonly close = nodeFiles.close;
+  readonly write = nodeFiles.write;
+  readonly readFile = nodeFiles.readFile;
+  readonly mkdir = nodeFiles.mkdir;
+  readonly unlink = nodeFiles.unlink;
+  readonly readdir = nodeFiles.readdir;
+  readonly readlink = nodeFiles.readlink;
+  readonly realpath = nodeFiles.realpath;
+  readonly stat = nodeFiles.stat;
+  readonly lstat = nodeFiles.lstat;
+  readonly fstat = nodeFiles.fstat;
+  readonly copyFile = nodeFiles.copyFile;
+  readonly lchown = nodeFiles.lchown;
+  readonly lutimes = nodeFiles.lutimes;
 
   umask(mask: number): number {
     return this.#check('umask', hex(mask), 'umask', [mask]);
@@ -229,7 +290,7 @@ export class FfiSys implements Sys {
     const data = new Uint32Array(6);
     this.#check('capget', '', 'capget', [capHeader(), Buffer.from(data.buffer)]);
     // data = [effective, permitted, inheritable] low halves, then high halves.
-    const set = (i: number): bigint => BigInt(data[i]) | (BigInt(data[i + 3]) << 32n);
+    const set = (i: number): bigint => BigInt(data[i]!) | (BigInt(data[i + 3]!) << 32n);
     return { effective: set(0), permitted: set(1), inheritable: set(2) };
   }
 
@@ -242,8 +303,20 @@ export class FfiSys implements Sys {
     this.#check('capset', detail, 'capset', [capHeader(), Buffer.from(data.buffer)]);
   }
 
-  prctl(option: number, arg2: number | bigint = 0, arg3: number | bigint = 0, arg4: number | bigint = 0, arg5: number | bigint = 0): number {
-    return this.#check('prctl', `option ${option} (${arg2})`, 'prctl', [option, BigInt(arg2), BigInt(arg3), BigInt(arg4), BigInt(arg5)]);
+  prctl(
+    option: number,
+    arg2: number | bigint = 0,
+    arg3: number | bigint = 0,
+    arg4: number | bigint = 0,
+    arg5: number | bigint = 0,
+  ): number {
+    return this.#check('prctl', `option ${option} (${arg2})`, 'prctl', [
+      option,
+      BigInt(arg2),
+      BigInt(arg3),
+      BigInt(arg4),
+      BigInt(arg5),
+    ]);
   }
 
   setrlimit(resource: number, soft: bigint, hard: bigint): void {
@@ -263,7 +336,8 @@ export class FfiSys implements Sys {
     try {
       return this.#syscall('openat2', detail, [BigInt(dirfd), path, how, BigInt(OPEN_HOW_SIZE)]);
     } catch (err) {
-      if (err instanceof SysError && err.errno === ENOSYS) throw new SysError('openat2', ENOSYS, detail, 'Function not implemented (runts needs Linux 5.6)');
+      if (err instanceof SysError && err.errno === ENOSYS)
+        throw new SysError('openat2', ENOSYS, detail, 'Function not implemented (runts needs Linux 5.6)');
       throw err;
     }
   }
@@ -333,9 +407,19 @@ export class FfiSys implements Sys {
       call('sigemptyset', [none]);
       call('posix_spawnattr_setsigdefault', [attr, all]);
       call('posix_spawnattr_setsigmask', [attr, none]);
-      call('posix_spawnattr_setflags', [attr, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK | (opts.setsid ? POSIX_SPAWN_SETSID : 0)]);
+      call('posix_spawnattr_setflags', [
+        attr,
+        POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK | (opts.setsid ? POSIX_SPAWN_SETSID : 0),
+      ]);
       const pid = Buffer.alloc(4);
-      call('posix_spawn', [pid, path, actions, attr, this.#cVector('posix_spawn', argv, owned), this.#cVector('posix_spawn', envp, owned)]);
+      call('posix_spawn', [
+        pid,
+        path,
+        actions,
+        attr,
+        this.#cVector('posix_spawn', argv, owned),
+        this.#cVector('posix_spawn', envp, owned),
+      ]);
       return pid.readInt32LE(0);
     } finally {
       for (const p of owned) this.#invoke('posix_spawn', path, 'free', DataType.Void, [p]);
@@ -378,13 +462,23 @@ export class FfiSys implements Sys {
     for (let size = 256; ; size *= 4) {
       const buffer = Buffer.alloc(size);
       // The length it needs, NUL included; the buffer is filled only when it is enough.
-      const needed = this.#syscall('keyctl', String(serial), [BigInt(KEYCTL_DESCRIBE), BigInt(serial), buffer, BigInt(size)], 'keyctl(DESCRIBE)');
+      const needed = this.#syscall(
+        'keyctl',
+        String(serial),
+        [BigInt(KEYCTL_DESCRIBE), BigInt(serial), buffer, BigInt(size)],
+        'keyctl(DESCRIBE)',
+      );
       if (needed <= size) return buffer.toString('utf8', 0, Math.max(0, needed - 1));
     }
   }
 
   setKeyPermissions(serial: number, permissions: number): void {
-    this.#syscall('keyctl', `${serial} ${hex(permissions)}`, [BigInt(KEYCTL_SETPERM), BigInt(serial), BigInt(permissions)], 'keyctl(SETPERM)');
+    this.#syscall(
+      'keyctl',
+      `${serial} ${hex(permissions)}`,
+      [BigInt(KEYCTL_SETPERM), BigInt(serial), BigInt(permissions)],
+      'keyctl(SETPERM)',
+    );
   }
 
   getpid(): number {
@@ -412,7 +506,14 @@ export class FfiSys implements Sys {
   prepareSeccomp(filter: SeccompFilter): PreparedSeccomp {
     this.#openSeccomp();
     const { DataType } = this.#ffi;
-    const ctx = this.#invoke<bigint>('seccomp_init', '', 'seccomp_init', DataType.BigInt, [filter.defaultAction], LIBSECCOMP).value;
+    const ctx = this.#invoke<bigint>(
+      'seccomp_init',
+      '',
+      'seccomp_init',
+      DataType.BigInt,
+      [filter.defaultAction],
+      LIBSECCOMP,
+    ).value;
     if (ctx === 0n) throw new SysError('seccomp_init', EINVAL, hex(filter.defaultAction), 'invalid default action');
     try {
       for (const name of filter.architectures) {
@@ -421,7 +522,11 @@ export class FfiSys implements Sys {
         checkSeccomp('seccomp_arch_add', name, this.#seccomp('seccomp_arch_add', name, DataType.I32, [ctx, token]), [EEXIST]);
       }
       for (const [attr, value] of filter.attributes) {
-        checkSeccomp('seccomp_attr_set', String(attr), this.#seccomp('seccomp_attr_set', String(attr), DataType.I32, [ctx, attr, value]));
+        checkSeccomp(
+          'seccomp_attr_set',
+          String(attr),
+          this.#seccomp('seccomp_attr_set', String(attr), DataType.I32, [ctx, attr, value]),
+        );
       }
       const skipped: string[] = [];
       for (const rule of filter.rules) {
@@ -440,7 +545,14 @@ export class FfiSys implements Sys {
         });
         const args: CArg[] = [ctx, rule.action, nr, rule.conditions.length, rule.conditions.length ? conds : null];
         // A rule given twice (podman's default profile has one) is one rule: EEXIST is fine.
-        const rc = this.#invoke<number>('seccomp_rule_add', rule.syscall, 'seccomp_rule_add_array', DataType.I32, args, LIBSECCOMP).value;
+        const rc = this.#invoke<number>(
+          'seccomp_rule_add',
+          rule.syscall,
+          'seccomp_rule_add_array',
+          DataType.I32,
+          args,
+          LIBSECCOMP,
+        ).value;
         checkSeccomp('seccomp_rule_add', rule.syscall, rc, [EEXIST]);
       }
       return { filter, skipped, handle: ctx };
@@ -536,9 +648,20 @@ export class FfiSys implements Sys {
           attr.writeUInt32LE(BPF_LOG_SIZE, 28);
           attr.writeBigUInt64LE(log, 32);
         }
-        const r = this.#invoke<number>('bpf', detail, 'syscall', this.#ffi.DataType.I64, [BigInt(this.#nr.bpf), BigInt(BPF_PROG_LOAD), attr, BigInt(BPF_ATTR_SIZE)]);
+        const r = this.#invoke<number>('bpf', detail, 'syscall', this.#ffi.DataType.I64, [
+          BigInt(this.#nr.bpf),
+          BigInt(BPF_PROG_LOAD),
+          attr,
+          BigInt(BPF_ATTR_SIZE),
+        ]);
         const text = r.value === -1 ? errnoText(r.errnoMessage) : '';
-        const verifier = withLog && r.value === -1 ? read(log, BPF_LOG_SIZE).toString('utf8').replace(/\0[^]*$/, '').trim() : '';
+        const verifier =
+          withLog && r.value === -1
+            ? read(log, BPF_LOG_SIZE)
+                .toString('utf8')
+                .replace(/\0[^]*$/, '')
+                .trim()
+            : '';
         return { fd: r.value, errno: r.errnoCode, text: verifier ? `${text}: ${verifier}` : text };
       });
     const first = load(false);
@@ -556,7 +679,11 @@ export class FfiSys implements Sys {
     attr.writeUInt32LE(progFd, 4);
     attr.writeUInt32LE(attachType, 8);
     attr.writeUInt32LE(flags, 12);
-    this.#syscall('bpf', `BPF_PROG_ATTACH fd ${progFd} to fd ${targetFd}`, [BigInt(BPF_PROG_ATTACH), attr, BigInt(BPF_ATTR_SIZE)]);
+    this.#syscall('bpf', `BPF_PROG_ATTACH fd ${progFd} to fd ${targetFd}`, [
+      BigInt(BPF_PROG_ATTACH),
+      attr,
+      BigInt(BPF_ATTR_SIZE),
+    ]);
   }
 
   /** Runs fn with malloc'ed memory for struct members that are addresses; all of it is freed after. */
@@ -633,7 +760,11 @@ export class FfiSys implements Sys {
   }
 
   ioctl(fd: number, request: number, arg: number | Buffer): number {
-    return this.#check('ioctl', `${fd} ${hex(request)}`, 'ioctl', [fd, BigInt(request), typeof arg === 'number' ? BigInt(arg) : arg]);
+    return this.#check('ioctl', `${fd} ${hex(request)}`, 'ioctl', [
+      fd,
+      BigInt(request),
+      typeof arg === 'number' ? BigInt(arg) : arg,
+    ]);
   }
 
   setsid(): number {
@@ -662,7 +793,14 @@ export class FfiSys implements Sys {
     return r.value;
   }
 
-  #invoke<T>(call: string, detail: string, funcName: string, retType: number, args: readonly CArg[], library = LIBC): ErrnoResult<T> {
+  #invoke<T>(
+    call: string,
+    detail: string,
+    funcName: string,
+    retType: number,
+    args: readonly CArg[],
+    library = LIBC,
+  ): ErrnoResult<T> {
     const { DataType } = this.#ffi;
     const paramsType: unknown[] = [];
     const paramsValue: unknown[] = [];
@@ -672,11 +810,15 @@ export class FfiSys implements Sys {
         throw new SysError(call, EINVAL, detail, 'Invalid argument (string contains a NUL byte)');
       }
       const [type, value] =
-        a === null ? [DataType.BigInt, 0n]
-        : typeof a === 'string' ? [DataType.String, a]
-        : typeof a === 'number' ? [DataType.I32, a | 0]
-        : typeof a === 'bigint' ? [DataType.BigInt, a]
-        : [this.#ffi.bufferParam(a.length), a];
+        a === null
+          ? [DataType.BigInt, 0n]
+          : typeof a === 'string'
+            ? [DataType.String, a]
+            : typeof a === 'number'
+              ? [DataType.I32, a | 0]
+              : typeof a === 'bigint'
+                ? [DataType.BigInt, a]
+                : [this.#ffi.bufferParam(a.length), a];
       paramsType.push(type);
       paramsValue.push(value);
     }

@@ -17,4 +17,5 @@ export function parseMountinfo(text: string): MountinfoEntry[] {
 }
 
 /** The kernel writes space, tab, newline and backslash as \ooo. */
-const unescape = (field: string): string => field.replace(/\\([0-7]{3})/g, (_, octal: string) => String.fromCharCode(parseInt(octal, 8)));
+const unescape = (field: string): string =>
+  field.replace(/\\([0-7]{3})/g, (_, octal: string) => String.fromCharCode(parseInt(octal, 8)));

@@ -3,8 +3,20 @@
  * records every call in order, keeps just enough state to answer like a root
  * process would (capabilities, bounding set, umask, dumpable, no_new_privs,
  * descriptor flags), and fails the calls it is told to fail.
+ *
+ * Mounts, namespaces and credentials are only recorded. Plain files are
+ * real, on the directories a test gives it (no root needed): opened, made,
+ * read, written and removed there, so that path walks, descriptors and
+ * checks work as they do in the init. Their paths resolve as the init's
+ * would: absolute ones under the root that the last recorded pivot_root or
+ * chroot moved to, relative ones from the last chdir (symlinks, though,
+ * resolve on the host). /proc/self/fd/… stays this process's: the
+ * descriptors are real ones. Changes of owner, mode and times are only
+ * recorded (owners need root), and a device node is an empty file that
+ * stat describes as the node asked for.
  */
-import { closeSync, fstatSync, openSync, readlinkSync, realpathSync } from 'node:fs';
+import { closeSync, openSync, readlinkSync, symlinkSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
 import { getSystemErrorMap } from 'node:util';
 import {
   F_GETFD,
@@ -17,10 +29,21 @@ import {
   PR_SET_NO_NEW_PRIVS,
   PROC_SUPER_MAGIC,
   SCMP_ACT_NOTIFY,
+  S_IFREG,
 } from './constants';
 import { FfiSys } from './ffi';
 import type { MountinfoEntry } from './mountinfo';
-import { type CapabilitySets, type MountAttributes, type PreparedSeccomp, type SeccompFilter, type Sys, SysError } from './types';
+import { asSysError, nodeFiles } from './node-files';
+import {
+  type CapabilitySets,
+  type FileStat,
+  type MountAttributes,
+  type PreparedSeccomp,
+  type SeccompFilter,
+  type Sys,
+  SysError,
+  fileType,
+} from './types';
 
 export interface RecordedCall {
   call: keyof Sys;
@@ -59,6 +82,9 @@ function fdPathNamed(arg: string): string {
   }
 }
 
+/** What identifies a file, whatever its path. */
+const fileKey = (st: FileStat): string => `${st.dev}:${st.ino}`;
+
 /** SysError names the C function, as FfiSys does: pivotRoot -> pivot_root. */
 const cName = (method: string): string => method.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 
@@ -78,8 +104,12 @@ export class RecordingSys implements Sys {
   #nextPidfd = 100;
   readonly #fdFlags = new Map<number, number>();
   #real: FfiSys | undefined;
-  /** Stand-ins made by mknod: what they are meant to be. */
+  /** Stand-ins made by mknod, by "dev:ino" (a path may be swapped, a file stays itself): what they are meant to be. */
   readonly #nodes = new Map<string, { mode: number; rdev: number }>();
+  /** Where "/" is on the host: moved by pivotRoot and chroot. */
+  #root = '/';
+  /** Where the cwd is on the host: moved by chdir and fchdir. */
+  #hostCwd = process.cwd();
   readonly #failures: Failure[] = [];
 
   /**
@@ -126,19 +156,25 @@ export class RecordingSys implements Sys {
 
   pivotRoot(newRoot: string, putOld: string): void {
     this.#record('pivotRoot', [newRoot, putOld]);
+    this.#root = this.#onHost(newRoot);
   }
 
   chroot(path: string): void {
     this.#record('chroot', [path]);
+    this.#root = this.#onHost(path);
   }
 
   fchdir(fd: number): void {
     this.#record('fchdir', [fd]);
+    // A descriptor a test made up names no directory: the cwd stays.
+    const named = fdPathNamed(`/proc/self/fd/${fd}`);
+    if (!named.startsWith('/proc/self/fd/')) this.#hostCwd = named;
   }
 
   chdir(path: string): void {
     this.#record('chdir', [path]);
     this.cwd = path;
+    this.#hostCwd = this.#onHost(path);
   }
 
   /** What getcwd answers: the last chdir's path (a test may set it, e.g. to "(unreachable)/"). */
@@ -149,21 +185,20 @@ export class RecordingSys implements Sys {
     return this.cwd;
   }
 
-  /** Makes an empty file as a stand-in (no root needed), which fstat describes as the node asked for. */
+  /** Makes an empty file as a stand-in (no root needed), which stat describes as the node asked for. */
   mknod(path: string, mode: number, major: number, minor: number): void {
     this.#record('mknod', [path, mode, major, minor]);
-    closeSync(openSync(path, 'wx'));
-    this.#nodes.set(realpathSync(path), { mode, rdev: (major << 8) | minor });
-  }
-
-  fstat(fd: number): { mode: number; rdev: number } {
-    this.#record('fstat', [fd]);
-    const st = fstatSync(fd);
-    return this.#nodes.get(readlinkSync(`/proc/self/fd/${fd}`)) ?? { mode: st.mode, rdev: st.rdev };
+    const fd = asSysError('mknod', path, () => openSync(this.#onHost(path), 'wx'));
+    try {
+      this.#nodes.set(fileKey(nodeFiles.fstat(fd)), { mode, rdev: (major << 8) | minor });
+    } finally {
+      closeSync(fd);
+    }
   }
 
   symlink(target: string, path: string): void {
     this.#record('symlink', [target, path]);
+    asSysError('symlink', path, () => symlinkSync(target, this.#onHost(path)));
   }
 
   chmod(path: string, mode: number): void {
@@ -179,6 +214,84 @@ export class RecordingSys implements Sys {
     const previous = this.#umask;
     this.#umask = mask & 0o777;
     return previous;
+  }
+
+  open(path: string, flags: number, mode?: number): number {
+    this.#record('open', [path, flags]);
+    return nodeFiles.open(this.#onHost(path), flags, mode);
+  }
+
+  close(fd: number): void {
+    this.#record('close', [fd]);
+    nodeFiles.close(fd);
+  }
+
+  write(fd: number, data: string): number {
+    this.#record('write', [fd, data]);
+    return nodeFiles.write(fd, data);
+  }
+
+  readFile(path: string): string {
+    this.#record('readFile', [path]);
+    return nodeFiles.readFile(this.#onHost(path));
+  }
+
+  mkdir(path: string, mode: number): void {
+    this.#record('mkdir', [path, mode]);
+    nodeFiles.mkdir(this.#onHost(path), mode);
+  }
+
+  unlink(path: string): void {
+    this.#record('unlink', [path]);
+    const onHost = this.#onHost(path);
+    const st = nodeFiles.lstat(onHost);
+    nodeFiles.unlink(onHost);
+    if (st) this.#nodes.delete(fileKey(st));
+  }
+
+  readdir(path: string): string[] {
+    this.#record('readdir', [path]);
+    return nodeFiles.readdir(this.#onHost(path));
+  }
+
+  readlink(path: string): string {
+    this.#record('readlink', [path]);
+    return nodeFiles.readlink(this.#onHost(path));
+  }
+
+  realpath(path: string): string {
+    this.#record('realpath', [path]);
+    return nodeFiles.realpath(this.#onHost(path));
+  }
+
+  stat(path: string): FileStat | undefined {
+    this.#record('stat', [path]);
+    const st = nodeFiles.stat(this.#onHost(path));
+    return st && this.#asNode(st);
+  }
+
+  lstat(path: string): FileStat | undefined {
+    this.#record('lstat', [path]);
+    const st = nodeFiles.lstat(this.#onHost(path));
+    return st && this.#asNode(st);
+  }
+
+  fstat(fd: number): FileStat {
+    this.#record('fstat', [fd]);
+    return this.#asNode(nodeFiles.fstat(fd));
+  }
+
+  copyFile(from: string, to: string): void {
+    this.#record('copyFile', [from, to]);
+    nodeFiles.copyFile(this.#onHost(from), this.#onHost(to));
+  }
+
+  lchown(path: string, uid: number, gid: number): void {
+    this.#record('lchown', [path, uid, gid]);
+  }
+
+  lutimes(path: string, atimeMs: number, mtimeMs: number): void {
+    this.#record('lutimes', [path, atimeMs, mtimeMs]);
   }
 
   unshare(flags: number): void {
@@ -219,7 +332,13 @@ export class RecordingSys implements Sys {
     this.caps = { ...sets };
   }
 
-  prctl(option: number, arg2: number | bigint = 0, arg3: number | bigint = 0, arg4: number | bigint = 0, arg5: number | bigint = 0): number {
+  prctl(
+    option: number,
+    arg2: number | bigint = 0,
+    arg3: number | bigint = 0,
+    arg4: number | bigint = 0,
+    arg5: number | bigint = 0,
+  ): number {
     this.#record('prctl', [option, arg2, arg3, arg4, arg5]);
     switch (option) {
       case PR_CAPBSET_READ:
@@ -368,6 +487,29 @@ export class RecordingSys implements Sys {
 
   bpfProgAttach(targetFd: number, progFd: number, attachType: number, flags: number): void {
     this.#record('bpfProgAttach', [targetFd, progFd, attachType, flags]);
+  }
+
+  /** Where the init's path is here (see the top of this file). */
+  #onHost(path: string): string {
+    if (path === '/proc/self/fd' || path.startsWith('/proc/self/fd/')) return path;
+    if (path.startsWith('/')) return this.#underRoot('/', path);
+    // From a cwd inside the root, ".." stops at the root as well; from one outside it (the old root, after pivot_root) it does not.
+    const cwdInRoot = relative(this.#root, this.#hostCwd);
+    return cwdInRoot === '..' || cwdInRoot.startsWith('../')
+      ? resolve(this.#hostCwd, path)
+      : this.#underRoot(`/${cwdInRoot}`, path);
+  }
+
+  /** path from `from` (both as the root sees them), on the host: resolved first, so that ".." cannot climb above the root. */
+  #underRoot(from: string, path: string): string {
+    return join(this.#root, resolve(from, path));
+  }
+
+  /** st, unless it is a stand-in made by mknod: then the node asked for. */
+  #asNode(st: FileStat): FileStat {
+    // A regular file still: a stand-in removed behind the double's back may leave its inode number to anything.
+    const node = fileType(st) === S_IFREG ? this.#nodes.get(fileKey(st)) : undefined;
+    return node ? { ...st, ...node } : st;
   }
 
   /** Records the call, then throws if a failOn rule matches it. */

@@ -7,6 +7,7 @@
  * Conventions: a failing call throws SysError (errno, the call's name and
  * its main argument); flags are plain numbers from src/sys/constants.ts.
  */
+import { S_IFMT } from './constants';
 import type { MountinfoEntry } from './mountinfo';
 
 export interface CapabilitySets {
@@ -53,6 +54,31 @@ export interface SeccompFilter {
   rules: SeccompRule[];
 }
 
+/** What stat(2) says of a file: the fields runts reads. */
+export interface FileStat {
+  /** File type (S_IFMT bits) and permission bits. */
+  mode: number;
+  rdev: number;
+  dev: number;
+  ino: number;
+  uid: number;
+  gid: number;
+  atimeMs: number;
+  mtimeMs: number;
+}
+
+/** A file's type, to compare with S_IFDIR, S_IFLNK, … (constants.ts). */
+export const fileType = (st: { mode: number }): number => st.mode & S_IFMT;
+
+/** Whether something is at path (symlinks followed), as node's existsSync says: no for any failure. */
+export function exists(sys: Pick<Sys, 'stat'>, path: string): boolean {
+  try {
+    return sys.stat(path) !== undefined;
+  } catch {
+    return false;
+  }
+}
+
 /** MOUNT_ATTR_* bits to set and to clear. */
 export interface MountAttributes {
   set: number;
@@ -81,12 +107,34 @@ export interface Sys {
   /** fchdir(2): to a directory held open (e.g. the old root, after pivot_root). */
   fchdir(fd: number): void;
   mknod(path: string, mode: number, major: number, minor: number): void;
-  /** fstat(2)'s st_mode (type and permission bits) and st_rdev. */
-  fstat(fd: number): { mode: number; rdev: number };
   symlink(target: string, path: string): void;
   chmod(path: string, mode: number): void;
   chown(path: string, uid: number, gid: number): void;
   umask(mask: number): number;
+
+  // --- plain files (node's *Sync calls, which run on the calling, main, thread) ---
+  /** open(2); returns the fd. */
+  open(path: string, flags: number, mode?: number): number;
+  close(fd: number): void;
+  /** One write(2) of data at the fd's offset; the bytes written. */
+  write(fd: number, data: string): number;
+  /** The whole file, as UTF-8 text. */
+  readFile(path: string): string;
+  mkdir(path: string, mode: number): void;
+  unlink(path: string): void;
+  readdir(path: string): string[];
+  readlink(path: string): string;
+  realpath(path: string): string;
+  /** stat(2) (symlinks followed); undefined when there is nothing there (ENOENT, ENOTDIR). */
+  stat(path: string): FileStat | undefined;
+  /** lstat(2) (a last symlink not followed); undefined when there is nothing there. */
+  lstat(path: string): FileStat | undefined;
+  fstat(fd: number): FileStat;
+  /** A regular file's contents copied to a new file. */
+  copyFile(from: string, to: string): void;
+  lchown(path: string, uid: number, gid: number): void;
+  /** Access and modification times of path itself (a symlink is not followed). */
+  lutimes(path: string, atimeMs: number, mtimeMs: number): void;
 
   // --- namespaces ---
   unshare(flags: number): void;

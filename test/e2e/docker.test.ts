@@ -137,7 +137,7 @@ scenario('[2] docker run -d a shell loop: docker ps shows it up, exec date, exec
         timeout: EXEC_TIMEOUT,
       });
       assert.is(e.code, 5, `docker exec exited ${e.code ?? e.signal}: ${(e.stderr + e.stdout).trim()}`);
-      const [host, init] = e.stdout.split('\n');
+      const [host, init = ''] = e.stdout.split('\n');
       assert.is(host, id.slice(0, 12), 'exec does not see the container hostname');
       assert.match(init, /^sh -c i=0; while true/, 'exec does not see the container pid 1');
     });
@@ -166,7 +166,7 @@ scenario('[2] docker run -d a shell loop: docker ps shows it up, exec date, exec
       const t = h.docker(['top', id]);
       ok(t, 'docker top');
       const lines = t.stdout.trim().split('\n');
-      assert.match(lines[0], /\bPID\b.*\bCMD\b/, `docker top header: ${lines[0]}`);
+      assert.match(lines[0] ?? '', /\bPID\b.*\bCMD\b/, `docker top header: ${lines[0]}`);
       assert.ok(
         lines.some((l) => l.split(/\s+/)[1] === String(pid) && /sh -c i=0/.test(l)),
         `docker top does not list pid ${pid} (the loop):\n${t.stdout}`,
@@ -296,7 +296,7 @@ scenario('[3] --read-only: / is mounted read-only and not writable', () => {
     'awk \'$5 == "/" { print $6 }\' /proc/self/mountinfo; touch /probe 2>&1; echo "touch=$?"',
   ]);
   ok(r, 'docker run --read-only');
-  const [opts, ...rest] = r.stdout.trim().split('\n');
+  const [opts = '', ...rest] = r.stdout.trim().split('\n');
   assert.match(opts, /^ro\b/, `/ is mounted ${opts}`);
   assert.match(rest.join('\n'), /Read-only file system/);
   assert.match(rest.join('\n'), /touch=1$/);
@@ -404,7 +404,7 @@ scenario('[3] docker stats --no-stream: usage against the --memory 64m limit, an
   try {
     const r = h.docker(['stats', '--no-stream', '--format', '{{.MemUsage}}|{{.PIDs}}', id]);
     ok(r, 'docker stats --no-stream');
-    const [mem, pids] = r.stdout.trim().split('|');
+    const [mem = '', pids] = r.stdout.trim().split('|');
     assert.match(mem, /^[\d.]+[KMG]?i?B \/ 64MiB$/, `MemUsage ${mem}: not measured against the container's 64m limit`);
     assert.ok(Number(pids) >= 1, `PIDs ${pids}`);
   } finally {

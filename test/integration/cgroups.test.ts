@@ -25,7 +25,7 @@ const asRoot = isRoot ? test : test.skip;
 
 const MiB = 1024 * 1024;
 
-asRoot('priming the cgroup move (create\'s first step) moves this process, and leaves it where it was', async () => {
+asRoot("priming the cgroup move (create's first step) moves this process, and leaves it where it was", async () => {
   const before = readFileSync('/proc/self/cgroup', 'utf8');
   assert.is(await primeCgroupMigration(), true);
   assert.is(readFileSync('/proc/self/cgroup', 'utf8'), before);
@@ -66,44 +66,47 @@ function deleteAndCheck(root: string, id: string): void {
 
 // v1: runts' main thread joins alone; v2: the helper (x86_64) joins as the new process, single-threaded.
 const wholeNodeJoins = isV2 && process.arch !== 'x64';
-asRoot(`exec under a pids limit of 6: ${wholeNodeJoins ? 'all of runts exec\'s threads join (v2 without the helper): a clear error' : 'one task of runts at most joins the cgroup, so the program and its children fit'}`, () => {
-  const { root, id } = runDetached((s) => {
-    s.linux!.resources = { ...s.linux!.resources, pids: { limit: 6 } };
-    shArgs('sleep 300')(s);
-  });
-  try {
-    if (wholeNodeJoins) {
-      const r = runtime(['exec', id, 'true'], { root });
-      assert.is(r.code, 1);
-      assert.match(r.stderr, /pids limit is reached: on cgroup v2, runts exec's own threads count against it/);
-      return;
+asRoot(
+  `exec under a pids limit of 6: ${wholeNodeJoins ? "all of runts exec's threads join (v2 without the helper): a clear error" : 'one task of runts at most joins the cgroup, so the program and its children fit'}`,
+  () => {
+    const { root, id } = runDetached((s) => {
+      s.linux!.resources = { ...s.linux!.resources, pids: { limit: 6 } };
+      shArgs('sleep 300')(s);
+    });
+    try {
+      if (wholeNodeJoins) {
+        const r = runtime(['exec', id, 'true'], { root });
+        assert.is(r.code, 1);
+        assert.match(r.stderr, /pids limit is reached: on cgroup v2, runts exec's own threads count against it/);
+        return;
+      }
+      // pid 1 + runts' main thread + sh + 3 sleeps = 6.
+      const r = runtime(['exec', id, 'sh', '-c', 'sleep 0.2 & sleep 0.2 & sleep 0.2 & wait; echo three'], { root });
+      assert.is(r.code, 0, r.stderr);
+      assert.is(r.stdout, 'three\n');
+      // In the foreground and detached alike, the process is in every cgroup of the container's init.
+      const same = runtime(['exec', id, 'sh', '-c', 'cat /proc/self/cgroup; echo --; cat /proc/1/cgroup'], { root });
+      assert.is(same.code, 0, same.stderr);
+      const [mine, init] = same.stdout.split('--\n');
+      assert.is(mine, init);
+      // A user without capabilities joins too (v2: the kernel checks the credentials cgroup.procs was opened with).
+      const nobody = runtime(['exec', '--user', '65534:65534', id, 'cat', '/proc/self/cgroup'], { root });
+      assert.is(nobody.code, 0, nobody.stderr);
+      assert.is(nobody.stdout, init);
+      const pidFile = join(tempDir(), 'pid');
+      const detached = runtime(['exec', '--detach', '--pid-file', pidFile, id, 'sleep', '30'], { root });
+      assert.is(detached.code, 0, detached.stderr);
+      const pid = Number(readFileSync(pidFile, 'utf8'));
+      assert.is(readFileSync(`/proc/${pid}/cgroup`, 'utf8'), readFileSync(`/proc/${stateOf(root, id).pid}/cgroup`, 'utf8'));
+      process.kill(pid, 'SIGKILL');
+      // And the limit still holds for the program: 5 more children do not fit (last: the ones that did stay a while).
+      const over = runtime(['exec', id, 'sh', '-c', 'for i in 1 2 3 4 5; do sleep 0.2 & done; wait'], { root });
+      assert.match(over.stderr, /can't fork|Resource temporarily unavailable/);
+    } finally {
+      deleteAndCheck(root, id);
     }
-    // pid 1 + runts' main thread + sh + 3 sleeps = 6.
-    const r = runtime(['exec', id, 'sh', '-c', 'sleep 0.2 & sleep 0.2 & sleep 0.2 & wait; echo three'], { root });
-    assert.is(r.code, 0, r.stderr);
-    assert.is(r.stdout, 'three\n');
-    // In the foreground and detached alike, the process is in every cgroup of the container's init.
-    const same = runtime(['exec', id, 'sh', '-c', 'cat /proc/self/cgroup; echo --; cat /proc/1/cgroup'], { root });
-    assert.is(same.code, 0, same.stderr);
-    const [mine, init] = same.stdout.split('--\n');
-    assert.is(mine, init);
-    // A user without capabilities joins too (v2: the kernel checks the credentials cgroup.procs was opened with).
-    const nobody = runtime(['exec', '--user', '65534:65534', id, 'cat', '/proc/self/cgroup'], { root });
-    assert.is(nobody.code, 0, nobody.stderr);
-    assert.is(nobody.stdout, init);
-    const pidFile = join(tempDir(), 'pid');
-    const detached = runtime(['exec', '--detach', '--pid-file', pidFile, id, 'sleep', '30'], { root });
-    assert.is(detached.code, 0, detached.stderr);
-    const pid = Number(readFileSync(pidFile, 'utf8'));
-    assert.is(readFileSync(`/proc/${pid}/cgroup`, 'utf8'), readFileSync(`/proc/${stateOf(root, id).pid}/cgroup`, 'utf8'));
-    process.kill(pid, 'SIGKILL');
-    // And the limit still holds for the program: 5 more children do not fit (last: the ones that did stay a while).
-    const over = runtime(['exec', id, 'sh', '-c', 'for i in 1 2 3 4 5; do sleep 0.2 & done; wait'], { root });
-    assert.match(over.stderr, /can't fork|Resource temporarily unavailable/);
-  } finally {
-    deleteAndCheck(root, id);
-  }
-});
+  },
+);
 
 asRoot('OOM: a 32 MiB container that allocates 64 MiB is killed (run exits 137) and events reports the OOM', async () => {
   const root = tempDir();
@@ -126,7 +129,10 @@ asRoot('OOM: a 32 MiB container that allocates 64 MiB is killed (run exits 137) 
   assert.not.match(run.output().stdout, /survived/);
   // run deleted the container: the cgroup is gone, which ends events.
   assert.is(await events.exit, 0);
-  assert.ok(events.events.some((e) => e.type === 'oom' && e.id === id), `no oom event in ${JSON.stringify(events.events.map((e) => e.type))}`);
+  assert.ok(
+    events.events.some((e) => e.type === 'oom' && e.id === id),
+    `no oom event in ${JSON.stringify(events.events.map((e) => e.type))}`,
+  );
   assert.equal(leftovers(watch), [], 'left behind after an OOM kill');
 });
 
@@ -149,7 +155,7 @@ asRoot('pids.limit 10: the container holds 10 processes and the 11th fork fails'
 });
 
 // A period of 50 ms: the kernel's default is 100 ms, which a runtime that drops the period would leave.
-asRoot('cpu quota/period, shares and blkio weight are in the container\'s cgroup files', () => {
+asRoot("cpu quota/period, shares and blkio weight are in the container's cgroup files", () => {
   const { root, id } = runDetached((s) => {
     s.linux!.resources = { ...s.linux!.resources, cpu: { quota: 25000, period: 50000, shares: 512 }, blockIO: { weight: 500 } };
     shArgs('exec sleep 1000')(s);
@@ -179,7 +185,9 @@ asRoot('cpu quota/period, shares and blkio weight are in the container\'s cgroup
 function cpusetBlind(file: 'cpus' | 'mems'): string | undefined {
   if (isV2) return undefined;
   const parent = readFileSync(join(cgroupDir('/', 'cpuset'), `cpuset.${file}`), 'utf8').trim();
-  return parent === '0' ? `this host offers only ${file === 'cpus' ? 'CPU' : 'memory node'} 0, which a v1 cpuset copies from its parent anyway` : undefined;
+  return parent === '0'
+    ? `this host offers only ${file === 'cpus' ? 'CPU' : 'memory node'} 0, which a v1 cpuset copies from its parent anyway`
+    : undefined;
 }
 
 for (const file of ['cpus', 'mems'] as const) {
@@ -198,11 +206,21 @@ for (const file of ['cpus', 'mems'] as const) {
 }
 
 asRoot('devices: a rule denying /dev/null makes "echo > /dev/null" fail inside; the other defaults stay usable', () => {
-  const script = shArgs('echo x > /dev/null && echo null-written || echo null-denied; head -c 1 /dev/zero > /dev/full; echo x > /dev/zero && echo zero-written');
-  const denied = runtime(['run', '--bundle', bundle((s) => {
-    s.linux!.resources!.devices!.push({ allow: false, type: 'c', major: 1, minor: 3, access: 'rwm' });
-    script(s);
-  }), uniqueId('dev')], { root: tempDir() });
+  const script = shArgs(
+    'echo x > /dev/null && echo null-written || echo null-denied; head -c 1 /dev/zero > /dev/full; echo x > /dev/zero && echo zero-written',
+  );
+  const denied = runtime(
+    [
+      'run',
+      '--bundle',
+      bundle((s) => {
+        s.linux!.resources!.devices!.push({ allow: false, type: 'c', major: 1, minor: 3, access: 'rwm' });
+        script(s);
+      }),
+      uniqueId('dev'),
+    ],
+    { root: tempDir() },
+  );
   assert.match(denied.stdout, /null-denied/, denied.stderr);
   assert.match(denied.stderr, /\/dev\/null: Operation not permitted/);
   assert.match(denied.stdout, /zero-written/);
@@ -210,29 +228,32 @@ asRoot('devices: a rule denying /dev/null makes "echo > /dev/null" fail inside; 
   assert.match(allowed.stdout, /null-written/, allowed.stderr);
 });
 
-asRoot('pause freezes the container (the kernel reports its cgroup frozen, state says paused), resume lets its counter go on', async () => {
-  const counter = tempDir();
-  const { root, id } = runDetached((s) => {
-    withHostDir(s, counter);
-    shArgs('i=0; while true; do i=$((i+1)); echo $i > /host/count; sleep 0.02; done')(s);
-  });
-  const count = () => Number(readFileSync(join(counter, 'count'), 'utf8') || 0);
-  await eventually('the counter to start', () => existsSync(join(counter, 'count')) && count() > 2);
-  assert.is(runtime(['pause', id], { root }).code, 0);
-  assert.is(stateOf(root, id).status, 'paused');
-  // What the kernel reports once every task is frozen (v1's FREEZING, v2's "frozen 0", mean not yet).
-  if (isV2) assert.match(cgroupFile(id, 'freezer', { v1: '', v2: 'cgroup.events' }), /^frozen 1$/m);
-  else assert.is(cgroupFile(id, 'freezer', { v1: 'freezer.state', v2: '' }), 'FROZEN');
-  const frozenAt = count();
-  assert.match(runtime(['pause', id], { root }).stderr, /cannot pause container .* that is paused/);
-  assert.is(runtime(['resume', id], { root }).code, 0);
-  assert.is(stateOf(root, id).status, 'running');
-  await eventually('the counter to go on', () => count() > frozenAt + 2);
-  assert.match(runtime(['resume', id], { root }).stderr, /not paused/);
-  deleteAndCheck(root, id);
-});
+asRoot(
+  'pause freezes the container (the kernel reports its cgroup frozen, state says paused), resume lets its counter go on',
+  async () => {
+    const counter = tempDir();
+    const { root, id } = runDetached((s) => {
+      withHostDir(s, counter);
+      shArgs('i=0; while true; do i=$((i+1)); echo $i > /host/count; sleep 0.02; done')(s);
+    });
+    const count = () => Number(readFileSync(join(counter, 'count'), 'utf8') || 0);
+    await eventually('the counter to start', () => existsSync(join(counter, 'count')) && count() > 2);
+    assert.is(runtime(['pause', id], { root }).code, 0);
+    assert.is(stateOf(root, id).status, 'paused');
+    // What the kernel reports once every task is frozen (v1's FREEZING, v2's "frozen 0", mean not yet).
+    if (isV2) assert.match(cgroupFile(id, 'freezer', { v1: '', v2: 'cgroup.events' }), /^frozen 1$/m);
+    else assert.is(cgroupFile(id, 'freezer', { v1: 'freezer.state', v2: '' }), 'FROZEN');
+    const frozenAt = count();
+    assert.match(runtime(['pause', id], { root }).stderr, /cannot pause container .* that is paused/);
+    assert.is(runtime(['resume', id], { root }).code, 0);
+    assert.is(stateOf(root, id).status, 'running');
+    await eventually('the counter to go on', () => count() > frozenAt + 2);
+    assert.match(runtime(['resume', id], { root }).stderr, /not paused/);
+    deleteAndCheck(root, id);
+  },
+);
 
-asRoot('update --memory changes the limit of a running container; --resources - takes runc\'s JSON', () => {
+asRoot("update --memory changes the limit of a running container; --resources - takes runc's JSON", () => {
   const { root, id } = runDetached((s) => {
     s.linux!.resources = { ...s.linux!.resources, memory: { limit: 32 * MiB }, pids: { limit: 20 } };
     shArgs('exec sleep 1000')(s);
@@ -242,7 +263,10 @@ asRoot('update --memory changes the limit of a running container; --resources - 
   const r = runtime(['update', '--memory', '64m', id], { root });
   assert.is(r.code, 0, r.stderr);
   assert.is(limit(), String(64 * MiB));
-  const json = runtime(['update', '--resources', '-', id], { root, input: JSON.stringify({ pids: { limit: 30 }, cpu: { shares: 256 } }) });
+  const json = runtime(['update', '--resources', '-', id], {
+    root,
+    input: JSON.stringify({ pids: { limit: 30 }, cpu: { shares: 256 } }),
+  });
   assert.is(json.code, 0, json.stderr);
   assert.is(cgroupFile(id, 'pids', { v1: 'pids.max', v2: 'pids.max' }), '30');
   assert.is(limit(), String(64 * MiB), 'an update of other values changed the memory limit');
@@ -253,20 +277,27 @@ asRoot('update --memory changes the limit of a running container; --resources - 
   deleteAndCheck(root, id);
 });
 
-asRoot('ps --format json lists the pids of the container\'s cgroup; the table keeps ps\'s header and their lines', () => {
+asRoot("ps --format json lists the pids of the container's cgroup; the table keeps ps's header and their lines", () => {
   const { root, id, pid } = runDetached(shArgs('sleep 1000 & sleep 1001 & wait'));
   const r = runtime(['ps', '--format', 'json', id], { root });
   assert.is(r.code, 0, r.stderr);
   const pids = (JSON.parse(r.stdout) as number[]).sort((a, b) => a - b);
-  const procs = readFileSync(join(cgroupDir(`/runts/${id}`, 'pids'), 'cgroup.procs'), 'utf8').split('\n').filter(Boolean).map(Number).sort((a, b) => a - b);
+  const procs = readFileSync(join(cgroupDir(`/runts/${id}`, 'pids'), 'cgroup.procs'), 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map(Number)
+    .sort((a, b) => a - b);
   assert.equal(pids, procs);
   assert.is(pids.length, 3);
   assert.ok(pids.includes(pid));
   const table = runtime(['ps', id, '-o', 'pid,args'], { root });
   assert.is(table.code, 0, table.stderr);
-  const [header, ...lines] = table.stdout.trim().split('\n');
+  const [header = '', ...lines] = table.stdout.trim().split('\n');
   assert.match(header, /PID/);
-  assert.equal(lines.map((l) => Number(l.trim().split(/\s+/)[0])).sort((a, b) => a - b), pids);
+  assert.equal(
+    lines.map((l) => Number(l.trim().split(/\s+/)[0])).sort((a, b) => a - b),
+    pids,
+  );
   assert.ok(lines.some((l) => l.includes('sleep 1001')));
   deleteAndCheck(root, id);
 });
@@ -280,7 +311,7 @@ asRoot('events --stats prints one stats object with memory, cpu and pids figures
   assert.is(r.code, 0, r.stderr);
   const lines = r.stdout.trim().split('\n');
   assert.is(lines.length, 1);
-  const event = JSON.parse(lines[0]);
+  const event = JSON.parse(lines[0]!);
   assert.is(event.type, 'stats');
   assert.is(event.id, id);
   const { memory, cpu, pids } = event.data;
@@ -298,26 +329,34 @@ asRoot('events --stats prints one stats object with memory, cpu and pids figures
  * on a hybrid host), so USR1 takes the freeze-and-signal path. Each of
  * three shells notes the signal it trapped; the other processes die of it.
  */
-asRoot('kill --all signals every process of the cgroup (here without a pid namespace), each with the signal asked for', async () => {
-  for (const signal of ['USR1', 'KILL']) {
-    const got = tempDir();
-    const { root, id, pid } = runDetached((s) => {
-      s.linux!.namespaces = s.linux!.namespaces!.filter((n) => n.type !== 'pid');
-      withHostDir(s, got);
-      const trapper = (n: number) => `sh -c 'trap "echo > /host/got-${n}; exit 0" USR1; echo > /host/ready-${n}; while :; do sleep 0.05; done' &`;
-      shArgs(`${[1, 2, 3].map(trapper).join(' ')} sleep 1000 & wait`)(s);
-    });
-    const procs = () => readFileSync(join(cgroupDir(`/runts/${id}`, 'pids'), 'cgroup.procs'), 'utf8').split('\n').filter(Boolean).map(Number);
-    await eventually('the shells to trap USR1', () => [1, 2, 3].every((n) => existsSync(join(got, `ready-${n}`))));
-    const all = procs();
-    assert.is(runtime(['kill', '--all', id, signal], { root }).code, 0);
-    await eventually(`every process to die of ${signal}`, () => all.every((p) => !alive(p)));
-    assert.not.ok(alive(pid));
-    const trapped = [1, 2, 3].filter((n) => existsSync(join(got, `got-${n}`)));
-    assert.equal(trapped, signal === 'USR1' ? [1, 2, 3] : [], `shells that trapped USR1 after kill --all ${signal}`);
-    deleteAndCheck(root, id);
-  }
-});
+asRoot(
+  'kill --all signals every process of the cgroup (here without a pid namespace), each with the signal asked for',
+  async () => {
+    for (const signal of ['USR1', 'KILL']) {
+      const got = tempDir();
+      const { root, id, pid } = runDetached((s) => {
+        s.linux!.namespaces = s.linux!.namespaces!.filter((n) => n.type !== 'pid');
+        withHostDir(s, got);
+        const trapper = (n: number) =>
+          `sh -c 'trap "echo > /host/got-${n}; exit 0" USR1; echo > /host/ready-${n}; while :; do sleep 0.05; done' &`;
+        shArgs(`${[1, 2, 3].map(trapper).join(' ')} sleep 1000 & wait`)(s);
+      });
+      const procs = () =>
+        readFileSync(join(cgroupDir(`/runts/${id}`, 'pids'), 'cgroup.procs'), 'utf8')
+          .split('\n')
+          .filter(Boolean)
+          .map(Number);
+      await eventually('the shells to trap USR1', () => [1, 2, 3].every((n) => existsSync(join(got, `ready-${n}`))));
+      const all = procs();
+      assert.is(runtime(['kill', '--all', id, signal], { root }).code, 0);
+      await eventually(`every process to die of ${signal}`, () => all.every((p) => !alive(p)));
+      assert.not.ok(alive(pid));
+      const trapped = [1, 2, 3].filter((n) => existsSync(join(got, `got-${n}`)));
+      assert.equal(trapped, signal === 'USR1' ? [1, 2, 3] : [], `shells that trapped USR1 after kill --all ${signal}`);
+      deleteAndCheck(root, id);
+    }
+  },
+);
 
 asRoot('delete --force of a paused container thaws and kills it, and removes its cgroup', () => {
   const { root, id, pid } = runDetached(shArgs('exec sleep 1000'));
@@ -328,7 +367,7 @@ asRoot('delete --force of a paused container thaws and kills it, and removes its
   assert.not.ok(alive(pid));
 });
 
-asRoot('cgroupsPath: absolute from each hierarchy\'s root, relative below runts\' own cgroup', () => {
+asRoot("cgroupsPath: absolute from each hierarchy's root, relative below runts' own cgroup", () => {
   const absolute = `/runts-test-${RUN_TOKEN}/abs`;
   const abs = runDetached((s) => {
     s.linux!.cgroupsPath = absolute;
@@ -346,14 +385,19 @@ asRoot('cgroupsPath: absolute from each hierarchy\'s root, relative below runts\
   });
   const own = readFileSync(`/proc/${rel.pid}/cgroup`, 'utf8');
   const mine = readFileSync('/proc/self/cgroup', 'utf8');
-  const line = (text: string, controller: string) => text.split('\n').find((l) => l.split(':')[isV2 ? 0 : 1] === (isV2 ? '0' : controller))!.split(':')[2];
+  const line = (text: string, controller: string) =>
+    text
+      .split('\n')
+      .find((l) => l.split(':')[isV2 ? 0 : 1] === (isV2 ? '0' : controller))
+      ?.split(':')[2] ?? '';
   const parent = isV2 ? line(mine, '').replace(/\/[^/]*$/, '') : line(mine, 'memory');
   assert.is(line(own, 'memory'), `${parent === '/' ? '' : parent}/rel-${RUN_TOKEN}`);
   deleteAndCheck(rel.root, rel.id);
 });
 
 asRoot('the container sees its own cgroup: /proc/self/cgroup and its /sys/fs/cgroup, with or without a cgroup namespace', () => {
-  const look = 'cat /proc/self/cgroup; echo ---; cat /sys/fs/cgroup/memory.max /sys/fs/cgroup/memory/memory.limit_in_bytes 2>/dev/null; true';
+  const look =
+    'cat /proc/self/cgroup; echo ---; cat /sys/fs/cgroup/memory.max /sys/fs/cgroup/memory/memory.limit_in_bytes 2>/dev/null; true';
   for (const cgroupns of [true, false]) {
     if (isV2 && !cgroupns) continue; // v2 without a cgroup namespace shows the whole hierarchy, as with runc
     const id = uniqueId('view');
@@ -366,10 +410,20 @@ asRoot('the container sees its own cgroup: /proc/self/cgroup and its /sys/fs/cgr
     const watch = watched(root, id, b);
     const r = runtime(['run', '--bundle', b, id], { root });
     assert.is(r.code, 0, r.stderr);
-    const [cgroups, files] = r.stdout.split('---\n');
-    const paths = cgroups.trim().split('\n').map((l) => l.split(':')[2]);
-    assert.ok(paths.every((p) => p === (cgroupns ? '/' : `/runts/${id}`)), `${cgroupns ? 'with' : 'without'} a cgroup namespace: ${cgroups}`);
-    assert.is(files.trim(), String(40 * MiB), `${cgroupns ? 'with' : 'without'} a cgroup namespace, the memory limit inside: ${files}`);
+    const [cgroups = '', files = ''] = r.stdout.split('---\n');
+    const paths = cgroups
+      .trim()
+      .split('\n')
+      .map((l) => l.split(':')[2]);
+    assert.ok(
+      paths.every((p) => p === (cgroupns ? '/' : `/runts/${id}`)),
+      `${cgroupns ? 'with' : 'without'} a cgroup namespace: ${cgroups}`,
+    );
+    assert.is(
+      files.trim(),
+      String(40 * MiB),
+      `${cgroupns ? 'with' : 'without'} a cgroup namespace, the memory limit inside: ${files}`,
+    );
     assert.equal(leftovers(watch), []);
   }
 });
@@ -390,21 +444,14 @@ asRoot('a create that fails after its cgroup was made leaves no cgroup directory
   assert.equal(leftovers(second), []);
 });
 
-asRoot('bpf(2) through FFI: the kernel\'s verifier takes the device program, and a refusal carries its log', () => {
+asRoot("bpf(2) through FFI: the kernel's verifier takes the device program, and a refusal carries its log", () => {
   const program = deviceFilterProgram(reduceDeviceRules(deviceRules([{ allow: false, access: 'rwm' }], [])));
   closeSync(sys().bpfProgLoad(BPF_PROG_TYPE_CGROUP_DEVICE, program, DEVICE_FILTER_LICENSE));
   const exitWithoutVerdict = Buffer.from('9500000000000000', 'hex'); // exit, r0 never set
-  assert.throws(() => sys().bpfProgLoad(BPF_PROG_TYPE_CGROUP_DEVICE, exitWithoutVerdict, DEVICE_FILTER_LICENSE), /bpf BPF_PROG_LOAD .*: Permission denied: .*R0 !read_ok/s);
-});
-
-asRoot('--systemd-cgroup and the "slice:prefix:name" cgroupsPath are refused with a reason', () => {
-  const root = tempDir();
-  const flag = runtime(['--systemd-cgroup', 'create', '--bundle', bundle(shArgs('true')), uniqueId()], { root });
-  assert.is(flag.code, 1);
-  assert.match(flag.stderr, /--systemd-cgroup: runts manages cgroups through cgroupfs only/);
-  const path = runtime(['create', '--bundle', bundle((s) => (s.linux!.cgroupsPath = 'system.slice:docker:abc')), uniqueId()], { root });
-  assert.is(path.code, 1);
-  assert.match(path.stderr, /\/linux\/cgroupsPath: the systemd form \\"slice:prefix:name\\" is not supported/);
+  assert.throws(
+    () => sys().bpfProgLoad(BPF_PROG_TYPE_CGROUP_DEVICE, exitWithoutVerdict, DEVICE_FILTER_LICENSE),
+    /bpf BPF_PROG_LOAD .*: Permission denied: .*R0 !read_ok/s,
+  );
 });
 
 test.run();

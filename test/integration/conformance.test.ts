@@ -26,7 +26,7 @@ function expectedFailures(): Map<string, string> {
     .map((line) => line.trim())
     .filter((line) => line && !line.startsWith('#'))
     .map((line): [string, string] => {
-      const [id, ...why] = line.split(/\s+/);
+      const [id = '', ...why] = line.split(/\s+/);
       return [id, why.join(' ')];
     });
   return new Map(entries);
@@ -39,7 +39,9 @@ asRoot('every MUST case passes against runts, but for the listed expected failur
   const counts = { pass: 0, fail: 0, skip: 0 };
   for (const r of results) counts[r.status] += 1;
   for (const r of results) if (r.status === 'skip') reportSkip(`conformance ${r.case.id}`, r.reason ?? 'no reason given');
-  console.log(`  conformance: ${counts.pass} passed, ${counts.fail} failed, ${counts.skip} skipped (${expected.size} MUST failures expected)`);
+  console.log(
+    `  conformance: ${counts.pass} passed, ${counts.fail} failed, ${counts.skip} skipped (${expected.size} MUST failures expected)`,
+  );
   const runc = spawnSync('sh', ['-c', 'command -v runc'], { encoding: 'utf8' }).stdout.trim();
   if (runc) console.log(comparison('runts', 'runc', differences(results, await runSuite({ runtime: runc, jobs: 4 }))));
 
@@ -55,7 +57,9 @@ asRoot('every MUST case passes against runts, but for the listed expected failur
   assert.equal(fixed, [], 'listed cases that pass now: delete them from expected-failures-runts.txt');
 
   // A listed case that skips was not seen failing: the list would go stale unnoticed.
-  const unseen = [...expected.keys()].filter((id) => byId.get(id)?.status === 'skip').map((id) => `${id}: ${byId.get(id)!.reason}`);
+  const unseen = [...expected.keys()]
+    .filter((id) => byId.get(id)?.status === 'skip')
+    .map((id) => `${id}: ${byId.get(id)!.reason}`);
   assert.equal(unseen, [], 'listed cases that were skipped here, so not seen to fail');
 });
 

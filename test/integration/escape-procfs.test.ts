@@ -8,7 +8,17 @@
 // "The host" below is this test process: runts is its child, in the same
 // net, ipc and uts namespaces (the sandbox's, private to the test run), so
 // a value that changes here is a value runts changed outside the container.
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -27,14 +37,24 @@ type Mount = NonNullable<Spec['mounts']>[number];
 type Edit = (s: Spec) => void;
 
 const hostValue = (key: string): string => readFileSync(`/proc/sys/${key.replace(/\./g, '/')}`, 'utf8').trim();
-const withMount = (m: Mount): Edit => (s) => s.mounts!.push(m);
-const withoutNamespace = (type: string): Edit => (s) => {
-  s.linux!.namespaces = s.linux!.namespaces!.filter((ns) => ns.type !== type);
-};
-const withSysctl = (sysctl: Record<string, string>): Edit => (s) => {
-  s.linux!.sysctl = sysctl;
-};
-const all = (...edits: Edit[]): Edit => (s) => edits.forEach((e) => e(s));
+const withMount =
+  (m: Mount): Edit =>
+  (s) =>
+    s.mounts!.push(m);
+const withoutNamespace =
+  (type: string): Edit =>
+  (s) => {
+    s.linux!.namespaces = s.linux!.namespaces!.filter((ns) => ns.type !== type);
+  };
+const withSysctl =
+  (sysctl: Record<string, string>): Edit =>
+  (s) => {
+    s.linux!.sysctl = sysctl;
+  };
+const all =
+  (...edits: Edit[]): Edit =>
+  (s) =>
+    edits.forEach((e) => e(s));
 /** The index a mount pushed onto the default config's gets. */
 const ADDED = baseSpec().mounts!.length;
 /** A different value for a sysctl (numbers may exceed 2^53: kernel.shmmax). */
@@ -70,14 +90,42 @@ function assertRefused(b: string, reason: RegExp, first: () => void = () => {}):
 // --- point 4: nothing of the container's over /proc ---
 
 const PROC_MOUNTS: [string, () => Mount, RegExp][] = [
-  ['a tmpfs over /proc/sys (sysctls would be written into it)', () => ({ destination: '/proc/sys', type: 'tmpfs', source: 'tmpfs' }), /inside \/proc/],
-  ['a tmpfs over /proc/self/attr (the LSM label write)', () => ({ destination: '/proc/self/attr', type: 'tmpfs', source: 'tmpfs' }), /inside \/proc/],
-  ['a host file bound over /proc/self/oom_score_adj', () => ({ destination: '/proc/self/oom_score_adj', type: 'bind', source: plantedFile(), options: ['bind'] }), /inside \/proc/],
-  ['a host file bound over /proc/sys/net/ipv4/ip_forward', () => ({ destination: '/proc/sys/net/ipv4/ip_forward', type: 'bind', source: plantedFile(), options: ['bind'] }), /inside \/proc/],
-  ['a tmpfs over /proc/self/fd (the exec.fifo reopen)', () => ({ destination: '/proc/self/fd', type: 'tmpfs', source: 'tmpfs' }), /inside \/proc/],
-  ['a tmpfs on /proc itself', () => ({ destination: '/proc', type: 'tmpfs', source: 'tmpfs' }), /\/proc must be a mount of type proc/],
+  [
+    'a tmpfs over /proc/sys (sysctls would be written into it)',
+    () => ({ destination: '/proc/sys', type: 'tmpfs', source: 'tmpfs' }),
+    /inside \/proc/,
+  ],
+  [
+    'a tmpfs over /proc/self/attr (the LSM label write)',
+    () => ({ destination: '/proc/self/attr', type: 'tmpfs', source: 'tmpfs' }),
+    /inside \/proc/,
+  ],
+  [
+    'a host file bound over /proc/self/oom_score_adj',
+    () => ({ destination: '/proc/self/oom_score_adj', type: 'bind', source: plantedFile(), options: ['bind'] }),
+    /inside \/proc/,
+  ],
+  [
+    'a host file bound over /proc/sys/net/ipv4/ip_forward',
+    () => ({ destination: '/proc/sys/net/ipv4/ip_forward', type: 'bind', source: plantedFile(), options: ['bind'] }),
+    /inside \/proc/,
+  ],
+  [
+    'a tmpfs over /proc/self/fd (the exec.fifo reopen)',
+    () => ({ destination: '/proc/self/fd', type: 'tmpfs', source: 'tmpfs' }),
+    /inside \/proc/,
+  ],
+  [
+    'a tmpfs on /proc itself',
+    () => ({ destination: '/proc', type: 'tmpfs', source: 'tmpfs' }),
+    /\/proc must be a mount of type proc/,
+  ],
   ['a relative destination proc/sys', () => ({ destination: 'proc/sys', type: 'tmpfs', source: 'tmpfs' }), /inside \/proc/],
-  ['a destination /tmp/../proc//sys/', () => ({ destination: '/tmp/../proc//sys/', type: 'tmpfs', source: 'tmpfs' }), /inside \/proc/],
+  [
+    'a destination /tmp/../proc//sys/',
+    () => ({ destination: '/tmp/../proc//sys/', type: 'tmpfs', source: 'tmpfs' }),
+    /inside \/proc/,
+  ],
 ];
 
 for (const [name, mount, reason] of PROC_MOUNTS) {
@@ -90,7 +138,11 @@ for (const [name, mount, reason] of PROC_MOUNTS) {
 
 asRoot('mounts: a file bound over an lxcfs-style allowed path (/proc/uptime) is still mounted', () => {
   const source = plantedFile();
-  const r = runBundle(bundle(all(withMount({ destination: '/proc/uptime', type: 'bind', source, options: ['bind', 'ro'] }), shArgs('cat /proc/uptime'))));
+  const r = runBundle(
+    bundle(
+      all(withMount({ destination: '/proc/uptime', type: 'bind', source, options: ['bind', 'ro'] }), shArgs('cat /proc/uptime')),
+    ),
+  );
   assert.is(r.code, 0, r.stderr);
   assert.is(r.stdout, 'planted\n');
 });
@@ -102,14 +154,23 @@ asRoot('mounts: a rootfs symlink /foo -> /proc makes /foo/sys land on /proc/sys:
   assertRefused(b, new RegExp(`/mounts/${ADDED}/destination: /foo/sys resolves to /proc/sys in the rootfs.*inside /proc`));
 });
 
-asRoot('mounts: a rootfs whose /proc is a symlink (procfs would sit elsewhere, open to mounts over it): the proc mount is refused', () => {
-  const rootfs = ownRootfs();
-  rmSync(join(rootfs, 'proc'), { recursive: true });
-  mkdirSync(join(rootfs, 'elsewhere'));
-  symlinkSync('/elsewhere', join(rootfs, 'proc'));
-  const b = bundle(all(withMount({ destination: '/elsewhere/sys', type: 'tmpfs', source: 'tmpfs' }), withSysctl({ 'net.ipv4.ip_forward': '1' })), { rootfs });
-  assertRefused(b, /\/mounts\/0\/destination: .*ordinary directory/);
-});
+asRoot(
+  'mounts: a rootfs whose /proc is a symlink (procfs would sit elsewhere, open to mounts over it): the proc mount is refused',
+  () => {
+    const rootfs = ownRootfs();
+    rmSync(join(rootfs, 'proc'), { recursive: true });
+    mkdirSync(join(rootfs, 'elsewhere'));
+    symlinkSync('/elsewhere', join(rootfs, 'proc'));
+    const b = bundle(
+      all(
+        withMount({ destination: '/elsewhere/sys', type: 'tmpfs', source: 'tmpfs' }),
+        withSysctl({ 'net.ipv4.ip_forward': '1' }),
+      ),
+      { rootfs },
+    );
+    assertRefused(b, /\/mounts\/0\/destination: .*ordinary directory/);
+  },
+);
 
 // --- point 4: the init's procfs writes go only to procfs ---
 
@@ -140,20 +201,31 @@ asRoot('writer: the real fstatfs tells procfs from tmpfs; a tmpfs file is refuse
  * hook, which runs there before the init writes): a host file bound over
  * the procfs file the init is about to write.
  */
-const plantOver = (procFile: string, planted: string): Edit => (s) => {
-  s.hooks = { createContainer: [{ path: '/bin/sh', args: ['sh', '-c', `mount --bind ${planted} ${s.root!.path}${procFile}`] }] };
-};
+const plantOver =
+  (procFile: string, planted: string): Edit =>
+  (s) => {
+    s.hooks = {
+      createContainer: [{ path: '/bin/sh', args: ['sh', '-c', `mount --bind ${planted} ${s.root!.path}${procFile}`] }],
+    };
+  };
 
-asRoot('writer: a host file bound over /proc/sys/net/ipv4/ip_forward after the mounts: the sysctl is refused, the file untouched', () => {
-  const planted = plantedFile();
-  const b = bundle(all(withSysctl({ 'net.ipv4.ip_forward': '1' }), plantOver('/proc/sys/net/ipv4/ip_forward', planted)));
-  assertRefused(b, /sysctl net\.ipv4\.ip_forward=1: \/proc\/sys\/net\/ipv4\/ip_forward is not on procfs/, () => assert.is(readFileSync(planted, 'utf8'), 'planted\n'));
-});
+asRoot(
+  'writer: a host file bound over /proc/sys/net/ipv4/ip_forward after the mounts: the sysctl is refused, the file untouched',
+  () => {
+    const planted = plantedFile();
+    const b = bundle(all(withSysctl({ 'net.ipv4.ip_forward': '1' }), plantOver('/proc/sys/net/ipv4/ip_forward', planted)));
+    assertRefused(b, /sysctl net\.ipv4\.ip_forward=1: \/proc\/sys\/net\/ipv4\/ip_forward is not on procfs/, () =>
+      assert.is(readFileSync(planted, 'utf8'), 'planted\n'),
+    );
+  },
+);
 
-asRoot('writer: a host file bound over the init\'s /proc/1/oom_score_adj: oomScoreAdj is refused, the file untouched', () => {
+asRoot("writer: a host file bound over the init's /proc/1/oom_score_adj: oomScoreAdj is refused, the file untouched", () => {
   const planted = plantedFile();
   const b = bundle(all((s) => (s.process!.oomScoreAdj = 7), plantOver('/proc/1/oom_score_adj', planted)));
-  assertRefused(b, /oomScoreAdj 7: \/proc\/self\/oom_score_adj is not on procfs/, () => assert.is(readFileSync(planted, 'utf8'), 'planted\n'));
+  assertRefused(b, /oomScoreAdj 7: \/proc\/self\/oom_score_adj is not on procfs/, () =>
+    assert.is(readFileSync(planted, 'utf8'), 'planted\n'),
+  );
 });
 
 // --- point 5: sysctls only inside the container's own namespaces ---
@@ -165,16 +237,70 @@ asRoot('writer: a host file bound over the init\'s /proc/1/oom_score_adj: oomSco
  * that wrote them would change nothing on the machine.
  */
 const REFUSED: [string, () => Edit, string, string][] = [
-  ['net.* without a network namespace', () => all(withoutNamespace('network'), withSysctl({ 'net.ipv4.ip_forward': otherThan(hostValue('net.ipv4.ip_forward')) })), 'net.ipv4.ip_forward', 'net.ipv4.ip_forward'],
-  ['net.* written with "/" separators, without a network namespace', () => all(withoutNamespace('network'), withSysctl({ 'net/ipv4/ip_forward': otherThan(hostValue('net.ipv4.ip_forward')) })), 'net~1ipv4~1ip_forward', 'net.ipv4.ip_forward'],
-  ['net.* in a network namespace that is the runtime\'s own (path)', () => all((s) => (s.linux!.namespaces!.find((ns) => ns.type === 'network')!.path = `/proc/${process.pid}/ns/net`), withSysctl({ 'net.ipv4.ip_forward': otherThan(hostValue('net.ipv4.ip_forward')) })), 'net.ipv4.ip_forward', 'net.ipv4.ip_forward'],
-  ['an IPC one (kernel.shmmax) without an ipc namespace', () => all(withoutNamespace('ipc'), withSysctl({ 'kernel.shmmax': otherThan(hostValue('kernel.shmmax')) })), 'kernel.shmmax', 'kernel.shmmax'],
-  ['an mqueue one (fs.mqueue.msg_max) without an ipc namespace', () => all(withoutNamespace('ipc'), withSysctl({ 'fs.mqueue.msg_max': otherThan(hostValue('fs.mqueue.msg_max')) })), 'fs.mqueue.msg_max', 'fs.mqueue.msg_max'],
-  ['kernel.domainname without a uts namespace', () => all(withoutNamespace('uts'), withSysctl({ 'kernel.domainname': 'escaped' })), 'kernel.domainname', 'kernel.domainname'],
-  ['kernel.core_pattern (not namespaced)', () => withSysctl({ 'kernel.core_pattern': hostValue('kernel.core_pattern') }), 'kernel.core_pattern', 'kernel.core_pattern'],
-  ['vm.swappiness (not namespaced)', () => withSysctl({ 'vm.swappiness': hostValue('vm.swappiness') }), 'vm.swappiness', 'vm.swappiness'],
-  ['a net.* key whose "/" form climbs out with ".." (net/../kernel/core_pattern)', () => withSysctl({ 'net/../kernel/core_pattern': hostValue('kernel.core_pattern') }), 'net~1..~1kernel~1core_pattern', 'kernel.core_pattern'],
-  ['a key with an empty component', () => withSysctl({ 'net.ipv4..ip_forward': '1' }), 'net.ipv4..ip_forward', 'net.ipv4.ip_forward'],
+  [
+    'net.* without a network namespace',
+    () => all(withoutNamespace('network'), withSysctl({ 'net.ipv4.ip_forward': otherThan(hostValue('net.ipv4.ip_forward')) })),
+    'net.ipv4.ip_forward',
+    'net.ipv4.ip_forward',
+  ],
+  [
+    'net.* written with "/" separators, without a network namespace',
+    () => all(withoutNamespace('network'), withSysctl({ 'net/ipv4/ip_forward': otherThan(hostValue('net.ipv4.ip_forward')) })),
+    'net~1ipv4~1ip_forward',
+    'net.ipv4.ip_forward',
+  ],
+  [
+    "net.* in a network namespace that is the runtime's own (path)",
+    () =>
+      all(
+        (s) => (s.linux!.namespaces!.find((ns) => ns.type === 'network')!.path = `/proc/${process.pid}/ns/net`),
+        withSysctl({ 'net.ipv4.ip_forward': otherThan(hostValue('net.ipv4.ip_forward')) }),
+      ),
+    'net.ipv4.ip_forward',
+    'net.ipv4.ip_forward',
+  ],
+  [
+    'an IPC one (kernel.shmmax) without an ipc namespace',
+    () => all(withoutNamespace('ipc'), withSysctl({ 'kernel.shmmax': otherThan(hostValue('kernel.shmmax')) })),
+    'kernel.shmmax',
+    'kernel.shmmax',
+  ],
+  [
+    'an mqueue one (fs.mqueue.msg_max) without an ipc namespace',
+    () => all(withoutNamespace('ipc'), withSysctl({ 'fs.mqueue.msg_max': otherThan(hostValue('fs.mqueue.msg_max')) })),
+    'fs.mqueue.msg_max',
+    'fs.mqueue.msg_max',
+  ],
+  [
+    'kernel.domainname without a uts namespace',
+    () => all(withoutNamespace('uts'), withSysctl({ 'kernel.domainname': 'escaped' })),
+    'kernel.domainname',
+    'kernel.domainname',
+  ],
+  [
+    'kernel.core_pattern (not namespaced)',
+    () => withSysctl({ 'kernel.core_pattern': hostValue('kernel.core_pattern') }),
+    'kernel.core_pattern',
+    'kernel.core_pattern',
+  ],
+  [
+    'vm.swappiness (not namespaced)',
+    () => withSysctl({ 'vm.swappiness': hostValue('vm.swappiness') }),
+    'vm.swappiness',
+    'vm.swappiness',
+  ],
+  [
+    'a net.* key whose "/" form climbs out with ".." (net/../kernel/core_pattern)',
+    () => withSysctl({ 'net/../kernel/core_pattern': hostValue('kernel.core_pattern') }),
+    'net~1..~1kernel~1core_pattern',
+    'kernel.core_pattern',
+  ],
+  [
+    'a key with an empty component',
+    () => withSysctl({ 'net.ipv4..ip_forward': '1' }),
+    'net.ipv4..ip_forward',
+    'net.ipv4.ip_forward',
+  ],
 ];
 
 for (const [name, edit, pointerKey, watched] of REFUSED) {

@@ -12,15 +12,47 @@ const test = suite('failures');
 const asRoot = isRoot ? test : test.skip;
 
 const FAILURES: [string, (s: Spec) => void, RegExp][] = [
-  ['args[0] not in the container', (s) => (s.process!.args = ['no-such-program']), /exec: "no-such-program": executable file not found in \$PATH/],
+  [
+    'args[0] not in the container',
+    (s) => (s.process!.args = ['no-such-program']),
+    /exec: "no-such-program": executable file not found in \$PATH/,
+  ],
   ['args[0] path missing', (s) => (s.process!.args = ['/bin/nothing-here']), /"\/bin\/nothing-here": no such executable file/],
-  ['bind mount source missing', (s) => s.mounts!.push({ destination: '/x', type: 'bind', source: '/no/such/dir', options: ['rbind'] }), /mount source \/no\/such\/dir does not exist/],
-  ['unknown filesystem type', (s) => s.mounts!.push({ destination: '/x', type: 'nosuchfs', source: 'none' }), /mount none to \/x \(nosuchfs\).*No such device/],
-  ['createRuntime hook fails', (s) => (s.hooks = { createRuntime: [{ path: '/bin/sh', args: ['sh', '-c', 'echo hook says no >&2; exit 7'] }] }), /createRuntime hook #0 \(\/bin\/sh\) failed: exit status 7: hook says no/],
-  ['createContainer hook fails', (s) => (s.hooks = { createContainer: [{ path: '/bin/false' }] }), /createContainer hook #0 \(\/bin\/false\) failed: exit status 1/],
-  ['prestart hook missing', (s) => (s.hooks = { prestart: [{ path: '/no/such/hook' }] }), /prestart hook #0 \(\/no\/such\/hook\).*ENOENT/],
-  ['hook timeout', (s) => (s.hooks = { createRuntime: [{ path: '/bin/sleep', args: ['sleep', '5'], timeout: 1 }] }), /createRuntime hook #0 \(\/bin\/sleep\) timed out after 1s/],
-  ['joining a namespace path that is not there', (s) => s.linux!.namespaces!.push({ type: 'cgroup', path: '/proc/999999999/ns/cgroup' }), /joining cgroup namespace \/proc\/999999999\/ns\/cgroup/],
+  [
+    'bind mount source missing',
+    (s) => s.mounts!.push({ destination: '/x', type: 'bind', source: '/no/such/dir', options: ['rbind'] }),
+    /mount source \/no\/such\/dir does not exist/,
+  ],
+  [
+    'unknown filesystem type',
+    (s) => s.mounts!.push({ destination: '/x', type: 'nosuchfs', source: 'none' }),
+    /mount none to \/x \(nosuchfs\).*No such device/,
+  ],
+  [
+    'createRuntime hook fails',
+    (s) => (s.hooks = { createRuntime: [{ path: '/bin/sh', args: ['sh', '-c', 'echo hook says no >&2; exit 7'] }] }),
+    /createRuntime hook #0 \(\/bin\/sh\) failed: exit status 7: hook says no/,
+  ],
+  [
+    'createContainer hook fails',
+    (s) => (s.hooks = { createContainer: [{ path: '/bin/false' }] }),
+    /createContainer hook #0 \(\/bin\/false\) failed: exit status 1/,
+  ],
+  [
+    'prestart hook missing',
+    (s) => (s.hooks = { prestart: [{ path: '/no/such/hook' }] }),
+    /prestart hook #0 \(\/no\/such\/hook\).*ENOENT/,
+  ],
+  [
+    'hook timeout',
+    (s) => (s.hooks = { createRuntime: [{ path: '/bin/sleep', args: ['sleep', '5'], timeout: 1 }] }),
+    /createRuntime hook #0 \(\/bin\/sleep\) timed out after 1s/,
+  ],
+  [
+    'joining a namespace path that is not there',
+    (s) => s.linux!.namespaces!.push({ type: 'cgroup', path: '/proc/999999999/ns/cgroup' }),
+    /joining cgroup namespace \/proc\/999999999\/ns\/cgroup/,
+  ],
   ['root.path missing', (s) => (s.root!.path = '/no/such/rootfs'), /root\.path \/no\/such\/rootfs does not exist/],
   ['sysctl that does not exist', (s) => (s.linux!.sysctl = { 'net.no.such.key': '1' }), /sysctl net\.no\.such\.key=1/],
 ];

@@ -9,7 +9,19 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { Spec } from '../../src/spec/types';
 import { RUNTS, isRoot, tempDir } from '../lib/cli';
-import { alive, bundle, leftovers, mountsUnder, ownRootfs, runBundle, runtime, shArgs, stateOf, uniqueId, watchContainer } from '../lib/container';
+import {
+  alive,
+  bundle,
+  leftovers,
+  mountsUnder,
+  ownRootfs,
+  runBundle,
+  runtime,
+  shArgs,
+  stateOf,
+  uniqueId,
+  watchContainer,
+} from '../lib/container';
 
 const test = suite('host escapes');
 const asRoot = isRoot ? test : test.skip;
@@ -25,7 +37,10 @@ function mountTableOutside(dir: string): string[] {
       // mount point, options, optional fields (shared:N, master:N): what a pivot or a propagation change alters
       return [f[4], f[5], ...f.slice(6, sep)].join(' ');
     })
-    .filter((l) => !(l.split(' ')[0] === dir || l.split(' ')[0].startsWith(`${dir}/`)));
+    .filter((l) => {
+      const [point = ''] = l.split(' ');
+      return point !== dir && !point.startsWith(`${dir}/`);
+    });
 }
 
 const withoutNamespace = (type: string) => (s: Spec) => {
@@ -47,40 +62,49 @@ asRoot('the tests run in mount, pid, uts and ipc namespaces of their own (test/r
   assert.is(process.pid, 2);
 });
 
-asRoot('no mount namespace: the container shares ours, chrooted; our mount table is untouched, its mounts are gone after delete', () => {
-  const rootfs = ownRootfs();
-  const b = bundle((s) => {
-    inheritEverything(s);
-    shArgs('readlink /proc/self/ns/mnt; cat /proc/self/mountinfo | wc -l; ls /bin/busybox; sleep 30')(s);
-  }, { rootfs });
-  const root = tempDir('runts-root-');
-  const id = uniqueId('inherit');
-  const before = mountTableOutside(rootfs);
-  const ourNamespaces = ['mnt', 'pid', 'net', 'ipc', 'uts', 'cgroup'].map((ns) => readlinkSync(`/proc/self/ns/${ns}`));
-  const watch = watchContainer({ id, root, bundle: b });
-  const created = runtime(['create', '--bundle', b, id], { root });
-  assert.is(created.code, 0, created.stderr);
-  try {
-    const { pid } = stateOf(root, id);
-    watch.observe(pid);
-    // The runtime's namespaces, every one (config.md: inherited when not listed).
-    assert.equal(['mnt', 'pid', 'net', 'ipc', 'uts', 'cgroup'].map((ns) => readlinkSync(`/proc/${pid}/ns/${ns}`)), ourNamespaces);
-    // Chrooted into the rootfs; not pivoted: our own root and mounts are as they were.
-    assert.is(readlinkSync(`/proc/${pid}/root`), rootfs);
+asRoot(
+  'no mount namespace: the container shares ours, chrooted; our mount table is untouched, its mounts are gone after delete',
+  () => {
+    const rootfs = ownRootfs();
+    const b = bundle(
+      (s) => {
+        inheritEverything(s);
+        shArgs('readlink /proc/self/ns/mnt; cat /proc/self/mountinfo | wc -l; ls /bin/busybox; sleep 30')(s);
+      },
+      { rootfs },
+    );
+    const root = tempDir('runts-root-');
+    const id = uniqueId('inherit');
+    const before = mountTableOutside(rootfs);
+    const ourNamespaces = ['mnt', 'pid', 'net', 'ipc', 'uts', 'cgroup'].map((ns) => readlinkSync(`/proc/self/ns/${ns}`));
+    const watch = watchContainer({ id, root, bundle: b });
+    const created = runtime(['create', '--bundle', b, id], { root });
+    assert.is(created.code, 0, created.stderr);
+    try {
+      const { pid } = stateOf(root, id);
+      watch.observe(pid);
+      // The runtime's namespaces, every one (config.md: inherited when not listed).
+      assert.equal(
+        ['mnt', 'pid', 'net', 'ipc', 'uts', 'cgroup'].map((ns) => readlinkSync(`/proc/${pid}/ns/${ns}`)),
+        ourNamespaces,
+      );
+      // Chrooted into the rootfs; not pivoted: our own root and mounts are as they were.
+      assert.is(readlinkSync(`/proc/${pid}/root`), rootfs);
+      assert.equal(mountTableOutside(rootfs), before);
+      assert.ok(readdirSync('/').length > 0);
+      // Its mounts (proc, /dev, …) are under its rootfs, in our namespace.
+      assert.ok(mountsUnder(rootfs).includes(join(rootfs, 'proc')), mountsUnder(rootfs).join('\n'));
+      assert.is(runtime(['start', id], { root }).code, 0);
+    } finally {
+      const deleted = runtime(['delete', '--force', id], { root });
+      assert.is(deleted.code, 0, deleted.stderr);
+    }
+    assert.equal(leftovers(watch), []);
     assert.equal(mountTableOutside(rootfs), before);
-    assert.ok(readdirSync('/').length > 0);
-    // Its mounts (proc, /dev, …) are under its rootfs, in our namespace.
-    assert.ok(mountsUnder(rootfs).includes(join(rootfs, 'proc')), mountsUnder(rootfs).join('\n'));
-    assert.is(runtime(['start', id], { root }).code, 0);
-  } finally {
-    const deleted = runtime(['delete', '--force', id], { root });
-    assert.is(deleted.code, 0, deleted.stderr);
-  }
-  assert.equal(leftovers(watch), []);
-  assert.equal(mountTableOutside(rootfs), before);
-});
+  },
+);
 
-asRoot('no mount namespace: exec runs in the container\'s root (the init\'s), not ours', () => {
+asRoot("no mount namespace: exec runs in the container's root (the init's), not ours", () => {
   const rootfs = markedRootfs();
   const root = tempDir('runts-root-');
   const id = uniqueId('inheritexec');
@@ -117,7 +141,10 @@ asRoot('no mount namespace: what would need one is refused by JSON pointer, and 
     assert.is(r.code, 1, pointer);
     assert.ok(r.stderr.includes(pointer), r.stderr);
     assert.match(r.stderr, /mount namespace/);
-    assert.equal(readdirSync(root).filter((e) => !e.startsWith('.')), []);
+    assert.equal(
+      readdirSync(root).filter((e) => !e.startsWith('.')),
+      [],
+    );
     assert.equal(leftovers(watch), [], pointer);
     assert.equal(mountTableOutside(rootfs), before);
   }
@@ -126,17 +153,23 @@ asRoot('no mount namespace: what would need one is refused by JSON pointer, and 
 asRoot('no mount namespace: a failed create unmounts what it mounted under the rootfs', () => {
   const rootfs = ownRootfs();
   const root = tempDir('runts-root-');
-  const b = bundle((s) => {
-    inheritEverything(s);
-    s.process!.args = ['/no/such/program'];
-  }, { rootfs });
+  const b = bundle(
+    (s) => {
+      inheritEverything(s);
+      s.process!.args = ['/no/such/program'];
+    },
+    { rootfs },
+  );
   const id = uniqueId('failed');
   const watch = watchContainer({ id, root, bundle: b });
   const r = runtime(['create', '--bundle', b, id], { root });
   assert.is(r.code, 1);
   assert.match(r.stderr, /no\/such\/program/);
   assert.equal(leftovers(watch), []);
-  assert.equal(readdirSync(root).filter((e) => !e.startsWith('.')), []);
+  assert.equal(
+    readdirSync(root).filter((e) => !e.startsWith('.')),
+    [],
+  );
 });
 
 /** A rootfs of its own with a marker at its top, to tell it from the host's root. */
@@ -153,18 +186,23 @@ for (const [what, cwd, edit] of [
 ] as const) {
   asRoot(`process.cwd through ${what} (${cwd}) stays inside the container`, () => {
     const rootfs = markedRootfs();
-    const r = runBundle(bundle((s) => {
-      edit(s);
-      s.process!.cwd = cwd;
-      shArgs('pwd -P; ls -a . | grep -c container-root-marker; readlink /proc/self/cwd')(s);
-    }, { rootfs }));
+    const r = runBundle(
+      bundle(
+        (s) => {
+          edit(s);
+          s.process!.cwd = cwd;
+          shArgs('pwd -P; ls -a . | grep -c container-root-marker; readlink /proc/self/cwd')(s);
+        },
+        { rootfs },
+      ),
+    );
     // Either refused, or run inside its own root: never in the host's.
     if (r.code !== 0) assert.match(r.stderr, /process\.cwd|leads outside/);
     else assert.equal(r.stdout.trim().split('\n'), ['/', '1', '/']);
   });
 }
 
-asRoot('while created, every thread of the init has the container root and mount namespace (none keeps the host\'s)', () => {
+asRoot("while created, every thread of the init has the container root and mount namespace (none keeps the host's)", () => {
   const root = tempDir('runts-root-');
   const id = uniqueId('threads');
   const rootfs = ownRootfs();
@@ -217,7 +255,10 @@ for (const tty of [false, true]) {
   asRoot(`exec${tty ? ' --tty' : ''}: a target "#!/proc/self/exe" never runs the host's node`, () => {
     const root = tempDir('runts-root-');
     const id = uniqueId('selfexe');
-    const created = runtime(['run', '-d', '--bundle', bundle((s) => (withHostLibraries(s), shArgs('sleep 30')(s)), { rootfs: selfExeRootfs() }), id], { root });
+    const created = runtime(
+      ['run', '-d', '--bundle', bundle((s) => (withHostLibraries(s), shArgs('sleep 30')(s)), { rootfs: selfExeRootfs() }), id],
+      { root },
+    );
     assert.is(created.code, 0, created.stderr);
     try {
       // --tty without a console socket needs a terminal of ours: `script` gives one (its output is the screen).
@@ -236,11 +277,14 @@ for (const tty of [false, true]) {
   });
 }
 
-asRoot('exec --cwd through a magic link to the host\'s root (no pid namespace) stays inside the container', () => {
+asRoot("exec --cwd through a magic link to the host's root (no pid namespace) stays inside the container", () => {
   const root = tempDir('runts-root-');
   const id = uniqueId('execcwd');
   const rootfs = markedRootfs();
-  const created = runtime(['run', '-d', '--bundle', bundle((s) => (withoutNamespace('pid')(s), shArgs('sleep 30')(s)), { rootfs }), id], { root });
+  const created = runtime(
+    ['run', '-d', '--bundle', bundle((s) => (withoutNamespace('pid')(s), shArgs('sleep 30')(s)), { rootfs }), id],
+    { root },
+  );
   assert.is(created.code, 0, created.stderr);
   try {
     for (const cwd of ['/proc/1/root', '/proc/self/root', `/proc/${process.pid}/root`]) {

@@ -12,7 +12,19 @@ import { hierarchyRoots } from '../../conformance/cgroups';
 import { ContainerWatch, leftoversOf } from '../../conformance/leftovers';
 import { Trial } from '../../conformance/trial';
 import { RUNTS, isRoot, tempDir } from '../lib/cli';
-import { alive, bundle, busyboxRootfs, leftovers, mountsUnder, RUN_TOKEN, runtime, shArgs, stateOf, uniqueId, watchContainer } from '../lib/container';
+import {
+  alive,
+  bundle,
+  busyboxRootfs,
+  leftovers,
+  mountsUnder,
+  RUN_TOKEN,
+  runtime,
+  shArgs,
+  stateOf,
+  uniqueId,
+  watchContainer,
+} from '../lib/container';
 import { sys } from '../../src/sys/index';
 import { MNT_DETACH } from '../../src/sys/constants';
 
@@ -56,17 +68,22 @@ asRoot('a leaked init (created; its state dir removed by hand) is found, watched
     forget(root, id);
     assert.ok(alive(pid), 'the init is still there: the leak this test needs');
     // Never watched at all (a failed create's check): its cgroup and the exec.fifo it holds name it.
-    const unwatched = leftoversOf({ id, root, bundle: b }).filter((l) => l.kind === 'process').map((l) => l.pid);
+    const unwatched = leftoversOf({ id, root, bundle: b })
+      .filter((l) => l.kind === 'process')
+      .map((l) => l.pid);
     assert.equal(unwatched, [pid]);
     const found = leftovers(watch);
-    assert.ok(found.some((l) => l.startsWith(`process left: ${pid} `)), found.join('\n'));
+    assert.ok(
+      found.some((l) => l.startsWith(`process left: ${pid} `)),
+      found.join('\n'),
+    );
     assert.equal(kinds(found), ['cgroup', 'process'], found.join('\n'));
     assert.not.ok(alive(pid), 'leftovers() kills what it found');
     assert.equal(new ContainerWatch({ id, root, bundle: b }).leftovers(), [], 'the cleanup removed the cgroup too');
   }
 });
 
-asRoot('a started container runts forgot: its program and the program\'s child are found, by namespace and by cgroup', () => {
+asRoot("a started container runts forgot: its program and the program's child are found, by namespace and by cgroup", () => {
   for (const observe of [true, false]) {
     const { root, b, id, pid, watch } = created(shArgs('sleep 1001 & exec sleep 1000'), observe);
     assert.is(runtime(['start', id], { root }).code, 0);
@@ -76,30 +93,37 @@ asRoot('a started container runts forgot: its program and the program\'s child a
     assert.is(pids.length, 2, found.join('\n'));
     assert.ok(pids.includes(pid), found.join('\n'));
     const why = observe ? /in its (mnt|pid|net|ipc|uts) namespace|the init it had/ : /in its cgroup /;
-    assert.ok(found.filter((l) => l.startsWith('process left:')).every((l) => why.test(l)), found.join('\n'));
+    assert.ok(
+      found.filter((l) => l.startsWith('process left:')).every((l) => why.test(l)),
+      found.join('\n'),
+    );
     assert.ok(pids.every((p) => !alive(p)));
     assert.equal(leftoversOf({ id, root, bundle: b }), []);
   }
 });
 
-asRoot('a tmpfs mounted under the (shared) rootfs in our mount namespace is found; a look under the bundle alone finds nothing', () => {
-  const { root, b, id, watch } = created();
-  const point = join(busyboxRootfs(), 'tmp');
-  sys().mount('tmpfs', point, 'tmpfs', 0, null);
-  try {
-    assert.is(runtime(['delete', '--force', id], { root }).code, 0);
-    assert.equal(mountsUnder(b), [], 'the bundle holds only config.json: no mount is ever there');
-    assert.equal(leftovers(watch), [`mount left: ${point}`]);
-    assert.equal(mountsUnder(point), [], 'leftovers() unmounted it');
-  } finally {
-    if (mountsUnder(point).length) sys().umount2(point, MNT_DETACH);
-  }
-});
+asRoot(
+  'a tmpfs mounted under the (shared) rootfs in our mount namespace is found; a look under the bundle alone finds nothing',
+  () => {
+    const { root, b, id, watch } = created();
+    const point = join(busyboxRootfs(), 'tmp');
+    sys().mount('tmpfs', point, 'tmpfs', 0, null);
+    try {
+      assert.is(runtime(['delete', '--force', id], { root }).code, 0);
+      assert.equal(mountsUnder(b), [], 'the bundle holds only config.json: no mount is ever there');
+      assert.equal(leftovers(watch), [`mount left: ${point}`]);
+      assert.equal(mountsUnder(point), [], 'leftovers() unmounted it');
+    } finally {
+      if (mountsUnder(point).length) sys().umount2(point, MNT_DETACH);
+    }
+  },
+);
 
 asRoot('a cgroup directory named after the container, in any hierarchy, is found and removed', () => {
   const { root, id, watch } = created();
   assert.is(runtime(['delete', '--force', id], { root }).code, 0);
   const hierarchy = hierarchyRoots().find((h) => h.endsWith('/pids')) ?? hierarchyRoots()[0];
+  assert.ok(hierarchy, 'no cgroup hierarchy on this host');
   const dir = join(hierarchy, `runts-leftovers-${RUN_TOKEN}`, id);
   mkdirSync(dir, { recursive: true });
   try {
@@ -119,33 +143,47 @@ asRoot('a state dir left under --root, and a half-deleted one, are found', () =>
   // A container whose id looks like the old tomb name is another container.
   mkdirSync(join(root, `.deleting-${id}-42`));
   assert.equal(
-    leftoversOf({ id, root }).map((l) => l.where).sort(),
+    leftoversOf({ id, root })
+      .map((l) => l.where)
+      .sort(),
     [join(root, id), join(root, `~deleting.42.${id}`)],
   );
 });
 
-asRoot('what a probe of the caller\'s finds (a systemd unit, say) is reported with the rest', () => {
+asRoot("what a probe of the caller's finds (a systemd unit, say) is reported with the rest", () => {
   const root = tempDir('runts-root-');
   const found = leftoversOf({ id: 'probed', root, probes: [(c) => [{ kind: 'unit', where: `runts-${c.id}.scope` }]] });
   assert.equal(found, [{ kind: 'unit', where: 'runts-probed.scope' }]);
 });
 
-asRoot('conformance: a case that leaked an init (state dir removed by hand) is cleaned up by Trial.finish, which kills the init', async () => {
-  const rootfs = { shared: busyboxRootfs(), hostBusybox: '/bin/busybox', copy: () => { throw new Error('not needed'); } };
-  for (const watched of [true, false]) {
-    const t = new Trial({ runtime: RUNTS, token: `lo${RUN_TOKEN}`, dir: tempDir('runts-suite-'), rootfs }, watched ? 1 : 2);
-    const id = t.newId();
-    const bundleDir = t.bundle(t.config('exec sleep 600'));
-    // created() reads the state (the watch sees the init); a bare exec of create does not.
-    if (watched) await t.rt.created(id, bundleDir);
-    else assert.is((await t.rt.exec(['create', '--bundle', bundleDir, id])).code, 0);
-    const pid = stateOf(t.rt.root, id).pid;
-    rmSync(join(t.rt.root, id), { recursive: true });
-    assert.ok(t.leftovers(id).some((l) => l.pid === pid), `the init ${pid} is not among ${JSON.stringify(t.leftovers(id))}`);
-    await t.finish();
-    assert.not.ok(alive(pid), `Trial.finish left the init ${pid} (${watched ? 'watched' : 'never watched'}) alive`);
-    assert.equal(leftoversOf({ id, root: t.rt.root }), []);
-  }
-});
+asRoot(
+  'conformance: a case that leaked an init (state dir removed by hand) is cleaned up by Trial.finish, which kills the init',
+  async () => {
+    const rootfs = {
+      shared: busyboxRootfs(),
+      hostBusybox: '/bin/busybox',
+      copy: () => {
+        throw new Error('not needed');
+      },
+    };
+    for (const watched of [true, false]) {
+      const t = new Trial({ runtime: RUNTS, token: `lo${RUN_TOKEN}`, dir: tempDir('runts-suite-'), rootfs }, watched ? 1 : 2);
+      const id = t.newId();
+      const bundleDir = t.bundle(t.config('exec sleep 600'));
+      // created() reads the state (the watch sees the init); a bare exec of create does not.
+      if (watched) await t.rt.created(id, bundleDir);
+      else assert.is((await t.rt.exec(['create', '--bundle', bundleDir, id])).code, 0);
+      const pid = stateOf(t.rt.root, id).pid;
+      rmSync(join(t.rt.root, id), { recursive: true });
+      assert.ok(
+        t.leftovers(id).some((l) => l.pid === pid),
+        `the init ${pid} is not among ${JSON.stringify(t.leftovers(id))}`,
+      );
+      await t.finish();
+      assert.not.ok(alive(pid), `Trial.finish left the init ${pid} (${watched ? 'watched' : 'never watched'}) alive`);
+      assert.equal(leftoversOf({ id, root: t.rt.root }), []);
+    }
+  },
+);
 
 test.run();

@@ -71,11 +71,15 @@ asRoot('create -> created with a live pid -> start -> running -> kill KILL -> st
 
 asRoot('kill takes signal names with and without SIG, and numbers; default TERM', () => {
   const root = tempDir();
-  const b = bundle(shArgs('trap "echo got-usr1" USR1; trap "echo got-term; exit 0" TERM; echo ready; while true; do sleep 0.05; done'));
+  const b = bundle(
+    shArgs('trap "echo got-usr1" USR1; trap "echo got-term; exit 0" TERM; echo ready; while true; do sleep 0.05; done'),
+  );
   const id = uniqueId();
   watched({ id, root, bundle: b });
   const out = join(tempDir(), 'out');
-  const child = spawn('sh', ['-c', `exec "$0" --root "$1" run --bundle "$2" "$3" > "$4" 2>&1`, RUNTS, root, b, id, out], { stdio: 'ignore' });
+  const child = spawn('sh', ['-c', `exec "$0" --root "$1" run --bundle "$2" "$3" > "$4" 2>&1`, RUNTS, root, b, id, out], {
+    stdio: 'ignore',
+  });
   const exited = new Promise<number | null>((r) => child.once('exit', r));
   const waitFor = (text: string) => {
     for (let i = 0; i < 500; i++) {

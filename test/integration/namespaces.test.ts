@@ -3,7 +3,7 @@
 import { readlinkSync } from 'node:fs';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { NAMESPACES } from '../../src/linux/namespaces';
+import { namespaceKind } from '../../src/linux/namespaces';
 import type { Spec } from '../../src/spec/types';
 import { isRoot, runts } from '../lib/cli';
 import { bundle, hostNs, namespaceHolder, runBundle, shArgs } from '../lib/container';
@@ -13,24 +13,32 @@ const test = suite('namespaces');
 const asRoot = isRoot ? test : test.skip;
 // The time namespace is in the schema since runtime-spec 1.1; an older
 // schema copy (Debian's) rejects it, and then there is nothing to test.
-const timeInSchema = runts(['validate', '--bundle', bundle((s) => s.linux!.namespaces!.push({ type: 'time' } as never))]).code === 0;
+const timeInSchema =
+  runts(['validate', '--bundle', bundle((s) => s.linux!.namespaces!.push({ type: 'time' } as never))]).code === 0;
 const KINDS = ['pid', 'mount', 'uts', 'ipc', 'network', 'cgroup', ...(timeInSchema ? ['time'] : [])];
-const procName = (kind: string) => NAMESPACES[kind].procName;
+const procName = (kind: string) => namespaceKind(kind).procName;
 // pid and time: /proc/self/ns/X is the namespace the process is in.
 const readAll = KINDS.map((k) => `echo ${k}=$(readlink /proc/self/ns/${procName(k)})`).join('; ');
 
 function inside(namespaces: { type: string; path?: string }[]): Record<string, string> {
   // Kinds are strings here; the generated type is an enum only with newer schemas.
-  const r = runBundle(bundle((s) => {
-    s.linux!.namespaces = namespaces as NonNullable<NonNullable<Spec['linux']>['namespaces']>;
-    if (!namespaces.some((n) => n.type === 'uts' && !n.path)) delete s.hostname;
-    shArgs(readAll)(s);
-  }));
+  const r = runBundle(
+    bundle((s) => {
+      s.linux!.namespaces = namespaces as NonNullable<NonNullable<Spec['linux']>['namespaces']>;
+      if (!namespaces.some((n) => n.type === 'uts' && !n.path)) delete s.hostname;
+      shArgs(readAll)(s);
+    }),
+  );
   assert.is(r.code, 0, r.stderr);
-  return Object.fromEntries(r.stdout.trim().split('\n').map((l) => l.split('=') as [string, string]));
+  return Object.fromEntries(
+    r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => l.split('=') as [string, string]),
+  );
 }
 
-asRoot('new namespaces of every kind differ from the host\'s', () => {
+asRoot("new namespaces of every kind differ from the host's", () => {
   const seen = inside(KINDS.map((type) => ({ type })));
   for (const kind of KINDS) {
     assert.ok(seen[kind], `no reading for ${kind}`);
@@ -40,13 +48,13 @@ asRoot('new namespaces of every kind differ from the host\'s', () => {
 
 if (!timeInSchema) skipTest(test, 'time namespaces', 'the schema of this build predates them');
 
-asRoot('kinds not asked for stay the host\'s (mount only: the rest shared)', () => {
+asRoot("kinds not asked for stay the host's (mount only: the rest shared)", () => {
   const seen = inside([{ type: 'mount' }]);
   for (const kind of KINDS.filter((k) => k !== 'mount')) assert.is(seen[kind], hostNs(procName(kind)), kind);
   assert.is.not(seen.mount, hostNs('mnt'));
 });
 
-asRoot('joined namespaces (by path) are the target\'s', async () => {
+asRoot("joined namespaces (by path) are the target's", async () => {
   const holder = await namespaceHolder(['--pid', '--mount', '--uts', '--ipc', '--net', '--cgroup']);
   try {
     const target = (kind: string) => `/proc/${holder.pid}/ns/${procName(kind)}`;

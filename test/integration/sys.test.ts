@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { buildSync } from 'esbuild';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { RLIMITS } from '../../src/linux/rlimits';
+import { rlimitResource } from '../../src/linux/rlimits';
 import {
   CLOSE_RANGE_CLOEXEC,
   FD_CLOEXEC,
@@ -134,7 +134,7 @@ test('closeRange: CLOEXEC marks the range; no flags closes it', () => {
   closeSync(b);
 });
 
-test('dup2 makes newfd refer to oldfd\'s file', () => {
+test("dup2 makes newfd refer to oldfd's file", () => {
   const dir = tempDir();
   const a = openSync(join(dir, 'a'), 'w');
   const b = openSync(join(dir, 'b'), 'w');
@@ -174,7 +174,7 @@ test('flock: a second open file description cannot take the lock', () => {
   }
 });
 
-test('capget returns this process\'s sets, as /proc/self/status shows them', () => {
+test("capget returns this process's sets, as /proc/self/status shows them", () => {
   const caps = sys().capget();
   const status = readFileSync('/proc/self/status', 'utf8');
   assert.is(caps.effective, BigInt(`0x${procStatus('CapEff', status)}`));
@@ -190,21 +190,24 @@ test('prctl returns its value; a bad option is EINVAL', () => {
 });
 
 test('setrlimit: RLIMIT_NOFILE shows in /proc/self/limits', () => {
-  const limits = (): string[] => {
-    const line = readFileSync('/proc/self/limits', 'utf8').split('\n').find((l) => l.startsWith('Max open files'));
-    return line!.split(/\s{2,}/).slice(1, 3);
+  const limits = (): [soft: string, hard: string] => {
+    const line = readFileSync('/proc/self/limits', 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith('Max open files'));
+    const [, soft = '', hard = ''] = line!.split(/\s{2,}/);
+    return [soft, hard];
   };
   const [soft, hard] = limits();
   try {
-    sys().setrlimit(RLIMITS.RLIMIT_NOFILE, 512n, BigInt(hard));
+    sys().setrlimit(rlimitResource('RLIMIT_NOFILE'), 512n, BigInt(hard));
     assert.equal(limits(), ['512', hard]);
   } finally {
-    sys().setrlimit(RLIMITS.RLIMIT_NOFILE, BigInt(soft), BigInt(hard));
+    sys().setrlimit(rlimitResource('RLIMIT_NOFILE'), BigInt(soft), BigInt(hard));
   }
   assert.equal(limits(), [soft, hard]);
 });
 
-test('SysError: the call, its argument and strerror\'s text', () => {
+test("SysError: the call, its argument and strerror's text", () => {
   const err = sysError(() => sys().mount('tmpfs', '/nonexistent/runts-sys-test', 'tmpfs', 0, null));
   assert.is(err.call, 'mount');
   assert.is(err.errno, ENOENT);
@@ -244,12 +247,14 @@ asRoot('mount a tmpfs (with data), see it in /proc/self/mountinfo, umount2 it', 
   const dir = tempDir();
   sys().mount('runts-sys-test', dir, 'tmpfs', MS_NOSUID | MS_NODEV, 'size=1m,mode=0750');
   const line = (): string | undefined =>
-    readFileSync('/proc/self/mountinfo', 'utf8').split('\n').find((l) => l.split(' ')[4] === dir);
+    readFileSync('/proc/self/mountinfo', 'utf8')
+      .split('\n')
+      .find((l) => l.split(' ')[4] === dir);
   try {
     const mounted = line();
     assert.ok(mounted, 'in mountinfo');
     assert.match(mounted, / - tmpfs runts-sys-test rw,size=1024k,mode=750/);
-    assert.match(mounted.split(' ')[5], /nosuid,nodev/);
+    assert.match(mounted.split(' ')[5] ?? '', /nosuid,nodev/);
   } finally {
     sys().umount2(dir, MNT_DETACH);
   }
@@ -268,7 +273,9 @@ asRoot('mknod: a char device 1:3 and a fifo', () => {
 });
 
 asRoot('unshare(CLONE_NEWUTS) + sethostname/setdomainname; setns back (child)', () => {
-  const out = childJson('uts', `
+  const out = childJson(
+    'uts',
+    `
     import { openSync, readFileSync } from 'node:fs';
     import { hostname } from 'node:os';
     import { sys } from '../../src/sys/index';
@@ -281,15 +288,18 @@ asRoot('unshare(CLONE_NEWUTS) + sethostname/setdomainname; setns back (child)', 
     const inside = { host: hostname(), domain: readFileSync('/proc/sys/kernel/domainname', 'utf8').trim() };
     sys().setns(original, CLONE_NEWUTS);
     console.log(JSON.stringify({ before, inside, after: hostname() }));
-  `) as { before: string; inside: { host: string; domain: string }; after: string };
+  `,
+  ) as { before: string; inside: { host: string; domain: string }; after: string };
   assert.equal(out.inside, { host: 'runts-sys-test', domain: 'runts.test' });
   assert.is(out.after, out.before);
-  assert.is(hostname(), out.before, 'this process\'s hostname is untouched');
+  assert.is(hostname(), out.before, "this process's hostname is untouched");
 });
 
 asRoot('pivotRoot into a tmpfs in a new mount namespace; chroot (child)', () => {
   const dir = tempDir();
-  const out = childJson('pivot', `
+  const out = childJson(
+    'pivot',
+    `
     import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
     import { sys } from '../../src/sys/index';
     import { CLONE_NEWNS, MNT_DETACH, MS_PRIVATE, MS_REC } from '../../src/sys/constants';
@@ -307,13 +317,22 @@ asRoot('pivotRoot into a tmpfs in a new mount namespace; chroot (child)', () => 
     sys().chroot('/sub');
     sys().chdir('/');
     console.log(JSON.stringify({ afterPivot, afterChroot: readdirSync('/') }));
-  `);
+  `,
+  );
   assert.equal(out, { afterPivot: ['old', 'sub'], afterChroot: ['marker'] });
-  assert.equal(readFileSync('/proc/self/mountinfo', 'utf8').includes(` ${dir} `), false, 'the tmpfs stayed in the child\'s namespace');
+  assert.equal(
+    readFileSync('/proc/self/mountinfo', 'utf8').includes(` ${dir} `),
+    false,
+    "the tmpfs stayed in the child's namespace",
+  );
 });
 
-asRoot('capset, PR_CAPBSET_DROP, setgroups/setresgid/setresuid (the calling thread only, every thread read), setrlimit(RLIM_INFINITY) (child)', () => {
-  const out = childJson('creds', `
+asRoot(
+  'capset, PR_CAPBSET_DROP, setgroups/setresgid/setresuid (the calling thread only, every thread read), setrlimit(RLIM_INFINITY) (child)',
+  () => {
+    const out = childJson(
+      'creds',
+      `
     import { readFileSync, readdirSync } from 'node:fs';
     import { sys } from '../../src/sys/index';
     import { PR_CAPBSET_DROP, PR_CAPBSET_READ, RLIM_INFINITY } from '../../src/sys/constants';
@@ -324,7 +343,7 @@ asRoot('capset, PR_CAPBSET_DROP, setgroups/setresgid/setresuid (the calling thre
     const without = caps.effective & ~(1n << ${CAP_SYS_ADMIN}n);
     sys().capset({ ...caps, effective: without });
     const capEff = field('CapEff');
-    sys().setrlimit(${RLIMITS.RLIMIT_CORE}, RLIM_INFINITY, RLIM_INFINITY);
+    sys().setrlimit(${rlimitResource('RLIMIT_CORE')}, RLIM_INFINITY, RLIM_INFINITY);
     const core = readFileSync('/proc/self/limits', 'utf8').split('\\n').find((l) => l.startsWith('Max core file size'))!;
     sys().setgroups([10, 20]);
     sys().setresgid(1000, 1001, 1002);
@@ -337,31 +356,38 @@ asRoot('capset, PR_CAPBSET_DROP, setgroups/setresgid/setresuid (the calling thre
       mknodInBounding, capBnd: field('CapBnd'), capEff, expectedEff: without.toString(16).padStart(16, '0'),
       core: core.split(/\\s{2,}/).slice(1, 3), threads,
     }));
-  `) as Record<string, unknown>;
-  assert.is(out.mknodInBounding, 0);
-  assert.is((BigInt(`0x${out.capBnd}`) >> BigInt(CAP_MKNOD)) & 1n, 0n);
-  assert.is(out.capEff, out.expectedEff);
-  assert.equal(out.core, ['unlimited', 'unlimited']);
-  // The raw per-thread calls (not glibc's process-wide setxid broadcast):
-  // only the calling (main) thread changed, which spawns and execs; every
-  // other thread of node, read one by one, kept root's.
-  const threads = out.threads as { main: boolean; groups: string; uid: string; gid: string }[];
-  assert.ok(threads.length > 1, `node had ${threads.length} thread(s): the check needs several`);
-  for (const t of threads) {
-    const expected = t.main ? { groups: '10 20', uid: '2000\t2001\t2002\t2001', gid: '1000\t1001\t1002\t1001' } : { groups: '', uid: '0\t0\t0\t0', gid: '0\t0\t0\t0' };
-    assert.equal(t, { main: t.main, ...expected });
-  }
-  assert.is(threads.filter((t) => t.main).length, 1, 'the main thread is among /proc/self/task');
-});
+  `,
+    ) as Record<string, unknown>;
+    assert.is(out.mknodInBounding, 0);
+    assert.is((BigInt(`0x${out.capBnd}`) >> BigInt(CAP_MKNOD)) & 1n, 0n);
+    assert.is(out.capEff, out.expectedEff);
+    assert.equal(out.core, ['unlimited', 'unlimited']);
+    // The raw per-thread calls (not glibc's process-wide setxid broadcast):
+    // only the calling (main) thread changed, which spawns and execs; every
+    // other thread of node, read one by one, kept root's.
+    const threads = out.threads as { main: boolean; groups: string; uid: string; gid: string }[];
+    assert.ok(threads.length > 1, `node had ${threads.length} thread(s): the check needs several`);
+    for (const t of threads) {
+      const expected = t.main
+        ? { groups: '10 20', uid: '2000\t2001\t2002\t2001', gid: '1000\t1001\t1002\t1001' }
+        : { groups: '', uid: '0\t0\t0\t0', gid: '0\t0\t0\t0' };
+      assert.equal(t, { main: t.main, ...expected });
+    }
+    assert.is(threads.filter((t) => t.main).length, 1, 'the main thread is among /proc/self/task');
+  },
+);
 
 asRoot('execve from the main thread replaces node (child prints "hi")', () => {
-  const r = runChild('execve', `
+  const r = runChild(
+    'execve',
+    `
     import { sys } from '../../src/sys/index';
     import { F_SETFD } from '../../src/sys/constants';
     // Node sets FD_CLOEXEC on fds 1 and 2 (docs/architecture.md, "Verified platform facts", 4).
     for (const fd of [0, 1, 2]) sys().fcntl(fd, F_SETFD, 0);
     sys().execve('/bin/echo', ['echo', 'hi'], []);
-  `);
+  `,
+  );
   assert.is(r.stderr, '');
   assert.is(r.stdout, 'hi\n');
   assert.is(r.status, 0);

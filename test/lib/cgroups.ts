@@ -6,6 +6,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { closeSync, openSync, readFileSync, readdirSync, statfsSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { parseMountinfo } from '../../conformance/parse';
 import { RUNTS, tempDir } from './cli';
 
 export const isV2 = statfsSync('/sys/fs/cgroup').type === 0x63677270;
@@ -16,11 +17,9 @@ interface CgroupMount {
 }
 
 function cgroupMounts(): CgroupMount[] {
-  return readFileSync('/proc/self/mountinfo', 'utf8')
-    .split('\n')
-    .map((line) => line.split(' - '))
-    .filter(([, post]) => post && /^cgroup2? /.test(post))
-    .map(([pre, post]) => ({ mountPoint: pre.split(' ')[4], options: post.split(' ')[2].split(',') }));
+  return parseMountinfo(readFileSync('/proc/self/mountinfo', 'utf8'))
+    .filter((m) => m.fstype === 'cgroup' || m.fstype === 'cgroup2')
+    .map((m) => ({ mountPoint: m.mountPoint, options: [...m.superOptions] }));
 }
 
 /** The host directory of cgroupsPath for a controller: its hierarchy's on v1, the one tree on v2. */
@@ -39,7 +38,9 @@ export function cgroupFile(id: string, controller: string, files: { v1: string; 
 /** The directories in dir (none when it cannot be read: a cgroup removed meanwhile, say). */
 export function childDirs(dir: string): string[] {
   try {
-    return readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => join(dir, e.name));
+    return readdirSync(dir, { withFileTypes: true })
+      .filter((e) => e.isDirectory())
+      .map((e) => join(dir, e.name));
   } catch {
     return [];
   }
@@ -87,7 +88,11 @@ export function startRuntime(args: string[], root: string): Running & { output: 
 }
 
 /** `runts events` listening: its JSON lines as they come, and the first of them. */
-export function listenEvents(root: string, id: string, interval = '100ms'): Running & { events: Record<string, unknown>[]; first: Promise<void> } {
+export function listenEvents(
+  root: string,
+  id: string,
+  interval = '100ms',
+): Running & { events: Record<string, unknown>[]; first: Promise<void> } {
   const child = spawn(RUNTS, ['--root', root, 'events', `--interval=${interval}`, id], { stdio: ['ignore', 'pipe', 'inherit'] });
   const events: Record<string, unknown>[] = [];
   let seen: () => void;

@@ -7,6 +7,7 @@ import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type ContainerRef, ContainerWatch, describeLeftover, removeLeftovers } from '../../conformance/leftovers';
+import { capabilityMask } from '../../conformance/parse';
 import type { Spec } from '../../src/spec/types';
 import { baseSpec } from './bundle';
 import { RUNTS, TOP, tempDir } from './cli';
@@ -77,7 +78,10 @@ export function runtime(args: string[], opts: { runtime?: string; root: string; 
 
 /** `run` of a bundle in the foreground; deletes it after (runts' default). */
 export function runBundle(bundleDir: string, opts: { runtime?: string; root?: string; id?: string } = {}): Outcome {
-  return runtime(['run', '--bundle', bundleDir, opts.id ?? uniqueId()], { runtime: opts.runtime, root: opts.root ?? tempDir('runts-root-') });
+  return runtime(['run', '--bundle', bundleDir, opts.id ?? uniqueId()], {
+    runtime: opts.runtime,
+    root: opts.root ?? tempDir('runts-root-'),
+  });
 }
 
 let counter = 0;
@@ -153,3 +157,6 @@ export async function namespaceHolder(flags: string[]): Promise<{ pid: number; s
 }
 
 export const hostNs = (kind: string): string => execFileSync('readlink', [`/proc/self/ns/${kind}`], { encoding: 'utf8' }).trim();
+
+/** Capabilities as /proc/PID/status shows a set (CapEff, CapBnd, …): 16 hex digits. */
+export const statusCapabilities = (names: readonly string[]): string => capabilityMask(names).toString(16).padStart(16, '0');

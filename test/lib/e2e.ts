@@ -188,10 +188,10 @@ const MOUNT_WORDS = new Set([
 export function cgroupLayout(): CgroupLayout {
   const mounts = new Map<string, string>();
   for (const line of readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
-    const [pre, post] = line.split(' - ');
-    if (!post) continue;
+    const [pre = '', post] = line.split(' - ');
     const point = pre.split(' ')[4];
-    const [fstype, , superOpts] = post.split(' ');
+    if (!post || !point) continue;
+    const [fstype, , superOpts = ''] = post.split(' ');
     if (fstype === 'cgroup2') mounts.set('', point);
     else if (fstype === 'cgroup') {
       for (const opt of superOpts.split(',')) {
@@ -208,6 +208,7 @@ export function cgroupOf(pid: number): Map<string, string> {
   const found = new Map<string, string>();
   for (const line of readFileSync(`/proc/${pid}/cgroup`, 'utf8').trim().split('\n')) {
     const [, ctrls, path] = line.split(':');
+    if (ctrls === undefined || path === undefined) continue;
     if (ctrls === '') found.set('', path);
     else for (const c of ctrls.split(',')) found.set(c, path);
   }
@@ -881,7 +882,8 @@ export class Harness {
     const refs = new Map<string, ContainerRef>();
     const value = (args: string[], flag: string) => {
       const i = args.findIndex((a) => a === flag || a.startsWith(`${flag}=`));
-      return i < 0 ? undefined : args[i].startsWith(`${flag}=`) ? args[i].slice(flag.length + 1) : args[i + 1];
+      const word = args[i];
+      return word === undefined ? undefined : word.startsWith(`${flag}=`) ? word.slice(flag.length + 1) : args[i + 1];
     };
     for (const line of readFileSync(this.argvLog, 'utf8').split('\n').filter(Boolean)) {
       const args = line.split('\t').slice(2);
@@ -1277,7 +1279,7 @@ export function killSignals(h: Harness, mark: Mark, id: string): string[] {
     .callsSince(mark)
     .filter((c) => c.includes('kill') && c.includes(id))
     .map((c) => {
-      const signal = c[c.length - 1];
+      const signal = c.at(-1) ?? '';
       return byNumber[signal] ?? signal.replace(/^SIG/, '');
     });
 }

@@ -32,5 +32,7 @@ export function officialValidator(file: SchemaFile, what = file) {
   }
   const validate = newAjv(loadSchemas(dir)).getSchema(file)!;
   return (doc: unknown): string[] =>
-    validate(doc) ? [] : (validate.errors ?? []).map((e: { instancePath: string; message?: string }) => `${e.instancePath} ${e.message}`);
+    validate(doc)
+      ? []
+      : (validate.errors ?? []).map((e: { instancePath: string; message?: string }) => `${e.instancePath} ${e.message}`);
 }

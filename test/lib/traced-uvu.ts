@@ -20,7 +20,10 @@ export function suite(name = '', state = {}): uvu.Test {
   }
   const skip = s.skip;
   s.skip = (title: string, handler: unknown, why?: string) => {
-    reportSkip(`${name} › ${title}`, why ?? (process.getuid?.() !== 0 ? 'not root (assumed: no reason given)' : 'no reason given'));
+    reportSkip(
+      `${name} › ${title}`,
+      why ?? (process.getuid?.() !== 0 ? 'not root (assumed: no reason given)' : 'no reason given'),
+    );
     (skip as (title: string, handler: unknown) => void)(title, handler);
   };
   return s;

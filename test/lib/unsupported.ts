@@ -16,17 +16,48 @@ export interface Unsupported {
   create: 'refuses' | 'goes on';
 }
 
-const row = (name: string, mutate: Mutation, message: string, create: Unsupported['create'] = 'refuses'): Unsupported => ({ name, mutate, message, create });
+const row = (name: string, mutate: Mutation, message: string, create: Unsupported['create'] = 'refuses'): Unsupported => ({
+  name,
+  mutate,
+  message,
+  create,
+});
 
 export const UNSUPPORTED: Unsupported[] = [
-  row('user namespace', (c) => c.linux.namespaces.push({ type: 'user' }), '/linux/namespaces/5/type: user namespaces are not supported yet'),
-  row('uid mappings', (c) => (c.linux.uidMappings = [{ containerID: 0, hostID: 1000, size: 1 }]), '/linux/uidMappings: user namespaces are not supported yet'),
+  row(
+    'user namespace',
+    (c) => c.linux.namespaces.push({ type: 'user' }),
+    '/linux/namespaces/5/type: user namespaces are not supported yet',
+  ),
+  row(
+    'uid mappings',
+    (c) => (c.linux.uidMappings = [{ containerID: 0, hostID: 1000, size: 1 }]),
+    '/linux/uidMappings: user namespaces are not supported yet',
+  ),
   row('ociVersion 2', (c) => (c.ociVersion = '2.0.0'), '/ociVersion: version "2.0.0" is not supported'),
-  row('duplicate namespace', (c) => c.linux.namespaces.push({ type: 'pid' }), '/linux/namespaces/5/type: duplicate namespace type "pid"'),
-  row('relative mount destination (deprecated)', (c) => (c.mounts[0].destination = 'proc'), '/mounts/0/destination: a relative destination is deprecated', 'goes on'),
+  row(
+    'duplicate namespace',
+    (c) => c.linux.namespaces.push({ type: 'pid' }),
+    '/linux/namespaces/5/type: duplicate namespace type "pid"',
+  ),
+  row(
+    'relative mount destination (deprecated)',
+    (c) => (c.mounts[0].destination = 'proc'),
+    '/mounts/0/destination: a relative destination is deprecated',
+    'goes on',
+  ),
   row('no root', (c) => delete c.root, '/root: is required on Linux'),
-  row('unknown capability', (c) => (c.process.capabilities.bounding[0] = 'CAP_MAGIC'), '/process/capabilities/bounding/0: unknown capability "CAP_MAGIC"', 'goes on'),
+  row(
+    'unknown capability',
+    (c) => (c.process.capabilities.bounding[0] = 'CAP_MAGIC'),
+    '/process/capabilities/bounding/0: unknown capability "CAP_MAGIC"',
+    'goes on',
+  ),
   row('unknown rlimit', (c) => (c.process.rlimits[0].type = 'RLIMIT_BOGUS'), '/process/rlimits/0/type: unknown rlimit'),
   row('relative cwd', (c) => (c.process.cwd = 'tmp'), '/process/cwd: must be an absolute path'),
-  row('relative hook path', (c) => (c.hooks = { poststop: [{ path: 'bin/true' }] }), '/hooks/poststop/0/path: must be an absolute path'),
+  row(
+    'relative hook path',
+    (c) => (c.hooks = { poststop: [{ path: 'bin/true' }] }),
+    '/hooks/poststop/0/path: must be an absolute path',
+  ),
 ];

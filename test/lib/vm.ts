@@ -82,7 +82,7 @@ function readIfAny(file: string): string {
 function moduleFiles(kernel: Kernel): string[] {
   const deps = new Map<string, string[]>();
   for (const line of readFileSync(join(kernel.modules, 'modules.dep'), 'utf8').split('\n')) {
-    const [mod, rest] = line.split(':');
+    const [mod = '', rest] = line.split(':');
     if (rest !== undefined) deps.set(mod, rest.trim().split(/\s+/).filter(Boolean));
   }
   const order: string[] = [];

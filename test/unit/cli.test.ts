@@ -20,7 +20,21 @@ test('--version names runts and the spec version', () => {
 test('--help lists the commands and the global flags', () => {
   const r = runts(['--help']);
   assert.is(r.code, 0);
-  for (const word of ['create', 'start', 'state', 'kill', 'delete', 'run', 'list', 'spec', 'features', 'validate', '--root', '--log-format', '--systemd-cgroup']) {
+  for (const word of [
+    'create',
+    'start',
+    'state',
+    'kill',
+    'delete',
+    'run',
+    'list',
+    'spec',
+    'features',
+    'validate',
+    '--root',
+    '--log-format',
+    '--systemd-cgroup',
+  ]) {
     assert.ok(r.stdout.includes(word), `--help lacks ${word}`);
   }
 });
@@ -45,7 +59,7 @@ test('spec writes a config.json that validates, and refuses to overwrite it', ()
   assert.match(again.stderr, /exists/);
 });
 
-test('the caller\'s NODE_OPTIONS and NODE_EXTRA_CA_CERTS do not reach the runts process', () => {
+test("the caller's NODE_OPTIONS and NODE_EXTRA_CA_CERTS do not reach the runts process", () => {
   // Node would fail on the preload and warn about the missing CA file before any runts code ran.
   const env = { ...process.env, NODE_OPTIONS: '--require /nonexistent/preload.js', NODE_EXTRA_CA_CERTS: '/nonexistent/ca.pem' };
   const r = runts(['--root', tempDir(), 'list', '--quiet'], { env });
@@ -68,7 +82,7 @@ test('--log-format json --log FILE: one logrus-style JSON line; stderr gets the 
   assert.is(r.stderr, 'container nothere does not exist\n');
   const lines = readFileSync(logFile, 'utf8').trim().split('\n');
   assert.is(lines.length, 1);
-  const entry = JSON.parse(lines[0]);
+  const entry = JSON.parse(lines[0]!);
   assert.is(entry.level, 'error');
   assert.is(entry.msg, 'container nothere does not exist');
   assert.match(entry.time, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
@@ -86,7 +100,12 @@ test('bad container ids are refused before anything touches the disk', () => {
   for (const id of BAD_IDS) {
     const parent = tempDir();
     const root = join(parent, 'root');
-    for (const args of [['state', id], ['create', '--bundle', writeBundle(baseSpec()), id], ['delete', id], ['kill', id]]) {
+    for (const args of [
+      ['state', id],
+      ['create', '--bundle', writeBundle(baseSpec()), id],
+      ['delete', id],
+      ['kill', id],
+    ]) {
       const r = runts(['--root', root, ...args]);
       assert.is(r.code, 1, `${args.join(' ')} accepted ${JSON.stringify(id)}`);
       assert.match(r.stderr, /container id/);
@@ -123,8 +142,15 @@ function fakeContainer(root: string, id: string, pid: number, startTime: string,
   const dir = join(root, id);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const record = {
-    ociVersion: '1.2.0', id, status: 'created', pid, pidStartTime: startTime,
-    bundle: '/some/bundle', rootfs: '/some/bundle/rootfs', created: '2026-11-28T00:00:00.000Z', owner: 'root',
+    ociVersion: '1.2.0',
+    id,
+    status: 'created',
+    pid,
+    pidStartTime: startTime,
+    bundle: '/some/bundle',
+    rootfs: '/some/bundle/rootfs',
+    created: '2026-11-28T00:00:00.000Z',
+    owner: 'root',
     annotations: { 'org.example.key': 'value' },
   };
   writeFileSync(join(dir, 'state.json'), JSON.stringify(record));
@@ -145,7 +171,10 @@ test('state and list derive the status from the host; a reused pid is not the co
 
     const validState = officialValidator('state-schema.json');
     const expected: Record<string, [string, number]> = {
-      created1: ['created', pid], running1: ['running', pid], reused1: ['stopped', 0], gone1: ['stopped', 0],
+      created1: ['created', pid],
+      running1: ['running', pid],
+      reused1: ['stopped', 0],
+      gone1: ['stopped', 0],
     };
     for (const [id, [status, wantPid]] of Object.entries(expected)) {
       const r = runts(['--root', root, 'state', id]);
@@ -165,11 +194,19 @@ test('state and list derive the status from the host; a reused pid is not the co
     const json = runts(['--root', root, 'list', '--format', 'json']);
     assert.is(json.code, 0, json.stderr);
     const listed = JSON.parse(json.stdout) as { id: string; status: string }[];
-    assert.equal(listed.map((s) => [s.id, s.status]).sort(), Object.entries(expected).map(([id, [st]]) => [id, st]).sort());
+    assert.equal(
+      listed.map((s) => [s.id, s.status]).sort(),
+      Object.entries(expected)
+        .map(([id, [st]]) => [id, st])
+        .sort(),
+    );
 
     const table = runts(['--root', root, 'list']).stdout.split('\n');
-    assert.match(table[0], /^ID\s+PID\s+STATUS\s+BUNDLE\s+CREATED\s+OWNER$/);
-    assert.ok(table.some((l) => new RegExp(`^running1\\s+${pid}\\s+running\\s+/some/bundle\\s`).test(l)), table.join('\n'));
+    assert.match(table[0] ?? '', /^ID\s+PID\s+STATUS\s+BUNDLE\s+CREATED\s+OWNER$/);
+    assert.ok(
+      table.some((l) => new RegExp(`^running1\\s+${pid}\\s+running\\s+/some/bundle\\s`).test(l)),
+      table.join('\n'),
+    );
     assert.equal(runts(['--root', root, 'list', '-q']).stdout.trim().split('\n').sort(), Object.keys(expected).sort());
   } finally {
     sleeper.kill('SIGKILL');

@@ -23,7 +23,13 @@ const TABLE: Record<Operation, Record<Status, true | string>> = {
     paused: 'cannot start a container in the paused state',
     stopped: 'cannot start a container that has stopped',
   },
-  kill: { creating: 'container c1 is not running (creating)', created: true, running: true, paused: true, stopped: 'container c1 is not running (stopped)' },
+  kill: {
+    creating: 'container c1 is not running (creating)',
+    created: true,
+    running: true,
+    paused: true,
+    stopped: 'container c1 is not running (stopped)',
+  },
   delete: {
     creating: true,
     created: true,
@@ -45,7 +51,13 @@ const TABLE: Record<Operation, Record<Status, true | string>> = {
     paused: true,
     stopped: 'cannot resume container c1 that is stopped, not paused',
   },
-  update: { creating: 'cannot update container c1 that is creating', created: true, running: true, paused: true, stopped: 'cannot update container c1 that is stopped' },
+  update: {
+    creating: 'cannot update container c1 that is creating',
+    created: true,
+    running: true,
+    paused: true,
+    stopped: 'cannot update container c1 that is stopped',
+  },
   events: { creating: true, created: true, running: true, paused: true, stopped: 'container with id c1 is not running' },
   exec: {
     creating: 'cannot exec in a creating container',
@@ -54,7 +66,13 @@ const TABLE: Record<Operation, Record<Status, true | string>> = {
     paused: 'cannot exec in a paused container (use --ignore-paused to override)',
     stopped: 'cannot exec in a stopped container',
   },
-  'exec --ignore-paused': { creating: 'cannot exec in a creating container', created: true, running: true, paused: true, stopped: 'cannot exec in a stopped container' },
+  'exec --ignore-paused': {
+    creating: 'cannot exec in a creating container',
+    created: true,
+    running: true,
+    paused: true,
+    stopped: 'cannot exec in a stopped container',
+  },
 };
 
 test('status × operation: allowed, or refused with its one message', () => {
@@ -73,8 +91,16 @@ function writeRecord(store: StateStore, id: string, fields: Partial<ContainerRec
   store.claim(id);
   const self = readProcStat(process.pid)!;
   store.write({
-    ociVersion: '1.2.0', id, status: 'created', pid: process.pid, pidStartTime: self.startTime,
-    bundle: '/b', rootfs: '/b/rootfs', created: 'now', owner: 'root', ...fields,
+    ociVersion: '1.2.0',
+    id,
+    status: 'created',
+    pid: process.pid,
+    pidStartTime: self.startTime,
+    bundle: '/b',
+    rootfs: '/b/rootfs',
+    created: 'now',
+    owner: 'root',
+    ...fields,
   });
 }
 
@@ -85,7 +111,12 @@ test('load: the live status from the record, the init and exec.fifo; the can* me
   writeFileSync(store.execFifo('created1'), '');
   writeRecord(store, 'running1', {});
   writeRecord(store, 'reused1', { pidStartTime: '1' });
-  const expected: Record<string, Status> = { creating1: 'creating', created1: 'created', running1: 'running', reused1: 'stopped' };
+  const expected: Record<string, Status> = {
+    creating1: 'creating',
+    created1: 'created',
+    running1: 'running',
+    reused1: 'stopped',
+  };
   for (const [id, status] of Object.entries(expected)) {
     const container = Container.load(store, id);
     assert.is(container.status, status, id);

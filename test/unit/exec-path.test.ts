@@ -16,13 +16,22 @@ test('a regular /etc/passwd is read; HOME is the user\'s entry, else "/"', () =>
   const file = join(tempDir(), 'passwd');
   writeFileSync(file, PASSWD);
   assert.is(readPasswd(file), PASSWD);
-  assert.equal(withHome(['PATH=/bin'], 0, () => readPasswd(file)), ['PATH=/bin', 'HOME=/root']);
-  assert.equal(withHome([], 1234, () => readPasswd(file)), ['HOME=/']);
+  assert.equal(
+    withHome(['PATH=/bin'], 0, () => readPasswd(file)),
+    ['PATH=/bin', 'HOME=/root'],
+  );
+  assert.equal(
+    withHome([], 1234, () => readPasswd(file)),
+    ['HOME=/'],
+  );
 });
 
 test('HOME set by the config: /etc/passwd is not read at all', () => {
   let read = false;
-  assert.equal(withHome(['HOME=/h'], 0, () => ((read = true), PASSWD)), ['HOME=/h']);
+  assert.equal(
+    withHome(['HOME=/h'], 0, () => ((read = true), PASSWD)),
+    ['HOME=/h'],
+  );
   assert.not.ok(read);
 });
 
@@ -35,10 +44,21 @@ test('a symlink (to /dev/zero, and even to a regular file), a FIFO, a device, a 
   execFileSync('mkfifo', [join(dir, 'fifo')]);
   writeFileSync(join(dir, 'huge'), '');
   truncateSync(join(dir, 'huge'), 4 * 1024 * 1024 + 1);
-  for (const path of [join(dir, 'to-zero'), passwdLink, join(dir, 'fifo'), '/dev/zero', dir, join(dir, 'huge'), join(dir, 'missing')]) {
+  for (const path of [
+    join(dir, 'to-zero'),
+    passwdLink,
+    join(dir, 'fifo'),
+    '/dev/zero',
+    dir,
+    join(dir, 'huge'),
+    join(dir, 'missing'),
+  ]) {
     assert.is(readPasswd(path), undefined, path);
   }
-  assert.equal(withHome([], 0, () => readPasswd(join(dir, 'to-zero'))), ['HOME=/']);
+  assert.equal(
+    withHome([], 0, () => readPasswd(join(dir, 'to-zero'))),
+    ['HOME=/'],
+  );
 });
 
 test.run();

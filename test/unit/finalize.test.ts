@@ -1,6 +1,6 @@
 // The process finaliser (src/init/finalize.ts) against the recording
 // double: one order of system calls, for the init's plan and an exec's.
-import { existsSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -41,15 +41,23 @@ function spec(noNewPrivileges: boolean): Spec {
 /** The init's plan and an exec's of the same process, as create and exec compile them. */
 function plans(noNewPrivileges = false): { init: ProcessPlan; exec: ProcessPlan } {
   const s = spec(noNewPrivileges);
-  const init = makePlan({ bundle: '/b', file: '/b/config.json', spec: s, rootfs: '/b/rootfs' }, { id: 'x', fifoPath: '/f', noPivot: false, preserveFds: 1, cgroup: { version: 2 } });
+  const init = makePlan(
+    { bundle: '/b', file: '/b/config.json', spec: s, rootfs: '/b/rootfs' },
+    { id: 'x', fifoPath: '/f', noPivot: false, preserveFds: 1, cgroup: { version: 2 } },
+  );
   const exec = planExec(makeExecBase(s, init), s.process!, { preserveFds: 1 });
   return { init, exec };
 }
 
-/** Runs the finaliser; the move into the container shows as a chroot("/container"). */
+// The container's root: the double's files are under it once chrooted, its /proc/self a plain directory.
+const container = tempDir();
+mkdirSync(join(container, 'proc/self'), { recursive: true });
+writeFileSync(join(container, 'proc/self/oom_score_adj'), '0');
+
+/** Runs the finaliser; the move into the container shows as a chroot. */
 function finalize(plan: ProcessPlan): RecordedCall[] {
   const sys = new FinalizeSys();
-  finalizeProcess(sys, plan, { state, enterContainer: () => sys.chroot('/container') });
+  finalizeProcess(sys, plan, { state, enterContainer: () => sys.chroot(container) });
   return sys.calls;
 }
 
@@ -83,7 +91,7 @@ test('without no_new_privs the filter is loaded before the credentials change; w
 test('only stdio and the preserved fds stay inheritable, settled before the filter and the credentials', () => {
   const calls = finalize(plans().init);
   const closeRange = at(calls, named('closeRange'), 'closeRange');
-  assert.equal(calls[closeRange].args, [4, 0xffffffff, CLOSE_RANGE_CLOEXEC]);
+  assert.equal(calls[closeRange]?.args, [4, 0xffffffff, CLOSE_RANGE_CLOEXEC]);
   const cleared = calls.filter((c) => c.call === 'fcntl' && c.args[1] === F_SETFD && c.args[2] === 0).map((c) => c.args[0]);
   assert.equal(cleared, [0, 1, 2, 3]);
   const lastOpen = Math.max(...calls.flatMap((c, i) => (c.call === 'memfdCreate' || c.call === 'connectUnix' ? [i] : [])));
@@ -95,7 +103,10 @@ test('only stdio and the preserved fds stay inheritable, settled before the filt
 test("the init's plan and an exec's of the same process go through the same sequence", () => {
   for (const noNewPrivileges of [false, true]) {
     const { init, exec } = plans(noNewPrivileges);
-    assert.equal(finalize(exec).map((c) => c.call), finalize(init).map((c) => c.call));
+    assert.equal(
+      finalize(exec).map((c) => c.call),
+      finalize(init).map((c) => c.call),
+    );
   }
 });
 

@@ -66,7 +66,7 @@ test('entry: the directory and name of the last component, a last symlink follow
       ['/file-link', `${path}/real`, 'file'],
       ['/abs-link', `${path}${outside.replace(/\/[^/]*$/, '')}`, outside.replace(/^.*\//, '')],
       ['/new/entry', `${path}/new`, 'entry'],
-    ]) {
+    ] as const) {
       const at = root.entry(asked, 0o755);
       assert.is(readlinkSync(`/proc/self/fd/${at.dir}`), dir, asked);
       assert.is(at.name, name, asked);
@@ -90,7 +90,10 @@ test('maskPaths: a directory gets a read-only tmpfs, a file the null device boun
     ['tmpfs', join(dir, 'd'), 'tmpfs', MS_RDONLY, null],
     ['/dev/null', join(dir, 'f'), null, MS_BIND, null],
   ]);
-  assert.ok(recorded.calls.filter((c) => c.call === 'mount').every((c) => /^\/proc\/self\/fd\/\d+$/.test(c.raw?.[1] as string)), 'a target passed by its path, not through its descriptor');
+  assert.ok(
+    recorded.calls.filter((c) => c.call === 'mount').every((c) => /^\/proc\/self\/fd\/\d+$/.test(c.raw?.[1] as string)),
+    'a target passed by its path, not through its descriptor',
+  );
 });
 
 const MOUNTINFO = [
@@ -108,7 +111,12 @@ test('detachHostMounts: every mount but the rootfs, what is under it and what ho
   const recorded = new RecordingSys();
   const plan = { rootfs: '/srv/data/bundle x/rootfs', mountNamespace: true };
   detachHostMounts(recorded, plan, MOUNTINFO);
-  assert.equal(recorded.callsTo('umount2'), [['/dev', MNT_DETACH], ['/proc', MNT_DETACH], ['/dev/shm', MNT_DETACH], ['/srv/other dir', MNT_DETACH]]);
+  assert.equal(recorded.callsTo('umount2'), [
+    ['/dev', MNT_DETACH],
+    ['/proc', MNT_DETACH],
+    ['/dev/shm', MNT_DETACH],
+    ['/srv/other dir', MNT_DETACH],
+  ]);
   const shared = new RecordingSys();
   detachHostMounts(shared, { ...plan, mountNamespace: false }, MOUNTINFO);
   assert.equal(shared.calls, []);

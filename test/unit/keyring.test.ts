@@ -18,7 +18,10 @@ test('joins "_ses.<id>" and adds search for the owner to its permissions', () =>
 
 test('a kernel without keyrings (ENOSYS) is no error; any other failure is', () => {
   assert.is(joinSessionKeyring(new RecordingSys().failOn('joinSessionKeyring', 38), '_ses.x'), undefined);
-  assert.throws(() => joinSessionKeyring(new RecordingSys().failOn('joinSessionKeyring', 1), '_ses.x'), /Operation not permitted|operation not permitted/);
+  assert.throws(
+    () => joinSessionKeyring(new RecordingSys().failOn('joinSessionKeyring', 1), '_ses.x'),
+    /Operation not permitted|operation not permitted/,
+  );
 });
 
 test.run();

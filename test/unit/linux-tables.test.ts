@@ -8,8 +8,20 @@ import { secureJoin } from '../../src/linux/secure-join';
 import { parseSignal } from '../../src/linux/signals';
 import { makePlan } from '../../src/spec/plan';
 import {
-  MOUNT_ATTR_NOATIME, MOUNT_ATTR_NOEXEC, MOUNT_ATTR_NOSUID, MOUNT_ATTR_RDONLY, MOUNT_ATTR__ATIME,
-  MS_BIND, MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_PRIVATE, MS_RDONLY, MS_REC, MS_SLAVE, MS_STRICTATIME,
+  MOUNT_ATTR_NOATIME,
+  MOUNT_ATTR_NOEXEC,
+  MOUNT_ATTR_NOSUID,
+  MOUNT_ATTR_RDONLY,
+  MOUNT_ATTR__ATIME,
+  MS_BIND,
+  MS_NODEV,
+  MS_NOEXEC,
+  MS_NOSUID,
+  MS_PRIVATE,
+  MS_RDONLY,
+  MS_REC,
+  MS_SLAVE,
+  MS_STRICTATIME,
 } from '../../src/sys/constants';
 import { baseSpec } from '../lib/bundle';
 import { tempDir } from '../lib/cli';
@@ -27,7 +39,18 @@ test('signals: names with and without SIG, any case, numbers, RTMIN+n', () => {
 });
 
 test('mount options: flags set and cleared in order, propagation apart, the rest is data', () => {
-  const p = parseMountOptions(['nosuid', 'strictatime', 'mode=755', 'size=65536k', 'ro', 'rw', 'noexec', 'rslave', 'nodev', 'dev']);
+  const p = parseMountOptions([
+    'nosuid',
+    'strictatime',
+    'mode=755',
+    'size=65536k',
+    'ro',
+    'rw',
+    'noexec',
+    'rslave',
+    'nodev',
+    'dev',
+  ]);
   assert.is(p.flags, MS_NOSUID | MS_STRICTATIME | MS_NOEXEC);
   assert.equal(p.propagation, [MS_SLAVE | MS_REC]);
   assert.is(p.data, 'mode=755,size=65536k');
@@ -48,7 +71,7 @@ test('mount options: the recursive words become mount_setattr attributes, the la
   assert.is(parseMountOptions(['ro']).recursive, undefined);
 });
 
-test('mount options: tmpcopyup is runts\' to act on, never data for the kernel', () => {
+test("mount options: tmpcopyup is runts' to act on, never data for the kernel", () => {
   const p = parseMountOptions(['tmpcopyup', 'size=1m']);
   assert.is(p.copyUp, true);
   assert.is(p.data, 'size=1m');
@@ -77,7 +100,10 @@ test('plan: bundle-relative paths made absolute, caps and rlimits as numbers, pi
   spec.root = { path: 'rootfs' };
   spec.mounts!.push({ destination: '/data', source: 'data', options: ['bind', 'ro'] });
   spec.linux!.rootfsPropagation = 'slave';
-  const plan = makePlan({ bundle: '/b', file: '/b/config.json', spec, rootfs: '/b/rootfs' }, { id: 'x', fifoPath: '/s/exec.fifo', noPivot: false, preserveFds: 2, cgroup: { version: 2 } });
+  const plan = makePlan(
+    { bundle: '/b', file: '/b/config.json', spec, rootfs: '/b/rootfs' },
+    { id: 'x', fifoPath: '/s/exec.fifo', noPivot: false, preserveFds: 2, cgroup: { version: 2 } },
+  );
   assert.is(plan.rootfs, '/b/rootfs');
   const data = plan.mounts.find((m) => m.destination === '/data')!;
   assert.equal([data.bind, data.source, data.type, data.flags], [true, '/b/data', 'bind', MS_BIND | MS_RDONLY]);
@@ -86,7 +112,10 @@ test('plan: bundle-relative paths made absolute, caps and rlimits as numbers, pi
   assert.equal(plan.process.capabilities.bounding, [29, 5, 10]);
   assert.equal(plan.process.capabilities.inheritable, []);
   assert.equal(plan.process.rlimits, [{ resource: 7, soft: 1024, hard: 1024 }]);
-  assert.equal(plan.namespaces.map((n) => n.type), ['network', 'ipc', 'uts']);
+  assert.equal(
+    plan.namespaces.map((n) => n.type),
+    ['network', 'ipc', 'uts'],
+  );
   assert.is(plan.mountNamespace, true);
   assert.is(plan.rootPropagation, MS_SLAVE | MS_REC);
   assert.is(plan.preserveFds, 2);

@@ -27,7 +27,12 @@ async function assertSameAsYargs(argv: string[]): Promise<Record<string, unknown
   assert.ok(fast, `the fast path declined ${argv.join(' ')}`);
   const slow = await viaYargs(argv);
   const keys = new Set([...Object.keys(fast.args), ...Object.keys(slow)].filter((k) => k !== '_' && k !== '$0'));
-  for (const key of keys) assert.equal(fast.args[key], slow[key], `${argv.join(' ')}: ${key}: fast ${JSON.stringify(fast.args[key])}, yargs ${JSON.stringify(slow[key])}`);
+  for (const key of keys)
+    assert.equal(
+      fast.args[key],
+      slow[key],
+      `${argv.join(' ')}: ${key}: fast ${JSON.stringify(fast.args[key])}, yargs ${JSON.stringify(slow[key])}`,
+    );
   return fast.args;
 }
 
@@ -71,7 +76,8 @@ const SAME: string[][] = [
 for (const argv of SAME) test(`same as yargs: ${argv.join(' ')}`, () => assertSameAsYargs(argv).then(() => undefined));
 
 /** A value of the option's type, as a word (a string one names a path that --log may open). */
-const sample = (option: OptionSpec): string => option.choices?.[option.choices.length - 1] ?? (option.type === 'number' ? '3' : '/dev/null');
+const sample = (option: OptionSpec): string =>
+  option.choices?.[option.choices.length - 1] ?? (option.type === 'number' ? '3' : '/dev/null');
 
 /** The words a command needs besides its flags. */
 const required = (command: CommandName): string[] => COMMANDS[command].positionals.filter((p) => p.required).map(() => 'c1');
@@ -115,18 +121,54 @@ for (const argv of DECLINED) {
 }
 
 const NORMALIZED: [string[], string[]][] = [
-  [['exec', '-e', 'A', 'c1', 'sh', '-c', 'x'], ['exec', '-e', 'A', 'c1', '--', 'sh', '-c', 'x']],
-  [['exec', '--tty', 'c1', 'ls'], ['exec', '--tty', 'c1', '--', 'ls']],
-  [['exec', '--env=A', 'c1', 'ls'], ['exec', '--env=A', 'c1', '--', 'ls']],
-  [['--root', '/r', 'exec', '-u', '0', 'c1', 'ls'], ['--root', '/r', 'exec', '-u', '0', 'c1', '--', 'ls']],
-  [['-log', '/l', 'ps', '-f', 'table', 'c1', '-ef'], ['-log', '/l', 'ps', '-f', 'table', 'c1', '--', '-ef']],
-  [['exec', 'c1', '--', 'ls'], ['exec', 'c1', '--', 'ls']],
-  [['exec', 'c1'], ['exec', 'c1']],
-  [['kill', 'c1', 'KILL'], ['kill', 'c1', 'KILL']],
-  [['update', '-r', '-', 'c1'], ['update', '-r=-', 'c1']],
-  [['update', '-resources', '-', 'c1'], ['update', '-resources=-', 'c1']],
-  [['exec', 'c1', 'cat', '-r', '-'], ['exec', 'c1', '--', 'cat', '-r', '-']],
-  [['update', 'c1', '--', '-r', '-'], ['update', 'c1', '--', '-r', '-']],
+  [
+    ['exec', '-e', 'A', 'c1', 'sh', '-c', 'x'],
+    ['exec', '-e', 'A', 'c1', '--', 'sh', '-c', 'x'],
+  ],
+  [
+    ['exec', '--tty', 'c1', 'ls'],
+    ['exec', '--tty', 'c1', '--', 'ls'],
+  ],
+  [
+    ['exec', '--env=A', 'c1', 'ls'],
+    ['exec', '--env=A', 'c1', '--', 'ls'],
+  ],
+  [
+    ['--root', '/r', 'exec', '-u', '0', 'c1', 'ls'],
+    ['--root', '/r', 'exec', '-u', '0', 'c1', '--', 'ls'],
+  ],
+  [
+    ['-log', '/l', 'ps', '-f', 'table', 'c1', '-ef'],
+    ['-log', '/l', 'ps', '-f', 'table', 'c1', '--', '-ef'],
+  ],
+  [
+    ['exec', 'c1', '--', 'ls'],
+    ['exec', 'c1', '--', 'ls'],
+  ],
+  [
+    ['exec', 'c1'],
+    ['exec', 'c1'],
+  ],
+  [
+    ['kill', 'c1', 'KILL'],
+    ['kill', 'c1', 'KILL'],
+  ],
+  [
+    ['update', '-r', '-', 'c1'],
+    ['update', '-r=-', 'c1'],
+  ],
+  [
+    ['update', '-resources', '-', 'c1'],
+    ['update', '-resources=-', 'c1'],
+  ],
+  [
+    ['exec', 'c1', 'cat', '-r', '-'],
+    ['exec', 'c1', '--', 'cat', '-r', '-'],
+  ],
+  [
+    ['update', 'c1', '--', '-r', '-'],
+    ['update', 'c1', '--', '-r', '-'],
+  ],
 ];
 
 for (const [argv, words] of NORMALIZED) {
@@ -144,9 +186,44 @@ const RUNC_FLAGS: Readonly<Record<CommandName | '', readonly string[]>> = {
   '': ['--debug', '--log', '--log-format', '--root', '--criu', '--systemd-cgroup', '--rootless'],
   create: ['--bundle', '-b', '--console-socket', '--pid-file', '--no-pivot', '--no-new-keyring', '--preserve-fds'],
   start: [],
-  run: ['--bundle', '-b', '--console-socket', '--detach', '-d', '--keep', '--pid-file', '--no-subreaper', '--no-pivot', '--no-new-keyring', '--preserve-fds'],
-  exec: ['--console-socket', '--cwd', '--env', '-e', '--tty', '-t', '--user', '-u', '--additional-gids', '-g', '--process', '-p', '--detach', '-d',
-    '--pid-file', '--process-label', '--apparmor', '--no-new-privs', '--cap', '-c', '--preserve-fds', '--cgroup', '--ignore-paused'],
+  run: [
+    '--bundle',
+    '-b',
+    '--console-socket',
+    '--detach',
+    '-d',
+    '--keep',
+    '--pid-file',
+    '--no-subreaper',
+    '--no-pivot',
+    '--no-new-keyring',
+    '--preserve-fds',
+  ],
+  exec: [
+    '--console-socket',
+    '--cwd',
+    '--env',
+    '-e',
+    '--tty',
+    '-t',
+    '--user',
+    '-u',
+    '--additional-gids',
+    '-g',
+    '--process',
+    '-p',
+    '--detach',
+    '-d',
+    '--pid-file',
+    '--process-label',
+    '--apparmor',
+    '--no-new-privs',
+    '--cap',
+    '-c',
+    '--preserve-fds',
+    '--cgroup',
+    '--ignore-paused',
+  ],
   kill: ['--all', '-a'],
   delete: ['--force', '-f'],
   state: [],
@@ -154,8 +231,24 @@ const RUNC_FLAGS: Readonly<Record<CommandName | '', readonly string[]>> = {
   ps: ['--format', '-f'],
   pause: [],
   resume: [],
-  update: ['--resources', '-r', '--blkio-weight', '--cpu-period', '--cpu-quota', '--cpu-share', '--cpu-rt-period', '--cpu-rt-runtime',
-    '--cpuset-cpus', '--cpuset-mems', '--memory', '--memory-reservation', '--memory-swap', '--pids-limit', '--l3-cache-schema', '--mem-bw-schema'],
+  update: [
+    '--resources',
+    '-r',
+    '--blkio-weight',
+    '--cpu-period',
+    '--cpu-quota',
+    '--cpu-share',
+    '--cpu-rt-period',
+    '--cpu-rt-runtime',
+    '--cpuset-cpus',
+    '--cpuset-mems',
+    '--memory',
+    '--memory-reservation',
+    '--memory-swap',
+    '--pids-limit',
+    '--l3-cache-schema',
+    '--mem-bw-schema',
+  ],
   events: ['--interval', '--stats'],
   features: [],
   spec: ['--bundle', '-b'],
@@ -174,7 +267,7 @@ for (const [command, flags] of Object.entries(RUNC_FLAGS)) {
   });
 }
 
-test('every command of the table has a handler, and runc\'s commands are all there', () => {
+test("every command of the table has a handler, and runc's commands are all there", () => {
   assert.equal(Object.keys(HANDLERS).sort(), Object.keys(COMMANDS).sort());
   for (const command of Object.keys(RUNC_FLAGS).filter(Boolean)) assert.ok(command in COMMANDS, `${command} is missing`);
 });

@@ -22,7 +22,15 @@ async function script(contents: string): Promise<string> {
   process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
   const file = join(dir, 'script.mjs');
   const { build } = await import('esbuild');
-  await build({ stdin: { contents, resolveDir: TOP, loader: 'ts' }, bundle: true, platform: 'node', format: 'esm', outfile: file, logLevel: 'error', external: ['ffi-rs'] });
+  await build({
+    stdin: { contents, resolveDir: TOP, loader: 'ts' },
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    outfile: file,
+    logLevel: 'error',
+    external: ['ffi-rs'],
+  });
   return file;
 }
 
@@ -38,7 +46,7 @@ test('no pid of 0 or below is a process to signal', () => {
   assert.ok(isProcessId(1));
 });
 
-test('signalAll on a cgroup.procs listing 0: the listed process gets the signal, the caller\'s process group does not, and it says why it could not do more', async () => {
+test("signalAll on a cgroup.procs listing 0: the listed process gets the signal, the caller's process group does not, and it says why it could not do more", async () => {
   const dir = tempDir('fake-cgroup-');
   const member = spawn('sleep', ['1000'], { stdio: 'ignore' });
   const memberExit = new Promise<NodeJS.Signals | null>((resolve) => member.once('exit', (_, signal) => resolve(signal)));

@@ -1,6 +1,18 @@
 // The state store: ids, the 0700 root, atomic records, exactly-one-wins claims.
 import { spawn } from 'node:child_process';
-import { chmodSync, closeSync, existsSync, fstatSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  closeSync,
+  existsSync,
+  fstatSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -11,7 +23,7 @@ import { TOP, tempDir } from '../lib/cli';
 
 const test = suite('store');
 
-test('ids: runc\'s rule', () => {
+test("ids: runc's rule", () => {
   for (const ok of ['a', 'abc-123', 'A_b.c+d', '0123456789abcdef'.repeat(4), '...']) assert.is(checkContainerId(ok), ok);
   for (const bad of ['', '.', '..', '../x', 'a/b', '/x', 'a b', 'a\nb', 'é', 'x'.repeat(1025)]) {
     assert.throws(() => checkContainerId(bad), /container id/, JSON.stringify(bad));
@@ -39,7 +51,17 @@ test('a missing root is made 0700 whatever the umask; an existing one keeps its 
 test('write is atomic (a new file renamed over the old: a reader holding the old one reads it whole) and read returns the record', () => {
   const store = new StateStore(join(tempDir(), 'root'));
   store.claim('c1');
-  const record: ContainerRecord = { ociVersion: '1.2.0', id: 'c1', status: 'creating', pid: 1, pidStartTime: '1', bundle: '/b', rootfs: '/b/r', created: 'now', owner: 'root' };
+  const record: ContainerRecord = {
+    ociVersion: '1.2.0',
+    id: 'c1',
+    status: 'creating',
+    pid: 1,
+    pidStartTime: '1',
+    bundle: '/b',
+    rootfs: '/b/r',
+    created: 'now',
+    owner: 'root',
+  };
   store.write(record);
   const file = join(store.containerDir('c1'), 'state.json');
   const reader = openSync(file, 'r');
@@ -78,15 +100,21 @@ test('concurrent claims from separate processes: exactly one wins', async () => 
       resolveDir: TOP,
       loader: 'ts',
     },
-    bundle: true, platform: 'node', format: 'esm', outfile: script, logLevel: 'error',
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    outfile: script,
+    logLevel: 'error',
   });
-  const racers = Array.from({ length: 8 }, () =>
-    new Promise<string>((resolve) => {
-      const child = spawn(process.execPath, [script, root], { stdio: ['ignore', 'pipe', 'inherit'] });
-      let out = '';
-      child.stdout.on('data', (d) => (out += d));
-      child.on('close', () => resolve(out.trim()));
-    }),
+  const racers = Array.from(
+    { length: 8 },
+    () =>
+      new Promise<string>((resolve) => {
+        const child = spawn(process.execPath, [script, root], { stdio: ['ignore', 'pipe', 'inherit'] });
+        let out = '';
+        child.stdout.on('data', (d) => (out += d));
+        child.on('close', () => resolve(out.trim()));
+      }),
   );
   const results = await Promise.all(racers);
   assert.is(results.filter((r) => r === 'won').length, 1, results.join('\n'));
@@ -97,15 +125,37 @@ test('a damaged or missing state.json: read says so and how to remove it; readTe
   const store = new StateStore(join(tempDir(), 'root'));
   store.claim('c1');
   const cgroup = { version: 2 as const, path: '/sys/fs/cgroup/runts/c1' };
-  const record = { ociVersion: '1.2.0', id: 'c1', status: 'created', pid: 7, pidStartTime: '99', bundle: '/b', rootfs: '/b/r', created: 'now', owner: 'root', cgroup } satisfies ContainerRecord;
+  const record = {
+    ociVersion: '1.2.0',
+    id: 'c1',
+    status: 'created',
+    pid: 7,
+    pidStartTime: '99',
+    bundle: '/b',
+    rootfs: '/b/r',
+    created: 'now',
+    owner: 'root',
+    cgroup,
+  } satisfies ContainerRecord;
   store.writeTeardown('c1', { pid: 7, pidStartTime: '99', cgroup });
   assert.throws(() => store.writeTeardown('c1', { pid: 8, pidStartTime: '1', cgroup }), /EEXIST/, 'teardown.json was replaced');
   store.write(record);
   assert.equal(store.readTeardown('c1'), { record, teardown: { pid: 7, pidStartTime: '99', cgroup } });
   const file = join(store.containerDir('c1'), 'state.json');
-  for (const [content, why] of [['{"ociVersion":"1.', /is damaged \(.*JSON/], ['', /is damaged \(.*JSON/], ['null', /is damaged \(not what runts wrote there\)/], ['{"id":"other"}', /not what runts wrote/]] as const) {
+  for (const [content, why] of [
+    ['{"ociVersion":"1.', /is damaged \(.*JSON/],
+    ['', /is damaged \(.*JSON/],
+    ['null', /is damaged \(not what runts wrote there\)/],
+    ['{"id":"other"}', /not what runts wrote/],
+  ] as const) {
     writeFileSync(file, content);
-    assert.throws(() => store.read('c1'), (err: Error) => err instanceof DamagedRecord && why.test(err.message) && err.message.includes('`runts delete --force c1` removes the container'));
+    assert.throws(
+      () => store.read('c1'),
+      (err: Error) =>
+        err instanceof DamagedRecord &&
+        why.test(err.message) &&
+        err.message.includes('`runts delete --force c1` removes the container'),
+    );
     const { record: none, teardown, damage } = store.readTeardown('c1')!;
     assert.is(none, undefined);
     assert.equal(teardown, { pid: 7, pidStartTime: '99', cgroup });

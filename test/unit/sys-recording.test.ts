@@ -41,7 +41,7 @@ test('records every call with its arguments, in order', () => {
   assert.equal(sys.callsTo('mount'), [['/src', '/dst', null, MS_BIND | MS_REC, null]]);
 });
 
-test('records a copy of array arguments, not the caller\'s array', () => {
+test("records a copy of array arguments, not the caller's array", () => {
   const sys = new RecordingSys();
   const gids = [1];
   sys.setgroups(gids);
@@ -68,7 +68,10 @@ test('failOn without a predicate fails every call to that method; others still w
   assert.is(caught.call, 'pivot_root');
   assert.is(caught.errno, ENOENT);
   sys.chroot('/new');
-  assert.equal(sys.calls.map((c) => c.call), ['pivotRoot', 'chroot']);
+  assert.equal(
+    sys.calls.map((c) => c.call),
+    ['pivotRoot', 'chroot'],
+  );
 });
 
 test('capget returns what capset stored', () => {

@@ -1,9 +1,10 @@
 import type { CreateOptions } from '../../container/create';
+import { sys } from '../../sys/index';
 import { type GlobalArgs, store } from '../global';
 
 export type CreateArgs = GlobalArgs & Omit<CreateOptions, 'keepTerminal'>;
 
 export async function create(argv: CreateArgs): Promise<void> {
   const { createContainer } = await import('../../container/create');
-  await createContainer(store(argv), argv);
+  await createContainer(sys(), store(argv), argv);
 }

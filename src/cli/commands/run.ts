@@ -1,9 +1,10 @@
 import type { RunOptions } from '../../container/run';
+import { sys } from '../../sys/index';
 import { type GlobalArgs, store } from '../global';
 
 export type RunArgs = GlobalArgs & RunOptions;
 
 export async function run(argv: RunArgs): Promise<void> {
   const { runContainer } = await import('../../container/run');
-  process.exitCode = await runContainer(store(argv), argv);
+  process.exitCode = await runContainer(sys(), store(argv), argv);
 }

@@ -9,10 +9,13 @@ type UpdateArgs = GlobalArgs & { containerId: string; resources?: string } & Rec
 
 type Reader = (flag: string, text: string) => number | string;
 
-const integer = (signed: boolean): Reader => (flag, text) => {
-  if (!(signed ? /^-?\d+$/ : /^\d+$/).test(text)) throw new RuntsError(`--${flag}: ${JSON.stringify(text)} is not ${signed ? 'an integer' : 'a non-negative integer'}`);
-  return Number(text);
-};
+const integer =
+  (signed: boolean): Reader =>
+  (flag, text) => {
+    if (!(signed ? /^-?\d+$/ : /^\d+$/).test(text))
+      throw new RuntsError(`--${flag}: ${JSON.stringify(text)} is not ${signed ? 'an integer' : 'a non-negative integer'}`);
+    return Number(text);
+  };
 const bytes: Reader = (flag, text) => (text === '-1' ? -1 : parseBytes(`--${flag}`, text));
 const text: Reader = (_flag, value) => value;
 
@@ -36,11 +39,12 @@ const TARGETS: Readonly<Record<keyof typeof UPDATE_RESOURCE_OPTIONS, Target>> = 
   'pids-limit': { group: 'pids', key: 'limit', read: integer(true) },
 };
 
-
 /** The flags as a linux.resources document; as with runc, 0 for --blkio-weight and --pids-limit changes nothing. */
 function resourcesFromFlags(argv: UpdateArgs): Record<string, Record<string, unknown>> {
-  for (const flag of Object.keys(UPDATE_REFUSED_OPTIONS)) if (argv[camel(flag)] !== undefined) throw new RuntsError(`--${flag}: Intel RDT is not supported by runts`);
-  for (const flag of Object.keys(UPDATE_OBSOLETE_OPTIONS)) if (argv[camel(flag)] !== undefined) log.warn(`--${flag} is ignored: kernel memory limits are obsolete`);
+  for (const flag of Object.keys(UPDATE_REFUSED_OPTIONS))
+    if (argv[camel(flag)] !== undefined) throw new RuntsError(`--${flag}: Intel RDT is not supported by runts`);
+  for (const flag of Object.keys(UPDATE_OBSOLETE_OPTIONS))
+    if (argv[camel(flag)] !== undefined) log.warn(`--${flag} is ignored: kernel memory limits are obsolete`);
   const doc: Record<string, Record<string, unknown>> = {};
   for (const [flag, { group, key, read }] of Object.entries(TARGETS)) {
     const given = argv[camel(flag)];
@@ -68,6 +72,7 @@ function readResources(source: string): unknown {
 
 export async function update(argv: UpdateArgs): Promise<void> {
   const { updateContainer } = await import('../../container/update');
-  if (argv.resources !== undefined) await updateContainer(store(argv), argv.containerId, readResources(argv.resources), `--resources ${argv.resources}`);
+  if (argv.resources !== undefined)
+    await updateContainer(store(argv), argv.containerId, readResources(argv.resources), `--resources ${argv.resources}`);
   else await updateContainer(store(argv), argv.containerId, resourcesFromFlags(argv), 'update');
 }

@@ -7,5 +7,5 @@ interface ValidateArgs extends GlobalArgs {
 
 export async function validate(argv: ValidateArgs): Promise<void> {
   const { validateCommandLine } = await import('../validate-report');
-  process.exitCode = validateCommandLine(argv.file ?? `${argv.bundle ?? '.'}/config.json`);
+  process.exitCode = validateCommandLine(argv.file ?? `${argv.bundle ?? '.'}/config.json`, argv);
 }

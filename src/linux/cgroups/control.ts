@@ -56,7 +56,12 @@ export class Control {
       fd = openSync(path, constants.O_WRONLY);
     } catch (err) {
       const e = err as NodeJS.ErrnoException;
-      throw new ControlWriteError(e.code ?? '', path, value, e.code === 'ENOENT' ? 'no such cgroup file on this host' : reasonOf(e));
+      throw new ControlWriteError(
+        e.code ?? '',
+        path,
+        value,
+        e.code === 'ENOENT' ? 'no such cgroup file on this host' : reasonOf(e),
+      );
     }
     try {
       writeSync(fd, value);

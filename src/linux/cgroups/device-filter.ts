@@ -45,7 +45,7 @@ export const DEVICE_FILTER_LICENSE = 'Apache';
 
 function block(e: Exception, allow: boolean): Insn[] {
   const insns: Insn[] = [{ op: OP.jne, dst: 2, imm: e.type === 'b' ? BPF_DEVCG_DEV_BLOCK : BPF_DEVCG_DEV_CHAR, off: 'next' }];
-  const access = [...e.access].reduce((bits, c) => bits | ACCESS_BITS[c], 0);
+  const access = [...e.access].reduce((bits, c) => bits | (ACCESS_BITS[c] ?? 0), 0);
   if (access !== ALL_ACCESS) {
     insns.push({ op: OP.mov32Reg, dst: 1, src: 3 }, { op: OP.and32, dst: 1, imm: access });
     // allow: (requested & access) == requested; deny: (requested & access) != 0.
@@ -79,7 +79,10 @@ export function deviceFilterProgram(set: DeviceRuleSet): Buffer {
     { op: OP.loadWord, dst: 5, src: 1, off: 8 }, // r5 = minor
   ];
   const blocks = [prologue, ...set.exceptions.map((e) => block(e, !set.defaultAllow))];
-  blocks.push([{ op: OP.mov32, dst: 0, imm: set.defaultAllow ? 1 : 0 }, { op: OP.exit, dst: 0 }]);
+  blocks.push([
+    { op: OP.mov32, dst: 0, imm: set.defaultAllow ? 1 : 0 },
+    { op: OP.exit, dst: 0 },
+  ]);
   const out = Buffer.alloc(8 * blocks.reduce((n, b) => n + b.length, 0));
   let at = 0;
   for (const b of blocks) {

@@ -47,7 +47,13 @@ const ACCESS = 'rwm';
 const normalize = (access: string): string => [...ACCESS].filter((c) => access.includes(c)).join('');
 
 const rule = (type: 'b' | 'c', major: number, minor: number, access: string, origin: string): DeviceRule => ({
-  allow: true, type, major, minor, access, origin, runtime: true,
+  allow: true,
+  type,
+  major,
+  minor,
+  access,
+  origin,
+  runtime: true,
 });
 
 /**
@@ -59,7 +65,9 @@ function runtimeDevices(configuredPaths: ReadonlySet<string>): DeviceRule[] {
   return [
     rule('c', -1, -1, 'm', 'runts default (mknod)'),
     rule('b', -1, -1, 'm', 'runts default (mknod)'),
-    ...DEFAULT_DEVICES.filter((d) => !configuredPaths.has(d.path)).map((d) => rule('c', d.major, d.minor, ACCESS, `runts default (${d.path})`)),
+    ...DEFAULT_DEVICES.filter((d) => !configuredPaths.has(d.path)).map((d) =>
+      rule('c', d.major, d.minor, ACCESS, `runts default (${d.path})`),
+    ),
     rule('c', 136, -1, ACCESS, 'runts default (/dev/pts/*)'),
     rule('c', 5, 2, ACCESS, 'runts default (/dev/ptmx)'),
     rule('c', 10, 200, ACCESS, 'runts default (/dev/net/tun)'),
@@ -116,9 +124,12 @@ export function reduceDeviceRules(rules: readonly DeviceRule[]): DeviceRuleSet {
     // does nothing in v1: refuse it rather than let the config believe it
     // worked. (What runts' own defaults grant stays granted, as with runc.)
     for (const wide of exceptions) {
-      const covers = wide.type === r.type && (wide.major === -1 || wide.major === r.major) && (wide.minor === -1 || wide.minor === r.minor);
+      const covers =
+        wide.type === r.type && (wide.major === -1 || wide.major === r.major) && (wide.minor === -1 || wide.minor === r.minor);
       if (covers && !wide.source.runtime && !sameDevice(wide, device) && [...r.access].some((c) => wide.access.includes(c))) {
-        throw new RuntsError(`${r.origin}: ${r.allow ? 'allowing' : 'denying'} ${ruleText(r)} inside the wider ${ruleText(wide)} of ${wide.source.origin} cannot be enforced by the devices cgroup`);
+        throw new RuntsError(
+          `${r.origin}: ${r.allow ? 'allowing' : 'denying'} ${ruleText(r)} inside the wider ${ruleText(wide)} of ${wide.source.origin} cannot be enforced by the devices cgroup`,
+        );
       }
     }
     if (!existing) continue;
@@ -130,6 +141,8 @@ export function reduceDeviceRules(rules: readonly DeviceRule[]): DeviceRuleSet {
 
 /** v1: the default first (it clears the exceptions), then each exception. */
 export function v1DeviceWrites(set: DeviceRuleSet): { file: 'devices.allow' | 'devices.deny'; value: string }[] {
-  const [toDefault, toException] = set.defaultAllow ? (['devices.allow', 'devices.deny'] as const) : (['devices.deny', 'devices.allow'] as const);
+  const [toDefault, toException] = set.defaultAllow
+    ? (['devices.allow', 'devices.deny'] as const)
+    : (['devices.deny', 'devices.allow'] as const);
   return [{ file: toDefault, value: 'a' }, ...set.exceptions.map((e) => ({ file: toException, value: ruleText(e) }))];
 }

@@ -41,7 +41,9 @@ export function makeCgroupDirs(root: string, dir: string): string[] {
 export function removeCgroupDir(dir: string): void {
   let children: string[];
   try {
-    children = readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => join(dir, e.name));
+    children = readdirSync(dir, { withFileTypes: true })
+      .filter((e) => e.isDirectory())
+      .map((e) => join(dir, e.name));
   } catch (err) {
     if (code(err) === 'ENOENT') return;
     throw err;
@@ -79,7 +81,9 @@ export function procsBelow(dir: string): number[] {
   let entries: string[];
   try {
     text = readFileSync(join(dir, 'cgroup.procs'), 'utf8');
-    entries = readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name);
+    entries = readdirSync(dir, { withFileTypes: true })
+      .filter((e) => e.isDirectory())
+      .map((e) => e.name);
   } catch (err) {
     if (code(err) === 'ENOENT') return [];
     throw err;

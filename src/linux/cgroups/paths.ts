@@ -34,7 +34,7 @@ export function parseProcCgroup(text: string): Map<string, string> {
   const own = new Map<string, string>();
   for (const line of text.split('\n')) {
     const m = /^\d+:([^:]*):(.*)$/.exec(line);
-    if (m) own.set(m[1], m[2]);
+    if (m) own.set(m[1]!, m[2]!);
   }
   return own;
 }
@@ -48,17 +48,18 @@ export function v1Hierarchies(mountinfo: string, procCgroup: string): Hierarchy[
   const named = [...parseProcCgroup(procCgroup).keys()];
   const found: Hierarchy[] = [];
   for (const line of mountinfo.split('\n')) {
-    const [pre, post] = line.split(' - ');
+    const [pre = '', post] = line.split(' - ');
     if (!post) continue;
-    const fields = pre.split(' ');
-    const [fstype, , superOptions] = post.split(' ');
+    const [, , , mountRoot, mountPoint] = pre.split(' ');
+    if (mountRoot === undefined || mountPoint === undefined) continue;
+    const [fstype, , superOptions = ''] = post.split(' ');
     const options = superOptions.split(',');
     let controllers: string | undefined;
     // Each hierarchy has its own set of controllers: the one whose names are all mount options.
     if (fstype === 'cgroup') controllers = named.find((n) => n !== '' && n.split(',').every((c) => options.includes(c)));
-    else if (fstype === 'cgroup2' && fields[4] !== CGROUP_ROOT) controllers = '';
+    else if (fstype === 'cgroup2' && mountPoint !== CGROUP_ROOT) controllers = '';
     if (controllers === undefined || found.some((h) => h.controllers === controllers)) continue;
-    found.push({ controllers, mountPoint: fields[4], mountRoot: fields[3] });
+    found.push({ controllers, mountPoint, mountRoot });
   }
   return found;
 }
@@ -67,9 +68,11 @@ export function v1Hierarchies(mountinfo: string, procCgroup: string): Hierarchy[
 export function v1CgroupDir(h: Hierarchy, cgroupsPath: string, own: Map<string, string>): string {
   if (cgroupsPath.startsWith('/')) return join(h.mountPoint, cgroupsPath);
   const mine = own.get(h.controllers);
-  if (mine === undefined) throw new RuntsError(`linux.cgroupsPath: this process is in no cgroup of the ${h.controllers || 'unified'} hierarchy`);
+  if (mine === undefined)
+    throw new RuntsError(`linux.cgroupsPath: this process is in no cgroup of the ${h.controllers || 'unified'} hierarchy`);
   const below = relative(h.mountRoot, mine);
-  if (below.startsWith('..')) throw new RuntsError(`linux.cgroupsPath: this process's cgroup ${mine} is outside the ${h.mountPoint} mount`);
+  if (below.startsWith('..'))
+    throw new RuntsError(`linux.cgroupsPath: this process's cgroup ${mine} is outside the ${h.mountPoint} mount`);
   return join(h.mountPoint, below, cgroupsPath);
 }
 

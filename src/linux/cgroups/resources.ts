@@ -43,13 +43,15 @@ export function resourceProblems(r: LinuxResources, at: string): Problem[] {
   });
   r.devices?.forEach((d, i) => {
     if (d.type !== undefined && !['a', 'b', 'c'].includes(d.type)) add(`/devices/${i}/type`, 'must be one of "a", "b", "c"');
-    if (d.access !== undefined && !/^[rwm]*$/.test(d.access)) add(`/devices/${i}/access`, 'must be made of the letters r, w and m');
+    if (d.access !== undefined && !/^[rwm]*$/.test(d.access))
+      add(`/devices/${i}/access`, 'must be made of the letters r, w and m');
   });
   r.hugepageLimits?.forEach((h, i) => {
     if (!/^\d+[KMGTP]B$/.test(h.pageSize)) add(`/hugepageLimits/${i}/pageSize`, 'must be a page size such as "2MB" or "1GB"');
   });
   for (const key of Object.keys(r.unified ?? {})) {
-    if (key.includes('/') || key.startsWith('.') || !key.includes('.')) add(`/unified/${key.replace(/~/g, '~0').replace(/\//g, '~1')}`, 'must name a cgroup v2 file, such as "memory.high"');
+    if (key.includes('/') || key.startsWith('.') || !key.includes('.'))
+      add(`/unified/${key.replace(/~/g, '~0').replace(/\//g, '~1')}`, 'must name a cgroup v2 file, such as "memory.high"');
   }
   return problems;
 }

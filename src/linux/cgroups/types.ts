@@ -2,7 +2,7 @@
 import type { LinuxResources } from '../../spec/types';
 
 /** Where a container's cgroup is: what its record keeps, enough to find it again. */
-export type CgroupState =
+export type CgroupState = (
   | {
       version: 1;
       /**
@@ -13,7 +13,14 @@ export type CgroupState =
        */
       paths: Record<string, string>;
     }
-  | { version: 2; path: string };
+  | { version: 2; path: string }
+) & {
+  /**
+   * The systemd unit that holds the cgroup (--systemd-cgroup, systemd.ts):
+   * update tells it the new resources, delete stops it.
+   */
+  systemdUnit?: string;
+};
 
 /** How the init lays out a "cgroup" mount (rootfs.ts), decided by create. */
 export type CgroupMountView =

@@ -16,9 +16,17 @@ import { makeCgroupDirs, procsBelow, removeCgroupDir, removeMadeDirs } from './d
 import { parseProcCgroup, readProcSelf, v1CgroupDir, v1Hierarchies } from './paths';
 import { THROTTLES, hugePageSizes, swappinessOf, throttleLists } from './resources';
 import { setCpuset, setPids, setRdma } from './setters';
-import { type BlkioEntry, type CgroupManager, type MemoryEntry, type NewCgroup, type Stats, emptyStats } from './types';
+import {
+  type BlkioEntry,
+  type CgroupManager,
+  type CgroupState,
+  type MemoryEntry,
+  type NewCgroup,
+  type Stats,
+  emptyStats,
+} from './types';
 
-type V1State = { version: 1; paths: Record<string, string> };
+type V1State = Extract<CgroupState, { version: 1 }>;
 
 /**
  * The Control of a controller that is not mounted: reading finds nothing
@@ -56,7 +64,8 @@ function setMemory(c: Control, r: LinuxResources): void {
   const limit = m.limit || undefined;
   let swap = m.swap || undefined;
   if (limit === -1 && swap === undefined && c.has(memsw)) swap = -1; // unlimited memory: unlimited swap too
-  if (swap !== undefined && !c.has(memsw)) throw new RuntsError('swap: this kernel does not account swap (no memory.memsw files; boot with swapaccount=1)');
+  if (swap !== undefined && !c.has(memsw))
+    throw new RuntsError('swap: this kernel does not account swap (no memory.memsw files; boot with swapaccount=1)');
   const writeLimit = () => {
     try {
       set(c, 'memory.limit_in_bytes', limit);
@@ -154,29 +163,36 @@ const memoryEntry = (c: Control, prefix: string): MemoryEntry => ({
 function blkioEntries(text: string | undefined): BlkioEntry[] {
   return (text ?? '').split('\n').flatMap((line) => {
     const m = /^(\d+):(\d+) (\w+) (\d+)$/.exec(line.trim());
-    return m ? [{ major: Number(m[1]), minor: Number(m[2]), op: m[3], value: Number(m[4]) }] : [];
+    return m ? [{ major: Number(m[1]), minor: Number(m[2]), op: m[3]!, value: Number(m[4]) }] : [];
   });
 }
 
 export class V1Cgroup implements CgroupManager {
   constructor(readonly state: V1State) {}
 
-  static create(cgroupsPath: string, resources: LinuxResources, devices: DeviceRuleSet): NewCgroup {
+  /**
+   * With systemdUnit, the cgroup is that unit's, started by systemd.ts
+   * with the init in it, in the hierarchies systemd manages: the others
+   * get the same path, made here (as runc does).
+   */
+  static create(cgroupsPath: string, resources: LinuxResources, devices: DeviceRuleSet, systemdUnit?: string): NewCgroup {
     const procCgroup = readProcSelf('cgroup');
     const hierarchies = v1Hierarchies(readProcSelf('mountinfo'), procCgroup);
     if (!hierarchies.some((h) => h.controllers.split(',').includes('devices'))) {
-      throw new RuntsError('cgroup: the devices controller is not mounted: runts does not run containers without device access control');
+      throw new RuntsError(
+        'cgroup: the devices controller is not mounted: runts does not run containers without device access control',
+      );
     }
     const own = parseProcCgroup(procCgroup);
     const paths = Object.fromEntries(hierarchies.map((h) => [h.controllers, v1CgroupDir(h, cgroupsPath, own)]));
-    const cgroup = new V1Cgroup({ version: 1, paths });
+    const cgroup = new V1Cgroup({ version: 1, paths, ...(systemdUnit ? { systemdUnit } : {}) });
     const made: string[] = [];
     try {
-      for (const h of hierarchies) made.push(...makeCgroupDirs(h.mountPoint, paths[h.controllers]));
-      const busy = cgroup.pids();
+      for (const h of hierarchies) made.push(...makeCgroupDirs(h.mountPoint, paths[h.controllers]!));
+      const busy = systemdUnit ? [] : cgroup.pids();
       if (busy.length) throw new RuntsError(`linux.cgroupsPath: ${cgroupsPath} already holds processes (${busy.join(', ')})`);
       const cpuset = hierarchies.find((h) => h.controllers.split(',').includes('cpuset'));
-      if (cpuset) inheritCpuset(cpuset.mountPoint, paths[cpuset.controllers]);
+      if (cpuset) inheritCpuset(cpuset.mountPoint, paths[cpuset.controllers]!);
       cgroup.apply(resources);
       cgroup.#applyDevices(devices);
     } catch (err) {
@@ -186,7 +202,14 @@ export class V1Cgroup implements CgroupManager {
     const mounted = hierarchies.filter((h) => h.controllers !== '');
     return {
       cgroup,
-      view: { version: 1, hierarchies: mounted.map((h) => ({ name: basename(h.mountPoint), controllers: h.controllers, path: paths[h.controllers] })) },
+      view: {
+        version: 1,
+        hierarchies: mounted.map((h) => ({
+          name: basename(h.mountPoint),
+          controllers: h.controllers,
+          path: paths[h.controllers]!,
+        })),
+      },
     };
   }
 
@@ -215,7 +238,8 @@ export class V1Cgroup implements CgroupManager {
   }
 
   apply(resources: LinuxResources): void {
-    if (Object.keys(resources.unified ?? {}).length) throw new RuntsError('linux.resources.unified: needs cgroup v2, and this host is cgroup v1');
+    if (Object.keys(resources.unified ?? {}).length)
+      throw new RuntsError('linux.resources.unified: needs cgroup v2, and this host is cgroup v1');
     for (const [controller, { field, set: apply }] of Object.entries(SETTERS)) {
       try {
         apply(this.#control(controller), resources);

@@ -18,9 +18,17 @@ import { makeCgroupDirs, procsBelow, removeCgroupDir, removeMadeDirs } from './d
 import { CGROUP_ROOT, readProcSelf, v2CgroupDir } from './paths';
 import { THROTTLES, hugePageSizes, throttleLists } from './resources';
 import { setCpuset, setPids, setRdma } from './setters';
-import { type BlkioEntry, type CgroupManager, type NewCgroup, type Stats, emptyEntry, emptyStats } from './types';
+import {
+  type BlkioEntry,
+  type CgroupManager,
+  type CgroupState,
+  type NewCgroup,
+  type Stats,
+  emptyEntry,
+  emptyStats,
+} from './types';
 
-type V2State = { version: 2; path: string };
+type V2State = Extract<CgroupState, { version: 2 }>;
 
 const limitText = (n: number): string => (n === -1 ? 'max' : String(n));
 
@@ -44,7 +52,8 @@ function setMemory(c: Control, r: LinuxResources): void {
 function setCpu(c: Control, r: LinuxResources): void {
   const cpu = r.cpu;
   if (!cpu) return;
-  if (cpu.realtimePeriod || cpu.realtimeRuntime) throw new RuntsError('realtimePeriod, realtimeRuntime: cgroup v2 has no real-time group scheduling');
+  if (cpu.realtimePeriod || cpu.realtimeRuntime)
+    throw new RuntsError('realtimePeriod, realtimeRuntime: cgroup v2 has no real-time group scheduling');
   if (cpu.shares) c.write('cpu.weight', String(sharesToWeight(cpu.shares)));
   // cpu.max is "quota period" in one file; the kernel's default period is 100 ms.
   if (cpu.quota || cpu.period) c.write('cpu.max', `${cpu.quota && cpu.quota > 0 ? cpu.quota : 'max'} ${cpu.period || 100000}`);
@@ -101,13 +110,18 @@ const SETTERS: { field: string; set: (c: Control, r: LinuxResources) => void }[]
 function ioEntries(text: string | undefined): Stats['blkio'] {
   const bytes: BlkioEntry[] = [];
   const ios: BlkioEntry[] = [];
-  const MAP: Record<string, [BlkioEntry[], string]> = { rbytes: [bytes, 'Read'], wbytes: [bytes, 'Write'], rios: [ios, 'Read'], wios: [ios, 'Write'] };
+  const MAP: Record<string, [BlkioEntry[], string]> = {
+    rbytes: [bytes, 'Read'],
+    wbytes: [bytes, 'Write'],
+    rios: [ios, 'Read'],
+    wios: [ios, 'Write'],
+  };
   for (const line of (text ?? '').split('\n')) {
     const [device, ...pairs] = line.trim().split(/\s+/);
     const m = /^(\d+):(\d+)$/.exec(device ?? '');
     if (!m) continue;
     for (const pair of pairs) {
-      const [key, value] = pair.split('=');
+      const [key = '', value] = pair.split('=');
       const target = MAP[key];
       if (target) target[0].push({ major: Number(m[1]), minor: Number(m[2]), op: target[1], value: Number(value) });
     }
@@ -144,13 +158,17 @@ export class V2Cgroup implements CgroupManager {
     this.#c = new Control(state.path);
   }
 
-  static create(cgroupsPath: string, resources: LinuxResources, devices: DeviceRuleSet): NewCgroup {
+  /**
+   * With systemdUnit, the cgroup is that unit's, started by systemd.ts
+   * with the init in it: only what systemd has not done is done here.
+   */
+  static create(cgroupsPath: string, resources: LinuxResources, devices: DeviceRuleSet, systemdUnit?: string): NewCgroup {
     const dir = v2CgroupDir(cgroupsPath, readProcSelf('cgroup'));
     const made = makeCgroupDirs(CGROUP_ROOT, dir);
-    const cgroup = new V2Cgroup({ version: 2, path: dir });
+    const cgroup = new V2Cgroup({ version: 2, path: dir, ...(systemdUnit ? { systemdUnit } : {}) });
     try {
       enableControllers(dir);
-      const busy = cgroup.pids();
+      const busy = systemdUnit ? [] : cgroup.pids();
       if (busy.length) throw new RuntsError(`linux.cgroupsPath: ${cgroupsPath} already holds processes (${busy.join(', ')})`);
       cgroup.apply(resources);
       cgroup.#applyDevices(devices);
@@ -257,7 +275,10 @@ export class V2Cgroup implements CgroupManager {
     s.blkio = ioEntries(c.readIfPresent('io.stat'));
     for (const size of hugePageSizes()) {
       if (!c.has(`hugetlb.${size}.current`)) continue;
-      s.hugetlb[size] = { usage: Number(c.readNumber(`hugetlb.${size}.current`) ?? 0), failcnt: c.readKeyed(`hugetlb.${size}.events`).max ?? 0 };
+      s.hugetlb[size] = {
+        usage: Number(c.readNumber(`hugetlb.${size}.current`) ?? 0),
+        failcnt: c.readKeyed(`hugetlb.${size}.events`).max ?? 0,
+      };
     }
     return s;
   }
