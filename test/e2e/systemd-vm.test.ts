@@ -122,10 +122,11 @@ const SYSTEM = {
 };
 
 /**
- * Measured under TCG on a busy 2-core host: boot 1.3 to 1.7 minutes
- * (systemd's own start, AppArmor's profiles, containerd, dockerd); then per
- * runtime, on runc, the subset 6 minutes (half of it setup: bundling, the
- * images), all scenarios 14 to 18.
+ * Measured under TCG on a 2-core host: boot 0.5 minutes when it is idle,
+ * 1.3 to 1.7 when busy (systemd's own start, AppArmor's profiles,
+ * containerd, dockerd); then per runtime: all scenarios on runts 8 minutes
+ * (idle), on runc 14 to 18 (busy); the subset on runc 6 (busy; half of it
+ * setup: bundling, the images).
  */
 const TIMEOUT_MS = 40 * 60_000;
 
