@@ -6,26 +6,33 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { skipTest } from '../lib/skips';
-import { Checks, type Ran, callsFor, eventually, startHarness, withDiagnostics } from '../lib/e2e';
+import { Checks, type Ran, callsFor, eventually, startHarness, scenarios } from '../lib/e2e';
 
-const { harness, skip } = startHarness(['containerd']);
+const started = startHarness(['containerd']);
+const { harness } = started;
 const test = suite('e2e containerd');
 const h = harness!;
 
-function scenario(name: string, fn: () => unknown): void {
-  if (!harness) skipTest(test, name, skip ?? 'no harness');
-  else test(name, withDiagnostics(h, name, fn));
-}
+const scenario = scenarios(test, started);
 
 let fifoDir = '';
-/** The runc shim with runts as its binary; state (--runc-root) and fifos in the run's temp dir. */
-function runtimeFlags(): string[] {
+/** The runc shim with runts as its binary; state (--runc-root) and fifos in the run's temp dir; the cgroup flags of the harness's mode. */
+function runtimeFlags(id: string): string[] {
   if (!fifoDir) {
     fifoDir = join(h.base, 'fifo');
     mkdirSync(fifoDir, { recursive: true });
   }
-  return ['--runtime', 'io.containerd.runc.v2', '--runc-binary', h.wrapper, '--runc-root', h.ctrRuncRoot!, '--fifo-dir', fifoDir];
+  return [
+    '--runtime',
+    'io.containerd.runc.v2',
+    '--runc-binary',
+    h.wrapper,
+    '--runc-root',
+    h.ctrRuncRoot!,
+    '--fifo-dir',
+    fifoDir,
+    ...h.ctrCgroupArgs(id),
+  ];
 }
 
 let n = 0;
@@ -52,7 +59,7 @@ const show = (r: Ran) => `exit ${r.code ?? r.signal}; stdout ${JSON.stringify(r.
 
 scenario('[5] ctr run --rm --runtime io.containerd.runc.v2 --runc-binary <runts>: output and exit code 7', () => {
   const id = newId();
-  const r = h.ctr(['run', '--rm', ...runtimeFlags(), h.ctrImage, id, 'sh', '-c', 'echo hi; echo to-stderr >&2; exit 7']);
+  const r = h.ctr(['run', '--rm', ...runtimeFlags(id), h.ctrImage, id, 'sh', '-c', 'echo hi; echo to-stderr >&2; exit 7']);
   assert.is(r.code, 7, show(r));
   assert.is(r.stdout, 'hi\n');
   assert.match(r.stderr, /to-stderr/);
@@ -66,7 +73,7 @@ scenario('[5] ctr run -d, ctr task exec (exit code), ctr task kill, task rm: not
   const started = h.ctr([
     'run',
     '-d',
-    ...runtimeFlags(),
+    ...runtimeFlags(id),
     h.ctrImage,
     id,
     'sh',

@@ -9,7 +9,6 @@ import { existsSync, mkdirSync, readFileSync, readlinkSync, writeFileSync } from
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { skipTest } from '../lib/skips';
 import {
   Checks,
   PtySession,
@@ -20,17 +19,15 @@ import {
   killSignals,
   processesMatching,
   startHarness,
-  withDiagnostics,
+  scenarios,
 } from '../lib/e2e';
 
-const { harness, skip } = startHarness(['docker']);
+const started = startHarness(['docker']);
+const { harness } = started;
 const test = suite('e2e docker');
 const h = harness!;
 
-function scenario(name: string, fn: () => unknown): void {
-  if (!harness) skipTest(test, name, skip ?? 'no harness');
-  else test(name, withDiagnostics(h, name, fn));
-}
+const scenario = scenarios(test, started);
 
 const RUNTIME = 'runts';
 /** A hung exec (e.g. an exit status the shim never gets) costs this much, not the default 90 s. */
@@ -356,20 +353,21 @@ scenario('[3] --memory 32m: a memory hog is OOM-killed (exit 137, OOMKilled)', (
 });
 
 scenario('[3] --pids-limit 10: pids.max is 10 on the host; forks beyond it fail', () => {
+  // The shell ends at its first failed fork: it waits first, so that its cgroup can be read while it lives, even on a slow (emulated) host.
   const id = runDetached([
     '--pids-limit',
     '10',
     h.image,
     'sh',
     '-c',
-    'sleep 2; for i in $(seq 1 20); do sleep 30 & done; echo all forked; sleep 30',
+    'sleep 10; for i in $(seq 1 20); do sleep 30 & done; echo all forked; sleep 30',
   ]);
   const pid = Number(inspect(id, '{{.State.Pid}}'));
   try {
     const c = hostCgroupFile(pid, 'pids', 'pids.max', 'pids.max');
-    assert.is(c.cgroup, `/${h.tag}-docker/${id}`, 'the container is not in the cgroup docker asked for (linux.cgroupsPath)');
+    assert.is(c.cgroup, h.dockerCgroup(id), 'the container is not in the cgroup docker asked for (linux.cgroupsPath)');
     assert.is(readFileSync(c.file, 'utf8').trim(), '10');
-    const logs = logsUntil(id, /can't fork|all forked/, 15_000);
+    const logs = logsUntil(id, /can't fork|all forked/, 30_000);
     assert.match(logs, /can't fork/, `forks beyond the limit did not fail: ${logs}`);
     assert.not.match(logs, /all forked/);
   } finally {
@@ -387,7 +385,7 @@ scenario('[3] docker pause / unpause: frozen (the kernel reports the cgroup froz
     assert.is(inspect(id, '{{.State.Status}} {{.State.Paused}}'), 'paused true');
     // What the kernel reports once every task is frozen (v1's FREEZING, v2's "frozen 0", mean not yet).
     const f = hostCgroupFile(pid, 'freezer', 'freezer.state', 'cgroup.events');
-    assert.is(f.cgroup, `/${h.tag}-docker/${id}`, 'the container is not in the cgroup docker asked for');
+    assert.is(f.cgroup, h.dockerCgroup(id), 'the container is not in the cgroup docker asked for');
     assert.match(readFileSync(f.file, 'utf8').trim(), /^FROZEN$|^frozen 1$/m);
     const before = ticks(h.docker(['logs', id]).stdout);
     ok(h.docker(['unpause', id]), 'docker unpause');
@@ -420,7 +418,7 @@ scenario("[3] docker update --memory 48m: the new limit reaches the container's 
   const pid = Number(inspect(id, '{{.State.Pid}}'));
   try {
     const c = hostCgroupFile(pid, 'memory', 'memory.limit_in_bytes', 'memory.max');
-    assert.is(c.cgroup, `/${h.tag}-docker/${id}`, 'the container is not in the cgroup docker asked for (linux.cgroupsPath)');
+    assert.is(c.cgroup, h.dockerCgroup(id), 'the container is not in the cgroup docker asked for (linux.cgroupsPath)');
     assert.is(readFileSync(c.file, 'utf8').trim(), String(64 * 1024 * 1024));
     ok(h.docker(['update', '--memory', '48m', id]), 'docker update --memory 48m');
     assert.is(inspect(id, '{{.HostConfig.Memory}}'), String(48 * 1024 * 1024));

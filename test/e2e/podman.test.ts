@@ -4,17 +4,14 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { skipTest } from '../lib/skips';
-import { Checks, callsFor, eventually, haveCapSysResource, killSignals, startHarness, withDiagnostics } from '../lib/e2e';
+import { Checks, callsFor, eventually, haveCapSysResource, killSignals, startHarness, scenarios } from '../lib/e2e';
 
-const { harness, skip } = startHarness(['podman']);
+const started = startHarness(['podman']);
+const { harness } = started;
 const test = suite('e2e podman');
 const h = harness!;
 
-function scenario(name: string, fn: () => unknown): void {
-  if (!harness) skipTest(test, name, skip ?? 'no harness');
-  else test(name, withDiagnostics(h, name, fn));
-}
+const scenario = scenarios(test, started);
 
 /**
  * podman asks for RLIMIT_NOFILE and RLIMIT_NPROC of 1048576 for root. Without
@@ -40,8 +37,7 @@ scenario('[6] podman --runtime <runts> run --rm: output and exit code 3, nothing
     cid,
     '--network',
     'none',
-    '--cgroup-parent',
-    `/${h.tag}-podman`,
+    ...h.podmanCgroupArgs(),
     ...ulimits(),
     h.podmanImage,
     'sh',
@@ -67,8 +63,7 @@ scenario("podman run --tmpfs /etc: the tmpfs starts with the image's /etc (podma
     '--rm',
     '--network',
     'none',
-    '--cgroup-parent',
-    `/${h.tag}-podman`,
+    ...h.podmanCgroupArgs(),
     ...ulimits(),
     '--tmpfs',
     '/etc',
@@ -89,8 +84,7 @@ scenario(
       '-d',
       '--network',
       'none',
-      '--cgroup-parent',
-      `/${h.tag}-podman`,
+      ...h.podmanCgroupArgs(),
       ...ulimits(),
       '--security-opt',
       'seccomp=unconfined',

@@ -8,23 +8,12 @@ import * as assert from 'uvu/assert';
 import { TOP, isRoot } from '../lib/cli';
 import { skipTest } from '../lib/skips';
 import { busyboxRootfs } from '../lib/container';
-import { END_MARK, runInVm, vmUnavailable } from '../lib/vm';
+import { END_MARK, asGuest, runInVm, vmUnavailable } from '../lib/vm';
 
 const test = suite('cgroup v2 in a VM');
 // Inside the VM this file is not run (the runner there is given cgroups.test only).
 const unavailable = isRoot ? vmUnavailable() : 'not root';
 const whenVm = unavailable ? (title: string) => skipTest(test, title, unavailable) : test;
-
-/**
- * The VM's report, shown as it comes: its uvu summaries relabelled, so
- * that the host's runner (which reads "Total:", "Passed:", "Skipped:")
- * counts this file's own report, not the VM's.
- */
-const asGuest = (lines: string): string =>
-  lines.replace(
-    /^(\s*)(Total|Passed|Skipped|Duration):/gm,
-    (_, indent: string, word: string) => `${indent}vm ${word.toLowerCase()}:`,
-  );
 
 /**
  * Boot, the cgroup tests and the conformance cgroup cases: about 4 minutes

@@ -1,6 +1,7 @@
 /**
  * The e2e harness: real containerd, dockerd and podman with runts as their
- * runtime, all private to one temp dir, and checks that nothing is left on
+ * runtime, all private to one temp dir (or the host's own, started by its
+ * systemd: RUNTS_E2E_DAEMONS=system), and checks that nothing is left on
  * the host after each scenario.
  *
  *   - Packages (docker.io, containerd, podman) are installed with apt when
@@ -17,6 +18,16 @@
  *   - A busybox image made from busybox-static (scripts/make-rootfs.sh) is
  *     imported into each engine: `docker import`, `ctr images import` of an
  *     OCI archive built here, `podman import`.
+ *   - With RUNTS_E2E_DAEMONS=system, the daemons are the host's, as its
+ *     systemd started them with their default settings (on cgroup v2: the
+ *     systemd cgroup driver everywhere): dockerd at /run/docker.sock with
+ *     a runtime "runts" whose path is SYSTEM_WRAPPER (the host's
+ *     daemon.json says so; the harness writes its wrapper there), containerd
+ *     at /run/containerd/containerd.sock (ctr in a namespace of this run,
+ *     runc shim with SystemdCgroup), podman with its own defaults but the
+ *     runtime. Containers then live in systemd scopes: the leftover checks
+ *     add the units and cgroups that name a container. Nothing of the
+ *     daemons is stopped; what this run imported and ran is removed.
  *
  * Environment:
  *   RUNTS_E2E=skip      skip the e2e suites
@@ -26,9 +37,14 @@
  *                       /usr/bin/runc to check the scenarios themselves
  *   RUNTS_E2E_VERBOSE=1 print every runtime argv (normalised) at the end
  *   RUNTS_E2E_KEEP=1    keep BASE (logs, argv.log) after the run
+ *   RUNTS_E2E_DAEMONS=system  use the host's systemd-started daemons (above)
+ *   RUNTS_E2E_ONLY      a regular expression: only the scenarios it matches
+ *                       (by name) are run; the others are left out, not
+ *                       skipped (for a slow host: the systemd VM's subset)
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import type { Test } from 'uvu';
 import {
   chmodSync,
   closeSync,
@@ -44,14 +60,31 @@ import {
   statSync,
   writeFileSync,
 } from 'node:fs';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { readOr } from '../../conformance/host';
-import { type ContainerRef, ContainerWatch, type Leftover, describeLeftover, removeLeftovers } from '../../conformance/leftovers';
+import {
+  type ContainerRef,
+  ContainerWatch,
+  type Leftover,
+  type ResolvedContainer,
+  describeLeftover,
+  removeLeftovers,
+} from '../../conformance/leftovers';
 import { childDirs } from './cgroups';
 import { RUNTS, TOP, isRoot } from './cli';
 import { alive, mountsUnder } from './container';
+import { skipTest } from './skips';
 
 export type Engine = 'docker' | 'containerd' | 'podman';
+
+/** Whether the scenarios run against the host's own daemons (RUNTS_E2E_DAEMONS=system) instead of private ones. */
+export const SYSTEM_DAEMONS = process.env.RUNTS_E2E_DAEMONS === 'system';
+/** Where the harness puts its wrapper with system daemons: dockerd's daemon.json names it as the runtime "runts". */
+export const SYSTEM_WRAPPER = '/run/runts-e2e/runts';
+const SYSTEM_DOCKER_SOCK = '/run/docker.sock';
+const SYSTEM_CONTAINERD_SOCK = '/run/containerd/containerd.sock';
+/** The slice of ctr's containers with system daemons: a Kubernetes-like nested one (kubepods.slice/kubepods-besteffort.slice). */
+const CTR_SLICE = 'kubepods-besteffort.slice';
 
 export interface Ran {
   code: number | null;
@@ -260,6 +293,38 @@ function cgroupDirsUnder(name: string): string[] {
   return dirs;
 }
 
+/**
+ * What systemd still has of a container: units named after it (docker-ID.scope,
+ * libpod-ID.scope, libpod-conmon-ID.scope, PREFIX-ID.scope) and cgroups so
+ * named in any hierarchy. A failed scope stays listed until reset.
+ */
+function systemdLeftovers(c: ResolvedContainer): Leftover[] {
+  const named = (name: string) =>
+    name === c.id || name.endsWith(`-${c.id}.scope`) || name.endsWith(`-${c.id}.slice`) || name.endsWith(`-${c.id}.service`);
+  const found: Leftover[] = [];
+  const units = spawnSync('systemctl', ['list-units', '--all', '--plain', '--no-legend', '--full'], { encoding: 'utf8' });
+  for (const line of (units.stdout ?? '').split('\n')) {
+    const [unit, , active, sub] = line.trim().split(/\s+/);
+    if (unit && named(unit)) found.push({ kind: 'unit', where: unit, detail: `${active} ${sub}` });
+  }
+  const walk = (dir: string) => {
+    for (const sub of childDirs(dir)) {
+      if (named(basename(sub))) found.push({ kind: 'cgroup', where: sub });
+      walk(sub);
+    }
+  };
+  for (const h of hierarchies()) walk(h);
+  return found;
+}
+
+/** Stops and forgets the units a scenario left (a failed unit stays listed until reset). */
+function removeUnits(found: Leftover[]): void {
+  const units = found.filter((l) => l.kind === 'unit').map((l) => l.where);
+  if (!units.length) return;
+  spawnSync('systemctl', ['stop', ...units], { stdio: 'ignore', timeout: 30_000 });
+  spawnSync('systemctl', ['reset-failed', ...units], { stdio: 'ignore', timeout: 30_000 });
+}
+
 // ------------------------------------------------------------------ image --
 
 /** An OCI image layout archive (for `ctr images import`) holding one uncompressed layer. */
@@ -395,6 +460,8 @@ export interface Mark {
   argv: number;
   failures: number;
   logs: Map<string, number>;
+  /** When (ms since the epoch): the system daemons' journal is read from there. */
+  at?: number;
 }
 
 const size = (f: string) => {
@@ -479,7 +546,8 @@ export class Harness {
     mkdirSync(join(this.base, 'bin'));
     mkdirSync(join(this.base, 'out'));
     this.target = process.env.RUNTS_E2E_RUNTIME || RUNTS;
-    this.wrapper = join(this.base, 'bin', 'runts');
+    this.wrapper = SYSTEM_DAEMONS ? SYSTEM_WRAPPER : join(this.base, 'bin', 'runts');
+    mkdirSync(dirname(this.wrapper), { recursive: true });
     writeFileSync(this.wrapper, wrapperScript(this.base, this.target), { mode: 0o755 });
     for (const h of hierarchies()) for (const dir of childDirs(h)) this.topCgroupsBefore.add(dir);
     // The busybox rootfs, and its tar (the image of every engine).
@@ -552,7 +620,19 @@ export class Harness {
     }
   }
 
+  /** containerd: a private one, or the system's; ctr works in a namespace of this run. */
   startContainerd(): void {
+    if (SYSTEM_DAEMONS) {
+      this.containerdSock = SYSTEM_CONTAINERD_SOCK;
+      const v = this.ctr(['version'], { timeout: 30_000 });
+      if (v.code !== 0)
+        throw new Error(`the system's containerd does not answer at ${SYSTEM_CONTAINERD_SOCK}: ${v.stderr.trim()}`);
+    } else this.startPrivateContainerd();
+    this.ctrNamespace = this.tag;
+    this.ctrRuncRoot = join(this.base, 'ctr-runc-root');
+  }
+
+  private startPrivateContainerd(): void {
     const dir = join(this.base, 'containerd');
     mkdirSync(dir);
     this.containerdSock = join(this.base, 'containerd.sock');
@@ -582,12 +662,32 @@ export class Harness {
       ['--config', config],
       () => existsSync(this.containerdSock!) && this.ctr(['version'], { timeout: 10_000 }).code === 0,
     );
-    this.ctrNamespace = this.tag;
-    this.ctrRuncRoot = join(this.base, 'ctr-runc-root');
-    this.cgroupParents.push(this.ctrNamespace); // ctr's default cgroupsPath is /NAMESPACE/ID
+    this.cgroupParents.push(this.tag); // ctr's default cgroupsPath is /NAMESPACE/ID
   }
 
+  /** dockerd: a private one, or the system's (which must list the runtime "runts" at SYSTEM_WRAPPER); then the image. */
   startDockerd(): void {
+    if (SYSTEM_DAEMONS) {
+      this.dockerSock = SYSTEM_DOCKER_SOCK;
+      mkdirSync(join(this.base, 'docker-cli'));
+      const v = this.docker(['version'], { timeout: 30_000 });
+      if (v.code !== 0) throw new Error(`the system's dockerd does not answer at ${SYSTEM_DOCKER_SOCK}: ${v.stderr.trim()}`);
+      const info = this.docker([
+        'info',
+        '--format',
+        'cgroup driver {{.CgroupDriver}}, cgroup v{{.CgroupVersion}}, security {{join .SecurityOptions " "}}',
+      ]);
+      console.log(`  e2e: the system's dockerd: ${info.stdout.trim()}`);
+    } else this.startPrivateDockerd();
+    const runtimes = this.docker(['info', '--format', '{{json .Runtimes}}']);
+    const runts = (JSON.parse(runtimes.stdout || '{}') as Record<string, { path?: string }>).runts;
+    if (runts?.path !== this.wrapper)
+      throw new Error(`dockerd does not have the runts runtime at ${this.wrapper}: ${runtimes.stdout}${runtimes.stderr}`);
+    const imported = this.docker(['import', this.rootfsTar, this.image], { timeout: 120_000 });
+    if (imported.code !== 0) throw new Error(`docker import: ${imported.stderr}`);
+  }
+
+  private startPrivateDockerd(): void {
     if (!this.containerdSock) throw new Error('startDockerd: containerd first');
     this.dockerSock = join(this.base, 'docker.sock');
     this.dockerExecRoot = join(this.base, 'de');
@@ -615,11 +715,6 @@ export class Harness {
       args,
       () => existsSync(this.dockerSock!) && this.docker(['version'], { timeout: 10_000 }).code === 0,
     );
-    const info = this.docker(['info', '--format', '{{json .Runtimes}}']);
-    if (!info.stdout.includes('"runts"'))
-      throw new Error(`dockerd does not list the runts runtime: ${info.stdout}${info.stderr}`);
-    const imported = this.docker(['import', this.rootfsTar, this.image], { timeout: 120_000 });
-    if (imported.code !== 0) throw new Error(`docker import: ${imported.stderr}`);
   }
 
   importCtrImage(): void {
@@ -631,13 +726,31 @@ export class Harness {
       throw new Error(`ctr images import did not make ${this.ctrImage}: ${ls.stdout}`);
   }
 
-  /** podman with storage, state, tmp and network config of its own; vfs, cgroupfs, file events. */
+  /**
+   * podman with storage, state, tmp and network config of its own; vfs,
+   * cgroupfs, file events. With system daemons: podman's defaults (its
+   * storage, the systemd cgroup manager, journald events), runtime aside.
+   */
   setupPodman(): void {
     const dir = join(this.base, 'podman');
-    const parent = `${this.tag}-podman`;
-    this.cgroupParents.push(parent);
+    mkdirSync(join(dir, 'tmp'), { recursive: true });
+    this.podmanArgs = SYSTEM_DAEMONS ? ['--runtime', this.wrapper] : this.privatePodmanArgs(dir);
+    const v = this.podman(['version', '--format', '{{.Client.Version}}'], { timeout: 60_000 });
+    if (v.code !== 0) throw new Error(`podman version: ${v.stderr}`);
+    const r = this.podman(['import', this.rootfsTar, this.podmanImage], { timeout: 120_000 });
+    if (r.code !== 0) throw new Error(`podman import: ${r.stderr}`);
+    if (SYSTEM_DAEMONS) {
+      const format =
+        'cgroup manager {{.Host.CgroupManager}}, cgroup {{.Host.CgroupsVersion}}, storage {{.Store.GraphDriverName}}';
+      const info = this.podman(['info', '--format', format], { timeout: 60_000 });
+      console.log(`  e2e: podman: ${info.code === 0 ? info.stdout.trim() : `podman info failed: ${info.stderr.trim()}`}`);
+    }
+  }
+
+  private privatePodmanArgs(dir: string): string[] {
+    this.cgroupParents.push(`${this.tag}-podman`);
     // prettier-ignore
-    this.podmanArgs = [
+    return [
       '--root', join(dir, 'root'),
       '--runroot', join(dir, 'run'),
       '--tmpdir', join(dir, 'tmp'),
@@ -648,11 +761,23 @@ export class Harness {
       '--events-backend', 'file',
       '--runtime', this.wrapper,
     ];
-    mkdirSync(join(dir, 'tmp'), { recursive: true });
-    const v = this.podman(['version', '--format', '{{.Client.Version}}'], { timeout: 60_000 });
-    if (v.code !== 0) throw new Error(`podman version: ${v.stderr}`);
-    const r = this.podman(['import', this.rootfsTar, this.podmanImage], { timeout: 120_000 });
-    if (r.code !== 0) throw new Error(`podman import: ${r.stderr}`);
+  }
+
+  // ------------------------------------------------------------ cgroups --
+
+  /** The cgroup docker puts a container in: its systemd driver's scope, or the private dockerd's --cgroup-parent. */
+  dockerCgroup(id: string): string {
+    return SYSTEM_DAEMONS ? `/system.slice/docker-${id}.scope` : `/${this.tag}-docker/${id}`;
+  }
+
+  /** ctr run's cgroup flags: with the system's containerd, the runc shim's systemd cgroup driver in a Kubernetes-like slice. */
+  ctrCgroupArgs(id: string): string[] {
+    return SYSTEM_DAEMONS ? ['--runc-systemd-cgroup', '--cgroup', `${CTR_SLICE}:runts-e2e:${id}`] : [];
+  }
+
+  /** podman run's cgroup flags: none with the system's podman (its default, machine.slice), else this run's parent. */
+  podmanCgroupArgs(): string[] {
+    return SYSTEM_DAEMONS ? [] : ['--cgroup-parent', `/${this.tag}-podman`];
   }
 
   /** Mounts under BASE once everything is up: what a scenario must leave as it found. */
@@ -693,6 +818,7 @@ export class Harness {
       argv: size(this.argvLog),
       failures: size(this.failuresLog),
       logs: new Map(this.daemons.map((d) => [d.log, size(d.log)])),
+      at: Date.now(),
     };
   }
 
@@ -714,6 +840,16 @@ export class Harness {
     for (const d of this.daemons) {
       const lines = readFrom(d.log, mark.logs.get(d.log) ?? 0).trim();
       if (lines) parts.push(`${d.name} log:\n${lines.split('\n').slice(-15).join('\n')}`);
+    }
+    if (SYSTEM_DAEMONS && mark.at) {
+      const since = `@${Math.floor(mark.at / 1000)}`;
+      const journal = spawnSync(
+        'journalctl',
+        ['-q', '--no-pager', '-o', 'short-monotonic', '--since', since, '-u', 'docker', '-u', 'containerd', '-p', 'warning'],
+        { encoding: 'utf8' },
+      );
+      const lines = (journal.stdout ?? '').trim();
+      if (lines) parts.push(`journal (docker, containerd; warnings):\n${lines.split('\n').slice(-15).join('\n')}`);
     }
     return parts.join('\n');
   }
@@ -754,7 +890,7 @@ export class Harness {
       const id = ids.find((i) => args[args.length - 1] === i || args.includes(i));
       if (!id) continue;
       const root = value(args, '--root') ?? (this.target === RUNTS ? '/run/runts' : '/run/runc');
-      const ref = refs.get(`${root}\0${id}`) ?? { id, root };
+      const ref = refs.get(`${root}\0${id}`) ?? { id, root, probes: SYSTEM_DAEMONS ? [systemdLeftovers] : [] };
       ref.bundle = value(args, '--bundle') ?? ref.bundle;
       refs.set(`${root}\0${id}`, ref);
     }
@@ -795,7 +931,8 @@ export class Harness {
       }
       for (const m of mountsUnder(this.base))
         if (!this.baselineMounts.includes(m) && !found.some((l) => l.where === m)) found.push({ kind: 'mount', where: m });
-      return found;
+      // Once each: a scope's cgroup is both where the container was and a cgroup named after it.
+      return [...new Map(found.map((l) => [`${l.kind}\0${l.where}`, l])).values()];
     };
     const found =
       eventually(() => {
@@ -806,8 +943,9 @@ export class Harness {
     return found.map(describeLeftover);
   }
 
-  /** Removes what a scenario left: container processes, cgroups, mounts (not runtime state: evidence). */
+  /** Removes what a scenario left: units, container processes, cgroups, mounts (not runtime state: evidence). */
   private scrub(found: Leftover[]): void {
+    removeUnits(found);
     removeLeftovers(found.filter((l) => l.kind === 'process'));
     sleepSync(200);
     removeLeftovers(found.filter((l) => l.kind === 'cgroup' || (l.kind === 'mount' && !this.baselineMounts.includes(l.where))));
@@ -825,20 +963,29 @@ export class Harness {
     return [...problems, ...alive];
   }
 
-  /** Removes every container, stops the daemons, and cleans the host. Idempotent, synchronous. */
+  /**
+   * Removes every container, stops the daemons, and cleans the host.
+   * Idempotent, synchronous. The system's daemons are left running: only
+   * this run's containers (those of the runts runtime) and images go.
+   */
   stop(): string[] {
     if (this.stopped) return [];
     this.stopped = true;
     const problems: string[] = [];
     const up = (name: string) => this.daemons.some((d) => d.name === name && d.child.pid && alive(d.child.pid));
-    if (up('dockerd')) {
-      const ids = this.docker(['ps', '-aq'], { timeout: 30_000 }).stdout.split('\n').filter(Boolean);
+    if (up('dockerd') || (SYSTEM_DAEMONS && this.dockerSock)) {
+      const ids = this.docker(['ps', '-aq', ...(SYSTEM_DAEMONS ? ['--filter', `ancestor=${this.image}`] : [])], {
+        timeout: 30_000,
+      })
+        .stdout.split('\n')
+        .filter(Boolean);
       if (ids.length) {
         const rm = this.docker(['rm', '-f', ...ids], { timeout: 120_000 });
         if (rm.code !== 0) problems.push(`docker rm -f: ${rm.stderr.trim()}`);
       }
+      if (SYSTEM_DAEMONS) this.docker(['rmi', this.image], { timeout: 60_000 });
     }
-    if (up('containerd') && this.ctrNamespace) {
+    if ((up('containerd') || SYSTEM_DAEMONS) && this.ctrNamespace) {
       for (const task of this.ctr(['tasks', 'ls', '-q'], { timeout: 30_000 }).stdout.split('\n').filter(Boolean)) {
         this.ctr(['tasks', 'kill', '-s', 'SIGKILL', task], { timeout: 30_000 });
         sleepSync(300);
@@ -846,10 +993,16 @@ export class Harness {
       }
       for (const c of this.ctr(['containers', 'ls', '-q'], { timeout: 30_000 }).stdout.split('\n').filter(Boolean))
         this.ctr(['containers', 'rm', c], { timeout: 30_000 });
+      if (SYSTEM_DAEMONS) {
+        this.ctr(['images', 'rm', this.ctrImage], { timeout: 30_000 });
+        this.ctr(['namespaces', 'rm', this.ctrNamespace], { timeout: 30_000 });
+      }
     }
     if (this.podmanArgs) {
-      const rm = this.podman(['rm', '-af', '-t', '0'], { timeout: 120_000 });
-      if (rm.code !== 0) problems.push(`podman rm -af: ${rm.stderr.trim()}`);
+      const rm = SYSTEM_DAEMONS
+        ? this.podman(['rmi', '-f', this.podmanImage], { timeout: 120_000 })
+        : this.podman(['rm', '-af', '-t', '0'], { timeout: 120_000 });
+      if (rm.code !== 0) problems.push(`podman ${SYSTEM_DAEMONS ? 'rmi -f' : 'rm -af'}: ${rm.stderr.trim()}`);
     }
     // Daemons, last started first: TERM, then KILL.
     for (const d of [...this.daemons].reverse()) {
@@ -925,11 +1078,12 @@ export class Harness {
         // not there, or not empty (someone else's)
       }
     }
-    if (this.podmanArgs && !this.podmanCacheBefore) rmSync(PODMAN_CACHE, { recursive: true, force: true });
+    if (this.podmanArgs && !this.podmanCacheBefore && !SYSTEM_DAEMONS) rmSync(PODMAN_CACHE, { recursive: true, force: true });
     if (process.env.RUNTS_E2E_VERBOSE) {
       console.log(`\n  runtime argv seen by ${this.target} (normalised):`);
       for (const s of this.argvShapes()) console.log(`    ${s}`);
     }
+    if (SYSTEM_DAEMONS) rmSync(this.wrapper, { force: true });
     const remaining = mountsUnder(this.base);
     if (remaining.length) problems.push(`mounts still under ${this.base}: ${remaining.join(' ')}: not removed`);
     else if (process.env.RUNTS_E2E_KEEP) console.log(`  e2e: kept ${this.base}`);
@@ -1074,6 +1228,21 @@ export class Checks {
   done(): void {
     if (this.failed.length) throw new Error(`${this.failed.length} check(s) failed:\n- ${this.failed.join('\n- ')}`);
   }
+}
+
+const ONLY = process.env.RUNTS_E2E_ONLY ? new RegExp(process.env.RUNTS_E2E_ONLY) : undefined;
+
+/**
+ * The `scenario(name, fn)` of an e2e file: a test with diagnostics, skipped
+ * with the reason when the harness could not start, left out when
+ * RUNTS_E2E_ONLY does not match its name.
+ */
+export function scenarios(test: Test, started: { harness?: Harness; skip?: string }): (name: string, fn: () => unknown) => void {
+  return (name, fn) => {
+    if (ONLY && !ONLY.test(name)) return;
+    if (!started.harness) skipTest(test, name, started.skip ?? 'no harness');
+    else test(name, withDiagnostics(started.harness, name, fn));
+  };
 }
 
 /** A test body that, when it fails, prints what the runtime and the daemons did meanwhile. */

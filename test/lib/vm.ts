@@ -4,22 +4,45 @@
  * qemu in software emulation, with the host's / shared read-only over 9p.
  * A small initramfs (busybox and the 9p, virtio and overlay modules) makes
  * the VM's root an overlay of it with a tmpfs on top (the VM writes where
- * it likes; the host sees none of it), a tmpfs on /run, cgroup2 on
- * /sys/fs/cgroup, and switches to it to run one shell script. What the
- * script prints comes back on the serial console; the VM powers off when
- * it is done. No network device: nothing leaves the host.
+ * it likes; the host sees none of it) and a tmpfs on /run, and switches to
+ * it to run one shell script, in one of two ways:
+ *   - plain: the script runs as PID 1, with cgroup2 on /sys/fs/cgroup;
+ *   - systemd (a Systemd given): the host's systemd is PID 1, on pure cgroup
+ *     v2 as on most production hosts, and starts only a target of the
+ *     test's own: the units the test names, their dependencies, and a
+ *     service that runs the script.
+ * What the script prints comes back on the serial console; the VM powers
+ * off when it is done. No network device: nothing leaves the host.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { tempDir } from './cli';
 
 const QEMU = 'qemu-system-x86_64';
 const BUSYBOX = '/bin/busybox';
+export const SYSTEMD = '/lib/systemd/systemd';
 /** Loaded in this order, each after the modules it depends on (modules.dep). */
 const MODULES = ['virtio_pci', '9pnet_virtio', '9p', 'overlay'];
 export const START_MARK = '=== vm: start';
 export const END_MARK = '=== vm: exit';
+
+/** What a systemd boot starts besides its basic system, and what it finds in its root. */
+export interface Systemd {
+  /** Units started (and waited for) before the script: e.g. docker.service. */
+  units: string[];
+  /** Files written into the VM's root before systemd starts (path -> content), e.g. a daemon's config. */
+  files?: Record<string, string>;
+  /**
+   * Directories that get a tmpfs of their own, for what cannot live on an
+   * overlay (e.g. an overlay2 storage). /tmp always gets one (as with
+   * tmp.mount): systemd-tmpfiles empties /tmp at boot, which over 9p takes
+   * minutes.
+   */
+  tmpfs?: string[];
+  /** The VM's memory, MiB (default 2048). */
+  memoryMb?: number;
+}
 
 export interface Kernel {
   image: string;
@@ -75,7 +98,48 @@ function moduleFiles(kernel: Kernel): string[] {
   return order;
 }
 
-const stage1 = (modules: string[]) => `#!/bin/busybox sh
+const TEST_TARGET = 'runts-vm.target';
+const TEST_SERVICE = 'runts-vm.service';
+
+/**
+ * Units masked in a systemd boot: the waits for a network the VM does not
+ * have (docker.service wants network-online.target), and the host's timers,
+ * which would start apt, man-db or fstrim in the middle of a test.
+ */
+function maskedUnits(): string[] {
+  const waits = ['systemd-networkd-wait-online.service', 'NetworkManager-wait-online.service', 'ifupdown-wait-online.service'];
+  const wants = existsSync('/etc/systemd/system') ? readdirSync('/etc/systemd/system').filter((d) => d.endsWith('.wants')) : [];
+  const timers = wants.flatMap((d) => readdirSync(join('/etc/systemd/system', d)).filter((u) => u.endsWith('.timer')));
+  return [...new Set([...waits, ...timers])];
+}
+
+/** The units of a systemd boot: the target it boots, and the service that runs the script (its output on the console). */
+function testUnits(units: string[]): Record<string, string> {
+  const all = [...units, TEST_SERVICE].join(' ');
+  return {
+    [TEST_TARGET]: `[Unit]
+Description=runts test VM
+Requires=basic.target
+Wants=${all}
+After=basic.target
+AllowIsolate=yes
+`,
+    [TEST_SERVICE]: `[Unit]
+Description=runts test VM: the test script
+After=${units.join(' ')}
+[Service]
+Type=exec
+ExecStart=/bin/sh /run/stage2.sh
+StandardOutput=tty
+StandardError=tty
+TTYPath=/dev/console
+TTYReset=no
+TTYVHangup=no
+`,
+  };
+}
+
+const stage1 = (modules: string[], systemd?: Systemd) => `#!/bin/busybox sh
 /bin/busybox --install -s /bin
 fail() { echo "${END_MARK} 99: $*"; poweroff -f; }
 mount -t proc proc /proc && mount -t sysfs sysfs /sys && mount -t devtmpfs devtmpfs /dev || fail "base mounts"
@@ -86,9 +150,17 @@ mount -t tmpfs tmpfs /rw && mkdir /rw/upper /rw/work || fail "tmpfs"
 mount -t overlay overlay -o lowerdir=/host,upperdir=/rw/upper,workdir=/rw/work /newroot || fail "overlay root"
 mount -t tmpfs tmpfs /newroot/run || fail "/run"
 for d in dev proc sys; do mount --move /$d /newroot/$d || fail "move /$d"; done
-mount -t cgroup2 cgroup2 /newroot/sys/fs/cgroup || fail "cgroup2"
 cp /stage2.sh /newroot/run/stage2.sh
-exec switch_root /newroot /bin/sh /run/stage2.sh
+${
+  systemd
+    ? `cp -a /files/. /newroot/ || fail "files"
+# The host may be a container: the VM is not one (systemd would take itself for a container's init).
+rm -f /newroot/.dockerenv /newroot/run/.containerenv
+for d in /tmp ${(systemd.tmpfs ?? []).join(' ')}; do mkdir -p /newroot$d && mount -t tmpfs tmpfs /newroot$d || fail "tmpfs $d"; done
+exec switch_root /newroot ${SYSTEMD}`
+    : `mount -t cgroup2 cgroup2 /newroot/sys/fs/cgroup || fail "cgroup2"
+exec switch_root /newroot /bin/sh /run/stage2.sh`
+}
 `;
 
 const stage2 = (script: string) => `#!/bin/sh
@@ -99,15 +171,29 @@ echo "${END_MARK} $?"
 ${BUSYBOX} poweroff -f
 `;
 
-/** An initramfs (an uncompressed newc cpio) holding busybox, the modules and both stages. */
-function initramfs(kernel: Kernel, script: string): string {
+/** The files a systemd boot adds to the VM's root, under dir: the test's own, the units, the masks. */
+function writeSystemdFiles(dir: string, systemd: Systemd): void {
+  const write = (path: string, content: string) => {
+    mkdirSync(join(dir, dirname(path)), { recursive: true });
+    writeFileSync(join(dir, path), content);
+  };
+  // The VM has no disks: the host's fstab names none of its.
+  write('/etc/fstab', '# the runts test VM: no disks\n');
+  for (const [path, content] of Object.entries(systemd.files ?? {})) write(path, content);
+  for (const [name, content] of Object.entries(testUnits(systemd.units))) write(`/etc/systemd/system/${name}`, content);
+  for (const name of maskedUnits()) symlinkSync('/dev/null', join(dir, 'etc/systemd/system', name));
+}
+
+/** An initramfs (an uncompressed newc cpio) holding busybox, the modules and both stages (and the systemd boot's files). */
+function initramfs(kernel: Kernel, script: string, systemd?: Systemd): string {
   const dir = join(tempDir('runts-vm-'), 'root');
   for (const sub of ['bin', 'lib/modules', 'proc', 'sys', 'dev']) mkdirSync(join(dir, sub), { recursive: true });
   copyFileSync(BUSYBOX, join(dir, 'bin/busybox'));
   chmodSync(join(dir, 'bin/busybox'), 0o755);
   const modules = moduleFiles(kernel);
   for (const m of modules) copyFileSync(join(kernel.modules, m), join(dir, 'lib/modules', basename(m)));
-  writeFileSync(join(dir, 'init'), stage1(modules), { mode: 0o755 });
+  writeFileSync(join(dir, 'init'), stage1(modules, systemd), { mode: 0o755 });
+  if (systemd) writeSystemdFiles(join(dir, 'files'), systemd);
   writeFileSync(join(dir, 'stage2.sh'), stage2(script), { mode: 0o755 });
   const image = join(dir, '..', 'initrd.cpio');
   const r = spawnSync('sh', ['-c', `cd "${dir}" && find . | ${BUSYBOX} cpio -o -H newc > "${image}"`], {
@@ -117,45 +203,40 @@ function initramfs(kernel: Kernel, script: string): string {
   return image;
 }
 
+/**
+ * The VM's report as the host's runner should show it: its uvu summaries
+ * relabelled, so that the host's runner (which reads "Total:", "Passed:",
+ * "Skipped:") counts the host file's own report, not the VM's.
+ */
+export const asGuest = (lines: string): string =>
+  lines.replace(
+    /^(\s*)(Total|Passed|Skipped|Duration):/gm,
+    (_, indent: string, word: string) => `${indent}vm ${word.toLowerCase()}:`,
+  );
+
 export interface VmRun {
   qemu: ChildProcess;
   /** The console output, once the VM is off; rejects after timeoutMs (the VM is killed). */
   output: Promise<string>;
 }
 
-/** Boots the VM and runs script (sh) in it. What the script prints goes to echo, line by line, as it comes. */
-export function runInVm(script: string, timeoutMs: number, echo: (lines: string) => void): VmRun {
+/**
+ * Boots the VM and runs script (sh) in it, with systemd as PID 1 when
+ * systemd is given. What the script prints goes to echo, line by line, as
+ * it comes.
+ */
+export function runInVm(script: string, timeoutMs: number, echo: (lines: string) => void, systemd?: Systemd): VmRun {
   const kernel = findKernel()!;
-  const qemu = spawn(
-    QEMU,
-    [
-      '-machine',
-      'q35',
-      '-accel',
-      'tcg,thread=multi',
-      '-smp',
-      '2',
-      '-m',
-      '2048',
-      '-nodefaults',
-      '-display',
-      'none',
-      '-serial',
-      'stdio',
-      '-no-reboot',
-      '-kernel',
-      kernel.image,
-      '-initrd',
-      initramfs(kernel, script),
-      '-append',
-      'console=ttyS0 quiet loglevel=1 panic=-1',
-      '-fsdev',
-      'local,id=hostroot,path=/,security_model=none,readonly=on,multidevs=remap',
-      '-device',
-      'virtio-9p-pci,fsdev=hostroot,mount_tag=hostroot',
-    ],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
+  const boot = systemd ? ` systemd.unit=${TEST_TARGET} systemd.unified_cgroup_hierarchy=1` : '';
+  // prettier-ignore
+  const qemu = spawn(QEMU, [
+    '-machine', 'q35', '-accel', 'tcg,thread=multi', '-smp', '2', '-m', String(systemd?.memoryMb ?? 2048),
+    '-nodefaults', '-display', 'none', '-serial', 'stdio', '-no-reboot',
+    '-kernel', kernel.image, '-initrd', initramfs(kernel, script, systemd),
+    '-append', `console=ttyS0 quiet loglevel=1 panic=-1${boot}`,
+    '-fsdev', 'local,id=hostroot,path=/,security_model=none,readonly=on,multidevs=remap',
+    '-device', 'virtio-9p-pci,fsdev=hostroot,mount_tag=hostroot',
+  ], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let echoed = 0;
   qemu.stdout.setEncoding('utf8');
