@@ -12,6 +12,7 @@ import { type CgroupManager, createCgroup, destroyCgroup } from '../linux/cgroup
 import { primeCgroupMigration } from '../linux/cgroups/prime';
 import { type HookState, hookState, runHooks, runHooksWarnOnly } from '../linux/hooks';
 import { sessionKeyringName } from '../linux/keyring';
+import type { IdMappings } from '../linux/user-namespace';
 import { type SharedMounts, noteSharedMounts, removeSharedMounts } from '../linux/shared-mounts';
 import { log } from '../log';
 import { type LoadedConfig, loadBundle, readConfigFile } from '../spec/load';
@@ -22,7 +23,7 @@ import { ownerName } from '../state/owner';
 import { readProcStat } from '../state/process-identity';
 import type { ContainerRecord } from '../state/record';
 import type { StateStore } from '../state/store';
-import { S_IFIFO } from '../sys/constants';
+import { O_CLOEXEC, O_PATH, S_IFIFO } from '../sys/constants';
 import type { Sys } from '../sys/types';
 import { type InitProcess, spawnInit } from './init-process';
 import { writePidFile } from './pid-file';
@@ -71,8 +72,18 @@ export async function create(sys: Sys, store: StateStore, args: CreateOptions): 
   const wantsTerminal = raw.process?.terminal === true;
   // The init sends the pty master over its end of a socketpair (its fd there: init.fds.terminal).
   const terminalPair = wantsTerminal && !args.consoleSocket && args.keepTerminal ? sys.socketpair() : undefined;
-  const init = spawnInit(sys, rawNamespaces(raw.linux?.namespaces), preserveFds, terminalPair?.[1]);
-  if (terminalPair) closeSync(terminalPair[1]);
+  const namespaces = rawNamespaces(raw.linux?.namespaces);
+  // With a user namespace the id maps are written as the init is spawned:
+  // only once the config has passed validation, so that a bad mapping is
+  // reported with its pointer, not as the kernel's refusal.
+  const spawnLater = namespaces.some((ns) => ns.type === 'user');
+  let init: InitProcess | undefined;
+  const spawn = (idMappings?: IdMappings): InitProcess => {
+    init = spawnInit(sys, namespaces, preserveFds, terminalPair?.[1], idMappings);
+    if (terminalPair) closeSync(terminalPair[1]);
+    return init;
+  };
+  if (!spawnLater) spawn();
 
   let claimed = false;
   let cgroup: CgroupManager | undefined;
@@ -87,6 +98,7 @@ export async function create(sys: Sys, store: StateStore, args: CreateOptions): 
       throw new RuntsError('cannot allocate tty if runts will detach without setting console socket');
     }
     if (!terminal && args.consoleSocket) throw new RuntsError('--console-socket given, but process.terminal is false');
+    init ??= spawn({ uidMappings: spec.linux?.uidMappings ?? [], gidMappings: spec.linux?.gidMappings ?? [] });
     store.claim(id);
     claimed = true;
     const record: ContainerRecord = {
@@ -125,6 +137,7 @@ export async function create(sys: Sys, store: StateStore, args: CreateOptions): 
       listenFds,
       cgroup: made.view,
       sessionKeyring: record.sessionKeyring,
+      ...(init.fds.fifo !== undefined ? { fifoSocket: init.fds.fifo } : {}),
       ...(consoleTo ? { console: consoleTo } : {}),
     });
     // What every exec starts from (planExec).
@@ -135,6 +148,14 @@ export async function create(sys: Sys, store: StateStore, args: CreateOptions): 
     sys.mknod(fifoPath, S_IFIFO | 0o622, 0, 0);
     // Whatever the umask: the init opens it for writing as the container's user.
     sys.chmod(fifoPath, 0o622);
+    if (init.fds.fifo !== undefined) {
+      const fifo = sys.open(fifoPath, O_PATH | O_CLOEXEC);
+      try {
+        init.sendFifo(fifo);
+      } finally {
+        sys.close(fifo);
+      }
+    }
 
     // What delete needs, kept apart before the container has a process or
     // a mount: a damaged state.json must not leave it beyond runts' reach.
@@ -163,7 +184,8 @@ export async function create(sys: Sys, store: StateStore, args: CreateOptions): 
     return { record, init, ...(master !== undefined ? { terminal: master } : {}) };
   } catch (err) {
     if (terminalPair) closeSync(terminalPair[0]);
-    await killAndReap(init);
+    if (terminalPair && !init) closeSync(terminalPair[1]);
+    if (init) await killAndReap(init);
     try {
       if (cgroup) await destroyCgroup(cgroup);
     } catch (cleanup) {
@@ -181,7 +203,7 @@ export async function create(sys: Sys, store: StateStore, args: CreateOptions): 
         ociVersion: loaded.spec.ociVersion,
         id,
         status: 'stopped',
-        pid: init.pid,
+        pid: init?.pid ?? 0,
         bundle: loaded.bundle,
       };
       runHooksWarnOnly('poststop', loaded.spec.hooks?.poststop, state, log.warn);
@@ -212,11 +234,8 @@ function socketActivationFds(): number {
 }
 
 async function killAndReap(init: InitProcess): Promise<void> {
-  const exited = init.child.exitCode !== null || init.child.signalCode !== null;
-  if (exited) return;
-  const gone = new Promise((resolve) => init.child.once('exit', resolve));
-  init.child.kill('SIGKILL');
-  await gone;
+  init.kill('SIGKILL');
+  await init.exited();
 }
 
 /** `runts create`: create, then leave the init to its new parent (the shim, or init). */

@@ -97,6 +97,9 @@ export async function execInContainer(s: Sys, store: StateStore, opts: ExecOptio
   void primeCgroupMigration();
   if (!container.canExec(opts.ignorePaused)) throw container.refusal('exec');
   if (!record.exec) throw new RuntsError(`container ${record.id} has nothing for exec in its record`);
+  // Node cannot join it (setns needs a single thread), and joining the rest as the host's root would not do.
+  if (record.exec.userNamespace)
+    throw new RuntsError(`exec into container ${record.id}: user namespaces are not supported by exec yet`);
   const proc = execProcess(record.exec.process, opts);
   checkExecProcess(record, proc, opts.process ?? 'exec process');
   if (proc.terminal && opts.detach && !opts.consoleSocket) {

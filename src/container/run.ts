@@ -26,14 +26,12 @@ export async function runContainer(sys: Sys, store: StateStore, args: RunOptions
     init.release();
     return 0;
   }
-  const exited = new Promise<number>((resolve) => {
-    init.child.once('exit', (code, signal) => resolve(signal ? 128 + (signalNumber(signal) ?? 0) : (code ?? 0)));
-  });
-  // The init is this process's child: node signals it only while it is not
+  const exited = init.exited().then(({ code, signal }) => (signal ? 128 + (signalNumber(signal) ?? 0) : (code ?? 0)));
+  // The init is this process's child: it is signalled only while it is not
   // yet reaped, so its pid cannot have gone to another process.
   const forward = (signal: NodeJS.Signals) => {
     try {
-      init.child.kill(signal);
+      init.kill(signal);
     } catch {
       // Already gone: its exit is on its way.
     }

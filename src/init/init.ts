@@ -59,7 +59,8 @@ export function runInit(s: Sys): never {
 
     // The fifo lives in the state dir, out of sight once pivoted: keep a
     // handle (O_PATH) and reopen it through /proc/self/fd when it is time.
-    fifo = s.open(plan.fifoPath, O_PATH | O_CLOEXEC);
+    // In a user namespace create sends it (the state dir is not ours to open).
+    fifo = plan.fifoSocket !== undefined ? receiveFifo(s, plan.fifoSocket) : s.open(plan.fifoPath, O_PATH | O_CLOEXEC);
     // The process's own settings, before `created` as runc does, so that
     // a limit, label, capability or filter the kernel refuses fails create.
     ready = finalizeProcess(s, plan, {
@@ -113,6 +114,12 @@ function startProcess(s: Sys, plan: InitPlan, state: HookState, ready: Finalized
     if (w >= 0) s.write(w, message);
     else process.stderr.write(`runts init: ${message}\n`);
   }
+}
+
+function receiveFifo(s: Sys, socket: number): number {
+  const { fd } = s.recvFd(socket);
+  s.close(socket);
+  return fd;
 }
 
 /** process.cwd made when missing, inside the rootfs (in-root.ts); entered once pivoted (working-dir.ts). */

@@ -1,11 +1,28 @@
 /**
  * /dev inside the container: the default devices every container gets
  * (runtime-linux.md "Default Devices"), linux.devices, and the standard
- * symlinks. Nodes are made with mknod; the init runs as real root.
+ * symlinks. Nodes are made with mknod when the init runs as real root; in
+ * a user namespace, where mknod is refused, the host's node of the same
+ * path is bound onto an empty file instead (runc's bindMountDeviceNode).
  */
 import { dirname } from 'node:path';
 import { RuntsError } from '../errors';
-import { ENOENT, O_CLOEXEC, O_NOFOLLOW, O_PATH, S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFREG } from '../sys/constants';
+import {
+  ENOENT,
+  MS_BIND,
+  O_CLOEXEC,
+  O_CREAT,
+  O_EXCL,
+  O_NOFOLLOW,
+  O_PATH,
+  O_WRONLY,
+  S_IFBLK,
+  S_IFCHR,
+  S_IFDIR,
+  S_IFIFO,
+  S_IFLNK,
+  S_IFREG,
+} from '../sys/constants';
 import { type Sys, SysError, exists, fileType } from '../sys/types';
 import { fdEntry, fdPath } from './fd-paths';
 import { RootDir } from './in-root';
@@ -68,12 +85,16 @@ export function devicesToCreate(configured: readonly PlannedDevice[]): PlannedDe
  * path swapped meanwhile can neither put the node outside the rootfs nor
  * turn the chmod on a host file.
  */
-export function createDevice(sys: Sys, root: RootDir, dev: PlannedDevice): void {
+export function createDevice(sys: Sys, root: RootDir, dev: PlannedDevice, inUserNamespace = false): void {
   withEntry(sys, root, dev.path, (at) => {
     const st = sys.lstat(at);
     if (st) {
       if (REPLACEABLE.has(fileType(st))) sys.unlink(at);
       else throw new RuntsError(`linux.devices: ${dev.path} exists in the rootfs and is not a device`);
+    }
+    if (inUserNamespace) {
+      bindDevice(sys, at, dev);
+      return;
     }
     const type = TYPE_BITS[dev.type];
     sys.mknod(at, type | (dev.fileMode & 0o7777), dev.major, dev.minor);
@@ -86,6 +107,23 @@ export function createDevice(sys: Sys, root: RootDir, dev: PlannedDevice): void 
       sys.close(node);
     }
   });
+}
+
+/** The host's node at the device's path, bound onto an empty file made in its place. */
+function bindDevice(sys: Sys, at: string, dev: PlannedDevice): void {
+  const host = sys.stat(dev.path);
+  if (!host || fileType(host) !== TYPE_BITS[dev.type]) {
+    throw new RuntsError(
+      `linux.devices: ${dev.path}: in a user namespace the host's node is bound, and the host has none of that type`,
+    );
+  }
+  sys.close(sys.open(at, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0o000));
+  const file = sys.open(at, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+  try {
+    sys.mount(dev.path, fdPath(file), 'bind', MS_BIND, null);
+  } finally {
+    sys.close(file);
+  }
 }
 
 /** /dev/fd, stdin/out/err, /dev/ptmx -> pts/ptmx, /dev/core (runc's setupDevSymlinks, setupPtmx). */

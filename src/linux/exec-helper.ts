@@ -4,6 +4,11 @@
  * program it starts, which node's spawn and execve cannot take:
  *   - the init's own mount namespace, made (or joined) before node starts,
  *     so that every thread of the init lives in it (spawnInit);
+ *   - the container's user namespace, made (waiting while runts writes
+ *     its id maps: user-namespace.ts) or joined before node starts, so
+ *     that every thread of the init is born in it, with the pid namespace
+ *     owned by it, whose PID 1 the helper forks; and the namespaces only a
+ *     single thread can join (user, time);
  *   - the last hop into the container, in the init and in exec: the
  *     program is always exec'd by the helper, run from a sealed memfd, so
  *     that /proc/self/exe during the program's execve is never node nor a
@@ -35,9 +40,27 @@ export const HELPER_PATH = decodeURIComponent(new URL('./runts-helper', import.m
 /** The helper's argv[0]: under any other name it refuses to run. */
 const NAME = 'runts-helper';
 
+/** A namespace to join: at a path, or an fd the helper inherits (and closes once joined). */
+export interface HelperJoin {
+  /** Its /proc/PID/ns name (mnt, user, time, …). */
+  kind: string;
+  at: string | number;
+}
+
+/** The steps, in the order the helper takes them. */
 export interface HelperSteps {
-  /** The init's mount namespace: a new one, or the one at this path. */
-  mount?: { path?: string };
+  /** fd of a socket to runts: the steps' sync (user-namespace.ts), and why a step failed. */
+  syncFd?: number;
+  /** Namespaces joined, in this order. */
+  join?: readonly HelperJoin[];
+  /** A new user namespace; the helper waits on syncFd while runts writes its maps. */
+  newUser?: boolean;
+  /** Root (ids 0) of the user namespace joined or made. */
+  root?: boolean;
+  /** Namespaces made, by their /proc/PID/ns names. */
+  unshare?: readonly string[];
+  /** Fork PID 1 of the pid namespace just made, runts' child, which goes on; its pid goes to syncFd. */
+  fork?: boolean;
   /** fd (in the new process) of the container's cgroup.procs: join it as one process. */
   cgroupFd?: number;
   /** setsid + TIOCSCTTY on fd 0. */
@@ -49,7 +72,12 @@ export interface HelperSteps {
 /** argv for the helper: its steps, then the program's path and argv. */
 export function helperArgv(steps: HelperSteps, path: string, argv: readonly string[]): string[] {
   const words: string[] = [NAME];
-  if (steps.mount) words.push(steps.mount.path ? `mnt-join=${steps.mount.path}` : 'mnt-new');
+  if (steps.syncFd !== undefined) words.push(`sync-fd=${steps.syncFd}`);
+  for (const { kind, at } of steps.join ?? []) words.push(`setns=${kind}:${at}`);
+  if (steps.newUser) words.push('unshare=user', 'await-maps');
+  if (steps.root) words.push('root');
+  if (steps.unshare?.length) words.push(`unshare=${steps.unshare.join(',')}`);
+  if (steps.fork) words.push('fork');
   if (steps.cgroupFd !== undefined) words.push(`cgroup-fd=${steps.cgroupFd}`);
   if (steps.terminal) words.push('tty');
   if (steps.reportFd !== undefined) words.push(`report-fd=${steps.reportFd}`);

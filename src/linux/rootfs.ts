@@ -83,7 +83,15 @@ export interface RootfsPlan {
    * rootfs is entered with chroot, never pivot_root.
    */
   mountNamespace: boolean;
-  /** Namespaces the init unshares or joins itself (pid and mount are set up as it is spawned). */
+  /**
+   * The init is root of a user namespace, not of the host: device nodes
+   * are bound from the host, and remounts keep the flags the kernel locks
+   * on mounts that came from the host (nosuid, nodev, noexec, atime).
+   */
+  userNamespace: boolean;
+  /** The container has a cgroup namespace (new or joined). */
+  cgroupNamespace: boolean;
+  /** Namespaces the init unshares or joins itself (the rest are set up as it is spawned: namespaceSetup). */
   namespaces: NamespaceRequest[];
   mounts: PlannedMount[];
   devices: PlannedDevice[];
@@ -123,7 +131,7 @@ export function prepareRootfs(sys: Sys, plan: RootfsPlan): void {
     // A /dev bound from the host already has its devices; otherwise make them.
     const devices =
       devIsTmpfs || !plan.mounts.some((m) => m.destination === '/dev') ? devicesToCreate(plan.devices) : plan.devices;
-    for (const dev of devices) createDevice(sys, root, dev);
+    for (const dev of devices) createDevice(sys, root, dev, plan.userNamespace);
     createDevSymlinks(sys, root);
   } finally {
     root.close();
@@ -291,7 +299,7 @@ function cgroupMount(sys: Sys, m: PlannedMount, plan: RootfsPlan, at: Destinatio
     sys.mount('cgroup2', fdPath(at.onto), 'cgroup2', m.flags, null);
     return;
   }
-  const ownNamespace = plan.namespaces.some((ns) => ns.type === 'cgroup');
+  const ownNamespace = plan.cgroupNamespace;
   const flags = m.flags & ~MS_RDONLY;
   sys.mount('tmpfs', fdPath(at.onto), 'tmpfs', flags, 'mode=755');
   const tmpfs = at.mounted();

@@ -40,6 +40,11 @@ const BY_NAME: ReadonlyMap<string, number> = new Map(Object.entries(SIGNALS));
 /** The number of a signal's full name ("SIGTERM"); undefined for a name the table lacks. */
 export const signalNumber = (name: string): number | undefined => BY_NAME.get(name);
 
+const BY_NUMBER: ReadonlyMap<number, string> = new Map([...Object.entries(SIGNALS)].reverse().map(([name, n]) => [n, name]));
+
+/** The name of a signal's number (the first the table gives it: SIGABRT, not SIGIOT); undefined for one it lacks. */
+export const signalName = (n: number): NodeJS.Signals | undefined => BY_NUMBER.get(n) as NodeJS.Signals | undefined;
+
 const SIGRTMIN = 34;
 const SIGRTMAX = 64;
 

@@ -4,18 +4,38 @@
  *
  *   runts-helper [STEP...] -- PATH ARGV0 [ARG...]
  *
- * Steps, in the order given:
- *   mnt-new          unshare(CLONE_NEWNS): the init's node is then born in
- *                    the container's mount namespace, every thread of it,
- *                    so no thread keeps the host's root or mounts
- *                    (a thread's /proc/self/task/N/root was a way out).
- *   mnt-join=PATH    setns into the mount namespace at PATH, likewise.
+ * Steps, in the order given (KIND: a /proc/PID/ns name: mnt, user, pid,
+ * uts, ipc, net, cgroup, time):
+ *   unshare=KIND[,KIND...]
+ *                    unshare(2) those namespaces. mnt: the init's node is
+ *                    then born in the container's mount namespace, every
+ *                    thread of it, so no thread keeps the host's root or
+ *                    mounts (a thread's /proc/self/task/N/root was a way
+ *                    out). user,pid: a user namespace, and a pid namespace
+ *                    for children owned by it (with hold=).
+ *   setns=KIND:PATH  setns into the namespace at PATH, likewise; user and
+ *   setns=KIND:N     time need a single-threaded caller. N: an inherited
+ *                    fd, closed once joined.
+ *   sync-fd=N        fd N (a socket to runts) carries the steps below;
+ *                    marked close-on-exec. From here a failed step says
+ *                    why there, not on stderr.
+ *   await-maps       write "maps\n" to the sync fd, then wait for one byte:
+ *                    runts writes /proc/PID/{uid,gid}_map of the user
+ *                    namespace just made meanwhile.
+ *   root             setresgid(0), setgroups(none), setresuid(0): root of
+ *                    the user namespace joined or made (ids 0 mapped).
+ *   fork             clone(CLONE_PARENT): the child, PID 1 of the pid
+ *                    namespace made just before (owned by the user
+ *                    namespace: proc can then be mounted inside), goes on
+ *                    with the steps and is runts' own child; this process
+ *                    writes "pid N\n" (the child's pid as runts sees it) to
+ *                    the sync fd and exits 0.
  *   cgroup-fd=N      write "0" to fd N (the container's cgroup.procs,
  *                    opened by runts) and close it: join as one process.
  *   tty              setsid(); ioctl(0, TIOCSCTTY, 0).
  *   report-fd=N      mark fd N close-on-exec; if the last execve fails,
  *                    write why to it (start reads it from exec.fifo).
- * then execve(PATH, [ARGV0, ARG...], envp).
+ * then (without hold=) execve(PATH, [ARGV0, ARG...], envp).
  *
  * It is also the last hop into the container: runts execs it from a sealed
  * memfd, so that while the program's execve runs, /proc/self/exe is this
@@ -33,7 +53,11 @@
 #include <linux/fcntl.h>
 #include <linux/sched.h>
 
+#ifndef CLONE_NEWTIME
+#define CLONE_NEWTIME 0x00000080
+#endif
 #define TIOCSCTTY 0x540E
+#define SIGCHLD 17
 #define F_SETFD 2
 #define FD_CLOEXEC 1
 
@@ -95,6 +119,22 @@ static long number(const char *s) {
   return n;
 }
 
+static const struct {
+  const char *name;
+  long flag;
+} KINDS[] = {
+    {"mnt", CLONE_NEWNS}, {"user", CLONE_NEWUSER}, {"pid", CLONE_NEWPID},       {"uts", CLONE_NEWUTS},
+    {"ipc", CLONE_NEWIPC}, {"net", CLONE_NEWNET},   {"cgroup", CLONE_NEWCGROUP}, {"time", CLONE_NEWTIME},
+};
+
+/* The clone flag of the namespace kind s starts with, *rest after its name; 0 if none. */
+static long kind(const char *s, const char **rest) {
+  unsigned long k;
+  for (k = 0; k < sizeof KINDS / sizeof KINDS[0]; k++)
+    if (starts(s, KINDS[k].name, rest) && (**rest == 0 || **rest == ',' || **rest == ':')) return KINDS[k].flag;
+  return 0;
+}
+
 static const char *errno_text(long err) {
   switch (err) {
     case 1: return "operation not permitted";
@@ -106,19 +146,24 @@ static const char *errno_text(long err) {
     case 20: return "not a directory";
     case 22: return "invalid argument";
     case 26: return "text file busy";
+    case 28: return "no space left on device (a namespace limit)";
     case 40: return "too many levels of symbolic links";
+    case 87: return "too many users (setns needs a single-threaded caller)";
     default: return "error";
   }
 }
 
 static void put(int fd, const char *s) { sys3(__NR_write, fd, s, len(s)); }
 
-static void say(int fd, const char *what, const char *arg, long err) {
+static void put_number(int fd, unsigned long n) {
   char num[24];
   int i = sizeof num - 1;
-  unsigned long e = (unsigned long)(err < 0 ? -err : err);
   num[i] = 0;
-  do num[--i] = (char)('0' + e % 10); while ((e /= 10) && i > 0);
+  do num[--i] = (char)('0' + n % 10); while ((n /= 10) && i > 0);
+  put(fd, num + i);
+}
+
+static void say(int fd, const char *what, const char *arg, long err) {
   put(fd, what);
   if (arg) {
     put(fd, " ");
@@ -127,14 +172,17 @@ static void say(int fd, const char *what, const char *arg, long err) {
   put(fd, ": ");
   put(fd, errno_text(err < 0 ? -err : err));
   put(fd, " (errno ");
-  put(fd, num + i);
+  put_number(fd, (unsigned long)(err < 0 ? -err : err));
   put(fd, ")");
 }
 
+/* Where a failed step says why: stderr, or the sync fd once there is one. */
+static long report_to = 2;
+
 static void die(int code, const char *what, const char *arg, long err) {
-  put(2, "runts-helper: ");
-  say(2, what, arg, err);
-  put(2, "\n");
+  put(report_to, "runts-helper: ");
+  say(report_to, what, arg, err);
+  put(report_to, "\n");
   sys3(__NR_exit, code, 0, 0);
   for (;;) {}
 }
@@ -153,13 +201,43 @@ __attribute__((used)) void start_c(long *sp) {
   }
   for (i = 1; i < argc && !same(argv[i], "--"); i++) {
     const char *a = argv[i];
-    if (same(a, "mnt-new")) {
-      if ((r = sys3(__NR_unshare, CLONE_NEWNS, 0, 0)) < 0) die(126, "unshare(CLONE_NEWNS)", 0, r);
-    } else if (starts(a, "mnt-join=", &v)) {
-      long fd = sys6(__NR_openat, AT_FDCWD, (long)v, O_RDONLY | O_CLOEXEC, 0, 0, 0);
-      if (fd < 0) die(126, "open mount namespace", v, fd);
-      if ((r = sys3(__NR_setns, fd, CLONE_NEWNS, 0)) < 0) die(126, "setns mount namespace", v, r);
+    if (starts(a, "unshare=", &v)) {
+      long flags = 0, flag;
+      for (;; v++) {
+        if (!(flag = kind(v, &v))) die(126, "unknown namespace kind", a, 22);
+        flags |= flag;
+        if (*v != ',') break;
+      }
+      if (*v) die(126, "unknown namespace kind", a, 22);
+      if ((r = sys3(__NR_unshare, flags, 0, 0)) < 0) die(126, "unshare", a, r);
+    } else if (starts(a, "setns=", &v)) {
+      long flag = kind(v, &v), fd;
+      if (!flag || *v++ != ':') die(126, "unknown namespace kind", a, 22);
+      fd = *v == '/' ? sys6(__NR_openat, AT_FDCWD, (long)v, O_RDONLY | O_CLOEXEC, 0, 0, 0) : number(v);
+      if (fd < 0) die(126, "open namespace", v, fd);
+      if ((r = sys3(__NR_setns, fd, flag, 0)) < 0) die(126, "setns", a, r);
       sys3(__NR_close, fd, 0, 0);
+    } else if (same(a, "root")) {
+      if ((r = sys3(__NR_setresgid, 0, 0, 0)) < 0) die(126, "setresgid(0) in the user namespace", 0, r);
+      if ((r = sys3(__NR_setgroups, 0, 0, 0)) < 0) die(126, "setgroups() in the user namespace", 0, r);
+      if ((r = sys3(__NR_setresuid, 0, 0, 0)) < 0) die(126, "setresuid(0) in the user namespace", 0, r);
+    } else if (starts(a, "sync-fd=", &v) && number(v) >= 0) {
+      report_to = number(v);
+      sys3(__NR_fcntl, report_to, F_SETFD, FD_CLOEXEC);
+    } else if (same(a, "await-maps") && report_to != 2) {
+      char byte;
+      put(report_to, "maps\n");
+      while ((r = sys3(__NR_read, report_to, &byte, 1)) == -4) {}
+      if (r != 1) die(126, "waiting for the id maps", 0, r < 0 ? r : -5);
+    } else if (same(a, "fork") && report_to != 2) {
+      long pid = sys6(__NR_clone, CLONE_PARENT | SIGCHLD, 0, 0, 0, 0, 0);
+      if (pid < 0) die(126, "clone(CLONE_PARENT)", 0, pid);
+      if (pid > 0) {
+        put(report_to, "pid ");
+        put_number(report_to, pid);
+        put(report_to, "\n");
+        sys3(__NR_exit, 0, 0, 0);
+      }
     } else if (starts(a, "cgroup-fd=", &v) && number(v) >= 0) {
       if ((r = sys3(__NR_write, number(v), "0", 1)) != 1) die(126, "joining the container's cgroup", 0, r < 0 ? r : -5);
       sys3(__NR_close, number(v), 0, 0);

@@ -12,9 +12,9 @@ import { SUPPORTED_NAMESPACES } from '../linux/namespaces';
 import { cleanDestination, procMountRefusal } from '../linux/proc-mounts';
 import { RLIMITS } from '../linux/rlimits';
 import { sysctlProblems } from '../linux/sysctl';
+import { idMappingProblems, isMapped } from '../linux/user-namespace';
 import type { Spec } from './types';
 
-const USERNS_UNSUPPORTED = 'user namespaces are not supported yet';
 const CAP_SETS = ['bounding', 'effective', 'permitted', 'inheritable', 'ambient'] as const;
 const HOOK_NAMES = ['prestart', 'createRuntime', 'createContainer', 'startContainer', 'poststart', 'poststop'] as const;
 const DEVICE_TYPES = new Set(['c', 'b', 'u', 'p']);
@@ -63,6 +63,50 @@ export function deprecations(spec: Spec): Problem[] {
     }
   });
   return warnings;
+}
+
+/**
+ * linux.uidMappings and gidMappings with the user namespace: given for a
+ * new one, never without one; ranges the kernel takes; container ids 0
+ * mapped (runts, as runc, becomes root of the namespace first), and so the
+ * process's own ids.
+ */
+function userNamespaceProblems(spec: Spec, linux: NonNullable<Spec['linux']>): Problem[] {
+  const problems: Problem[] = [];
+  const add = (pointer: string, message: string) => problems.push({ pointer, message });
+  const user = linux.namespaces?.find((ns) => ns.type === 'user');
+  const maps = { uidMappings: linux.uidMappings ?? [], gidMappings: linux.gidMappings ?? [] };
+  for (const [field, mappings] of Object.entries(maps)) {
+    const pointer = `/linux/${field}`;
+    if (!user) {
+      if (linux[field as keyof typeof maps]) add(pointer, 'needs a user namespace (linux.namespaces has none)');
+      continue;
+    }
+    if (!mappings.length) {
+      if (!user.path) add(pointer, 'a new user namespace needs its mappings');
+      continue;
+    }
+    problems.push(...idMappingProblems(mappings, pointer));
+    if (!isMapped(mappings, 0))
+      add(
+        pointer,
+        `must map container ${field === 'uidMappings' ? 'uid' : 'gid'} 0: runts becomes root of the user namespace first, as runc does`,
+      );
+  }
+  if (!user) return problems;
+  if (!linux.namespaces?.some((ns) => ns.type === 'mount')) {
+    add('/linux/namespaces', "a user namespace needs a mount namespace of the container's own");
+  }
+  const ids = spec.process?.user;
+  if (ids && maps.uidMappings.length && !isMapped(maps.uidMappings, ids.uid ?? 0))
+    add('/process/user/uid', 'is not mapped by linux.uidMappings');
+  if (ids && maps.gidMappings.length) {
+    if (!isMapped(maps.gidMappings, ids.gid ?? 0)) add('/process/user/gid', 'is not mapped by linux.gidMappings');
+    ids.additionalGids?.forEach((gid, i) => {
+      if (!isMapped(maps.gidMappings, gid)) add(`/process/user/additionalGids/${i}`, 'is not mapped by linux.gidMappings');
+    });
+  }
+  return problems;
 }
 
 export function runtimeProblems(spec: Spec, driver: CgroupDriver = { systemdCgroup: false }): Problem[] {
@@ -139,19 +183,14 @@ export function runtimeProblems(spec: Spec, driver: CgroupDriver = { systemdCgro
     const seen = new Set<string>();
     linux.namespaces?.forEach((ns, i) => {
       const at = `/linux/namespaces/${i}`;
-      if (ns.type === 'user') add(`${at}/type`, USERNS_UNSUPPORTED);
-      else if (!SUPPORTED_NAMESPACES.includes(ns.type)) {
+      if (!SUPPORTED_NAMESPACES.includes(ns.type)) {
         add(`${at}/type`, `unknown namespace type ${JSON.stringify(ns.type)}`);
       }
       if (seen.has(ns.type)) add(`${at}/type`, `duplicate namespace type ${JSON.stringify(ns.type)}`);
       seen.add(ns.type);
       if (ns.path !== undefined && !ns.path.startsWith('/')) add(`${at}/path`, 'must be an absolute path');
-      // setns(CLONE_NEWTIME) demands a single-threaded caller; node never is.
-      if ((ns.type as string) === 'time' && ns.path)
-        add(`${at}/path`, 'joining an existing time namespace is not supported (a new one is)');
     });
-    if (linux.uidMappings?.length) add('/linux/uidMappings', USERNS_UNSUPPORTED);
-    if (linux.gidMappings?.length) add('/linux/gidMappings', USERNS_UNSUPPORTED);
+    problems.push(...userNamespaceProblems(spec, linux));
     const extra = linux as { personality?: { domain?: string; flags?: string[] }; timeOffsets?: Record<string, unknown> };
     if (extra.personality) {
       if (!extra.personality.domain || !(extra.personality.domain in PERSONALITY_DOMAINS))

@@ -14,10 +14,11 @@ import type { PlannedDevice } from '../linux/devices';
 import type { ConsoleSize } from '../linux/console';
 import { isBindMount, parseMountOptions } from '../linux/mount-options';
 import { type LsmPlan, planLsm, withMountLabel } from '../linux/lsm';
+import { namespaceSetup } from '../linux/namespaces';
 import { rlimitResource } from '../linux/rlimits';
 import type { RootfsPlan } from '../linux/rootfs';
 import { compileSeccomp } from '../linux/seccomp';
-import { MS_PRIVATE, MS_REC, MS_SHARED, MS_SLAVE, MS_UNBINDABLE } from '../sys/constants';
+import { MS_BIND, MS_PRIVATE, MS_REC, MS_SHARED, MS_SLAVE, MS_UNBINDABLE } from '../sys/constants';
 import type { SeccompFilter } from '../sys/types';
 import { PERSONALITY_DOMAINS } from './checks';
 import type { LoadedConfig } from './load';
@@ -97,6 +98,11 @@ export interface InitPlan extends ProcessPlan, RootfsPlan {
   timeOffsets?: string[];
   /** Host path of exec.fifo: the init waits on it for `start`. */
   fifoPath: string;
+  /**
+   * With a user namespace: the fd on which create sends exec.fifo, opened
+   * (the init, root of its user namespace only, cannot reach the state dir).
+   */
+  fifoSocket?: number;
 }
 
 /**
@@ -112,9 +118,11 @@ export interface ExecBase {
   /**
    * The namespaces an exec joins, those of the init (/proc/<pid>/ns/...):
    * all of the config's but user and time, which node cannot join (setns
-   * needs a single thread: see checks.ts).
+   * needs a single thread).
    */
   namespaces: string[];
+  /** The container has a user namespace: exec cannot enter it yet. */
+  userNamespace?: true;
   /** linux.seccomp, compiled: an exec's process gets the container's filter. */
   seccomp?: SeccompFilter;
 }
@@ -131,16 +139,6 @@ const PROPAGATION: Record<string, number> = {
   unbindable: MS_UNBINDABLE | MS_REC,
 };
 
-/**
- * The namespaces set up as the init is spawned, not by the init: a new pid
- * namespace applies to children only, and the init must be its PID 1; the
- * mount namespace is made (or joined) by the helper before node starts, so
- * that no thread of the init keeps the host's root (exec-helper.ts). (A new
- * time namespace also applies to children only, but the init can make it:
- * execve moves the process into it.)
- */
-export const CREATE_SIDE_NAMESPACES = new Set(['pid', 'mount']);
-
 /** Names to numbers; a name this table does not know is left out (checks.ts warns of it). */
 const capNumbers = (names: string[] | undefined): number[] =>
   (names ?? []).map((n) => CAPABILITIES[n]).filter((n) => n !== undefined);
@@ -154,6 +152,8 @@ export interface PlanOptions {
   sessionKeyring?: string;
   /** Socket-activated fds (LISTEN_FDS), the first of the preserved ones: the process is told of them. */
   listenFds?: number;
+  /** The init's fd that brings exec.fifo (InitFds.fifo), when it has one. */
+  fifoSocket?: number;
   /** process.terminal: where the pty master goes (create has checked that there is a place). */
   console?: { socketPath: string } | { fd: number };
 }
@@ -208,6 +208,12 @@ export function makePlan(loaded: LoadedConfig, opts: PlanOptions): InitPlan {
   const planned = planProcess(proc);
   // Socket-activated fds come first, then --preserve-fds, as with runc.
   if (opts.listenFds) planned.env = [...planned.env, `LISTEN_FDS=${opts.listenFds}`, 'LISTEN_PID=1'];
+  const namespaces = linux.namespaces ?? [];
+  const has = (type: string) => namespaces.some((ns) => ns.type === type);
+  const userNamespace = has('user');
+  // runc's rule: sysfs belongs to the network namespace's owner; in a user
+  // namespace without a network namespace of its own, /sys is bound instead.
+  const sysfsBound = userNamespace && !namespaces.some((ns) => ns.type === 'network' && !ns.path);
   return {
     id: opts.id,
     bundle,
@@ -215,13 +221,18 @@ export function makePlan(loaded: LoadedConfig, opts: PlanOptions): InitPlan {
     rootReadonly: spec.root?.readonly ?? false,
     ...(linux.rootfsPropagation ? { rootPropagation: PROPAGATION[linux.rootfsPropagation] } : {}),
     noPivot: opts.noPivot,
-    mountNamespace: (linux.namespaces ?? []).some((ns) => ns.type === 'mount'),
+    mountNamespace: has('mount'),
+    userNamespace,
+    cgroupNamespace: has('cgroup'),
     ...(opts.sessionKeyring ? { sessionKeyring: opts.sessionKeyring } : {}),
-    namespaces: (linux.namespaces ?? [])
-      .filter((ns) => !CREATE_SIDE_NAMESPACES.has(ns.type))
-      .map((ns) => ({ type: ns.type, ...(ns.path ? { path: ns.path } : {}) })),
+    // Those the init itself joins or makes (namespaceSetup: the rest are set up as it is spawned).
+    namespaces: namespaceSetup(namespaces).init.map((ns) => ({ type: ns.type, ...(ns.path ? { path: ns.path } : {}) })),
     mounts: (spec.mounts ?? []).map((m) => {
       const parsed = parseMountOptions(m.options);
+      if (sysfsBound && m.type === 'sysfs') {
+        parsed.flags |= MS_BIND | MS_REC;
+        m = { ...m, type: 'bind', source: '/sys' };
+      }
       const bind = isBindMount(m.type, parsed.flags);
       const type = m.type ?? (bind ? 'bind' : 'none');
       const source = m.source ?? type;
@@ -267,6 +278,7 @@ export function makePlan(loaded: LoadedConfig, opts: PlanOptions): InitPlan {
     ...planExecutionDomain(linux),
     cgroup: opts.cgroup,
     fifoPath: opts.fifoPath,
+    ...(opts.fifoSocket !== undefined ? { fifoSocket: opts.fifoSocket } : {}),
     preserveFds: opts.preserveFds,
   };
 }
@@ -280,6 +292,7 @@ export function makeExecBase(spec: Spec, plan: InitPlan): ExecBase {
     namespaces: (spec.linux?.namespaces ?? [])
       .map((ns) => ns.type as string)
       .filter((type) => type !== 'user' && type !== 'time'),
+    ...(plan.userNamespace ? { userNamespace: true as const } : {}),
     ...(plan.seccomp ? { seccomp: plan.seccomp } : {}),
   };
 }

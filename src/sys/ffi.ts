@@ -15,6 +15,7 @@ import {
   AT_FDCWD,
   AT_RECURSIVE,
   AT_SYMLINK_NOFOLLOW,
+  CLD_EXITED,
   EEXIST,
   EINVAL,
   ENOENT,
@@ -23,7 +24,10 @@ import {
   KEYCTL_DESCRIBE,
   KEYCTL_JOIN_SESSION_KEYRING,
   KEYCTL_SETPERM,
+  P_PIDFD,
   SCMP_ACT_NOTIFY,
+  WEXITED,
+  WNOHANG,
 } from './constants';
 import { type FfiBinding, loadFfiBinding } from './ffi-binding';
 import { type MountinfoEntry, parseMountinfo } from './mountinfo';
@@ -450,6 +454,15 @@ export class FfiSys implements Sys {
 
   pidfdSendSignal(pidfd: number, signal: number): void {
     this.#syscall('pidfd_send_signal', `pidfd ${pidfd} signal ${signal}`, [BigInt(pidfd), BigInt(signal), null, 0n]);
+  }
+
+  waitPidfd(pidfd: number, nohang: boolean): { code: number | null; signal: number | null } | undefined {
+    // siginfo_t: si_code at 8; si_pid at 16 (0: nothing ended yet), si_status at 24.
+    const info = Buffer.alloc(128);
+    this.#check('waitid', `pidfd ${pidfd}`, 'waitid', [P_PIDFD, pidfd, info, WEXITED | (nohang ? WNOHANG : 0)]);
+    if (info.readInt32LE(16) === 0) return undefined;
+    const status = info.readInt32LE(24);
+    return info.readInt32LE(8) === CLD_EXITED ? { code: status, signal: null } : { code: null, signal: status };
   }
 
   // --- keyrings (no glibc wrapper: that is libkeyutils) ---

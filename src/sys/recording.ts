@@ -403,6 +403,11 @@ export class RecordingSys implements Sys {
     this.#record('pidfdSendSignal', [pidfd, signal]);
   }
 
+  waitPidfd(pidfd: number, nohang: boolean): { code: number | null; signal: number | null } | undefined {
+    this.#record('waitPidfd', [pidfd, nohang]);
+    return { code: 0, signal: null };
+  }
+
   joinSessionKeyring(name: string): number {
     this.#record('joinSessionKeyring', [name]);
     return 0x1234;

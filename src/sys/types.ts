@@ -179,6 +179,11 @@ export interface Sys {
   /** pidfd_open(2) + pidfd_send_signal(2): signals exactly that process. */
   pidfdOpen(pid: number): number;
   pidfdSendSignal(pidfd: number, signal: number): void;
+  /**
+   * waitid(P_PIDFD, WEXITED): how that child ended (exit code, or the
+   * signal's number), reaping it; undefined while it still runs (nohang).
+   */
+  waitPidfd(pidfd: number, nohang: boolean): { code: number | null; signal: number | null } | undefined;
 
   // --- keyrings (keyctl(2); the calling thread's credentials) ---
   /** KEYCTL_JOIN_SESSION_KEYRING: joins the keyring of that name, made if need be; its serial. */

@@ -25,14 +25,14 @@ const row = (name: string, mutate: Mutation, message: string, create: Unsupporte
 
 export const UNSUPPORTED: Unsupported[] = [
   row(
-    'user namespace',
+    'user namespace without mappings',
     (c) => c.linux.namespaces.push({ type: 'user' }),
-    '/linux/namespaces/5/type: user namespaces are not supported yet',
+    '/linux/uidMappings: a new user namespace needs its mappings',
   ),
   row(
-    'uid mappings',
+    'uid mappings without a user namespace',
     (c) => (c.linux.uidMappings = [{ containerID: 0, hostID: 1000, size: 1 }]),
-    '/linux/uidMappings: user namespaces are not supported yet',
+    '/linux/uidMappings: needs a user namespace (linux.namespaces has none)',
   ),
   row('ociVersion 2', (c) => (c.ociVersion = '2.0.0'), '/ociVersion: version "2.0.0" is not supported'),
   row(

@@ -1,0 +1,231 @@
+// User namespaces with real containers: the mapping seen inside and from
+// the host, root of the namespace inside, files owned as the mapping says
+// (the rootfs is not chowned), failures that leave nothing, and joining a
+// time namespace by path (the helper's single-threaded setns).
+import { chmodSync, chownSync, existsSync, readFileSync, readdirSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import type { Spec } from '../../src/spec/types';
+import { baseSpec } from '../lib/bundle';
+import { isRoot, runts, tempDir } from '../lib/cli';
+import {
+  bundle,
+  leftovers,
+  namespaceHolder,
+  ownRootfs,
+  runBundle,
+  runtime,
+  shArgs,
+  stateOf,
+  statusCapabilities,
+  uniqueId,
+  watchContainer,
+} from '../lib/container';
+import { skipTest } from '../lib/skips';
+
+const test = suite('userns');
+const asRoot = isRoot ? test : test.skip;
+
+const HOST_ID = 100000;
+const MAPPING = [{ containerID: 0, hostID: HOST_ID, size: 65536 }];
+
+/** A user namespace with the test's mapping, added to the default config. */
+const inUserNamespace = (spec: Spec) => {
+  spec.linux!.namespaces!.push({ type: 'user' } as never);
+  spec.linux!.uidMappings = MAPPING;
+  spec.linux!.gidMappings = MAPPING;
+};
+
+const userBundle = (edit: (s: Spec) => void = () => {}, rootfs?: string) =>
+  bundle(
+    (s) => {
+      inUserNamespace(s);
+      edit(s);
+    },
+    rootfs ? { rootfs } : {},
+  );
+
+/** A private rootfs the namespace's root can reach (tempDir's parent is 0700). */
+function reachableRootfs(): string {
+  const rootfs = ownRootfs();
+  chmodSync(dirname(rootfs), 0o755);
+  return rootfs;
+}
+
+function runIn(edit: (s: Spec) => void, rootfs?: string) {
+  const r = runBundle(userBundle(edit, rootfs));
+  assert.is(r.code, 0, r.stderr);
+  return r.stdout;
+}
+
+const statusField = (pid: number, field: string) =>
+  readFileSync(`/proc/${pid}/status`, 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith(`${field}:`))!
+    .split(/\s+/)
+    .slice(1, 5);
+
+asRoot('inside: the mapping in /proc/self/uid_map and gid_map, root of the namespace, hostname set, proc mounted', () => {
+  const out = runIn(
+    shArgs(
+      'cat /proc/self/uid_map /proc/self/gid_map; id -u; id -g; hostname; echo pid1=$(cat /proc/1/comm); grep ^CapEff /proc/self/status',
+    ),
+  );
+  const lines = out.trim().split('\n');
+  assert.equal(
+    lines.slice(0, 2).map((l) => l.trim().split(/\s+/)),
+    [
+      ['0', String(HOST_ID), '65536'],
+      ['0', String(HOST_ID), '65536'],
+    ],
+  );
+  assert.equal(lines.slice(2, 5), ['0', '0', 'runts']);
+  // proc of the container's own pid namespace: the program is its PID 1.
+  assert.is(lines[5], 'pid1=sh');
+  // The capabilities of the default config, now those of the namespace's root.
+  assert.is(lines[6], `CapEff:\t${statusCapabilities(baseSpec().process!.capabilities!.effective!)}`);
+});
+
+asRoot('from the host: the container process runs as the mapped ids, PID 1 of its pid namespace', () => {
+  const root = tempDir();
+  const id = uniqueId();
+  const b = userBundle((s) => (s.process!.args = ['sleep', '30']));
+  const watch = watchContainer({ id, root, bundle: b });
+  try {
+    const r = runtime(['create', '--bundle', b, id], { root });
+    assert.is(r.code, 0, r.stderr);
+    const { pid } = stateOf(root, id);
+    watch.observe(pid);
+    // The init too, before start: every thread of it was born as the namespace's root.
+    assert.equal(statusField(pid, 'Uid'), Array(4).fill(String(HOST_ID)));
+    assert.equal(statusField(pid, 'NSpid').slice(-1), ['1']);
+    for (const task of readdirSync(`/proc/${pid}/task`)) {
+      assert.equal(readFileSync(`/proc/${pid}/task/${task}/uid_map`, 'utf8').trim().split(/\s+/), [
+        '0',
+        String(HOST_ID),
+        '65536',
+      ]);
+    }
+    assert.is(runtime(['start', id], { root }).code, 0);
+    assert.equal(statusField(pid, 'Uid'), Array(4).fill(String(HOST_ID)));
+    assert.equal(statusField(pid, 'Gid'), Array(4).fill(String(HOST_ID)));
+    assert.is(readlinkSync(`/proc/${pid}/exe`), '/bin/busybox');
+  } finally {
+    runtime(['delete', '--force', id], { root });
+  }
+  assert.equal(leftovers(watch), []);
+});
+
+asRoot("files: the rootfs is not chowned; the host's uid 100000 is root inside, an unmapped owner is nobody", () => {
+  const rootfs = reachableRootfs();
+  writeFileSync(join(rootfs, 'mapped'), 'x');
+  chownSync(join(rootfs, 'mapped'), HOST_ID + 0, HOST_ID + 7);
+  writeFileSync(join(rootfs, 'unmapped'), 'x');
+  chownSync(join(rootfs, 'unmapped'), 5, 5);
+  const out = runIn((s) => {
+    s.root!.readonly = false;
+    shArgs('stat -c "%u:%g" /mapped /unmapped /bin/busybox; touch /tmp/made && stat -c "%u:%g" /tmp/made')(s);
+  }, rootfs);
+  assert.equal(out.trim().split('\n'), ['0:7', '65534:65534', '65534:65534', '0:0']);
+  // Made by the namespace's root: the host sees the mapped owner.
+  assert.equal(statOwner(join(rootfs, 'tmp', 'made')), [HOST_ID, HOST_ID]);
+  assert.equal(statOwner(join(rootfs, 'bin', 'busybox')), [0, 0], 'the rootfs was chowned');
+});
+
+function statOwner(path: string): [number, number] {
+  const { uid, gid } = statSync(path);
+  return [uid, gid];
+}
+
+asRoot('a mapping the kernel refuses fails create with a clear message and leaves nothing', () => {
+  const root = tempDir();
+  const id = uniqueId();
+  // (u32)-1 is no id: the kernel refuses it, whatever the writer may map.
+  const b = userBundle((s) => (s.linux!.uidMappings = [{ containerID: 0, hostID: 4294967295, size: 1 }]));
+  const watch = watchContainer({ id, root, bundle: b });
+  const r = runtime(['create', '--bundle', b, id], { root });
+  assert.is(r.code, 1, r.stderr);
+  assert.match(r.stderr, /linux\.uidMappings: the kernel refused the mapping/);
+  assert.equal(leftovers(watch), []);
+  assert.equal(existsSync(root) ? readdirSync(root) : [], []);
+});
+
+asRoot('a user namespace path that does not exist fails create in the helper and leaves nothing', () => {
+  const root = tempDir();
+  const id = uniqueId();
+  const b = bundle((s) => {
+    s.linux!.namespaces!.push({ type: 'user', path: '/proc/self/ns/no-such-namespace' } as never);
+  });
+  const watch = watchContainer({ id, root, bundle: b });
+  const r = runtime(['create', '--bundle', b, id], { root });
+  assert.is(r.code, 1, r.stderr);
+  assert.match(r.stderr, /starting the container init: open namespace \/proc\/self\/ns\/no-such-namespace: no such file/);
+  assert.equal(leftovers(watch), []);
+  assert.equal(existsSync(root) ? readdirSync(root) : [], []);
+});
+
+asRoot('a failure in the init, after the namespace is made, leaves nothing: a bind source root of the host only may read', () => {
+  const root = tempDir();
+  const id = uniqueId();
+  const secret = tempDir(); // 0700, the host's root's
+  const b = userBundle((s) => s.mounts!.push({ destination: '/secret', type: 'bind', source: secret, options: ['rbind'] }));
+  const watch = watchContainer({ id, root, bundle: b });
+  const r = runtime(['create', '--bundle', b, id], { root });
+  assert.is(r.code, 1, r.stderr);
+  assert.match(r.stderr, /mount source .* does not exist|permission denied/);
+  assert.equal(leftovers(watch), []);
+  assert.equal(existsSync(root) ? readdirSync(root) : [], []);
+});
+
+asRoot("joining a user namespace by path (another container's): its mapping inside, a pid namespace of its own", () => {
+  const root = tempDir();
+  const holder = uniqueId();
+  assert.is(runtime(['create', '--bundle', userBundle((s) => (s.process!.args = ['sleep', '30'])), holder], { root }).code, 0);
+  try {
+    const ns = `/proc/${stateOf(root, holder).pid}/ns/user`;
+    const out = runIn((s) => {
+      s.linux!.namespaces = s.linux!.namespaces!.map((n) => (n.type === 'user' ? { type: 'user', path: ns } : n)) as never;
+      delete s.linux!.uidMappings;
+      delete s.linux!.gidMappings;
+      shArgs('readlink /proc/self/ns/user; cat /proc/self/uid_map; id -u; echo $$')(s);
+    });
+    assert.equal(
+      out
+        .trim()
+        .split('\n')
+        .map((l) => l.trim().split(/\s+/).join(' ')),
+      [readlinkSync(ns), `0 ${HOST_ID} 65536`, '0', '1'],
+    );
+  } finally {
+    runtime(['delete', '--force', holder], { root });
+  }
+});
+
+// The time namespace is in the schema since runtime-spec 1.1 (see namespaces.test.ts).
+const timeInSchema =
+  runts(['validate', '--bundle', bundle((s) => s.linux!.namespaces!.push({ type: 'time' } as never))]).code === 0;
+if (!timeInSchema) skipTest(test, 'joining a time namespace', 'the schema of this build predates time namespaces');
+else {
+  for (const withUser of [false, true]) {
+    asRoot(`joining a time namespace by path${withUser ? ', in a user namespace' : ''}`, async () => {
+      const holder = await namespaceHolder(['--time', '--boottime', '1000']);
+      try {
+        const target = `/proc/${holder.pid}/ns/time`;
+        const r = runBundle(
+          bundle((s) => {
+            if (withUser) inUserNamespace(s);
+            s.linux!.namespaces!.push({ type: 'time', path: target } as never);
+            shArgs('readlink /proc/self/ns/time')(s);
+          }),
+        );
+        assert.is(r.code, 0, r.stderr);
+        assert.is(r.stdout.trim(), readlinkSync(target));
+      } finally {
+        holder.stop();
+      }
+    });
+  }
+}
+
+test.run();
