@@ -10,14 +10,13 @@
  * other threads (libuv's pool) keep runts' own root, namespaces and
  * credentials, which is what writes the pid file on the host.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { closeSync, constants, openSync } from 'node:fs';
 import { access } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { ConfigError, RuntsError } from '../errors';
 import { finalizeProcess } from '../init/finalize';
 import { primeCgroupMigration } from '../linux/cgroups/prime';
-import { helperArgv } from '../linux/exec-helper';
 import { joinSessionKeyring } from '../linux/keyring';
 import { namespaceKind } from '../linux/namespaces';
 import { signalNumber } from '../linux/signals';
@@ -26,10 +25,12 @@ import { planExec } from '../spec/plan';
 import type { Process } from '../spec/types';
 import type { ContainerRecord } from '../state/record';
 import type { StateStore } from '../state/store';
-import { CLONE_FS, EAGAIN, O_CLOEXEC, O_DIRECTORY, O_PATH, PR_SET_DUMPABLE } from '../sys/constants';
-import { type Sys, SysError } from '../sys/types';
+import { CLONE_FS, O_CLOEXEC, O_DIRECTORY, O_PATH, PR_SET_DUMPABLE } from '../sys/constants';
+import type { Sys } from '../sys/types';
 import { hookState } from '../linux/hooks';
-import { writePidFileFromHost } from './pid-file';
+import { writePidFile, writePidFileFromHost } from './pid-file';
+import { execThroughUserNamespace } from './exec-userns';
+import { spawnExecProcess } from '../init/exec-process';
 import { Container } from './container';
 import { relayTerminal } from './terminal-relay';
 
@@ -97,9 +98,6 @@ export async function execInContainer(s: Sys, store: StateStore, opts: ExecOptio
   void primeCgroupMigration();
   if (!container.canExec(opts.ignorePaused)) throw container.refusal('exec');
   if (!record.exec) throw new RuntsError(`container ${record.id} has nothing for exec in its record`);
-  // Node cannot join it (setns needs a single thread), and joining the rest as the host's root would not do.
-  if (record.exec.userNamespace)
-    throw new RuntsError(`exec into container ${record.id}: user namespaces are not supported by exec yet`);
   const proc = execProcess(record.exec.process, opts);
   checkExecProcess(record, proc, opts.process ?? 'exec process');
   if (proc.terminal && opts.detach && !opts.consoleSocket) {
@@ -111,6 +109,16 @@ export async function execInContainer(s: Sys, store: StateStore, opts: ExecOptio
     ...(opts.consoleSocket ? { consoleSocket: resolve(opts.consoleSocket) } : {}),
   });
   const pidFile = opts.pidFile ? resolve(opts.pidFile) : undefined;
+  // Node cannot join a user namespace (setns needs a single thread): a stage spawned inside it does the rest.
+  if (record.exec.userNamespace) {
+    const start = {
+      detach: opts.detach,
+      started: (pid: number) => {
+        if (pidFile) writePidFile(pidFile, pid);
+      },
+    };
+    return execThroughUserNamespace(s, container, plan, start, (child, master) => waitForExit(s, child, master));
+  }
 
   s.prctl(PR_SET_DUMPABLE, 0);
   // libuv's pool threads must exist before the main thread moves: they keep
@@ -139,45 +147,13 @@ export async function execInContainer(s: Sys, store: StateStore, opts: ExecOptio
   // From here the main thread is the container's. (libuv's pool threads
   // keep the host's root: they write the pid file.)
 
-  const { terminal } = ready;
-  const preserved = Array.from({ length: opts.preserveFds }, (_, i) => 3 + i);
-  const stdio = terminal ? [terminal.slave, terminal.slave, terminal.slave] : [0, 1, 2];
-  // The helper's cgroup.procs comes right after the preserved fds; it closes it.
-  const handed = [...preserved, ...(cgroupProcs !== undefined ? [cgroupProcs] : [])];
-  const file = `/proc/self/fd/${ready.helper}`;
-  const argv = helperArgv(
-    { terminal: terminal !== undefined, ...(helperJoins ? { cgroupFd: 3 + opts.preserveFds } : {}) },
-    ready.exe,
-    plan.process.args,
-  );
-  const { env } = ready;
-
-  if (opts.detach) {
-    // Not node's child: runts exits now, and the process's exit status must
-    // reach the shim or conmon (the subreaper), not be reaped by libuv.
-    const fds = [...stdio, ...handed].map((from, to): [number, number] => [from, to]);
-    let pid: number;
-    try {
-      pid = s.spawnDetached(file, argv, env, { fds, setsid: false });
-    } catch (err) {
-      throw spawnFailure(plan.process.args[0], err, record);
-    }
-    if (terminal) closeSync(terminal.slave);
-    if (pidFile) await writePidFileFromHost(pidFile, pid);
-    return 0;
-  }
-  const child = spawn(file, argv.slice(1), {
-    argv0: argv[0],
-    env: Object.fromEntries(env.map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)])),
-    stdio: [...stdio, ...handed],
+  const { pid, child } = await spawnExecProcess(s, plan, ready, {
+    detach: opts.detach,
+    ...(cgroupProcs !== undefined ? { cgroupProcs } : {}),
+    cgroupVersion: cgroup.state.version,
   });
-  const spawned = await new Promise<number>((ok, fail) => {
-    child.once('spawn', () => ok(child.pid!));
-    child.once('error', (err) => fail(spawnFailure(plan.process.args[0], err, record)));
-  });
-  if (terminal) closeSync(terminal.slave);
-  if (pidFile) await writePidFileFromHost(pidFile, spawned);
-  return waitForExit(s, child, terminal?.master);
+  if (pidFile) await writePidFileFromHost(pidFile, pid);
+  return child ? waitForExit(s, child, ready.terminal?.master) : 0;
 }
 
 /**
@@ -188,19 +164,6 @@ export async function execInContainer(s: Sys, store: StateStore, opts: ExecOptio
 function checkExecProcess(record: ContainerRecord, proc: Process, source: string): void {
   const { errors, unsupported } = judge({ ociVersion: record.ociVersion, root: { path: record.rootfs }, process: proc });
   if (errors.length || unsupported.length) throw new ConfigError([...errors, ...unsupported], source);
-}
-
-/** Why the process could not start; EAGAIN from fork is the container's pids limit. */
-function spawnFailure(program: string, err: unknown, record: ContainerRecord): RuntsError {
-  const e = err as { code?: string; errno?: number; message: string };
-  let why = e.message;
-  if (e.code === 'EAGAIN' || (err instanceof SysError && err.errno === EAGAIN)) {
-    why +=
-      record.cgroup?.version === 2
-        ? " (the container's pids limit is reached: on cgroup v2, runts exec's own threads count against it until the process starts)"
-        : " (the container's pids limit is reached)";
-  }
-  return new RuntsError(`exec ${program}: ${why}`);
 }
 
 /** Into the container's namespaces and root (those of its init), on the main thread. */

@@ -28,7 +28,7 @@ import { CLONE_NEWPID } from '../sys/constants';
 import type { Sys } from '../sys/types';
 
 // The init bundle sits beside the CLI bundle in dist/ (scripts/build.mjs).
-const INIT_BUNDLE = decodeURIComponent(new URL('./init.cjs', import.meta.url).pathname);
+export const INIT_BUNDLE = decodeURIComponent(new URL('./init.cjs', import.meta.url).pathname);
 
 /**
  * The init's fds, decided here alone (the channel's number reaches the init
@@ -243,18 +243,48 @@ export function spawnInit(
   let fifoSent = false;
   const pid = forked ?? child.pid;
   const watched = forked !== undefined ? watchForked(sys, forked) : watchChild(child);
-  const socket = child.stdio[fds.channel] as Readable & Writable;
+  const channel = channelTo(child, fds.channel, async () => {
+    const { code, signal } = await watched.exited();
+    return new RuntsError(
+      `container init exited before it was ready (${signal ? `killed by ${signal}` : `exit status ${code}`})`,
+    );
+  });
+  return {
+    pid,
+    fds,
+    send: channel.send,
+    next: channel.next,
+    sendFifo: (fifo) => {
+      if (!fifoPair) throw new RuntsError('this init opens exec.fifo by its path');
+      sys.sendFds(fifoPair[0], Buffer.from('exec.fifo'), [fifo]);
+      closeSync(fifoPair[0]);
+      fifoSent = true;
+    },
+    kill: (signal) => watched.kill(signal),
+    exited: () => watched.exited(),
+    release: () => {
+      if (fifoPair && !fifoSent) closeSync(fifoPair[0]);
+      channel.close();
+      watched.release();
+    },
+  };
+}
+
+/** The channel to a node runts spawned (the init, or exec's stage in a user namespace), at its fd `fd`. */
+export interface ChannelTo {
+  send(message: ToInit): void;
+  /** The next message; the end of the stream before it is the error endError makes. */
+  next(): Promise<FromInit>;
+  close(): void;
+}
+
+export function channelTo(child: ChildProcess, fd: number, endError: () => Promise<Error>): ChannelTo {
+  const socket = child.stdio[fd] as Readable & Writable;
   // Messages are taken from the stream alone: an init that fails writes its
   // error and exits, and the error line always precedes the end of stream.
   const queue: FromInit[] = [];
   const waiters: { resolve: (m: FromInit) => void; reject: (e: Error) => void }[] = [];
   let ended = false;
-  const endError = async () => {
-    const { code, signal } = await watched.exited();
-    return new RuntsError(
-      `container init exited before it was ready (${signal ? `killed by ${signal}` : `exit status ${code}`})`,
-    );
-  };
   createInterface({ input: socket })
     .on('line', (line) => {
       const message = JSON.parse(line) as FromInit;
@@ -270,17 +300,7 @@ export function spawnInit(
     // too: 'close' follows and reports how the init ended.
     .on('error', () => {});
   return {
-    pid,
-    fds,
     send: (message) => socket.write(JSON.stringify(message) + '\n'),
-    sendFifo: (fifo) => {
-      if (!fifoPair) throw new RuntsError('this init opens exec.fifo by its path');
-      sys.sendFds(fifoPair[0], Buffer.from('exec.fifo'), [fifo]);
-      closeSync(fifoPair[0]);
-      fifoSent = true;
-    },
-    kill: (signal) => watched.kill(signal),
-    exited: () => watched.exited(),
     next: () =>
       new Promise<FromInit>((resolve, reject) => {
         const queued = queue.shift();
@@ -288,10 +308,6 @@ export function spawnInit(
         else if (ended) void endError().then(reject);
         else waiters.push({ resolve, reject });
       }),
-    release: () => {
-      if (fifoPair && !fifoSent) closeSync(fifoPair[0]);
-      socket.destroy();
-      watched.release();
-    },
+    close: () => socket.destroy(),
   };
 }

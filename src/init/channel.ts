@@ -8,16 +8,41 @@
  */
 import { closeSync, readSync, writeSync } from 'node:fs';
 import type { HookState } from '../linux/hooks';
-import type { InitPlan } from '../spec/plan';
+import type { ExecPlan, InitPlan } from '../spec/plan';
 
-export type ToInit = { type: 'plan'; plan: InitPlan } | { type: 'continue'; state: HookState };
+/**
+ * What exec's stage in a user namespace does (exec-stage.ts): the exec's
+ * plan, and the fds it was given, by their numbers in it.
+ */
+export interface ExecStageRequest {
+  plan: ExecPlan;
+  state: HookState;
+  detach: boolean;
+  /** The init's namespaces but its user namespace (the helper joined that one), open. */
+  namespaces: { type: string; fd: number }[];
+  /** The init's root, open (O_PATH). */
+  root: number;
+  /** The container's cgroup.procs (v2), for the helper that starts the program. */
+  cgroupProcs?: number;
+  cgroupVersion?: number;
+  /** Where the pty master goes when exec relays the terminal. */
+  terminalSocket?: number;
+  sessionKeyring?: string;
+}
+
+export type ToInit =
+  { type: 'plan'; plan: InitPlan } | { type: 'continue'; state: HookState } | { type: 'exec'; request: ExecStageRequest };
 export type FromInit =
   | { type: 'hooks' }
   /** dumpable: the init's PR_GET_DUMPABLE, kept in the record so tests and users can check it. */
   | { type: 'created'; dumpable: number }
+  /** exec's stage: the program runs, with this pid. */
+  | { type: 'started'; pid: number }
   | { type: 'error'; message: string };
 
 export const CHANNEL_ENV = '_RUNTS_INIT_CHANNEL';
+/** Set for exec's stage in a user namespace: the init bundle runs exec-stage.ts, not the init. */
+export const EXEC_STAGE_ENV = '_RUNTS_EXEC_STAGE';
 
 export class InitChannel {
   #buffered = '';

@@ -2,13 +2,14 @@
 // the host, root of the namespace inside, files owned as the mapping says
 // (the rootfs is not chowned), failures that leave nothing, and joining a
 // time namespace by path (the helper's single-threaded setns).
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, readFileSync, readdirSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { Spec } from '../../src/spec/types';
 import { baseSpec } from '../lib/bundle';
-import { isRoot, runts, tempDir } from '../lib/cli';
+import { RUNTS, TOP, isRoot, runts, tempDir } from '../lib/cli';
 import {
   bundle,
   leftovers,
@@ -199,6 +200,94 @@ asRoot("joining a user namespace by path (another container's): its mapping insi
     );
   } finally {
     runtime(['delete', '--force', holder], { root });
+  }
+});
+
+/** A running container with a user namespace to exec into. */
+function sleeper() {
+  const root = tempDir();
+  const id = uniqueId();
+  const r = runtime(['run', '-d', '--bundle', userBundle(shArgs('exec sleep 1000')), id], { root });
+  assert.is(r.code, 0, r.stderr);
+  return { root, id, pid: stateOf(root, id).pid, done: () => runtime(['delete', '--force', id], { root }) };
+}
+
+asRoot(
+  "exec: joins the user namespace first, then the others; root of the namespace, the exec's capabilities; status relayed",
+  () => {
+    const c = sleeper();
+    try {
+      const script =
+        'cat /proc/self/uid_map; id -u; for k in user mnt pid; do readlink /proc/self/ns/$k; done; grep ^CapEff /proc/self/status; exit 3';
+      const r = runtime(['exec', '--cap', 'CAP_SYS_ADMIN', c.id, 'sh', '-c', script], { root: c.root });
+      assert.is(r.code, 3, r.stderr);
+      const lines = r.stdout.trim().split('\n');
+      assert.is(lines[0]!.trim().split(/\s+/).join(' '), `0 ${HOST_ID} 65536`);
+      assert.is(lines[1], '0');
+      for (const [i, kind] of ['user', 'mnt', 'pid'].entries())
+        assert.is(lines[2 + i], readlinkSync(`/proc/${c.pid}/ns/${kind}`), kind);
+      const caps = [...baseSpec().process!.capabilities!.effective!, 'CAP_SYS_ADMIN'];
+      assert.is(lines[5], `CapEff:\t${statusCapabilities(caps)}`);
+      const user = runtime(['exec', '--user', '1000:1000', c.id, 'id'], { root: c.root });
+      assert.is(user.stdout.trim(), 'uid=1000 gid=1000');
+    } finally {
+      c.done();
+    }
+  },
+);
+
+asRoot("exec --detach --pid-file: the host sees the mapped ids, in the container's pid namespace", () => {
+  const c = sleeper();
+  try {
+    const pidFile = join(tempDir(), 'pid');
+    const r = runtime(['exec', '--detach', '--pid-file', pidFile, c.id, 'sleep', '30'], { root: c.root });
+    assert.is(r.code, 0, r.stderr);
+    const pid = Number(readFileSync(pidFile, 'utf8'));
+    assert.equal(statusField(pid, 'Uid'), Array(4).fill(String(HOST_ID)));
+    assert.is(readlinkSync(`/proc/${pid}/ns/pid`), readlinkSync(`/proc/${c.pid}/ns/pid`));
+    assert.is(readlinkSync(`/proc/${pid}/ns/user`), readlinkSync(`/proc/${c.pid}/ns/user`));
+  } finally {
+    c.done();
+  }
+});
+
+/** A console-socket peer (python: node cannot receive fds) that types `input` and collects the screen. */
+function consolePeer(input: string): { path: string; peer: ChildProcess; screen: Promise<string> } {
+  const path = join(tempDir(), 'console.sock');
+  const peer = spawn('python3', [join(TOP, 'test', 'lib', 'console-receiver.py'), path, input], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  peer.stdout.on('data', (d) => (out += d));
+  const screen = new Promise<string>((resolve) => peer.on('close', () => resolve(out)));
+  return { path, peer, screen };
+}
+
+asRoot("exec --tty: with a console socket, and in the foreground through the user's terminal", async () => {
+  const c = sleeper();
+  try {
+    const { path, peer, screen } = consolePeer('echo exec-$((5*5)); id -u; echo ctty=$(cut -d" " -f7 /proc/$$/stat); exit\\n');
+    await new Promise<void>((resolve) => peer.stderr!.on('data', (d) => String(d).includes('listening') && resolve()));
+    const r = runtime(['exec', '--tty', '--detach', '--console-socket', path, c.id, 'sh'], { root: c.root });
+    assert.is(r.code, 0, r.stderr);
+    const text = (await screen).replace(/\r/g, '');
+    assert.match(text, /exec-25\n0\n/);
+    assert.match(text, /ctty=[1-9]\d*\n/, 'the shell has no controlling terminal');
+    const fg = spawnSync(
+      'script',
+      ['-qec', `"${RUNTS}" --root "${c.root}" exec --tty ${c.id} sh -c 'tty; read line; echo "got:$line"; exit 4'`, '/dev/null'],
+      {
+        input: 'hello-pty\n',
+        encoding: 'utf8',
+        timeout: 30_000,
+      },
+    );
+    const fgText = fg.stdout.replace(/\r/g, '');
+    assert.match(fgText, /\/dev\/pts\/\d+\n/);
+    assert.match(fgText, /got:hello-pty/);
+    assert.is(fg.status, 4, fgText + fg.stderr);
+  } finally {
+    c.done();
   }
 });
 

@@ -93,13 +93,14 @@ export interface CgroupManager {
   /** Puts pid, with all its threads, in the cgroup. */
   join(pid: number): void;
   /**
-   * Puts this process's main thread in the cgroup, for the children it
-   * spawns from it (exec): v1 moves that thread alone (its tid, written to
-   * `tasks`), so node's other threads do not count against the
-   * container's pids limit; v2 moves threads only within threaded
-   * cgroups, so there it is the whole process (cgroup.procs).
+   * Puts the main thread of process pid (this one by default) in the
+   * cgroup, for the children it spawns from it (exec): v1 moves that
+   * thread alone (its tid, written to `tasks`), so node's other threads do
+   * not count against the container's pids limit; v2 moves threads only
+   * within threaded cgroups, so there it is the whole process
+   * (cgroup.procs).
    */
-  joinMainThread(): void;
+  joinMainThread(pid?: number): void;
   /** Writes the resources (not the device rules: those are set once, at creation). */
   apply(resources: LinuxResources): void;
   /**

@@ -228,12 +228,12 @@ export class V1Cgroup implements CgroupManager {
     for (const dir of Object.values(this.state.paths)) new Control(dir).write('cgroup.procs', String(pid));
   }
 
-  joinMainThread(): void {
+  joinMainThread(pid = process.pid): void {
     // The main thread's tid is the process's pid. A hybrid host's cgroup2
     // hierarchy (key "") has no tasks file and no controllers: the whole
     // process goes there.
     for (const [controllers, dir] of Object.entries(this.state.paths)) {
-      new Control(dir).write(controllers === '' ? 'cgroup.procs' : 'tasks', String(process.pid));
+      new Control(dir).write(controllers === '' ? 'cgroup.procs' : 'tasks', String(pid));
     }
   }
 

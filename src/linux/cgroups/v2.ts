@@ -183,8 +183,8 @@ export class V2Cgroup implements CgroupManager {
     this.#c.write('cgroup.procs', String(pid));
   }
 
-  joinMainThread(): void {
-    this.join(process.pid);
+  joinMainThread(pid = process.pid): void {
+    this.join(pid);
   }
 
   apply(resources: LinuxResources): void {
