@@ -22,7 +22,7 @@ import { CHANNEL_ENV, type FromInit, type ToInit } from '../init/channel';
 import { type HelperJoin, type HelperSteps, helperArgv, helperOnDisk } from '../linux/exec-helper';
 import { type NamespaceRequest, type NamespaceSetup, namespaceKind, namespaceSetup } from '../linux/namespaces';
 import { signalName, signalNumber } from '../linux/signals';
-import { type IdMappings, answerHelper } from '../linux/user-namespace';
+import { type IdMappings, answerHelper, checkJoinedMappings } from '../linux/user-namespace';
 import type { NamespaceReference } from '../spec/types';
 import { CLONE_NEWPID } from '../sys/constants';
 import type { Sys } from '../sys/types';
@@ -232,9 +232,16 @@ export function spawnInit(
       if (steps.fork && forked === undefined)
         throw new RuntsError('starting the container init: the helper ended before it forked');
     }
+    if (setup.user?.path) checkJoinedMappings(forked ?? child.pid, idMappings);
   } catch (err) {
-    // The helper, when it waits on its sync socket, goes with it.
+    // The helper, when it waits on its sync socket, goes with it; so does what it forked.
     child?.kill('SIGKILL');
+    if (forked !== undefined) {
+      const pidfd = sys.pidfdOpen(forked);
+      sys.pidfdSendSignal(pidfd, signalNumber('SIGKILL')!);
+      sys.waitPidfd(pidfd, false);
+      closeSync(pidfd);
+    }
     if (fifoPair) closeSync(fifoPair[0]);
     if (syncPair) closeSync(syncPair[0]);
     throw err;

@@ -11,7 +11,7 @@
  * As runc does as root, gid_map is written directly: "deny" in
  * /proc/PID/setgroups is what an unprivileged writer needs (rootless).
  */
-import { closeSync, openSync, readSync, writeSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync, writeSync } from 'node:fs';
 import { RuntsError } from '../errors';
 
 /** One line of /proc/PID/uid_map or gid_map (config-linux.md "User namespace mappings"). */
@@ -45,6 +45,29 @@ export function answerHelper(socket: number, helperPid: number, mappings: IdMapp
     }
   }
   return forked;
+}
+
+/**
+ * Mappings given with a user namespace to join must be the namespace's
+ * own (runc's rule): they cannot be applied, and are not ignored either.
+ * pid: a process in it.
+ */
+export function checkJoinedMappings(pid: number, mappings: IdMappings): void {
+  const lines = (list: readonly IdMapping[]) => list.map((m) => `${m.containerID} ${m.hostID} ${m.size}`).join('\n');
+  const own = (file: string) =>
+    readFileSync(`/proc/${pid}/${file}`, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => l.trim().split(/\s+/).join(' '))
+      .join('\n');
+  for (const [field, file, given] of [
+    ['linux.uidMappings', 'uid_map', mappings.uidMappings],
+    ['linux.gidMappings', 'gid_map', mappings.gidMappings],
+  ] as const) {
+    if (given.length && lines(given) !== own(file)) {
+      throw new RuntsError(`${field}: not those of the user namespace joined (${own(file).replaceAll('\n', ', ')})`);
+    }
+  }
 }
 
 /** Lines from a blocking socket, one at a time, up to its end. */

@@ -12,6 +12,7 @@ import { baseSpec } from '../lib/bundle';
 import { RUNTS, TOP, isRoot, runts, tempDir } from '../lib/cli';
 import {
   bundle,
+  busyboxRootfs,
   leftovers,
   namespaceHolder,
   ownRootfs,
@@ -200,6 +201,32 @@ asRoot("joining a user namespace by path (another container's): its mapping insi
     );
   } finally {
     runtime(['delete', '--force', holder], { root });
+  }
+});
+
+asRoot('mappings given with a joined user namespace must be its own: others fail create, leaving nothing', () => {
+  const holder = sleeper();
+  const { root } = holder;
+  try {
+    const ns = `/proc/${holder.pid}/ns/user`;
+    const joining = (uidMappings: typeof MAPPING) =>
+      userBundle((s) => {
+        s.linux!.namespaces = s.linux!.namespaces!.map((n) => (n.type === 'user' ? { type: 'user', path: ns } : n)) as never;
+        s.linux!.uidMappings = uidMappings;
+        shArgs('id -u')(s);
+      });
+    assert.is(runBundle(joining(MAPPING), { root }).stdout.trim(), '0');
+    const id = uniqueId();
+    const b = joining([{ containerID: 0, hostID: 200000, size: 65536 }]);
+    // The holder runs in the same rootfs meanwhile.
+    const watch = watchContainer({ id, root, bundle: b, sharedRootfs: busyboxRootfs() });
+    const r = runtime(['create', '--bundle', b, id], { root });
+    assert.is(r.code, 1, r.stderr);
+    assert.match(r.stderr, /linux\.uidMappings: not those of the user namespace joined \(0 100000 65536\)/);
+    assert.equal(leftovers(watch), []);
+    assert.equal(readdirSync(root), [holder.id]);
+  } finally {
+    holder.done();
   }
 });
 
