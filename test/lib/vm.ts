@@ -8,7 +8,7 @@
  * it to run one shell script, in one of two ways:
  *   - plain: the script runs as PID 1, with cgroup2 on /sys/fs/cgroup;
  *   - systemd (a Systemd given): the host's systemd is PID 1, on pure cgroup
- *     v2 as on most production hosts, and starts only a target of the
+ *     v2 as on most production hosts (or on v1), and starts only a target of the
  *     test's own: the units the test names, their dependencies, and a
  *     service that runs the script.
  * What the script prints comes back on the serial console; the VM powers
@@ -42,6 +42,8 @@ export interface Systemd {
   tmpfs?: string[];
   /** The VM's memory, MiB (default 2048). */
   memoryMb?: number;
+  /** Boot systemd on cgroup v1 (its legacy hierarchy, as this host has) instead of pure v2. */
+  cgroupV1?: boolean;
 }
 
 export interface Kernel {
@@ -227,7 +229,10 @@ export interface VmRun {
  */
 export function runInVm(script: string, timeoutMs: number, echo: (lines: string) => void, systemd?: Systemd): VmRun {
   const kernel = findKernel()!;
-  const boot = systemd ? ` systemd.unit=${TEST_TARGET} systemd.unified_cgroup_hierarchy=1` : '';
+  const hierarchy = systemd?.cgroupV1
+    ? 'systemd.unified_cgroup_hierarchy=0 systemd.legacy_systemd_cgroup_controller=1'
+    : 'systemd.unified_cgroup_hierarchy=1';
+  const boot = systemd ? ` systemd.unit=${TEST_TARGET} ${hierarchy}` : '';
   // prettier-ignore
   const qemu = spawn(QEMU, [
     '-machine', 'q35', '-accel', 'tcg,thread=multi', '-smp', '2', '-m', String(systemd?.memoryMb ?? 2048),
