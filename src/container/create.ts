@@ -12,6 +12,7 @@ import { type CgroupManager, createCgroup, destroyCgroup } from '../linux/cgroup
 import { primeCgroupMigration } from '../linux/cgroups/prime';
 import { type HookState, hookState, runHooks, runHooksWarnOnly } from '../linux/hooks';
 import { detachIdmappedMounts, sendDetachedMounts } from '../linux/idmapped-mounts';
+import { IDMAP_WORDS } from '../linux/mount-options';
 import { sessionKeyringName } from '../linux/keyring';
 import { type SharedMounts, noteSharedMounts, removeSharedMounts } from '../linux/shared-mounts';
 import { log } from '../log';
@@ -225,7 +226,7 @@ function rawIdmappedMounts(doc: unknown): boolean {
   return mounts.some((m: { uidMappings?: unknown; gidMappings?: unknown; options?: unknown }) => {
     if (typeof m !== 'object' || m === null) return false;
     const words = Array.isArray(m.options) ? m.options : [];
-    return m.uidMappings !== undefined || m.gidMappings !== undefined || words.some((w) => w === 'idmap' || w === 'ridmap');
+    return m.uidMappings !== undefined || m.gidMappings !== undefined || words.some((w) => IDMAP_WORDS.includes(w));
   });
 }
 
