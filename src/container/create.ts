@@ -11,6 +11,8 @@ import type { FromInit } from '../init/channel';
 import { type CgroupManager, createCgroup, destroyCgroup } from '../linux/cgroups/manager';
 import { primeCgroupMigration } from '../linux/cgroups/prime';
 import { type HookState, hookState, runHooks, runHooksWarnOnly } from '../linux/hooks';
+import { detachIdmappedMounts, sendDetachedMounts } from '../linux/idmapped-mounts';
+import { IDMAP_WORDS } from '../linux/mount-options';
 import { sessionKeyringName } from '../linux/keyring';
 import { type SharedMounts, noteSharedMounts, removeSharedMounts } from '../linux/shared-mounts';
 import { log } from '../log';
@@ -71,8 +73,12 @@ export async function create(sys: Sys, store: StateStore, args: CreateOptions): 
   const wantsTerminal = raw.process?.terminal === true;
   // The init sends the pty master over its end of a socketpair (its fd there: init.fds.terminal).
   const terminalPair = wantsTerminal && !args.consoleSocket && args.keepTerminal ? sys.socketpair() : undefined;
-  const init = spawnInit(sys, rawNamespaces(raw.linux?.namespaces), preserveFds, terminalPair?.[1]);
+  // Id-mapped mounts are made here and sent over a socket of their own (idmapped-mounts.ts).
+  const idmapPair = rawIdmappedMounts(doc) ? sys.socketpair() : undefined;
+  const init = spawnInit(sys, rawNamespaces(raw.linux?.namespaces), preserveFds, terminalPair?.[1], idmapPair?.[1]);
   if (terminalPair) closeSync(terminalPair[1]);
+  if (idmapPair) closeSync(idmapPair[1]);
+  let idmapSocket = idmapPair?.[0];
 
   let claimed = false;
   let cgroup: CgroupManager | undefined;
@@ -126,7 +132,14 @@ export async function create(sys: Sys, store: StateStore, args: CreateOptions): 
       cgroup: made.view,
       sessionKeyring: record.sessionKeyring,
       ...(consoleTo ? { console: consoleTo } : {}),
+      ...(init.fds.idmappedMounts !== undefined ? { idmappedMounts: init.fds.idmappedMounts } : {}),
     });
+    if (idmapSocket !== undefined) {
+      // Sent ahead of the plan; the init takes them once it has it.
+      sendDetachedMounts(sys, idmapSocket, await detachIdmappedMounts(sys, plan.mounts));
+      closeSync(idmapSocket);
+      idmapSocket = undefined;
+    }
     // What every exec starts from (planExec).
     record.exec = makeExecBase(spec, plan);
     // No mount namespace of its own: its mounts stay in ours until delete (shared-mounts.ts).
@@ -163,6 +176,7 @@ export async function create(sys: Sys, store: StateStore, args: CreateOptions): 
     return { record, init, ...(master !== undefined ? { terminal: master } : {}) };
   } catch (err) {
     if (terminalPair) closeSync(terminalPair[0]);
+    if (idmapSocket !== undefined) closeSync(idmapSocket);
     await killAndReap(init);
     try {
       if (cgroup) await destroyCgroup(cgroup);
@@ -202,6 +216,17 @@ function rawNamespaces(value: unknown): NamespaceReference[] {
     if (!wellFormed || types.has(n.type)) return false;
     types.add(n.type);
     return true;
+  });
+}
+
+/** Whether the raw config asks for an id-mapped mount (validated later): mappings on a mount, or idmap/ridmap. */
+function rawIdmappedMounts(doc: unknown): boolean {
+  const mounts = (doc as { mounts?: unknown }).mounts;
+  if (!Array.isArray(mounts)) return false;
+  return mounts.some((m: { uidMappings?: unknown; gidMappings?: unknown; options?: unknown }) => {
+    if (typeof m !== 'object' || m === null) return false;
+    const words = Array.isArray(m.options) ? m.options : [];
+    return m.uidMappings !== undefined || m.gidMappings !== undefined || words.some((w) => IDMAP_WORDS.includes(w));
   });
 }
 

@@ -27,13 +27,15 @@ const CHILD_SIDE: Record<string, number> = { pid: CLONE_NEWPID };
 
 /**
  * The init's fds, decided here alone (the channel's number reaches the init
- * in its environment, the terminal's in its plan): stdio, the preserved fds
+ * in its environment, the others' in its plan): stdio, the preserved fds
  * (3…), the channel, then the socket for the pty master when create keeps
- * the terminal (foreground `run`).
+ * the terminal (foreground `run`), then the socket its id-mapped mounts
+ * come over.
  */
 export interface InitFds {
   channel: number;
   terminal?: number;
+  idmappedMounts?: number;
 }
 
 export interface InitProcess {
@@ -84,12 +86,17 @@ function enterChildNamespaces(s: Sys, namespaces: readonly NamespaceReference[])
   };
 }
 
-/** terminalSocket: this process's end of the socket the init sends the pty master on (InitFds.terminal in the init). */
+/**
+ * terminalSocket: the init's end of the socket it sends the pty master on
+ * (InitFds.terminal in the init); idmapSocket: of the one it receives its
+ * id-mapped mounts on (InitFds.idmappedMounts).
+ */
 export function spawnInit(
   sys: Sys,
   namespaces: readonly NamespaceReference[],
   preserveFds: number,
   terminalSocket?: number,
+  idmapSocket?: number,
 ): InitProcess {
   // The spawn's stdio, entry N being the init's fd N: each fd's number is its place here.
   const stdio: ('inherit' | 'pipe' | number)[] = [
@@ -100,6 +107,7 @@ export function spawnInit(
   ];
   const fds: InitFds = { channel: stdio.push('pipe') - 1 };
   if (terminalSocket !== undefined) fds.terminal = stdio.push(terminalSocket) - 1;
+  if (idmapSocket !== undefined) fds.idmappedMounts = stdio.push(idmapSocket) - 1;
   const mount = namespaces.find((ns) => ns.type === 'mount');
   // The init counts against the container's pids limit until it execs:
   // one V8 worker and one libuv pool thread keep node at 5 tasks, not 11.
