@@ -17,7 +17,7 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { tempDir } from './cli';
+import { TOP, tempDir } from './cli';
 
 const QEMU = 'qemu-system-x86_64';
 const BUSYBOX = '/bin/busybox';
@@ -158,7 +158,10 @@ ${
     ? `cp -a /files/. /newroot/ || fail "files"
 # The host may be a container: the VM is not one (systemd would take itself for a container's init).
 rm -f /newroot/.dockerenv /newroot/run/.containerenv
+# The project stays in sight where a tmpfs covers it (a clone under /tmp, as CI's may be).
+mkdir -p /keep && mount --bind /newroot${TOP} /keep || fail "keep ${TOP}"
 for d in /tmp ${(systemd.tmpfs ?? []).join(' ')}; do mkdir -p /newroot$d && mount -t tmpfs tmpfs /newroot$d || fail "tmpfs $d"; done
+mkdir -p /newroot${TOP} && mount --move /keep /newroot${TOP} || fail "back ${TOP}"
 exec switch_root /newroot ${SYSTEMD}`
     : `mount -t cgroup2 cgroup2 /newroot/sys/fs/cgroup || fail "cgroup2"
 exec switch_root /newroot /bin/sh /run/stage2.sh`
