@@ -398,9 +398,11 @@ const idmapped = (option: 'idmap' | 'ridmap'): Case =>
     ),
     {
       id: `config.mount-options.${option}`,
-      script: 'stat -c "file=%u:%g" /tmp/file; stat -c "sub=%u:%g" /tmp/plain/file 2>/dev/null',
+      // Not on a plain bind, /tmp/plain/file is not there: the script still exits 0.
+      script: 'stat -c "file=%u:%g" /tmp/file; stat -c "sub=%u:%g" /tmp/plain/file 2>/dev/null; true',
       config: (c, t) => {
-        const map = [{ containerID: 1000, hostID: 0, size: 1 }];
+        // As runc reads it: the source's ids are containerIDs, seen as the hostIDs.
+        const map = [{ containerID: 0, hostID: 1000, size: 1 }];
         c.mounts!.push({
           destination: AT,
           type: 'none',

@@ -11,6 +11,8 @@ import type { FromInit } from '../init/channel';
 import { type CgroupManager, createCgroup, destroyCgroup } from '../linux/cgroups/manager';
 import { primeCgroupMigration } from '../linux/cgroups/prime';
 import { type HookState, hookState, runHooks, runHooksWarnOnly } from '../linux/hooks';
+import { detachIdmappedMounts, sendDetachedMounts } from '../linux/idmapped-mounts';
+import { IDMAP_WORDS } from '../linux/mount-options';
 import { sessionKeyringName } from '../linux/keyring';
 import type { IdMappings } from '../linux/user-namespace';
 import { type SharedMounts, noteSharedMounts, removeSharedMounts } from '../linux/shared-mounts';
@@ -72,6 +74,9 @@ export async function create(sys: Sys, store: StateStore, args: CreateOptions): 
   const wantsTerminal = raw.process?.terminal === true;
   // The init sends the pty master over its end of a socketpair (its fd there: init.fds.terminal).
   const terminalPair = wantsTerminal && !args.consoleSocket && args.keepTerminal ? sys.socketpair() : undefined;
+  // Id-mapped mounts are made here and sent over a socket of their own (idmapped-mounts.ts).
+  const idmapPair = rawIdmappedMounts(doc) ? sys.socketpair() : undefined;
+  let idmapSocket = idmapPair?.[0];
   const namespaces = rawNamespaces(raw.linux?.namespaces);
   // With a user namespace the id maps are written as the init is spawned:
   // only once the config has passed validation, so that a bad mapping is
@@ -79,8 +84,9 @@ export async function create(sys: Sys, store: StateStore, args: CreateOptions): 
   const spawnLater = namespaces.some((ns) => ns.type === 'user');
   let init: InitProcess | undefined;
   const spawn = (idMappings?: IdMappings): InitProcess => {
-    init = spawnInit(sys, namespaces, preserveFds, terminalPair?.[1], idMappings);
+    init = spawnInit(sys, namespaces, preserveFds, terminalPair?.[1], idmapPair?.[1], idMappings);
     if (terminalPair) closeSync(terminalPair[1]);
+    if (idmapPair) closeSync(idmapPair[1]);
     return init;
   };
   if (!spawnLater) spawn();
@@ -139,7 +145,14 @@ export async function create(sys: Sys, store: StateStore, args: CreateOptions): 
       sessionKeyring: record.sessionKeyring,
       ...(init.fds.fifo !== undefined ? { fifoSocket: init.fds.fifo } : {}),
       ...(consoleTo ? { console: consoleTo } : {}),
+      ...(init.fds.idmappedMounts !== undefined ? { idmappedMounts: init.fds.idmappedMounts } : {}),
     });
+    if (idmapSocket !== undefined) {
+      // Sent ahead of the plan; the init takes them once it has it.
+      sendDetachedMounts(sys, idmapSocket, await detachIdmappedMounts(sys, plan.mounts));
+      closeSync(idmapSocket);
+      idmapSocket = undefined;
+    }
     // What every exec starts from (planExec).
     record.exec = makeExecBase(spec, plan);
     // No mount namespace of its own: its mounts stay in ours until delete (shared-mounts.ts).
@@ -184,7 +197,8 @@ export async function create(sys: Sys, store: StateStore, args: CreateOptions): 
     return { record, init, ...(master !== undefined ? { terminal: master } : {}) };
   } catch (err) {
     if (terminalPair) closeSync(terminalPair[0]);
-    if (terminalPair && !init) closeSync(terminalPair[1]);
+    if (idmapSocket !== undefined) closeSync(idmapSocket);
+    if (!init) for (const pair of [terminalPair, idmapPair]) if (pair) closeSync(pair[1]);
     if (init) await killAndReap(init);
     try {
       if (cgroup) await destroyCgroup(cgroup);
@@ -224,6 +238,17 @@ function rawNamespaces(value: unknown): NamespaceReference[] {
     if (!wellFormed || types.has(n.type)) return false;
     types.add(n.type);
     return true;
+  });
+}
+
+/** Whether the raw config asks for an id-mapped mount (validated later): mappings on a mount, or idmap/ridmap. */
+function rawIdmappedMounts(doc: unknown): boolean {
+  const mounts = (doc as { mounts?: unknown }).mounts;
+  if (!Array.isArray(mounts)) return false;
+  return mounts.some((m: { uidMappings?: unknown; gidMappings?: unknown; options?: unknown }) => {
+    if (typeof m !== 'object' || m === null) return false;
+    const words = Array.isArray(m.options) ? m.options : [];
+    return m.uidMappings !== undefined || m.gidMappings !== undefined || words.some((w) => IDMAP_WORDS.includes(w));
   });
 }
 

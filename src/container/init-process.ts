@@ -34,14 +34,15 @@ export const INIT_BUNDLE = decodeURIComponent(new URL('./init.cjs', import.meta.
  * The init's fds, decided here alone (the channel's number reaches the init
  * in its environment, the others' in its plan): stdio, the preserved fds
  * (3…), the channel, then the socket for the pty master when create keeps
- * the terminal (foreground `run`), then with a user namespace the socket
- * that brings exec.fifo (the init, root of the user namespace only, cannot
- * reach it in the state dir) and the helper's sync socket (closed before
- * node starts).
+ * the terminal (foreground `run`), then the socket its id-mapped mounts
+ * come over, then with a user namespace the socket that brings exec.fifo
+ * (the init, root of the user namespace only, cannot reach it in the state
+ * dir) and the helper's sync socket (closed before node starts).
  */
 export interface InitFds {
   channel: number;
   terminal?: number;
+  idmappedMounts?: number;
   fifo?: number;
 }
 
@@ -180,12 +181,18 @@ function initHelperSteps(setup: NamespaceSetup, syncFd: number | undefined): Hel
   };
 }
 
-/** terminalSocket: this process's end of the socket the init sends the pty master on (InitFds.terminal in the init). */
+/**
+ * terminalSocket: the init's end of the socket it sends the pty master on
+ * (InitFds.terminal in the init); idmapSocket: of the one it receives its
+ * id-mapped mounts on (InitFds.idmappedMounts); idMappings: a new user
+ * namespace's maps.
+ */
 export function spawnInit(
   sys: Sys,
   namespaces: readonly NamespaceReference[],
   preserveFds: number,
   terminalSocket?: number,
+  idmapSocket?: number,
   idMappings: IdMappings = { uidMappings: [], gidMappings: [] },
 ): InitProcess {
   // The spawn's stdio, entry N being the init's fd N: each fd's number is its place here.
@@ -197,6 +204,7 @@ export function spawnInit(
   ];
   const fds: InitFds = { channel: stdio.push('pipe') - 1 };
   if (terminalSocket !== undefined) fds.terminal = stdio.push(terminalSocket) - 1;
+  if (idmapSocket !== undefined) fds.idmappedMounts = stdio.push(idmapSocket) - 1;
   const setup = namespaceSetup(namespaces);
   const fifoPair = setup.user ? sys.socketpair() : undefined;
   if (fifoPair) fds.fifo = stdio.push(fifoPair[1]) - 1;

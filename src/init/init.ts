@@ -16,6 +16,7 @@
 import { RuntsError, errorMessage } from '../errors';
 import { helperArgv } from '../linux/exec-helper';
 import { type HookState, runHooks } from '../linux/hooks';
+import { receiveDetachedMounts } from '../linux/idmapped-mounts';
 import { mkdirInRoot } from '../linux/in-root';
 import { joinSessionKeyring } from '../linux/keyring';
 import { enterNamespaces } from '../linux/namespaces';
@@ -47,7 +48,11 @@ export function runInit(s: Sys): never {
     enterNamespaces(s, plan.namespaces);
     // Before any process enters the new time namespace (hooks, the program).
     if (plan.timeOffsets) writeProcFile(s, '/proc/self/timens_offsets', plan.timeOffsets.join('\n'));
-    prepareRootfs(s, plan);
+    // Made by create, which sent them before the plan (idmapped-mounts.ts).
+    const detached =
+      plan.idmappedMounts !== undefined ? receiveDetachedMounts(s, plan.idmappedMounts, plan.mounts) : new Map<number, number>();
+    prepareRootfs(s, plan, detached);
+    for (const fd of detached.values()) s.close(fd);
     makeWorkingDirectory(s, plan);
 
     channel.send({ type: 'hooks' });

@@ -143,6 +143,13 @@ function addRecursive(attributes: MountAttributes, word: RecursiveWord): void {
 /** runc's extension word: honoured on tmpfs mounts, ignored elsewhere (as by runc). */
 const COPY_UP = 'tmpcopyup';
 
+/**
+ * The id-mapping words (runtime-spec 1.2): the mount's mapping on its top
+ * mount only (idmap), or on every mount of the tree (ridmap); see
+ * idmapped-mounts.ts. Never given to mount(2).
+ */
+export const IDMAP_WORDS: readonly string[] = ['idmap', 'ridmap'];
+
 export interface ParsedMountOptions {
   flags: number;
   /** Propagation changes, applied after the mount, in order. */
@@ -151,6 +158,8 @@ export interface ParsedMountOptions {
   recursive?: MountAttributes;
   /** tmpcopyup: a tmpfs filled with what it covers (copy-up.ts). */
   copyUp: boolean;
+  /** idmap or ridmap (the last one given); absent when neither is. */
+  idmap?: { recursive: boolean };
   /** Comma-joined words the kernel's filesystem parses (mode=, size=, …). */
   data: string;
 }
@@ -161,12 +170,15 @@ export function parseMountOptions(options: readonly string[] = []): ParsedMountO
   const data: string[] = [];
   let recursive: MountAttributes | undefined;
   let copyUp = false;
+  let idmap: { recursive: boolean } | undefined;
   for (const word of options) {
     const flagWord = FLAG_WORDS[word];
     const propagationFlags = PROPAGATION_WORDS[word];
     const recursiveWord = RECURSIVE_WORDS[word];
     if (word === COPY_UP) {
       copyUp = true;
+    } else if (IDMAP_WORDS.includes(word)) {
+      idmap = { recursive: word === 'ridmap' };
     } else if (flagWord) {
       flags = flagWord.clear ? flags & ~flagWord.flag : flags | flagWord.flag;
     } else if (propagationFlags !== undefined) {
@@ -177,11 +189,17 @@ export function parseMountOptions(options: readonly string[] = []): ParsedMountO
       data.push(word);
     }
   }
-  return { flags, propagation, data: data.join(','), copyUp, ...(recursive ? { recursive } : {}) };
+  return { flags, propagation, data: data.join(','), copyUp, ...(recursive ? { recursive } : {}), ...(idmap ? { idmap } : {}) };
 }
 
 /** A bind mount: type "bind", or the bind/rbind words among the options. */
 export const isBindMount = (type: string | undefined, flags: number): boolean => type === 'bind' || (flags & MS_BIND) !== 0;
 
 export const knownMountOptions = (): string[] =>
-  [...Object.keys(FLAG_WORDS), ...Object.keys(PROPAGATION_WORDS), ...Object.keys(RECURSIVE_WORDS), COPY_UP].sort();
+  [
+    ...Object.keys(FLAG_WORDS),
+    ...Object.keys(PROPAGATION_WORDS),
+    ...Object.keys(RECURSIVE_WORDS),
+    ...IDMAP_WORDS,
+    COPY_UP,
+  ].sort();

@@ -40,12 +40,13 @@ import {
   S_IFDIR,
 } from '../sys/constants';
 import { parseMountinfo } from '../sys/mountinfo';
-import { type MountAttributes, type Sys, SysError, exists, fileType } from '../sys/types';
+import { type FileStat, type MountAttributes, type Sys, SysError, exists, fileType } from '../sys/types';
 import type { CgroupMountView } from './cgroups/types';
 import { mountWithCopyUp } from './copy-up';
 import { type PlannedDevice, createDevSymlinks, createDevice, devicesToCreate } from './devices';
 import { fdEntry, fdPath } from './fd-paths';
 import { detachHostMounts } from './host-mounts';
+import type { IdmapPlan } from './idmapped-mounts';
 import { type Entry, RootDir } from './in-root';
 import { maskPaths } from './masked-paths';
 import type { NamespaceRequest } from './namespaces';
@@ -67,6 +68,8 @@ export interface PlannedMount {
   recursive?: MountAttributes;
   /** tmpcopyup on a tmpfs: it starts with a copy of what it covers. */
   copyUp?: true;
+  /** An id-mapped bind: attached from the detached mount create made (idmapped-mounts.ts). */
+  idmap?: IdmapPlan;
 }
 
 /** What the rootfs steps read of the init's plan (spec/plan.ts builds it, as part of InitPlan). */
@@ -105,7 +108,8 @@ export interface RootfsPlan {
 /** Flags that only say how to mount, not what the mount's attributes are. */
 const NON_ATTRIBUTE_FLAGS = MS_BIND | MS_REC | MS_REMOUNT;
 
-export function prepareRootfs(sys: Sys, plan: RootfsPlan): void {
+/** detached: the detached mount of each id-mapped mount, by its index in plan.mounts (idmapped-mounts.ts). */
+export function prepareRootfs(sys: Sys, plan: RootfsPlan, detached: ReadonlyMap<number, number> = new Map()): void {
   if (!exists(sys, plan.rootfs)) throw new RuntsError(`root.path ${plan.rootfs} does not exist`);
   if (plan.mountNamespace) {
     // "/" becomes rslave, so nothing done here propagates to the host while
@@ -124,7 +128,7 @@ export function prepareRootfs(sys: Sys, plan: RootfsPlan): void {
   try {
     let devIsTmpfs = false;
     for (const [i, m] of plan.mounts.entries()) {
-      mountOne(sys, root, plan, m, `/mounts/${i}/destination`);
+      mountOne(sys, root, plan, m, `/mounts/${i}/destination`, detached.get(i));
       if (m.destination.replace(/\/+$/, '') === '/dev') devIsTmpfs = !m.bind;
     }
     sys.close(root.mkdirAll('/dev', 0o755));
@@ -138,7 +142,7 @@ export function prepareRootfs(sys: Sys, plan: RootfsPlan): void {
   }
 }
 
-function mountOne(sys: Sys, root: RootDir, plan: RootfsPlan, m: PlannedMount, pointer: string): void {
+function mountOne(sys: Sys, root: RootDir, plan: RootfsPlan, m: PlannedMount, pointer: string, detached?: number): void {
   const check: CheckDestination = (onto) => checkResolvedDestination(sys, root, m, onto, pointer);
   let held: Destination | undefined;
   try {
@@ -151,8 +155,9 @@ function mountOne(sys: Sys, root: RootDir, plan: RootfsPlan, m: PlannedMount, po
       check(fd);
       sys.mount(m.source, fdPath(fd), m.type, m.flags, m.data || null);
     } else if (m.bind) {
-      held = holdDestination(sys, root, m.destination, bindSourceIsDirectory(sys, m) ? 'directory' : 'file', check);
-      bindMount(sys, m, held);
+      const source = bindSource(sys, m, detached);
+      held = holdDestination(sys, root, m.destination, fileType(source) === S_IFDIR ? 'directory' : 'file', check);
+      bindMount(sys, m, held, detached);
     } else {
       held = holdDestination(sys, root, m.destination, 'directory', check);
       if (m.type === 'cgroup') cgroupMount(sys, m, plan, held);
@@ -262,7 +267,12 @@ function newMount(sys: Sys, m: PlannedMount, at: Destination): void {
   if (flags & MS_RDONLY) sys.mount(m.source, fdPath(mounted), m.type, flags | MS_REMOUNT, m.data || null);
 }
 
-function bindSourceIsDirectory(sys: Sys, m: PlannedMount): boolean {
+/** What a bind's source is: the detached id-mapped mount create made of it, or the path. */
+function bindSource(sys: Sys, m: PlannedMount, detached: number | undefined): FileStat {
+  if (m.idmap) {
+    if (detached === undefined) throw new RuntsError('the id-mapped mount did not come from create');
+    return sys.fstat(detached);
+  }
   let st;
   try {
     st = sys.stat(m.source);
@@ -270,11 +280,13 @@ function bindSourceIsDirectory(sys: Sys, m: PlannedMount): boolean {
     // Not there for this process (EACCES, ELOOP, …): the same as missing.
   }
   if (!st) throw new RuntsError(`mount source ${m.source} does not exist`);
-  return fileType(st) === S_IFDIR;
+  return st;
 }
 
-function bindMount(sys: Sys, m: PlannedMount, at: Destination): void {
-  sys.mount(m.source, fdPath(at.onto), 'bind', MS_BIND | (m.flags & MS_REC), null);
+/** A bind of the source, or the detached id-mapped mount attached; then its attributes. */
+function bindMount(sys: Sys, m: PlannedMount, at: Destination, detached: number | undefined): void {
+  if (detached !== undefined) sys.moveMount(detached, at.onto);
+  else sys.mount(m.source, fdPath(at.onto), 'bind', MS_BIND | (m.flags & MS_REC), null);
   if (m.flags & ~NON_ATTRIBUTE_FLAGS) remountAttributes(sys, fdPath(at.mounted()), m.flags);
 }
 

@@ -11,15 +11,9 @@
  * As runc does as root, gid_map is written directly: "deny" in
  * /proc/PID/setgroups is what an unprivileged writer needs (rootless).
  */
-import { closeSync, openSync, readFileSync, readSync, writeSync } from 'node:fs';
-import { RuntsError } from '../errors';
-
-/** One line of /proc/PID/uid_map or gid_map (config-linux.md "User namespace mappings"). */
-export interface IdMapping {
-  containerID: number;
-  hostID: number;
-  size: number;
-}
+import { readFileSync, readSync, writeSync } from 'node:fs';
+import { RuntsError, errorMessage } from '../errors';
+import { type IdMapping, writeMap } from './id-mappings';
 
 export interface IdMappings {
   uidMappings: readonly IdMapping[];
@@ -35,8 +29,16 @@ export function answerHelper(socket: number, helperPid: number, mappings: IdMapp
   let forked: number | undefined;
   for (const line of readLines(socket)) {
     if (line === 'maps') {
-      writeMap(`/proc/${helperPid}/uid_map`, mappings.uidMappings, 'linux.uidMappings');
-      writeMap(`/proc/${helperPid}/gid_map`, mappings.gidMappings, 'linux.gidMappings');
+      for (const [file, field] of [
+        ['uid_map', 'uidMappings'],
+        ['gid_map', 'gidMappings'],
+      ] as const) {
+        try {
+          writeMap(helperPid, file, mappings[field]);
+        } catch (err) {
+          throw new RuntsError(`linux.${field}: ${errorMessage(err)}`);
+        }
+      }
       writeSync(socket, '1');
     } else if (line.startsWith('pid ')) {
       forked = Number(line.slice(4));
@@ -83,41 +85,6 @@ function* readLines(fd: number): Generator<string> {
     }
   }
   if (text) yield text;
-}
-
-/** The whole map in one write, as the kernel demands. */
-function writeMap(path: string, mappings: readonly IdMapping[], field: string): void {
-  const text = mappings.map((m) => `${m.containerID} ${m.hostID} ${m.size}\n`).join('');
-  let fd: number | undefined;
-  try {
-    fd = openSync(path, 'w');
-    writeSync(fd, text);
-  } catch (err) {
-    throw new RuntsError(`${field}: the kernel refused the mapping (${(err as Error).message})`);
-  } finally {
-    if (fd !== undefined) closeSync(fd);
-  }
-}
-
-/** The kernel's limit of lines in a uid_map or gid_map (UID_GID_MAP_MAX_EXTENTS). */
-const MAX_MAPPINGS = 340;
-const ID_LIMIT = 2 ** 32;
-
-/** What the kernel would refuse in one of linux.uidMappings / gidMappings, at its JSON pointer. */
-export function idMappingProblems(mappings: readonly IdMapping[], pointer: string): { pointer: string; message: string }[] {
-  const problems: { pointer: string; message: string }[] = [];
-  if (mappings.length > MAX_MAPPINGS) problems.push({ pointer, message: `at most ${MAX_MAPPINGS} ranges (the kernel's limit)` });
-  mappings.forEach((m, i) => {
-    const at = `${pointer}/${i}`;
-    if (m.size < 1) problems.push({ pointer: `${at}/size`, message: 'must be at least 1' });
-    for (const side of ['containerID', 'hostID'] as const) {
-      if (m[side] + m.size > ID_LIMIT)
-        problems.push({ pointer: `${at}/${side}`, message: `${side} + size must not exceed 2^32` });
-      const other = mappings.findIndex((o, j) => j < i && m[side] < o[side] + o.size && o[side] < m[side] + m.size);
-      if (other >= 0) problems.push({ pointer: `${at}/${side}`, message: `overlaps the range of ${pointer}/${other}` });
-    }
-  });
-  return problems;
 }
 
 /** Whether an id inside the namespace is mapped. */

@@ -37,6 +37,13 @@
  *                    write why to it (start reads it from exec.fifo).
  * then (without hold=) execve(PATH, [ARGV0, ARG...], envp).
  *
+ *   runts-helper userns-hold
+ *
+ * A user namespace for runts to give an id-mapped mount its mapping: the
+ * helper unshares one, writes a byte to fd 1, and waits until fd 0 reaches
+ * end of file (runts has written the maps and opened /proc/PID/ns/user),
+ * then exits 0. Apart from the steps above: it runs nothing after.
+ *
  * It is also the last hop into the container: runts execs it from a sealed
  * memfd, so that while the program's execve runs, /proc/self/exe is this
  * sealed copy and never node or a host file the container could reopen
@@ -187,6 +194,15 @@ static void die(int code, const char *what, const char *arg, long err) {
   for (;;) {}
 }
 
+static void userns_hold(void) {
+  char byte = 'u';
+  long r;
+  if ((r = sys3(__NR_unshare, CLONE_NEWUSER, 0, 0)) < 0) die(126, "unshare(CLONE_NEWUSER)", 0, r);
+  if ((r = sys3(__NR_write, 1, &byte, 1)) != 1) die(126, "userns-hold: write to fd 1", 0, r < 0 ? r : -5);
+  while ((r = sys3(__NR_read, 0, &byte, 1)) > 0 || r == -4 /* EINTR */) {}
+  sys3(__NR_exit, 0, 0, 0);
+}
+
 __attribute__((used)) void start_c(long *sp) {
   long argc = sp[0];
   char **argv = (char **)(sp + 1);
@@ -199,6 +215,7 @@ __attribute__((used)) void start_c(long *sp) {
     put(2, "runts-helper: refusing to run as an interpreter or under another name\n");
     sys3(__NR_exit, 127, 0, 0);
   }
+  if (argc == 2 && same(argv[1], "userns-hold")) userns_hold();
   for (i = 1; i < argc && !same(argv[i], "--"); i++) {
     const char *a = argv[i];
     if (starts(a, "unshare=", &v)) {

@@ -7,13 +7,14 @@ import type { Problem } from '../errors';
 import { CAPABILITIES } from '../linux/capabilities';
 import { resourceProblems } from '../linux/cgroups/resources';
 import { systemdCgroupsPathProblem } from '../linux/cgroups/systemd-unit';
-import { isBindMount, parseMountOptions } from '../linux/mount-options';
+import { idMappingProblems } from '../linux/id-mappings';
+import { IDMAP_WORDS, isBindMount, parseMountOptions } from '../linux/mount-options';
 import { SUPPORTED_NAMESPACES } from '../linux/namespaces';
 import { cleanDestination, procMountRefusal } from '../linux/proc-mounts';
 import { RLIMITS } from '../linux/rlimits';
 import { sysctlProblems } from '../linux/sysctl';
-import { idMappingProblems, isMapped } from '../linux/user-namespace';
-import type { Spec } from './types';
+import { isMapped } from '../linux/user-namespace';
+import type { Mount, Spec } from './types';
 
 const CAP_SETS = ['bounding', 'effective', 'permitted', 'inheritable', 'ambient'] as const;
 const HOOK_NAMES = ['prestart', 'createRuntime', 'createContainer', 'startContainer', 'poststart', 'poststop'] as const;
@@ -128,12 +129,6 @@ export function runtimeProblems(spec: Spec, driver: CgroupDriver = { systemdCgro
   for (const [field, what] of UNSUPPORTED_LINUX_FIELDS) {
     if (linuxFields[field] !== undefined) add(`/linux/${field}`, `${what} are not supported yet`);
   }
-  spec.mounts?.forEach((m, i) => {
-    m.options?.forEach((o, j) => {
-      if (o === 'idmap' || o === 'ridmap') add(`/mounts/${i}/options/${j}`, 'id-mapped mounts are not supported yet');
-    });
-  });
-
   const proc = spec.process;
   if (!proc) add('/process', 'is required to create a container');
   else {
@@ -154,8 +149,9 @@ export function runtimeProblems(spec: Spec, driver: CgroupDriver = { systemdCgro
     }
   }
 
+  const containerUserns = (spec.linux?.namespaces ?? []).some((ns) => ns.type === 'user');
   spec.mounts?.forEach((m, i) => {
-    if (m.uidMappings || m.gidMappings) add(`/mounts/${i}`, 'id-mapped mounts are not supported yet');
+    problems.push(...idmapProblems(m, `/mounts/${i}`, containerUserns));
     const bind = isBindMount(m.type, parseMountOptions(m.options).flags);
     const refusal = procMountRefusal(cleanDestination(m.destination), { type: m.type ?? '', bind });
     if (refusal) add(`/mounts/${i}/destination`, refusal);
@@ -231,6 +227,35 @@ export function runtimeProblems(spec: Spec, driver: CgroupDriver = { systemdCgro
         if (!p.startsWith('/')) add(`/linux/${key}/${i}`, 'must be an absolute path');
       });
     }
+  }
+  return problems;
+}
+
+/**
+ * A mount's id-mapping (config.md "idmap", "ridmap"; runc 1.2's rules): on
+ * a bind only; mappings on the mount, both of them, that the kernel would
+ * take; without any, the container's user namespace's, so it needs one.
+ */
+function idmapProblems(m: Mount, at: string, containerUserns: boolean): Problem[] {
+  const parsed = parseMountOptions(m.options);
+  const own = Boolean(m.uidMappings?.length || m.gidMappings?.length);
+  if (!parsed.idmap && !own) return [];
+  const problems: Problem[] = [];
+  if (!isBindMount(m.type, parsed.flags))
+    problems.push({ pointer: at, message: 'id-mapped mounts are only supported for bind mounts' });
+  if (own) {
+    for (const key of ['uidMappings', 'gidMappings'] as const) {
+      const mappings = m[key] ?? [];
+      if (mappings.length) problems.push(...idMappingProblems(mappings, `${at}/${key}`));
+      else problems.push({ pointer: `${at}/${key}`, message: 'an id-mapped mount needs both uidMappings and gidMappings' });
+    }
+  } else if (!containerUserns) {
+    const word = m.options!.findIndex((o) => IDMAP_WORDS.includes(o));
+    problems.push({
+      pointer: `${at}/options/${word}`,
+      message:
+        "needs uidMappings and gidMappings on the mount, or a user namespace of the container's (linux.namespaces has none)",
+    });
   }
   return problems;
 }

@@ -12,7 +12,8 @@ import type { CgroupMountView } from '../linux/cgroups/types';
 import type { ProcessCredentials } from '../linux/credentials';
 import type { PlannedDevice } from '../linux/devices';
 import type { ConsoleSize } from '../linux/console';
-import { isBindMount, parseMountOptions } from '../linux/mount-options';
+import type { IdmapPlan } from '../linux/idmapped-mounts';
+import { type ParsedMountOptions, isBindMount, parseMountOptions } from '../linux/mount-options';
 import { type LsmPlan, planLsm, withMountLabel } from '../linux/lsm';
 import { namespaceSetup } from '../linux/namespaces';
 import { rlimitResource } from '../linux/rlimits';
@@ -22,7 +23,7 @@ import { MS_BIND, MS_PRIVATE, MS_REC, MS_SHARED, MS_SLAVE, MS_UNBINDABLE } from 
 import type { SeccompFilter } from '../sys/types';
 import { PERSONALITY_DOMAINS } from './checks';
 import type { LoadedConfig } from './load';
-import type { Hook, Process, Spec } from './types';
+import type { Hook, Linux, Mount, Process, Spec } from './types';
 
 /** config.json's process: what runs, where, and with what credentials and limits. */
 export interface PlannedProcess extends ProcessCredentials {
@@ -103,6 +104,8 @@ export interface InitPlan extends ProcessPlan, RootfsPlan {
    * (the init, root of its user namespace only, cannot reach the state dir).
    */
   fifoSocket?: number;
+  /** The init's fd of the socket create sends the detached id-mapped mounts over (idmapped-mounts.ts). */
+  idmappedMounts?: number;
 }
 
 /**
@@ -156,6 +159,8 @@ export interface PlanOptions {
   fifoSocket?: number;
   /** process.terminal: where the pty master goes (create has checked that there is a place). */
   console?: { socketPath: string } | { fd: number };
+  /** The init's fd of the socket its id-mapped mounts come over, if create made one. */
+  idmappedMounts?: number;
 }
 
 /** process -> what the init (or exec) applies: names to numbers, defaults filled. */
@@ -236,6 +241,7 @@ export function makePlan(loaded: LoadedConfig, opts: PlanOptions): InitPlan {
       const bind = isBindMount(m.type, parsed.flags);
       const type = m.type ?? (bind ? 'bind' : 'none');
       const source = m.source ?? type;
+      const idmap = planIdmap(m, parsed, linux);
       return {
         destination: m.destination,
         source: bind && !isAbsolute(source) ? join(bundle, source) : source,
@@ -246,6 +252,7 @@ export function makePlan(loaded: LoadedConfig, opts: PlanOptions): InitPlan {
         data: bind ? parsed.data : withMountLabel(parsed.data, lsm.mountLabel),
         ...(parsed.recursive ? { recursive: parsed.recursive } : {}),
         ...(parsed.copyUp && type === 'tmpfs' ? { copyUp: true as const } : {}),
+        ...(idmap ? { idmap } : {}),
       };
     }),
     devices: (linux.devices ?? []).map((d) => ({
@@ -280,7 +287,23 @@ export function makePlan(loaded: LoadedConfig, opts: PlanOptions): InitPlan {
     fifoPath: opts.fifoPath,
     ...(opts.fifoSocket !== undefined ? { fifoSocket: opts.fifoSocket } : {}),
     preserveFds: opts.preserveFds,
+    ...(opts.idmappedMounts !== undefined ? { idmappedMounts: opts.idmappedMounts } : {}),
   };
+}
+
+/**
+ * A mount's id-mapping (config.md): idmap or ridmap, or mappings on the
+ * mount, which alone mean idmap (as with runc). Its mapping is the mount's
+ * own, else the container's user namespace's (checks.ts refuses neither).
+ */
+function planIdmap(m: Mount, parsed: ParsedMountOptions, linux: Linux): IdmapPlan | undefined {
+  const own = Boolean(m.uidMappings?.length || m.gidMappings?.length);
+  if (!parsed.idmap && !own) return undefined;
+  const recursive = parsed.idmap?.recursive ?? false;
+  if (own) return { recursive, userns: { uidMappings: m.uidMappings ?? [], gidMappings: m.gidMappings ?? [] } };
+  const path = linux.namespaces?.find((ns) => ns.type === 'user')?.path;
+  if (path) return { recursive, userns: { path } };
+  return { recursive, userns: { uidMappings: linux.uidMappings ?? [], gidMappings: linux.gidMappings ?? [] } };
 }
 
 const consoleSize = (proc: Process): Pick<ConsolePlan, 'size'> => (proc.consoleSize ? { size: proc.consoleSize } : {});

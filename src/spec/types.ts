@@ -8,3 +8,4 @@ import type { Spec } from './generated/config';
 
 export type Process = NonNullable<Spec['process']>;
 export type LinuxResources = NonNullable<NonNullable<Spec['linux']>['resources']>;
+export type Mount = NonNullable<Spec['mounts']>[number];

@@ -55,11 +55,20 @@ export const MOUNT_ATTR_NOATIME = 0x10;
 export const MOUNT_ATTR_STRICTATIME = 0x20;
 export const MOUNT_ATTR_NODIRATIME = 0x80;
 export const MOUNT_ATTR_NOSYMFOLLOW = 0x200000;
+/** The mount's files seen with their owners mapped through a user namespace (Linux 5.12). */
+export const MOUNT_ATTR_IDMAP = 0x100000;
 export const AT_RECURSIVE = 0x8000;
 export const AT_SYMLINK_NOFOLLOW = 0x100;
 export const AT_EMPTY_PATH = 0x1000;
 /** The "directory" argument of the *at calls that means the cwd. */
 export const AT_FDCWD = -100;
+
+// --- open_tree(2) and move_mount(2) (linux/mount.h; Linux 5.2) ---
+export const OPEN_TREE_CLONE = 0x1;
+/** O_CLOEXEC's value. */
+export const OPEN_TREE_CLOEXEC = 0o2000000;
+export const MOVE_MOUNT_F_EMPTY_PATH = 0x4;
+export const MOVE_MOUNT_T_EMPTY_PATH = 0x40;
 
 // --- openat2(2) resolve flags (linux/openat2.h; Linux 5.6) ---
 /** No /proc/self/fd/N or /proc/PID/root style links on the way. */

@@ -5,7 +5,7 @@
  *
  * Calls whose glibc wrapper is newer than the oldest glibc Node 20 runs on
  * (2.28), or that have none, go through syscall(2): pivot_root, mknodat,
- * mount_setattr, close_range, openat2, pidfd_open, pidfd_send_signal, bpf,
+ * mount_setattr, open_tree, move_mount, close_range, openat2, pidfd_open, pidfd_send_signal, bpf,
  * keyctl, and the per-thread credential calls.
  */
 import { readFileSync } from 'node:fs';
@@ -24,6 +24,11 @@ import {
   KEYCTL_DESCRIBE,
   KEYCTL_JOIN_SESSION_KEYRING,
   KEYCTL_SETPERM,
+  MOUNT_ATTR_IDMAP,
+  MOVE_MOUNT_F_EMPTY_PATH,
+  MOVE_MOUNT_T_EMPTY_PATH,
+  OPEN_TREE_CLOEXEC,
+  OPEN_TREE_CLONE,
   P_PIDFD,
   SCMP_ACT_NOTIFY,
   WEXITED,
@@ -52,6 +57,8 @@ interface ErrnoResult<T> {
 type SyscallName =
   | 'keyctl'
   | 'mount_setattr'
+  | 'open_tree'
+  | 'move_mount'
   | 'pivot_root'
   | 'mknodat'
   | 'openat2'
@@ -68,6 +75,8 @@ const SYSCALLS: Readonly<Record<string, Readonly<Record<SyscallName, number>>>> 
   x64: {
     keyctl: 250,
     mount_setattr: 442,
+    open_tree: 428,
+    move_mount: 429,
     pivot_root: 155,
     mknodat: 259,
     openat2: 437,
@@ -83,6 +92,8 @@ const SYSCALLS: Readonly<Record<string, Readonly<Record<SyscallName, number>>>> 
   arm64: {
     keyctl: 219,
     mount_setattr: 442,
+    open_tree: 428,
+    move_mount: 429,
     pivot_root: 41,
     mknodat: 33,
     openat2: 437,
@@ -191,6 +202,26 @@ export class FfiSys implements Sys {
         throw new SysError('mount_setattr', ENOSYS, detail, 'Function not implemented (recursive mount options need Linux 5.12)');
       throw err;
     }
+  }
+
+  openTreeClone(path: string, recursive: boolean): number {
+    const flags = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (recursive ? AT_RECURSIVE : 0);
+    return this.#syscall('open_tree', path, [BigInt(AT_FDCWD), path, BigInt(flags)]);
+  }
+
+  idmapMount(fd: number, usernsFd: number, recursive: boolean): void {
+    // struct mount_attr { u64 attr_set; u64 attr_clr; u64 propagation; u64 userns_fd }
+    const attr = Buffer.alloc(MOUNT_ATTR_SIZE);
+    attr.writeBigUInt64LE(BigInt(MOUNT_ATTR_IDMAP), 0);
+    attr.writeBigUInt64LE(BigInt(usernsFd), 24);
+    const flags = AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0);
+    const detail = `fd ${fd} (MOUNT_ATTR_IDMAP, user namespace fd ${usernsFd}${recursive ? ', recursive' : ''})`;
+    this.#syscall('mount_setattr', detail, [BigInt(fd), '', BigInt(flags), attr, BigInt(MOUNT_ATTR_SIZE)]);
+  }
+
+  moveMount(fd: number, onto: number): void {
+    const flags = MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH;
+    this.#syscall('move_mount', `fd ${fd} onto fd ${onto}`, [BigInt(fd), '', BigInt(onto), '', BigInt(flags)]);
   }
 
   pivotRoot(newRoot: string, putOld: string): void {

@@ -21,6 +21,8 @@ import { getSystemErrorMap } from 'node:util';
 import {
   F_GETFD,
   F_SETFD,
+  O_CLOEXEC,
+  O_PATH,
   PR_CAPBSET_DROP,
   PR_CAPBSET_READ,
   PR_GET_DUMPABLE,
@@ -132,6 +134,20 @@ export class RecordingSys implements Sys {
 
   mountSetattr(target: string | number, attributes: MountAttributes): void {
     this.#record('mountSetattr', [target, attributes]);
+  }
+
+  /** A detached mount is a descriptor of the source itself (O_PATH): fstat describes it. */
+  openTreeClone(path: string, recursive: boolean): number {
+    this.#record('openTreeClone', [path, recursive]);
+    return nodeFiles.open(this.#onHost(path), O_PATH | O_CLOEXEC);
+  }
+
+  idmapMount(fd: number, usernsFd: number, recursive: boolean): void {
+    this.#record('idmapMount', [fd, usernsFd, recursive]);
+  }
+
+  moveMount(fd: number, onto: number): void {
+    this.#record('moveMount', [`/proc/self/fd/${fd}`, `/proc/self/fd/${onto}`]);
   }
 
   /**

@@ -95,6 +95,21 @@ export interface Sys {
    */
   mountSetattr(target: string | number, attributes: MountAttributes): void;
   umount2(target: string, flags: number): void;
+  /**
+   * open_tree(2) with OPEN_TREE_CLONE (Linux 5.2): a detached copy of the
+   * mount at path (and of every mount below it when recursive), as a
+   * close-on-exec fd. It is attached nowhere until moveMount, and is gone
+   * when the last fd to it closes.
+   */
+  openTreeClone(path: string, recursive: boolean): number;
+  /**
+   * mount_setattr(2) MOUNT_ATTR_IDMAP on a detached mount (Linux 5.12): its
+   * files' owners seen through the mapping of the user namespace at
+   * usernsFd; recursive: on every mount of the tree, else the top one only.
+   */
+  idmapMount(fd: number, usernsFd: number, recursive: boolean): void;
+  /** move_mount(2) (Linux 5.2): the detached mount at fd attached onto the file or directory that onto holds. */
+  moveMount(fd: number, onto: number): void;
   pivotRoot(newRoot: string, putOld: string): void;
   chroot(path: string): void;
   /** chdir(2) on the calling (main) thread. */

@@ -12,7 +12,7 @@
 // Under TCG the whole set takes long (see TIMEOUT_MS): by default only runts
 // runs, and only the scenarios of SUBSET. Environment:
 //   RUNTS_E2E_VM_RUNTIMES=runc,runts   the runtimes, in this order (default runts)
-//   RUNTS_E2E_VM_SCENARIOS=all         every scenario of the three files
+//   RUNTS_E2E_VM_SCENARIOS=all         every scenario of the three files (or a regex: those it matches)
 // Just this part: npm test -- systemd-vm
 // The side-by-side check of the scenarios (raise the runner's per-file limit):
 //   RUNTS_TEST_FILE_TIMEOUT=3600 RUNTS_E2E_VM_RUNTIMES=runc,runts RUNTS_E2E_VM_SCENARIOS=all npm test -- systemd-vm
@@ -52,7 +52,8 @@ const SUBSET = [
 ]
   .map((r) => r.source)
   .join('|');
-const ONLY = process.env.RUNTS_E2E_VM_SCENARIOS === 'all' ? '' : SUBSET;
+const SCENARIOS = process.env.RUNTS_E2E_VM_SCENARIOS;
+const ONLY = SCENARIOS === 'all' ? '' : SCENARIOS || SUBSET;
 
 function unavailable(): string | undefined {
   if (process.env.RUNTS_E2E === 'skip' || process.env.RUNTS_E2E === '0') return 'RUNTS_E2E=skip';
@@ -95,6 +96,8 @@ const script = [
   'cp -a dist .dist-vm && rm -rf dist && mv .dist-vm dist',
   // The VM is the isolation: the runner's own (private pid and mount namespaces) would hide the daemons' processes and mounts.
   'export RUNTS_E2E_DAEMONS=system RUNTS_E2E=require RUNTS_TEST_ISOLATED=1 NODE_DISABLE_COLORS=1',
+  // The runner's per-file limit in the VM is the host's: all of docker.test's scenarios take over 15 minutes on a busy host.
+  `export RUNTS_TEST_FILE_TIMEOUT=${Number(process.env.RUNTS_TEST_FILE_TIMEOUT) || 900}`,
   ...(ONLY ? [`export RUNTS_E2E_ONLY=${quote(ONLY)}`] : []),
   ...runs,
 ].join('\n');

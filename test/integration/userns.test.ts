@@ -140,6 +140,19 @@ function statOwner(path: string): [number, number] {
   return [uid, gid];
 }
 
+asRoot("an id-mapped bind mount with the container's own mapping: host files of uid 0 are root inside", () => {
+  const src = tempDir();
+  chmodSync(src, 0o755);
+  writeFileSync(join(src, 'hosts-root'), 'x');
+  const out = runIn((s) => {
+    s.mounts!.push({ destination: '/data', type: 'bind', source: src, options: ['bind', 'idmap'] });
+    shArgs('stat -c %u:%g /data/hosts-root; echo made > /data/new')(s);
+  });
+  assert.is(out.trim(), '0:0');
+  // Through the mapping both ways: made by the namespace's root (host 100000), owned by 0 on the source.
+  assert.equal(statOwner(join(src, 'new')), [0, 0]);
+});
+
 asRoot('a mapping the kernel refuses fails create with a clear message and leaves nothing', () => {
   const root = tempDir();
   const id = uniqueId();
@@ -148,7 +161,7 @@ asRoot('a mapping the kernel refuses fails create with a clear message and leave
   const watch = watchContainer({ id, root, bundle: b });
   const r = runtime(['create', '--bundle', b, id], { root });
   assert.is(r.code, 1, r.stderr);
-  assert.match(r.stderr, /linux\.uidMappings: the kernel refused the mapping/);
+  assert.match(r.stderr, /linux\.uidMappings: writing uid_map .*0 4294967295 1.*: EINVAL/);
   assert.equal(leftovers(watch), []);
   assert.equal(existsSync(root) ? readdirSync(root) : [], []);
 });

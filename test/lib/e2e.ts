@@ -742,7 +742,7 @@ export class Harness {
     if (SYSTEM_DAEMONS) {
       const format =
         'cgroup manager {{.Host.CgroupManager}}, cgroup {{.Host.CgroupsVersion}}, storage {{.Store.GraphDriverName}}';
-      const info = this.podman(['info', '--format', format], { timeout: 60_000 });
+      const info = this.podman(['info', '--format', format], { timeout: 180_000 });
       console.log(`  e2e: podman: ${info.code === 0 ? info.stdout.trim() : `podman info failed: ${info.stderr.trim()}`}`);
     }
   }

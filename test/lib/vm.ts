@@ -8,7 +8,7 @@
  * it to run one shell script, in one of two ways:
  *   - plain: the script runs as PID 1, with cgroup2 on /sys/fs/cgroup;
  *   - systemd (a Systemd given): the host's systemd is PID 1, on pure cgroup
- *     v2 as on most production hosts, and starts only a target of the
+ *     v2 as on most production hosts (or on v1), and starts only a target of the
  *     test's own: the units the test names, their dependencies, and a
  *     service that runs the script.
  * What the script prints comes back on the serial console; the VM powers
@@ -17,7 +17,7 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { tempDir } from './cli';
+import { TOP, tempDir } from './cli';
 
 const QEMU = 'qemu-system-x86_64';
 const BUSYBOX = '/bin/busybox';
@@ -42,6 +42,8 @@ export interface Systemd {
   tmpfs?: string[];
   /** The VM's memory, MiB (default 2048). */
   memoryMb?: number;
+  /** Boot systemd on cgroup v1 (its legacy hierarchy, as this host has) instead of pure v2. */
+  cgroupV1?: boolean;
 }
 
 export interface Kernel {
@@ -156,7 +158,10 @@ ${
     ? `cp -a /files/. /newroot/ || fail "files"
 # The host may be a container: the VM is not one (systemd would take itself for a container's init).
 rm -f /newroot/.dockerenv /newroot/run/.containerenv
+# The project stays in sight where a tmpfs covers it (a clone under /tmp, as CI's may be).
+mkdir -p /keep && mount --bind /newroot${TOP} /keep || fail "keep ${TOP}"
 for d in /tmp ${(systemd.tmpfs ?? []).join(' ')}; do mkdir -p /newroot$d && mount -t tmpfs tmpfs /newroot$d || fail "tmpfs $d"; done
+mkdir -p /newroot${TOP} && mount --move /keep /newroot${TOP} || fail "back ${TOP}"
 exec switch_root /newroot ${SYSTEMD}`
     : `mount -t cgroup2 cgroup2 /newroot/sys/fs/cgroup || fail "cgroup2"
 exec switch_root /newroot /bin/sh /run/stage2.sh`
@@ -227,7 +232,10 @@ export interface VmRun {
  */
 export function runInVm(script: string, timeoutMs: number, echo: (lines: string) => void, systemd?: Systemd): VmRun {
   const kernel = findKernel()!;
-  const boot = systemd ? ` systemd.unit=${TEST_TARGET} systemd.unified_cgroup_hierarchy=1` : '';
+  const hierarchy = systemd?.cgroupV1
+    ? 'systemd.unified_cgroup_hierarchy=0 systemd.legacy_systemd_cgroup_controller=1'
+    : 'systemd.unified_cgroup_hierarchy=1';
+  const boot = systemd ? ` systemd.unit=${TEST_TARGET} ${hierarchy}` : '';
   // prettier-ignore
   const qemu = spawn(QEMU, [
     '-machine', 'q35', '-accel', 'tcg,thread=multi', '-smp', '2', '-m', String(systemd?.memoryMb ?? 2048),

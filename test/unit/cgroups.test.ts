@@ -296,8 +296,8 @@ test('flag values: Go durations and go-units sizes', () => {
   assert.throws(() => parseBytes('--memory', 'lots'), /--memory: "lots" is not a size/);
 });
 
-test('features: cgroup v1 and v2 (and rdma) through cgroupfs; systemd not claimed until a test runs it against a live systemd', () => {
-  assert.equal(features().linux.cgroup, { v1: true, v2: true, systemd: false, systemdUser: false, rdma: true });
+test('features: cgroup v1 and v2 (and rdma) through cgroupfs and systemd; not the user manager', () => {
+  assert.equal(features().linux.cgroup, { v1: true, v2: true, systemd: true, systemdUser: false, rdma: true });
 });
 
 /** The mount calls for the default config's "cgroup" mount at /sys/fs/cgroup (options nosuid, noexec, nodev, relatime, ro). */

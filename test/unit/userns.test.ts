@@ -110,26 +110,26 @@ const REFUSED: [string, (s: Spec) => void, string][] = [
     (s) => (s.linux!.namespaces = s.linux!.namespaces!.filter((n) => n.type !== 'user')),
     '/linux/uidMappings: needs a user namespace (linux.namespaces has none)',
   ],
-  ['a range of size 0', (s) => (s.linux!.uidMappings![0]!.size = 0), '/linux/uidMappings/0/size: must be at least 1'],
+  ['a range of size 0', (s) => (s.linux!.uidMappings![0]!.size = 0), '/linux/uidMappings/0/size: must be greater than zero'],
   [
     'a range past 2^32',
     (s) => (s.linux!.gidMappings![0]!.hostID = 2 ** 32 - 10),
-    '/linux/gidMappings/0/hostID: hostID + size must not exceed 2^32',
+    '/linux/gidMappings/0: the hostID range ends past the last id',
   ],
   [
     'overlapping host ranges',
     (s) => s.linux!.uidMappings!.push({ containerID: 70000, hostID: 100100, size: 10 }),
-    '/linux/uidMappings/1/hostID: overlaps the range of /linux/uidMappings/0',
+    '/linux/uidMappings/1: its hostID range overlaps that of /linux/uidMappings/0',
   ],
   [
     'overlapping container ranges',
     (s) => s.linux!.gidMappings!.push({ containerID: 5, hostID: 300000, size: 10 }),
-    '/linux/gidMappings/1/containerID: overlaps the range of /linux/gidMappings/0',
+    '/linux/gidMappings/1: its containerID range overlaps that of /linux/gidMappings/0',
   ],
   [
     'more ranges than the kernel takes',
     (s) => (s.linux!.uidMappings = Array.from({ length: 341 }, (_, i) => ({ containerID: i, hostID: 100000 + i, size: 1 }))),
-    '/linux/uidMappings: at most 340 ranges',
+    '/linux/uidMappings: must have at most 340 mappings',
   ],
   [
     'container uid 0 unmapped',

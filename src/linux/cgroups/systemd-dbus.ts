@@ -24,6 +24,8 @@ const SYSTEM_BUS = '/run/dbus/system_bus_socket';
 const PRIVATE_SOCKET = '/run/systemd/private';
 /** runc's: how long a unit's start or stop job may take. */
 const JOB_TIMEOUT_MS = 30_000;
+/** How long a method call may wait for its reply: a busy systemd answers in far less; none is a failure, not a hang. */
+const CALL_TIMEOUT_MS = 30_000;
 const CONNECT_TIMEOUT_MS = 10_000;
 const SIGNAL = 4;
 
@@ -180,8 +182,13 @@ export class SystemdConnection {
       const what = `${message.member}`;
       if (this.#lost) return reject(new SystemdError(`systemd: ${what}: ${this.#lost.message}`));
       const onLoss = (err: Error) => reject(new SystemdError(`systemd: ${what}: ${err.message}`));
+      const timer = setTimeout(() => {
+        this.#onLoss.delete(onLoss);
+        reject(new SystemdError(`systemd: ${what}: no reply in ${CALL_TIMEOUT_MS / 1000} s`));
+      }, CALL_TIMEOUT_MS);
       this.#onLoss.add(onLoss);
       this.#bus.invoke(message, (err, ...values) => {
+        clearTimeout(timer);
         this.#onLoss.delete(onLoss);
         if (err) reject(new SystemdError(`systemd: ${what}: ${err.message || err.name}`, err.name));
         else resolve(values);
