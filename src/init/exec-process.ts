@@ -6,7 +6,7 @@
  * namespace, by the exec stage that runs in it (exec-stage.ts).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { closeSync } from 'node:fs';
+import { closeSync, readSync } from 'node:fs';
 import { RuntsError } from '../errors';
 import { helperArgv } from '../linux/exec-helper';
 import type { ProcessPlan } from '../spec/plan';
@@ -40,20 +40,35 @@ export async function spawnExecProcess(s: Sys, plan: ProcessPlan, ready: Finaliz
   // The helper's cgroup.procs comes right after the preserved fds; it closes it.
   const handed = [...preserved, ...(opts.cgroupProcs !== undefined ? [opts.cgroupProcs] : [])];
   const file = `/proc/self/fd/${ready.helper}`;
+  // Detached, the helper's report socket comes last (see below).
+  const reportFd = opts.detach ? stdio.length + handed.length : undefined;
   const argv = helperArgv(
-    { terminal: terminal !== undefined, ...(opts.cgroupProcs !== undefined ? { cgroupFd: 3 + plan.preserveFds } : {}) },
+    {
+      terminal: terminal !== undefined,
+      ...(opts.cgroupProcs !== undefined ? { cgroupFd: 3 + plan.preserveFds } : {}),
+      ...(reportFd !== undefined ? { reportFd } : {}),
+    },
     ready.exe,
     plan.process.args,
   );
   const program = plan.process.args[0];
   let spawned: Spawned;
   if (opts.detach) {
-    const fds = [...stdio, ...handed].map((from, to): [number, number] => [from, to]);
+    // As runc's: exec -d returns once the program runs, or fails with why
+    // it does not. The helper writes a failed execve's reason on this
+    // socket, whose end closes (close-on-exec) when the execve succeeds.
+    const [report, helperEnd] = s.socketpair();
+    const fds = [...stdio, ...handed, helperEnd].map((from, to): [number, number] => [from, to]);
     try {
       spawned = { pid: s.spawnDetached(file, argv, env, { fds, setsid: false }) };
     } catch (err) {
+      closeSync(report);
       throw spawnFailure(program, err, opts.cgroupVersion);
+    } finally {
+      closeSync(helperEnd);
     }
+    const why = readToEnd(report);
+    if (why) throw new RuntsError(`exec failed: ${why}`);
   } else {
     const child = spawn(file, argv.slice(1), {
       argv0: argv[0],
@@ -67,6 +82,18 @@ export async function spawnExecProcess(s: Sys, plan: ProcessPlan, ready: Finaliz
   }
   if (terminal) closeSync(terminal.slave);
   return spawned;
+}
+
+/** What the helper wrote before its end closed (blocking), then the socket closed. */
+function readToEnd(fd: number): string {
+  const chunks: Buffer[] = [];
+  const buffer = Buffer.alloc(4096);
+  try {
+    for (let n; (n = readSync(fd, buffer)) > 0;) chunks.push(Buffer.from(buffer.subarray(0, n)));
+  } finally {
+    closeSync(fd);
+  }
+  return Buffer.concat(chunks).toString().trim();
 }
 
 /** Why the process could not start; EAGAIN from fork is the container's pids limit. */

@@ -175,6 +175,25 @@ asRoot('exec: --process FILE, --detach and --pid-file (a host pid)', () => {
   }
 });
 
+asRoot('exec --detach returns once the program runs; an execve that fails is its error (exit 1, the reason)', () => {
+  // A place where files may be executed (/dev/shm is noexec).
+  const c = sleeper((s) => s.mounts!.push({ destination: '/x', type: 'tmpfs', source: 'tmpfs', options: ['mode=755'] }));
+  try {
+    // An executable file that is neither ELF nor a script: found and executable, so only the execve itself fails.
+    const made = runtime(['exec', c.id, 'sh', '-c', 'printf "not a program" > /x/x && chmod +x /x/x'], {
+      root: c.root,
+    });
+    assert.is(made.code, 0, made.stderr);
+    const pidFile = join(tempDir(), 'exec.pid');
+    const r = runtime(['exec', '--detach', '--pid-file', pidFile, c.id, '/x/x'], { root: c.root });
+    assert.is(r.code, 1, `exec -d of a failing execve succeeded: ${r.stderr}`);
+    assert.ok(/exec failed: exec \/x\/x: exec format error/.test(r.stderr), r.stderr);
+    assert.not.ok(existsSync(pidFile), 'a pid file for a process that never ran');
+  } finally {
+    c.done();
+  }
+});
+
 asRoot("exec: the container's seccomp profile applies, its fds are only 0-2, and no node runs inside", () => {
   const c = sleeper((s) => {
     s.linux!.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_ERRNO' }] };
