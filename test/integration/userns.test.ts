@@ -89,6 +89,32 @@ asRoot('inside: the mapping in /proc/self/uid_map and gid_map, root of the names
   assert.is(lines[6], `CapEff:\t${statusCapabilities(baseSpec().process!.capabilities!.effective!)}`);
 });
 
+asRoot(
+  '/sys and the cgroup mount as a namespace root may have them: sysfs with a network namespace, a bind of /sys without',
+  () => {
+    // The filesystem type at /sys and at /sys/fs/cgroup, and that the container's cgroup files are readable there.
+    const script =
+      'awk \'$5 == "/sys" || $5 == "/sys/fs/cgroup" { print $5, $(NF-2) }\' /proc/self/mountinfo; ls /sys/fs/cgroup | grep -c . ; ls /sys/class/net | grep -qx lo && echo has-lo';
+    const withNet = runIn(shArgs(script)).trim().split('\n');
+    assert.equal(withNet[0], '/sys sysfs', withNet.join('\n'));
+    assert.ok(/^\/sys\/fs\/cgroup (cgroup2?|tmpfs)$/.test(withNet[1] ?? ''), withNet.join('\n'));
+    assert.ok(Number(withNet[2]) > 0, 'nothing in /sys/fs/cgroup');
+    const noNet = runIn((spec) => {
+      spec.linux!.namespaces = spec.linux!.namespaces!.filter((n) => n.type !== 'network');
+      shArgs(script)(spec);
+    })
+      .trim()
+      .split('\n');
+    // runc's rule: the kernel refuses a sysfs mount in a user namespace without a network namespace of its own
+    // (create would fail with EPERM); the host's /sys is bound instead, so /sys is still a sysfs, with the host's devices.
+    assert.equal(noNet[0], '/sys sysfs', noNet.join('\n'));
+    // (The bind is recursive: the host's own /sys/fs/cgroup comes along, under the container's cgroup mount.)
+    const entries = Number(noNet.find((l) => /^\d+$/.test(l)));
+    assert.ok(entries > 0, `nothing in /sys/fs/cgroup without a network namespace: ${noNet.join(' / ')}`);
+    assert.ok(noNet.includes('has-lo'), noNet.join('\n'));
+  },
+);
+
 asRoot('from the host: the container process runs as the mapped ids, PID 1 of its pid namespace', () => {
   const root = tempDir();
   const id = uniqueId();
