@@ -29,7 +29,7 @@ import { CLONE_FS, O_CLOEXEC, O_DIRECTORY, O_PATH, PR_SET_DUMPABLE } from '../sy
 import type { Sys } from '../sys/types';
 import { hookState } from '../linux/hooks';
 import { writePidFile, writePidFileFromHost } from './pid-file';
-import { execThroughUserNamespace } from './exec-userns';
+import { execThroughStage } from './exec-through-stage';
 import { spawnExecProcess } from '../init/exec-process';
 import { Container } from './container';
 import { relayTerminal } from './terminal-relay';
@@ -109,15 +109,15 @@ export async function execInContainer(s: Sys, store: StateStore, opts: ExecOptio
     ...(opts.consoleSocket ? { consoleSocket: resolve(opts.consoleSocket) } : {}),
   });
   const pidFile = opts.pidFile ? resolve(opts.pidFile) : undefined;
-  // Node cannot join a user namespace (setns needs a single thread): a stage spawned inside it does the rest.
-  if (record.exec.userNamespace) {
+  // Node cannot join a user or time namespace (setns needs a single thread): a stage spawned inside does the rest.
+  if (record.exec.userNamespace || record.exec.timeNamespace) {
     const start = {
       detach: opts.detach,
       started: (pid: number) => {
         if (pidFile) writePidFile(pidFile, pid);
       },
     };
-    return execThroughUserNamespace(s, container, plan, start, (child, master) => waitForExit(s, child, master));
+    return execThroughStage(s, container, plan, start, (child, master) => waitForExit(s, child, master));
   }
 
   s.prctl(PR_SET_DUMPABLE, 0);

@@ -121,11 +121,13 @@ export interface ExecBase {
   /**
    * The namespaces an exec joins, those of the init (/proc/<pid>/ns/...):
    * all of the config's but user and time, which node cannot join (setns
-   * needs a single thread).
+   * needs a single thread): the helper joins those, before exec's stage.
    */
   namespaces: string[];
-  /** The container has a user namespace: exec cannot enter it yet. */
+  /** The container has a user namespace: exec goes through the stage. */
   userNamespace?: true;
+  /** The container has a time namespace (new or joined): exec goes through the stage. */
+  timeNamespace?: true;
   /** linux.seccomp, compiled: an exec's process gets the container's filter. */
   seccomp?: SeccompFilter;
 }
@@ -316,6 +318,7 @@ export function makeExecBase(spec: Spec, plan: InitPlan): ExecBase {
       .map((ns) => ns.type as string)
       .filter((type) => type !== 'user' && type !== 'time'),
     ...(plan.userNamespace ? { userNamespace: true as const } : {}),
+    ...((spec.linux?.namespaces ?? []).some((ns) => (ns.type as string) === 'time') ? { timeNamespace: true as const } : {}),
     ...(plan.seccomp ? { seccomp: plan.seccomp } : {}),
   };
 }

@@ -5,8 +5,8 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { namespaceKind } from '../../src/linux/namespaces';
 import type { Spec } from '../../src/spec/types';
-import { isRoot, runts } from '../lib/cli';
-import { bundle, hostNs, namespaceHolder, runBundle, shArgs } from '../lib/container';
+import { isRoot, runts, tempDir } from '../lib/cli';
+import { bundle, hostNs, namespaceHolder, runBundle, runtime, shArgs, stateOf, uniqueId } from '../lib/container';
 import { skipTest } from '../lib/skips';
 
 const test = suite('namespaces');
@@ -73,5 +73,41 @@ asRoot("joined namespaces (by path) are the target's", async () => {
     holder.stop();
   }
 });
+
+const whenTime = timeInSchema
+  ? asRoot
+  : (title: string) => skipTest(test, title, 'the schema of this build predates time namespaces');
+
+whenTime(
+  "exec joins the container's time namespace (through the helper, before node), new and joined, with its offsets",
+  async () => {
+    const holder = await namespaceHolder(['--time', '--boottime', '1000000']);
+    try {
+      for (const joined of [false, true]) {
+        const root = tempDir('runts-root-');
+        const id = uniqueId();
+        const b = bundle((s) => {
+          s.linux!.namespaces!.push((joined ? { type: 'time', path: `/proc/${holder.pid}/ns/time` } : { type: 'time' }) as never);
+          if (!joined) (s.linux as { timeOffsets?: unknown }).timeOffsets = { boottime: { secs: 2_000_000 } };
+          shArgs('sleep 1000')(s);
+        });
+        assert.is(runtime(['run', '-d', '--bundle', b, id], { root }).code, 0);
+        try {
+          const { pid } = stateOf(root, id);
+          const r = runtime(['exec', id, 'sh', '-c', 'readlink /proc/self/ns/time; cut -d. -f1 /proc/uptime'], { root });
+          assert.is(r.code, 0, r.stderr);
+          const [ns, uptime] = r.stdout.trim().split('\n');
+          assert.is(ns, readlinkSync(`/proc/${pid}/ns/time`), `exec's time namespace is not the init's (joined: ${joined})`);
+          // The offset moves boottime, which /proc/uptime reads.
+          assert.ok(Number(uptime) >= (joined ? 1_000_000 : 2_000_000), `uptime ${uptime}: the offset does not apply`);
+        } finally {
+          runtime(['delete', '--force', id], { root });
+        }
+      }
+    } finally {
+      holder.stop();
+    }
+  },
+);
 
 test.run();

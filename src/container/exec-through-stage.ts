@@ -1,9 +1,11 @@
 /**
- * exec into a container with a user namespace, this process's part (the
- * stage's own is init/exec-stage.ts): while still the host's root it opens
- * what the stage will need (the init's namespaces and root, the cgroup's
- * cgroup.procs on v2, the console socket), spawns the helper that joins
- * the user namespace and execs the stage, moves the stage's main thread
+ * exec through a stage (the stage's own part is init/exec-stage.ts), for
+ * what node cannot join: a user namespace, or a time namespace (setns into
+ * either needs a single thread). This process's part: while still the
+ * host's root it opens what the stage will need (the init's namespaces and
+ * root, the cgroup's cgroup.procs on v2, the console socket), spawns the
+ * helper that joins the user and time namespaces (and becomes the user
+ * namespace's root) and execs the stage, moves the stage's main thread
  * into the cgroup on v1, sends it the plan, and learns the program's pid
  * (for the pid file). Then it waits for the stage, which ends with the
  * program's status, forwarding signals and relaying the terminal as exec
@@ -30,7 +32,7 @@ export interface StageStart {
 }
 
 /** The stage's exit status (the program's, through relay), or 0 once a detached program has started. */
-export async function execThroughUserNamespace(
+export async function execThroughStage(
   s: Sys,
   container: Container,
   plan: ExecPlan,
@@ -56,7 +58,10 @@ export async function execThroughUserNamespace(
   let request: ExecStageRequest;
   try {
     const nsPath = (type: string) => `/proc/${record.pid}/ns/${namespaceKind(type).procName}`;
-    const user = hand(openSync(nsPath('user'), 'r'));
+    // The helper's joins: the user namespace first, then the time namespace (owned by it, when both).
+    const joins = (['user', 'time'] as const)
+      .filter((kind) => (kind === 'user' ? record.exec?.userNamespace : record.exec?.timeNamespace))
+      .map((kind) => ({ kind, at: hand(openSync(nsPath(kind), 'r')) }));
     let stagePlan = plan;
     // The stage, root of the user namespace only, may not reach the socket's path.
     if (plan.console?.socketPath) {
@@ -80,7 +85,7 @@ export async function execThroughUserNamespace(
       terminalSocket = mine;
       request.terminalSocket = hand(theirs);
     }
-    const argv = helperArgv({ join: [{ kind: 'user', at: user }], root: true }, process.execPath, [
+    const argv = helperArgv({ join: joins, root: Boolean(record.exec?.userNamespace) }, process.execPath, [
       process.execPath,
       '--v8-pool-size=1',
       INIT_BUNDLE,
