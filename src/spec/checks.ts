@@ -30,6 +30,11 @@ const UNSUPPORTED_LINUX_FIELDS: [string, string][] = [
   ['memoryPolicy', 'NUMA memory policies'],
   ['netDevices', 'network devices moved into the container'],
 ];
+const UNSUPPORTED_PROCESS_FIELDS: [string, string][] = [
+  ['scheduler', 'scheduling policies (sched_setattr)'],
+  ['ioPriority', 'I/O priorities'],
+  ['execCPUAffinity', 'CPU affinities for the process'],
+];
 /** What --systemd-cgroup runtimes take as linux.cgroupsPath: three words separated by colons. */
 const SYSTEMD_CGROUPS_PATH = /^[^/:]*:[^/:]*:[^/:]*$/;
 
@@ -124,7 +129,7 @@ export function runtimeProblems(spec: Spec, driver: CgroupDriver = { systemdCgro
   for (const key of Object.keys(spec.annotations ?? {})) {
     if (key === '') add('/annotations', 'keys must not be empty');
   }
-  // Fields of newer schemas that runts does not apply: refused, never ignored.
+  // Fields of newer schemas that runts does not apply (here and in process): refused, never ignored.
   const linuxFields = (spec.linux ?? {}) as Record<string, unknown>;
   for (const [field, what] of UNSUPPORTED_LINUX_FIELDS) {
     if (linuxFields[field] !== undefined) add(`/linux/${field}`, `${what} are not supported yet`);
@@ -132,6 +137,10 @@ export function runtimeProblems(spec: Spec, driver: CgroupDriver = { systemdCgro
   const proc = spec.process;
   if (!proc) add('/process', 'is required to create a container');
   else {
+    const processFields = proc as Record<string, unknown>;
+    for (const [field, what] of UNSUPPORTED_PROCESS_FIELDS) {
+      if (processFields[field] !== undefined) add(`/process/${field}`, `${what} are not supported yet`);
+    }
     if (!proc.args || proc.args.length === 0) add('/process/args', 'must name the program to run');
     if (!proc.cwd.startsWith('/')) add('/process/cwd', 'must be an absolute path');
     proc.env?.forEach((entry, i) => {

@@ -34,6 +34,21 @@ export const UNSUPPORTED: Unsupported[] = [
     (c) => (c.linux.uidMappings = [{ containerID: 0, hostID: 1000, size: 1 }]),
     '/linux/uidMappings: needs a user namespace (linux.namespaces has none)',
   ),
+  row(
+    'process.scheduler',
+    (c) => (c.process.scheduler = { policy: 'SCHED_BATCH' }),
+    '/process/scheduler: scheduling policies (sched_setattr) are not supported yet',
+  ),
+  row(
+    'process.ioPriority',
+    (c) => (c.process.ioPriority = { class: 'IOPRIO_CLASS_IDLE' }),
+    '/process/ioPriority: I/O priorities are not supported yet',
+  ),
+  row(
+    'process.execCPUAffinity',
+    (c) => (c.process.execCPUAffinity = { initial: '0' }),
+    '/process/execCPUAffinity: CPU affinities for the process are not supported yet',
+  ),
   row('ociVersion 2', (c) => (c.ociVersion = '2.0.0'), '/ociVersion: version "2.0.0" is not supported'),
   row(
     'duplicate namespace',
