@@ -138,6 +138,120 @@ scenario(
   },
 );
 
+// ------------------------------------------------- user namespaces (15) --
+
+/** What a container prints of its user namespace: its uid_map and gid_map lines (spaces squeezed), id -u, id -g. */
+const SHOW_IDS = 'for m in uid_map gid_map; do echo $(cat /proc/self/$m); done; id -u; id -g';
+
+/** The Uid: and Gid: lines of /proc/PID/status (real, effective, saved, fs). */
+function hostIds(pid: number): { uid: string; gid: string } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const ids = (key: string) => new RegExp(`^${key}:\\s*(.*)$`, 'm').exec(status)?.[1]?.trim().split(/\s+/).join(' ') ?? '';
+  return { uid: ids('Uid'), gid: ids('Gid') };
+}
+
+/**
+ * A user-namespaced container's life on podman: run --rm shows the mapping
+ * inside (userns, the flags that give it, and the map line expected), then
+ * run -d: its init seen from the host as hostRoot, exec inside the same
+ * namespace, stop, rm, nothing left.
+ */
+async function usernsLife(userns: string[], expectMap: (inside: string) => void, hostRoot: (uidMap: string) => number) {
+  const cid = h.file('cid');
+  const common = ['--network', 'none', ...h.podmanCgroupArgs(), ...ulimits(), ...userns];
+  const c = new Checks();
+  await c.check('run --rm: the mapping inside, root in it', () => {
+    const r = h.podman(['run', '--rm', '--cidfile', cid, ...common, h.podmanImage, 'sh', '-c', SHOW_IDS], { timeout: 120_000 });
+    assert.is(r.code, 0, `podman run exited ${r.code}: ${r.stderr.trim()}`);
+    const [uidMap = '', gidMap = '', uid, gid] = r.stdout.split('\n');
+    expectMap(uidMap);
+    assert.is(gidMap, uidMap, 'gid_map differs from uid_map');
+    assert.equal([uid, gid], ['0', '0'], 'not root in the user namespace');
+    const id = idFrom(cid);
+    assert.ok(
+      callsFor(h, id).some((call) => call.includes('create')),
+      `container ${id} was not created through the runts wrapper`,
+    );
+    const left = h.leftovers([id]);
+    assert.equal(left, [], `left behind:\n${left.join('\n')}`);
+  });
+  const r = h.podman(['run', '-d', ...common, h.podmanImage, 'sh', '-c', 'echo ready; while true; do sleep 1; done'], {
+    timeout: 120_000,
+  });
+  assert.is(r.code, 0, `podman run -d exited ${r.code}: ${r.stderr.trim()}`);
+  const id = r.stdout.trim();
+  const pid = Number(h.podman(['inspect', '--format', '{{.State.Pid}}', id]).stdout.trim());
+  try {
+    let uidMap = '';
+    await c.check('exec: in the same user namespace, root in it', () => {
+      const e = h.podman(['exec', id, 'sh', '-c', SHOW_IDS], { timeout: 30_000 });
+      assert.is(e.code, 0, `podman exec exited ${e.code ?? e.signal}: ${(e.stderr + e.stdout).trim()}`);
+      const [map = '', gidMap, uid, gid] = e.stdout.split('\n');
+      expectMap(map);
+      assert.is(gidMap, map, 'gid_map differs from uid_map');
+      assert.equal([uid, gid], ['0', '0'], 'not root in the user namespace');
+      uidMap = map;
+    });
+    await c.check("the host sees the init as the mapping's root", () => {
+      assert.ok(pid > 0, `podman inspect gave no pid for ${id}`);
+      const root = hostRoot(uidMap || readFileSync(`/proc/${pid}/uid_map`, 'utf8').trim().split(/\s+/).join(' '));
+      assert.equal(hostIds(pid), { uid: `${root} ${root} ${root} ${root}`, gid: `${root} ${root} ${root} ${root}` });
+    });
+    await c.check('podman stop -t 2: exited', () => {
+      const st = h.podman(['stop', '-t', '2', id], { timeout: 60_000 });
+      assert.is(st.code, 0, `podman stop exited ${st.code}: ${st.stderr.trim()}`);
+      assert.match(h.podman(['inspect', '--format', '{{.State.Status}}', id]).stdout.trim(), /^exited$/);
+    });
+  } finally {
+    await c.check('podman rm removes it', () => {
+      const rm = h.podman(['rm', '-f', '-t', '0', id], { timeout: 60_000 });
+      assert.is(rm.code, 0, rm.stderr);
+      assert.is(h.podman(['ps', '-aq']).stdout.trim(), '');
+    });
+  }
+  await c.check('nothing left behind', () => {
+    const left = h.leftovers([id], [pid]);
+    assert.equal(left, [], `left behind:\n${left.join('\n')}`);
+  });
+  c.done();
+}
+
+scenario(
+  '[15] podman run --uidmap 0:100000:65536 --gidmap 0:100000:65536: the mapping inside and from the host, exec, stop, rm, nothing left',
+  () =>
+    usernsLife(
+      ['--uidmap', '0:100000:65536', '--gidmap', '0:100000:65536'],
+      (map) => assert.is(map, '0 100000 65536'),
+      () => 100000,
+    ),
+);
+
+/** The range /etc/subuid and /etc/subgid give podman's "containers" user for --userns=auto (in this file's copies). */
+const AUTO_RANGE = { start: 400000, count: 131072 };
+
+scenario(
+  '[15] podman run --userns=auto (containers:400000:131072 in /etc/subuid, subgid): a mapping podman picks in that range, exec, nothing left',
+  () => {
+    h.bindEtc({
+      subuid: [`containers:${AUTO_RANGE.start}:${AUTO_RANGE.count}`],
+      subgid: [`containers:${AUTO_RANGE.start}:${AUTO_RANGE.count}`],
+    });
+    const parse = (map: string) => map.split(' ').map(Number);
+    return usernsLife(
+      ['--userns=auto'],
+      (map) => {
+        const [inside, outside = 0, count = 0] = parse(map);
+        assert.is(inside, 0, `uid_map ${map}: not from 0`);
+        assert.ok(
+          outside >= AUTO_RANGE.start && outside + count <= AUTO_RANGE.start + AUTO_RANGE.count && count > 0,
+          `uid_map ${map}: not within containers' ${AUTO_RANGE.start}:${AUTO_RANGE.count}`,
+        );
+      },
+      (map) => parse(map)[1] ?? -1,
+    );
+  },
+);
+
 if (harness) {
   test('teardown: containers removed, nothing left on the host', () => {
     const problems = h.teardown();
