@@ -4,7 +4,17 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { Checks, callsFor, eventually, haveCapSysResource, killSignals, startHarness, scenarios } from '../lib/e2e';
+import {
+  Checks,
+  SHOW_IDS,
+  callsFor,
+  eventually,
+  haveCapSysResource,
+  hostIds,
+  killSignals,
+  startHarness,
+  scenarios,
+} from '../lib/e2e';
 
 const started = startHarness(['podman']);
 const { harness } = started;
@@ -139,16 +149,6 @@ scenario(
 );
 
 // ------------------------------------------------- user namespaces (15) --
-
-/** What a container prints of its user namespace: its uid_map and gid_map lines (spaces squeezed), id -u, id -g. */
-const SHOW_IDS = 'for m in uid_map gid_map; do echo $(cat /proc/self/$m); done; id -u; id -g';
-
-/** The Uid: and Gid: lines of /proc/PID/status (real, effective, saved, fs). */
-function hostIds(pid: number): { uid: string; gid: string } {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const ids = (key: string) => new RegExp(`^${key}:\\s*(.*)$`, 'm').exec(status)?.[1]?.trim().split(/\s+/).join(' ') ?? '';
-  return { uid: ids('Uid'), gid: ids('Gid') };
-}
 
 /**
  * A user-namespaced container's life on podman: run --rm shows the mapping

@@ -877,9 +877,9 @@ export class Harness {
     return this.run(dockerCli(), ['-H', `unix://${sock}`, ...args], { ...opts, env });
   }
 
-  /** The docker command line as one shell string (for a pty session). */
-  dockerShell(args: string[]): string {
-    return [dockerCli(), '-H', `unix://${this.dockerSock}`, ...args].map(quote).join(' ');
+  /** The docker command line as one shell string (for a pty session), for the harness's dockerd or the one at sock. */
+  dockerShell(args: string[], sock = this.dockerSock): string {
+    return [dockerCli(), '-H', `unix://${sock}`, ...args].map(quote).join(' ');
   }
 
   ctr(args: string[], opts: { timeout?: number; namespace?: string } = {}): Ran {
@@ -1289,6 +1289,16 @@ export class PtySession {
 
 // ------------------------------------------------------------ scenarios --
 
+/** What a container prints of its user namespace: its uid_map and gid_map lines (spaces squeezed), id -u, id -g. */
+export const SHOW_IDS = 'for m in uid_map gid_map; do echo $(cat /proc/self/$m); done; id -u; id -g';
+
+/** The Uid: and Gid: lines of /proc/PID/status (real, effective, saved, fs ids), spaces squeezed. */
+export function hostIds(pid: number): { uid: string; gid: string } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const ids = (key: string) => new RegExp(`^${key}:\\s*(.*)$`, 'm').exec(status)?.[1]?.trim().split(/\s+/).join(' ') ?? '';
+  return { uid: ids('Uid'), gid: ids('Gid') };
+}
+
 const message = (err: unknown) => (err instanceof Error ? err.message : String(err));
 
 /**
@@ -1319,14 +1329,19 @@ export class Checks {
 const ONLY = process.env.RUNTS_E2E_ONLY ? new RegExp(process.env.RUNTS_E2E_ONLY) : undefined;
 
 /**
- * The `scenario(name, fn)` of an e2e file: a test with diagnostics, skipped
- * with the reason when the harness could not start, left out when
+ * The `scenario(name, fn, cannot?)` of an e2e file: a test with
+ * diagnostics, skipped with the reason when the harness could not start or
+ * the scenario says why it cannot run here (cannot), left out when
  * RUNTS_E2E_ONLY does not match its name.
  */
-export function scenarios(test: Test, started: { harness?: Harness; skip?: string }): (name: string, fn: () => unknown) => void {
-  return (name, fn) => {
+export function scenarios(
+  test: Test,
+  started: { harness?: Harness; skip?: string },
+): (name: string, fn: () => unknown, cannot?: string) => void {
+  return (name, fn, cannot) => {
     if (ONLY && !ONLY.test(name)) return;
     if (!started.harness) skipTest(test, name, started.skip ?? 'no harness');
+    else if (cannot) skipTest(test, name, cannot);
     else test(name, withDiagnostics(started.harness, name, fn));
   };
 }
