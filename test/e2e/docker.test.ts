@@ -477,7 +477,7 @@ scenario('[4] docker run -it: the shell on a pty answers keystrokes, ^C interrup
 // ------------------------------------------------- user namespaces (15) --
 
 scenario(
-  `[15] dockerd --userns-remap=default (dockremap:${REMAP_BASE}:65536): run --rm and run -d in the user namespace, the init seen from the host as ${REMAP_BASE}, exec and exec -it in it, rm -f, nothing left`,
+  `[15] dockerd --userns-remap=default (dockremap:${REMAP_BASE}:65536): run --rm, run -it and run -d in the user namespace, the init seen from the host as ${REMAP_BASE}, exec and exec -it in it, rm -f, nothing left`,
   async () => {
     const sock = h.startRemappedDockerd();
     const remapped = (args: string[], timeout?: number) => h.docker(args, { sock, timeout });
@@ -508,6 +508,22 @@ scenario(
       const id = idFrom(cid);
       assertRanOnRunts(id);
       assertClean([id]);
+    });
+    await c.check("docker run -it: the init's shell on a pty, the pty the namespace's root's; nothing left", async () => {
+      const cid = h.file('cid');
+      const run = ['run', '-it', '--rm', '--cidfile', cid, '--network', 'none', '--runtime', RUNTIME, h.image, 'sh'];
+      const s = new PtySession(h.dockerShell(run, sock));
+      try {
+        await s.expect(/# /, 30_000);
+        s.type('echo $((6*7))-ok; stat -c "%u" $(tty); echo $(cat /proc/self/uid_map)\r');
+        await s.expect(new RegExp(`42-ok\\n0\\n${map}\\n`));
+        s.type('exit 3\r');
+        const e = await s.exit(EXEC_TIMEOUT);
+        assert.is(e.code, 3, `docker run -it exited ${e.code}; the terminal showed:\n${s.text}`);
+      } finally {
+        s.kill();
+      }
+      assertClean([idFrom(cid)]);
     });
     const r = remapped(['run', '-d', '--network', 'none', '--runtime', RUNTIME, h.image, ...LOOP]);
     ok(r, 'docker run -d (remapped)');
