@@ -1,6 +1,7 @@
 // e2e: Docker 20.10 (dockerd -> containerd -> runc shim v2) running containers
 // on runts: `dockerd --add-runtime runts=…`, `docker run --runtime runts`.
-// Issue 6, "Done when" lines 1 to 4. Each scenario also checks that nothing
+// Issue 6, "Done when" lines 1 to 4; --userns-remap (a second dockerd, started
+// by its scenario alone): issue 15, line 7. Each scenario also checks that nothing
 // is left behind: runts state under the root the shim passed, container
 // processes, cgroups under this run's cgroup parent, mounts.
 // Harness: test/lib/e2e.ts (skips, with the reason, when not root or when

@@ -1,11 +1,13 @@
 // e2e: podman 4 (conmon) running containers on runts: `podman --runtime
 // <runts> run --rm`, vfs storage, cgroupfs, --network none, all state in the
-// run's temp dir. Issue 6, "Done when" line 6.
+// run's temp dir. Issue 6, "Done when" line 6; user namespaces (--uidmap,
+// --userns=auto): issue 15, line 7.
 import { existsSync, readFileSync } from 'node:fs';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
   Checks,
+  PtySession,
   SHOW_IDS,
   callsFor,
   eventually,
@@ -151,6 +153,26 @@ scenario(
 // ------------------------------------------------- user namespaces (15) --
 
 /**
+ * A shell on a pty (podman run -it or exec -it): answers, its tty is owned
+ * by the namespace's root, its uid_map passes expectMap, exit 3 comes back.
+ */
+async function shellOnPty(command: string, expectMap: (inside: string) => void): Promise<void> {
+  const s = new PtySession(command);
+  try {
+    await s.expect(/# /, 60_000);
+    s.type('echo $((6*7))-ok; stat -c "%u" $(tty); echo "map=$(echo $(cat /proc/self/uid_map))"\r');
+    const [, owner, map] = await s.expect(/42-ok\n(\d+)\nmap=([\d ]+)\n/);
+    assert.is(owner, '0', "the pty is not the namespace's root's");
+    expectMap(map ?? '');
+    s.type('exit 3\r');
+    const e = await s.exit(30_000);
+    assert.is(e.code, 3, `exited ${e.code}; the terminal showed:\n${s.text}`);
+  } finally {
+    s.kill();
+  }
+}
+
+/**
  * A user-namespaced container's life on podman: run --rm shows the mapping
  * inside (userns, the flags that give it, and the map line expected), then
  * run -d: its init seen from the host as hostRoot, exec inside the same
@@ -175,6 +197,12 @@ async function usernsLife(userns: string[], expectMap: (inside: string) => void,
     const left = h.leftovers([id]);
     assert.equal(left, [], `left behind:\n${left.join('\n')}`);
   });
+  await c.check("run -it: the init's shell on a pty, the pty the namespace's root's; nothing left", async () => {
+    const cid = h.file('cid');
+    await shellOnPty(h.podmanShell(['run', '-it', '--rm', '--cidfile', cid, ...common, h.podmanImage, 'sh']), expectMap);
+    const left = h.leftovers([idFrom(cid)]);
+    assert.equal(left, [], `left behind:\n${left.join('\n')}`);
+  });
   const r = h.podman(['run', '-d', ...common, h.podmanImage, 'sh', '-c', 'echo ready; while true; do sleep 1; done'], {
     timeout: 120_000,
   });
@@ -192,6 +220,9 @@ async function usernsLife(userns: string[], expectMap: (inside: string) => void,
       assert.equal([uid, gid], ['0', '0'], 'not root in the user namespace');
       uidMap = map;
     });
+    await c.check("exec -it … sh: a shell on a pty, the pty the namespace's root's", () =>
+      shellOnPty(h.podmanShell(['exec', '-it', id, 'sh']), expectMap),
+    );
     await c.check("the host sees the init as the mapping's root", () => {
       assert.ok(pid > 0, `podman inspect gave no pid for ${id}`);
       const root = hostRoot(uidMap || readFileSync(`/proc/${pid}/uid_map`, 'utf8').trim().split(/\s+/).join(' '));
@@ -217,7 +248,7 @@ async function usernsLife(userns: string[], expectMap: (inside: string) => void,
 }
 
 scenario(
-  '[15] podman run --uidmap 0:100000:65536 --gidmap 0:100000:65536: the mapping inside and from the host, exec, stop, rm, nothing left',
+  '[15] podman run --uidmap 0:100000:65536 --gidmap 0:100000:65536: the mapping inside and from the host, run -it, exec, exec -it, stop, rm, nothing left',
   () =>
     usernsLife(
       ['--uidmap', '0:100000:65536', '--gidmap', '0:100000:65536'],
@@ -230,7 +261,7 @@ scenario(
 const AUTO_RANGE = { start: 400000, count: 131072 };
 
 scenario(
-  '[15] podman run --userns=auto (containers:400000:131072 in /etc/subuid, subgid): a mapping podman picks in that range, exec, nothing left',
+  '[15] podman run --userns=auto (containers:400000:131072 in /etc/subuid, subgid): a mapping podman picks in that range, run -it, exec, exec -it, stop, rm, nothing left',
   () => {
     h.bindEtc({
       subuid: [`containers:${AUTO_RANGE.start}:${AUTO_RANGE.count}`],

@@ -15,6 +15,12 @@
  *     --resources files, and when runts fails, appends the argv, the exit
  *     code, stderr and the tail of the --log file the shim passed to
  *     BASE/failures.log: the scenarios print these when they fail.
+ *   - A scenario may start a second private dockerd with
+ *     --userns-remap=default on the same containerd (startRemappedDockerd);
+ *     the users and id ranges it and podman's --userns=auto need go into
+ *     copies of /etc/passwd, group, subuid and subgid bound over the real
+ *     ones in the test file's private mount namespace (bindEtc), never
+ *     into the machine's.
  *   - A busybox image made from busybox-static (scripts/make-rootfs.sh) is
  *     imported into each engine: `docker import`, `ctr images import` of an
  *     OCI archive built here, `podman import`.
@@ -891,9 +897,18 @@ export class Harness {
   }
 
   podman(args: string[], opts: { timeout?: number } = {}): Ran {
-    // TMPDIR: image copies go there (else /var/tmp).
-    const env = { ...process.env, TMPDIR: join(this.base, 'podman', 'tmp') };
-    return this.run('podman', [...this.podmanArgs!, ...args], { ...opts, env });
+    return this.run('podman', [...this.podmanArgs!, ...args], { ...opts, env: { ...process.env, ...this.podmanEnv() } });
+  }
+
+  /** The podman command line as one shell string (for a pty session). */
+  podmanShell(args: string[]): string {
+    const env = Object.entries(this.podmanEnv()).map(([k, v]) => `${k}=${quote(v)}`);
+    return ['env', ...env, ...['podman', ...this.podmanArgs!, ...args].map(quote)].join(' ');
+  }
+
+  /** TMPDIR: image copies go there (else /var/tmp). */
+  private podmanEnv(): Record<string, string> {
+    return { TMPDIR: join(this.base, 'podman', 'tmp') };
   }
 
   // -------------------------------------------------------- diagnostics --
