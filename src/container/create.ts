@@ -83,8 +83,8 @@ export async function create(sys: Sys, store: StateStore, args: CreateOptions): 
   // reported with its pointer, not as the kernel's refusal.
   const spawnLater = namespaces.some((ns) => ns.type === 'user');
   let init: InitProcess | undefined;
-  const spawn = (idMappings?: IdMappings): InitProcess => {
-    init = spawnInit(sys, namespaces, preserveFds, terminalPair?.[1], idmapPair?.[1], idMappings);
+  const spawn = (idMappings?: IdMappings, consoleConnection?: number): InitProcess => {
+    init = spawnInit(sys, namespaces, preserveFds, terminalPair?.[1] ?? consoleConnection, idmapPair?.[1], idMappings);
     if (terminalPair) closeSync(terminalPair[1]);
     if (idmapPair) closeSync(idmapPair[1]);
     return init;
@@ -104,7 +104,17 @@ export async function create(sys: Sys, store: StateStore, args: CreateOptions): 
       throw new RuntsError('cannot allocate tty if runts will detach without setting console socket');
     }
     if (!terminal && args.consoleSocket) throw new RuntsError('--console-socket given, but process.terminal is false');
-    init ??= spawn({ uidMappings: spec.linux?.uidMappings ?? [], gidMappings: spec.linux?.gidMappings ?? [] });
+    // The init, root of its user namespace only, may not reach the console
+    // socket's path: it gets the socket connected here, as the host's root.
+    const consoleConnection = !init && args.consoleSocket ? sys.connectUnix(args.consoleSocket) : undefined;
+    try {
+      init ??= spawn(
+        { uidMappings: spec.linux?.uidMappings ?? [], gidMappings: spec.linux?.gidMappings ?? [] },
+        consoleConnection,
+      );
+    } finally {
+      if (consoleConnection !== undefined) sys.close(consoleConnection);
+    }
     store.claim(id);
     claimed = true;
     const record: ContainerRecord = {
@@ -130,11 +140,12 @@ export async function create(sys: Sys, store: StateStore, args: CreateOptions): 
     record.cgroup = cgroup.state;
     record.resources = spec.linux?.resources ?? {};
     const fifoPath = store.execFifo(id);
-    const consoleTo = args.consoleSocket
-      ? { socketPath: args.consoleSocket }
-      : init.fds.terminal !== undefined
+    const consoleTo =
+      init.fds.terminal !== undefined
         ? { fd: init.fds.terminal }
-        : undefined;
+        : args.consoleSocket
+          ? { socketPath: args.consoleSocket }
+          : undefined;
     const plan = makePlan(loaded, {
       id,
       fifoPath,

@@ -34,7 +34,8 @@ export const INIT_BUNDLE = decodeURIComponent(new URL('./init.cjs', import.meta.
  * The init's fds, decided here alone (the channel's number reaches the init
  * in its environment, the others' in its plan): stdio, the preserved fds
  * (3…), the channel, then the socket for the pty master when create keeps
- * the terminal (foreground `run`), then the socket its id-mapped mounts
+ * the terminal (foreground `run`) or, with a user namespace, the console
+ * socket create connected for it, then the socket its id-mapped mounts
  * come over, then with a user namespace the socket that brings exec.fifo
  * (the init, root of the user namespace only, cannot reach it in the state
  * dir) and the helper's sync socket (closed before node starts).

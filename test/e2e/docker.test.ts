@@ -1,6 +1,7 @@
 // e2e: Docker 20.10 (dockerd -> containerd -> runc shim v2) running containers
 // on runts: `dockerd --add-runtime runts=…`, `docker run --runtime runts`.
-// Issue 6, "Done when" lines 1 to 4. Each scenario also checks that nothing
+// Issue 6, "Done when" lines 1 to 4; --userns-remap (a second dockerd, started
+// by its scenario alone): issue 15, line 7. Each scenario also checks that nothing
 // is left behind: runts state under the root the shim passed, container
 // processes, cgroups under this run's cgroup parent, mounts.
 // Harness: test/lib/e2e.ts (skips, with the reason, when not root or when
@@ -12,10 +13,14 @@ import * as assert from 'uvu/assert';
 import {
   Checks,
   PtySession,
+  REMAP_BASE,
   type Ran,
+  SHOW_IDS,
+  SYSTEM_DAEMONS,
   callsFor,
   eventually,
   hostCgroupFile,
+  hostIds,
   killSignals,
   processesMatching,
   startHarness,
@@ -469,6 +474,98 @@ scenario('[4] docker run -it: the shell on a pty answers keystrokes, ^C interrup
   }
   assertClean([idFrom(cid)]);
 });
+
+// ------------------------------------------------- user namespaces (15) --
+
+scenario(
+  `[15] dockerd --userns-remap=default (dockremap:${REMAP_BASE}:65536): run --rm, run -it and run -d in the user namespace, the init seen from the host as ${REMAP_BASE}, exec and exec -it in it, rm -f, nothing left`,
+  async () => {
+    const sock = h.startRemappedDockerd();
+    const remapped = (args: string[], timeout?: number) => h.docker(args, { sock, timeout });
+    const map = `0 ${REMAP_BASE} 65536`;
+    const showsMapping = (out: string) => {
+      const [uidMap, gidMap, uid, gid] = out.split('\n');
+      assert.equal([uidMap, gidMap, uid, gid], [map, map, '0', '0'], `uid_map, gid_map, id -u, id -g: ${JSON.stringify(out)}`);
+    };
+    const c = new Checks();
+    await c.check('docker run --rm: the mapping inside, root in it; nothing left', () => {
+      const cid = h.file('cid');
+      const r = remapped([
+        'run',
+        '--rm',
+        '--cidfile',
+        cid,
+        '--network',
+        'none',
+        '--runtime',
+        RUNTIME,
+        h.image,
+        'sh',
+        '-c',
+        SHOW_IDS,
+      ]);
+      ok(r, 'docker run --rm (remapped)');
+      showsMapping(r.stdout);
+      const id = idFrom(cid);
+      assertRanOnRunts(id);
+      assertClean([id]);
+    });
+    await c.check("docker run -it: the init's shell on a pty, the pty the namespace's root's; nothing left", async () => {
+      const cid = h.file('cid');
+      const run = ['run', '-it', '--rm', '--cidfile', cid, '--network', 'none', '--runtime', RUNTIME, h.image, 'sh'];
+      const s = new PtySession(h.dockerShell(run, sock));
+      try {
+        await s.expect(/# /, 30_000);
+        s.type('echo $((6*7))-ok; stat -c "%u" $(tty); echo $(cat /proc/self/uid_map)\r');
+        await s.expect(new RegExp(`42-ok\\n0\\n${map}\\n`));
+        s.type('exit 3\r');
+        const e = await s.exit(EXEC_TIMEOUT);
+        assert.is(e.code, 3, `docker run -it exited ${e.code}; the terminal showed:\n${s.text}`);
+      } finally {
+        s.kill();
+      }
+      assertClean([idFrom(cid)]);
+    });
+    const r = remapped(['run', '-d', '--network', 'none', '--runtime', RUNTIME, h.image, ...LOOP]);
+    ok(r, 'docker run -d (remapped)');
+    const id = r.stdout.trim();
+    const pid = Number(remapped(['inspect', '--format', '{{.State.Pid}}', id]).stdout.trim());
+    try {
+      await c.check(`the host sees the init as uid and gid ${REMAP_BASE}`, () => {
+        assertRanOnRunts(id);
+        assert.ok(pid > 0, `docker inspect gave no pid for ${id}`);
+        const all = Array(4).fill(REMAP_BASE).join(' ');
+        assert.equal(hostIds(pid), { uid: all, gid: all });
+      });
+      await c.check('docker exec: in the same user namespace, root in it', () => {
+        const e = remapped(['exec', id, 'sh', '-c', SHOW_IDS], EXEC_TIMEOUT);
+        ok(e, 'docker exec (remapped)');
+        showsMapping(e.stdout);
+      });
+      await c.check("docker exec -it … sh: a shell on a pty, the pty the namespace's root's", async () => {
+        const s = new PtySession(h.dockerShell(['exec', '-it', id, 'sh'], sock));
+        try {
+          await s.expect(/# /);
+          s.type('echo $((6*7))-ok; stat -c "%u" $(tty)\r');
+          await s.expect(/42-ok\n0\n/);
+          s.type('exit 4\r');
+          const e = await s.exit(EXEC_TIMEOUT);
+          assert.is(e.code, 4, `docker exec -it exited ${e.code}; the terminal showed:\n${s.text}`);
+        } finally {
+          s.kill();
+        }
+      });
+    } finally {
+      await c.check('docker rm -f removes it', () => {
+        ok(remapped(['rm', '-f', id]), 'docker rm -f (remapped)');
+        assert.is(remapped(['ps', '-aq', '--no-trunc', '--filter', `id=${id}`]).stdout.trim(), '');
+      });
+    }
+    await c.check('nothing left behind', () => assertClean([id], [pid]));
+    c.done();
+  },
+  SYSTEM_DAEMONS ? "the --userns-remap dockerd is a private one, and this run uses the system's daemons" : undefined,
+);
 
 // ------------------------------------------------------------------ end --
 

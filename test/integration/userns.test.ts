@@ -357,6 +357,31 @@ asRoot("exec --tty: with a console socket, and in the foreground through the use
   }
 });
 
+asRoot(
+  "create --console-socket in a directory only the host's root reaches: the init gets its terminal all the same",
+  async () => {
+    // tempDir()'s parent is 0700: the init, root of the namespace only, could not connect to the socket itself.
+    const { path, peer, screen } = consolePeer('echo init-$((6*7)); id -u; echo $(cat /proc/self/uid_map); exit\\n');
+    await new Promise<void>((resolve) => peer.stderr!.on('data', (d) => String(d).includes('listening') && resolve()));
+    const root = tempDir();
+    const id = uniqueId();
+    try {
+      const b = userBundle((s) => {
+        s.process!.terminal = true;
+        s.process!.args = ['sh'];
+      });
+      const created = runtime(['create', '--console-socket', path, '--bundle', b, id], { root });
+      assert.is(created.code, 0, created.stderr);
+      assert.is(runtime(['start', id], { root }).code, 0);
+      const text = (await screen).replace(/\r/g, '');
+      assert.match(text, new RegExp(`init-42\\n0\\n0 ${HOST_ID} 65536\\n`));
+    } finally {
+      peer.kill();
+      runtime(['delete', '--force', id], { root });
+    }
+  },
+);
+
 // The time namespace is in the schema since runtime-spec 1.1 (see namespaces.test.ts).
 const timeInSchema =
   runts(['validate', '--bundle', bundle((s) => s.linux!.namespaces!.push({ type: 'time' } as never))]).code === 0;

@@ -15,6 +15,12 @@
  *     --resources files, and when runts fails, appends the argv, the exit
  *     code, stderr and the tail of the --log file the shim passed to
  *     BASE/failures.log: the scenarios print these when they fail.
+ *   - A scenario may start a second private dockerd with
+ *     --userns-remap=default on the same containerd (startRemappedDockerd);
+ *     the users and id ranges it and podman's --userns=auto need go into
+ *     copies of /etc/passwd, group, subuid and subgid bound over the real
+ *     ones in the test file's private mount namespace (bindEtc), never
+ *     into the machine's.
  *   - A busybox image made from busybox-static (scripts/make-rootfs.sh) is
  *     imported into each engine: `docker import`, `ctr images import` of an
  *     OCI archive built here, `podman import`.
@@ -46,6 +52,7 @@ import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import type { Test } from 'uvu';
 import {
+  appendFileSync,
   chmodSync,
   closeSync,
   existsSync,
@@ -480,6 +487,10 @@ const readFrom = (f: string, offset: number) => {
 };
 
 const SHIM_SOCKETS = '/run/containerd/s';
+/** The remapped dockerd's "dockremap" user (its own ids are never used: only its ranges are). */
+const REMAP_USER_ID = 64999;
+/** Where the remapped dockerd's range starts: container root is this uid and gid on the host. */
+export const REMAP_BASE = 300000;
 /** podman (as root) keeps a blob info cache here whatever --root says: removed at the end when we made it. */
 const PODMAN_CACHE = '/var/lib/containers';
 const listDir = (d: string) => {
@@ -520,7 +531,12 @@ export class Harness {
   containerdSock?: string;
   containerdState?: string;
   dockerSock?: string;
-  dockerExecRoot?: string;
+  /** The --userns-remap=default dockerd's socket, once a scenario started it. */
+  remappedDockerSock?: string;
+  /** Every private dockerd's socket by its daemon's name: stop() removes their containers. */
+  private readonly dockerds = new Map<string, string>();
+  /** /etc files bound over with copies (bindEtc), unbound by stop(). */
+  private readonly boundEtc: string[] = [];
   ctrNamespace?: string;
   ctrRuncRoot?: string;
   podmanArgs?: string[];
@@ -688,33 +704,106 @@ export class Harness {
   }
 
   private startPrivateDockerd(): void {
+    this.dockerSock = this.startPrivateDockerdAs('dockerd', '', []);
+  }
+
+  /**
+   * A private dockerd on the harness's containerd, named name (its log and
+   * socket), its data and exec roots BASE/dd and BASE/de with the suffix
+   * (short: socket paths are made under them), more flags; returns its socket.
+   */
+  private startPrivateDockerdAs(name: string, suffix: string, extra: string[]): string {
     if (!this.containerdSock) throw new Error('startDockerd: containerd first');
-    this.dockerSock = join(this.base, 'docker.sock');
-    this.dockerExecRoot = join(this.base, 'de');
+    const sock = join(this.base, `${name}.sock`);
     const parent = `${this.tag}-docker`;
-    this.cgroupParents.push(parent);
-    const config = join(this.base, 'daemon.json');
+    if (!this.cgroupParents.includes(parent)) this.cgroupParents.push(parent);
+    const config = join(this.base, `${name}.json`);
     writeFileSync(config, '{}\n');
-    mkdirSync(join(this.base, 'docker-cli'));
+    mkdirSync(join(this.base, 'docker-cli'), { recursive: true });
     // prettier-ignore
     const args = [
       '--config-file', config,
-      '-H', `unix://${this.dockerSock}`,
-      '--data-root', join(this.base, 'dd'),
-      '--exec-root', this.dockerExecRoot,
-      '--pidfile', join(this.base, 'docker.pid'),
+      '-H', `unix://${sock}`,
+      '--data-root', join(this.base, `dd${suffix}`),
+      '--exec-root', join(this.base, `de${suffix}`),
+      '--pidfile', join(this.base, `${name}.pid`),
       '--containerd', this.containerdSock,
       '--bridge=none', '--iptables=false', '--ip6tables=false', '--ip-masq=false', '--ip-forward=false',
       '--cgroup-parent', `/${parent}`,
       '--add-runtime', `runts=${this.wrapper}`,
       '--log-level', 'warn',
+      ...extra,
     ];
+    this.dockerds.set(name, sock);
     this.startDaemon(
-      'dockerd',
+      name,
       'dockerd',
       args,
-      () => existsSync(this.dockerSock!) && this.docker(['version'], { timeout: 10_000 }).code === 0,
+      () => existsSync(sock) && this.docker(['version'], { timeout: 10_000, sock }).code === 0,
     );
+    return sock;
+  }
+
+  /**
+   * A second private dockerd with --userns-remap=default, on the harness's
+   * containerd (in containerd namespaces of its own), with the image
+   * imported; returns its socket. Its "dockremap" user and its ranges
+   * (dockremap:REMAP_BASE:65536 in /etc/subuid and /etc/subgid) are put in
+   * this file's private copies of /etc (bindEtc): dockerd would otherwise
+   * add the user and the ranges to the machine's files itself (adduser,
+   * usermod -v/-w). Started at most once per harness, by the scenario that
+   * needs it.
+   */
+  startRemappedDockerd(): string {
+    if (this.remappedDockerSock) return this.remappedDockerSock;
+    if (SYSTEM_DAEMONS) throw new Error('a remapped dockerd is private: not with RUNTS_E2E_DAEMONS=system');
+    this.bindEtc({
+      passwd: [`dockremap:x:${REMAP_USER_ID}:${REMAP_USER_ID}:runts e2e:/nonexistent:/bin/false`],
+      group: [`dockremap:x:${REMAP_USER_ID}:`],
+      subuid: [`dockremap:${REMAP_BASE}:65536`],
+      subgid: [`dockremap:${REMAP_BASE}:65536`],
+    });
+    const sock = this.startPrivateDockerdAs('dockerd-userns', '-u', [
+      '--userns-remap=default',
+      '--containerd-namespace',
+      `${this.tag}-userns`,
+      '--containerd-plugins-namespace',
+      `${this.tag}-userns-plugins`,
+    ]);
+    const imported = this.docker(['import', this.rootfsTar, this.image], { timeout: 120_000, sock });
+    if (imported.code !== 0) throw new Error(`docker import (dockerd-userns): ${imported.stderr}`);
+    this.remappedDockerSock = sock;
+    return sock;
+  }
+
+  /**
+   * Lines added to /etc files (passwd, group, subuid, subgid) without
+   * touching the machine's: each file is copied under BASE once, bound over
+   * the real one in this test file's mount namespace, and the lines not
+   * there yet are appended to the copy. Only under the test runner's
+   * isolation (a private mount namespace per file): else it throws. stop()
+   * unbinds them.
+   */
+  bindEtc(lines: Partial<Record<'passwd' | 'group' | 'subuid' | 'subgid', string[]>>): void {
+    if (process.env.RUNTS_TEST_ISOLATED !== '1')
+      throw new Error(
+        "binding over /etc files needs the test runner's private mount namespace (RUNTS_TEST_ISOLATED=1): the machine's would change",
+      );
+    for (const [name, add] of Object.entries(lines)) {
+      const etc = `/etc/${name}`;
+      if (!this.boundEtc.includes(etc)) {
+        const copy = join(this.base, 'etc', name);
+        mkdirSync(dirname(copy), { recursive: true });
+        writeFileSync(copy, readOr(etc), { mode: 0o644 });
+        const bound = spawnSync('mount', ['--bind', copy, etc], { encoding: 'utf8' });
+        if (bound.status !== 0) throw new Error(`mount --bind ${copy} ${etc}: ${bound.stderr.trim()}`);
+        this.boundEtc.push(etc);
+      }
+      const text = readFileSync(etc, 'utf8');
+      const missing = add.filter((l) => !text.split('\n').includes(l));
+      const sep = text === '' || text.endsWith('\n') ? '' : '\n';
+      if (missing.length) appendFileSync(etc, `${sep}${missing.join('\n')}\n`);
+    }
   }
 
   importCtrImage(): void {
@@ -787,14 +876,16 @@ export class Harness {
 
   // ------------------------------------------------------------ clients --
 
-  docker(args: string[], opts: { timeout?: number; input?: string } = {}): Ran {
-    const env = { ...process.env, DOCKER_CONFIG: join(this.base, 'docker-cli'), DOCKER_HOST: `unix://${this.dockerSock}` };
-    return this.run(dockerCli(), ['-H', `unix://${this.dockerSock}`, ...args], { ...opts, env });
+  /** The docker client of the harness's dockerd, or of the one at opts.sock. */
+  docker(args: string[], opts: { timeout?: number; input?: string; sock?: string } = {}): Ran {
+    const sock = opts.sock ?? this.dockerSock;
+    const env = { ...process.env, DOCKER_CONFIG: join(this.base, 'docker-cli'), DOCKER_HOST: `unix://${sock}` };
+    return this.run(dockerCli(), ['-H', `unix://${sock}`, ...args], { ...opts, env });
   }
 
-  /** The docker command line as one shell string (for a pty session). */
-  dockerShell(args: string[]): string {
-    return [dockerCli(), '-H', `unix://${this.dockerSock}`, ...args].map(quote).join(' ');
+  /** The docker command line as one shell string (for a pty session), for the harness's dockerd or the one at sock. */
+  dockerShell(args: string[], sock = this.dockerSock): string {
+    return [dockerCli(), '-H', `unix://${sock}`, ...args].map(quote).join(' ');
   }
 
   ctr(args: string[], opts: { timeout?: number; namespace?: string } = {}): Ran {
@@ -806,9 +897,18 @@ export class Harness {
   }
 
   podman(args: string[], opts: { timeout?: number } = {}): Ran {
-    // TMPDIR: image copies go there (else /var/tmp).
-    const env = { ...process.env, TMPDIR: join(this.base, 'podman', 'tmp') };
-    return this.run('podman', [...this.podmanArgs!, ...args], { ...opts, env });
+    return this.run('podman', [...this.podmanArgs!, ...args], { ...opts, env: { ...process.env, ...this.podmanEnv() } });
+  }
+
+  /** The podman command line as one shell string (for a pty session). */
+  podmanShell(args: string[]): string {
+    const env = Object.entries(this.podmanEnv()).map(([k, v]) => `${k}=${quote(v)}`);
+    return ['env', ...env, ...['podman', ...this.podmanArgs!, ...args].map(quote)].join(' ');
+  }
+
+  /** TMPDIR: image copies go there (else /var/tmp). */
+  private podmanEnv(): Record<string, string> {
+    return { TMPDIR: join(this.base, 'podman', 'tmp') };
   }
 
   // -------------------------------------------------------- diagnostics --
@@ -973,17 +1073,17 @@ export class Harness {
     this.stopped = true;
     const problems: string[] = [];
     const up = (name: string) => this.daemons.some((d) => d.name === name && d.child.pid && alive(d.child.pid));
-    if (up('dockerd') || (SYSTEM_DAEMONS && this.dockerSock)) {
-      const ids = this.docker(['ps', '-aq', ...(SYSTEM_DAEMONS ? ['--filter', `ancestor=${this.image}`] : [])], {
-        timeout: 30_000,
-      })
-        .stdout.split('\n')
-        .filter(Boolean);
+    const dockerSocks = SYSTEM_DAEMONS
+      ? [this.dockerSock].filter((s) => s !== undefined)
+      : [...this.dockerds].filter(([name]) => up(name)).map(([, sock]) => sock);
+    for (const sock of dockerSocks) {
+      const ps = ['ps', '-aq', ...(SYSTEM_DAEMONS ? ['--filter', `ancestor=${this.image}`] : [])];
+      const ids = this.docker(ps, { timeout: 30_000, sock }).stdout.split('\n').filter(Boolean);
       if (ids.length) {
-        const rm = this.docker(['rm', '-f', ...ids], { timeout: 120_000 });
+        const rm = this.docker(['rm', '-f', ...ids], { timeout: 120_000, sock });
         if (rm.code !== 0) problems.push(`docker rm -f: ${rm.stderr.trim()}`);
       }
-      if (SYSTEM_DAEMONS) this.docker(['rmi', this.image], { timeout: 60_000 });
+      if (SYSTEM_DAEMONS) this.docker(['rmi', this.image], { timeout: 60_000, sock });
     }
     if ((up('containerd') || SYSTEM_DAEMONS) && this.ctrNamespace) {
       for (const task of this.ctr(['tasks', 'ls', '-q'], { timeout: 30_000 }).stdout.split('\n').filter(Boolean)) {
@@ -1035,6 +1135,7 @@ export class Harness {
     }
     if (strays.length) eventually(() => strays.every((p) => !alive(p.pid)), 5000);
     for (const m of mountsUnder(this.base)) spawnSync('umount', ['-l', m]);
+    for (const etc of this.boundEtc.splice(0)) spawnSync('umount', [etc]);
     // Cgroups: this run's parents, and top-level dirs the daemons made (docker, libpod_parent) when empty.
     for (const parent of this.cgroupParents) {
       for (const d of cgroupDirsUnder(parent)) {
@@ -1203,6 +1304,16 @@ export class PtySession {
 
 // ------------------------------------------------------------ scenarios --
 
+/** What a container prints of its user namespace: its uid_map and gid_map lines (spaces squeezed), id -u, id -g. */
+export const SHOW_IDS = 'for m in uid_map gid_map; do echo $(cat /proc/self/$m); done; id -u; id -g';
+
+/** The Uid: and Gid: lines of /proc/PID/status (real, effective, saved, fs ids), spaces squeezed. */
+export function hostIds(pid: number): { uid: string; gid: string } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const ids = (key: string) => new RegExp(`^${key}:\\s*(.*)$`, 'm').exec(status)?.[1]?.trim().split(/\s+/).join(' ') ?? '';
+  return { uid: ids('Uid'), gid: ids('Gid') };
+}
+
 const message = (err: unknown) => (err instanceof Error ? err.message : String(err));
 
 /**
@@ -1233,14 +1344,19 @@ export class Checks {
 const ONLY = process.env.RUNTS_E2E_ONLY ? new RegExp(process.env.RUNTS_E2E_ONLY) : undefined;
 
 /**
- * The `scenario(name, fn)` of an e2e file: a test with diagnostics, skipped
- * with the reason when the harness could not start, left out when
+ * The `scenario(name, fn, cannot?)` of an e2e file: a test with
+ * diagnostics, skipped with the reason when the harness could not start or
+ * the scenario says why it cannot run here (cannot), left out when
  * RUNTS_E2E_ONLY does not match its name.
  */
-export function scenarios(test: Test, started: { harness?: Harness; skip?: string }): (name: string, fn: () => unknown) => void {
-  return (name, fn) => {
+export function scenarios(
+  test: Test,
+  started: { harness?: Harness; skip?: string },
+): (name: string, fn: () => unknown, cannot?: string) => void {
+  return (name, fn, cannot) => {
     if (ONLY && !ONLY.test(name)) return;
     if (!started.harness) skipTest(test, name, started.skip ?? 'no harness');
+    else if (cannot) skipTest(test, name, cannot);
     else test(name, withDiagnostics(started.harness, name, fn));
   };
 }
