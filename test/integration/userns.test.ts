@@ -3,7 +3,17 @@
 // (the rootfs is not chowned), failures that leave nothing, and joining a
 // time namespace by path (the helper's single-threaded setns).
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, readFileSync, readdirSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  readlinkSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { dirname, join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -170,10 +180,13 @@ asRoot("an id-mapped bind mount with the container's own mapping: host files of 
   const src = tempDir();
   chmodSync(src, 0o755);
   writeFileSync(join(src, 'hosts-root'), 'x');
+  // The mount point exists beforehand: the namespace's root may not make one in a rootfs the host's root owns.
+  const rootfs = reachableRootfs();
+  mkdirSync(join(rootfs, 'data'));
   const out = runIn((s) => {
     s.mounts!.push({ destination: '/data', type: 'bind', source: src, options: ['bind', 'idmap'] });
     shArgs('stat -c %u:%g /data/hosts-root; echo made > /data/new')(s);
-  });
+  }, rootfs);
   assert.is(out.trim(), '0:0');
   // Through the mapping both ways: made by the namespace's root (host 100000), owned by 0 on the source.
   assert.equal(statOwner(join(src, 'new')), [0, 0]);
