@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { isRoot, tempDir } from '../lib/cli';
-import { bundle, leftovers, runtime, shArgs, stateOf, uniqueId, watchContainer } from '../lib/container';
+import { bundle, leftovers, runtime, shArgs, sleepSync, stateOf, uniqueId, watchContainer } from '../lib/container';
 import { skipTest } from '../lib/skips';
 
 const test = suite('systemd cgroup driver, with systemd');
@@ -47,8 +47,6 @@ const controllerDir = (cgroup: string, controller: string) =>
   V2 ? join('/sys/fs/cgroup', cgroup) : join('/sys/fs/cgroup', controller, cgroup);
 
 const read = (dir: string, file: string) => readFileSync(join(dir, file), 'utf8').trim();
-
-const sleepSync = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 
 /** systemd unloads a stopped transient unit when it collects garbage: wait for it. */
 function unitGone(unit: string): boolean {

@@ -120,7 +120,7 @@ export function watchContainer(ref: ContainerRef): ContainerWatch {
   return new ContainerWatch(ref, { newInits: true });
 }
 
-const sleepSync = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+export const sleepSync = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 
 /**
  * What the watched container left on the host, one line each (none: []).
