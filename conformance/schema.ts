@@ -1,16 +1,16 @@
 /**
  * The official runtime-spec JSON Schema, for the state and features
- * documents a runtime prints. Found like the build finds it, newest copy
- * first: $OCI_RUNTIME_SPEC_SCHEMA_DIR, the v1.3.0 release beside the
- * checkout (../shared), the Debian package's copy (if a newer Debian ships
- * features-schema.json). Never downloaded.
+ * documents a runtime prints: the copy runts' build used
+ * (src/spec/generated/schema-source.json; schema/locate.mjs found it:
+ * $OCI_RUNTIME_SPEC_SCHEMA_DIR, the pinned v1.3.0 release, else Debian's
+ * older copy), when it has both files.
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 // @ts-expect-error: a plain .mjs module of the build, shared with the tests
 import { loadSchemas, newAjv } from '../schema/load.mjs';
 // @ts-expect-error: a plain .mjs module of the build
-import { DEBIAN_SCHEMA_DIR } from '../schema/locate.mjs';
+import { buildSchemaSource } from '../schema/locate.mjs';
 import { TOP } from './paths';
 
 type Validate = ((doc: unknown) => boolean) & { errors?: { instancePath: string; message?: string }[] | null };
@@ -18,15 +18,9 @@ type Validate = ((doc: unknown) => boolean) & { errors?: { instancePath: string;
 export type SchemaFile = 'state-schema.json' | 'features-schema.json';
 
 function schemaDir(): string | undefined {
-  const candidates = [
-    process.env.OCI_RUNTIME_SPEC_SCHEMA_DIR,
-    join(process.env.SHARED_DIR ?? join(TOP, '..', 'shared'), 'oci-runtime-spec', 'v1.3.0', 'schema'),
-    DEBIAN_SCHEMA_DIR as string,
-  ];
+  const dir = (buildSchemaSource(TOP) as { dir: string } | undefined)?.dir;
   // The features schema came with runtime-spec 1.1: older copies cannot check a features document.
-  return candidates.find(
-    (dir): dir is string => !!dir && ['state-schema.json', 'features-schema.json'].every((f) => existsSync(join(dir, f))),
-  );
+  return dir && ['state-schema.json', 'features-schema.json'].every((f) => existsSync(join(dir, f))) ? dir : undefined;
 }
 
 let validators: Map<SchemaFile, Validate> | undefined;

@@ -3,13 +3,14 @@
 //   config.d.ts         TypeScript types (json-schema-to-typescript)
 //   validate-config.js  a precompiled, standalone ajv validator, so that no
 //                       command compiles the schema at run time
-//   schema-source.json  which schema copy the build used
+//   schema-source.json  which schema copy the build used: its directory, where
+//                       it came from, its version (see locate.mjs)
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadSchemas, newAjv } from './load.mjs';
-import { locateSchemaDir } from './locate.mjs';
+import { locateSchema } from './locate.mjs';
 
 const require = createRequire(import.meta.url);
 const standaloneCode = require('ajv/dist/standalone').default;
@@ -19,7 +20,8 @@ const here = dirname(fileURLToPath(import.meta.url));
 const outDir = join(here, '..', 'src', 'spec', 'generated');
 
 async function main() {
-  const dir = locateSchemaDir();
+  const source = await locateSchema();
+  const { dir } = source;
   const schemas = loadSchemas(dir);
   mkdirSync(outDir, { recursive: true });
 
@@ -43,8 +45,8 @@ async function main() {
     },
   });
   writeFileSync(join(outDir, 'config.d.ts'), types);
-  writeFileSync(join(outDir, 'schema-source.json'), JSON.stringify({ dir }) + '\n');
-  console.error(`schema: generated types and validator from ${dir}`);
+  writeFileSync(join(outDir, 'schema-source.json'), JSON.stringify(source, null, 2) + '\n');
+  console.error(`schema: generated types and validator from ${dir} (runtime-spec ${source.version}, ${source.source})`);
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {

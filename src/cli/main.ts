@@ -9,7 +9,7 @@
  */
 import yargs, { type Argv, type CommandModule, type Options, type PositionalOptions } from 'yargs';
 import { errorMessage } from '../errors';
-import { SPEC_VERSION } from '../spec/version';
+import { SPEC_VERSION, schemaDescription } from '../spec/version';
 import { type Handler, HANDLERS } from './commands/index';
 import { configureLog, fatal, type LogOptions } from '../log';
 import { normalizeArgv } from './normalize';
@@ -113,7 +113,7 @@ export async function main(argv: string[], handlers: Readonly<Record<CommandName
         debug: args.debug as boolean,
       }),
     )
-    .version(`runts version ${RUNTS_VERSION}\nspec: ${SPEC_VERSION}`)
+    .version(`runts version ${RUNTS_VERSION}\nspec: ${SPEC_VERSION}\nschema: ${schemaDescription()}`)
     .alias('version', 'v')
     .help()
     .alias('help', 'h')

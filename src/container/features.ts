@@ -1,10 +1,14 @@
 /**
- * features.md: what this build of runts can do, as a features document.
- * Honest by construction: a feature is listed only once runts implements it.
+ * features.md: what this build of runts can do, as a runtime-spec 1.3.0
+ * features document. Honest by construction: a feature is listed only once
+ * runts implements it; test/unit/features.test.ts checks the document
+ * against the official features schema with no property it does not define,
+ * and each claim against the code that makes it true. The document is the
+ * runtime's, not the host's (features.md: "irrelevant to the actual
+ * availability of the features in the host operating system").
  */
 import { capabilityNames } from '../linux/capabilities';
 import { knownMountOptions } from '../linux/mount-options';
-import { apparmorEnabled, selinuxEnabled } from '../linux/lsm';
 import { SUPPORTED_NAMESPACES } from '../linux/namespaces';
 import { ACTIONS, ARCHITECTURES, FLAGS, OPERATORS } from '../linux/seccomp';
 import { schemaProblems } from '../spec/validate';
@@ -21,9 +25,16 @@ function schemaAcceptsNamespace(type: string): boolean {
 export function features() {
   return {
     ociVersionMin: SPEC_VERSION_MIN,
+    // Every 1.3.0 field is applied or refused by name (test/unit/schema-walk.test.ts);
+    // a build with an older schema copy checks their types less, and says so
+    // (runts --version, runts validate).
     ociVersionMax: SPEC_VERSION,
     hooks: ['prestart', 'createRuntime', 'createContainer', 'startContainer', 'poststart', 'poststop'],
     mountOptions: knownMountOptions(),
+    // Annotations whose values change what runts does: none (runts stores
+    // them for the state and hooks and reads no key; runc lists its own,
+    // such as org.systemd.property., which runts does not interpret).
+    potentiallyUnsafeConfigAnnotations: [] as string[],
     linux: {
       namespaces: SUPPORTED_NAMESPACES.filter(schemaAcceptsNamespace),
       capabilities: capabilityNames(),
@@ -35,12 +46,22 @@ export function features() {
         actions: Object.keys(ACTIONS),
         operators: Object.keys(OPERATORS),
         archs: Object.keys(ARCHITECTURES),
+        // The flags compileSeccomp applies (others are refused with their pointer).
         knownFlags: Object.keys(FLAGS),
         supportedFlags: Object.keys(FLAGS),
       },
-      apparmor: { enabled: apparmorEnabled() },
-      selinux: { enabled: selinuxEnabled() },
+      // Whether runts applies a profile or label (src/linux/lsm.ts), not
+      // whether this host has the LSM (features-linux.md); a config asking for
+      // one on a host without it fails at create.
+      apparmor: { enabled: true },
+      selinux: { enabled: true },
+      // Not applied yet: linux.intelRdt and linux.netDevices are refused by
+      // name (checks.ts UNSUPPORTED_LINUX_FIELDS). Flip when they are applied.
       intelRdt: { enabled: false },
+      netDevices: { enabled: false },
+      // linux.memoryPolicy (refused too) has no entry: the 1.3.0 features
+      // schema defines none, and a features document MUST NOT hold a
+      // property its ociVersionMax does not define.
       mountExtensions: { idmap: { enabled: true } },
     },
     annotations: {

@@ -10,7 +10,7 @@ import { RuntsError, errorMessage } from '../errors';
 import type { Sys } from '../sys/types';
 import { writeProcFile } from './procfs';
 
-export function apparmorEnabled(): boolean {
+function apparmorEnabled(): boolean {
   try {
     return readFileSync('/sys/module/apparmor/parameters/enabled', 'utf8').trim() === 'Y';
   } catch {
@@ -18,7 +18,7 @@ export function apparmorEnabled(): boolean {
   }
 }
 
-export function selinuxEnabled(): boolean {
+function selinuxEnabled(): boolean {
   return existsSync('/sys/fs/selinux/enforce');
 }
 

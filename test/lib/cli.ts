@@ -14,9 +14,6 @@ function findTop(from: string): string {
 }
 export const TOP = findTop(dirname(fileURLToPath(import.meta.url)));
 export const RUNTS = join(TOP, 'bin', 'runts');
-/** ../shared beside the checkout (CI lays it there); SHARED_DIR overrides. */
-export const SHARED = process.env.SHARED_DIR ?? join(TOP, '..', 'shared');
-export const SPEC_V13_SCHEMA = join(SHARED, 'oci-runtime-spec', 'v1.3.0', 'schema');
 
 export interface Result {
   code: number | null;

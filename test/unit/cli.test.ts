@@ -7,14 +7,21 @@ import * as assert from 'uvu/assert';
 import { readProcStat } from '../../src/state/process-identity';
 import { baseSpec, writeBundle } from '../lib/bundle';
 import { runts, tempDir } from '../lib/cli';
-import { officialValidator } from '../lib/schema';
+import { BUILD_SCHEMA, officialValidator } from '../lib/schema';
 
 const test = suite('cli');
 
-test('--version names runts and the spec version', () => {
+test("--version names runts, the spec version (runc's two lines) and the build's schema", () => {
   const r = runts(['--version']);
   assert.is(r.code, 0);
-  assert.match(r.stdout, /^runts version \d+\.\d+\.\d+\nspec: 1\.\d+\.\d+\n$/);
+  const where = `(${BUILD_SCHEMA.source}: ${BUILD_SCHEMA.dir})`;
+  assert.match(r.stdout, /^runts version \d+\.\d+\.\d+\nspec: 1\.3\.0\nschema: /);
+  assert.ok(
+    r.stdout.endsWith(
+      `\nschema: ${BUILD_SCHEMA.version}${BUILD_SCHEMA.exact ? '' : ' or later, not the exact release'} ${where}\n`,
+    ),
+    r.stdout,
+  );
 });
 
 test('--help lists the commands and the global flags', () => {
@@ -53,7 +60,9 @@ test('spec writes a config.json that validates, and refuses to overwrite it', ()
   assert.equal(config.process.args, ['sh']);
   assert.equal(config.root, { path: 'rootfs', readonly: true });
   assert.equal(officialValidator('config-schema.json')(config), []);
-  assert.is(runts(['validate', join(dir, 'config.json')]).code, 0);
+  const validated = runts(['validate', join(dir, 'config.json')]);
+  assert.is(validated.code, 0);
+  assert.ok(validated.stdout.includes(`\nschema: ${BUILD_SCHEMA.version}`), validated.stdout);
   const again = runts(['spec', '-b', dir]);
   assert.is(again.code, 1);
   assert.match(again.stderr, /exists/);
@@ -217,17 +226,6 @@ test('list of an empty or missing root: header only / []', () => {
   const root = join(tempDir(), 'none');
   assert.is(runts(['--root', root, 'list']).stdout.trim(), 'ID          PID         STATUS      BUNDLE      CREATED     OWNER');
   assert.is(runts(['--root', root, 'list', '-f', 'json']).stdout.trim(), '[]');
-});
-
-test('features: a document the official v1.3.0 features schema accepts, honest about what runts lacks', () => {
-  const r = runts(['features']);
-  assert.is(r.code, 0, r.stderr);
-  const doc = JSON.parse(r.stdout);
-  assert.equal(officialValidator('features-schema.json')(doc), []);
-  assert.ok(doc.linux.namespaces.includes('user'));
-  assert.ok(doc.linux.namespaces.includes('pid'));
-  assert.ok(doc.mountOptions.includes('rbind'));
-  assert.ok(doc.linux.capabilities.includes('CAP_SYS_ADMIN'));
 });
 
 test.run();
