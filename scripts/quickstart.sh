@@ -4,7 +4,7 @@
 #   scripts/quickstart.sh test   set everything up, run the whole test suite
 # Setup: Debian packages (gcc and the Linux headers for the native helper, python3
 # for the console-socket tests, busybox-static for rootfs images, the official
-# runtime-spec schema, runc to compare against; on amd64, qemu and Debian's
+# runtime-spec schema (the build's offline fallback: it fetches the pinned v1.3.0), runc to compare against; on amd64, qemu and Debian's
 # generic kernel for the cgroup v2 tests in a VM), npm ci, build.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -43,7 +43,7 @@ export function buildSchemas(): Record<string, any> {
 }
 
 /** Problems of a document against the official schema file (none: valid, or the build's copy lacks that file: reported skipped). */
-export function officialValidator(file: SchemaFile, what = file, { strict = false } = {}) {
+export function officialValidator(file: SchemaFile, what: string = file, { strict = false } = {}) {
   if (!existsSync(join(BUILD_SCHEMA.dir, file))) {
     return (_doc: unknown): string[] => {
       reportSkip(`validating against ${file}`, `the build's schema copy (${BUILD_SCHEMA.dir}) has no ${file} (${what})`);
