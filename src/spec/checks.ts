@@ -35,6 +35,19 @@ const UNSUPPORTED_PROCESS_FIELDS: [string, string][] = [
   ['ioPriority', 'I/O priorities'],
   ['execCPUAffinity', 'CPU affinities for the process'],
 ];
+/**
+ * The other platforms' sections (config.md "Platform-specific
+ * configuration"): runts runs Linux containers in namespaces, so a config
+ * that asks for one of these is refused (runtime.md: a property the runtime
+ * cannot apply is an error), never run without it.
+ */
+const OTHER_PLATFORMS: [string, string][] = [
+  ['windows', 'Windows container settings'],
+  ['solaris', 'Solaris zone settings'],
+  ['vm', 'virtual-machine container settings (hypervisor, kernel, image)'],
+  ['zos', 'z/OS container settings'],
+  ['freebsd', 'FreeBSD jail settings'],
+];
 /** What --systemd-cgroup runtimes take as linux.cgroupsPath: three words separated by colons. */
 const SYSTEMD_CGROUPS_PATH = /^[^/:]*:[^/:]*:[^/:]*$/;
 
@@ -45,8 +58,10 @@ export interface CgroupDriver {
 
 /**
  * What runts runs, with a warning (validate and create alike): what the spec
- * deprecates, and capability names this kernel table does not know (the
- * spec: a runtime SHOULD NOT fail on them; they are left out, as runc does).
+ * deprecates or does not recommend, Windows' process fields (Linux has
+ * args and ids for them), and capability names this kernel table does not
+ * know (the spec: a runtime SHOULD NOT fail on them; they are left out, as
+ * runc does). Each is ignored, and says so.
  */
 export function deprecations(spec: Spec): Problem[] {
   const warnings: Problem[] = [];
@@ -59,6 +74,20 @@ export function deprecations(spec: Spec): Problem[] {
         });
       }
     });
+  }
+  // Windows' own ways to give the command and the user: runts runs args as uid/gid.
+  const proc = spec.process as { commandLine?: string; user?: { username?: string } } | undefined;
+  if (proc?.commandLine !== undefined)
+    warnings.push({ pointer: '/process/commandLine', message: 'is for Windows: ignored, process.args is run' });
+  if (proc?.user?.username !== undefined)
+    warnings.push({ pointer: '/process/user/username', message: 'is for Windows: ignored, process.user.uid and gid apply' });
+  // config-linux.md: NOT RECOMMENDED; runts, as runc, sets no kernel memory limit.
+  for (const field of ['kernel', 'kernelTCP'] as const) {
+    if (spec.linux?.resources?.memory?.[field] !== undefined)
+      warnings.push({
+        pointer: `/linux/resources/memory/${field}`,
+        message: 'kernel memory limits are not recommended by the spec and not set: ignored',
+      });
   }
   spec.mounts?.forEach((m, i) => {
     if (!m.destination.startsWith('/')) {
@@ -128,6 +157,10 @@ export function runtimeProblems(spec: Spec, driver: CgroupDriver = { systemdCgro
 
   for (const key of Object.keys(spec.annotations ?? {})) {
     if (key === '') add('/annotations', 'keys must not be empty');
+  }
+  for (const [field, what] of OTHER_PLATFORMS) {
+    if ((spec as unknown as Record<string, unknown>)[field] !== undefined)
+      add(`/${field}`, `${what} are for another platform: runts runs Linux containers`);
   }
   // Fields of newer schemas that runts does not apply (here and in process): refused, never ignored.
   const linuxFields = (spec.linux ?? {}) as Record<string, unknown>;

@@ -49,6 +49,61 @@ export const UNSUPPORTED: Unsupported[] = [
     (c) => (c.process.execCPUAffinity = { initial: '0' }),
     '/process/execCPUAffinity: CPU affinities for the process are not supported yet',
   ),
+  ...(
+    [
+      ['windows', { layerFolders: ['C:\\layers\\base'] }, 'Windows container settings'],
+      ['solaris', { milestone: 'svc:/milestone/container:default' }, 'Solaris zone settings'],
+      ['vm', { kernel: { path: '/vmlinuz' } }, 'virtual-machine container settings (hypervisor, kernel, image)'],
+      ['zos', { namespaces: [{ type: 'pid' }] }, 'z/OS container settings'],
+      ['freebsd', { jail: { host: 'new' } }, 'FreeBSD jail settings'],
+    ] as const
+  ).map(([field, value, what]) =>
+    row(field, (c) => (c[field] = value), `/${field}: ${what} are for another platform: runts runs Linux containers`),
+  ),
+  row(
+    'process.commandLine (Windows)',
+    (c) => (c.process.commandLine = 'sh -c true'),
+    '/process/commandLine: is for Windows: ignored, process.args is run',
+    'goes on',
+  ),
+  row(
+    'process.user.username (Windows)',
+    (c) => (c.process.user.username = 'ContainerUser'),
+    '/process/user/username: is for Windows: ignored, process.user.uid and gid apply',
+    'goes on',
+  ),
+  row(
+    'memory.kernel (not recommended)',
+    (c) => (c.linux.resources.memory = { kernel: 1 << 26 }),
+    '/linux/resources/memory/kernel: kernel memory limits are not recommended by the spec and not set: ignored',
+    'goes on',
+  ),
+  row(
+    'memory.kernelTCP (not recommended)',
+    (c) => (c.linux.resources.memory = { kernelTCP: 1 << 26 }),
+    '/linux/resources/memory/kernelTCP: kernel memory limits are not recommended by the spec and not set: ignored',
+    'goes on',
+  ),
+  row(
+    'linux.intelRdt',
+    (c) => (c.linux.intelRdt = { closID: 'runts' }),
+    '/linux/intelRdt: Intel RDT settings are not supported yet',
+  ),
+  row(
+    'linux.memoryPolicy',
+    (c) => (c.linux.memoryPolicy = { mode: 'MPOL_INTERLEAVE', nodes: '0' }),
+    '/linux/memoryPolicy: NUMA memory policies are not supported yet',
+  ),
+  row(
+    'linux.netDevices',
+    (c) => (c.linux.netDevices = { eth1: { name: 'eth1' } }),
+    '/linux/netDevices: network devices moved into the container are not supported yet',
+  ),
+  row(
+    'linux.personality.flags',
+    (c) => (c.linux.personality = { domain: 'LINUX', flags: ['SHORT_INODE'] }),
+    '/linux/personality/flags: personality flags are not supported yet',
+  ),
   row('ociVersion 2', (c) => (c.ociVersion = '2.0.0'), '/ociVersion: version "2.0.0" is not supported'),
   row(
     'duplicate namespace',

@@ -1,0 +1,225 @@
+/**
+ * Every property of the official runtime-spec 1.3.0 config schema, and what
+ * runts does with it: one row per property path, walked by
+ * test/unit/schema-walk.test.ts, which fails on a property with no row, on a
+ * row for no property, and on a row whose evidence is not there.
+ *
+ * Paths are JSON pointers with `[]` for "each array item" and `{}` for "each
+ * map value" (hook names: `*`). A row is one of:
+ *   applied(file…, pattern?)  the property is read where it is applied:
+ *                             each file under src/ matches the pattern
+ *                             (default: the property name read, as
+ *                             `.name`, `?.name`, `name:` or 'name');
+ *   refused(name)             test/lib/unsupported.ts's row `name` is the
+ *                             refusal (create refuses, validate warns),
+ *                             naming exactly this path; the properties
+ *                             under it need no rows;
+ *   warned(name)              the same, for a field runts runs without,
+ *                             saying so (create goes on with a warning).
+ * When a refused field gets applied, its row becomes applied(…) and its
+ * unsupported.ts row goes.
+ */
+export type Coverage =
+  { kind: 'applied'; files: string[]; pattern?: RegExp } | { kind: 'refused' | 'warned'; unsupported: string };
+
+const applied = (...args: (string | RegExp)[]): Coverage => {
+  const pattern = args.find((a): a is RegExp => a instanceof RegExp);
+  return { kind: 'applied', files: args.filter((a): a is string => typeof a === 'string'), pattern };
+};
+const refused = (unsupported: string): Coverage => ({ kind: 'refused', unsupported });
+const warned = (unsupported: string): Coverage => ({ kind: 'warned', unsupported });
+
+const V1 = 'linux/cgroups/v1.ts';
+const V2 = 'linux/cgroups/v2.ts';
+const SECCOMP = 'linux/seccomp.ts';
+const IDS = 'linux/id-mappings.ts';
+
+export const COVERAGE: Record<string, Coverage> = {
+  '/ociVersion': applied('spec/checks.ts', /spec\.ociVersion/),
+  '/annotations': applied('container/create.ts', /annotations: spec\.annotations/),
+  '/hostname': applied('init/init.ts', /s\.sethostname\(plan\.hostname\)/),
+  '/domainname': applied('init/init.ts', /s\.setdomainname\(plan\.domainname\)/),
+
+  '/root': applied('spec/plan.ts'),
+  '/root/path': applied('spec/load.ts', /spec\.root!\.path/),
+  '/root/readonly': applied('spec/plan.ts', /rootReadonly: spec\.root\?\.readonly/),
+
+  '/mounts': applied('spec/plan.ts', /spec\.mounts/),
+  '/mounts/[]/destination': applied('spec/plan.ts'),
+  '/mounts/[]/source': applied('spec/plan.ts'),
+  '/mounts/[]/type': applied('spec/plan.ts'),
+  '/mounts/[]/options': applied('spec/plan.ts', /parseMountOptions\(m\.options\)/),
+  '/mounts/[]/uidMappings': applied('spec/plan.ts'),
+  '/mounts/[]/uidMappings/[]/containerID': applied(IDS),
+  '/mounts/[]/uidMappings/[]/hostID': applied(IDS),
+  '/mounts/[]/uidMappings/[]/size': applied(IDS),
+  '/mounts/[]/gidMappings': applied('spec/plan.ts'),
+  '/mounts/[]/gidMappings/[]/containerID': applied(IDS),
+  '/mounts/[]/gidMappings/[]/hostID': applied(IDS),
+  '/mounts/[]/gidMappings/[]/size': applied(IDS),
+
+  '/hooks': applied('container/create.ts', /spec\.hooks/),
+  '/hooks/prestart': applied('container/create.ts', /runHooks\('prestart'/),
+  '/hooks/createRuntime': applied('container/create.ts', /'createRuntime'/),
+  '/hooks/createContainer': applied('init/init.ts', /createContainer/),
+  '/hooks/startContainer': applied('init/init.ts', /startContainer/),
+  '/hooks/poststart': applied('container/start.ts', /poststart/),
+  '/hooks/poststop': applied('container/delete.ts', /runHooksWarnOnly\('poststop'/),
+  '/hooks/*/[]/path': applied('linux/hooks.ts', /hook\.path/),
+  '/hooks/*/[]/args': applied('linux/hooks.ts', /hook\.args/),
+  '/hooks/*/[]/env': applied('linux/hooks.ts', /hook\.env/),
+  '/hooks/*/[]/timeout': applied('linux/hooks.ts', /hook\.timeout \* 1000/),
+
+  '/process': applied('spec/plan.ts'),
+  '/process/terminal': applied('spec/plan.ts', /proc\.terminal/),
+  '/process/consoleSize': applied('spec/plan.ts', /proc\.consoleSize/),
+  '/process/consoleSize/height': applied('linux/console.ts'),
+  '/process/consoleSize/width': applied('linux/console.ts'),
+  '/process/cwd': applied('spec/plan.ts', /proc\.cwd/),
+  '/process/env': applied('spec/plan.ts', /proc\.env/),
+  '/process/args': applied('spec/plan.ts', /proc\.args/),
+  '/process/commandLine': warned('process.commandLine (Windows)'),
+  '/process/user': applied('spec/plan.ts', /proc\.user/),
+  '/process/user/uid': applied('spec/plan.ts', /proc\.user\?\.uid/),
+  '/process/user/gid': applied('spec/plan.ts', /proc\.user\?\.gid/),
+  '/process/user/umask': applied('init/finalize.ts', /sys\.umask\(plan\.process\.umask/),
+  '/process/user/additionalGids': applied('linux/credentials.ts', /sys\.setgroups\(proc\.additionalGids\)/),
+  '/process/user/username': warned('process.user.username (Windows)'),
+  '/process/capabilities': applied('spec/plan.ts', /proc\.capabilities/),
+  '/process/capabilities/bounding': applied('spec/plan.ts', /caps\.bounding/),
+  '/process/capabilities/effective': applied('spec/plan.ts', /caps\.effective/),
+  '/process/capabilities/inheritable': applied('spec/plan.ts', /caps\.inheritable/),
+  '/process/capabilities/permitted': applied('spec/plan.ts', /caps\.permitted/),
+  '/process/capabilities/ambient': applied('spec/plan.ts', /caps\.ambient/),
+  '/process/rlimits': applied('spec/plan.ts', /proc\.rlimits/),
+  '/process/rlimits/[]/type': applied('spec/plan.ts', /rlimitResource\(r\.type\)/),
+  '/process/rlimits/[]/soft': applied('linux/credentials.ts', /BigInt\(r\.soft\)/),
+  '/process/rlimits/[]/hard': applied('linux/credentials.ts', /BigInt\(r\.hard\)/),
+  '/process/noNewPrivileges': applied('spec/plan.ts', /proc\.noNewPrivileges/),
+  '/process/apparmorProfile': applied('spec/plan.ts', /proc\.apparmorProfile/),
+  '/process/selinuxLabel': applied('spec/plan.ts', /proc\.selinuxLabel/),
+  '/process/oomScoreAdj': applied('linux/credentials.ts', /proc\.oomScoreAdj/),
+  '/process/scheduler': refused('process.scheduler'),
+  '/process/ioPriority': refused('process.ioPriority'),
+  '/process/execCPUAffinity': refused('process.execCPUAffinity'),
+
+  '/linux': applied('spec/plan.ts', /spec\.linux/),
+  '/linux/namespaces': applied('spec/plan.ts', /linux\.namespaces/),
+  '/linux/namespaces/[]/type': applied('linux/namespaces.ts', /NAMESPACES\[type\]/),
+  '/linux/namespaces/[]/path': applied('spec/plan.ts', /ns\.path/),
+  '/linux/uidMappings': applied('spec/plan.ts', /linux\.uidMappings/),
+  '/linux/uidMappings/[]/containerID': applied(IDS),
+  '/linux/uidMappings/[]/hostID': applied(IDS),
+  '/linux/uidMappings/[]/size': applied(IDS),
+  '/linux/gidMappings': applied('spec/plan.ts', /linux\.gidMappings/),
+  '/linux/gidMappings/[]/containerID': applied(IDS),
+  '/linux/gidMappings/[]/hostID': applied(IDS),
+  '/linux/gidMappings/[]/size': applied(IDS),
+  '/linux/timeOffsets': applied('spec/plan.ts', /Object\.entries\(extra\.timeOffsets\)/),
+  '/linux/timeOffsets/monotonic': applied('spec/checks.ts', /clock !== 'monotonic'/),
+  '/linux/timeOffsets/monotonic/secs': applied('spec/plan.ts', /o\.secs/),
+  '/linux/timeOffsets/monotonic/nanosecs': applied('spec/plan.ts', /o\.nanosecs/),
+  '/linux/timeOffsets/boottime': applied('spec/checks.ts', /clock !== 'boottime'/),
+  '/linux/timeOffsets/boottime/secs': applied('spec/plan.ts', /o\.secs/),
+  '/linux/timeOffsets/boottime/nanosecs': applied('spec/plan.ts', /o\.nanosecs/),
+  '/linux/devices': applied('spec/plan.ts', /linux\.devices/),
+  '/linux/devices/[]/type': applied('spec/plan.ts', /d\.type/),
+  '/linux/devices/[]/path': applied('spec/plan.ts', /d\.path/),
+  '/linux/devices/[]/major': applied('spec/plan.ts', /d\.major/),
+  '/linux/devices/[]/minor': applied('spec/plan.ts', /d\.minor/),
+  '/linux/devices/[]/fileMode': applied('spec/plan.ts', /d\.fileMode/),
+  '/linux/devices/[]/uid': applied('spec/plan.ts', /d\.uid/),
+  '/linux/devices/[]/gid': applied('spec/plan.ts', /d\.gid/),
+  '/linux/netDevices': refused('linux.netDevices'),
+  '/linux/cgroupsPath': applied('linux/cgroups/paths.ts', /cgroupsPath/),
+  '/linux/resources': applied('linux/cgroups/manager.ts', /resources/),
+  '/linux/resources/devices': applied('linux/cgroups/devices.ts', /\.devices/),
+  '/linux/resources/devices/[]/allow': applied('linux/cgroups/device-filter.ts'),
+  '/linux/resources/devices/[]/type': applied('linux/cgroups/device-filter.ts'),
+  '/linux/resources/devices/[]/major': applied('linux/cgroups/device-filter.ts'),
+  '/linux/resources/devices/[]/minor': applied('linux/cgroups/device-filter.ts'),
+  '/linux/resources/devices/[]/access': applied('linux/cgroups/device-filter.ts'),
+  '/linux/resources/memory': applied(V1, V2, /r\.memory/),
+  '/linux/resources/memory/limit': applied(V1, V2, /m\.limit/),
+  '/linux/resources/memory/reservation': applied(V1, V2, /m\.reservation/),
+  '/linux/resources/memory/swap': applied(V1, V2, /m\.swap/),
+  '/linux/resources/memory/kernel': warned('memory.kernel (not recommended)'),
+  '/linux/resources/memory/kernelTCP': warned('memory.kernelTCP (not recommended)'),
+  // v1 only: v2 has no such files (v2.ts setMemory: left aside, as runc does).
+  '/linux/resources/memory/swappiness': applied(V1, /swappinessOf\(r\)/),
+  '/linux/resources/memory/disableOOMKiller': applied(V1, /m\.disableOOMKiller/),
+  '/linux/resources/memory/useHierarchy': applied(V1, /m\.useHierarchy/),
+  '/linux/resources/memory/checkBeforeUpdate': applied(V2, /m\.checkBeforeUpdate/),
+  '/linux/resources/cpu': applied(V1, V2, /r\.cpu/),
+  '/linux/resources/cpu/shares': applied(V1, V2, /cpu\.shares/),
+  '/linux/resources/cpu/quota': applied(V1, V2, /cpu\.quota/),
+  '/linux/resources/cpu/burst': applied(V1, V2, /cpu\.burst/),
+  '/linux/resources/cpu/period': applied(V1, V2, /cpu\.period/),
+  '/linux/resources/cpu/realtimeRuntime': applied(V1, /cpu\.realtimeRuntime/),
+  '/linux/resources/cpu/realtimePeriod': applied(V1, /cpu\.realtimePeriod/),
+  '/linux/resources/cpu/cpus': applied('linux/cgroups/setters.ts', /\.cpus/),
+  '/linux/resources/cpu/mems': applied('linux/cgroups/setters.ts', /\.mems/),
+  '/linux/resources/cpu/idle': applied(V1, V2, /cpu\.idle/),
+  '/linux/resources/pids': applied('linux/cgroups/setters.ts', /\.pids/),
+  '/linux/resources/pids/limit': applied('linux/cgroups/setters.ts', /\.limit/),
+  '/linux/resources/blockIO': applied(V1, V2, /blockIO/),
+  '/linux/resources/blockIO/weight': applied(V1, V2, /\.weight/),
+  // v1 only: v2's io controller has no leaf weights.
+  '/linux/resources/blockIO/leafWeight': applied(V1, /b\.leafWeight/),
+  '/linux/resources/blockIO/weightDevice': applied(V1, V2, /weightDevice/),
+  '/linux/resources/blockIO/weightDevice/[]/major': applied(V1, V2, /d\.major/),
+  '/linux/resources/blockIO/weightDevice/[]/minor': applied(V1, V2, /d\.minor/),
+  '/linux/resources/blockIO/weightDevice/[]/weight': applied(V1, V2, /d\.weight/),
+  '/linux/resources/blockIO/weightDevice/[]/leafWeight': applied(V1, /d\.leafWeight/),
+  '/linux/resources/blockIO/throttleReadBpsDevice': applied('linux/cgroups/resources.ts'),
+  '/linux/resources/blockIO/throttleWriteBpsDevice': applied('linux/cgroups/resources.ts'),
+  '/linux/resources/blockIO/throttleReadIOPSDevice': applied('linux/cgroups/resources.ts'),
+  '/linux/resources/blockIO/throttleWriteIOPSDevice': applied('linux/cgroups/resources.ts'),
+  '/linux/resources/blockIO/*/[]/major': applied(V1, V2, /\.major/),
+  '/linux/resources/blockIO/*/[]/minor': applied(V1, V2, /\.minor/),
+  '/linux/resources/blockIO/*/[]/rate': applied(V1, V2, /\.rate/),
+  '/linux/resources/hugepageLimits': applied(V1, V2, /hugepageLimits/),
+  '/linux/resources/hugepageLimits/[]/pageSize': applied(V1, V2, /pageSize/),
+  '/linux/resources/hugepageLimits/[]/limit': applied(V1, V2, /\.limit/),
+  '/linux/resources/network': applied(V1, V2, /network/),
+  '/linux/resources/network/classID': applied(V1, /classID/),
+  '/linux/resources/network/priorities': applied(V1, /priorities/),
+  '/linux/resources/network/priorities/[]/name': applied(V1, /\.name/),
+  '/linux/resources/network/priorities/[]/priority': applied(V1, /\.priority/),
+  '/linux/resources/rdma': applied('linux/cgroups/setters.ts', /rdma/),
+  '/linux/resources/rdma/{}/hcaHandles': applied('linux/cgroups/setters.ts'),
+  '/linux/resources/rdma/{}/hcaObjects': applied('linux/cgroups/setters.ts'),
+  '/linux/resources/unified': applied(V2, /unified/),
+  '/linux/intelRdt': refused('linux.intelRdt'),
+  '/linux/memoryPolicy': refused('linux.memoryPolicy'),
+  '/linux/sysctl': applied('spec/plan.ts', /linux\.sysctl/),
+  '/linux/seccomp': applied('spec/plan.ts', /linux\.seccomp/),
+  '/linux/seccomp/defaultAction': applied(SECCOMP, /config\.defaultAction/),
+  '/linux/seccomp/defaultErrnoRet': applied(SECCOMP, /config\.defaultErrnoRet/),
+  '/linux/seccomp/flags': applied(SECCOMP, /config\.flags/),
+  '/linux/seccomp/listenerPath': applied('spec/plan.ts', /seccomp\.listenerPath/),
+  '/linux/seccomp/listenerMetadata': applied('spec/plan.ts', /seccomp\.listenerMetadata/),
+  '/linux/seccomp/architectures': applied(SECCOMP, /config\.architectures/),
+  '/linux/seccomp/syscalls': applied(SECCOMP, /config\.syscalls/),
+  '/linux/seccomp/syscalls/[]/names': applied(SECCOMP, /entry\.names/),
+  '/linux/seccomp/syscalls/[]/action': applied(SECCOMP, /entry\.action/),
+  '/linux/seccomp/syscalls/[]/errnoRet': applied(SECCOMP, /entry\.errnoRet/),
+  '/linux/seccomp/syscalls/[]/args': applied(SECCOMP, /entry\.args/),
+  '/linux/seccomp/syscalls/[]/args/[]/index': applied(SECCOMP, /\.index/),
+  '/linux/seccomp/syscalls/[]/args/[]/value': applied(SECCOMP, /\.value\b/),
+  '/linux/seccomp/syscalls/[]/args/[]/valueTwo': applied(SECCOMP, /\.valueTwo/),
+  '/linux/seccomp/syscalls/[]/args/[]/op': applied(SECCOMP, /\.op\b/),
+  '/linux/rootfsPropagation': applied('spec/plan.ts', /linux\.rootfsPropagation/),
+  '/linux/maskedPaths': applied('spec/plan.ts', /linux\.maskedPaths/),
+  '/linux/readonlyPaths': applied('spec/plan.ts', /linux\.readonlyPaths/),
+  '/linux/mountLabel': applied('spec/plan.ts', /linux\.mountLabel/),
+  '/linux/personality': applied('spec/plan.ts', /extra\.personality/),
+  '/linux/personality/domain': applied('spec/plan.ts', /PERSONALITY_DOMAINS\[extra\.personality\.domain\]/),
+  '/linux/personality/flags': refused('linux.personality.flags'),
+
+  '/windows': refused('windows'),
+  '/solaris': refused('solaris'),
+  '/vm': refused('vm'),
+  '/zos': refused('zos'),
+  '/freebsd': refused('freebsd'),
+};
