@@ -145,10 +145,10 @@ export const COVERAGE: Record<string, Coverage> = {
   '/linux/resources/memory/swap': applied(V1, V2, /m\.swap/),
   '/linux/resources/memory/kernel': warned('memory.kernel (not recommended)'),
   '/linux/resources/memory/kernelTCP': warned('memory.kernelTCP (not recommended)'),
-  // v1 only: v2 has no such files (v2.ts setMemory: left aside, as runc does).
-  '/linux/resources/memory/swappiness': applied(V1, /swappinessOf\(r\)/),
-  '/linux/resources/memory/disableOOMKiller': applied(V1, /m\.disableOOMKiller/),
-  '/linux/resources/memory/useHierarchy': applied(V1, /m\.useHierarchy/),
+  // v1's files; v2 has none and refuses them (v2.ts setMemory).
+  '/linux/resources/memory/swappiness': applied(V1, V2, /swappinessOf\(r\)/),
+  '/linux/resources/memory/disableOOMKiller': applied(V1, V2, /m\.disableOOMKiller/),
+  '/linux/resources/memory/useHierarchy': applied(V1, V2, /m\.useHierarchy/),
   '/linux/resources/memory/checkBeforeUpdate': applied(V2, /m\.checkBeforeUpdate/),
   '/linux/resources/cpu': applied(V1, V2, /r\.cpu/),
   '/linux/resources/cpu/shares': applied(V1, V2, /cpu\.shares/),
@@ -164,13 +164,13 @@ export const COVERAGE: Record<string, Coverage> = {
   '/linux/resources/pids/limit': applied('linux/cgroups/setters.ts', /\.limit/),
   '/linux/resources/blockIO': applied(V1, V2, /blockIO/),
   '/linux/resources/blockIO/weight': applied(V1, V2, /\.weight/),
-  // v1 only: v2's io controller has no leaf weights.
-  '/linux/resources/blockIO/leafWeight': applied(V1, /b\.leafWeight/),
+  // v1's; v2's io controller has no leaf weights and refuses them (v2.ts setIo).
+  '/linux/resources/blockIO/leafWeight': applied(V1, V2, /b\.leafWeight/),
   '/linux/resources/blockIO/weightDevice': applied(V1, V2, /weightDevice/),
   '/linux/resources/blockIO/weightDevice/[]/major': applied(V1, V2, /d\.major/),
   '/linux/resources/blockIO/weightDevice/[]/minor': applied(V1, V2, /d\.minor/),
   '/linux/resources/blockIO/weightDevice/[]/weight': applied(V1, V2, /d\.weight/),
-  '/linux/resources/blockIO/weightDevice/[]/leafWeight': applied(V1, /d\.leafWeight/),
+  '/linux/resources/blockIO/weightDevice/[]/leafWeight': applied(V1, V2, /d\.leafWeight/),
   '/linux/resources/blockIO/throttleReadBpsDevice': applied('linux/cgroups/resources.ts'),
   '/linux/resources/blockIO/throttleWriteBpsDevice': applied('linux/cgroups/resources.ts'),
   '/linux/resources/blockIO/throttleReadIOPSDevice': applied('linux/cgroups/resources.ts'),

@@ -14,6 +14,7 @@ import { deviceFilterProgram } from '../../src/linux/cgroups/device-filter';
 import { type DeviceRuleSet, deviceRules, reduceDeviceRules, v1DeviceWrites } from '../../src/linux/cgroups/devices';
 import { parseProcCgroup, v1CgroupDir, v1Hierarchies, v2CgroupDir } from '../../src/linux/cgroups/paths';
 import { mergeResources, resourceProblems } from '../../src/linux/cgroups/resources';
+import { V2Cgroup } from '../../src/linux/cgroups/v2';
 import type { CgroupMountView } from '../../src/linux/cgroups/types';
 import { prepareRootfs } from '../../src/linux/rootfs';
 import { defaultSpec } from '../../src/spec/default-spec';
@@ -366,6 +367,32 @@ test('events JSON keeps uint64 "no limit" exact', () => {
   assert.is(eventJson({ type: 'oom', id: 'x' }), '{"type":"oom","id":"x"}');
   const line = eventJson({ type: 'stats', id: 'x', data: { memory: { usage: { limit: UNLIMITED } } } } as never);
   assert.is(line, '{"type":"stats","id":"x","data":{"memory":{"usage":{"limit":18446744073709551615}}}}');
+});
+
+test("v2 refuses v1's memory and blkio settings it has no file for, naming them, before writing anything", () => {
+  const refusals: [LinuxResources, string][] = [
+    [{ memory: { swappiness: 10 } }, 'linux.resources.memory: swappiness: cgroup v2 has no memory.swappiness'],
+    [
+      { memory: { disableOOMKiller: true } },
+      'linux.resources.memory: disableOOMKiller: cgroup v2 cannot turn the OOM killer off',
+    ],
+    [{ memory: { useHierarchy: false } }, 'linux.resources.memory: useHierarchy: cgroup v2 is always hierarchical'],
+    [{ blockIO: { leafWeight: 500 } }, 'linux.resources.blockIO: leafWeight: cgroup v2 has no leaf weights (io.weight only)'],
+    [
+      { blockIO: { weightDevice: [{ major: 8, minor: 0, leafWeight: 500 }] } },
+      'linux.resources.blockIO: leafWeight: cgroup v2 has no leaf weights (io.weight only)',
+    ],
+  ];
+  for (const [resources, message] of refusals) {
+    const dir = tempDir();
+    assert.throws(
+      () => new V2Cgroup({ version: 2, path: dir }).apply(resources),
+      (err: Error) => err.message === message,
+    );
+  }
+  // What asks for nothing v2 lacks goes through: swappiness -1 ("leave it"), useHierarchy true, no leaf weight.
+  const dir = tempDir();
+  new V2Cgroup({ version: 2, path: dir }).apply({ memory: { swappiness: 2 ** 64, useHierarchy: true, disableOOMKiller: false } });
 });
 
 test.run();

@@ -16,7 +16,7 @@ import { DEVICE_FILTER_LICENSE, deviceFilterProgram } from './device-filter';
 import type { DeviceRuleSet } from './devices';
 import { makeCgroupDirs, procsBelow, removeCgroupDir, removeMadeDirs } from './dirs';
 import { CGROUP_ROOT, readProcSelf, v2CgroupDir } from './paths';
-import { THROTTLES, hugePageSizes, throttleLists } from './resources';
+import { THROTTLES, hugePageSizes, swappinessOf, throttleLists } from './resources';
 import { setCpuset, setPids, setRdma } from './setters';
 import {
   type BlkioEntry,
@@ -33,12 +33,16 @@ type V2State = Extract<CgroupState, { version: 2 }>;
 const limitText = (n: number): string => (n === -1 ? 'max' : String(n));
 
 /**
- * v2 has no swappiness, OOM-killer switch or kernel memory limit: those
- * fields are left aside, as runc does.
+ * v2 has no swappiness, OOM-killer switch or non-hierarchical mode: asking
+ * for one is refused, not dropped as runc drops it (swappiness -1 and
+ * useHierarchy true ask for nothing). Kernel memory limits: checks.ts warns.
  */
 function setMemory(c: Control, r: LinuxResources): void {
   const m = r.memory;
   if (!m) return;
+  if (swappinessOf(r) !== undefined) throw new RuntsError('swappiness: cgroup v2 has no memory.swappiness');
+  if (m.disableOOMKiller) throw new RuntsError('disableOOMKiller: cgroup v2 cannot turn the OOM killer off');
+  if (m.useHierarchy === false) throw new RuntsError('useHierarchy: cgroup v2 is always hierarchical');
   if (m.checkBeforeUpdate && m.limit && m.limit > 0) {
     const usage = Number(c.read('memory.current'));
     if (m.limit <= usage) throw new RuntsError(`limit: ${m.limit} is not above what the container uses now (${usage} bytes)`);
@@ -65,6 +69,8 @@ function setCpu(c: Control, r: LinuxResources): void {
 function setIo(c: Control, r: LinuxResources): void {
   const b = r.blockIO;
   if (!b) return;
+  if (b.leafWeight || b.weightDevice?.some((d) => d.leafWeight))
+    throw new RuntsError('leafWeight: cgroup v2 has no leaf weights (io.weight only)');
   const weigh = (device: string, weight: number) => {
     if (c.has('io.bfq.weight')) c.write('io.bfq.weight', `${device}${weight}`);
     else c.write('io.weight', `${device}${blkioToIoWeight(weight)}`);
