@@ -28,8 +28,14 @@ const refused = (field: string, value: unknown) => {
   return runtimeProblems(config).some((p) => p.pointer === `/linux/${field}`);
 };
 
-test('exits 0 with JSON', () => {
+test('exits 0 with JSON that lists what runts has (not an empty, trivially true document)', () => {
   assert.is(r.code, 0, r.stderr);
+  for (const ns of ['user', 'pid', 'mount', 'network']) assert.ok(doc.linux.namespaces.includes(ns), ns);
+  assert.ok(doc.mountOptions.includes('rbind'));
+  assert.ok(doc.linux.capabilities.includes('CAP_SYS_ADMIN'));
+  assert.ok(doc.linux.seccomp.actions.includes('SCMP_ACT_ERRNO'));
+  assert.is(doc.hooks.length, 6);
+  assert.equal(doc.linux.mountExtensions, { idmap: { enabled: true } });
 });
 
 if (SCHEMA_IS_V13) {
