@@ -15,6 +15,7 @@ import { detachIdmappedMounts, sendDetachedMounts } from '../linux/idmapped-moun
 import { IDMAP_WORDS } from '../linux/mount-options';
 import { sessionKeyringName } from '../linux/keyring';
 import type { IdMappings } from '../linux/user-namespace';
+import { moveNetDevicesIn, moveNetDevicesOut, sameNamespace } from '../linux/net-devices';
 import { type SharedMounts, noteSharedMounts, removeSharedMounts } from '../linux/shared-mounts';
 import { log } from '../log';
 import { type LoadedConfig, loadBundle, readConfigFile } from '../spec/load';
@@ -23,7 +24,7 @@ import type { NamespaceReference } from '../spec/types';
 import { checkContainerId } from '../state/id';
 import { ownerName } from '../state/owner';
 import { readProcStat } from '../state/process-identity';
-import type { ContainerRecord } from '../state/record';
+import type { ContainerRecord, NetDevicesMoved, Teardown } from '../state/record';
 import type { StateStore } from '../state/store';
 import { O_CLOEXEC, O_PATH, S_IFIFO } from '../sys/constants';
 import type { Sys } from '../sys/types';
@@ -95,6 +96,7 @@ export async function create(sys: Sys, store: StateStore, args: CreateOptions): 
   let cgroup: CgroupManager | undefined;
   let loaded: LoadedConfig | undefined;
   let shared: SharedMounts | undefined;
+  let moved: NetDevicesMoved | undefined;
   try {
     loaded = loadBundle(bundle, doc, { systemdCgroup: args.systemdCgroup });
     const { spec } = loaded;
@@ -183,16 +185,32 @@ export async function create(sys: Sys, store: StateStore, args: CreateOptions): 
 
     // What delete needs, kept apart before the container has a process or
     // a mount: a damaged state.json must not leave it beyond runts' reach.
-    store.writeTeardown(id, {
+    const teardown: Teardown = {
       pid: record.pid,
       pidStartTime: record.pidStartTime,
       cgroup: cgroup.state,
       ...(shared ? { sharedMounts: shared } : {}),
-    });
+    };
+    store.writeTeardown(id, teardown);
     cgroup.join(init.pid);
     init.send({ type: 'plan', plan });
 
     expect(await init.next(), 'hooks');
+    // The init's namespaces exist now; its network devices come before any hook runs, as in runc.
+    const netDevices = (spec.linux as { netDevices?: Record<string, { name?: string }> } | undefined)?.netDevices;
+    if (netDevices && Object.keys(netDevices).length) {
+      const given = spec.linux?.namespaces?.find((ns) => ns.type === 'network')?.path;
+      const netns = given ?? `/proc/${init.pid}/ns/net`;
+      if (sameNamespace(sys, netns, '/proc/thread-self/ns/net'))
+        throw new RuntsError(
+          "/linux/netDevices: the container's network namespace is the runtime's own: its devices cannot move",
+        );
+      moved = { ...(given ? { netns: given } : {}), devices: moveNetDevicesIn(sys, netns, netDevices) };
+      // Delete moves them back: the record, and teardown.json, say what it needs to.
+      record.netDevices = moved;
+      store.write(record);
+      store.replaceTeardown(id, { ...teardown, netDevices: moved });
+    }
     const state = hookState(record, 'creating');
     runHooks('prestart', spec.hooks?.prestart, state);
     runHooks('createRuntime', spec.hooks?.createRuntime, state);
@@ -210,6 +228,11 @@ export async function create(sys: Sys, store: StateStore, args: CreateOptions): 
     if (terminalPair) closeSync(terminalPair[0]);
     if (idmapSocket !== undefined) closeSync(idmapSocket);
     if (!init) for (const pair of [terminalPair, idmapPair]) if (pair) closeSync(pair[1]);
+    // The host's devices go back before the init dies: a virtual device dies with its namespace.
+    if (moved && init) {
+      for (const warning of moveNetDevicesOut(sys, moved.netns ?? `/proc/${init.pid}/ns/net`, moved.devices))
+        log.warn(`moving network devices of failed container ${id} back: ${warning}`);
+    }
     if (init) await killAndReap(init);
     try {
       if (cgroup) await destroyCgroup(cgroup);

@@ -6,10 +6,22 @@
  */
 import { destroyCgroup, openCgroup } from '../linux/cgroups/manager';
 import { hookState, runHooksWarnOnly } from '../linux/hooks';
+import { moveNetDevicesOut } from '../linux/net-devices';
 import { removeSharedMounts } from '../linux/shared-mounts';
 import { log } from '../log';
+import { isSameProcess } from '../state/process-identity';
+import type { Teardown } from '../state/record';
 import type { StateStore } from '../state/store';
 import { Container, allows, noSuchContainer, refusal } from './container';
+
+async function moveDevicesBack(teardown: Teardown): Promise<void> {
+  const moved = teardown.netDevices!;
+  const alive = isSameProcess(teardown.pid, teardown.pidStartTime);
+  const netns = moved.netns ?? (alive ? `/proc/${teardown.pid}/ns/net` : undefined);
+  if (!netns) return;
+  const { sys } = await import('../sys/index');
+  for (const warning of moveNetDevicesOut(sys(), netns, moved.devices)) log.warn(`moving network devices back: ${warning}`);
+}
 
 export async function deleteContainer(store: StateStore, id: string, opts: { force: boolean }): Promise<void> {
   // runc: delete --force of what is not there is not an error
@@ -26,6 +38,10 @@ export async function deleteContainer(store: StateStore, id: string, opts: { for
     throw noSuchContainer(id);
   }
   try {
+    // The host's devices go back while the container's network namespace
+    // lives (its init, or the path it joined): a virtual device dies with
+    // it, a physical one would come back to the host under its container name.
+    if (teardown.netDevices?.devices.length) await moveDevicesBack(teardown);
     // Whatever still runs in the cgroup dies first (thawed if paused): all
     // of a created or forced container, what a stopped one without its own
     // pid namespace left behind. Then the cgroup goes.

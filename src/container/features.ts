@@ -55,10 +55,11 @@ export function features() {
       // one on a host without it fails at create.
       apparmor: { enabled: true },
       selinux: { enabled: true },
-      // Not applied yet: linux.intelRdt and linux.netDevices are refused by
-      // name (checks.ts UNSUPPORTED_LINUX_FIELDS). Flip when they are applied.
+      // Not applied yet: linux.intelRdt is refused by name (checks.ts
+      // UNSUPPORTED_LINUX_FIELDS). Flip when it is applied. linux.netDevices
+      // is (linux/net-devices.ts).
       intelRdt: { enabled: false },
-      netDevices: { enabled: false },
+      netDevices: { enabled: true },
       // linux.memoryPolicy (refused too) has no entry: the 1.3.0 features
       // schema defines none, and a features document MUST NOT hold a
       // property its ociVersionMax does not define.

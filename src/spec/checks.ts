@@ -10,6 +10,7 @@ import { systemdCgroupsPathProblem } from '../linux/cgroups/systemd-unit';
 import { idMappingProblems } from '../linux/id-mappings';
 import { IDMAP_WORDS, isBindMount, parseMountOptions } from '../linux/mount-options';
 import { SUPPORTED_NAMESPACES } from '../linux/namespaces';
+import { interfaceNameProblem, netDevicePointer } from '../linux/net-devices';
 import { cleanDestination, procMountRefusal } from '../linux/proc-mounts';
 import { RLIMITS } from '../linux/rlimits';
 import { sysctlProblems } from '../linux/sysctl';
@@ -25,11 +26,7 @@ export const PERSONALITY_DOMAINS: Readonly<Record<string, number>> = { LINUX: 0x
 const seenTimeNamespace = (linux: NonNullable<Spec['linux']>) =>
   (linux.namespaces ?? []).some((n) => (n.type as string) === 'time' && !n.path);
 
-const UNSUPPORTED_LINUX_FIELDS: [string, string][] = [
-  ['intelRdt', 'Intel RDT settings'],
-  ['memoryPolicy', 'NUMA memory policies'],
-  ['netDevices', 'network devices moved into the container'],
-];
+const UNSUPPORTED_LINUX_FIELDS: [string, string][] = [['memoryPolicy', 'NUMA memory policies']];
 const UNSUPPORTED_PROCESS_FIELDS: [string, string][] = [
   ['scheduler', 'scheduling policies (sched_setattr)'],
   ['ioPriority', 'I/O priorities'],
@@ -263,12 +260,46 @@ export function runtimeProblems(spec: Spec, driver: CgroupDriver = { systemdCgro
         'the systemd form "slice:prefix:name" needs --systemd-cgroup (without it, runts takes a cgroupfs path such as /runts/<id>)',
       );
     }
+    problems.push(...netDeviceProblems(linux));
     if (linux.resources) problems.push(...resourceProblems(linux.resources, '/linux/resources'));
     for (const key of ['maskedPaths', 'readonlyPaths'] as const) {
       linux[key]?.forEach((p, i) => {
         if (!p.startsWith('/')) add(`/linux/${key}/${i}`, 'must be an absolute path');
       });
     }
+  }
+  return problems;
+}
+
+/**
+ * linux.netDevices, as runc 1.3 validates them: a network namespace of the
+ * container's (a new one, or one joined by path: create refuses the
+ * runtime's own), names the kernel takes, no two devices under one name.
+ */
+function netDeviceProblems(linux: NonNullable<Spec['linux']>): Problem[] {
+  const devices = (linux as { netDevices?: Record<string, { name?: string }> }).netDevices;
+  if (!devices || !Object.keys(devices).length) return [];
+  const problems: Problem[] = [];
+  if (!linux.namespaces?.some((ns) => ns.type === 'network'))
+    problems.push({
+      pointer: '/linux/netDevices',
+      message: "needs a network namespace of the container's (linux.namespaces has none)",
+    });
+  const targets = new Map<string, string>();
+  for (const [host, device] of Object.entries(devices)) {
+    const at = netDevicePointer(host);
+    const hostProblem = interfaceNameProblem(host);
+    if (hostProblem) problems.push({ pointer: at, message: `the interface name ${hostProblem}` });
+    const target = device.name || host;
+    const nameProblem = device.name !== undefined ? interfaceNameProblem(device.name) : undefined;
+    if (nameProblem) problems.push({ pointer: `${at}/name`, message: nameProblem });
+    const other = targets.get(target);
+    if (other !== undefined)
+      problems.push({
+        pointer: device.name ? `${at}/name` : at,
+        message: `${JSON.stringify(target)} is already the container's name of ${netDevicePointer(other)}`,
+      });
+    else targets.set(target, host);
   }
   return problems;
 }

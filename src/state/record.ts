@@ -4,6 +4,7 @@
  * checks a file read back must pass to be taken for one of them.
  */
 import type { CgroupState } from '../linux/cgroups/types';
+import type { MovedNetDevice } from '../linux/net-devices';
 import type { SharedMounts } from '../linux/shared-mounts';
 import type { ExecBase } from '../spec/plan';
 import type { Hook, LinuxResources } from '../spec/types';
@@ -35,18 +36,27 @@ export interface ContainerRecord {
   sessionKeyring?: string;
   /** No mount namespace of its own: the mounts delete removes from the caller's (shared-mounts.ts). */
   sharedMounts?: SharedMounts;
+  /** The host's network devices create moved into the container (linux.netDevices): delete moves them back. */
+  netDevices?: NetDevicesMoved;
   /** What every exec starts from, compiled by create (planExec in spec/plan.ts). */
   exec?: ExecBase;
   /** The init's PR_GET_DUMPABLE once created, kept so that tests and users can check it. */
   initDumpable?: number;
 }
 
-/** What tearing the container down needs: its init, its cgroup, its mounts in ours (none change after create). */
+/** The host's devices moved into the container (linux.netDevices), and the namespace joined by path, if any. */
+export interface NetDevicesMoved {
+  netns?: string;
+  devices: MovedNetDevice[];
+}
+
+/** What tearing the container down needs: its init, its cgroup, its mounts in ours, its moved devices (none change after create). */
 export interface Teardown {
   pid: number;
   pidStartTime: string;
   cgroup: CgroupState;
   sharedMounts?: SharedMounts;
+  netDevices?: NetDevicesMoved;
 }
 
 const isObject = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
@@ -64,7 +74,8 @@ export const isTeardown = (x: unknown): x is Teardown =>
   typeof x.pid === 'number' &&
   typeof x.pidStartTime === 'string' &&
   isCgroupState(x.cgroup) &&
-  (x.sharedMounts === undefined || isSharedMounts(x.sharedMounts));
+  (x.sharedMounts === undefined || isSharedMounts(x.sharedMounts)) &&
+  (x.netDevices === undefined || (isObject(x.netDevices) && Array.isArray(x.netDevices.devices)));
 
 /** The fields every command relies on, for the container id names. */
 export const isRecord = (x: unknown, id: string): x is ContainerRecord =>

@@ -117,8 +117,15 @@ export class StateStore {
       const record = this.read(id);
       if (!record) return undefined;
       if (!record.cgroup) throw new RuntsError(`container ${id} has no cgroup in its record`);
-      const { pid, pidStartTime, cgroup, sharedMounts } = record;
-      return { record, teardown: { pid, pidStartTime, cgroup, ...(sharedMounts ? { sharedMounts } : {}) } };
+      const { pid, pidStartTime, cgroup, sharedMounts, netDevices } = record;
+      const teardown = {
+        pid,
+        pidStartTime,
+        cgroup,
+        ...(sharedMounts ? { sharedMounts } : {}),
+        ...(netDevices ? { netDevices } : {}),
+      };
+      return { record, teardown };
     } catch (err) {
       if (!(err instanceof DamagedRecord)) throw err;
       const file = join(this.containerDir(id), TEARDOWN);
@@ -147,6 +154,14 @@ export class StateStore {
   /** Written once, before the first record (exclusive create: never replaced). */
   writeTeardown(id: string, teardown: Teardown): void {
     writeSynced(join(this.containerDir(id), TEARDOWN), JSON.stringify(teardown), 'wx');
+  }
+
+  /** Replaced whole (a rename: never half written), when create has more for delete to undo: the network devices it moved. */
+  replaceTeardown(id: string, teardown: Teardown): void {
+    const dir = this.containerDir(id);
+    const tmp = join(dir, `.${TEARDOWN}.${process.pid}`);
+    writeSynced(tmp, JSON.stringify(teardown), 'w');
+    renameSync(tmp, join(dir, TEARDOWN));
   }
 
   /** The parsed file if it is there and shaped as `valid` says; undefined if it is not there; DamagedRecord otherwise. */

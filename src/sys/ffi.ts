@@ -120,6 +120,8 @@ const LIBC = 'libc';
 const LIBSECCOMP = 'libseccomp';
 const AF_UNIX = 1;
 const SOCK_STREAM_CLOEXEC = 1 | 0o2000000;
+const AF_NETLINK = 16;
+const SOCK_RAW_CLOEXEC = 3 | 0o2000000;
 const SOL_SOCKET = 1;
 const SCM_RIGHTS = 1;
 const MSG_CMSG_CLOEXEC = 0x40000000;
@@ -667,6 +669,25 @@ export class FfiSys implements Sys {
       const r = this.#invoke<number>('sendmsg', String(socket), 'sendmsg', DataType.I64, [socket, msg, 0]);
       if (r.value < 0) throw new SysError('sendmsg', r.errnoCode, String(socket), errnoText(r.errnoMessage));
     });
+  }
+
+  // --- netlink ---
+
+  netlinkSocket(protocol: number): number {
+    return this.#check('socket', `AF_NETLINK ${protocol}`, 'socket', [AF_NETLINK, SOCK_RAW_CLOEXEC, protocol]);
+  }
+
+  netlinkSend(fd: number, message: Buffer): void {
+    const r = this.#invoke<number>('send', String(fd), 'send', this.#ffi.DataType.I64, [fd, message, BigInt(message.length), 0]);
+    if (r.value < 0) throw new SysError('send', r.errnoCode, String(fd), errnoText(r.errnoMessage));
+    if (r.value !== message.length) throw new SysError('send', EINVAL, String(fd), 'netlink message sent in part');
+  }
+
+  netlinkRecv(fd: number, size: number): Buffer {
+    const buffer = Buffer.alloc(size);
+    const r = this.#invoke<number>('recv', String(fd), 'recv', this.#ffi.DataType.I64, [fd, buffer, BigInt(size), 0]);
+    if (r.value < 0) throw new SysError('recv', r.errnoCode, String(fd), errnoText(r.errnoMessage));
+    return buffer.subarray(0, r.value);
   }
 
   // --- cgroups ---

@@ -84,6 +84,17 @@ function fdPathNamed(arg: string): string {
   }
 }
 
+/** A netlink acknowledgement of request: NLMSG_ERROR carrying -errno (0: success) and the request's header. */
+export function netlinkAck(request: Buffer, errno: number): Buffer {
+  const reply = Buffer.alloc(36);
+  reply.writeUInt32LE(36, 0);
+  reply.writeUInt16LE(2, 4); // NLMSG_ERROR
+  reply.writeUInt32LE(request.readUInt32LE(8), 8);
+  reply.writeInt32LE(-errno, 16);
+  request.copy(reply, 20, 0, 16);
+  return reply;
+}
+
 /** What identifies a file, whatever its path. */
 const fileKey = (st: FileStat): string => `${st.dev}:${st.ino}`;
 
@@ -461,6 +472,31 @@ export class RecordingSys implements Sys {
   socketpair(): [number, number] {
     this.#record('socketpair', []);
     return [this.#nextPidfd++, this.#nextPidfd++];
+  }
+
+  /**
+   * What the kernel answers a netlink request (the datagrams netlinkRecv
+   * then returns, in order): by default an acknowledgement (NLMSG_ERROR
+   * with error 0) of the request's sequence number.
+   */
+  netlinkAnswer: (request: Buffer) => Buffer[] = (request) => [netlinkAck(request, 0)];
+  readonly #netlinkReplies: Buffer[] = [];
+
+  netlinkSocket(protocol: number): number {
+    this.#record('netlinkSocket', [protocol]);
+    return this.#nextPidfd++;
+  }
+
+  netlinkSend(fd: number, message: Buffer): void {
+    this.#record('netlinkSend', [fd, Buffer.from(message)]);
+    this.#netlinkReplies.push(...this.netlinkAnswer(message));
+  }
+
+  netlinkRecv(fd: number, size: number): Buffer {
+    this.#record('netlinkRecv', [fd, size]);
+    const reply = this.#netlinkReplies.shift();
+    if (!reply) throw new SysError('recv', 11, String(fd), 'Resource temporarily unavailable (no answer queued)');
+    return reply.subarray(0, size);
   }
 
   ioctl(fd: number, request: number, arg: number | Buffer): number {

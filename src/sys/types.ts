@@ -234,6 +234,17 @@ export interface Sys {
   /** socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC). */
   socketpair(): [number, number];
 
+  // --- netlink (rtnetlink: linux/net-devices.ts) ---
+  /**
+   * socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, protocol): it talks to the
+   * network namespace of the calling thread, for its whole life.
+   */
+  netlinkSocket(protocol: number): number;
+  /** send(2) of one whole message to the kernel (a netlink socket's default peer). */
+  netlinkSend(fd: number, message: Buffer): void;
+  /** recv(2) of one datagram (its first `size` bytes); blocks. */
+  netlinkRecv(fd: number, size: number): Buffer;
+
   // --- terminals ---
   /** ioctl(2) with an int or a pointer to arg's bytes (written back for _IOR requests). */
   ioctl(fd: number, request: number, arg: number | Buffer): number;
