@@ -15,6 +15,7 @@ import { detachIdmappedMounts, sendDetachedMounts } from '../linux/idmapped-moun
 import { IDMAP_WORDS } from '../linux/mount-options';
 import { sessionKeyringName } from '../linux/keyring';
 import type { IdMappings } from '../linux/user-namespace';
+import { type IntelRdt, type RdtState, applyIntelRdt, hostResctrlRoot, removeIntelRdt } from '../linux/intel-rdt';
 import { moveNetDevicesIn, moveNetDevicesOut, sameNamespace } from '../linux/net-devices';
 import { type SharedMounts, noteSharedMounts, removeSharedMounts } from '../linux/shared-mounts';
 import { log } from '../log';
@@ -97,6 +98,7 @@ export async function create(sys: Sys, store: StateStore, args: CreateOptions): 
   let loaded: LoadedConfig | undefined;
   let shared: SharedMounts | undefined;
   let moved: NetDevicesMoved | undefined;
+  let rdt: RdtState | undefined;
   try {
     loaded = loadBundle(bundle, doc, { systemdCgroup: args.systemdCgroup });
     const { spec } = loaded;
@@ -106,6 +108,9 @@ export async function create(sys: Sys, store: StateStore, args: CreateOptions): 
       throw new RuntsError('cannot allocate tty if runts will detach without setting console socket');
     }
     if (!terminal && args.consoleSocket) throw new RuntsError('--console-socket given, but process.terminal is false');
+    // Refused here, before anything is made, where the host has no resctrl.
+    const intelRdt = spec.linux?.intelRdt as IntelRdt | undefined;
+    const resctrl = intelRdt ? hostResctrlRoot() : undefined;
     // The init, root of its user namespace only, may not reach the console
     // socket's path: it gets the socket connected here, as the host's root.
     const consoleConnection = !init && args.consoleSocket ? sys.connectUnix(args.consoleSocket) : undefined;
@@ -141,6 +146,7 @@ export async function create(sys: Sys, store: StateStore, args: CreateOptions): 
     cgroup = made.cgroup;
     record.cgroup = cgroup.state;
     record.resources = spec.linux?.resources ?? {};
+    if (intelRdt && resctrl) record.intelRdt = rdt = applyIntelRdt(resctrl, id, intelRdt, init.pid);
     const fifoPath = store.execFifo(id);
     const consoleTo =
       init.fds.terminal !== undefined
@@ -190,6 +196,7 @@ export async function create(sys: Sys, store: StateStore, args: CreateOptions): 
       pidStartTime: record.pidStartTime,
       cgroup: cgroup.state,
       ...(shared ? { sharedMounts: shared } : {}),
+      ...(rdt ? { intelRdt: rdt } : {}),
     };
     store.writeTeardown(id, teardown);
     cgroup.join(init.pid);
@@ -240,6 +247,7 @@ export async function create(sys: Sys, store: StateStore, args: CreateOptions): 
       // The create's own error is the one to report; the rest of the cleanup goes on.
       log.warn(`removing the cgroup of failed container ${id}: ${errorMessage(cleanup)}`);
     }
+    if (rdt) for (const warning of removeIntelRdt(rdt)) log.warn(`failed container ${id}: ${warning}`);
     if (shared) {
       const warning = removeSharedMounts(sys, shared);
       if (warning) log.warn(warning);

@@ -6,6 +6,7 @@
  */
 import { destroyCgroup, openCgroup } from '../linux/cgroups/manager';
 import { hookState, runHooksWarnOnly } from '../linux/hooks';
+import { removeIntelRdt } from '../linux/intel-rdt';
 import { moveNetDevicesOut } from '../linux/net-devices';
 import { removeSharedMounts } from '../linux/shared-mounts';
 import { log } from '../log';
@@ -46,6 +47,7 @@ export async function deleteContainer(store: StateStore, id: string, opts: { for
     // of a created or forced container, what a stopped one without its own
     // pid namespace left behind. Then the cgroup goes.
     await destroyCgroup(openCgroup(teardown.cgroup));
+    if (teardown.intelRdt) for (const warning of removeIntelRdt(teardown.intelRdt)) log.warn(`container ${id}: ${warning}`);
     // Its processes are gone: what it mounted in the caller's mount namespace goes too.
     if (teardown.sharedMounts) {
       const { sys } = await import('../sys/index');

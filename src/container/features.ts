@@ -55,12 +55,12 @@ export function features() {
       // one on a host without it fails at create.
       apparmor: { enabled: true },
       selinux: { enabled: true },
-      // Not applied yet: linux.intelRdt is refused by name (checks.ts
-      // UNSUPPORTED_LINUX_FIELDS). Flip when it is applied. linux.netDevices
-      // is (linux/net-devices.ts).
-      intelRdt: { enabled: false },
+      // Likewise whether runts implements them (linux/intel-rdt.ts through
+      // resctrl, refused at create where resctrl is not mounted;
+      // linux/net-devices.ts).
+      intelRdt: { enabled: true },
       netDevices: { enabled: true },
-      // linux.memoryPolicy (refused too) has no entry: the 1.3.0 features
+      // linux.memoryPolicy (refused) has no entry: the 1.3.0 features
       // schema defines none, and a features document MUST NOT hold a
       // property its ociVersionMax does not define.
       mountExtensions: { idmap: { enabled: true } },

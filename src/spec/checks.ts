@@ -9,6 +9,7 @@ import { resourceProblems } from '../linux/cgroups/resources';
 import { systemdCgroupsPathProblem } from '../linux/cgroups/systemd-unit';
 import { idMappingProblems } from '../linux/id-mappings';
 import { IDMAP_WORDS, isBindMount, parseMountOptions } from '../linux/mount-options';
+import { closIdProblem } from '../linux/intel-rdt';
 import { SUPPORTED_NAMESPACES } from '../linux/namespaces';
 import { interfaceNameProblem, netDevicePointer } from '../linux/net-devices';
 import { cleanDestination, procMountRefusal } from '../linux/proc-mounts';
@@ -261,6 +262,9 @@ export function runtimeProblems(spec: Spec, driver: CgroupDriver = { systemdCgro
       );
     }
     problems.push(...netDeviceProblems(linux));
+    const closID = (linux as { intelRdt?: { closID?: string } }).intelRdt?.closID;
+    const closProblem = closID !== undefined ? closIdProblem(closID) : undefined;
+    if (closProblem) add('/linux/intelRdt/closID', closProblem);
     if (linux.resources) problems.push(...resourceProblems(linux.resources, '/linux/resources'));
     for (const key of ['maskedPaths', 'readonlyPaths'] as const) {
       linux[key]?.forEach((p, i) => {

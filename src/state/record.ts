@@ -4,6 +4,7 @@
  * checks a file read back must pass to be taken for one of them.
  */
 import type { CgroupState } from '../linux/cgroups/types';
+import type { RdtState } from '../linux/intel-rdt';
 import type { MovedNetDevice } from '../linux/net-devices';
 import type { SharedMounts } from '../linux/shared-mounts';
 import type { ExecBase } from '../spec/plan';
@@ -38,6 +39,8 @@ export interface ContainerRecord {
   sharedMounts?: SharedMounts;
   /** The host's network devices create moved into the container (linux.netDevices): delete moves them back. */
   netDevices?: NetDevicesMoved;
+  /** The resctrl groups create made or joined (linux.intelRdt): delete removes those it made. */
+  intelRdt?: RdtState;
   /** What every exec starts from, compiled by create (planExec in spec/plan.ts). */
   exec?: ExecBase;
   /** The init's PR_GET_DUMPABLE once created, kept so that tests and users can check it. */
@@ -57,6 +60,7 @@ export interface Teardown {
   cgroup: CgroupState;
   sharedMounts?: SharedMounts;
   netDevices?: NetDevicesMoved;
+  intelRdt?: RdtState;
 }
 
 const isObject = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
@@ -75,7 +79,8 @@ export const isTeardown = (x: unknown): x is Teardown =>
   typeof x.pidStartTime === 'string' &&
   isCgroupState(x.cgroup) &&
   (x.sharedMounts === undefined || isSharedMounts(x.sharedMounts)) &&
-  (x.netDevices === undefined || (isObject(x.netDevices) && Array.isArray(x.netDevices.devices)));
+  (x.netDevices === undefined || (isObject(x.netDevices) && Array.isArray(x.netDevices.devices))) &&
+  (x.intelRdt === undefined || (isObject(x.intelRdt) && typeof x.intelRdt.group === 'string'));
 
 /** The fields every command relies on, for the container id names. */
 export const isRecord = (x: unknown, id: string): x is ContainerRecord =>
