@@ -484,7 +484,8 @@ export class RecordingSys implements Sys {
 
   netlinkSocket(protocol: number): number {
     this.#record('netlinkSocket', [protocol]);
-    return this.#nextPidfd++;
+    // A real descriptor (of /dev/null), so that close works on it as on a socket.
+    return openSync('/dev/null', 'r');
   }
 
   netlinkSend(fd: number, message: Buffer): void {
