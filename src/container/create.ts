@@ -15,7 +15,7 @@ import { detachIdmappedMounts, sendDetachedMounts } from '../linux/idmapped-moun
 import { IDMAP_WORDS } from '../linux/mount-options';
 import { sessionKeyringName } from '../linux/keyring';
 import type { IdMappings } from '../linux/user-namespace';
-import { type IntelRdt, type RdtState, applyIntelRdt, hostResctrlRoot, removeIntelRdt } from '../linux/intel-rdt';
+import { type RdtState, applyIntelRdt, hostResctrlRoot, removeIntelRdt } from '../linux/intel-rdt';
 import { moveNetDevicesIn, moveNetDevicesOut, sameNamespace } from '../linux/net-devices';
 import { type SharedMounts, noteSharedMounts, removeSharedMounts } from '../linux/shared-mounts';
 import { log } from '../log';
@@ -109,7 +109,7 @@ export async function create(sys: Sys, store: StateStore, args: CreateOptions): 
     }
     if (!terminal && args.consoleSocket) throw new RuntsError('--console-socket given, but process.terminal is false');
     // Refused here, before anything is made, where the host has no resctrl.
-    const intelRdt = spec.linux?.intelRdt as IntelRdt | undefined;
+    const intelRdt = spec.linux?.intelRdt;
     const resctrl = intelRdt ? hostResctrlRoot() : undefined;
     // The init, root of its user namespace only, may not reach the console
     // socket's path: it gets the socket connected here, as the host's root.
