@@ -18,6 +18,7 @@ import { RuntsError } from '../errors';
 import { CHANNEL_ENV, EXEC_STAGE_ENV, type ExecStageRequest } from '../init/channel';
 import { helperArgv, helperOnDisk } from '../linux/exec-helper';
 import { hookState } from '../linux/hooks';
+import { joinIntelRdt } from '../linux/intel-rdt';
 import { namespaceKind } from '../linux/namespaces';
 import type { ExecPlan } from '../spec/plan';
 import { O_CLOEXEC, O_DIRECTORY, O_PATH, PR_SET_DUMPABLE } from '../sys/constants';
@@ -106,6 +107,8 @@ export async function execThroughStage(
     if (child.pid === undefined) throw new RuntsError(`exec: cannot start node (${process.execPath})`);
     // v1: the stage's main thread alone, as exec's own (cgroups/types.ts); v2: the program's helper joins.
     if (cgroup.state.version !== 2) cgroup.joinMainThread(child.pid);
+    // Its Intel RDT groups: the stage's main thread, which starts the program.
+    if (record.intelRdt) joinIntelRdt(record.intelRdt, child.pid);
     channel.send({ type: 'exec', request });
     const message = await channel.next();
     if (message.type === 'error') throw new RuntsError(message.message);

@@ -17,6 +17,7 @@ import { join, resolve } from 'node:path';
 import { ConfigError, RuntsError } from '../errors';
 import { finalizeProcess } from '../init/finalize';
 import { primeCgroupMigration } from '../linux/cgroups/prime';
+import { joinIntelRdt } from '../linux/intel-rdt';
 import { joinSessionKeyring } from '../linux/keyring';
 import { namespaceKind } from '../linux/namespaces';
 import { signalNumber } from '../linux/signals';
@@ -141,6 +142,8 @@ export async function execInContainer(s: Sys, store: StateStore, opts: ExecOptio
       // exec moves one single-threaded process). On v1 this (main) thread
       // alone moves; on v2 the helper does it.
       if (!helperJoins) cgroup.joinMainThread();
+      // Its Intel RDT groups too (resctrl's tasks take this one thread as well).
+      if (record.intelRdt) joinIntelRdt(record.intelRdt, process.pid);
       joinNamespaces(s, record, plan.namespaces);
     },
   });

@@ -123,17 +123,26 @@ export function applyIntelRdt(root: string, id: string, rdt: IntelRdt, pid: numb
     if (!existed) mkdirSync(group);
     // One line per write: the kernel parses a write to schemata as one update.
     if (state.created) for (const line of lines) writeFileSync(join(group, 'schemata'), `${line}\n`);
-    writeFileSync(join(group, 'tasks'), String(pid));
     if (rdt.enableMonitoring) {
       state.monitor = join(group, 'mon_groups', id);
       mkdirSync(state.monitor);
-      writeFileSync(join(state.monitor, 'tasks'), String(pid));
     }
+    joinIntelRdt(state, pid);
     return state;
   } catch (err) {
     removeIntelRdt(state);
     throw new RuntsError(`/linux/intelRdt: ${(err as Error).message}`);
   }
+}
+
+/**
+ * An exec'd process joins the container's groups as runc's exec does:
+ * resctrl's tasks take one thread, so `tid` is the main thread that then
+ * starts the program (its children inherit the group at fork).
+ */
+export function joinIntelRdt(state: RdtState, tid: number): void {
+  writeFileSync(join(state.group, 'tasks'), String(tid));
+  if (state.monitor) writeFileSync(join(state.monitor, 'tasks'), String(tid));
 }
 
 /** Removes what applyIntelRdt made (resctrl removes a group with rmdir, as cgroups do); the problems met. */

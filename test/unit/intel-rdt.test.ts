@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { applyIntelRdt, removeIntelRdt, resctrlRoot, schemataLines } from '../../src/linux/intel-rdt';
+import { applyIntelRdt, joinIntelRdt, removeIntelRdt, resctrlRoot, schemataLines } from '../../src/linux/intel-rdt';
 import { runtimeProblems } from '../../src/spec/checks';
 import { baseSpec } from '../lib/bundle';
 import { tempDir } from '../lib/cli';
@@ -47,6 +47,10 @@ test('enableMonitoring: a mon_groups/<id> group holding the pid; delete removes 
     '    L3:0=00ff0;1=1f\nMB:0= 20;1=70\n',
     'an existing CLOS is compared, not written',
   );
+  // An exec'd process's main thread joins both groups.
+  joinIntelRdt(state, 99);
+  assert.is(readFileSync(join(root, 'gold', 'tasks'), 'utf8'), '99');
+  assert.is(readFileSync(join(state.monitor!, 'tasks'), 'utf8'), '99');
   // resctrl's rmdir takes a group whatever its files: the fake one needs them gone first.
   rmSync(join(state.monitor!, 'tasks'));
   assert.equal(removeIntelRdt(state), []);
