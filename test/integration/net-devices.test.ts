@@ -3,35 +3,25 @@
 // of their own (a sleeping `unshare --net` holds it, and runts runs in it
 // through nsenter): the veth pairs they make and move never touch the
 // machine's own network, whatever the test runner's isolation.
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { chmodSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { Spec } from '../../src/spec/types';
 import { RUNTS, isRoot, tempDir } from '../lib/cli';
-import { bundle, runtime, shArgs, stateOf, uniqueId } from '../lib/container';
+import { bundle, leftovers, namespaceHolder, runtime, shArgs, stateOf, uniqueId, watchContainer } from '../lib/container';
 
 const test = suite('net devices');
 const asRoot = isRoot ? test : test.skip;
 
-/** A network namespace held by a sleeping process: /proc/<pid>/ns/net. */
-function netns(): { path: string; keeper: ChildProcess } {
-  const keeper = spawn('unshare', ['--net', 'sleep', '1000'], { stdio: 'ignore' });
-  const path = `/proc/${keeper.pid}/ns/net`;
-  // unshare has made it once sleep runs, and /proc/<pid>/exe says so.
-  for (let i = 0; i < 500; i++) {
-    try {
-      if (readFileSync(`/proc/${keeper.pid}/comm`, 'utf8').trim() === 'sleep') break;
-    } catch {
-      /* not there yet */
-    }
-    execFileSync('sleep', ['0.01']);
-  }
-  return { path, keeper };
+/** A new network namespace, held by a sleeping process: its /proc/<pid>/ns/net. */
+async function netns(): Promise<{ path: string; stop: () => void }> {
+  const holder = await namespaceHolder(['--net']);
+  return { path: `/proc/${holder.pid}/ns/net`, stop: holder.stop };
 }
 
-let host: { path: string; keeper: ChildProcess };
+let host: { path: string; stop: () => void };
 let wrapper: string;
 
 /** A command in the tests' "host" namespace. */
@@ -43,16 +33,16 @@ const hostLinks = () =>
     .filter(Boolean);
 const hostAddresses = (dev: string) => inHost('ip', '-o', '-4', 'addr', 'show', 'dev', dev);
 
-test.before(() => {
+test.before(async () => {
   if (!isRoot) return;
-  host = netns();
+  host = await netns();
   wrapper = join(tempDir(), 'runts-in-netns');
   writeFileSync(wrapper, `#!/bin/sh\nexec nsenter --net=${host.path} ${RUNTS} "$@"\n`);
   chmodSync(wrapper, 0o755);
 });
 
 test.after(() => {
-  host?.keeper.kill('SIGKILL');
+  host?.stop();
 });
 
 /** A veth pair: `name` (up, holding 10.77.<n>.1/24) to move, its peer `name`p staying on the host. */
@@ -102,9 +92,9 @@ asRoot('moved in, renamed and up with its address; gone from the host; back unde
   inHost('ip', 'link', 'del', 'nd0');
 });
 
-asRoot('a network namespace joined by path: `run` moves the device back when the program is done', () => {
+asRoot('a network namespace joined by path: `run` moves the device back when the program is done', async () => {
   veth('nd1', 2);
-  const joined = netns();
+  const joined = await netns();
   try {
     const root = tempDir();
     const b = bundle((s) => {
@@ -121,7 +111,7 @@ asRoot('a network namespace joined by path: `run` moves the device back when the
     assert.match(hostAddresses('nd1'), /inet 10\.77\.2\.1\/24/);
     assert.is(execFileSync('nsenter', [`--net=${joined.path}`, 'ip', '-o', 'link'], { encoding: 'utf8' }).includes('nd1'), false);
   } finally {
-    joined.keeper.kill('SIGKILL');
+    joined.stop();
     inHost('ip', 'link', 'del', 'nd1');
   }
 });
@@ -134,7 +124,9 @@ asRoot('a failed create (a device that is not there) names the entry, moves back
     shArgs('echo the-program-ran')(s);
     withDevices({ nd2: { name: 'ctr2' }, absent0: {} })(s);
   });
+  const watch = watchContainer({ id, root, bundle: b });
   const r = runtime(['run', '--bundle', b, id], { root, runtime: wrapper });
+  assert.equal(leftovers(watch), []);
   assert.is(r.code, 1, r.stderr);
   assert.match(r.stderr, /\/linux\/netDevices\/absent0: link absent0: no such device/i);
   assert.is(r.stdout, '');
