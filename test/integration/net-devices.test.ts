@@ -5,12 +5,22 @@
 // machine's own network, whatever the test runner's isolation.
 import { execFileSync } from 'node:child_process';
 import { chmodSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { Spec } from '../../src/spec/types';
 import { RUNTS, isRoot, tempDir } from '../lib/cli';
-import { bundle, leftovers, namespaceHolder, runtime, shArgs, stateOf, uniqueId, watchContainer } from '../lib/container';
+import {
+  bundle,
+  leftovers,
+  namespaceHolder,
+  ownRootfs,
+  runtime,
+  shArgs,
+  stateOf,
+  uniqueId,
+  watchContainer,
+} from '../lib/container';
 
 const test = suite('net devices');
 const asRoot = isRoot ? test : test.skip;
@@ -150,6 +160,39 @@ asRoot("the runtime's own network namespace, joined by path, is refused by point
   assert.match(r.stderr, /\/linux\/netDevices: the container's network namespace is the runtime's own/);
   assert.ok(hostLinks().includes('nd3'));
   inHost('ip', 'link', 'del', 'nd3');
+});
+
+asRoot('with a user namespace: into the network namespace it owns, and back on delete', () => {
+  veth('nd4', 5);
+  const rootfs = ownRootfs();
+  chmodSync(dirname(rootfs), 0o755);
+  const root = tempDir();
+  const id = uniqueId('netdev');
+  const mapping = [{ containerID: 0, hostID: 100000, size: 65536 }];
+  const b = bundle(
+    (s) => {
+      s.linux!.namespaces!.push({ type: 'user' } as never);
+      s.linux!.uidMappings = mapping;
+      s.linux!.gidMappings = mapping;
+      shArgs('exec sleep 1000')(s);
+      withDevices({ nd4: { name: 'ctr4' } })(s);
+    },
+    { rootfs },
+  );
+  const created = runtime(['create', '--bundle', b, id], { root, runtime: wrapper });
+  assert.is(created.code, 0, created.stderr);
+  try {
+    const pid = stateOf(root, id, wrapper).pid;
+    const inside = execFileSync('nsenter', [`--net=/proc/${pid}/ns/net`, 'cat', '/proc/net/dev'], { encoding: 'utf8' });
+    assert.match(inside, /^\s*ctr4:/m);
+    assert.ok(!hostLinks().includes('nd4'));
+  } finally {
+    const deleted = runtime(['delete', '--force', id], { root, runtime: wrapper });
+    assert.is(deleted.code, 0, deleted.stderr);
+  }
+  assert.ok(hostLinks().includes('nd4'), `nd4 is not back: ${hostLinks()}`);
+  assert.match(hostAddresses('nd4'), /inet 10\.77\.5\.1\/24/);
+  inHost('ip', 'link', 'del', 'nd4');
 });
 
 const resctrl = readFileSync('/proc/self/mountinfo', 'utf8').includes(' - resctrl ');
