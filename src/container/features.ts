@@ -6,9 +6,10 @@ import { capabilityNames } from '../linux/capabilities';
 import { knownMountOptions } from '../linux/mount-options';
 import { apparmorEnabled, selinuxEnabled } from '../linux/lsm';
 import { SUPPORTED_NAMESPACES } from '../linux/namespaces';
-import { ACTIONS, ARCHITECTURES, FLAGS, OPERATORS } from '../linux/seccomp';
+import { ACTIONS, ARCHITECTURES, FLAGS, OPERATORS, supportedFlags } from '../linux/seccomp';
 import { schemaProblems } from '../spec/validate';
 import { SPEC_VERSION, SPEC_VERSION_MIN } from '../spec/version';
+import type { Sys } from '../sys/types';
 
 declare const RUNTS_VERSION: string;
 
@@ -18,7 +19,8 @@ function schemaAcceptsNamespace(type: string): boolean {
   return !schemaProblems(probe).some((p) => p.pointer.startsWith('/linux/namespaces'));
 }
 
-export function features() {
+/** With a Sys, the seccomp flags are probed on this kernel; without, the known ones are listed. */
+export function features(sys?: Sys) {
   return {
     ociVersionMin: SPEC_VERSION_MIN,
     ociVersionMax: SPEC_VERSION,
@@ -36,7 +38,7 @@ export function features() {
         operators: Object.keys(OPERATORS),
         archs: Object.keys(ARCHITECTURES),
         knownFlags: Object.keys(FLAGS),
-        supportedFlags: Object.keys(FLAGS),
+        supportedFlags: sys ? supportedFlags(sys) : Object.keys(FLAGS),
       },
       apparmor: { enabled: apparmorEnabled() },
       selinux: { enabled: selinuxEnabled() },
