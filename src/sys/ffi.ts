@@ -558,7 +558,8 @@ export class FfiSys implements Sys {
   }
 
   #seccomp(call: string, detail: string, ret: number, args: readonly CArg[]): number {
-    return this.#invoke<number>(call, detail, call, ret, args, LIBSECCOMP).value;
+    // libseccomp returns -errno: no errno to read back (a third of a call's cost in ffi-rs).
+    return this.#invoke<number>(call, detail, call, ret, args, LIBSECCOMP, false).value;
   }
 
   exportSeccomp(filter: SeccompFilter): SeccompExport {
@@ -903,6 +904,7 @@ export class FfiSys implements Sys {
     retType: number,
     args: readonly CArg[],
     library = LIBC,
+    errno = true,
   ): ErrnoResult<T> {
     const { DataType } = this.#ffi;
     const paramsType: unknown[] = [];
@@ -926,8 +928,10 @@ export class FfiSys implements Sys {
       paramsValue.push(value);
     }
     try {
-      const params = { library, funcName, retType, paramsType, paramsValue, errno: true, freeResultMemory: false };
-      return this.#ffi.load(params as Parameters<FfiBinding['load']>[0]) as unknown as ErrnoResult<T>;
+      const params = { library, funcName, retType, paramsType, paramsValue, errno, freeResultMemory: false };
+      const result = this.#ffi.load(params as Parameters<FfiBinding['load']>[0]);
+      // Without errno, ffi-rs returns the bare value.
+      return errno ? (result as unknown as ErrnoResult<T>) : { value: result as T, errnoCode: 0, errnoMessage: '' };
     } catch (err) {
       // ffi-rs reports a type mismatch as an Error with an empty message and
       // only a code (e.g. "BigintExpected"): name the function at least.
