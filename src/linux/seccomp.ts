@@ -96,8 +96,8 @@ export const ARCHITECTURES: Readonly<Record<string, string>> = {
  * the thread that execs, and the exec ends node's other threads; with TSYNC
  * they would run under the filter until then, and one of their syscalls the
  * filter kills would kill the init before its exec.
- * WAIT_KILLABLE_RECV (which runc does not implement) needs a listener: the
- * kernel refuses it without NEW_LISTENER, so runts does at create.
+ * WAIT_KILLABLE_RECV (which runc does not implement) is passed with a
+ * listener only: see compileSeccomp.
  */
 export const FLAGS: Readonly<Record<string, number>> = {
   SECCOMP_FILTER_FLAG_TSYNC: 0,
@@ -178,11 +178,10 @@ export function compileSeccomp(config: SeccompConfig): SeccompFilter {
   if (notifies && !config.listenerPath) {
     throw new RuntsError('/linux/seccomp/listenerPath: required when a rule uses SCMP_ACT_NOTIFY');
   }
+  // WAIT_KILLABLE_RECV is about notifications: without a listener there are
+  // none for it to change, and the kernel would refuse the load (EINVAL).
   if (notifies) flags |= SECCOMP_FILTER_FLAG_NEW_LISTENER;
-  else if (flags & SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV) {
-    const i = (config.flags ?? []).indexOf('SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV');
-    throw new RuntsError(`/linux/seccomp/flags/${i}: SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV needs a SCMP_ACT_NOTIFY rule`);
-  }
+  else flags &= ~SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV;
   // runc's generatePatch: no stub when unknown syscalls pass anyway (a
   // tracer should handle ENOSYS itself) or already get ENOSYS.
   const permissive = [SCMP_ACT_ALLOW, SCMP_ACT_LOG].includes(defaultAction) || config.defaultAction === 'SCMP_ACT_TRACE';
