@@ -136,20 +136,27 @@ asRoot(
 );
 
 /** Starts `exec sleep` under profile; the container's pid, and a cleanup. */
-function sleeper(profile: Seccomp): { pid: number; stop: () => void } {
+function sleeper(profile: Seccomp): { pid: number; exec: (args: string[]) => ReturnType<typeof runtime>; stop: () => void } {
   const root = tempDir();
   const id = uniqueId('seccomp');
   const d = docker();
-  const b = bundle((s) => {
-    s.linux!.seccomp = profile;
-    s.process!.capabilities = d.process!.capabilities;
-    shArgs('exec sleep 100')(s);
-  });
+  const b = bundle(
+    (s) => {
+      s.linux!.seccomp = profile;
+      s.process!.capabilities = d.process!.capabilities;
+      shArgs('exec sleep 100')(s);
+    },
+    { rootfs: rootfsWithProbe() },
+  );
   const created = runtime(['create', '--bundle', b, id], { root });
   assert.is(created.code, 0, created.stderr);
   const started = runtime(['start', id], { root });
   assert.is(started.code, 0, started.stderr);
-  return { pid: stateOf(root, id).pid, stop: () => void runtime(['delete', '--force', id], { root }) };
+  return {
+    pid: stateOf(root, id).pid,
+    exec: (args) => runtime(['exec', id, ...args], { root }),
+    stop: () => void runtime(['delete', '--force', id], { root }),
+  };
 }
 
 /** What seccomp-inspect reads of pid's filter: the flags, and the instructions as "code jt jf k". */
@@ -162,7 +169,7 @@ function inspect(pid: number): { flags: number; insns: string[]; filters: string
 }
 
 asRoot(
-  'seccomp: the loaded filter is one program, the stub first; SECCOMP_FILTER_FLAG_LOG reaches the kernel, SPEC_ALLOW is taken',
+  'seccomp: the loaded filter is one program, the stub first (an exec gets it too); SECCOMP_FILTER_FLAG_LOG reaches the kernel, SPEC_ALLOW is taken',
   () => {
     const plain = sleeper(docker().linux.seccomp);
     try {
@@ -172,6 +179,10 @@ asRoot(
       // ld [4] (the arch), then a jeq per AUDIT_ARCH: x86_64's and i386's.
       assert.equal(insns.slice(0, 3), ['20 0 0 4', '15 2 0 c000003e', '15 5 0 40000003']);
       assert.ok(insns.includes(`6 0 0 ${(0x50000 | ENOSYS).toString(16)}`), 'no RET ERRNO(ENOSYS)');
+      // runts exec: the filter compiled at create, stub included.
+      const probe = plain.exec(['/seccomp-errno', 'x86_64:451', 'x86_64:272']);
+      assert.is(probe.code, 0, probe.stderr);
+      assert.is(probe.stdout, `x86_64 451 ${ENOSYS}\nx86_64 272 ${EPERM}\n`);
     } finally {
       plain.stop();
     }
