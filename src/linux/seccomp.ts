@@ -298,7 +298,8 @@ export function enosysStub(lastSyscalls: readonly SeccompArchLast[]): Buffer {
       if (n < 0 || n > 255) throw new Error(`seccomp ENOSYS stub: jump of ${n} at ${pc}`);
       return n;
     };
-    // struct sock_filter { u16 code; u8 jt; u8 jf; u32 k }, host byte order (as libseccomp's export).
+    // struct sock_filter { u16 code; u8 jt; u8 jf; u32 k } in host byte order, as
+    // libseccomp exports it: little-endian on the two architectures runts runs on.
     out.writeUInt16LE(insn.code, 8 * pc);
     if (insn.code === BPF_JMP_JA) {
       out.writeUInt32LE(insn.k - pc - 1, 8 * pc + 4);
