@@ -10,9 +10,10 @@
 import { capabilityNames } from '../linux/capabilities';
 import { knownMountOptions } from '../linux/mount-options';
 import { SUPPORTED_NAMESPACES } from '../linux/namespaces';
-import { ACTIONS, ARCHITECTURES, FLAGS, OPERATORS } from '../linux/seccomp';
+import { ACTIONS, ARCHITECTURES, FLAGS, OPERATORS, supportedFlags } from '../linux/seccomp';
 import { schemaProblems } from '../spec/validate';
 import { SPEC_VERSION, SPEC_VERSION_MIN } from '../spec/version';
+import type { Sys } from '../sys/types';
 
 declare const RUNTS_VERSION: string;
 
@@ -22,7 +23,8 @@ function schemaAcceptsNamespace(type: string): boolean {
   return !schemaProblems(probe).some((p) => p.pointer.startsWith('/linux/namespaces'));
 }
 
-export function features() {
+/** With a Sys, the seccomp flags are probed on this kernel; without, the known ones are listed. */
+export function features(sys?: Sys) {
   return {
     ociVersionMin: SPEC_VERSION_MIN,
     // Every 1.3.0 field is applied or refused by name (test/unit/schema-walk.test.ts);
@@ -48,7 +50,7 @@ export function features() {
         archs: Object.keys(ARCHITECTURES),
         // The flags compileSeccomp applies (others are refused with their pointer).
         knownFlags: Object.keys(FLAGS),
-        supportedFlags: Object.keys(FLAGS),
+        supportedFlags: sys ? supportedFlags(sys) : Object.keys(FLAGS),
       },
       // Whether runts applies a profile or label (src/linux/lsm.ts), not
       // whether this host has the LSM (features-linux.md); a config asking for

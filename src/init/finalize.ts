@@ -24,6 +24,7 @@ import { applyCredentials, applyOomScoreAdj, applyRlimits, lastCap } from '../li
 import { sealedHelper } from '../linux/exec-helper';
 import { lookPath, readPasswd, withHome } from '../linux/exec-path';
 import { applyLsmOnExec } from '../linux/lsm';
+import { loadSeccomp, prepareSeccomp } from '../linux/seccomp';
 import { enterWorkingDirectory } from '../linux/working-dir';
 import type { ConsolePlan, ProcessPlan } from '../spec/plan';
 import { CLOSE_RANGE_CLOEXEC, F_SETFD } from '../sys/constants';
@@ -54,7 +55,7 @@ export interface Finalized {
 
 export function finalizeProcess(sys: Sys, plan: ProcessPlan, steps: FinalizeSteps): Finalized {
   const highestCap = lastCap();
-  const seccomp = steps.seccomp ?? (plan.seccomp ? sys.prepareSeccomp(plan.seccomp) : undefined);
+  const seccomp = steps.seccomp ?? (plan.seccomp ? prepareSeccomp(sys, plan.seccomp) : undefined);
   const agent = typeof plan.seccompNotify === 'object' ? sys.connectUnix(plan.seccompNotify.listenerPath) : -1;
   const consoleSocket = plan.console?.socketPath ? sys.connectUnix(plan.console.socketPath) : (plan.console?.fd ?? -1);
   const helper = sealedHelper(sys);
@@ -74,9 +75,9 @@ export function finalizeProcess(sys: Sys, plan: ProcessPlan, steps: FinalizeStep
   // Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: load it
   // before the capabilities go (runc's order); with it, load it last.
   const seccompLast = plan.process.noNewPrivileges;
-  if (seccomp && !seccompLast) loadSeccomp(sys, seccomp, plan, agent, steps.state);
+  if (seccomp && !seccompLast) applySeccomp(sys, seccomp, plan, agent, steps.state);
   applyCredentials(sys, plan.process, highestCap);
-  if (seccomp && seccompLast) loadSeccomp(sys, seccomp, plan, agent, steps.state);
+  if (seccomp && seccompLast) applySeccomp(sys, seccomp, plan, agent, steps.state);
   return { helper, exe, env, ...(terminal ? { terminal } : {}) };
 }
 
@@ -126,8 +127,8 @@ function keepOnlyProcessFds(sys: Sys, preserveFds: number): void {
 }
 
 /** Loads the filter; with SCMP_ACT_NOTIFY rules, the listener fd goes where the plan says (seccomp.md). */
-function loadSeccomp(sys: Sys, prepared: PreparedSeccomp, plan: ProcessPlan, agent: number, state: HookState): void {
-  const { notifyFd } = sys.loadSeccomp(prepared);
+function applySeccomp(sys: Sys, prepared: PreparedSeccomp, plan: ProcessPlan, agent: number, state: HookState): void {
+  const notifyFd = loadSeccomp(sys, prepared);
   if (notifyFd < 0) return;
   const notify = plan.seccompNotify;
   if (notify === 'close') {

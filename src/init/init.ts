@@ -22,6 +22,7 @@ import { joinSessionKeyring } from '../linux/keyring';
 import { enterNamespaces } from '../linux/namespaces';
 import { reopenThroughProc, writeProcFile } from '../linux/procfs';
 import { enterRootfs, finishRootfs, prepareRootfs } from '../linux/rootfs';
+import { prepareSeccomp } from '../linux/seccomp';
 import type { InitPlan } from '../spec/plan';
 import { FD_CLOEXEC, F_SETFD, O_CLOEXEC, O_PATH, O_WRONLY, PR_GET_DUMPABLE, PR_SET_DUMPABLE } from '../sys/constants';
 import { type PreparedSeccomp, type Sys, exists } from '../sys/types';
@@ -58,7 +59,7 @@ export function runInit(s: Sys): never {
     channel.send({ type: 'hooks' });
     // Built while create runs the createRuntime hooks (docker's takes ~75 ms):
     // libseccomp's rule adds are most of the filter's cost. Loaded by the finaliser.
-    if (plan.seccomp) seccomp = s.prepareSeccomp(plan.seccomp);
+    if (plan.seccomp) seccomp = prepareSeccomp(s, plan.seccomp);
     state = channel.receive('continue').state;
     runHooks('createContainer', plan.hooks.createContainer, state);
 

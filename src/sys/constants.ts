@@ -14,6 +14,7 @@ export const EACCES = 13;
 export const EEXIST = 17;
 export const ENOTDIR = 20;
 export const EINVAL = 22;
+export const EFAULT = 14;
 export const ENOSYS = 38;
 export const ELOOP = 40;
 
@@ -176,9 +177,15 @@ export const SCMP_CMP_GT = 6;
 export const SCMP_CMP_MASKED_EQ = 7;
 
 export const SCMP_FLTATR_CTL_NNP = 3;
-export const SCMP_FLTATR_CTL_LOG = 6;
-export const SCMP_FLTATR_CTL_SSB = 7;
 export const SCMP_FLTATR_CTL_OPTIMIZE = 8;
+
+// seccomp(2) (uapi/linux/seccomp.h): runts loads the filter itself, with these flags.
+export const SECCOMP_SET_MODE_FILTER = 1;
+export const SECCOMP_FILTER_FLAG_TSYNC = 1 << 0;
+export const SECCOMP_FILTER_FLAG_LOG = 1 << 1;
+export const SECCOMP_FILTER_FLAG_SPEC_ALLOW = 1 << 2;
+export const SECCOMP_FILTER_FLAG_NEW_LISTENER = 1 << 3;
+export const SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV = 1 << 5;
 
 // --- eventfd(2) flags ---
 export const EFD_CLOEXEC = 0o2000000;

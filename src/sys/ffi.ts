@@ -8,7 +8,7 @@
  * mount_setattr, open_tree, move_mount, close_range, openat2, pidfd_open, pidfd_send_signal, bpf,
  * keyctl, and the per-thread credential calls.
  */
-import { readFileSync } from 'node:fs';
+import { closeSync, fstatSync, readFileSync, readSync } from 'node:fs';
 import { getSystemErrorMap } from 'node:util';
 import {
   AT_EMPTY_PATH,
@@ -17,6 +17,7 @@ import {
   AT_SYMLINK_NOFOLLOW,
   CLD_EXITED,
   EEXIST,
+  EFAULT,
   EINVAL,
   ENOENT,
   ENOMEM,
@@ -24,20 +25,30 @@ import {
   KEYCTL_DESCRIBE,
   KEYCTL_JOIN_SESSION_KEYRING,
   KEYCTL_SETPERM,
+  MFD_CLOEXEC,
   MOUNT_ATTR_IDMAP,
   MOVE_MOUNT_F_EMPTY_PATH,
   MOVE_MOUNT_T_EMPTY_PATH,
   OPEN_TREE_CLOEXEC,
   OPEN_TREE_CLONE,
   P_PIDFD,
-  SCMP_ACT_NOTIFY,
+  SECCOMP_FILTER_FLAG_NEW_LISTENER,
+  SECCOMP_SET_MODE_FILTER,
   WEXITED,
   WNOHANG,
 } from './constants';
 import { type FfiBinding, loadFfiBinding } from './ffi-binding';
 import { type MountinfoEntry, parseMountinfo } from './mountinfo';
 import { nodeFiles } from './node-files';
-import { type CapabilitySets, type MountAttributes, type PreparedSeccomp, type SeccompFilter, type Sys, SysError } from './types';
+import {
+  type CapabilitySets,
+  type MountAttributes,
+  type SeccompArchLast,
+  type SeccompExport,
+  type SeccompFilter,
+  type Sys,
+  SysError,
+} from './types';
 
 /**
  * A C argument, typed by its JavaScript value: string = const char*,
@@ -69,7 +80,8 @@ type SyscallName =
   | 'setgroups'
   | 'setresuid'
   | 'setresgid'
-  | 'getcwd';
+  | 'getcwd'
+  | 'seccomp';
 
 const SYSCALLS: Readonly<Record<string, Readonly<Record<SyscallName, number>>>> = {
   x64: {
@@ -88,6 +100,7 @@ const SYSCALLS: Readonly<Record<string, Readonly<Record<SyscallName, number>>>> 
     setresuid: 117,
     setresgid: 119,
     getcwd: 79,
+    seccomp: 317,
   },
   arm64: {
     keyctl: 219,
@@ -105,6 +118,7 @@ const SYSCALLS: Readonly<Record<string, Readonly<Record<SyscallName, number>>>> 
     setresuid: 147,
     setresgid: 149,
     getcwd: 17,
+    seccomp: 277,
   },
 };
 
@@ -546,10 +560,11 @@ export class FfiSys implements Sys {
   }
 
   #seccomp(call: string, detail: string, ret: number, args: readonly CArg[]): number {
-    return this.#invoke<number>(call, detail, call, ret, args, LIBSECCOMP).value;
+    // libseccomp returns -errno: no errno to read back (a third of a call's cost in ffi-rs).
+    return this.#invoke<number>(call, detail, call, ret, args, LIBSECCOMP, false).value;
   }
 
-  prepareSeccomp(filter: SeccompFilter): PreparedSeccomp {
+  exportSeccomp(filter: SeccompFilter): SeccompExport {
     this.#openSeccomp();
     const { DataType } = this.#ffi;
     const ctx = this.#invoke<bigint>(
@@ -601,25 +616,70 @@ export class FfiSys implements Sys {
         ).value;
         checkSeccomp('seccomp_rule_add', rule.syscall, rc, [EEXIST]);
       }
-      return { filter, skipped, handle: ctx };
-    } catch (err) {
-      this.#releaseSeccomp(ctx);
-      throw err;
-    }
-  }
-
-  loadSeccomp(prepared: PreparedSeccomp): { notifyFd: number } {
-    const { DataType } = this.#ffi;
-    const ctx = prepared.handle;
-    try {
-      checkSeccomp('seccomp_load', '', this.#seccomp('seccomp_load', '', DataType.I32, [ctx]));
-      if (!prepared.filter.rules.some((r) => r.action === SCMP_ACT_NOTIFY)) return { notifyFd: -1 };
-      const notifyFd = this.#seccomp('seccomp_notify_fd', '', DataType.I32, [ctx]);
-      checkSeccomp('seccomp_notify_fd', '', notifyFd);
-      return { notifyFd };
+      return { program: this.#exportBpf(ctx), skipped, lastSyscalls: this.#lastSyscalls(filter) };
     } finally {
       this.#releaseSeccomp(ctx);
     }
+  }
+
+  /** seccomp_export_bpf into a memfd, read back: libseccomp 2.5 has no in-memory export. */
+  #exportBpf(ctx: bigint): Buffer {
+    const fd = this.memfdCreate('runts-seccomp', MFD_CLOEXEC);
+    try {
+      const rc = this.#seccomp('seccomp_export_bpf', '', this.#ffi.DataType.I32, [ctx, fd]);
+      checkSeccomp('seccomp_export_bpf', '', rc);
+      const program = Buffer.alloc(fstatSync(fd).size);
+      let done = 0;
+      while (done < program.length) done += readSync(fd, program, done, program.length - done, done);
+      return program;
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  /** Per architecture of the filter, the largest number among filter.enosysNames (runc's findLastSyscalls). */
+  #lastSyscalls(filter: SeccompFilter): SeccompArchLast[] {
+    const names = filter.enosysNames;
+    if (!names) return [];
+    const { DataType } = this.#ffi;
+    const tokens = new Set([this.#seccomp('seccomp_arch_native', '', DataType.I32, []) >>> 0]);
+    for (const name of filter.architectures)
+      tokens.add(this.#seccomp('seccomp_arch_resolve_name', name, DataType.I32, [name]) >>> 0);
+    const lasts: SeccompArchLast[] = [];
+    for (const token of tokens) {
+      let last = -1;
+      for (const name of names) {
+        // Negative: unknown here, or a multiplexed pseudo-syscall (socketcall's on x86).
+        const nr = this.#seccomp('seccomp_syscall_resolve_name_arch', name, DataType.I32, [token | 0, name]);
+        if (nr > last) last = nr;
+      }
+      if (last > 0) lasts.push({ token, nr: last });
+    }
+    return lasts;
+  }
+
+  loadSeccomp(program: Buffer, flags: number): number {
+    const detail = `${program.length / 8} instructions, flags ${hex(flags)}`;
+    return this.#withCMemory('seccomp', ({ copy }) => {
+      // struct sock_fprog { unsigned short len; struct sock_filter *filter }: 16 bytes.
+      const fprog = Buffer.alloc(16);
+      fprog.writeUInt16LE(program.length / 8, 0);
+      fprog.writeBigUInt64LE(copy(program), 8);
+      const fd = this.#syscall('seccomp', detail, [BigInt(SECCOMP_SET_MODE_FILTER), BigInt(flags), fprog]);
+      return flags & SECCOMP_FILTER_FLAG_NEW_LISTENER ? fd : -1;
+    });
+  }
+
+  seccompFlagsSupported(flags: number): boolean {
+    // libseccomp's own probe: flags are checked before the (NULL) program
+    // is read, so EFAULT means the kernel took them; EINVAL, that it did not.
+    const r = this.#invoke<number>('seccomp', hex(flags), 'syscall', this.#ffi.DataType.I64, [
+      BigInt(this.#nr.seccomp),
+      BigInt(SECCOMP_SET_MODE_FILTER),
+      BigInt(flags),
+      null,
+    ]);
+    return r.value === -1 && r.errnoCode === EFAULT;
   }
 
   #releaseSeccomp(ctx: bigint): void {
@@ -865,6 +925,7 @@ export class FfiSys implements Sys {
     retType: number,
     args: readonly CArg[],
     library = LIBC,
+    errno = true,
   ): ErrnoResult<T> {
     const { DataType } = this.#ffi;
     const paramsType: unknown[] = [];
@@ -888,8 +949,10 @@ export class FfiSys implements Sys {
       paramsValue.push(value);
     }
     try {
-      const params = { library, funcName, retType, paramsType, paramsValue, errno: true, freeResultMemory: false };
-      return this.#ffi.load(params as Parameters<FfiBinding['load']>[0]) as unknown as ErrnoResult<T>;
+      const params = { library, funcName, retType, paramsType, paramsValue, errno, freeResultMemory: false };
+      const result = this.#ffi.load(params as Parameters<FfiBinding['load']>[0]);
+      // Without errno, ffi-rs returns the bare value.
+      return errno ? (result as unknown as ErrnoResult<T>) : { value: result as T, errnoCode: 0, errnoMessage: '' };
     } catch (err) {
       // ffi-rs reports a type mismatch as an Error with an empty message and
       // only a code (e.g. "BigintExpected"): name the function at least.

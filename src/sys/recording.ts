@@ -30,7 +30,7 @@ import {
   PR_SET_DUMPABLE,
   PR_SET_NO_NEW_PRIVS,
   PROC_SUPER_MAGIC,
-  SCMP_ACT_NOTIFY,
+  SECCOMP_FILTER_FLAG_NEW_LISTENER,
   S_IFREG,
 } from './constants';
 import { FfiSys } from './ffi';
@@ -40,7 +40,8 @@ import {
   type CapabilitySets,
   type FileStat,
   type MountAttributes,
-  type PreparedSeccomp,
+  type SeccompArchLast,
+  type SeccompExport,
   type SeccompFilter,
   type Sys,
   SysError,
@@ -454,14 +455,27 @@ export class RecordingSys implements Sys {
     return this.pid;
   }
 
-  prepareSeccomp(filter: SeccompFilter): PreparedSeccomp {
-    this.#record('prepareSeccomp', [filter]);
-    return { filter, skipped: [], handle: 0n };
+  /** What exportSeccomp answers: one RET ALLOW instruction, and lastSyscalls as set. */
+  seccompLastSyscalls: SeccompArchLast[] = [];
+
+  exportSeccomp(filter: SeccompFilter): SeccompExport {
+    this.#record('exportSeccomp', [filter]);
+    // BPF_RET|BPF_K, SECCOMP_RET_ALLOW.
+    const program = Buffer.from([0x06, 0, 0, 0, 0, 0, 0xff, 0x7f]);
+    return { program, skipped: [], lastSyscalls: filter.enosysNames ? this.seccompLastSyscalls : [] };
   }
 
-  loadSeccomp(prepared: PreparedSeccomp): { notifyFd: number } {
-    this.#record('loadSeccomp', [prepared.filter]);
-    return { notifyFd: prepared.filter.rules.some((r) => r.action === SCMP_ACT_NOTIFY) ? this.#nextPidfd++ : -1 };
+  loadSeccomp(program: Buffer, flags: number): number {
+    this.#record('loadSeccomp', [program, flags]);
+    return flags & SECCOMP_FILTER_FLAG_NEW_LISTENER ? this.#nextPidfd++ : -1;
+  }
+
+  /** Flag bits the recorded kernel refuses. */
+  seccompRefusedFlags = 0;
+
+  seccompFlagsSupported(flags: number): boolean {
+    this.#record('seccompFlagsSupported', [flags]);
+    return (flags & this.seccompRefusedFlags) === 0;
   }
 
   recvFd(socket: number): { fd: number; payload: Buffer } {

@@ -37,14 +37,6 @@ export interface SeccompRule {
 }
 
 /** A filter ready for libseccomp: actions, arches, attributes as its numbers and names. */
-/** A filter built by prepareSeccomp; handle is the implementation's own (libseccomp's context). */
-export interface PreparedSeccomp {
-  readonly filter: SeccompFilter;
-  /** Syscall names libseccomp did not know. */
-  readonly skipped: string[];
-  readonly handle: bigint;
-}
-
 export interface SeccompFilter {
   defaultAction: number;
   /** libseccomp architecture names ("x86_64", "x86", …) besides the native one. */
@@ -52,6 +44,38 @@ export interface SeccompFilter {
   /** seccomp_attr_set pairs, applied in order. */
   attributes: [number, number][];
   rules: SeccompRule[];
+  /** SECCOMP_FILTER_FLAG_* bits for seccomp(2), NEW_LISTENER included when a rule notifies. */
+  flags: number;
+  /**
+   * Every syscall the config names, when syscalls newer than all of them are
+   * to fail with ENOSYS (runc's patchbpf); absent when the default action
+   * already lets them through or answers ENOSYS.
+   */
+  enosysNames?: string[];
+}
+
+/** The largest syscall number of enosysNames for one architecture of the filter. */
+export interface SeccompArchLast {
+  /** libseccomp's token for the architecture: its AUDIT_ARCH_* value, but for x32. */
+  token: number;
+  nr: number;
+}
+
+/** libseccomp's filter as classic BPF, and what the ENOSYS stub needs. */
+export interface SeccompExport {
+  /** struct sock_filter[], host byte order, as seccomp_export_bpf wrote it. */
+  program: Buffer;
+  /** Syscall names libseccomp did not know. */
+  skipped: string[];
+  /** One per architecture of the filter (the native one included); empty without enosysNames. */
+  lastSyscalls: SeccompArchLast[];
+}
+
+/** A filter ready to load: the ENOSYS stub then libseccomp's program. */
+export interface PreparedSeccomp {
+  readonly filter: SeccompFilter;
+  readonly skipped: string[];
+  readonly program: Buffer;
 }
 
 /** What stat(2) says of a file: the fields runts reads. */
@@ -209,20 +233,22 @@ export interface Sys {
   setKeyPermissions(serial: number, permissions: number): void;
   getpid(): number;
 
-  // --- seccomp (libseccomp) ---
+  // --- seccomp (libseccomp builds, runts loads) ---
   /**
-   * Builds the filter with libseccomp, without loading it: the init does
-   * this before pivot_root (libseccomp is a host library) and while create
-   * runs the createRuntime hooks, so that little is left for loadSeccomp.
-   * Syscall names this libseccomp does not know are skipped, as runc does.
+   * Builds the filter with libseccomp and exports it as BPF, without
+   * loading it: the init does this before pivot_root (libseccomp is a host
+   * library) and while create runs the createRuntime hooks, so that little
+   * is left for loadSeccomp. Syscall names this libseccomp does not know
+   * are skipped, as runc does.
    */
-  prepareSeccomp(filter: SeccompFilter): PreparedSeccomp;
+  exportSeccomp(filter: SeccompFilter): SeccompExport;
   /**
-   * Loads a prepared filter on the calling thread (no TSYNC: the main
-   * thread is the one that execs), and frees it. notifyFd is the
-   * SCMP_ACT_NOTIFY listener fd, or -1.
+   * seccomp(SECCOMP_SET_MODE_FILTER, flags, program) on the calling thread.
+   * The listener fd when flags hold NEW_LISTENER, else -1.
    */
-  loadSeccomp(prepared: PreparedSeccomp): { notifyFd: number };
+  loadSeccomp(program: Buffer, flags: number): number;
+  /** Whether this kernel takes these SECCOMP_FILTER_FLAG_* bits (nothing is loaded). */
+  seccompFlagsSupported(flags: number): boolean;
 
   // --- unix sockets ---
   /** A connected AF_UNIX stream socket (close-on-exec). */

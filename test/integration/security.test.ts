@@ -3,13 +3,12 @@
 // names the test here that backs it.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { closeSync, openSync, readFileSync, readdirSync, readlinkSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { Spec } from '../../src/spec/types';
 import { RUNTS, TOP, isRoot, tempDir } from '../lib/cli';
-import { bundle, runBundle, runtime, shArgs, stateOf, uniqueId } from '../lib/container';
+import { agentMessage, bundle, runBundle, runBundleAsync, runtime, shArgs, stateOf, uniqueId } from '../lib/container';
 
 const test = suite('security');
 const asRoot = isRoot ? test : test.skip;
@@ -132,18 +131,7 @@ asRoot('seccomp: unknown syscall names are skipped; an unknown default action is
 
 asRoot('seccomp: SCMP_ACT_NOTIFY sends the listener fd and the process state to listenerPath', async () => {
   const socketPath = join(tempDir(), 'agent.sock');
-  const received = new Promise<string>((resolve) => {
-    const server = createServer((conn) => {
-      let data = '';
-      conn.on('data', (d) => (data += d));
-      // node's socket drops the SCM_RIGHTS fd (closing it): the kernel then
-      // answers the notified syscall with ENOSYS, which the container sees.
-      conn.on('end', () => {
-        server.close();
-        resolve(data);
-      });
-    }).listen(socketPath);
-  });
+  const received = agentMessage(socketPath);
   const id = uniqueId();
   const root = tempDir();
   const b = bundle((s) => {
@@ -156,14 +144,7 @@ asRoot('seccomp: SCMP_ACT_NOTIFY sends the listener fd and the process state to 
     })(s);
     shArgs('sleep 0.5; mkdir /tmp/d; echo "mkdir=$?"')(s);
   });
-  const run = new Promise<{ code: number | null; out: string; err: string }>((resolve) => {
-    const c = spawn(RUNTS, ['--root', root, 'run', '--bundle', b, id], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    c.stdout.on('data', (d) => (out += d));
-    c.stderr.on('data', (d) => (err += d));
-    c.on('close', (code) => resolve({ code, out, err }));
-  });
+  const run = runBundleAsync(b, root, id);
   const message = JSON.parse(await received);
   assert.equal(message.fds, ['seccompFd']);
   assert.is(message.metadata, 'meta-for-agent');

@@ -5,6 +5,7 @@
  */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { type ContainerRef, ContainerWatch, describeLeftover, removeLeftovers } from '../../conformance/leftovers';
 import { capabilityMask } from '../../conformance/parse';
@@ -81,6 +82,40 @@ export function runBundle(bundleDir: string, opts: { runtime?: string; root?: st
   return runtime(['run', '--bundle', bundleDir, opts.id ?? uniqueId()], {
     runtime: opts.runtime,
     root: opts.root ?? tempDir('runts-root-'),
+  });
+}
+
+/**
+ * A stand-in seccomp agent at socketPath: the one message it gets. node's
+ * socket drops the SCM_RIGHTS fd (closing it): the kernel then answers the
+ * notified syscall with ENOSYS, which the container sees.
+ */
+export function agentMessage(socketPath: string): Promise<string> {
+  return new Promise((resolve) => {
+    const server = createServer((conn) => {
+      let data = '';
+      conn.on('data', (d) => (data += d));
+      conn.on('end', () => {
+        server.close();
+        resolve(data);
+      });
+    }).listen(socketPath);
+  });
+}
+
+/** `run` of a bundle that leaves this process's event loop running (for an agent in it). */
+export function runBundleAsync(
+  bundleDir: string,
+  root: string,
+  id: string,
+): Promise<{ code: number | null; out: string; err: string }> {
+  return new Promise((resolve) => {
+    const c = spawn(RUNTS, ['--root', root, 'run', '--bundle', bundleDir, id], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    c.stdout.on('data', (d) => (out += d));
+    c.stderr.on('data', (d) => (err += d));
+    c.on('close', (code) => resolve({ code, out, err }));
   });
 }
 

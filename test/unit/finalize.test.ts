@@ -6,6 +6,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { finalizeProcess } from '../../src/init/finalize';
 import { HELPER_PATH } from '../../src/linux/exec-helper';
+import { prepareSeccomp } from '../../src/linux/seccomp';
 import { type ProcessPlan, makeExecBase, makePlan, planExec } from '../../src/spec/plan';
 import type { Spec } from '../../src/spec/types';
 import { CLOSE_RANGE_CLOEXEC, F_SETFD, PR_SET_NO_NEW_PRIVS } from '../../src/sys/constants';
@@ -72,7 +73,7 @@ const named = (name: RecordedCall['call']) => (c: RecordedCall) => c.call === na
 test('the host-side steps come before the move into the container, the rest after', () => {
   const calls = finalize(plans().init);
   const entered = at(calls, enter, 'move into the container');
-  assert.ok(at(calls, named('prepareSeccomp'), 'prepareSeccomp') < entered, 'the filter was built inside the container');
+  assert.ok(at(calls, named('exportSeccomp'), 'exportSeccomp') < entered, 'the filter was built inside the container');
   assert.ok(at(calls, named('memfdCreate'), 'memfdCreate') < entered, 'the helper was copied inside the container');
   for (const inside of ['chdir', 'setrlimit', 'closeRange', 'loadSeccomp', 'setresuid'] as const) {
     assert.ok(at(calls, named(inside), inside) > entered, `${inside} before the move into the container`);
@@ -126,9 +127,9 @@ test("oom_score_adj: through the host's /proc/self before the move (exec), the c
 test('a filter built earlier (the init, during the hooks) is not built again', () => {
   const { init } = plans();
   const sys = new FinalizeSys();
-  const prepared = sys.prepareSeccomp(init.seccomp!);
+  const prepared = prepareSeccomp(sys, init.seccomp!);
   finalizeProcess(sys, init, { state, seccomp: prepared, enterContainer: () => {} });
-  assert.is(sys.callsTo('prepareSeccomp').length, 1);
+  assert.is(sys.callsTo('exportSeccomp').length, 1);
   assert.is(sys.callsTo('loadSeccomp').length, 1);
 });
 

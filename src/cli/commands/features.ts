@@ -2,5 +2,6 @@ import { printOut } from '../../output';
 
 export async function features(): Promise<void> {
   const { features } = await import('../../container/features');
-  printOut(JSON.stringify(features(), null, 4) + '\n');
+  const { sys } = await import('../../sys/index');
+  printOut(JSON.stringify(features(sys()), null, 4) + '\n');
 }
