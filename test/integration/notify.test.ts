@@ -1,27 +1,18 @@
 // sd_notify through runts ($NOTIFY_SOCKET, as systemd or podman
 // --sdnotify=container give it to the runtime) and --pidfd-socket: real
-// containers, the host's ends played by python (node has neither unix
-// datagrams nor SCM_RIGHTS), the container's by a static sd-notify built now.
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+// containers, the host's ends and the container's sd-notify from
+// test/lib/notify.ts. (podman --sdnotify=container: e2e/podman.test.ts.)
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { Spec } from '../../src/spec/types';
-import { TOP, isRoot, tempDir } from '../lib/cli';
+import { isRoot, tempDir } from '../lib/cli';
 import { bundle, runtime, shArgs, sleepSync, stateOf, uniqueId } from '../lib/container';
+import { received, sdNotifyDir, startPeer } from '../lib/notify';
 
 const test = suite('sd_notify and --pidfd-socket');
 const asRoot = isRoot ? test : test.skip;
-
-let binDir: string | undefined;
-/** A directory holding sd-notify, built static once (the container has busybox only). */
-function sdNotifyDir(): string {
-  if (binDir) return binDir;
-  const dir = tempDir('runts-sd-notify-');
-  execFileSync('cc', ['-static', '-O2', '-o', join(dir, 'sd-notify'), join(TOP, 'test', 'lib', 'sd-notify.c')]);
-  return (binDir = dir);
-}
 
 /** The container's /run a tmpfs with sd-notify at /run/bin (the shared rootfs stays untouched), then `script`. */
 const withSdNotify = (script: string) => (s: Spec) => {
@@ -32,49 +23,6 @@ const withSdNotify = (script: string) => (s: Spec) => {
   ];
   shArgs(script)(s);
 };
-
-interface Peer {
-  path: string;
-  peer: ChildProcess;
-  /** Its JSON lines, once it has exited. */
-  lines: Promise<Record<string, unknown>[]>;
-}
-
-async function startPeer(script: string, socketName: string): Promise<Peer> {
-  const path = join(tempDir('runts-peer-'), socketName);
-  const peer = spawn('python3', [join(TOP, 'test', 'lib', script), path], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  peer.stdout.on('data', (d) => (out += d));
-  const lines = new Promise<Record<string, unknown>[]>((resolve) =>
-    peer.on('close', () =>
-      resolve(
-        out
-          .split('\n')
-          .filter(Boolean)
-          .map((l) => JSON.parse(l) as Record<string, unknown>),
-      ),
-    ),
-  );
-  await new Promise<void>((resolve, reject) => {
-    peer.stderr.on('data', (d) => {
-      err += d;
-      if (err.includes('listening')) resolve();
-    });
-    peer.on('close', () => reject(new Error(`${script} ended: ${err}`)));
-  });
-  return { path, peer, lines };
-}
-
-/** The messages the notify peer got, in order, once it has them all (BARRIER=1 ends it), or what it had after 20 s. */
-async function received(peer: Peer): Promise<Record<string, unknown>[]> {
-  const timer = setTimeout(() => peer.peer.kill(), 20_000);
-  try {
-    return await peer.lines;
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 function waitForStatus(root: string, id: string, status: string): void {
   for (let i = 0; i < 500 && stateOf(root, id).status !== status; i++) sleepSync(10);

@@ -821,8 +821,9 @@ export class Harness {
     );
   }
 
-  podman(args: string[], opts: { timeout?: number } = {}): Ran {
-    return this.run('podman', [...this.podmanArgs!, ...args], { ...opts, env: { ...process.env, ...this.podmanEnv() } });
+  podman(args: string[], opts: { timeout?: number; env?: NodeJS.ProcessEnv } = {}): Ran {
+    const env = { ...process.env, ...this.podmanEnv(), ...opts.env };
+    return this.run('podman', [...this.podmanArgs!, ...args], { ...opts, env });
   }
 
   /** The podman command line as one shell string (for a pty session). */
