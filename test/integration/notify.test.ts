@@ -58,24 +58,29 @@ asRoot(
   },
 );
 
-asRoot('NOTIFY_SOCKET: the socket in the container is one runts listens on, and the mount is read-only', async () => {
-  const host = await startPeer('notify-receiver.py', 'notify.sock');
-  const root = tempDir();
-  const id = uniqueId();
-  const b = bundle(
-    withSdNotify(
-      `test -S /run/notify/notify.sock && echo socket; grep ' /run/notify ' /proc/self/mountinfo | grep -c ' ro,'; /run/bin/sd-notify READY=1`,
-    ),
-  );
-  const r = runtime(['run', '--bundle', b, id], { root, env: { ...process.env, NOTIFY_SOCKET: host.path } });
-  assert.is(r.code, 0, r.stderr);
-  assert.is(r.stdout, 'socket\n1\n');
-  const messages = await received(host);
-  // In the foreground runts is the main process (runc's rule): MAINPID is not the container's.
-  assert.is(messages[0]?.message, 'READY=1\n');
-  assert.match(String(messages[1]?.message), /^MAINPID=\d+\n$/);
-  assert.is(messages[2]?.message, 'BARRIER=1');
-});
+asRoot(
+  "NOTIFY_SOCKET: run in the foreground, the process not root: the socket is reachable, the mount read-only, MAINPID runts's",
+  async () => {
+    const host = await startPeer('notify-receiver.py', 'notify.sock');
+    const root = tempDir();
+    const id = uniqueId();
+    const b = bundle((s) => {
+      withSdNotify(
+        `test -S /run/notify/notify.sock && echo socket; grep ' /run/notify ' /proc/self/mountinfo | grep -c ' ro,'; /run/bin/sd-notify READY=1`,
+      )(s);
+      // Not root: the directory and the socket are open to any user.
+      s.process!.user = { uid: 1000, gid: 1000 };
+    });
+    const r = runtime(['run', '--bundle', b, id], { root, env: { ...process.env, NOTIFY_SOCKET: host.path } });
+    assert.is(r.code, 0, r.stderr);
+    assert.is(r.stdout, 'socket\n1\n');
+    const messages = await received(host);
+    // In the foreground runts is the main process (runc's rule): MAINPID is not the container's.
+    assert.is(messages[0]?.message, 'READY=1\n');
+    assert.match(String(messages[1]?.message), /^MAINPID=\d+\n$/);
+    assert.is(messages[2]?.message, 'BARRIER=1');
+  },
+);
 
 asRoot('NOTIFY_SOCKET: start does not wait for a process that exits without READY', async () => {
   const host = await startPeer('notify-receiver.py', 'notify.sock');
@@ -131,6 +136,31 @@ asRoot("--pidfd-socket: run sends the init's pidfd too; a socket nobody listens 
   assert.is(refused.code, 1);
   assert.match(refused.stderr, /nobody\.sock/);
   assert.is(runtime(['state', id], { root }).code, 1, 'the failed container is left behind');
+});
+
+asRoot("--pidfd-socket: exec in a container with a user namespace (through its stage) sends the process's pidfd", async () => {
+  const root = tempDir();
+  const id = uniqueId();
+  const inUserNamespace = (s: Spec) => {
+    s.linux!.namespaces!.push({ type: 'user' } as never);
+    s.linux!.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+    s.linux!.gidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+    shArgs('exec sleep 600')(s);
+  };
+  const run = runtime(['run', '--detach', '--bundle', bundle(inUserNamespace), id], { root });
+  assert.is(run.code, 0, run.stderr);
+  try {
+    const peer = await startPeer('pidfd-receiver.py', 'pidfd.sock');
+    const pidFile = join(tempDir(), 'exec.pid');
+    const exec = runtime(['exec', '--detach', '--pid-file', pidFile, '--pidfd-socket', peer.path, id, 'sleep', '600'], {
+      root,
+    });
+    assert.is(exec.code, 0, exec.stderr);
+    const [process] = await peer.lines;
+    assert.equal(process, { message: 'setns', fds: 1, pid: Number(readFileSync(pidFile, 'utf8')), target: 'anon_inode:[pidfd]' });
+  } finally {
+    runtime(['delete', '--force', id], { root });
+  }
 });
 
 test.run();

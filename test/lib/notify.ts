@@ -5,6 +5,7 @@
  * systemd-notify, and its nc no unix datagrams).
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { chmodSync } from 'node:fs';
 import { join } from 'node:path';
 import { TOP, tempDir } from './cli';
 
@@ -13,6 +14,8 @@ let binDir: string | undefined;
 export function sdNotifyDir(): string {
   if (binDir) return binDir;
   const dir = tempDir('runts-sd-notify-');
+  // Bound into containers whose process may be any user.
+  chmodSync(dir, 0o755);
   execFileSync('cc', ['-static', '-O2', '-o', join(dir, 'sd-notify'), join(TOP, 'test', 'lib', 'sd-notify.c')]);
   return (binDir = dir);
 }
