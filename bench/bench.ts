@@ -16,7 +16,7 @@
  * scripts/make-rootfs.sh, config.json from `runts spec` with terminal off
  * and args /bin/true (or `sleep` where a container must stay up). Each
  * runtime has its own --root in the bench's temp dir. Everything the bench
- * makes (containers, state dirs, the private dockerd, temp dirs) is removed
+ * makes (containers, state dirs, the private containerd and dockerd, temp dirs) is removed
  * at the end, also after an error, Ctrl-C or SIGTERM.
  */
 import { spawn, spawnSync } from 'node:child_process';
@@ -36,6 +36,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { delimiter, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { ensureEngine } from '../scripts/engines';
 import { Docker } from './docker';
 import { Interrupted, Output, catchInterrupts, checkpoint, interruptedBy, stats, timed, timedAsync, vmRssKb } from './measure';
 import { type Machine, type Row, type Series, type Subject, SUBJECTS, machine, newRow, notes, table, toJson } from './report';
@@ -51,7 +52,7 @@ Times runts against runc (when installed) and \`node -e 0\` in one run
   --parallel N    containers created and started at once for throughput (default 10)
   --rounds N      throughput rounds (default 5)
   --docker        also time \`docker run --rm\` and containerd's \`ctr run --rm\` with each runtime
-                  (starts a private dockerd)
+                  (starts a private containerd and dockerd; apt installs them when missing)
   --only LIST     comma list of: node,run,csd,start,state,kill,delete,throughput,docker,containerd
   --runc PATH     the runc to compare with (default: /usr/sbin/runc, else runc on PATH)
   --json FILE     also save every sample and figure as JSON
@@ -261,7 +262,9 @@ async function idleNodeRss(node: Launch): Promise<number> {
   }
 }
 
-async function bench(ctx: Context, docker: Docker | null, rootfs: string, runtsBin: string): Promise<Row[]> {
+/** dockerOrWhy: the private daemons, or why there are none. */
+async function bench(ctx: Context, dockerOrWhy: Docker | string | undefined, rootfs: string, runtsBin: string): Promise<Row[]> {
+  const docker = typeof dockerOrWhy === 'object' ? dockerOrWhy : undefined;
   const { opts, containers } = ctx;
   const want = (key: string) => !opts.only || opts.only.has(key);
   const rows: Row[] = [];
@@ -443,12 +446,12 @@ async function bench(ctx: Context, docker: Docker | null, rootfs: string, runtsB
     progress(rate);
   }
 
-  // dockerd, and the containerd it starts, serve the last two rows.
+  // The private containerd, and dockerd on it, serve the last two rows.
   const engines = opts.docker && (want('docker') || want('containerd'));
   let noEngine: string | undefined;
-  if (engines && !docker) noEngine = 'no dockerd';
+  if (engines && !docker) noEngine = typeof dockerOrWhy === 'string' ? dockerOrWhy : 'no dockerd';
   else if (engines && docker) {
-    say('bench: starting a private dockerd');
+    say('bench: starting a private containerd and dockerd');
     try {
       await docker.start(runtsBin, rootfs);
     } catch (err) {
@@ -639,10 +642,11 @@ async function main(): Promise<void> {
   for (const rt of runtimes) mkdirSync(rt.root, { mode: 0o700 });
   mkdirSync(join(tmp, 'pids'));
   const containers = new Containers(join(tmp, 'pids'), out);
-  const dockerd = opts.docker ? which('dockerd') : null;
-  const docker = opts.docker && dockerd ? new Docker(join(tmp, 'docker'), out, `${containers.prefix}ctr`) : null;
+  // dockerd, containerd and ctr: installed now if missing (apt, as the e2e harness does).
+  const noDocker = opts.docker ? ensureEngine('docker', (line) => say(`bench: ${line}`)) : undefined;
+  const docker = opts.docker && !noDocker ? new Docker(join(tmp, 'docker'), out, `${containers.prefix}ctr`) : null;
 
-  const info: Machine = machine(nodeBin, runtsBin, opts.runc, opts.docker && !!dockerd);
+  const info: Machine = machine(nodeBin, runtsBin, opts.runc, !!docker);
   const date = new Date().toISOString();
   const command = ['npm', 'run', 'bench', ...(process.argv.length > 2 ? ['--', ...process.argv.slice(2)] : [])].join(' ');
   say(`bench: ${command}`);
@@ -657,7 +661,7 @@ async function main(): Promise<void> {
   try {
     const bundles = makeBundles(tmp, top, runtsBin, out);
     const ctx: Context = { opts, nodeBin, node: floor, out, containers, runtimes, ...bundles };
-    rows = await bench(ctx, docker, bundles.rootfs, runtsBin);
+    rows = await bench(ctx, docker ?? noDocker, bundles.rootfs, runtsBin);
   } catch (err) {
     failure = err;
   } finally {

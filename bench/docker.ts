@@ -1,24 +1,22 @@
 /**
- * A private dockerd for `bench --docker`: its own data-root, exec-root,
- * socket and pidfile in the bench's temp dir, no bridge, no iptables,
+ * A private containerd and dockerd for `bench --docker`, as the e2e
+ * harness starts them (scripts/engines.ts): their own state, sockets and
+ * config in the bench's temp dir, dockerd on that containerd (never the
+ * host's at /run/containerd, running or not), no bridge, no iptables,
  * runts added as a runtime, and a busybox image imported from the bench's
- * rootfs. Containers run with --network none. The containerd that dockerd
- * starts serves `ctr run` too (the image copied into a namespace of the
- * bench's), with --runc-binary naming the runtime. stop() removes the
- * containers and ends the daemon (and its containerd and shims).
+ * rootfs. Containers run with --network none. The containerd serves `ctr
+ * run` too (the image copied into a namespace of the bench's), with
+ * --runc-binary naming the runtime. stop() removes the containers and ends
+ * both daemons (the shims end with their containers).
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { dockerCli, privateContainerd, privateDockerdArgs } from '../scripts/engines';
 import { type Output, type Ran, timed } from './measure';
 
 export const IMAGE = 'runts-bench-busybox';
 const CTR_IMAGE = `docker.io/library/${IMAGE}:latest`;
-
-/** The docker CLI: the one that comes with dockerd when present, else the one on PATH. */
-function dockerCli(): string {
-  return existsSync('/usr/bin/docker') ? '/usr/bin/docker' : 'docker';
-}
 
 function exited(child: ChildProcess): boolean {
   return child.exitCode !== null || child.signalCode !== null;
@@ -38,6 +36,9 @@ function waitExit(child: ChildProcess, ms: number): Promise<boolean> {
 export class Docker {
   private readonly cli = dockerCli();
   private readonly sock: string;
+  /** The private containerd's socket (dockerd's and ctr's). */
+  private readonly ctrSock: string;
+  private containerd?: ChildProcess;
   private daemon?: ChildProcess;
 
   constructor(
@@ -47,52 +48,56 @@ export class Docker {
     private readonly ctrNamespace: string,
   ) {
     this.sock = join(dir, 'docker.sock');
+    this.ctrSock = join(dir, 'containerd.sock');
   }
 
   private docker(args: string[], timeout = 60_000) {
     return spawnSync(this.cli, ['-H', `unix://${this.sock}`, ...args], { encoding: 'utf8', timeout });
   }
 
-  /** Starts the daemon and imports the image; throws with the reason (and the daemon's last log lines). */
-  async start(runtsBin: string, rootfs: string): Promise<void> {
-    mkdirSync(this.dir, { recursive: true });
-    const config = join(this.dir, 'daemon.json');
-    writeFileSync(config, '{}\n');
-    const args = [
-      '--config-file',
-      config,
-      '--host',
-      `unix://${this.sock}`,
-      '--data-root',
-      join(this.dir, 'data'),
-      '--exec-root',
-      join(this.dir, 'exec'),
-      '--pidfile',
-      join(this.dir, 'docker.pid'),
-      '--bridge=none',
-      '--iptables=false',
-      '--ip6tables=false',
-      '--ip-forward=false',
-      '--ip-masq=false',
-      '--add-runtime',
-      `runts=${runtsBin}`,
-      '--log-level',
-      'warn',
-    ];
-    // Its own session: a Ctrl-C at the terminal reaches the bench, which stops the daemon itself.
-    this.daemon = spawn('dockerd', args, { detached: true, stdio: ['ignore', this.out.fd, this.out.fd] });
+  /**
+   * Starts a daemon in its own session (a Ctrl-C at the terminal reaches
+   * the bench, which stops the daemons itself), its output in the bench's
+   * log, and waits for ready(); throws with the reason (and its last log lines).
+   */
+  private async startDaemon(file: string, args: string[], ready: () => boolean): Promise<ChildProcess> {
+    const child = spawn(file, args, { detached: true, stdio: ['ignore', this.out.fd, this.out.fd] });
     const mark = this.out.mark();
     const failed = new Promise<string>((resolve) => {
-      this.daemon!.once('error', (err) => resolve(err.message));
-      this.daemon!.once('exit', (code, signal) => resolve(`dockerd exited (${signal ?? code})`));
+      child.once('error', (err) => resolve(err.message));
+      child.once('exit', (code, signal) => resolve(`${file} exited (${signal ?? code})`));
     });
     const deadline = Date.now() + 60_000;
     for (;;) {
       const early = await Promise.race([failed, new Promise<undefined>((r) => setTimeout(() => r(undefined), 200))]);
       if (early !== undefined) throw new Error(`${early}: ${this.out.since(mark)}`);
-      if (existsSync(this.sock) && this.docker(['version'], 10_000).status === 0) break;
-      if (Date.now() > deadline) throw new Error(`dockerd did not answer within 60 s: ${this.out.since(mark)}`);
+      if (ready()) return child;
+      if (Date.now() > deadline) throw new Error(`${file} did not answer within 60 s: ${this.out.since(mark)}`);
     }
+  }
+
+  /** Starts containerd, then dockerd on it, and imports the image; throws with the reason. */
+  async start(runtsBin: string, rootfs: string): Promise<void> {
+    const containerdDir = join(this.dir, 'containerd');
+    mkdirSync(containerdDir, { recursive: true });
+    const containerd = privateContainerd(containerdDir, this.ctrSock);
+    const ctrVersion = () =>
+      spawnSync('ctr', ['--address', this.ctrSock, 'version'], { encoding: 'utf8', timeout: 10_000 }).status === 0;
+    this.containerd = await this.startDaemon('containerd', containerd.args, () => existsSync(this.ctrSock) && ctrVersion());
+    const args = privateDockerdArgs({
+      config: join(this.dir, 'daemon.json'),
+      sock: this.sock,
+      dataRoot: join(this.dir, 'data'),
+      execRoot: join(this.dir, 'exec'),
+      pidfile: join(this.dir, 'docker.pid'),
+      containerd: this.ctrSock,
+      runtimes: { runts: runtsBin },
+    });
+    this.daemon = await this.startDaemon(
+      'dockerd',
+      args,
+      () => existsSync(this.sock) && this.docker(['version'], 10_000).status === 0,
+    );
     const info = this.docker(['info', '--format', '{{json .Runtimes}}']);
     if (!/"runts"/.test(info.stdout ?? ''))
       throw new Error(`dockerd does not list the runts runtime: ${info.stdout}${info.stderr}`);
@@ -105,11 +110,6 @@ export class Docker {
       },
     );
     if (imported.status !== 0) throw new Error(`docker import: ${imported.stderr}`);
-  }
-
-  /** The socket of the containerd that dockerd started. */
-  private get ctrSock(): string {
-    return join(this.dir, 'exec', 'containerd', 'containerd.sock');
   }
 
   /** The image in containerd, for ctrRun (dockerd's own namespace is not ctr's to use). */
@@ -166,32 +166,39 @@ export class Docker {
   }
 
   get running(): boolean {
-    return !!this.daemon && !exited(this.daemon);
+    return !!this.daemon && !exited(this.daemon) && !!this.containerd && !exited(this.containerd);
   }
 
-  /** Removes every container, then stops the daemon (SIGTERM, then SIGKILL after 30 s). */
+  /** Removes every container, then stops dockerd, then containerd (each: SIGTERM, then SIGKILL after 30 s). */
   async stop(): Promise<string[]> {
     const problems: string[] = [];
-    const daemon = this.daemon;
-    if (!daemon || exited(daemon)) return problems;
-    const ps = this.docker(['ps', '-aq'], 30_000);
-    const ids = (ps.stdout ?? '').split('\n').filter(Boolean);
-    if (ids.length) {
-      const rm = this.docker(['rm', '-f', ...ids], 120_000);
-      if (rm.status !== 0) problems.push(`docker rm -f: ${rm.stderr}`);
+    const up = (child?: ChildProcess): child is ChildProcess => !!child && !exited(child);
+    if (up(this.daemon)) {
+      const ps = this.docker(['ps', '-aq'], 30_000);
+      const ids = (ps.stdout ?? '').split('\n').filter(Boolean);
+      if (ids.length) {
+        const rm = this.docker(['rm', '-f', ...ids], 120_000);
+        if (rm.status !== 0) problems.push(`docker rm -f: ${rm.stderr}`);
+      }
     }
     // ctr run --rm removes its own; a failed one may leave a task or a container.
-    if (existsSync(this.ctrSock)) {
+    if (up(this.containerd)) {
       const ctr = (args: string[]) =>
         spawnSync('ctr', ['--address', this.ctrSock, '-n', this.ctrNamespace, ...args], { encoding: 'utf8', timeout: 30_000 });
       for (const task of (ctr(['tasks', 'ls', '-q']).stdout ?? '').split('\n').filter(Boolean)) ctr(['tasks', 'rm', '-f', task]);
       for (const c of (ctr(['containers', 'ls', '-q']).stdout ?? '').split('\n').filter(Boolean)) ctr(['containers', 'rm', c]);
     }
-    daemon.kill('SIGTERM');
-    if (!(await waitExit(daemon, 30_000))) {
-      problems.push('dockerd did not stop within 30 s of SIGTERM: killed');
-      daemon.kill('SIGKILL');
-      await waitExit(daemon, 10_000);
+    for (const [name, child] of [
+      ['dockerd', this.daemon],
+      ['containerd', this.containerd],
+    ] as const) {
+      if (!up(child)) continue;
+      child.kill('SIGTERM');
+      if (!(await waitExit(child, 30_000))) {
+        problems.push(`${name} did not stop within 30 s of SIGTERM: killed`);
+        child.kill('SIGKILL');
+        await waitExit(child, 10_000);
+      }
     }
     return problems;
   }

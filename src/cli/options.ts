@@ -78,6 +78,7 @@ const CREATE_OPTIONS: Readonly<Record<string, OptionSpec>> = {
   bundle: { type: 'string', alias: 'b', default: '.', describe: 'path to the root of the bundle directory' },
   'pid-file': { type: 'string', describe: 'file to write the process id to' },
   'console-socket': { type: 'string', describe: 'path to an AF_UNIX socket which will receive the pty master fd' },
+  'pidfd-socket': { type: 'string', describe: "path to an AF_UNIX socket which will receive the container init's pidfd" },
   'no-pivot': { type: 'boolean', default: false, describe: 'do not use pivot root to jail process inside rootfs' },
   'no-new-keyring': { type: 'boolean', default: false, describe: 'do not create a new session keyring for the container' },
   'preserve-fds': {
@@ -156,6 +157,7 @@ const TABLE = {
     trailing: true,
     options: {
       'console-socket': { type: 'string', describe: 'path to an AF_UNIX socket which will receive the pty master fd' },
+      'pidfd-socket': { type: 'string', describe: "path to an AF_UNIX socket which will receive the process's pidfd" },
       cwd: { type: 'string', describe: 'current working directory in the container' },
       env: { type: 'string', alias: 'e', array: true, default: [], describe: 'set environment variables' },
       tty: { type: 'boolean', alias: 't', default: false, describe: 'allocate a pseudo-TTY' },

@@ -30,7 +30,9 @@ import type { StateStore } from '../state/store';
 import { O_CLOEXEC, O_PATH, S_IFIFO } from '../sys/constants';
 import type { Sys } from '../sys/types';
 import { type InitProcess, spawnInit } from './init-process';
+import { hostNotifySocket, makeNotifyDir } from './notify-socket';
 import { writePidFile } from './pid-file';
+import { connectPidfdSocket, sendPidfd } from './pidfd-socket';
 
 export interface Created {
   record: ContainerRecord;
@@ -51,6 +53,8 @@ export interface CreateOptions {
   systemdCgroup: boolean;
   /** process.terminal without --console-socket: receive the pty master here (foreground run). */
   keepTerminal?: boolean;
+  /** --pidfd-socket: where the init's pidfd goes once the container is created (pidfd-socket.ts). */
+  pidfdSocket?: string;
 }
 
 function expect<T extends FromInit['type']>(message: FromInit, type: T): Extract<FromInit, { type: T }> {
@@ -124,6 +128,8 @@ export async function create(sys: Sys, store: StateStore, args: CreateOptions): 
     }
     store.claim(id);
     claimed = true;
+    // With $NOTIFY_SOCKET, the directory start binds the process's socket in (notify-socket.ts).
+    const notifyDir = hostNotifySocket() ? makeNotifyDir(store, id) : undefined;
     const record: ContainerRecord = {
       ociVersion: spec.ociVersion,
       id,
@@ -165,6 +171,7 @@ export async function create(sys: Sys, store: StateStore, args: CreateOptions): 
       ...(init.fds.fifo !== undefined ? { fifoSocket: init.fds.fifo } : {}),
       ...(consoleTo ? { console: consoleTo } : {}),
       ...(init.fds.idmappedMounts !== undefined ? { idmappedMounts: init.fds.idmappedMounts } : {}),
+      ...(notifyDir ? { notifyDir } : {}),
     });
     if (idmapSocket !== undefined) {
       // Sent ahead of the plan; the init takes them once it has it.
@@ -228,6 +235,7 @@ export async function create(sys: Sys, store: StateStore, args: CreateOptions): 
     record.initDumpable = created.dumpable;
     store.write(record);
     if (args.pidFile) writePidFile(args.pidFile, init.pid);
+    if (args.pidfdSocket) sendPidfd(sys, connectPidfdSocket(sys, args.pidfdSocket), init.pid, 'standard');
     const master = terminalPair ? sys.recvFd(terminalPair[0]).fd : undefined;
     if (terminalPair) closeSync(terminalPair[0]);
     return { record, init, ...(master !== undefined ? { terminal: master } : {}) };

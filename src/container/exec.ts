@@ -33,6 +33,7 @@ import { writePidFile, writePidFileFromHost } from './pid-file';
 import { execThroughStage } from './exec-through-stage';
 import { spawnExecProcess } from '../init/exec-process';
 import { Container } from './container';
+import { connectPidfdSocket, sendPidfd } from './pidfd-socket';
 import { relayTerminal } from './terminal-relay';
 
 /** What exec is asked: the exec command's flags (cli/commands/exec.ts). */
@@ -55,6 +56,8 @@ export interface ExecOptions {
   preserveFds: number;
   cgroup?: string;
   ignorePaused: boolean;
+  /** --pidfd-socket: where the process's pidfd goes once it is spawned (pidfd-socket.ts). */
+  pidfdSocket?: string;
 }
 
 /** runc's getProcess: --process, or the container's process with the flags laid over it. */
@@ -110,12 +113,19 @@ export async function execInContainer(s: Sys, store: StateStore, opts: ExecOptio
     ...(opts.consoleSocket ? { consoleSocket: resolve(opts.consoleSocket) } : {}),
   });
   const pidFile = opts.pidFile ? resolve(opts.pidFile) : undefined;
+  // Connected from the host: the main thread is about to enter the container's mount namespace.
+  // (On a failure before the process exists, it closes with this process.)
+  const pidfdConnection = opts.pidfdSocket ? connectPidfdSocket(s, opts.pidfdSocket) : undefined;
+  const sendPidfdOf = (pid: number) => {
+    if (pidfdConnection !== undefined) sendPidfd(s, pidfdConnection, pid, 'setns');
+  };
   // Node cannot join a user or time namespace (setns needs a single thread): a stage spawned inside does the rest.
   if (record.exec.userNamespace || record.exec.timeNamespace) {
     const start = {
       detach: opts.detach,
       started: (pid: number) => {
         if (pidFile) writePidFile(pidFile, pid);
+        sendPidfdOf(pid);
       },
     };
     return execThroughStage(s, container, plan, start, (child, master) => waitForExit(s, child, master));
@@ -156,6 +166,7 @@ export async function execInContainer(s: Sys, store: StateStore, opts: ExecOptio
     cgroupVersion: cgroup.state.version,
   });
   if (pidFile) await writePidFileFromHost(pidFile, pid);
+  sendPidfdOf(pid);
   return child ? waitForExit(s, child, ready.terminal?.master) : 0;
 }
 

@@ -8,7 +8,8 @@ import type { StateStore } from '../state/store';
 import type { Sys } from '../sys/types';
 import { type CreateOptions, create } from './create';
 import { deleteContainer } from './delete';
-import { startContainer } from './start';
+import { NotifyRelay, relayWarnOnly } from './notify-socket';
+import { releaseContainer, startContainer } from './start';
 import { relayTerminal } from './terminal-relay';
 
 const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH', 'SIGCONT'];
@@ -22,11 +23,19 @@ export interface RunOptions extends Omit<CreateOptions, 'keepTerminal'> {
 export async function runContainer(sys: Sys, store: StateStore, args: RunOptions): Promise<number> {
   const { record, init, terminal } = await create(sys, store, { ...args, keepTerminal: !args.detach });
   if (args.detach) {
-    await startContainer(store, record.id);
+    await startContainer(store, record.id, () => sys);
     init.release();
     return 0;
   }
-  const exited = init.exited().then(({ code, signal }) => (signal ? 128 + (signalNumber(signal) ?? 0) : (code ?? 0)));
+  // In the foreground runts is the service's main process (runc's MAINPID
+  // too); READY is passed on while the process runs (notify-socket.ts).
+  let relay: NotifyRelay | undefined;
+  let relayed: Promise<void> | undefined;
+  let ended = false;
+  const exited = init.exited().then(({ code, signal }) => {
+    ended = true;
+    return signal ? 128 + (signalNumber(signal) ?? 0) : (code ?? 0);
+  });
   // The init is this process's child: it is signalled only while it is not
   // yet reaped, so its pid cannot have gone to another process.
   const forward = (signal: NodeJS.Signals) => {
@@ -37,16 +46,21 @@ export async function runContainer(sys: Sys, store: StateStore, args: RunOptions
     }
   };
   for (const sig of FORWARDED) process.on(sig, forward);
-  const relay = terminal !== undefined ? relayTerminal(sys, terminal) : undefined;
+  const terminalRelay = terminal !== undefined ? relayTerminal(sys, terminal) : undefined;
   try {
-    await startContainer(store, record.id);
+    relay = NotifyRelay.listen(() => sys, store, record.id);
+    await releaseContainer(store, record.id);
+    if (relay) relayed = relayWarnOnly(relay, () => !ended, process.pid);
     const status = await exited;
+    // A READY sent just before the end is still passed on (runts exits once this returns).
+    await relayed;
     // What the process wrote just before exiting is still in the pty.
-    if (relay) await Promise.race([relay.drained, new Promise((r) => setTimeout(r, 200))]);
+    if (terminalRelay) await Promise.race([terminalRelay.drained, new Promise((r) => setTimeout(r, 200))]);
     if (!args.keep) await deleteContainer(store, record.id, { force: true });
     return status;
   } finally {
-    relay?.stop();
+    relay?.close();
+    terminalRelay?.stop();
     for (const sig of FORWARDED) process.off(sig, forward);
   }
 }

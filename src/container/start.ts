@@ -9,14 +9,32 @@ import { RuntsError } from '../errors';
 import { isSameProcess } from '../state/process-identity';
 import type { ContainerRecord } from '../state/record';
 import type { StateStore } from '../state/store';
+import type { Sys } from '../sys/types';
 import { Container, refusal } from './container';
+import { NotifyRelay } from './notify-socket';
 import { signalProcess } from './processes';
 
 /**
+ * `runts start`. With $NOTIFY_SOCKET (and a container created with it),
+ * it then waits for the process's READY and passes it on, with the init as
+ * MAINPID, as `runc start` does (notify-socket.ts); sys is loaded only then.
+ */
+export async function startContainer(store: StateStore, id: string, sys?: () => Sys): Promise<void> {
+  const relay = sys ? NotifyRelay.listen(sys, store, id) : undefined;
+  try {
+    const record = await releaseContainer(store, id);
+    if (relay) await relay.relay(() => isSameProcess(record.pid, record.pidStartTime), record.pid);
+  } finally {
+    relay?.close();
+  }
+}
+
+/**
+ * Lets the created container's process run, then runs the poststart hooks.
  * No lock is needed (nor ffi-rs, for flock): the fifo serialises starts.
  * Of two at once, one reads the init's byte; the other reads end-of-file.
  */
-export async function startContainer(store: StateStore, id: string): Promise<void> {
+export async function releaseContainer(store: StateStore, id: string): Promise<ContainerRecord> {
   const container = Container.load(store, id);
   if (!container.canStart()) throw container.refusal('start');
   const { record } = container;
@@ -33,6 +51,7 @@ export async function startContainer(store: StateStore, id: string): Promise<voi
     else signalProcess(record.pid, record.pidStartTime, SIGNALS.SIGKILL);
     throw err;
   }
+  return record;
 }
 
 /**

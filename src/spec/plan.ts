@@ -5,7 +5,7 @@
  * reads the plan, never the raw spec: an exec's plan too (planExec), from
  * what create kept of the config (ExecBase).
  */
-import { isAbsolute, join } from 'node:path';
+import { dirname, isAbsolute, join } from 'node:path';
 import { RuntsError } from '../errors';
 import { CAPABILITIES } from '../linux/capabilities';
 import type { CgroupMountView } from '../linux/cgroups/types';
@@ -163,7 +163,12 @@ export interface PlanOptions {
   console?: { socketPath: string } | { fd: number };
   /** The init's fd of the socket its id-mapped mounts come over, if create made one. */
   idmappedMounts?: number;
+  /** With $NOTIFY_SOCKET: the host directory of the runtime's notify socket (container/notify-socket.ts). */
+  notifyDir?: string;
 }
+
+/** Where the process finds the runtime's notify socket, as with runc: its directory is bound at /run/notify. */
+export const NOTIFY_SOCKET_IN_CONTAINER = '/run/notify/notify.sock';
 
 /** process -> what the init (or exec) applies: names to numbers, defaults filled. */
 export function planProcess(proc: Process): PlannedProcess {
@@ -215,6 +220,18 @@ export function makePlan(loaded: LoadedConfig, opts: PlanOptions): InitPlan {
   const planned = planProcess(proc);
   // Socket-activated fds come first, then --preserve-fds, as with runc.
   if (opts.listenFds) planned.env = [...planned.env, `LISTEN_FDS=${opts.listenFds}`, 'LISTEN_PID=1'];
+  // runc's: the directory read-only (the socket is written to all the same), the variable added to the rest.
+  const notifyMounts: Mount[] = opts.notifyDir
+    ? [
+        {
+          destination: dirname(NOTIFY_SOCKET_IN_CONTAINER),
+          source: opts.notifyDir,
+          type: 'bind',
+          options: ['bind', 'nosuid', 'noexec', 'nodev', 'ro'],
+        },
+      ]
+    : [];
+  if (opts.notifyDir) planned.env = [...planned.env, `NOTIFY_SOCKET=${NOTIFY_SOCKET_IN_CONTAINER}`];
   const namespaces = linux.namespaces ?? [];
   const has = (type: string) => namespaces.some((ns) => ns.type === type);
   const userNamespace = has('user');
@@ -234,7 +251,7 @@ export function makePlan(loaded: LoadedConfig, opts: PlanOptions): InitPlan {
     ...(opts.sessionKeyring ? { sessionKeyring: opts.sessionKeyring } : {}),
     // Those the init itself joins or makes (namespaceSetup: the rest are set up as it is spawned).
     namespaces: namespaceSetup(namespaces).init.map((ns) => ({ type: ns.type, ...(ns.path ? { path: ns.path } : {}) })),
-    mounts: (spec.mounts ?? []).map((m) => {
+    mounts: [...(spec.mounts ?? []), ...notifyMounts].map((m) => {
       const parsed = parseMountOptions(m.options);
       if (sysfsBound && m.type === 'sysfs') {
         parsed.flags |= MS_BIND | MS_REC;

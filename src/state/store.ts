@@ -11,6 +11,9 @@
  *                            process: if state.json is ever damaged, the
  *                            container can still be deleted
  *   <root>/<id>/exec.fifo    present from create until start
+ *   <root>/<id>/notify/      with $NOTIFY_SOCKET only: made 0755 by create,
+ *                            bound into the container; start binds
+ *                            notify.sock in it (container/notify-socket.ts)
  *   <root>/<id>/.lock        flocked by the read-check-change operations
  *                            (pause, resume, update: see lock())
  *   <root>/~deleting.<pid>.<id>  a tomb: a container directory delete took
@@ -57,6 +60,7 @@ const RECORD = 'state.json';
 const TEARDOWN = 'teardown.json';
 const EXEC_FIFO = 'exec.fifo';
 const LOCK = '.lock';
+const NOTIFY_DIR = 'notify';
 
 export const DEFAULT_ROOT = '/run/runts';
 
@@ -186,6 +190,11 @@ export class StateStore {
   /** The fifo the init waits on until start (made by create, removed by start). */
   execFifo(id: string): string {
     return join(this.containerDir(id), EXEC_FIFO);
+  }
+
+  /** The directory of the container's sd_notify socket (notify-socket.ts). */
+  notifyDir(id: string): string {
+    return join(this.containerDir(id), NOTIFY_DIR);
   }
 
   hasExecFifo(id: string): boolean {

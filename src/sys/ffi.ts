@@ -29,6 +29,8 @@ import {
   MOUNT_ATTR_IDMAP,
   MOVE_MOUNT_F_EMPTY_PATH,
   MOVE_MOUNT_T_EMPTY_PATH,
+  O_CLOEXEC,
+  O_NONBLOCK,
   OPEN_TREE_CLOEXEC,
   OPEN_TREE_CLONE,
   P_PIDFD,
@@ -136,6 +138,8 @@ const AF_UNIX = 1;
 const SOCK_STREAM_CLOEXEC = 1 | 0o2000000;
 const AF_NETLINK = 16;
 const SOCK_RAW_CLOEXEC = 3 | 0o2000000;
+const SOCK_DGRAM_CLOEXEC = 2 | 0o2000000;
+const SOCK_NONBLOCK = 0o4000;
 const SOL_SOCKET = 1;
 const SCM_RIGHTS = 1;
 const MSG_CMSG_CLOEXEC = 0x40000000;
@@ -167,6 +171,21 @@ const hex = (n: number | bigint): string => `0x${n.toString(16)}`;
 /** libseccomp returns -errno rather than setting errno. */
 function checkSeccomp(what: string, detail: string, rc: number, tolerated: number[] = []): void {
   if (rc < 0 && !tolerated.includes(-rc)) throw new SysError(what, -rc, detail, errnoName(-rc));
+}
+
+/**
+ * struct sockaddr_un { sa_family_t sun_family; char sun_path[108] } for
+ * path, cut to its length (the kernel takes an abstract name's length as
+ * given). "@name" is the abstract name: a NUL, then name.
+ */
+function sockaddrUn(call: string, path: string): Buffer {
+  const abstract = path.startsWith('@');
+  const name = Buffer.from(abstract ? path.slice(1) : path);
+  if (name.length > 107 || name.includes(0)) throw new SysError(call, EINVAL, path, 'socket path too long or holding a NUL');
+  const addr = Buffer.alloc(2 + (abstract ? 1 : 0) + name.length + (abstract ? 0 : 1));
+  addr.writeUInt16LE(AF_UNIX, 0);
+  name.copy(addr, abstract ? 3 : 2);
+  return addr;
 }
 
 /** The kernel's dev_t for mknodat (new_encode_dev): 12-bit major, 20-bit minor. */
@@ -688,20 +707,31 @@ export class FfiSys implements Sys {
 
   // --- unix sockets ---
 
-  connectUnix(path: string): number {
-    const fd = this.#check('socket', path, 'socket', [AF_UNIX, SOCK_STREAM_CLOEXEC, 0]);
-    // struct sockaddr_un { sa_family_t sun_family; char sun_path[108] }
-    const addr = Buffer.alloc(110);
-    addr.writeUInt16LE(AF_UNIX, 0);
-    if (Buffer.byteLength(path) > 107) throw new SysError('connect', EINVAL, path, 'socket path too long');
-    addr.write(path, 2);
+  connectUnix(path: string, datagram = false): number {
+    return this.#unixSocket('connect', path, datagram ? SOCK_DGRAM_CLOEXEC : SOCK_STREAM_CLOEXEC);
+  }
+
+  bindUnixDatagram(path: string): number {
+    return this.#unixSocket('bind', path, SOCK_DGRAM_CLOEXEC | SOCK_NONBLOCK);
+  }
+
+  /** An AF_UNIX socket of that type, connected or bound to path. */
+  #unixSocket(call: 'connect' | 'bind', path: string, type: number): number {
+    const fd = this.#check('socket', path, 'socket', [AF_UNIX, type, 0]);
     try {
-      this.#check('connect', path, 'connect', [fd, addr, addr.length]);
+      const addr = sockaddrUn(call, path);
+      this.#check(call, path, call, [fd, addr, addr.length]);
     } catch (err) {
       this.#check('close', path, 'close', [fd]);
       throw err;
     }
     return fd;
+  }
+
+  pipe(): [number, number] {
+    const fds = Buffer.alloc(8);
+    this.#check('pipe2', '', 'pipe2', [fds, O_CLOEXEC | O_NONBLOCK]);
+    return [fds.readInt32LE(0), fds.readInt32LE(4)];
   }
 
   sendFds(socket: number, payload: Buffer, fds: number[]): void {

@@ -538,9 +538,19 @@ export class RecordingSys implements Sys {
     return this.#nextPidfd++;
   }
 
-  connectUnix(path: string): number {
-    this.#record('connectUnix', [path]);
+  connectUnix(path: string, datagram = false): number {
+    this.#record('connectUnix', datagram ? [path, datagram] : [path]);
     return this.#nextPidfd++;
+  }
+
+  bindUnixDatagram(path: string): number {
+    this.#record('bindUnixDatagram', [path]);
+    return this.#nextPidfd++;
+  }
+
+  pipe(): [number, number] {
+    this.#record('pipe', []);
+    return [this.#nextPidfd++, this.#nextPidfd++];
   }
 
   sendFds(socket: number, payload: Buffer, fds: number[]): void {

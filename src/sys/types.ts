@@ -251,8 +251,16 @@ export interface Sys {
   seccompFlagsSupported(flags: number): boolean;
 
   // --- unix sockets ---
-  /** A connected AF_UNIX stream socket (close-on-exec). */
-  connectUnix(path: string): number;
+  /**
+   * A connected AF_UNIX socket (close-on-exec): a stream, or a datagram
+   * socket (whose write(2)s are datagrams). A path beginning with "@" names
+   * an abstract socket, as sd_notify(3) reads $NOTIFY_SOCKET.
+   */
+  connectUnix(path: string, datagram?: boolean): number;
+  /** An AF_UNIX datagram socket bound to path (close-on-exec, non-blocking: reads fail EAGAIN when none is queued). */
+  bindUnixDatagram(path: string): number;
+  /** pipe2(O_CLOEXEC | O_NONBLOCK): [read end, write end]. */
+  pipe(): [number, number];
   /** sendmsg(2) of payload with fds as SCM_RIGHTS. */
   sendFds(socket: number, payload: Buffer, fds: number[]): void;
   /** recvmsg(2) of one message carrying one fd (SCM_RIGHTS); blocks. */

@@ -17,6 +17,7 @@ import {
   startHarness,
   scenarios,
 } from '../lib/e2e';
+import { received, sdNotifyDir, startPeer } from '../lib/notify';
 
 const started = startHarness(['podman']);
 const { harness } = started;
@@ -65,6 +66,46 @@ scenario('[6] podman --runtime <runts> run --rm: output and exit code 3, nothing
     `container ${id} was not created through the runts wrapper`,
   );
   assert.is(h.podman(['ps', '-aq']).stdout.trim(), '', 'podman still lists a container');
+  const left = h.leftovers([id]);
+  assert.equal(left, [], `left behind:\n${left.join('\n')}`);
+});
+
+scenario("podman run -d --sdnotify=container: the container's READY reaches podman's own NOTIFY_SOCKET", async () => {
+  // podman's own $NOTIFY_SOCKET (systemd's, in a unit). podman 4 binds a
+  // socket of its own in through the config (/run/notify, NOTIFY_SOCKET in
+  // the process's env) and gives the runtime no $NOTIFY_SOCKET: what runts
+  // relays itself is notify.test.ts's; here, that it runs podman's way.
+  const host = await startPeer('notify-receiver.py', 'notify.sock', ['READY=1']);
+  const cid = h.file('cid');
+  const r = h.podman(
+    [
+      'run',
+      '-d',
+      '--sdnotify=container',
+      '--cidfile',
+      cid,
+      '--network',
+      'none',
+      '-v',
+      `${sdNotifyDir()}:/opt/sd:ro`,
+      ...h.podmanCgroupArgs(),
+      ...ulimits(),
+      h.podmanImage,
+      'sh',
+      '-c',
+      'sleep 1; /opt/sd/sd-notify READY=1; exec sleep 600',
+    ],
+    { env: { NOTIFY_SOCKET: host.path } },
+  );
+  assert.is(r.code, 0, `podman run exited ${r.code}: ${r.stderr.trim()}`);
+  const id = idFrom(cid);
+  const messages = (await received(host)).map((m) => String(m.message));
+
+  assert.ok(
+    messages.some((m) => m.split('\n').includes('READY=1')),
+    `no READY=1 at podman's NOTIFY_SOCKET: ${JSON.stringify(messages)}`,
+  );
+  assert.is(h.podman(['rm', '-f', '-t', '0', id]).code, 0);
   const left = h.leftovers([id]);
   assert.equal(left, [], `left behind:\n${left.join('\n')}`);
 });

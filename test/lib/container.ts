@@ -59,7 +59,10 @@ export interface Outcome {
  * run -d): output goes to files, so that nothing waits for a pipe the
  * container keeps open.
  */
-export function runtime(args: string[], opts: { runtime?: string; root: string; input?: string }): Outcome {
+export function runtime(
+  args: string[],
+  opts: { runtime?: string; root: string; input?: string; env?: NodeJS.ProcessEnv },
+): Outcome {
   const dir = tempDir('runts-out-');
   const out = openSync(join(dir, 'out'), 'w');
   const err = openSync(join(dir, 'err'), 'w');
@@ -68,6 +71,7 @@ export function runtime(args: string[], opts: { runtime?: string; root: string; 
       stdio: [opts.input === undefined ? 'ignore' : 'pipe', out, err],
       input: opts.input,
       timeout: 60_000,
+      ...(opts.env ? { env: opts.env } : {}),
     });
     if (r.error) throw r.error;
     return { code: r.status, stdout: readFileSync(join(dir, 'out'), 'utf8'), stderr: readFileSync(join(dir, 'err'), 'utf8') };

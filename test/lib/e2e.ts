@@ -77,12 +77,13 @@ import {
   describeLeftover,
   removeLeftovers,
 } from '../../conformance/leftovers';
+import { type Engine, dockerCli, ensureEngine, privateContainerd, privateDockerdArgs, which } from '../../scripts/engines';
 import { childDirs } from './cgroups';
 import { RUNTS, TOP, isRoot } from './cli';
 import { alive, mountsUnder } from './container';
 import { skipTest } from './skips';
 
-export type Engine = 'docker' | 'containerd' | 'podman';
+export type { Engine };
 
 /** Whether the scenarios run against the host's own daemons (RUNTS_E2E_DAEMONS=system) instead of private ones. */
 export const SYSTEM_DAEMONS = process.env.RUNTS_E2E_DAEMONS === 'system';
@@ -117,60 +118,8 @@ export const quote = (s: string) => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.repl
 
 // ---------------------------------------------------------------- packages --
 
-const SEARCH = ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin'];
-
-export function which(bin: string): string | undefined {
-  const dirs = [...(process.env.PATH ?? '').split(':').filter(Boolean), ...SEARCH];
-  for (const d of dirs) {
-    const p = join(d, bin);
-    try {
-      if (statSync(p).isFile()) return p;
-    } catch {
-      // not here
-    }
-  }
-  return undefined;
-}
-
-/** What each engine needs: binaries and the Debian packages that hold them. */
-const NEEDS: Record<Engine, { bins: string[]; packages: string[] }> = {
-  containerd: { bins: ['containerd', 'ctr', 'containerd-shim-runc-v2', 'tar', 'script'], packages: ['containerd'] },
-  docker: {
-    bins: ['dockerd', 'docker', 'containerd', 'containerd-shim-runc-v2', 'tar', 'script'],
-    packages: ['docker.io', 'containerd'],
-  },
-  podman: { bins: ['podman', 'conmon', 'tar'], packages: ['podman'] },
-};
-
-function aptInstall(packages: string[]): string | undefined {
-  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  const install = () => spawnSync('apt-get', ['install', '-y', '-q', ...packages], { encoding: 'utf8', env, timeout: 600_000 });
-  let r = install();
-  if (r.status !== 0) {
-    spawnSync('apt-get', ['update', '-q'], { encoding: 'utf8', env, timeout: 300_000 });
-    r = install();
-  }
-  if (r.status !== 0)
-    return `apt-get install ${packages.join(' ')} failed: ${(r.stderr || r.error?.message || '').trim().split('\n').slice(-3).join(' | ')}`;
-  return undefined;
-}
-
-/** Missing binaries are installed (apt) when root; returns why the engine cannot run, if it cannot. */
-export function ensureEngine(engine: Engine): string | undefined {
-  const missing = () => NEEDS[engine].bins.filter((b) => !which(b));
-  if (!missing().length) return undefined;
-  if (!isRoot) return `not root: cannot install ${NEEDS[engine].packages.join(' ')} (missing ${missing().join(', ')})`;
-  console.log(`  e2e: installing ${NEEDS[engine].packages.join(' ')} (missing ${missing().join(', ')})`);
-  const failed = aptInstall(NEEDS[engine].packages);
-  if (failed) return failed;
-  const still = missing();
-  return still.length ? `still missing after apt-get install: ${still.join(', ')}` : undefined;
-}
-
-/** Debian's docker client matches its dockerd (another, newer one may come first in PATH). */
-export function dockerCli(): string {
-  return existsSync('/usr/bin/docker') ? '/usr/bin/docker' : (which('docker') ?? 'docker');
-}
+// which, ensureEngine and dockerCli are shared with the bench (scripts/engines.ts).
+export { dockerCli, ensureEngine, which };
 
 // ------------------------------------------------------------------- host --
 
@@ -651,32 +600,14 @@ export class Harness {
   private startPrivateContainerd(): void {
     const dir = join(this.base, 'containerd');
     mkdirSync(dir);
-    this.containerdSock = join(this.base, 'containerd.sock');
-    this.containerdState = join(dir, 'state');
-    const config = join(dir, 'config.toml');
-    writeFileSync(
-      config,
-      [
-        'version = 2',
-        `root = ${JSON.stringify(join(dir, 'root'))}`,
-        `state = ${JSON.stringify(this.containerdState)}`,
-        'disabled_plugins = ["io.containerd.grpc.v1.cri"]',
-        '[grpc]',
-        `  address = ${JSON.stringify(this.containerdSock)}`,
-        '[ttrpc]',
-        `  address = ${JSON.stringify(`${this.containerdSock}.ttrpc`)}`,
-        '[debug]',
-        '  level = "warn"',
-        '[plugins."io.containerd.internal.v1.opt"]',
-        `  path = ${JSON.stringify(join(dir, 'opt'))}`,
-        '',
-      ].join('\n'),
-    );
+    const containerd = privateContainerd(dir, join(this.base, 'containerd.sock'));
+    this.containerdSock = containerd.sock;
+    this.containerdState = containerd.state;
     this.startDaemon(
       'containerd',
       'containerd',
-      ['--config', config],
-      () => existsSync(this.containerdSock!) && this.ctr(['version'], { timeout: 10_000 }).code === 0,
+      containerd.args,
+      () => existsSync(containerd.sock) && this.ctr(['version'], { timeout: 10_000 }).code === 0,
     );
     this.cgroupParents.push(this.tag); // ctr's default cgroupsPath is /NAMESPACE/ID
   }
@@ -717,23 +648,17 @@ export class Harness {
     const sock = join(this.base, `${name}.sock`);
     const parent = `${this.tag}-docker`;
     if (!this.cgroupParents.includes(parent)) this.cgroupParents.push(parent);
-    const config = join(this.base, `${name}.json`);
-    writeFileSync(config, '{}\n');
     mkdirSync(join(this.base, 'docker-cli'), { recursive: true });
-    // prettier-ignore
-    const args = [
-      '--config-file', config,
-      '-H', `unix://${sock}`,
-      '--data-root', join(this.base, `dd${suffix}`),
-      '--exec-root', join(this.base, `de${suffix}`),
-      '--pidfile', join(this.base, `${name}.pid`),
-      '--containerd', this.containerdSock,
-      '--bridge=none', '--iptables=false', '--ip6tables=false', '--ip-masq=false', '--ip-forward=false',
-      '--cgroup-parent', `/${parent}`,
-      '--add-runtime', `runts=${this.wrapper}`,
-      '--log-level', 'warn',
-      ...extra,
-    ];
+    const places = {
+      config: join(this.base, `${name}.json`),
+      sock,
+      dataRoot: join(this.base, `dd${suffix}`),
+      execRoot: join(this.base, `de${suffix}`),
+      pidfile: join(this.base, `${name}.pid`),
+      containerd: this.containerdSock,
+      runtimes: { runts: this.wrapper },
+    };
+    const args = privateDockerdArgs(places, ['--cgroup-parent', `/${parent}`, ...extra]);
     this.dockerds.set(name, sock);
     this.startDaemon(
       name,
@@ -896,8 +821,9 @@ export class Harness {
     );
   }
 
-  podman(args: string[], opts: { timeout?: number } = {}): Ran {
-    return this.run('podman', [...this.podmanArgs!, ...args], { ...opts, env: { ...process.env, ...this.podmanEnv() } });
+  podman(args: string[], opts: { timeout?: number; env?: NodeJS.ProcessEnv } = {}): Ran {
+    const env = { ...process.env, ...this.podmanEnv(), ...opts.env };
+    return this.run('podman', [...this.podmanArgs!, ...args], { ...opts, env });
   }
 
   /** The podman command line as one shell string (for a pty session). */
@@ -1205,7 +1131,7 @@ export function startHarness(engines: Engine[]): { harness?: Harness; skip?: str
   if (process.env.RUNTS_E2E === 'skip' || process.env.RUNTS_E2E === '0') return { skip: 'RUNTS_E2E=skip' };
   if (!isRoot) return reason('not root');
   for (const e of engines) {
-    const why = ensureEngine(e);
+    const why = ensureEngine(e, (line) => console.log(`  e2e: ${line}`));
     if (why) return reason(`${e}: ${why}`);
   }
   let h: Harness | undefined;

@@ -123,4 +123,21 @@ test('plan: bundle-relative paths made absolute, caps and rlimits as numbers, pi
   assert.is(plan.mounts.find((m) => m.destination === '/dev/shm')!.flags, MS_NOSUID | MS_NOEXEC | MS_NODEV);
 });
 
+test('plan: with a notify directory, it is bound read-only at /run/notify, last, and the process told of the socket', () => {
+  const spec = baseSpec();
+  spec.process!.env = ['PATH=/bin'];
+  const loaded = { bundle: '/b', file: '/b/config.json', spec, rootfs: '/b/rootfs' };
+  const opts = { id: 'x', fifoPath: '/s/exec.fifo', noPivot: false, preserveFds: 0, cgroup: { version: 2 as const } };
+  const plain = makePlan(loaded, opts);
+  assert.not.ok(plain.mounts.some((m) => m.destination === '/run/notify'));
+  assert.equal(plain.process.env, ['PATH=/bin']);
+  const plan = makePlan(loaded, { ...opts, notifyDir: '/s/x/notify' });
+  const last = plan.mounts[plan.mounts.length - 1]!;
+  assert.equal(
+    [last.destination, last.source, last.bind, last.flags],
+    ['/run/notify', '/s/x/notify', true, MS_BIND | MS_RDONLY | MS_NOSUID | MS_NOEXEC | MS_NODEV],
+  );
+  assert.equal(plan.process.env, ['PATH=/bin', 'NOTIFY_SOCKET=/run/notify/notify.sock']);
+});
+
 test.run();

@@ -1,3 +1,4 @@
+import { sys } from '../../sys/index';
 import { type GlobalArgs, store } from '../global';
 
 interface IdArgs extends GlobalArgs {
@@ -6,5 +7,5 @@ interface IdArgs extends GlobalArgs {
 
 export async function start(argv: IdArgs): Promise<void> {
   const { startContainer } = await import('../../container/start');
-  await startContainer(store(argv), argv.containerId);
+  await startContainer(store(argv), argv.containerId, sys);
 }
