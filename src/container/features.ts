@@ -10,6 +10,7 @@
 import { capabilityNames } from '../linux/capabilities';
 import { knownMountOptions } from '../linux/mount-options';
 import { SUPPORTED_NAMESPACES } from '../linux/namespaces';
+import { MEMPOLICY_FLAGS, MEMPOLICY_MODES } from '../linux/process-attributes';
 import { ACTIONS, ARCHITECTURES, FLAGS, OPERATORS } from '../linux/seccomp';
 import { schemaProblems } from '../spec/validate';
 import { SPEC_VERSION, SPEC_VERSION_MIN } from '../spec/version';
@@ -63,6 +64,7 @@ export function features() {
       // schema defines none, and a features document MUST NOT hold a
       // property its ociVersionMax does not define.
       mountExtensions: { idmap: { enabled: true } },
+      memoryPolicy: { modes: Object.keys(MEMPOLICY_MODES), flags: Object.keys(MEMPOLICY_FLAGS) },
     },
     annotations: {
       'org.opencontainers.runts.version': RUNTS_VERSION,

@@ -10,6 +10,12 @@ import { systemdCgroupsPathProblem } from '../linux/cgroups/systemd-unit';
 import { idMappingProblems } from '../linux/id-mappings';
 import { IDMAP_WORDS, isBindMount, parseMountOptions } from '../linux/mount-options';
 import { SUPPORTED_NAMESPACES } from '../linux/namespaces';
+import {
+  type MemoryPolicyConfig,
+  type ProcessAttributeConfig,
+  memoryPolicyProblems,
+  processAttributeProblems,
+} from '../linux/process-attributes';
 import { cleanDestination, procMountRefusal } from '../linux/proc-mounts';
 import { RLIMITS } from '../linux/rlimits';
 import { sysctlProblems } from '../linux/sysctl';
@@ -27,13 +33,7 @@ const seenTimeNamespace = (linux: NonNullable<Spec['linux']>) =>
 
 const UNSUPPORTED_LINUX_FIELDS: [string, string][] = [
   ['intelRdt', 'Intel RDT settings'],
-  ['memoryPolicy', 'NUMA memory policies'],
   ['netDevices', 'network devices moved into the container'],
-];
-const UNSUPPORTED_PROCESS_FIELDS: [string, string][] = [
-  ['scheduler', 'scheduling policies (sched_setattr)'],
-  ['ioPriority', 'I/O priorities'],
-  ['execCPUAffinity', 'CPU affinities for the process'],
 ];
 /**
  * The other platforms' sections (config.md "Platform-specific
@@ -162,7 +162,7 @@ export function runtimeProblems(spec: Spec, driver: CgroupDriver = { systemdCgro
     if ((spec as unknown as Record<string, unknown>)[field] !== undefined)
       add(`/${field}`, `${what} are for another platform: runts runs Linux containers`);
   }
-  // Fields of newer schemas that runts does not apply (here and in process): refused, never ignored.
+  // Fields of newer schemas that runts does not apply: refused, never ignored.
   const linuxFields = (spec.linux ?? {}) as Record<string, unknown>;
   for (const [field, what] of UNSUPPORTED_LINUX_FIELDS) {
     if (linuxFields[field] !== undefined) add(`/linux/${field}`, `${what} are not supported yet`);
@@ -170,10 +170,6 @@ export function runtimeProblems(spec: Spec, driver: CgroupDriver = { systemdCgro
   const proc = spec.process;
   if (!proc) add('/process', 'is required to create a container');
   else {
-    const processFields = proc as Record<string, unknown>;
-    for (const [field, what] of UNSUPPORTED_PROCESS_FIELDS) {
-      if (processFields[field] !== undefined) add(`/process/${field}`, `${what} are not supported yet`);
-    }
     if (!proc.args || proc.args.length === 0) add('/process/args', 'must name the program to run');
     if (!proc.cwd.startsWith('/')) add('/process/cwd', 'must be an absolute path');
     proc.env?.forEach((entry, i) => {
@@ -189,7 +185,10 @@ export function runtimeProblems(spec: Spec, driver: CgroupDriver = { systemdCgro
     if (proc.oomScoreAdj !== undefined && (proc.oomScoreAdj < -1000 || proc.oomScoreAdj > 1000)) {
       add('/process/oomScoreAdj', 'must be between -1000 and 1000');
     }
+    problems.push(...processAttributeProblems(proc as ProcessAttributeConfig));
   }
+  const memoryPolicy = (linuxFields as { memoryPolicy?: MemoryPolicyConfig }).memoryPolicy;
+  if (memoryPolicy) problems.push(...memoryPolicyProblems(memoryPolicy));
 
   const containerUserns = (spec.linux?.namespaces ?? []).some((ns) => ns.type === 'user');
   spec.mounts?.forEach((m, i) => {

@@ -6,7 +6,8 @@
  * Calls whose glibc wrapper is newer than the oldest glibc Node 20 runs on
  * (2.28), or that have none, go through syscall(2): pivot_root, mknodat,
  * mount_setattr, open_tree, move_mount, close_range, openat2, pidfd_open, pidfd_send_signal, bpf,
- * keyctl, and the per-thread credential calls.
+ * keyctl, the per-thread credential calls, and the scheduling and memory
+ * policy calls (sched_setattr, sched_setaffinity, ioprio_set, set_mempolicy).
  */
 import { readFileSync } from 'node:fs';
 import { getSystemErrorMap } from 'node:util';
@@ -19,6 +20,7 @@ import {
   EEXIST,
   EINVAL,
   ENOENT,
+  IOPRIO_WHO_PROCESS,
   ENOMEM,
   ENOSYS,
   KEYCTL_DESCRIBE,
@@ -30,6 +32,7 @@ import {
   OPEN_TREE_CLOEXEC,
   OPEN_TREE_CLONE,
   P_PIDFD,
+  SCHED_ATTR_SIZE_VER0,
   SCMP_ACT_NOTIFY,
   WEXITED,
   WNOHANG,
@@ -37,7 +40,15 @@ import {
 import { type FfiBinding, loadFfiBinding } from './ffi-binding';
 import { type MountinfoEntry, parseMountinfo } from './mountinfo';
 import { nodeFiles } from './node-files';
-import { type CapabilitySets, type MountAttributes, type PreparedSeccomp, type SeccompFilter, type Sys, SysError } from './types';
+import {
+  type CapabilitySets,
+  type MountAttributes,
+  type PreparedSeccomp,
+  type SchedAttr,
+  type SeccompFilter,
+  type Sys,
+  SysError,
+} from './types';
 
 /**
  * A C argument, typed by its JavaScript value: string = const char*,
@@ -69,7 +80,11 @@ type SyscallName =
   | 'setgroups'
   | 'setresuid'
   | 'setresgid'
-  | 'getcwd';
+  | 'getcwd'
+  | 'sched_setattr'
+  | 'sched_setaffinity'
+  | 'ioprio_set'
+  | 'set_mempolicy';
 
 const SYSCALLS: Readonly<Record<string, Readonly<Record<SyscallName, number>>>> = {
   x64: {
@@ -88,6 +103,10 @@ const SYSCALLS: Readonly<Record<string, Readonly<Record<SyscallName, number>>>> 
     setresuid: 117,
     setresgid: 119,
     getcwd: 79,
+    sched_setattr: 314,
+    sched_setaffinity: 203,
+    ioprio_set: 251,
+    set_mempolicy: 238,
   },
   arm64: {
     keyctl: 219,
@@ -105,6 +124,10 @@ const SYSCALLS: Readonly<Record<string, Readonly<Record<SyscallName, number>>>> 
     setresuid: 147,
     setresgid: 149,
     getcwd: 17,
+    sched_setattr: 274,
+    sched_setaffinity: 122,
+    ioprio_set: 30,
+    set_mempolicy: 237,
   },
 };
 
@@ -357,6 +380,43 @@ export class FfiSys implements Sys {
   setrlimit(resource: number, soft: bigint, hard: bigint): void {
     const rlimit = Buffer.from(new BigUint64Array([soft, hard]).buffer);
     this.#check('setrlimit', `resource ${resource} (${soft}, ${hard})`, 'setrlimit', [resource, rlimit]);
+  }
+
+  // --- scheduling and memory placement ---
+
+  schedSetattr(attr: SchedAttr): void {
+    // struct sched_attr { u32 size; u32 policy; u64 flags; s32 nice; u32 priority; u64 runtime, deadline, period }
+    const buf = Buffer.alloc(SCHED_ATTR_SIZE_VER0);
+    buf.writeUInt32LE(SCHED_ATTR_SIZE_VER0, 0);
+    buf.writeUInt32LE(attr.policy, 4);
+    buf.writeBigUInt64LE(BigInt(attr.flags), 8);
+    buf.writeInt32LE(attr.nice, 16);
+    buf.writeUInt32LE(attr.priority, 20);
+    buf.writeBigUInt64LE(BigInt(attr.runtime), 24);
+    buf.writeBigUInt64LE(BigInt(attr.deadline), 32);
+    buf.writeBigUInt64LE(BigInt(attr.period), 40);
+    const detail = `policy ${attr.policy} flags ${hex(attr.flags)} nice ${attr.nice} priority ${attr.priority}`;
+    this.#syscall('sched_setattr', detail, [0n, buf, 0n]);
+  }
+
+  ioprioSet(ioprio: number): void {
+    this.#syscall('ioprio_set', hex(ioprio), [BigInt(IOPRIO_WHO_PROCESS), 0n, BigInt(ioprio)]);
+  }
+
+  schedSetaffinity(cpus: readonly number[]): void {
+    const mask = idMask(cpus);
+    this.#syscall('sched_setaffinity', `[${cpus.join(',')}]`, [0n, BigInt(mask.length), mask]);
+  }
+
+  setMempolicy(mode: number, nodes: readonly number[]): void {
+    const detail = `mode ${hex(mode)} nodes [${nodes.join(',')}]`;
+    if (!nodes.length) {
+      this.#syscall('set_mempolicy', detail, [BigInt(mode), null, 0n]);
+      return;
+    }
+    const mask = idMask(nodes);
+    // maxnode counts one bit more than the kernel reads (its get_nodes() takes maxnode - 1).
+    this.#syscall('set_mempolicy', detail, [BigInt(mode), mask, BigInt(mask.length * 8 + 1)]);
   }
 
   // --- files and descriptors ---
@@ -876,6 +936,13 @@ export class FfiSys implements Sys {
       throw new Error(`ffi-rs: ${funcName}: ${(err as Error).message || code || 'call failed'}`, { cause: err });
     }
   }
+}
+
+/** A bit mask of CPUs or nodes in unsigned longs (64-bit words, little-endian on x86_64 and aarch64). */
+function idMask(ids: readonly number[]): Buffer {
+  const mask = Buffer.alloc(Math.max(1, Math.ceil((Math.max(...ids) + 1) / 64)) * 8);
+  for (const id of ids) mask[id >> 3]! |= 1 << (id & 7);
+  return mask;
 }
 
 /** struct __user_cap_header_struct { u32 version; i32 pid = 0 (this thread) }. */

@@ -41,6 +41,7 @@ import {
   type FileStat,
   type MountAttributes,
   type PreparedSeccomp,
+  type SchedAttr,
   type SeccompFilter,
   type Sys,
   SysError,
@@ -375,6 +376,22 @@ export class RecordingSys implements Sys {
       default:
         return 0;
     }
+  }
+
+  schedSetattr(attr: SchedAttr): void {
+    this.#record('schedSetattr', [attr]);
+  }
+
+  ioprioSet(ioprio: number): void {
+    this.#record('ioprioSet', [ioprio]);
+  }
+
+  schedSetaffinity(cpus: readonly number[]): void {
+    this.#record('schedSetaffinity', [[...cpus]]);
+  }
+
+  setMempolicy(mode: number, nodes: readonly number[]): void {
+    this.#record('setMempolicy', [mode, [...nodes]]);
   }
 
   setrlimit(resource: number, soft: bigint, hard: bigint): void {
