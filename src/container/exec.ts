@@ -19,7 +19,7 @@ import { finalizeProcess } from '../init/finalize';
 import { primeCgroupMigration } from '../linux/cgroups/prime';
 import { joinSessionKeyring } from '../linux/keyring';
 import { namespaceKind } from '../linux/namespaces';
-import { type ProcessAttributeConfig, spawnedProcessProblems } from '../linux/process-attributes';
+import { spawnedProcessProblems } from '../linux/process-attributes';
 import { signalNumber } from '../linux/signals';
 import { judge, readConfigFile } from '../spec/load';
 import { planExec } from '../spec/plan';
@@ -164,7 +164,7 @@ export async function execInContainer(s: Sys, store: StateStore, opts: ExecOptio
  */
 function checkExecProcess(record: ContainerRecord, proc: Process, source: string): void {
   const { errors, unsupported } = judge({ ociVersion: record.ociVersion, root: { path: record.rootfs }, process: proc });
-  const spawned = spawnedProcessProblems(proc as ProcessAttributeConfig);
+  const spawned = spawnedProcessProblems(proc);
   if (errors.length || unsupported.length || spawned.length)
     throw new ConfigError([...errors, ...unsupported, ...spawned], source);
 }

@@ -146,8 +146,9 @@ export function parseIdList(text: string, max: number): number[] | undefined {
 
 const isEmpty = (list: string | undefined): boolean => list === undefined || list.trim() === '';
 
-/** process.scheduler, ioPriority, execCPUAffinity: the rules sched_setattr(2) and ioprio_set(2) state (runc's too). */
-export function processAttributeProblems(proc: ProcessAttributeConfig): Problem[] {
+/** process.scheduler, ioPriority, execCPUAffinity (a process of any schema copy): the rules sched_setattr(2) and ioprio_set(2) state (runc's too). */
+export function processAttributeProblems(process: object): Problem[] {
+  const proc = process as ProcessAttributeConfig;
   const problems: Problem[] = [];
   const add = (pointer: string, message: string) => problems.push({ pointer, message });
   const s = proc.scheduler;
@@ -283,16 +284,23 @@ function setScheduler(sys: Sys, attr: SchedAttr): void {
 /**
  * What an exec's process cannot have: runts sets the scheduler on its own
  * thread and then spawns the program (a fork), which the kernel refuses to
- * a SCHED_DEADLINE thread (and SCHED_FLAG_RESET_ON_FORK would drop the
- * policy on the way). The init execs, never forks: it can.
+ * a SCHED_DEADLINE thread, and after which SCHED_FLAG_RESET_ON_FORK would
+ * leave the program with SCHED_OTHER. The init execs, never forks: it can.
  */
-export function spawnedProcessProblems(proc: ProcessAttributeConfig): Problem[] {
-  if (proc.scheduler?.policy !== 'SCHED_DEADLINE') return [];
-  return [
-    {
+export function spawnedProcessProblems(process: object): Problem[] {
+  const s = (process as ProcessAttributeConfig).scheduler;
+  const why = "runts starts an exec's program by a fork";
+  const problems: Problem[] = [];
+  if (s?.policy === 'SCHED_DEADLINE')
+    problems.push({
       pointer: '/process/scheduler/policy',
-      message:
-        "SCHED_DEADLINE is not supported for exec's processes: runts starts them by a fork, which a SCHED_DEADLINE thread cannot make",
-    },
-  ];
+      message: `SCHED_DEADLINE is not supported for exec's processes: ${why}, which a SCHED_DEADLINE thread cannot make`,
+    });
+  const reset = s?.flags?.indexOf('SCHED_FLAG_RESET_ON_FORK') ?? -1;
+  if (reset >= 0)
+    problems.push({
+      pointer: `/process/scheduler/flags/${reset}`,
+      message: `SCHED_FLAG_RESET_ON_FORK is not supported for exec's processes: ${why}, which would reset the policy`,
+    });
+  return problems;
 }

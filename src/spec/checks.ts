@@ -10,12 +10,7 @@ import { systemdCgroupsPathProblem } from '../linux/cgroups/systemd-unit';
 import { idMappingProblems } from '../linux/id-mappings';
 import { IDMAP_WORDS, isBindMount, parseMountOptions } from '../linux/mount-options';
 import { SUPPORTED_NAMESPACES } from '../linux/namespaces';
-import {
-  type MemoryPolicyConfig,
-  type ProcessAttributeConfig,
-  memoryPolicyProblems,
-  processAttributeProblems,
-} from '../linux/process-attributes';
+import { type MemoryPolicyConfig, memoryPolicyProblems, processAttributeProblems } from '../linux/process-attributes';
 import { cleanDestination, procMountRefusal } from '../linux/proc-mounts';
 import { RLIMITS } from '../linux/rlimits';
 import { sysctlProblems } from '../linux/sysctl';
@@ -185,7 +180,7 @@ export function runtimeProblems(spec: Spec, driver: CgroupDriver = { systemdCgro
     if (proc.oomScoreAdj !== undefined && (proc.oomScoreAdj < -1000 || proc.oomScoreAdj > 1000)) {
       add('/process/oomScoreAdj', 'must be between -1000 and 1000');
     }
-    problems.push(...processAttributeProblems(proc as ProcessAttributeConfig));
+    problems.push(...processAttributeProblems(proc));
   }
   const memoryPolicy = (linuxFields as { memoryPolicy?: MemoryPolicyConfig }).memoryPolicy;
   if (memoryPolicy) problems.push(...memoryPolicyProblems(memoryPolicy));
