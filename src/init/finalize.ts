@@ -23,6 +23,7 @@
  * The execve that follows is the caller's: of the helper, which execs the
  * program (exec-helper.ts); the init's after `runts start`, exec's by a spawn.
  */
+import { log } from '../log';
 import { bindConsole, openPty, setConsoleSize, takeTerminal } from '../linux/console';
 import { applyCredentials, applyOomScoreAdj, applyRlimits, lastCap } from '../linux/credentials';
 import { sealedHelper } from '../linux/exec-helper';
@@ -64,7 +65,11 @@ export function finalizeProcess(sys: Sys, plan: ProcessPlan, steps: FinalizeStep
   const consoleSocket = plan.console?.socketPath ? sys.connectUnix(plan.console.socketPath) : (plan.console?.fd ?? -1);
   const helper = sealedHelper(sys);
   if (plan.procSelf === 'host') applyThroughProcSelf(sys, plan);
-  if (plan.cpuAffinity?.initial) sys.schedSetaffinity(plan.cpuAffinity.initial);
+  if (plan.cpuAffinity?.initial) {
+    sys.schedSetaffinity(plan.cpuAffinity.initial);
+    // What the kernel made of it (runc's nsexec says so at debug level too).
+    log.debug(`execCPUAffinity.initial: on CPUs ${sys.schedGetaffinity().join(',')} until the cgroup move`);
+  }
 
   steps.enterContainer();
 

@@ -7,7 +7,8 @@
  * (2.28), or that have none, go through syscall(2): pivot_root, mknodat,
  * mount_setattr, open_tree, move_mount, close_range, openat2, pidfd_open, pidfd_send_signal, bpf,
  * keyctl, the per-thread credential calls, and the scheduling and memory
- * policy calls (sched_setattr, sched_setaffinity, ioprio_set, set_mempolicy).
+ * policy calls (sched_setattr, sched_{set,get}affinity, ioprio_set,
+ * set_mempolicy).
  */
 import { readFileSync } from 'node:fs';
 import { getSystemErrorMap } from 'node:util';
@@ -83,6 +84,7 @@ type SyscallName =
   | 'getcwd'
   | 'sched_setattr'
   | 'sched_setaffinity'
+  | 'sched_getaffinity'
   | 'ioprio_set'
   | 'set_mempolicy';
 
@@ -105,6 +107,7 @@ const SYSCALLS: Readonly<Record<string, Readonly<Record<SyscallName, number>>>> 
     getcwd: 79,
     sched_setattr: 314,
     sched_setaffinity: 203,
+    sched_getaffinity: 204,
     ioprio_set: 251,
     set_mempolicy: 238,
   },
@@ -126,6 +129,7 @@ const SYSCALLS: Readonly<Record<string, Readonly<Record<SyscallName, number>>>> 
     getcwd: 17,
     sched_setattr: 274,
     sched_setaffinity: 122,
+    sched_getaffinity: 123,
     ioprio_set: 30,
     set_mempolicy: 237,
   },
@@ -135,6 +139,8 @@ const SYSCALLS: Readonly<Record<string, Readonly<Record<SyscallName, number>>>> 
 const MOUNT_ATTR_SIZE = 32;
 /** sizeof(struct open_how), OPEN_HOW_SIZE_VER0. */
 const OPEN_HOW_SIZE = 24;
+/** sched_getaffinity's mask: 8192 CPUs, the kernel's NR_CPUS at most. */
+const CPU_MASK_BYTES = 1024;
 /** sizeof(struct statfs) on x86_64 and aarch64 (120), rounded up. */
 const STATFS_SIZE = 128;
 /** _LINUX_CAPABILITY_VERSION_3: two 32-bit halves per capability set. */
@@ -406,6 +412,15 @@ export class FfiSys implements Sys {
   schedSetaffinity(cpus: readonly number[]): void {
     const mask = idMask(cpus);
     this.#syscall('sched_setaffinity', `[${cpus.join(',')}]`, [0n, BigInt(mask.length), mask]);
+  }
+
+  schedGetaffinity(): number[] {
+    const mask = Buffer.alloc(CPU_MASK_BYTES);
+    // The kernel's answer: how many bytes of the mask it wrote.
+    const written = this.#syscall('sched_getaffinity', '', [0n, BigInt(mask.length), mask]);
+    const cpus: number[] = [];
+    for (let bit = 0; bit < written * 8; bit++) if (mask[bit >> 3]! & (1 << (bit & 7))) cpus.push(bit);
+    return cpus;
   }
 
   setMempolicy(mode: number, nodes: readonly number[]): void {

@@ -386,8 +386,16 @@ export class RecordingSys implements Sys {
     this.#record('ioprioSet', [ioprio]);
   }
 
+  #cpus = [0];
+
   schedSetaffinity(cpus: readonly number[]): void {
     this.#record('schedSetaffinity', [[...cpus]]);
+    this.#cpus = [...cpus];
+  }
+
+  schedGetaffinity(): number[] {
+    this.#record('schedGetaffinity', []);
+    return [...this.#cpus];
   }
 
   setMempolicy(mode: number, nodes: readonly number[]): void {

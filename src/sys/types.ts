@@ -185,6 +185,8 @@ export interface Sys {
   ioprioSet(ioprio: number): void;
   /** sched_setaffinity(2) on the calling thread: it runs on these CPUs only. */
   schedSetaffinity(cpus: readonly number[]): void;
+  /** sched_getaffinity(2) of the calling thread: the CPUs it may run on. */
+  schedGetaffinity(): number[];
   /** set_mempolicy(2): mode (with its MPOL_F_* flags) over these NUMA nodes (none: a NULL mask). */
   setMempolicy(mode: number, nodes: readonly number[]): void;
 

@@ -48,10 +48,10 @@ function withContainer(edit: (s: Spec) => void, body: (c: { root: string; id: st
 }
 
 /** `exec --process FILE` of this process document; its outcome. */
-function execProcess(root: string, id: string, process: Extra) {
+function execProcess(root: string, id: string, process: Extra, global: string[] = []) {
   const file = join(tempDir(), 'process.json');
   writeFileSync(file, JSON.stringify({ cwd: '/', env: ['PATH=/bin:/usr/bin'], user: { uid: 0, gid: 0 }, ...process }));
-  return runtime(['exec', '--process', file, id], { root });
+  return runtime([...global, 'exec', '--process', file, id], { root });
 }
 
 asRoot('process.scheduler: the init, an exec inheriting it, and an exec with its own', () => {
@@ -184,6 +184,12 @@ const smp = allCpus !== '0';
           const r = execProcess(root, id, { args: ['cat', '/proc/self/status'], execCPUAffinity: affinity });
           assert.is(r.code, 0, r.stderr);
           assert.is(cpusAllowed(r.stdout), want, JSON.stringify(affinity));
+        }
+        // initial: runts' own thread's, read back from the kernel (--debug), before the cgroup move.
+        for (const initial of ['1', '0']) {
+          const r = execProcess(root, id, { args: ['true'], execCPUAffinity: { initial } }, ['--debug']);
+          assert.is(r.code, 0, r.stderr);
+          assert.match(r.stderr, `execCPUAffinity.initial: on CPUs ${initial} until the cgroup move`);
         }
         const bad = execProcess(root, id, { args: ['true'], execCPUAffinity: { final: '1-0' } });
         assert.is.not(bad.code, 0);
