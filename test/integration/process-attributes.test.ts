@@ -239,4 +239,36 @@ asRoot('linux.memoryPolicy: a missing mode is named; what set_mempolicy refuses 
   assert.match(refused.stderr, /set_mempolicy .*Invalid argument/);
 });
 
+asRoot("in a user namespace: the init's and an exec's, whose finaliser runs in the exec stage", () => {
+  const mapping = [{ containerID: 0, hostID: 100000, size: 65536 }];
+  withContainer(
+    (s) => {
+      s.linux!.namespaces!.push({ type: 'user' } as never);
+      s.linux!.uidMappings = mapping;
+      s.linux!.gidMappings = mapping;
+      // What a process may do to itself without CAP_SYS_NICE in the host's user namespace.
+      proc(s).scheduler = { policy: 'SCHED_BATCH', nice: 7 };
+      proc(s).ioPriority = { class: 'IOPRIO_CLASS_BE', priority: 6 };
+      linux(s).memoryPolicy = { mode: 'MPOL_INTERLEAVE', nodes: '0' };
+    },
+    ({ root, id, pid }) => {
+      assert.equal(schedulingOf(readFileSync(`/proc/${pid}/stat`, 'utf8')), { nice: 7, rtPriority: 0, policy: 3 });
+      const script = `cat /proc/self/stat; ionice -p 1; ionice; ${NUMA_MAPS}; grep Cpus_allowed_list /proc/self/status`;
+      // --process: the exec's own process, without the config's scheduler; the memory policy is the container's.
+      const r = execProcess(root, id, {
+        args: ['sh', '-c', script],
+        ioPriority: { class: 'IOPRIO_CLASS_IDLE' },
+        ...(smp ? { execCPUAffinity: { final: '1' } } : {}),
+      });
+      assert.is(r.code, 0, r.stderr);
+      const [stat, initIonice, ionice, numaMaps, cpus] = r.stdout.trim().split('\n');
+      assert.equal(schedulingOf(stat!), { nice: 0, rtPriority: 0, policy: 0 });
+      assert.is(initIonice, 'best-effort: prio 6');
+      assert.match(ionice!, /^idle\b/);
+      assert.is(numaPolicy(numaMaps!), 'interleave:0');
+      if (smp) assert.is(cpusAllowed(cpus!), '1');
+    },
+  );
+});
+
 test.run();
