@@ -10,7 +10,6 @@
 import { capabilityNames } from '../linux/capabilities';
 import { knownMountOptions } from '../linux/mount-options';
 import { SUPPORTED_NAMESPACES } from '../linux/namespaces';
-import { MEMPOLICY_FLAGS, MEMPOLICY_MODES } from '../linux/process-attributes';
 import { ACTIONS, ARCHITECTURES, FLAGS, OPERATORS } from '../linux/seccomp';
 import { schemaProblems } from '../spec/validate';
 import { SPEC_VERSION, SPEC_VERSION_MIN } from '../spec/version';
@@ -60,11 +59,10 @@ export function features() {
       // name (checks.ts UNSUPPORTED_LINUX_FIELDS). Flip when they are applied.
       intelRdt: { enabled: false },
       netDevices: { enabled: false },
-      // linux.memoryPolicy (refused too) has no entry: the 1.3.0 features
-      // schema defines none, and a features document MUST NOT hold a
-      // property its ociVersionMax does not define.
+      // linux.memoryPolicy (applied: linux/process-attributes.ts) has no
+      // entry: the 1.3.0 features schema defines none, and a features
+      // document MUST NOT hold a property its ociVersionMax does not define.
       mountExtensions: { idmap: { enabled: true } },
-      memoryPolicy: { modes: Object.keys(MEMPOLICY_MODES), flags: Object.keys(MEMPOLICY_FLAGS) },
     },
     annotations: {
       'org.opencontainers.runts.version': RUNTS_VERSION,

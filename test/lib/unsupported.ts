@@ -100,11 +100,6 @@ export const UNSUPPORTED: Unsupported[] = [
     '/linux/intelRdt: Intel RDT settings are not supported yet',
   ),
   row(
-    'linux.memoryPolicy',
-    (c) => (c.linux.memoryPolicy = { mode: 'MPOL_INTERLEAVE', nodes: '0' }),
-    '/linux/memoryPolicy: NUMA memory policies are not supported yet',
-  ),
-  row(
     'linux.netDevices',
     (c) => (c.linux.netDevices = { eth1: { name: 'eth1' } }),
     '/linux/netDevices: network devices moved into the container are not supported yet',

@@ -2,7 +2,6 @@
 // the rules checked before anything starts, and the numbers the kernel gets.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { features } from '../../src/container/features';
 import { helperArgv } from '../../src/linux/exec-helper';
 import {
   memoryPolicyProblems,
@@ -124,22 +123,6 @@ test("an exec's process: no SCHED_DEADLINE and no SCHED_FLAG_RESET_ON_FORK (runt
     ),
     ['/process/scheduler/policy', '/process/scheduler/flags/1'],
   );
-});
-
-test('features: the memory policy modes and flags of features-linux.md, every one of the schema', () => {
-  const modes = [
-    'MPOL_DEFAULT',
-    'MPOL_BIND',
-    'MPOL_INTERLEAVE',
-    'MPOL_WEIGHTED_INTERLEAVE',
-    'MPOL_PREFERRED',
-    'MPOL_PREFERRED_MANY',
-    'MPOL_LOCAL',
-  ];
-  const flags = ['MPOL_F_NUMA_BALANCING', 'MPOL_F_RELATIVE_NODES', 'MPOL_F_STATIC_NODES'];
-  const { memoryPolicy } = features().linux;
-  assert.equal([...memoryPolicy.modes].sort(), modes.sort());
-  assert.equal([...memoryPolicy.flags].sort(), flags.sort());
 });
 
 test.run();
