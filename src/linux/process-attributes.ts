@@ -268,16 +268,25 @@ export function applyThreadAttributes(sys: Sys, attrs: ThreadAttributes): void {
   if (attrs.scheduler) setScheduler(sys, attrs.scheduler);
 }
 
+const REALTIME_EPERM =
+  "a real-time policy needs real-time runtime in the container's cgroup where cgroup v1 has real-time group scheduling: " +
+  "linux.resources.cpu.realtimeRuntime, within its parent cgroup's";
+/** EPERM's likely reasons, beyond CAP_SYS_NICE, as sched_setattr(2) gives them. */
+const SCHED_EPERM: Readonly<Record<number, string>> = {
+  [SCHED_FIFO]: REALTIME_EPERM,
+  [SCHED_RR]: REALTIME_EPERM,
+  [SCHED_DEADLINE]:
+    "SCHED_DEADLINE needs the process's CPU affinity to hold every CPU of the system, which linux.resources.cpu.cpus " +
+    'narrows (runc refuses the two together)',
+};
+
 function setScheduler(sys: Sys, attr: SchedAttr): void {
   try {
     sys.schedSetattr(attr);
   } catch (err) {
-    const realtime = attr.policy === SCHED_FIFO || attr.policy === SCHED_RR;
-    if (!(err instanceof SysError && err.errno === EPERM && realtime)) throw err;
-    throw new RuntsError(
-      `process.scheduler: ${err.message} (a real-time policy needs real-time runtime in the container's cgroup where ` +
-        "cgroup v1 has real-time group scheduling: linux.resources.cpu.realtimeRuntime, within its parent cgroup's)",
-    );
+    const why = SCHED_EPERM[attr.policy];
+    if (!(err instanceof SysError && err.errno === EPERM && why)) throw err;
+    throw new RuntsError(`process.scheduler: ${err.message} (${why})`);
   }
 }
 

@@ -30,6 +30,10 @@ const schedulingOf = (stat: string) => {
   return { nice: Number(field(19)), rtPriority: Number(field(40)), policy: Number(field(41)) };
 };
 
+const cpusAllowed = (status: string) => /^Cpus_allowed_list:\s*(\S+)$/m.exec(status)?.[1];
+const allCpus = readFileSync('/sys/devices/system/cpu/online', 'utf8').trim();
+const smp = allCpus !== '0';
+
 /** A long-running container; the callback gets its root, id and init pid, and the container goes after. */
 function withContainer(edit: (s: Spec) => void, body: (c: { root: string; id: string; pid: number }) => void): void {
   const root = tempDir();
@@ -122,6 +126,20 @@ asRoot('process.scheduler: SCHED_DEADLINE for the init (which execs, never forks
   );
 });
 
+(smp && isRoot ? test : test.skip)(
+  'process.scheduler: SCHED_DEADLINE with a cpuset of some CPUs fails create, saying why',
+  () => {
+    const r = runBundle(
+      bundle((s) => {
+        proc(s).scheduler = { policy: 'SCHED_DEADLINE', runtime: 42000, deadline: 1000000, period: 1000000 };
+        s.linux!.resources = { ...s.linux!.resources, cpu: { cpus: '0', mems: '0' } };
+      }),
+    );
+    assert.is.not(r.code, 0);
+    assert.match(r.stderr, "SCHED_DEADLINE needs the process's CPU affinity to hold every CPU");
+  },
+);
+
 asRoot('process.scheduler: rules the kernel would refuse are named before anything starts', () => {
   const r = runBundle(bundle((s) => (proc(s).scheduler = { policy: 'SCHED_BATCH', priority: 3 })));
   assert.is.not(r.code, 0);
@@ -160,10 +178,6 @@ asRoot('process.ioPriority: the init, an exec inheriting it, and an exec with it
     },
   );
 });
-
-const cpusAllowed = (status: string) => /^Cpus_allowed_list:\s*(\S+)$/m.exec(status)?.[1];
-const allCpus = readFileSync('/sys/devices/system/cpu/online', 'utf8').trim();
-const smp = allCpus !== '0';
 
 (smp && isRoot ? test : test.skip)(
   "process.execCPUAffinity: an exec's final CPUs; initial alone leaves all; not the init's",
