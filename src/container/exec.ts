@@ -20,6 +20,7 @@ import { primeCgroupMigration } from '../linux/cgroups/prime';
 import { joinIntelRdt } from '../linux/intel-rdt';
 import { joinSessionKeyring } from '../linux/keyring';
 import { namespaceKind } from '../linux/namespaces';
+import { spawnedProcessProblems } from '../linux/process-attributes';
 import { signalNumber } from '../linux/signals';
 import { judge, readConfigFile } from '../spec/load';
 import { planExec } from '../spec/plan';
@@ -177,7 +178,9 @@ export async function execInContainer(s: Sys, store: StateStore, opts: ExecOptio
  */
 function checkExecProcess(record: ContainerRecord, proc: Process, source: string): void {
   const { errors, unsupported } = judge({ ociVersion: record.ociVersion, root: { path: record.rootfs }, process: proc });
-  if (errors.length || unsupported.length) throw new ConfigError([...errors, ...unsupported], source);
+  const spawned = spawnedProcessProblems(proc);
+  if (errors.length || unsupported.length || spawned.length)
+    throw new ConfigError([...errors, ...unsupported, ...spawned], source);
 }
 
 /** Into the container's namespaces and root (those of its init), on the main thread. */

@@ -62,9 +62,9 @@ export function features(sys?: Sys) {
       // linux/net-devices.ts).
       intelRdt: { enabled: true },
       netDevices: { enabled: true },
-      // linux.memoryPolicy (refused) has no entry: the 1.3.0 features
-      // schema defines none, and a features document MUST NOT hold a
-      // property its ociVersionMax does not define.
+      // linux.memoryPolicy (applied: linux/process-attributes.ts) has no
+      // entry: the 1.3.0 features schema defines none, and a features
+      // document MUST NOT hold a property its ociVersionMax does not define.
       mountExtensions: { idmap: { enabled: true } },
     },
     annotations: {

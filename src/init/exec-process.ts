@@ -46,6 +46,8 @@ export async function spawnExecProcess(s: Sys, plan: ProcessPlan, ready: Finaliz
     {
       terminal: terminal !== undefined,
       ...(opts.cgroupProcs !== undefined ? { cgroupFd: 3 + plan.preserveFds } : {}),
+      // execCPUAffinity.final, after the cgroup join (config.md), just before the program's execve.
+      ...(plan.cpuAffinity?.final ? { cpus: plan.cpuAffinity.final } : {}),
       ...(reportFd !== undefined ? { reportFd } : {}),
     },
     ready.exe,

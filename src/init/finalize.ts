@@ -6,11 +6,15 @@
  *   1. while the host is in sight: what is read or opened from it (the
  *      highest capability number, libseccomp building the filter, the
  *      seccomp agent's and the console's sockets, the sealed copy of the
- *      helper)
+ *      helper); an exec's initial CPU affinity (execCPUAffinity.initial,
+ *      before the cgroup move of step 2; the final one is the helper's,
+ *      after its own join of a v2 cgroup: exec-process.ts)
  *   2. the caller's move into the container (the init: its rootfs; exec:
  *      the init's namespaces)
  *   3. the terminal; HOME, the cwd and args[0] as the container sees them
- *   4. rlimits, umask; only stdio and the preserved fds left to inherit
+ *   4. rlimits; the memory policy, I/O priority and scheduler (while
+ *      CAP_SYS_NICE is still there, and before a filter could deny them);
+ *      umask; only stdio and the preserved fds left to inherit
  *   5. the seccomp filter and the credentials: the filter first, unless
  *      no_new_privs lets it be loaded last
  * oom_score_adj and the LSM exec label go through /proc/self, before the
@@ -19,12 +23,14 @@
  * The execve that follows is the caller's: of the helper, which execs the
  * program (exec-helper.ts); the init's after `runts start`, exec's by a spawn.
  */
+import { log } from '../log';
 import { bindConsole, openPty, setConsoleSize, takeTerminal } from '../linux/console';
 import { applyCredentials, applyOomScoreAdj, applyRlimits, lastCap } from '../linux/credentials';
 import { sealedHelper } from '../linux/exec-helper';
 import { lookPath, readPasswd, withHome } from '../linux/exec-path';
 import { applyLsmOnExec } from '../linux/lsm';
 import { loadSeccomp, prepareSeccomp } from '../linux/seccomp';
+import { applyThreadAttributes } from '../linux/process-attributes';
 import { enterWorkingDirectory } from '../linux/working-dir';
 import type { ConsolePlan, ProcessPlan } from '../spec/plan';
 import { CLOSE_RANGE_CLOEXEC, F_SETFD } from '../sys/constants';
@@ -60,6 +66,11 @@ export function finalizeProcess(sys: Sys, plan: ProcessPlan, steps: FinalizeStep
   const consoleSocket = plan.console?.socketPath ? sys.connectUnix(plan.console.socketPath) : (plan.console?.fd ?? -1);
   const helper = sealedHelper(sys);
   if (plan.procSelf === 'host') applyThroughProcSelf(sys, plan);
+  if (plan.cpuAffinity?.initial) {
+    sys.schedSetaffinity(plan.cpuAffinity.initial);
+    // What the kernel made of it (runc's nsexec says so at debug level too).
+    log.debug(`execCPUAffinity.initial: on CPUs ${sys.schedGetaffinity().join(',')} until the cgroup move`);
+  }
 
   steps.enterContainer();
 
@@ -69,6 +80,7 @@ export function finalizeProcess(sys: Sys, plan: ProcessPlan, steps: FinalizeStep
   const exe = lookPath(plan.process.args[0], env);
 
   applyRlimits(sys, plan.process);
+  if (plan.attributes) applyThreadAttributes(sys, plan.attributes);
   if (plan.procSelf === 'container') applyThroughProcSelf(sys, plan);
   sys.umask(plan.process.umask ?? 0o022);
   keepOnlyProcessFds(sys, plan.preserveFds);

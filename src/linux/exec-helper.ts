@@ -13,7 +13,8 @@
  *     program is always exec'd by the helper, run from a sealed memfd, so
  *     that /proc/self/exe during the program's execve is never node nor a
  *     host file the container could reopen for writing (CVE-2019-5736);
- *   - exec's join of a v2 cgroup as one process, and a controlling tty.
+ *   - exec's join of a v2 cgroup as one process, its final CPU affinity
+ *     after that join (which a cpuset would reset), and a controlling tty.
  * The helper refuses to run under any argv[0] but its own, so a program
  * whose "#!" names /proc/self/exe goes no further.
  */
@@ -63,6 +64,8 @@ export interface HelperSteps {
   fork?: boolean;
   /** fd (in the new process) of the container's cgroup.procs: join it as one process. */
   cgroupFd?: number;
+  /** sched_setaffinity to these CPUs, or to every CPU (the kernel keeps those of the cgroup's cpuset). */
+  cpus?: readonly number[] | 'all';
   /** setsid + TIOCSCTTY on fd 0. */
   terminal?: boolean;
   /** fd that gets the reason when the program's execve fails (marked close-on-exec). */
@@ -79,6 +82,7 @@ export function helperArgv(steps: HelperSteps, path: string, argv: readonly stri
   if (steps.unshare?.length) words.push(`unshare=${steps.unshare.join(',')}`);
   if (steps.fork) words.push('fork');
   if (steps.cgroupFd !== undefined) words.push(`cgroup-fd=${steps.cgroupFd}`);
+  if (steps.cpus !== undefined) words.push(`cpus=${steps.cpus === 'all' ? 'all' : steps.cpus.join(',')}`);
   if (steps.terminal) words.push('tty');
   if (steps.reportFd !== undefined) words.push(`report-fd=${steps.reportFd}`);
   return [...words, '--', path, ...argv];

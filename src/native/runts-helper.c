@@ -32,6 +32,10 @@
  *                    the sync fd and exits 0.
  *   cgroup-fd=N      write "0" to fd N (the container's cgroup.procs,
  *                    opened by runts) and close it: join as one process.
+ *   cpus=N[,N...]    sched_setaffinity(2) to those CPUs (exec's
+ *   cpus=all         execCPUAffinity.final), or to every CPU, which the
+ *                    kernel narrows to the cgroup's cpuset: after the
+ *                    cgroup join, whose cpuset would reset it.
  *   tty              setsid(); ioctl(0, TIOCSCTTY, 0).
  *   report-fd=N      mark fd N close-on-exec; if the last execve fails,
  *                    write why to it (start reads it from exec.fifo).
@@ -194,6 +198,26 @@ static void die(int code, const char *what, const char *arg, long err) {
   for (;;) {}
 }
 
+/* cpus=: a mask of up to CPUS_MAX CPUs, every bit for "all". */
+#define CPUS_MAX 8192
+static unsigned long cpu_mask[CPUS_MAX / (8 * sizeof(unsigned long))];
+
+static void set_cpus(const char *a, const char *v) {
+  long i, r, cpu;
+  if (same(v, "all")) {
+    for (i = 0; i < (long)(sizeof cpu_mask / sizeof cpu_mask[0]); i++) cpu_mask[i] = ~0UL;
+  } else {
+    for (;;) {
+      const char *digits = v;
+      for (cpu = 0; *v >= '0' && *v <= '9' && cpu < CPUS_MAX; v++) cpu = cpu * 10 + (*v - '0');
+      if (v == digits || cpu >= CPUS_MAX || (*v && *v != ',')) die(126, "bad CPU list", a, 22);
+      cpu_mask[cpu / (8 * sizeof(unsigned long))] |= 1UL << (cpu % (8 * sizeof(unsigned long)));
+      if (!*v++) break;
+    }
+  }
+  if ((r = sys3(__NR_sched_setaffinity, 0, sizeof cpu_mask, (long)cpu_mask)) < 0) die(126, "sched_setaffinity", a, r);
+}
+
 static void userns_hold(void) {
   char byte = 'u';
   long r;
@@ -258,6 +282,8 @@ __attribute__((used)) void start_c(long *sp) {
     } else if (starts(a, "cgroup-fd=", &v) && number(v) >= 0) {
       if ((r = sys3(__NR_write, number(v), "0", 1)) != 1) die(126, "joining the container's cgroup", 0, r < 0 ? r : -5);
       sys3(__NR_close, number(v), 0, 0);
+    } else if (starts(a, "cpus=", &v)) {
+      set_cpus(a, v);
     } else if (same(a, "tty")) {
       if ((r = sys3(__NR_setsid, 0, 0, 0)) < 0) die(126, "setsid", 0, r);
       if ((r = sys3(__NR_ioctl, 0, TIOCSCTTY, 0)) < 0) die(126, "ioctl(TIOCSCTTY)", 0, r);

@@ -12,6 +12,7 @@ import { IDMAP_WORDS, isBindMount, parseMountOptions } from '../linux/mount-opti
 import { closIdProblem } from '../linux/intel-rdt';
 import { SUPPORTED_NAMESPACES } from '../linux/namespaces';
 import { interfaceNameProblem, netDevicePointer } from '../linux/net-devices';
+import { type MemoryPolicyConfig, memoryPolicyProblems, processAttributeProblems } from '../linux/process-attributes';
 import { cleanDestination, procMountRefusal } from '../linux/proc-mounts';
 import { RLIMITS } from '../linux/rlimits';
 import { sysctlProblems } from '../linux/sysctl';
@@ -27,12 +28,6 @@ export const PERSONALITY_DOMAINS: Readonly<Record<string, number>> = { LINUX: 0x
 const seenTimeNamespace = (linux: NonNullable<Spec['linux']>) =>
   (linux.namespaces ?? []).some((n) => (n.type as string) === 'time' && !n.path);
 
-const UNSUPPORTED_LINUX_FIELDS: [string, string][] = [['memoryPolicy', 'NUMA memory policies']];
-const UNSUPPORTED_PROCESS_FIELDS: [string, string][] = [
-  ['scheduler', 'scheduling policies (sched_setattr)'],
-  ['ioPriority', 'I/O priorities'],
-  ['execCPUAffinity', 'CPU affinities for the process'],
-];
 /**
  * The other platforms' sections (config.md "Platform-specific
  * configuration"): runts runs Linux containers in namespaces, so a config
@@ -160,18 +155,9 @@ export function runtimeProblems(spec: Spec, driver: CgroupDriver = { systemdCgro
     if ((spec as unknown as Record<string, unknown>)[field] !== undefined)
       add(`/${field}`, `${what} are for another platform: runts runs Linux containers`);
   }
-  // Fields of newer schemas that runts does not apply (here and in process): refused, never ignored.
-  const linuxFields = (spec.linux ?? {}) as Record<string, unknown>;
-  for (const [field, what] of UNSUPPORTED_LINUX_FIELDS) {
-    if (linuxFields[field] !== undefined) add(`/linux/${field}`, `${what} are not supported yet`);
-  }
   const proc = spec.process;
   if (!proc) add('/process', 'is required to create a container');
   else {
-    const processFields = proc as Record<string, unknown>;
-    for (const [field, what] of UNSUPPORTED_PROCESS_FIELDS) {
-      if (processFields[field] !== undefined) add(`/process/${field}`, `${what} are not supported yet`);
-    }
     if (!proc.args || proc.args.length === 0) add('/process/args', 'must name the program to run');
     if (!proc.cwd.startsWith('/')) add('/process/cwd', 'must be an absolute path');
     proc.env?.forEach((entry, i) => {
@@ -187,7 +173,10 @@ export function runtimeProblems(spec: Spec, driver: CgroupDriver = { systemdCgro
     if (proc.oomScoreAdj !== undefined && (proc.oomScoreAdj < -1000 || proc.oomScoreAdj > 1000)) {
       add('/process/oomScoreAdj', 'must be between -1000 and 1000');
     }
+    problems.push(...processAttributeProblems(proc));
   }
+  const memoryPolicy = (spec.linux as { memoryPolicy?: MemoryPolicyConfig } | undefined)?.memoryPolicy;
+  if (memoryPolicy) problems.push(...memoryPolicyProblems(memoryPolicy));
 
   const containerUserns = (spec.linux?.namespaces ?? []).some((ns) => ns.type === 'user');
   spec.mounts?.forEach((m, i) => {

@@ -16,6 +16,17 @@ import type { IdmapPlan } from '../linux/idmapped-mounts';
 import { type ParsedMountOptions, isBindMount, parseMountOptions } from '../linux/mount-options';
 import { type LsmPlan, planLsm, withMountLabel } from '../linux/lsm';
 import { namespaceSetup } from '../linux/namespaces';
+import {
+  type CpuAffinityPlan,
+  type MemoryPolicyConfig,
+  type MemoryPolicyPlan,
+  type ProcessAttributeConfig,
+  type ThreadAttributes,
+  planCpuAffinity,
+  planIoPriority,
+  planMemoryPolicy,
+  planScheduler,
+} from '../linux/process-attributes';
 import { rlimitResource } from '../linux/rlimits';
 import type { RootfsPlan } from '../linux/rootfs';
 import { compileSeccomp } from '../linux/seccomp';
@@ -68,6 +79,10 @@ export interface ProcessPlan {
   console?: ConsolePlan;
   /** Count of fds after stdio that the process keeps (LISTEN_FDS + --preserve-fds). */
   preserveFds: number;
+  /** process.scheduler, process.ioPriority, linux.memoryPolicy: set on the finaliser's thread. */
+  attributes?: ThreadAttributes;
+  /** process.execCPUAffinity: an exec's only (config.md: not the init's). */
+  cpuAffinity?: CpuAffinityPlan;
   /**
    * Which procfs the process's own files (oom_score_adj, the LSM exec
    * label) are written through, at /proc/self: the container's (the init,
@@ -130,6 +145,8 @@ export interface ExecBase {
   timeNamespace?: true;
   /** linux.seccomp, compiled: an exec's process gets the container's filter. */
   seccomp?: SeccompFilter;
+  /** linux.memoryPolicy: an exec's process gets the container's, as with runc. */
+  memoryPolicy?: MemoryPolicyPlan;
 }
 
 /** An exec's process plan, and the namespaces it joins. */
@@ -195,6 +212,23 @@ export function planProcess(proc: Process): PlannedProcess {
     noNewPrivileges: proc.noNewPrivileges ?? false,
     oomScoreAdj: proc.oomScoreAdj,
   };
+}
+
+/** What the finaliser sets on its thread: the process's scheduling and I/O priority, the container's memory policy. */
+function threadAttributes(proc: Process, memoryPolicy: MemoryPolicyPlan | undefined): Pick<ProcessPlan, 'attributes'> {
+  const extra = proc as ProcessAttributeConfig;
+  const attributes: ThreadAttributes = {
+    ...(memoryPolicy ? { memoryPolicy } : {}),
+    ...(extra.ioPriority ? { ioPriority: planIoPriority(extra.ioPriority) } : {}),
+    ...(extra.scheduler ? { scheduler: planScheduler(extra.scheduler) } : {}),
+  };
+  return Object.keys(attributes).length ? { attributes } : {};
+}
+
+/** linux.memoryPolicy (a field of newer schemas: read untyped). */
+function memoryPolicyOf(linux: object): MemoryPolicyPlan | undefined {
+  const policy = (linux as { memoryPolicy?: MemoryPolicyConfig }).memoryPolicy;
+  return policy ? planMemoryPolicy(policy) : undefined;
 }
 
 /** linux.personality and linux.timeOffsets (fields of newer schemas: read untyped). */
@@ -289,6 +323,7 @@ export function makePlan(loaded: LoadedConfig, opts: PlanOptions): InitPlan {
     hostname: spec.hostname,
     domainname: spec.domainname,
     process: planned,
+    ...threadAttributes(proc, memoryPolicyOf(linux)),
     hooks: {
       createContainer: spec.hooks?.createContainer ?? [],
       startContainer: spec.hooks?.startContainer ?? [],
@@ -337,6 +372,7 @@ export function makeExecBase(spec: Spec, plan: InitPlan): ExecBase {
     ...(plan.userNamespace ? { userNamespace: true as const } : {}),
     ...((spec.linux?.namespaces ?? []).some((ns) => (ns.type as string) === 'time') ? { timeNamespace: true as const } : {}),
     ...(plan.seccomp ? { seccomp: plan.seccomp } : {}),
+    ...(plan.attributes?.memoryPolicy ? { memoryPolicy: plan.attributes.memoryPolicy } : {}),
   };
 }
 
@@ -348,8 +384,12 @@ export interface ExecPlanOptions {
 
 /** An exec's process (already validated) in the container whose ExecBase this is. */
 export function planExec(base: ExecBase, proc: Process, opts: ExecPlanOptions): ExecPlan {
+  const affinity = (proc as ProcessAttributeConfig).execCPUAffinity;
+  const cpuAffinity = affinity ? planCpuAffinity(affinity) : undefined;
   return {
     process: planProcess(proc),
+    ...threadAttributes(proc, base.memoryPolicy),
+    ...(cpuAffinity ? { cpuAffinity } : {}),
     lsm: planLsm(proc.apparmorProfile, proc.selinuxLabel),
     ...(base.seccomp ? { seccomp: base.seccomp, seccompNotify: 'close' as const } : {}),
     ...(proc.terminal

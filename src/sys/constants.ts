@@ -218,3 +218,29 @@ export const P_PIDFD = 3;
 export const WNOHANG = 1;
 export const WEXITED = 4;
 export const CLD_EXITED = 1;
+
+// Scheduling policies (linux/sched.h), for sched_setattr(2).
+export const SCHED_OTHER = 0;
+export const SCHED_FIFO = 1;
+export const SCHED_RR = 2;
+export const SCHED_BATCH = 3;
+export const SCHED_IDLE = 5;
+export const SCHED_DEADLINE = 6;
+/** sizeof(struct sched_attr), SCHED_ATTR_SIZE_VER0: without the utilization clamps. */
+export const SCHED_ATTR_SIZE_VER0 = 48;
+
+// ioprio_set(2) (linux/ioprio.h).
+export const IOPRIO_WHO_PROCESS = 1;
+export const IOPRIO_CLASS_SHIFT = 13;
+
+// set_mempolicy(2) modes and mode flags (linux/mempolicy.h).
+export const MPOL_DEFAULT = 0;
+export const MPOL_PREFERRED = 1;
+export const MPOL_BIND = 2;
+export const MPOL_INTERLEAVE = 3;
+export const MPOL_LOCAL = 4;
+export const MPOL_PREFERRED_MANY = 5;
+export const MPOL_WEIGHTED_INTERLEAVE = 6;
+export const MPOL_F_STATIC_NODES = 1 << 15;
+export const MPOL_F_RELATIVE_NODES = 1 << 14;
+export const MPOL_F_NUMA_BALANCING = 1 << 13;

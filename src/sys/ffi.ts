@@ -6,7 +6,9 @@
  * Calls whose glibc wrapper is newer than the oldest glibc Node 20 runs on
  * (2.28), or that have none, go through syscall(2): pivot_root, mknodat,
  * mount_setattr, open_tree, move_mount, close_range, openat2, pidfd_open, pidfd_send_signal, bpf,
- * keyctl, and the per-thread credential calls.
+ * keyctl, the per-thread credential calls, and the scheduling and memory
+ * policy calls (sched_setattr, sched_{set,get}affinity, ioprio_set,
+ * set_mempolicy).
  */
 import { closeSync, fstatSync, readFileSync, readSync } from 'node:fs';
 import { getSystemErrorMap } from 'node:util';
@@ -20,6 +22,7 @@ import {
   EFAULT,
   EINVAL,
   ENOENT,
+  IOPRIO_WHO_PROCESS,
   ENOMEM,
   ENOSYS,
   KEYCTL_DESCRIBE,
@@ -36,6 +39,7 @@ import {
   P_PIDFD,
   SECCOMP_FILTER_FLAG_NEW_LISTENER,
   SECCOMP_SET_MODE_FILTER,
+  SCHED_ATTR_SIZE_VER0,
   WEXITED,
   WNOHANG,
 } from './constants';
@@ -47,6 +51,7 @@ import {
   type MountAttributes,
   type SeccompArchLast,
   type SeccompExport,
+  type SchedAttr,
   type SeccompFilter,
   type Sys,
   SysError,
@@ -83,7 +88,12 @@ type SyscallName =
   | 'setresuid'
   | 'setresgid'
   | 'getcwd'
-  | 'seccomp';
+  | 'seccomp'
+  | 'sched_setattr'
+  | 'sched_setaffinity'
+  | 'sched_getaffinity'
+  | 'ioprio_set'
+  | 'set_mempolicy';
 
 const SYSCALLS: Readonly<Record<string, Readonly<Record<SyscallName, number>>>> = {
   x64: {
@@ -103,6 +113,11 @@ const SYSCALLS: Readonly<Record<string, Readonly<Record<SyscallName, number>>>> 
     setresgid: 119,
     getcwd: 79,
     seccomp: 317,
+    sched_setattr: 314,
+    sched_setaffinity: 203,
+    sched_getaffinity: 204,
+    ioprio_set: 251,
+    set_mempolicy: 238,
   },
   arm64: {
     keyctl: 219,
@@ -121,6 +136,11 @@ const SYSCALLS: Readonly<Record<string, Readonly<Record<SyscallName, number>>>> 
     setresgid: 149,
     getcwd: 17,
     seccomp: 277,
+    sched_setattr: 274,
+    sched_setaffinity: 122,
+    sched_getaffinity: 123,
+    ioprio_set: 30,
+    set_mempolicy: 237,
   },
 };
 
@@ -128,6 +148,8 @@ const SYSCALLS: Readonly<Record<string, Readonly<Record<SyscallName, number>>>> 
 const MOUNT_ATTR_SIZE = 32;
 /** sizeof(struct open_how), OPEN_HOW_SIZE_VER0. */
 const OPEN_HOW_SIZE = 24;
+/** sched_getaffinity's mask: 8192 CPUs, the kernel's NR_CPUS at most. */
+const CPU_MASK_BYTES = 1024;
 /** sizeof(struct statfs) on x86_64 and aarch64 (120), rounded up. */
 const STATFS_SIZE = 128;
 /** _LINUX_CAPABILITY_VERSION_3: two 32-bit halves per capability set. */
@@ -392,6 +414,52 @@ export class FfiSys implements Sys {
   setrlimit(resource: number, soft: bigint, hard: bigint): void {
     const rlimit = Buffer.from(new BigUint64Array([soft, hard]).buffer);
     this.#check('setrlimit', `resource ${resource} (${soft}, ${hard})`, 'setrlimit', [resource, rlimit]);
+  }
+
+  // --- scheduling and memory placement ---
+
+  schedSetattr(attr: SchedAttr): void {
+    // struct sched_attr { u32 size; u32 policy; u64 flags; s32 nice; u32 priority; u64 runtime, deadline, period }
+    const buf = Buffer.alloc(SCHED_ATTR_SIZE_VER0);
+    buf.writeUInt32LE(SCHED_ATTR_SIZE_VER0, 0);
+    buf.writeUInt32LE(attr.policy, 4);
+    buf.writeBigUInt64LE(BigInt(attr.flags), 8);
+    buf.writeInt32LE(attr.nice, 16);
+    buf.writeUInt32LE(attr.priority, 20);
+    buf.writeBigUInt64LE(BigInt(attr.runtime), 24);
+    buf.writeBigUInt64LE(BigInt(attr.deadline), 32);
+    buf.writeBigUInt64LE(BigInt(attr.period), 40);
+    const detail = `policy ${attr.policy} flags ${hex(attr.flags)} nice ${attr.nice} priority ${attr.priority}`;
+    this.#syscall('sched_setattr', detail, [0n, buf, 0n]);
+  }
+
+  ioprioSet(ioprio: number): void {
+    this.#syscall('ioprio_set', hex(ioprio), [BigInt(IOPRIO_WHO_PROCESS), 0n, BigInt(ioprio)]);
+  }
+
+  schedSetaffinity(cpus: readonly number[]): void {
+    const mask = idMask(cpus);
+    this.#syscall('sched_setaffinity', `[${cpus.join(',')}]`, [0n, BigInt(mask.length), mask]);
+  }
+
+  schedGetaffinity(): number[] {
+    const mask = Buffer.alloc(CPU_MASK_BYTES);
+    // The kernel's answer: how many bytes of the mask it wrote.
+    const written = this.#syscall('sched_getaffinity', '', [0n, BigInt(mask.length), mask]);
+    const cpus: number[] = [];
+    for (let bit = 0; bit < written * 8; bit++) if (mask[bit >> 3]! & (1 << (bit & 7))) cpus.push(bit);
+    return cpus;
+  }
+
+  setMempolicy(mode: number, nodes: readonly number[]): void {
+    const detail = `mode ${hex(mode)} nodes [${nodes.join(',')}]`;
+    if (!nodes.length) {
+      this.#syscall('set_mempolicy', detail, [BigInt(mode), null, 0n]);
+      return;
+    }
+    const mask = idMask(nodes);
+    // maxnode counts one bit more than the kernel reads (its get_nodes() takes maxnode - 1).
+    this.#syscall('set_mempolicy', detail, [BigInt(mode), mask, BigInt(mask.length * 8 + 1)]);
   }
 
   // --- files and descriptors ---
@@ -990,6 +1058,13 @@ export class FfiSys implements Sys {
       throw new Error(`ffi-rs: ${funcName}: ${(err as Error).message || code || 'call failed'}`, { cause: err });
     }
   }
+}
+
+/** A bit mask of CPUs or nodes in unsigned longs (64-bit words, little-endian on x86_64 and aarch64). */
+function idMask(ids: readonly number[]): Buffer {
+  const mask = Buffer.alloc(Math.max(1, Math.ceil((Math.max(...ids) + 1) / 64)) * 8);
+  for (const id of ids) mask[id >> 3]! |= 1 << (id & 7);
+  return mask;
 }
 
 /** struct __user_cap_header_struct { u32 version; i32 pid = 0 (this thread) }. */

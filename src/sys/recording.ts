@@ -42,6 +42,7 @@ import {
   type MountAttributes,
   type SeccompArchLast,
   type SeccompExport,
+  type SchedAttr,
   type SeccompFilter,
   type Sys,
   SysError,
@@ -387,6 +388,30 @@ export class RecordingSys implements Sys {
       default:
         return 0;
     }
+  }
+
+  schedSetattr(attr: SchedAttr): void {
+    this.#record('schedSetattr', [attr]);
+  }
+
+  ioprioSet(ioprio: number): void {
+    this.#record('ioprioSet', [ioprio]);
+  }
+
+  #cpus = [0];
+
+  schedSetaffinity(cpus: readonly number[]): void {
+    this.#record('schedSetaffinity', [[...cpus]]);
+    this.#cpus = [...cpus];
+  }
+
+  schedGetaffinity(): number[] {
+    this.#record('schedGetaffinity', []);
+    return [...this.#cpus];
+  }
+
+  setMempolicy(mode: number, nodes: readonly number[]): void {
+    this.#record('setMempolicy', [mode, [...nodes]]);
   }
 
   setrlimit(resource: number, soft: bigint, hard: bigint): void {

@@ -103,6 +103,17 @@ export function exists(sys: Pick<Sys, 'stat'>, path: string): boolean {
   }
 }
 
+/** struct sched_attr's fields (sched_setattr(2)); times in nanoseconds. */
+export interface SchedAttr {
+  policy: number;
+  flags: number;
+  nice: number;
+  priority: number;
+  runtime: number;
+  deadline: number;
+  period: number;
+}
+
 /** MOUNT_ATTR_* bits to set and to clear. */
 export interface MountAttributes {
   set: number;
@@ -190,6 +201,18 @@ export interface Sys {
   /** prctl(2); returns its value (e.g. PR_CAPBSET_READ). */
   prctl(option: number, arg2?: number | bigint, arg3?: number | bigint, arg4?: number | bigint, arg5?: number | bigint): number;
   setrlimit(resource: number, soft: bigint, hard: bigint): void;
+
+  // --- scheduling and memory placement (the calling thread's; kept across fork and execve) ---
+  /** sched_setattr(2) on the calling thread. */
+  schedSetattr(attr: SchedAttr): void;
+  /** ioprio_set(IOPRIO_WHO_PROCESS, 0, ioprio): the calling thread's I/O priority. */
+  ioprioSet(ioprio: number): void;
+  /** sched_setaffinity(2) on the calling thread: it runs on these CPUs only. */
+  schedSetaffinity(cpus: readonly number[]): void;
+  /** sched_getaffinity(2) of the calling thread: the CPUs it may run on. */
+  schedGetaffinity(): number[];
+  /** set_mempolicy(2): mode (with its MPOL_F_* flags) over these NUMA nodes (none: a NULL mask). */
+  setMempolicy(mode: number, nodes: readonly number[]): void;
 
   // --- files and descriptors ---
   /**

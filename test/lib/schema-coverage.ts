@@ -30,6 +30,7 @@ const refused = (unsupported: string): Coverage => ({ kind: 'refused', unsupport
 const warned = (unsupported: string): Coverage => ({ kind: 'warned', unsupported });
 
 const V1 = 'linux/cgroups/v1.ts';
+const ATTRS = 'linux/process-attributes.ts';
 const V2 = 'linux/cgroups/v2.ts';
 const SECCOMP = 'linux/seccomp.ts';
 const IDS = 'linux/id-mappings.ts';
@@ -99,9 +100,20 @@ export const COVERAGE: Record<string, Coverage> = {
   '/process/apparmorProfile': applied('spec/plan.ts', /proc\.apparmorProfile/),
   '/process/selinuxLabel': applied('spec/plan.ts', /proc\.selinuxLabel/),
   '/process/oomScoreAdj': applied('linux/credentials.ts', /proc\.oomScoreAdj/),
-  '/process/scheduler': refused('process.scheduler'),
-  '/process/ioPriority': refused('process.ioPriority'),
-  '/process/execCPUAffinity': refused('process.execCPUAffinity'),
+  '/process/scheduler': applied('spec/plan.ts', /extra\.scheduler/),
+  '/process/scheduler/policy': applied(ATTRS, /SCHED_POLICIES\[s\.policy\]/),
+  '/process/scheduler/nice': applied(ATTRS, /s\.nice \?\? 0/),
+  '/process/scheduler/priority': applied(ATTRS, /s\.priority \?\? 0/),
+  '/process/scheduler/flags': applied(ATTRS, /s\.flags \?\? \[\]/),
+  '/process/scheduler/runtime': applied(ATTRS, /s\.runtime \?\? 0/),
+  '/process/scheduler/deadline': applied(ATTRS, /s\.deadline \?\? 0/),
+  '/process/scheduler/period': applied(ATTRS, /s\.period \?\? 0/),
+  '/process/ioPriority': applied('spec/plan.ts', /extra\.ioPriority/),
+  '/process/ioPriority/class': applied(ATTRS, /IOPRIO_CLASSES\[io\.class\]/),
+  '/process/ioPriority/priority': applied(ATTRS, /io\.priority \?\? 0/),
+  '/process/execCPUAffinity': applied('spec/plan.ts', /\.execCPUAffinity/),
+  '/process/execCPUAffinity/initial': applied(ATTRS, /affinity\.initial/),
+  '/process/execCPUAffinity/final': applied(ATTRS, /affinity\.final/),
 
   '/linux': applied('spec/plan.ts', /spec\.linux/),
   '/linux/namespaces': applied('spec/plan.ts', /linux\.namespaces/),
@@ -197,7 +209,10 @@ export const COVERAGE: Record<string, Coverage> = {
   '/linux/intelRdt/l3CacheSchema': applied('linux/intel-rdt.ts', /rdt\.l3CacheSchema/),
   '/linux/intelRdt/memBwSchema': applied('linux/intel-rdt.ts', /rdt\.memBwSchema/),
   '/linux/intelRdt/enableMonitoring': applied('linux/intel-rdt.ts', /rdt\.enableMonitoring/),
-  '/linux/memoryPolicy': refused('linux.memoryPolicy'),
+  '/linux/memoryPolicy': applied('spec/plan.ts', /\.memoryPolicy/),
+  '/linux/memoryPolicy/mode': applied(ATTRS, /MEMPOLICY_MODES\[policy\.mode!\]/),
+  '/linux/memoryPolicy/nodes': applied(ATTRS, /policy\.nodes/),
+  '/linux/memoryPolicy/flags': applied(ATTRS, /policy\.flags \?\? \[\]/),
   '/linux/sysctl': applied('spec/plan.ts', /linux\.sysctl/),
   '/linux/seccomp': applied('spec/plan.ts', /linux\.seccomp/),
   '/linux/seccomp/defaultAction': applied(SECCOMP, /config\.defaultAction/),

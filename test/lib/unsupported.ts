@@ -35,19 +35,29 @@ export const UNSUPPORTED: Unsupported[] = [
     '/linux/uidMappings: needs a user namespace (linux.namespaces has none)',
   ),
   row(
-    'process.scheduler',
-    (c) => (c.process.scheduler = { policy: 'SCHED_BATCH' }),
-    '/process/scheduler: scheduling policies (sched_setattr) are not supported yet',
+    'process.scheduler: a priority for a policy that is not real-time',
+    (c) => (c.process.scheduler = { policy: 'SCHED_BATCH', priority: 5 }),
+    '/process/scheduler/priority: can only be given for SCHED_FIFO or SCHED_RR',
   ),
   row(
-    'process.ioPriority',
-    (c) => (c.process.ioPriority = { class: 'IOPRIO_CLASS_IDLE' }),
-    '/process/ioPriority: I/O priorities are not supported yet',
+    'process.scheduler: SCHED_ISO, which Linux does not have',
+    (c) => (c.process.scheduler = { policy: 'SCHED_ISO' }),
+    '/process/scheduler/policy: "SCHED_ISO" is not a scheduling policy Linux has',
   ),
   row(
-    'process.execCPUAffinity',
-    (c) => (c.process.execCPUAffinity = { initial: '0' }),
-    '/process/execCPUAffinity: CPU affinities for the process are not supported yet',
+    'process.ioPriority: a level beyond 7',
+    (c) => (c.process.ioPriority = { class: 'IOPRIO_CLASS_IDLE', priority: 8 }),
+    '/process/ioPriority/priority: must be between 0 (highest) and 7 (lowest)',
+  ),
+  row(
+    'process.execCPUAffinity: not a CPU list',
+    (c) => (c.process.execCPUAffinity = { initial: '3-1' }),
+    '/process/execCPUAffinity/initial: "3-1" is not a CPU list',
+  ),
+  row(
+    'linux.memoryPolicy: no mode',
+    (c) => (c.linux.memoryPolicy = { nodes: '0' }),
+    '/linux/memoryPolicy/mode: invalid memory policy mode',
   ),
   ...(
     [
@@ -83,11 +93,6 @@ export const UNSUPPORTED: Unsupported[] = [
     (c) => (c.linux.resources.memory = { kernelTCP: 1 << 26 }),
     '/linux/resources/memory/kernelTCP: kernel memory limits are not recommended by the spec and not set: ignored',
     'goes on',
-  ),
-  row(
-    'linux.memoryPolicy',
-    (c) => (c.linux.memoryPolicy = { mode: 'MPOL_INTERLEAVE', nodes: '0' }),
-    '/linux/memoryPolicy: NUMA memory policies are not supported yet',
   ),
   row(
     'linux.personality.flags',

@@ -124,6 +124,50 @@ test("oom_score_adj: through the host's /proc/self before the move (exec), the c
   assert.ok(at(byInit, named('fstatfs'), 'oom_score_adj write') < at(byInit, named('closeRange'), 'closeRange'));
 });
 
+/** The same two plans, with process.scheduler, ioPriority, execCPUAffinity and linux.memoryPolicy. */
+function plansWithAttributes(): { init: ProcessPlan; exec: ProcessPlan } {
+  const s = spec(false);
+  Object.assign(s.process!, {
+    scheduler: { policy: 'SCHED_BATCH', nice: 10 },
+    ioPriority: { class: 'IOPRIO_CLASS_BE', priority: 6 },
+    execCPUAffinity: { initial: '0', final: '1-2' },
+  });
+  Object.assign(s.linux!, { memoryPolicy: { mode: 'MPOL_BIND', nodes: '0,2', flags: ['MPOL_F_STATIC_NODES'] } });
+  const init = makePlan(
+    { bundle: '/b', file: '/b/config.json', spec: s, rootfs: '/b/rootfs' },
+    { id: 'x', fifoPath: '/f', noPivot: false, preserveFds: 1, cgroup: { version: 2 } },
+  );
+  return { init, exec: planExec(makeExecBase(s, init), s.process!, { preserveFds: 1 }) };
+}
+
+test('memory policy, I/O priority, scheduler: inside, after the rlimits, before the filter and the credentials', () => {
+  const { init, exec } = plansWithAttributes();
+  for (const plan of [init, exec]) {
+    const calls = finalize(plan);
+    const mempolicy = at(calls, named('setMempolicy'), 'setMempolicy');
+    const ioprio = at(calls, named('ioprioSet'), 'ioprioSet');
+    const sched = at(calls, named('schedSetattr'), 'schedSetattr');
+    assert.ok(at(calls, named('setrlimit'), 'setrlimit') < mempolicy && mempolicy < ioprio && ioprio < sched);
+    assert.ok(sched < at(calls, named('loadSeccomp'), 'loadSeccomp'), 'the scheduler after the filter');
+    assert.ok(sched < at(calls, named('setresuid'), 'setresuid'), 'the scheduler after the credentials (CAP_SYS_NICE)');
+    // MPOL_BIND | MPOL_F_STATIC_NODES; IOPRIO_CLASS_BE << 13 | 6; SCHED_BATCH with nice 10.
+    assert.equal(calls[mempolicy]?.args, [2 | (1 << 15), [0, 2]]);
+    assert.equal(calls[ioprio]?.args, [(2 << 13) | 6]);
+    assert.equal(calls[sched]?.args, [{ policy: 3, flags: 0, nice: 10, priority: 0, runtime: 0, deadline: 0, period: 0 }]);
+  }
+});
+
+test("execCPUAffinity: an exec's initial CPUs before its move into the container; never the init's", () => {
+  const { init, exec } = plansWithAttributes();
+  assert.equal(exec.cpuAffinity, { initial: [0], final: [1, 2] });
+  const calls = finalize(exec);
+  const affinity = at(calls, named('schedSetaffinity'), 'schedSetaffinity');
+  assert.equal(calls[affinity]?.args, [[0]]);
+  assert.ok(affinity < at(calls, enter, 'move into the container'));
+  assert.is(init.cpuAffinity, undefined);
+  assert.is(finalize(init).filter(named('schedSetaffinity')).length, 0);
+});
+
 test('a filter built earlier (the init, during the hooks) is not built again', () => {
   const { init } = plans();
   const sys = new FinalizeSys();
