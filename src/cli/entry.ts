@@ -4,8 +4,10 @@ import { HANDLERS } from './commands/index';
 import { fastParse } from './fast-path';
 import { configureLog, fatal, log } from '../log';
 import { normalizeArgv } from './normalize';
+import { mark, markStart } from '../profile';
 
 async function run(argv: string[]): Promise<void> {
+  markStart('cli');
   const fast = fastParse(normalizeArgv(argv));
   if (!fast) {
     // yargs, for help, version and every mistake (loaded only then; a plain
@@ -20,6 +22,7 @@ async function run(argv: string[]): Promise<void> {
     debug: args.debug as boolean,
   });
   await HANDLERS[fast.command](args as never);
+  mark('done');
 }
 
 run(process.argv.slice(2)).catch((err: unknown) => {

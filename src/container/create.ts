@@ -17,6 +17,7 @@ import { sessionKeyringName } from '../linux/keyring';
 import type { IdMappings } from '../linux/user-namespace';
 import { type SharedMounts, noteSharedMounts, removeSharedMounts } from '../linux/shared-mounts';
 import { log } from '../log';
+import { mark } from '../profile';
 import { type LoadedConfig, loadBundle, readConfigFile } from '../spec/load';
 import { makeExecBase, makePlan } from '../spec/plan';
 import type { NamespaceReference } from '../spec/types';
@@ -84,9 +85,11 @@ export async function create(sys: Sys, store: StateStore, args: CreateOptions): 
   const spawnLater = namespaces.some((ns) => ns.type === 'user');
   let init: InitProcess | undefined;
   const spawn = (idMappings?: IdMappings, consoleConnection?: number): InitProcess => {
+    mark('spawn init');
     init = spawnInit(sys, namespaces, preserveFds, terminalPair?.[1] ?? consoleConnection, idmapPair?.[1], idMappings);
     if (terminalPair) closeSync(terminalPair[1]);
     if (idmapPair) closeSync(idmapPair[1]);
+    mark('init spawned');
     return init;
   };
   if (!spawnLater) spawn();
@@ -98,6 +101,7 @@ export async function create(sys: Sys, store: StateStore, args: CreateOptions): 
   try {
     loaded = loadBundle(bundle, doc, { systemdCgroup: args.systemdCgroup });
     const { spec } = loaded;
+    mark('config valid');
     const terminal = spec.process!.terminal ?? false;
     // runc's rules: a terminal needs somewhere to go; a socket needs a terminal.
     if (terminal && !args.consoleSocket && !args.keepTerminal) {
@@ -137,6 +141,7 @@ export async function create(sys: Sys, store: StateStore, args: CreateOptions): 
     // included) happens inside. (A systemd unit starts with it inside.)
     const made = await createCgroup(id, spec.linux ?? {}, { pid: init.pid, systemd: args.systemdCgroup });
     cgroup = made.cgroup;
+    mark('cgroup made');
     record.cgroup = cgroup.state;
     record.resources = spec.linux?.resources ?? {};
     const fifoPath = store.execFifo(id);
@@ -191,6 +196,7 @@ export async function create(sys: Sys, store: StateStore, args: CreateOptions): 
     });
     cgroup.join(init.pid);
     init.send({ type: 'plan', plan });
+    mark('plan sent');
 
     expect(await init.next(), 'hooks');
     const state = hookState(record, 'creating');
@@ -198,6 +204,7 @@ export async function create(sys: Sys, store: StateStore, args: CreateOptions): 
     runHooks('createRuntime', spec.hooks?.createRuntime, state);
     init.send({ type: 'continue', state });
     const created = expect(await init.next(), 'created');
+    mark('created seen');
 
     record.status = 'created';
     record.initDumpable = created.dumpable;

@@ -4,6 +4,7 @@
  * ours (128+N for signal N), and the container is deleted unless --keep.
  */
 import { signalNumber } from '../linux/signals';
+import { mark } from '../profile';
 import type { StateStore } from '../state/store';
 import type { Sys } from '../sys/types';
 import { type CreateOptions, create } from './create';
@@ -39,11 +40,15 @@ export async function runContainer(sys: Sys, store: StateStore, args: RunOptions
   for (const sig of FORWARDED) process.on(sig, forward);
   const relay = terminal !== undefined ? relayTerminal(sys, terminal) : undefined;
   try {
+    mark('start');
     await startContainer(store, record.id);
+    mark('started');
     const status = await exited;
+    mark('exit seen');
     // What the process wrote just before exiting is still in the pty.
     if (relay) await Promise.race([relay.drained, new Promise((r) => setTimeout(r, 200))]);
     if (!args.keep) await deleteContainer(store, record.id, { force: true });
+    mark('deleted');
     return status;
   } finally {
     relay?.stop();

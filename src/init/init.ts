@@ -14,6 +14,7 @@
  * and cleans up. Only *Sync fs calls are used: they run on the main thread.
  */
 import { RuntsError, errorMessage } from '../errors';
+import { mark } from '../profile';
 import { helperArgv } from '../linux/exec-helper';
 import { type HookState, runHooks } from '../linux/hooks';
 import { receiveDetachedMounts } from '../linux/idmapped-mounts';
@@ -42,6 +43,7 @@ export function runInit(s: Sys): never {
   let seccomp: PreparedSeccomp | undefined;
   try {
     plan = channel.receive('plan').plan;
+    mark('plan received');
     // Not the caller's session keyring: one of the container's own (keyring.ts).
     if (plan.sessionKeyring) joinSessionKeyring(s, plan.sessionKeyring);
     s.umask(0);
@@ -54,6 +56,7 @@ export function runInit(s: Sys): never {
     prepareRootfs(s, plan, detached);
     for (const fd of detached.values()) s.close(fd);
     makeWorkingDirectory(s, plan);
+    mark('rootfs done');
 
     channel.send({ type: 'hooks' });
     // Built while create runs the createRuntime hooks (docker's takes ~75 ms):
@@ -80,6 +83,7 @@ export function runInit(s: Sys): never {
           throw new Error('the container has no /proc: runts needs /proc mounted to wait for start');
       },
     });
+    mark('created');
     channel.send({ type: 'created', dumpable: s.prctl(PR_GET_DUMPABLE) });
     channel.close();
   } catch (err) {
@@ -113,6 +117,7 @@ function startProcess(s: Sys, plan: InitPlan, state: HookState, ready: Finalized
     if (plan.personality !== undefined) s.personality(plan.personality);
     // The helper inherits the fifo to report a failed execve; it marks it close-on-exec itself.
     s.fcntl(w, F_SETFD, 0);
+    mark('exec');
     s.execve(`/proc/self/fd/${ready.helper}`, helperArgv({ reportFd: w }, ready.exe, plan.process.args), ready.env);
   } catch (err) {
     const message = errorMessage(err);
