@@ -195,14 +195,20 @@ export async function create(sys: Sys, store: StateStore, args: CreateOptions): 
       ...(shared ? { sharedMounts: shared } : {}),
     });
     cgroup.join(init.pid);
-    init.send({ type: 'plan', plan });
+    // With no prestart or createRuntime hooks to run, the init needs no
+    // turn of ours between its rootfs and its process: the state comes with
+    // the plan, and the round trip is saved.
+    const state = hookState(record, 'creating');
+    const runtimeHooks = !!(spec.hooks?.prestart?.length || spec.hooks?.createRuntime?.length);
+    init.send({ type: 'plan', plan, ...(runtimeHooks ? {} : { state }) });
     mark('plan sent');
 
-    expect(await init.next(), 'hooks');
-    const state = hookState(record, 'creating');
-    runHooks('prestart', spec.hooks?.prestart, state);
-    runHooks('createRuntime', spec.hooks?.createRuntime, state);
-    init.send({ type: 'continue', state });
+    if (runtimeHooks) {
+      expect(await init.next(), 'hooks');
+      runHooks('prestart', spec.hooks?.prestart, state);
+      runHooks('createRuntime', spec.hooks?.createRuntime, state);
+      init.send({ type: 'continue', state });
+    }
     const created = expect(await init.next(), 'created');
     mark('created seen');
 

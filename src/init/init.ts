@@ -5,7 +5,7 @@
  * thread's namespaces, root, credentials):
  *   1. non-dumpable; receive the plan from create
  *   2. join/unshare namespaces; build the rootfs (mounts, devices)
- *   3. let create run prestart/createRuntime hooks; run createContainer hooks
+ *   3. let create run prestart/createRuntime hooks (if any); run createContainer hooks
  *   4. the process's last steps (finalize.ts), which enter the rootfs
  *      midway: pivot_root; sysctls, masked/read-only paths; hostname
  *   5. report "created"; block on exec.fifo until `runts start`
@@ -42,7 +42,8 @@ export function runInit(s: Sys): never {
   let ready: Finalized;
   let seccomp: PreparedSeccomp | undefined;
   try {
-    plan = channel.receive('plan').plan;
+    const planned = channel.receive('plan');
+    plan = planned.plan;
     mark('plan received');
     // Not the caller's session keyring: one of the container's own (keyring.ts).
     if (plan.sessionKeyring) joinSessionKeyring(s, plan.sessionKeyring);
@@ -58,11 +59,12 @@ export function runInit(s: Sys): never {
     makeWorkingDirectory(s, plan);
     mark('rootfs done');
 
-    channel.send({ type: 'hooks' });
+    // create's turn for the prestart and createRuntime hooks, if it has any.
+    if (!planned.state) channel.send({ type: 'hooks' });
     // Built while create runs the createRuntime hooks (docker's takes ~75 ms):
     // libseccomp's rule adds are most of the filter's cost. Loaded by the finaliser.
     if (plan.seccomp) seccomp = s.prepareSeccomp(plan.seccomp);
-    state = channel.receive('continue').state;
+    state = planned.state ?? channel.receive('continue').state;
     runHooks('createContainer', plan.hooks.createContainer, state);
 
     // The fifo lives in the state dir, out of sight once pivoted: keep a
