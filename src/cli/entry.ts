@@ -4,6 +4,7 @@ import { HANDLERS } from './commands/index';
 import { fastParse } from './fast-path';
 import { configureLog, fatal, log } from '../log';
 import { normalizeArgv } from './normalize';
+import { sys } from '../sys/index';
 import type { CommandName } from './options';
 import { mark, markStart } from '../profile';
 
@@ -33,7 +34,11 @@ async function run(argv: string[]): Promise<void> {
   });
   await HANDLERS[fast.command](args as never);
   mark('done');
-  if (EXIT_WHEN_DONE.has(fast.command)) process.exit();
+  if (!EXIT_WHEN_DONE.has(fast.command)) return;
+  // create and run have libc loaded already: _exit, after the 'exit'
+  // listeners, also skips node's last steps (its threads joined, atexit).
+  if (fast.command === 'create' || fast.command === 'run') process.once('exit', (code) => sys().exitNow(code));
+  process.exit();
 }
 
 run(process.argv.slice(2)).catch((err: unknown) => {

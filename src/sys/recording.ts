@@ -487,6 +487,11 @@ export class RecordingSys implements Sys {
     return this.#nextPidfd++;
   }
 
+  exitNow(status: number): never {
+    this.#record('exitNow', [status]);
+    throw new Error(`_exit(${status}) in the recording double`);
+  }
+
   connectUnix(path: string): number {
     this.#record('connectUnix', [path]);
     return this.#nextPidfd++;
