@@ -22,6 +22,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import {
   accessSync,
+  appendFileSync,
   constants,
   existsSync,
   mkdirSync,
@@ -40,6 +41,7 @@ import { ensureEngine } from '../scripts/engines';
 import { Docker } from './docker';
 import { Interrupted, Output, catchInterrupts, checkpoint, interruptedBy, stats, timed, timedAsync, vmRssKb } from './measure';
 import { type Machine, type Row, type Series, type Subject, SUBJECTS, machine, newRow, notes, table, toJson } from './report';
+import { formatTimeline, parseMarks, timeline } from './profile';
 import { Containers, type Runtime, SampleError } from './runtimes';
 
 const HELP = `usage: npm run bench -- [options]      (as root)
@@ -56,6 +58,8 @@ Times runts against runc (when installed) and \`node -e 0\` in one run
   --only LIST     comma list of: node,run,csd,start,state,kill,delete,throughput,docker,containerd
   --runc PATH     the runc to compare with (default: /usr/sbin/runc, else runc on PATH)
   --json FILE     also save every sample and figure as JSON
+  --profile       instead: the timeline of runts' own marks through \`run\` of /bin/true
+                  (RUNTS_PROFILE; median over --runs; see bench/profile.ts)
 `;
 
 /** The repository's top (this file runs from bench/ or, bundled, from .tmp/bench/). */
@@ -91,6 +95,7 @@ interface Options {
   only: Set<string> | null;
   runc: string | null;
   json: string | null;
+  profile: boolean;
 }
 
 const KEYS = ['node', 'run', 'csd', 'start', 'state', 'kill', 'delete', 'throughput', 'docker', 'containerd'];
@@ -107,6 +112,7 @@ function options(argv: string[]): Options {
       only: { type: 'string' },
       runc: { type: 'string' },
       json: { type: 'string' },
+      profile: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -139,6 +145,7 @@ function options(argv: string[]): Options {
     only,
     runc,
     json: values.json ? resolve(values.json) : null,
+    profile: values.profile,
   };
 }
 
@@ -506,6 +513,35 @@ async function bench(ctx: Context, dockerOrWhy: Docker | string | undefined, roo
   return rows;
 }
 
+/**
+ * --profile: --runs foreground runs of /bin/true (after --warmup), each
+ * with RUNTS_PROFILE naming a file of its own, between the bench's two
+ * marks around the spawn; the timeline of their medians.
+ */
+async function profile(ctx: Context, tmp: string): Promise<string> {
+  const rt = runtimeOf(ctx, 'runts');
+  const runs = [];
+  for (let i = -ctx.opts.warmup; i < ctx.opts.runs; i++) {
+    const file = join(tmp, `profile-${i + ctx.opts.warmup}`);
+    const id = ctx.containers.newId(rt);
+    const benchMark = (what: string) => appendFileSync(file, `${process.hrtime.bigint()} ${process.pid} bench ${what}\n`);
+    const said = ctx.out.mark();
+    benchMark('spawn');
+    const r = spawnSync(rt.bin, ['--root', rt.root, 'run', '--bundle', ctx.trueBundle, id], {
+      stdio: ['ignore', ctx.out.fd, ctx.out.fd],
+      env: { ...process.env, RUNTS_PROFILE: file },
+      timeout: 60_000,
+      killSignal: 'SIGKILL',
+    });
+    benchMark('reaped');
+    if (r.error || r.status !== 0)
+      throw new Error(`profile: runts run: ${r.error?.message ?? `exit ${r.status}`}: ${ctx.out.since(said)}`);
+    if (i >= 0) runs.push(parseMarks(readFileSync(file, 'utf8')));
+    await checkpoint();
+  }
+  return formatTimeline(timeline(runs), runs.length);
+}
+
 /** N containers created and started at once: wall time from the first create to the last start's end. */
 async function burst(ctx: Context, rt: Runtime, n: number): Promise<number> {
   const { containers } = ctx;
@@ -657,11 +693,13 @@ async function main(): Promise<void> {
   if (!opts.runc) say('bench: runc not found: runts and the node floor only');
 
   let rows: Row[] = [];
+  let profileText: string | undefined;
   let failure: unknown;
   try {
     const bundles = makeBundles(tmp, top, runtsBin, out);
     const ctx: Context = { opts, nodeBin, node: floor, out, containers, runtimes, ...bundles };
-    rows = await bench(ctx, docker ?? noDocker, bundles.rootfs, runtsBin);
+    if (opts.profile) profileText = await profile(ctx, tmp);
+    else rows = await bench(ctx, docker ?? noDocker, bundles.rootfs, runtsBin);
   } catch (err) {
     failure = err;
   } finally {
@@ -690,6 +728,11 @@ async function main(): Promise<void> {
   }
 
   info.loadavgAfter = loadavg().map((l) => Math.round(l * 100) / 100);
+  if (profileText !== undefined) {
+    const load = `load average before ${info.loadavgBefore.join(' ')}, after ${info.loadavgAfter.join(' ')}`;
+    process.stdout.write(`\nrunts run /bin/true: timeline, medians of ${opts.runs} runs; ${load}\n${profileText}\n`);
+    return;
+  }
   const lines = [
     '',
     `runts bench, ${date}`,

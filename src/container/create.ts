@@ -19,6 +19,7 @@ import { type RdtState, applyIntelRdt, hostResctrlRoot, removeIntelRdt } from '.
 import { moveNetDevicesIn, moveNetDevicesOut, sameNamespace } from '../linux/net-devices';
 import { type SharedMounts, noteSharedMounts, removeSharedMounts } from '../linux/shared-mounts';
 import { log } from '../log';
+import { mark } from '../profile';
 import { type LoadedConfig, loadBundle, readConfigFile } from '../spec/load';
 import { makeExecBase, makePlan } from '../spec/plan';
 import type { NamespaceReference } from '../spec/types';
@@ -90,9 +91,11 @@ export async function create(sys: Sys, store: StateStore, args: CreateOptions): 
   const spawnLater = namespaces.some((ns) => ns.type === 'user');
   let init: InitProcess | undefined;
   const spawn = (idMappings?: IdMappings, consoleConnection?: number): InitProcess => {
+    mark('spawn init');
     init = spawnInit(sys, namespaces, preserveFds, terminalPair?.[1] ?? consoleConnection, idmapPair?.[1], idMappings);
     if (terminalPair) closeSync(terminalPair[1]);
     if (idmapPair) closeSync(idmapPair[1]);
+    mark('init spawned');
     return init;
   };
   if (!spawnLater) spawn();
@@ -106,6 +109,7 @@ export async function create(sys: Sys, store: StateStore, args: CreateOptions): 
   try {
     loaded = loadBundle(bundle, doc, { systemdCgroup: args.systemdCgroup });
     const { spec } = loaded;
+    mark('config valid');
     const terminal = spec.process!.terminal ?? false;
     // runc's rules: a terminal needs somewhere to go; a socket needs a terminal.
     if (terminal && !args.consoleSocket && !args.keepTerminal) {
@@ -150,6 +154,7 @@ export async function create(sys: Sys, store: StateStore, args: CreateOptions): 
     // included) happens inside. (A systemd unit starts with it inside.)
     const made = await createCgroup(id, spec.linux ?? {}, { pid: init.pid, systemd: args.systemdCgroup });
     cgroup = made.cgroup;
+    mark('cgroup made');
     record.cgroup = cgroup.state;
     record.resources = spec.linux?.resources ?? {};
     if (intelRdt && resctrl) record.intelRdt = rdt = applyIntelRdt(resctrl, id, intelRdt, init.pid);
@@ -207,29 +212,39 @@ export async function create(sys: Sys, store: StateStore, args: CreateOptions): 
     };
     store.writeTeardown(id, teardown);
     cgroup.join(init.pid);
-    init.send({ type: 'plan', plan });
-
-    expect(await init.next(), 'hooks');
-    // The init's namespaces exist now; its network devices come before any hook runs, as in runc.
+    // The init's network devices move once its namespaces exist and before
+    // any hook runs, as in runc: at the init's turn for the hooks.
     const netDevices = (spec.linux as { netDevices?: Record<string, { name?: string }> } | undefined)?.netDevices;
-    if (netDevices && Object.keys(netDevices).length) {
-      const given = spec.linux?.namespaces?.find((ns) => ns.type === 'network')?.path;
-      const netns = given ?? `/proc/${init.pid}/ns/net`;
-      if (sameNamespace(sys, netns, '/proc/thread-self/ns/net'))
-        throw new RuntsError(
-          "/linux/netDevices: the container's network namespace is the runtime's own: its devices cannot move",
-        );
-      moved = { ...(given ? { netns: given } : {}), devices: moveNetDevicesIn(sys, netns, netDevices) };
-      // Delete moves them back: the record, and teardown.json, say what it needs to.
-      record.netDevices = moved;
-      store.write(record);
-      store.replaceTeardown(id, { ...teardown, netDevices: moved });
-    }
+    const movesDevices = !!netDevices && Object.keys(netDevices).length > 0;
+    const runtimeHooks = !!(spec.hooks?.prestart?.length || spec.hooks?.createRuntime?.length);
+    // With neither, the init needs no turn of ours between its rootfs and its
+    // process: the state comes with the plan, and the round trip is saved.
+    const ourTurn = runtimeHooks || movesDevices;
     const state = hookState(record, 'creating');
-    runHooks('prestart', spec.hooks?.prestart, state);
-    runHooks('createRuntime', spec.hooks?.createRuntime, state);
-    init.send({ type: 'continue', state });
+    init.send({ type: 'plan', plan, ...(ourTurn ? {} : { state }) });
+    mark('plan sent');
+
+    if (ourTurn) {
+      expect(await init.next(), 'hooks');
+      if (netDevices && movesDevices) {
+        const given = spec.linux?.namespaces?.find((ns) => ns.type === 'network')?.path;
+        const netns = given ?? `/proc/${init.pid}/ns/net`;
+        if (sameNamespace(sys, netns, '/proc/thread-self/ns/net'))
+          throw new RuntsError(
+            "/linux/netDevices: the container's network namespace is the runtime's own: its devices cannot move",
+          );
+        moved = { ...(given ? { netns: given } : {}), devices: moveNetDevicesIn(sys, netns, netDevices) };
+        // Delete moves them back: the record, and teardown.json, say what it needs to.
+        record.netDevices = moved;
+        store.write(record);
+        store.replaceTeardown(id, { ...teardown, netDevices: moved });
+      }
+      runHooks('prestart', spec.hooks?.prestart, state);
+      runHooks('createRuntime', spec.hooks?.createRuntime, state);
+      init.send({ type: 'continue', state });
+    }
     const created = expect(await init.next(), 'created');
+    mark('created seen');
 
     record.status = 'created';
     record.initDumpable = created.dumpable;

@@ -18,6 +18,7 @@ import { closeSync, openSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import { RuntsError } from '../errors';
+import { profileEnv } from '../profile';
 import { CHANNEL_ENV, type FromInit, type ToInit } from '../init/channel';
 import { type HelperJoin, type HelperSteps, helperArgv, helperOnDisk } from '../linux/exec-helper';
 import { type NamespaceRequest, type NamespaceSetup, namespaceKind, namespaceSetup } from '../linux/namespaces';
@@ -227,7 +228,8 @@ export function spawnInit(
         stdio,
         // The init's own environment: nothing of the caller's reaches node
         // (NODE_OPTIONS and the like); the container's env is in the plan.
-        env: { [CHANNEL_ENV]: String(fds.channel), UV_THREADPOOL_SIZE: '1' },
+        // Only RUNTS_PROFILE, when profiling (profile.ts), passes on.
+        env: { [CHANNEL_ENV]: String(fds.channel), UV_THREADPOOL_SIZE: '1', ...profileEnv() },
       });
     } finally {
       restore();

@@ -4,6 +4,7 @@
  * ours (128+N for signal N), and the container is deleted unless --keep.
  */
 import { signalNumber } from '../linux/signals';
+import { mark } from '../profile';
 import type { StateStore } from '../state/store';
 import type { Sys } from '../sys/types';
 import { type CreateOptions, create } from './create';
@@ -48,15 +49,19 @@ export async function runContainer(sys: Sys, store: StateStore, args: RunOptions
   for (const sig of FORWARDED) process.on(sig, forward);
   const terminalRelay = terminal !== undefined ? relayTerminal(sys, terminal) : undefined;
   try {
+    mark('start');
     relay = NotifyRelay.listen(() => sys, store, record.id);
     await releaseContainer(store, record.id);
+    mark('started');
     if (relay) relayed = relayWarnOnly(relay, () => !ended, process.pid);
     const status = await exited;
+    mark('exit seen');
     // A READY sent just before the end is still passed on (runts exits once this returns).
     await relayed;
     // What the process wrote just before exiting is still in the pty.
     if (terminalRelay) await Promise.race([terminalRelay.drained, new Promise((r) => setTimeout(r, 200))]);
     if (!args.keep) await deleteContainer(store, record.id, { force: true });
+    mark('deleted');
     return status;
   } finally {
     relay?.close();

@@ -3,6 +3,8 @@
  * socket at a known fd in the init, carrying one JSON object per line.
  *   parent -> init   {type:'plan', plan}   {type:'continue', state}
  *   init -> parent   {type:'hooks'}        {type:'created', dumpable}   {type:'error', message}
+ * 'hooks' and 'continue' are the round trip for the prestart and
+ * createRuntime hooks; without them the plan brings the state along instead.
  * The init side is synchronous (blocking reads on its main thread); the
  * parent side lives in the parent's event loop (src/container/init-process.ts).
  */
@@ -31,7 +33,9 @@ export interface ExecStageRequest {
 }
 
 export type ToInit =
-  { type: 'plan'; plan: InitPlan } | { type: 'continue'; state: HookState } | { type: 'exec'; request: ExecStageRequest };
+  | { type: 'plan'; plan: InitPlan; state?: HookState }
+  | { type: 'continue'; state: HookState }
+  | { type: 'exec'; request: ExecStageRequest };
 export type FromInit =
   | { type: 'hooks' }
   /** dumpable: the init's PR_GET_DUMPABLE, kept in the record so tests and users can check it. */

@@ -5,7 +5,7 @@
  * thread's namespaces, root, credentials):
  *   1. non-dumpable; receive the plan from create
  *   2. join/unshare namespaces; build the rootfs (mounts, devices)
- *   3. let create run prestart/createRuntime hooks; run createContainer hooks
+ *   3. let create run prestart/createRuntime hooks (if any); run createContainer hooks
  *   4. the process's last steps (finalize.ts), which enter the rootfs
  *      midway: pivot_root; sysctls, masked/read-only paths; hostname
  *   5. report "created"; block on exec.fifo until `runts start`
@@ -14,6 +14,7 @@
  * and cleans up. Only *Sync fs calls are used: they run on the main thread.
  */
 import { RuntsError, errorMessage } from '../errors';
+import { mark } from '../profile';
 import { helperArgv } from '../linux/exec-helper';
 import { type HookState, runHooks } from '../linux/hooks';
 import { receiveDetachedMounts } from '../linux/idmapped-mounts';
@@ -42,7 +43,9 @@ export function runInit(s: Sys): never {
   let ready: Finalized;
   let seccomp: PreparedSeccomp | undefined;
   try {
-    plan = channel.receive('plan').plan;
+    const planned = channel.receive('plan');
+    plan = planned.plan;
+    mark('plan received');
     // Not the caller's session keyring: one of the container's own (keyring.ts).
     if (plan.sessionKeyring) joinSessionKeyring(s, plan.sessionKeyring);
     s.umask(0);
@@ -55,12 +58,14 @@ export function runInit(s: Sys): never {
     prepareRootfs(s, plan, detached);
     for (const fd of detached.values()) s.close(fd);
     makeWorkingDirectory(s, plan);
+    mark('rootfs done');
 
-    channel.send({ type: 'hooks' });
+    // create's turn for the prestart and createRuntime hooks, if it has any.
+    if (!planned.state) channel.send({ type: 'hooks' });
     // Built while create runs the createRuntime hooks (docker's takes ~75 ms):
     // libseccomp's rule adds are most of the filter's cost. Loaded by the finaliser.
     if (plan.seccomp) seccomp = prepareSeccomp(s, plan.seccomp);
-    state = channel.receive('continue').state;
+    state = planned.state ?? channel.receive('continue').state;
     runHooks('createContainer', plan.hooks.createContainer, state);
 
     // The fifo lives in the state dir, out of sight once pivoted: keep a
@@ -81,6 +86,7 @@ export function runInit(s: Sys): never {
           throw new Error('the container has no /proc: runts needs /proc mounted to wait for start');
       },
     });
+    mark('created');
     channel.send({ type: 'created', dumpable: s.prctl(PR_GET_DUMPABLE) });
     channel.close();
   } catch (err) {
@@ -114,6 +120,7 @@ function startProcess(s: Sys, plan: InitPlan, state: HookState, ready: Finalized
     if (plan.personality !== undefined) s.personality(plan.personality);
     // The helper inherits the fifo to report a failed execve; it marks it close-on-exec itself.
     s.fcntl(w, F_SETFD, 0);
+    mark('exec');
     s.execve(`/proc/self/fd/${ready.helper}`, helperArgv({ reportFd: w }, ready.exe, plan.process.args), ready.env);
   } catch (err) {
     const message = errorMessage(err);

@@ -119,6 +119,7 @@ export const LOCK_UN = 8;
 // --- fcntl(2) ---
 export const F_GETFD = 1;
 export const F_SETFD = 2;
+export const F_GETFL = 3;
 export const FD_CLOEXEC = 1;
 
 // --- close_range(2) flags ---

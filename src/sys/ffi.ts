@@ -1002,6 +1002,11 @@ export class FfiSys implements Sys {
     return this.#check('memfd_create', name, 'memfd_create', [name, flags]);
   }
 
+  exitNow(status: number): never {
+    this.#check('_exit', String(status), '_exit', [status]);
+    throw new SysError('_exit', EINVAL, String(status), 'returned');
+  }
+
   /** Calls an int-returning libc function; -1 becomes SysError(call, errno). */
   #check(call: string, detail: string, funcName: string, args: readonly CArg[]): number {
     const r = this.#invoke<number>(call, detail, funcName, this.#ffi.DataType.I32, args);

@@ -563,6 +563,11 @@ export class RecordingSys implements Sys {
     return this.#nextPidfd++;
   }
 
+  exitNow(status: number): never {
+    this.#record('exitNow', [status]);
+    throw new Error(`_exit(${status}) in the recording double`);
+  }
+
   connectUnix(path: string, datagram = false): number {
     this.#record('connectUnix', datagram ? [path, datagram] : [path]);
     return this.#nextPidfd++;

@@ -320,6 +320,8 @@ export interface Sys {
   spawnDetached(path: string, argv: string[], envp: string[], opts: { fds: [number, number][]; setsid: boolean }): number;
   /** memfd_create(2): an anonymous file. */
   memfdCreate(name: string, flags: number): number;
+  /** _exit(2): the process ends now, nothing of node's own exit run. */
+  exitNow(status: number): never;
 
   // --- cgroups ---
   /** eventfd(2): a counter fd that cgroup v1 notifications (cgroup.event_control) signal. */

@@ -5,6 +5,9 @@ import { type GlobalArgs, store } from '../global';
 export type CreateArgs = GlobalArgs & Omit<CreateOptions, 'keepTerminal'>;
 
 export async function create(argv: CreateArgs): Promise<void> {
+  // First thing, before create's modules load: the cgroup move's wait begins (prime.ts).
+  const { primeCgroupMigration } = await import('../../linux/cgroups/prime');
+  void primeCgroupMigration();
   const { createContainer } = await import('../../container/create');
   await createContainer(sys(), store(argv), argv);
 }

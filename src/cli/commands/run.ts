@@ -5,6 +5,9 @@ import { type GlobalArgs, store } from '../global';
 export type RunArgs = GlobalArgs & RunOptions;
 
 export async function run(argv: RunArgs): Promise<void> {
+  // First thing, before create's modules load: the cgroup move's wait begins (prime.ts).
+  const { primeCgroupMigration } = await import('../../linux/cgroups/prime');
+  void primeCgroupMigration();
   const { runContainer } = await import('../../container/run');
   process.exitCode = await runContainer(sys(), store(argv), argv);
 }

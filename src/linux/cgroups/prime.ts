@@ -12,13 +12,21 @@
  * drops from 5-17 ms to 0.4 ms, `runts run` as a whole gains about 4 ms:
  * median 71.0 -> 67.2 ms over 60 runs each, interleaved, 0.2 s apart.)
  * Best effort: any failure only costs the wait.
- * The promise (for tests) says whether the move was made.
+ * The promise (for tests) says whether the move was made. Once per
+ * process: create and run call it as their first thing, before create's
+ * modules load (cli/commands), and create again.
  */
 import { closeSync, openSync, write } from 'node:fs';
 import { join } from 'node:path';
 import { CGROUP_ROOT, isUnifiedHost, parseProcCgroup, readProcSelf, v1CgroupDir, v1Hierarchies } from './paths';
 
+let primed: Promise<boolean> | undefined;
+
 export function primeCgroupMigration(): Promise<boolean> {
+  return (primed ??= prime());
+}
+
+function prime(): Promise<boolean> {
   try {
     const procCgroup = readProcSelf('cgroup');
     let dir: string | undefined;
