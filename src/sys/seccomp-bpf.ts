@@ -39,18 +39,16 @@ const BPF_X = 0x08;
 /** BPF_MISC: TXA copies X into the accumulator; TAX leaves it. */
 const BPF_TXA = 0x80;
 
-/** The accumulator's source on a path; 'mixed' where paths holding different ones meet. */
-type Source = 'nr' | 'arch' | 'other' | 'mixed';
-interface State {
-  a: Source;
-  /** The AUDIT_ARCH this path matched, if known. */
-  arch?: number;
-}
-
-function merge(into: State | undefined, from: State): State {
-  if (!into) return from;
-  return { a: into.a === from.a ? into.a : 'mixed', arch: into.arch === from.arch ? into.arch : undefined };
-}
+// What the accumulator holds on the paths reaching an instruction (numbers,
+// not objects: this runs once per process, before the JIT has seen it).
+const UNREACHED = 0;
+const NR = 1;
+const ARCH = 2;
+const OTHER = 3;
+/** Paths holding different things meet here. */
+const MIXED = 4;
+/** No architecture matched yet, or paths that matched different ones meet. */
+const ANY_ARCH = -1;
 
 /**
  * libseccomp arch token -> the largest syscall number the program compares
@@ -58,63 +56,74 @@ function merge(into: State | undefined, from: State): State {
  * none is absent. undefined when the program is not shaped as expected.
  */
 export function syscallMaxima(program: Buffer): Map<number, number> | undefined {
-  const count = program.length / 8;
-  const states: (State | undefined)[] = new Array(count);
-  states[0] = { a: 'other' };
+  const count = program.length >> 3;
+  const held = new Uint8Array(count);
+  const arch = new Float64Array(count).fill(ANY_ARCH);
+  held[0] = OTHER;
   const maxima = new Map<number, number>();
-  const flow = (to: number, state: State): boolean => {
+  /** Merges (a, matched) into what reaches `to`; false when `to` is past the end. */
+  const flow = (to: number, a: number, matched: number): boolean => {
     if (to >= count) return false;
-    states[to] = merge(states[to], state);
+    if (held[to] === UNREACHED) {
+      held[to] = a;
+      arch[to] = matched;
+    } else {
+      if (held[to] !== a) held[to] = MIXED;
+      if (arch[to] !== matched) arch[to] = ANY_ARCH;
+    }
     return true;
   };
   for (let pc = 0; pc < count; pc++) {
-    const state = states[pc];
-    if (!state) continue; // not reached
-    const code = program.readUInt16LE(8 * pc);
-    const jt = program[8 * pc + 2]!;
-    const jf = program[8 * pc + 3]!;
-    const k = program.readUInt32LE(8 * pc + 4);
-    const next = (a: Source): boolean => flow(pc + 1, { ...state, a });
+    const a = held[pc]!;
+    if (a === UNREACHED) continue;
+    const matched = arch[pc]!;
+    const at = pc << 3;
+    const code = program[at]! | (program[at + 1]! << 8);
+    const jt = program[at + 2]!;
+    const jf = program[at + 3]!;
+    const k = (program[at + 4]! | (program[at + 5]! << 8) | (program[at + 6]! << 16) | (program[at + 7]! << 24)) >>> 0;
+    let ok = true;
     switch (code & BPF_CLASS) {
       case BPF_LD: {
         const abs = (code & BPF_MODE) === BPF_ABS;
-        if (!next(abs && k === SECCOMP_DATA_NR ? 'nr' : abs && k === SECCOMP_DATA_ARCH ? 'arch' : 'other')) return;
+        ok = flow(pc + 1, abs && k === SECCOMP_DATA_NR ? NR : abs && k === SECCOMP_DATA_ARCH ? ARCH : OTHER, matched);
         break;
       }
       case BPF_ALU:
-        if (!next('other')) return;
+        ok = flow(pc + 1, OTHER, matched);
         break;
       case BPF_MISC:
-        if (!next(code & BPF_TXA ? 'other' : state.a)) return;
+        ok = flow(pc + 1, code & BPF_TXA ? OTHER : a, matched);
         break;
       case BPF_LDX:
       case BPF_ST:
       case BPF_STX:
-        if (!next(state.a)) return;
+        ok = flow(pc + 1, a, matched);
         break;
       case BPF_RET:
         break;
       case BPF_JMP: {
         if ((code & BPF_OP) === BPF_JA) {
-          if (!flow(pc + 1 + k, state)) return;
+          ok = flow(pc + 1 + k, a, matched);
           break;
         }
-        if (state.a === 'mixed') return;
+        if (a === MIXED) return undefined;
         const jeqK = (code & BPF_OP) === BPF_JEQ && (code & BPF_SRC) !== BPF_X;
-        let taken = state;
-        if (state.a === 'nr') {
-          if (state.arch === undefined || (code & BPF_SRC) === BPF_X) return;
+        let taken = matched;
+        if (a === NR) {
+          if (matched === ANY_ARCH || (code & BPF_SRC) === BPF_X) return undefined;
           if (jeqK) {
-            const token = state.arch === AUDIT_ARCH_X86_64 && k & X32_SYSCALL_BIT ? SCMP_ARCH_X32 : state.arch;
+            const token = matched === AUDIT_ARCH_X86_64 && k & X32_SYSCALL_BIT ? SCMP_ARCH_X32 : matched;
             maxima.set(token, Math.max(maxima.get(token) ?? 0, k));
           }
-        } else if (state.a === 'arch' && jeqK) {
-          taken = { ...state, arch: k };
+        } else if (a === ARCH && jeqK) {
+          taken = k;
         }
-        if (!flow(pc + 1 + jt, taken) || !flow(pc + 1 + jf, state)) return;
+        ok = flow(pc + 1 + jt, a, taken) && flow(pc + 1 + jf, a, matched);
         break;
       }
     }
+    if (!ok) return undefined;
   }
   return maxima;
 }
