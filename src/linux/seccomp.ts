@@ -16,6 +16,7 @@
 import { RuntsError } from '../errors';
 import type { Spec } from '../spec/types';
 import {
+  AUDIT_ARCH_X86_64,
   ENOSYS,
   EPERM,
   SCMP_ACT_ALLOW,
@@ -26,6 +27,7 @@ import {
   SCMP_ACT_NOTIFY,
   SCMP_ACT_TRACE,
   SCMP_ACT_TRAP,
+  SCMP_ARCH_X32,
   SCMP_CMP_EQ,
   SCMP_CMP_GE,
   SCMP_CMP_GT,
@@ -35,10 +37,13 @@ import {
   SCMP_CMP_NE,
   SCMP_FLTATR_CTL_NNP,
   SCMP_FLTATR_CTL_OPTIMIZE,
+  SECCOMP_DATA_ARCH,
+  SECCOMP_DATA_NR,
   SECCOMP_FILTER_FLAG_LOG,
   SECCOMP_FILTER_FLAG_NEW_LISTENER,
   SECCOMP_FILTER_FLAG_SPEC_ALLOW,
   SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV,
+  X32_SYSCALL_BIT,
 } from '../sys/constants';
 import type { PreparedSeccomp, SeccompArchLast, SeccompCondition, SeccompFilter, SeccompRule, Sys } from '../sys/types';
 
@@ -209,14 +214,6 @@ const BPF_JEQ_K = 0x15;
 const BPF_JGT_K = 0x25;
 const BPF_JSET_K = 0x45;
 const BPF_RET_K = 0x06;
-/** Offsets in struct seccomp_data. */
-const SECCOMP_DATA_NR = 0;
-const SECCOMP_DATA_ARCH = 4;
-const AUDIT_ARCH_X86_64 = 0xc000003e;
-/** libseccomp's token for x32: not an AUDIT_ARCH (x32 tasks report x86_64's). */
-const SCMP_ARCH_X32 = 0x4000003e;
-/** An x32 syscall number has this bit set; an x86_64 one has not. */
-const X32_SYSCALL_BIT = 0x40000000;
 /** s390 and s390x: a number the kernel does not know reaches the filter as 0 (setup(2), long gone). */
 const AUDIT_ARCH_S390 = new Set([0x16, 0x80000016]);
 

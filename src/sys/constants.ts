@@ -187,6 +187,14 @@ export const SECCOMP_FILTER_FLAG_LOG = 1 << 1;
 export const SECCOMP_FILTER_FLAG_SPEC_ALLOW = 1 << 2;
 export const SECCOMP_FILTER_FLAG_NEW_LISTENER = 1 << 3;
 export const SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV = 1 << 5;
+/** Offsets in struct seccomp_data: the syscall number, the AUDIT_ARCH word. */
+export const SECCOMP_DATA_NR = 0;
+export const SECCOMP_DATA_ARCH = 4;
+export const AUDIT_ARCH_X86_64 = 0xc000003e;
+/** libseccomp's token for x32: not an AUDIT_ARCH (x32 tasks report x86_64's). */
+export const SCMP_ARCH_X32 = 0x4000003e;
+/** An x32 syscall number has this bit set; an x86_64 one has not. */
+export const X32_SYSCALL_BIT = 0x40000000;
 
 // --- eventfd(2) flags ---
 export const EFD_CLOEXEC = 0o2000000;

@@ -46,6 +46,7 @@ import {
 import { type FfiBinding, loadFfiBinding } from './ffi-binding';
 import { type MountinfoEntry, parseMountinfo } from './mountinfo';
 import { nodeFiles } from './node-files';
+import { syscallMaxima } from './seccomp-bpf';
 import {
   type CapabilitySets,
   type MountAttributes,
@@ -677,12 +678,14 @@ export class FfiSys implements Sys {
         );
       }
       const skipped: string[] = [];
+      const inProgram = new Set<string>();
       for (const rule of filter.rules) {
         const nr = this.#seccomp('seccomp_syscall_resolve_name', rule.syscall, DataType.I32, [rule.syscall]);
         if (nr < 0) {
           skipped.push(rule.syscall);
           continue;
         }
+        inProgram.add(rule.syscall);
         // struct scmp_arg_cmp { unsigned arg; enum op; u64 datum_a; u64 datum_b }: 24 bytes.
         const conds = Buffer.alloc(24 * rule.conditions.length);
         rule.conditions.forEach((c, i) => {
@@ -703,7 +706,8 @@ export class FfiSys implements Sys {
         ).value;
         checkSeccomp('seccomp_rule_add', rule.syscall, rc, [EEXIST]);
       }
-      return { program: this.#exportBpf(ctx), skipped, lastSyscalls: this.#lastSyscalls(filter) };
+      const program = this.#exportBpf(ctx);
+      return { program, skipped, lastSyscalls: this.#lastSyscalls(filter, program, inProgram, new Set(skipped)) };
     } finally {
       this.#releaseSeccomp(ctx);
     }
@@ -724,25 +728,70 @@ export class FfiSys implements Sys {
     }
   }
 
-  /** Per architecture of the filter, the largest number among filter.enosysNames (runc's findLastSyscalls). */
-  #lastSyscalls(filter: SeccompFilter): SeccompArchLast[] {
+  /**
+   * Per architecture of the filter, the largest number among
+   * filter.enosysNames (runc's findLastSyscalls), as resolving each name for
+   * each architecture would give it. The names that got a rule (inProgram)
+   * have their number, for every architecture that knows them, compared in
+   * the program: its largest there (syscallMaxima) stands for all of them
+   * once libseccomp names it back as one of the config's. Only the rest
+   * (rules dropped for having the default action, names this libseccomp
+   * cannot add natively) are resolved one by one; those unknown natively
+   * (nativeUnknown) are already known negative for the native architecture.
+   */
+  #lastSyscalls(
+    filter: SeccompFilter,
+    program: Buffer,
+    inProgram: ReadonlySet<string>,
+    nativeUnknown: ReadonlySet<string>,
+  ): SeccompArchLast[] {
     const names = filter.enosysNames;
     if (!names) return [];
     const { DataType } = this.#ffi;
-    const tokens = new Set([this.#seccomp('seccomp_arch_native', '', DataType.I32, []) >>> 0]);
+    const resolve = (token: number, name: string): number =>
+      // Negative: unknown here, or a multiplexed pseudo-syscall (socketcall's on x86).
+      this.#seccomp('seccomp_syscall_resolve_name_arch', name, DataType.I32, [token | 0, name]);
+    const native = this.#seccomp('seccomp_arch_native', '', DataType.I32, []) >>> 0;
+    const tokens = new Set([native]);
     for (const name of filter.architectures)
       tokens.add(this.#seccomp('seccomp_arch_resolve_name', name, DataType.I32, [name]) >>> 0);
+    const maxima = syscallMaxima(program);
+    const listed = new Set(names);
     const lasts: SeccompArchLast[] = [];
     for (const token of tokens) {
       let last = -1;
-      for (const name of names) {
-        // Negative: unknown here, or a multiplexed pseudo-syscall (socketcall's on x86).
-        const nr = this.#seccomp('seccomp_syscall_resolve_name_arch', name, DataType.I32, [token | 0, name]);
-        if (nr > last) last = nr;
+      let rest = names;
+      const inBpf = maxima?.get(token);
+      // A number the program compares that no listed name has (socketcall's,
+      // when only its multiplexed calls are listed): resolve them all.
+      const named = (nr: number): boolean => {
+        const name = this.#syscallName(token, nr);
+        return name !== undefined && listed.has(name) && resolve(token, name) === nr;
+      };
+      if (maxima && (inBpf === undefined || named(inBpf))) {
+        last = inBpf ?? -1;
+        rest = names.filter((n) => !inProgram.has(n) && !(token === native && nativeUnknown.has(n)));
       }
+      for (const name of rest) last = Math.max(last, resolve(token, name));
       if (last > 0) lasts.push({ token, nr: last });
     }
     return lasts;
+  }
+
+  /** libseccomp's name for a syscall number of an architecture (seccomp_syscall_resolve_num_arch, malloc'ed). */
+  #syscallName(token: number, nr: number): string | undefined {
+    const { DataType } = this.#ffi;
+    const call = 'seccomp_syscall_resolve_num_arch';
+    const p = this.#invoke<bigint>(call, String(nr), call, DataType.BigInt, [token | 0, nr], LIBSECCOMP, false).value;
+    if (p === 0n) return undefined;
+    try {
+      const length = Number(this.#invoke<bigint>(call, '', 'strlen', DataType.BigInt, [p], LIBC, false).value);
+      const name = Buffer.alloc(length);
+      this.#invoke(call, '', 'memcpy', DataType.BigInt, [name, p, BigInt(length)], LIBC, false);
+      return name.toString('latin1');
+    } finally {
+      this.#invoke(call, '', 'free', DataType.Void, [p], LIBC, false);
+    }
   }
 
   loadSeccomp(program: Buffer, flags: number): number {
