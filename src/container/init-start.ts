@@ -158,13 +158,8 @@ export function startInit(
   const env = Object.entries({ [CHANNEL_ENV]: String(fds.channel), UV_THREADPOOL_SIZE: '1', ...profileEnv() }).map(
     ([k, v]) => `${k}=${v}`,
   );
-  // The dup2s run in order: a source numbered like one of the init's fds
-  // would be overwritten before its turn, so it goes above them all first.
   const copies: number[] = [];
-  const moves = sources.map((from, to): [number, number] => {
-    if (from === to || from >= sources.length) return [from, to];
-    return [copies[copies.push(sys.fcntl(from, F_DUPFD_CLOEXEC, sources.length)) - 1]!, to];
-  });
+  const moves = fdMoves(sources, (fd, min) => copies[copies.push(sys.fcntl(fd, F_DUPFD_CLOEXEC, min)) - 1]!);
   let pid: number;
   try {
     const restore = enterChildPidNamespace(sys, setup.pid);
@@ -190,6 +185,19 @@ export function startInit(
     forks: !!steps.fork,
     joinsUser: !!setup.user?.path,
   };
+}
+
+/**
+ * The dup2s that give a new process sources[N] as its fd N, for
+ * posix_spawn, which makes them in order: a source numbered like one of
+ * the new process's fds (other than its own) would be overwritten before
+ * its turn, so it is copied above them all first (copyAbove: a
+ * close-on-exec copy numbered at least min, which the caller closes).
+ */
+export function fdMoves(sources: readonly number[], copyAbove: (fd: number, min: number) => number): [number, number][] {
+  return sources.map((from, to): [number, number] =>
+    from === to || from >= sources.length ? [from, to] : [copyAbove(from, sources.length), to],
+  );
 }
 
 /** What create is asked that the start of the init depends on (CreateOptions). */
