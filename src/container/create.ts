@@ -12,7 +12,6 @@ import { type CgroupManager, createCgroup, destroyCgroup } from '../linux/cgroup
 import { primeCgroupMigration } from '../linux/cgroups/prime';
 import { type HookState, hookState, runHooks, runHooksWarnOnly } from '../linux/hooks';
 import { detachIdmappedMounts, sendDetachedMounts } from '../linux/idmapped-mounts';
-import { IDMAP_WORDS } from '../linux/mount-options';
 import { sessionKeyringName } from '../linux/keyring';
 import type { IdMappings } from '../linux/user-namespace';
 import { type RdtState, applyIntelRdt, hostResctrlRoot, removeIntelRdt } from '../linux/intel-rdt';
@@ -22,7 +21,6 @@ import { log } from '../log';
 import { mark } from '../profile';
 import { type LoadedConfig, loadBundle, readConfigFile } from '../spec/load';
 import { makeExecBase, makePlan } from '../spec/plan';
-import type { NamespaceReference } from '../spec/types';
 import { checkContainerId } from '../state/id';
 import { ownerName } from '../state/owner';
 import { readProcStat } from '../state/process-identity';
@@ -30,7 +28,8 @@ import type { ContainerRecord, NetDevicesMoved, Teardown } from '../state/record
 import type { StateStore } from '../state/store';
 import { O_CLOEXEC, O_PATH, S_IFIFO } from '../sys/constants';
 import type { Sys } from '../sys/types';
-import { type InitProcess, spawnInit } from './init-process';
+import { type InitProcess, spawnInit, takeInit } from './init-process';
+import { type Begun, begin } from './init-start';
 import { hostNotifySocket, makeNotifyDir } from './notify-socket';
 import { writePidFile } from './pid-file';
 import { connectPidfdSocket, sendPidfd } from './pidfd-socket';
@@ -64,33 +63,32 @@ function expect<T extends FromInit['type']>(message: FromInit, type: T): Extract
   return message as Extract<FromInit, { type: T }>;
 }
 
-/** Creates the container; the init stays a child of this process until release(). */
-export async function create(sys: Sys, store: StateStore, args: CreateOptions): Promise<Created> {
+/**
+ * Creates the container; the init stays a child of this process until
+ * release(). begun: its first steps, taken by the CLI before this module
+ * loaded (init-start.ts beginEarly); otherwise they are taken here.
+ */
+export async function create(sys: Sys, store: StateStore, args: CreateOptions, begun?: Begun): Promise<Created> {
   const id = checkContainerId(args.containerId);
   // The init's move into its cgroup waits for the kernel unless primed (prime.ts).
   void primeCgroupMigration();
-  const bundle = resolve(args.bundle);
-  const doc = readConfigFile(join(bundle, 'config.json'));
-  // The init's node start-up (~17 ms) is the longest step of create: it is
-  // spawned first, from what the raw config asks of it (its pid namespace,
-  // its fds), and waits for its plan while this process validates the
-  // config and prepares the state and cgroup. If that fails, it is killed.
-  const raw = doc as { process?: { terminal?: unknown }; linux?: { namespaces?: unknown } };
-  const listenFds = socketActivationFds();
-  const preserveFds = listenFds + args.preserveFds;
-  const wantsTerminal = raw.process?.terminal === true;
-  // The init sends the pty master over its end of a socketpair (its fd there: init.fds.terminal).
-  const terminalPair = wantsTerminal && !args.consoleSocket && args.keepTerminal ? sys.socketpair() : undefined;
-  // Id-mapped mounts are made here and sent over a socket of their own (idmapped-mounts.ts).
-  const idmapPair = rawIdmappedMounts(doc) ? sys.socketpair() : undefined;
+  if (!begun) {
+    const dir = resolve(args.bundle);
+    begun = begin(sys, args, dir, readConfigFile(join(dir, 'config.json')));
+  }
+  const { bundle, doc, listenFds, preserveFds, namespaces, terminalPair, idmapPair } = begun;
   let idmapSocket = idmapPair?.[0];
-  const namespaces = rawNamespaces(raw.linux?.namespaces);
-  // With a user namespace the id maps are written as the init is spawned:
-  // only once the config has passed validation, so that a bad mapping is
-  // reported with its pointer, not as the kernel's refusal.
-  const spawnLater = namespaces.some((ns) => ns.type === 'user');
   let init: InitProcess | undefined;
-  const spawn = (idMappings?: IdMappings, consoleConnection?: number): InitProcess => {
+  if (begun.started) {
+    try {
+      init = takeInit(sys, begun.started);
+    } catch (err) {
+      for (const fd of [terminalPair?.[0], idmapSocket]) if (fd !== undefined) closeSync(fd);
+      throw err;
+    }
+  }
+  // With a user namespace, spawned once the config has passed validation (begin).
+  const spawn = (idMappings: IdMappings, consoleConnection?: number): InitProcess => {
     mark('spawn init');
     init = spawnInit(sys, namespaces, preserveFds, terminalPair?.[1] ?? consoleConnection, idmapPair?.[1], idMappings);
     if (terminalPair) closeSync(terminalPair[1]);
@@ -98,7 +96,6 @@ export async function create(sys: Sys, store: StateStore, args: CreateOptions): 
     mark('init spawned');
     return init;
   };
-  if (!spawnLater) spawn();
 
   let claimed = false;
   let cgroup: CgroupManager | undefined;
@@ -291,45 +288,13 @@ export async function create(sys: Sys, store: StateStore, args: CreateOptions): 
   }
 }
 
-/** linux.namespaces as the raw config has it (validated later): only well-formed entries. */
-function rawNamespaces(value: unknown): NamespaceReference[] {
-  if (!Array.isArray(value)) return [];
-  // The first of each type: a duplicate would fail the spawn (unshare EINVAL)
-  // before validation could refuse the config with its own message.
-  const types = new Set<string>();
-  return value.filter((n): n is NamespaceReference => {
-    const wellFormed =
-      typeof n === 'object' && n !== null && typeof n.type === 'string' && (n.path === undefined || typeof n.path === 'string');
-    if (!wellFormed || types.has(n.type)) return false;
-    types.add(n.type);
-    return true;
-  });
-}
-
-/** Whether the raw config asks for an id-mapped mount (validated later): mappings on a mount, or idmap/ridmap. */
-function rawIdmappedMounts(doc: unknown): boolean {
-  const mounts = (doc as { mounts?: unknown }).mounts;
-  if (!Array.isArray(mounts)) return false;
-  return mounts.some((m: { uidMappings?: unknown; gidMappings?: unknown; options?: unknown }) => {
-    if (typeof m !== 'object' || m === null) return false;
-    const words = Array.isArray(m.options) ? m.options : [];
-    return m.uidMappings !== undefined || m.gidMappings !== undefined || words.some((w) => IDMAP_WORDS.includes(w));
-  });
-}
-
-/** sd_listen_fds(3): fds 3.. passed to this very process by its caller. */
-function socketActivationFds(): number {
-  const n = Number(process.env.LISTEN_FDS);
-  return Number.isInteger(n) && n > 0 && Number(process.env.LISTEN_PID) === process.pid ? n : 0;
-}
-
 async function killAndReap(init: InitProcess): Promise<void> {
   init.kill('SIGKILL');
   await init.exited();
 }
 
 /** `runts create`: create, then leave the init to its new parent (the shim, or init). */
-export async function createContainer(sys: Sys, store: StateStore, args: CreateOptions): Promise<void> {
-  const { init } = await create(sys, store, args);
+export async function createContainer(sys: Sys, store: StateStore, args: CreateOptions, begun?: Begun): Promise<void> {
+  const { init } = await create(sys, store, args, begun);
   init.release();
 }

@@ -9,6 +9,7 @@ import type { StateStore } from '../state/store';
 import type { Sys } from '../sys/types';
 import { type CreateOptions, create } from './create';
 import { deleteContainer } from './delete';
+import type { Begun } from './init-start';
 import { NotifyRelay, relayWarnOnly } from './notify-socket';
 import { releaseContainer, startContainer } from './start';
 import { relayTerminal } from './terminal-relay';
@@ -21,8 +22,9 @@ export interface RunOptions extends Omit<CreateOptions, 'keepTerminal'> {
   keep: boolean;
 }
 
-export async function runContainer(sys: Sys, store: StateStore, args: RunOptions): Promise<number> {
-  const { record, init, terminal } = await create(sys, store, { ...args, keepTerminal: !args.detach });
+/** begun: create's first steps, taken by the CLI (init-start.ts beginEarly), with keepTerminal as here. */
+export async function runContainer(sys: Sys, store: StateStore, args: RunOptions, begun?: Begun): Promise<number> {
+  const { record, init, terminal } = await create(sys, store, { ...args, keepTerminal: !args.detach }, begun);
   if (args.detach) {
     await startContainer(store, record.id, () => sys);
     init.release();

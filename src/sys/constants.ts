@@ -120,6 +120,7 @@ export const LOCK_UN = 8;
 export const F_GETFD = 1;
 export const F_SETFD = 2;
 export const F_GETFL = 3;
+export const F_DUPFD_CLOEXEC = 1030;
 export const FD_CLOEXEC = 1;
 
 // --- close_range(2) flags ---
