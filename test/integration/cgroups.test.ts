@@ -136,6 +136,42 @@ asRoot('OOM: a 32 MiB container that allocates 64 MiB is killed (run exits 137) 
   assert.equal(leftovers(watch), [], 'left behind after an OOM kill');
 });
 
+asRoot(
+  'OOM read late: events stopped until the container is gone reports the kill on v1 (the removal signals the same eventfd), ends cleanly on v2',
+  async () => {
+    const root = tempDir();
+    const id = uniqueId('oomlate');
+    const signal = tempDir();
+    const b = bundle((s) => {
+      s.linux!.resources = { ...s.linux!.resources, memory: { limit: 32 * MiB, swap: 32 * MiB } };
+      withHostDir(s, signal);
+      shArgs('while [ ! -e /host/go ]; do sleep 0.1; done; x=$(head -c 67108864 /dev/zero | tr "\\0" a); echo "survived ${#x}"')(
+        s,
+      );
+    });
+    watched(root, id, b);
+    const run = startRuntime(['run', '--bundle', b, id], root);
+    await eventually('the container to run', () => runtime(['state', id], { root }).stdout.includes('"running"'));
+    const cgroup = cgroupDir(`/runts/${id}`, 'memory');
+    const events = listenEvents(root, id);
+    // The OOM watch is in place before events' first line.
+    await events.first;
+    // The reader is held while the kill and the container's removal (run deletes it) both happen.
+    process.kill(events.child.pid!, 'SIGSTOP');
+    try {
+      writeFileSync(join(signal, 'go'), '');
+      assert.is(await run.exit, 137, JSON.stringify(run.output()));
+      await eventually('the cgroup to go', () => !existsSync(cgroup));
+    } finally {
+      process.kill(events.child.pid!, 'SIGCONT');
+    }
+    assert.is(await events.exit, 0);
+    const ooms = events.events.filter((e) => e.type === 'oom' && e.id === id).length;
+    if (isV2) assert.is(ooms, 0, 'v2: the kill went with the cgroup, yet an oom was reported');
+    else assert.is(ooms, 1, `v1: ${ooms} oom events for one kill read late`);
+  },
+);
+
 asRoot('pids.limit 10: the container holds 10 processes and the 11th fork fails', () => {
   const root = tempDir();
   const id = uniqueId('pids');

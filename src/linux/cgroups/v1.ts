@@ -344,22 +344,63 @@ export class V1Cgroup implements CgroupManager {
   /**
    * memory.oom_control notifications through an eventfd registered in
    * cgroup.event_control. The kernel also signals it when the cgroup is
-   * removed, which ends the watch; so does stop, by signalling it too.
+   * removed (after the rmdir, as the cgroup goes offline), which ends the
+   * watch; so does stop, whose signal is counted apart (STOP_SIGNAL). A kill
+   * just before the removal (a foreground run deletes its container as soon
+   * as the process dies) can be read after the cgroup is gone, alone or
+   * with the removal's signal: the count tells the second case, a short
+   * wait for the removal's own signal the first.
    */
   async watchOom(onOom: () => void, stop: AbortSignal): Promise<void> {
     const dir = this.#dirOf('memory');
     if (!dir) throw new RuntsError('OOM notifications need the memory cgroup controller, which is not mounted on this host');
     const efd = sys().eventfd(0, EFD_CLOEXEC);
     const oomControl = openSync(join(dir, 'memory.oom_control'), 'r');
-    const wake = () => writeSync(efd, new BigUint64Array([1n]));
+    const wake = () => writeSync(efd, new BigUint64Array([STOP_SIGNAL]));
     stop.addEventListener('abort', wake);
+    const counter = new BigUint64Array(1);
+    /** The kernel's signals in one read of the counter, without stop's. */
+    const kernelSignals = () =>
+      new Promise<bigint>((resolve, reject) =>
+        read(efd, counter, 0, 8, null, (err) => (err ? reject(err) : resolve(counter[0]! % STOP_SIGNAL))),
+      );
+    /** Whether one more kernel signal comes soon: then the one read before it was a kill's. */
+    const removalFollows = async (): Promise<boolean> => {
+      // Only the kernel's signal may end this wait, not stop's (events stops
+      // once it sees the cgroup gone): the wait is short anyway.
+      stop.removeEventListener('abort', wake);
+      const deadline = Date.now() + REMOVAL_SIGNAL_WAIT_MS;
+      for (;;) {
+        let timer: NodeJS.Timeout | undefined;
+        const next = kernelSignals();
+        const got = await Promise.race([
+          next,
+          new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), Math.max(0, deadline - Date.now())))),
+        ]);
+        clearTimeout(timer);
+        if (got === null) {
+          // Released before the fd is closed.
+          wake();
+          return (await next) > 0n;
+        }
+        if (got > 0n) return true;
+      }
+    };
     try {
       new Control(dir).write('cgroup.event_control', `${efd} ${oomControl}`);
-      const counter = Buffer.alloc(8);
       for (;;) {
-        await new Promise<void>((resolve, reject) => read(efd, counter, 0, 8, null, (err) => (err ? reject(err) : resolve())));
-        if (stop.aborted || !existsSync(join(dir, 'cgroup.event_control'))) return;
-        onOom();
+        const kernel = await kernelSignals();
+        if (kernel === 0n) {
+          if (stop.aborted) return;
+          continue;
+        }
+        if (existsSync(join(dir, 'cgroup.event_control'))) {
+          onOom();
+          if (stop.aborted) return;
+          continue;
+        }
+        if (kernel > 1n || (await removalFollows())) onOom();
+        return;
       }
     } finally {
       stop.removeEventListener('abort', wake);
@@ -376,6 +417,11 @@ export class V1Cgroup implements CgroupManager {
     for (const dir of new Set(Object.values(this.state.paths))) removeCgroupDir(dir);
   }
 }
+
+/** How long an OOM watch waits for the removal's signal once the cgroup is gone. */
+const REMOVAL_SIGNAL_WAIT_MS = 500;
+/** What stop adds to an OOM watch's eventfd: above any count of the kernel's signals. */
+const STOP_SIGNAL = 1n << 32n;
 
 /**
  * A new cpuset cgroup starts with no CPU and no memory node, and takes no

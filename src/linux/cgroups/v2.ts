@@ -292,7 +292,7 @@ export class V2Cgroup implements CgroupManager {
   /**
    * inotify on memory.events (the kernel notifies each change); its
    * oom_kill counter counts the kills. The removal of the cgroup sends no
-   * notification: stop ends the watch.
+   * notification: stop ends the watch, or a notification read too late.
    */
   watchOom(onOom: () => void, stop: AbortSignal): Promise<void> {
     let seen = this.#c.readKeyed('memory.events').oom_kill ?? 0;
@@ -300,7 +300,16 @@ export class V2Cgroup implements CgroupManager {
       let watcher: FSWatcher;
       try {
         watcher = watch(this.#c.path('memory.events'), () => {
-          const kills = this.#c.readKeyed('memory.events').oom_kill ?? 0;
+          let kills: number;
+          try {
+            kills = this.#c.readKeyed('memory.events').oom_kill ?? 0;
+          } catch {
+            // The cgroup went before this reader came to it: its counter
+            // went with it (a kill it held is not seen: the limit of v2's
+            // notification, which carries no count).
+            end();
+            return;
+          }
           for (; seen < kills; seen++) onOom();
         });
       } catch (err) {
