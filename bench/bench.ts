@@ -21,9 +21,7 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import {
-  accessSync,
   appendFileSync,
-  constants,
   existsSync,
   mkdirSync,
   mkdtempSync,
@@ -34,10 +32,10 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
-import { delimiter, dirname, join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { ensureEngine } from '../scripts/engines';
+import { ensureEngine, which } from '../scripts/engines';
 import { Docker } from './docker';
 import { Interrupted, Output, catchInterrupts, checkpoint, interruptedBy, stats, timed, timedAsync, vmRssKb } from './measure';
 import { type Machine, type Row, type Series, type Subject, SUBJECTS, machine, newRow, notes, table, toJson } from './report';
@@ -71,19 +69,6 @@ function findTop(): string {
     dir = up;
   }
   return dir;
-}
-
-function which(name: string): string | null {
-  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
-    const path = join(dir || '.', name);
-    try {
-      accessSync(path, constants.X_OK);
-      return resolve(path);
-    } catch {
-      // next
-    }
-  }
-  return null;
 }
 
 interface Options {
@@ -134,7 +119,7 @@ function options(argv: string[]): Options {
       )
     : null;
   for (const k of only ?? []) if (!KEYS.includes(k)) throw new Error(`--only: unknown "${k}" (known: ${KEYS.join(',')})`);
-  const runc = values.runc ?? (existsSync('/usr/sbin/runc') ? '/usr/sbin/runc' : which('runc'));
+  const runc = values.runc ?? (existsSync('/usr/sbin/runc') ? '/usr/sbin/runc' : (which('runc') ?? null));
   if (values.runc && !existsSync(values.runc)) throw new Error(`--runc ${values.runc}: no such file`);
   return {
     runs: count('runs', values.runs, 1),

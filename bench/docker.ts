@@ -165,10 +165,6 @@ export class Docker {
     );
   }
 
-  get running(): boolean {
-    return !!this.daemon && !exited(this.daemon) && !!this.containerd && !exited(this.containerd);
-  }
-
   /** Removes every container, then stops dockerd, then containerd (each: SIGTERM, then SIGKILL after 30 s). */
   async stop(): Promise<string[]> {
     const problems: string[] = [];

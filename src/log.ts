@@ -58,7 +58,8 @@ function write(level: Level, msg: string): void {
 }
 
 export const log = {
-  debug: (msg: string) => options.debug && write('debug', msg),
+  /** A function is called only when debugging: what it reads costs nothing otherwise. */
+  debug: (msg: string | (() => string)) => options.debug && write('debug', typeof msg === 'function' ? msg() : msg),
   info: (msg: string) => write('info', msg),
   warn: (msg: string) => write('warning', msg),
   error: (msg: string) => write('error', msg),

@@ -13,9 +13,8 @@ import { primeCgroupMigration } from '../linux/cgroups/prime';
 import { type HookState, hookState, runHooks, runHooksWarnOnly } from '../linux/hooks';
 import { detachIdmappedMounts, sendDetachedMounts } from '../linux/idmapped-mounts';
 import { sessionKeyringName } from '../linux/keyring';
-import type { IdMappings } from '../linux/user-namespace';
 import { type RdtState, applyIntelRdt, hostResctrlRoot, removeIntelRdt } from '../linux/intel-rdt';
-import { moveNetDevicesIn, moveNetDevicesOut, sameNamespace } from '../linux/net-devices';
+import { moveNetDevicesIn, moveNetDevicesOut, netDevicesOf, sameNamespace } from '../linux/net-devices';
 import { type SharedMounts, noteSharedMounts, removeSharedMounts } from '../linux/shared-mounts';
 import { log } from '../log';
 import { mark } from '../profile';
@@ -24,12 +23,12 @@ import { makeExecBase, makePlan } from '../spec/plan';
 import { checkContainerId } from '../state/id';
 import { ownerName } from '../state/owner';
 import { readProcStat } from '../state/process-identity';
-import type { ContainerRecord, NetDevicesMoved, Teardown } from '../state/record';
+import { type ContainerRecord, type NetDevicesMoved, teardownOf } from '../state/record';
 import type { StateStore } from '../state/store';
 import { O_CLOEXEC, O_PATH, S_IFIFO } from '../sys/constants';
 import type { Sys } from '../sys/types';
-import { type InitProcess, spawnInit, takeInit } from './init-process';
-import { type Begun, begin } from './init-start';
+import { type InitProcess, takeInit } from './init-process';
+import { type Begun, begin, startBegun } from './init-start';
 import { hostNotifySocket, makeNotifyDir } from './notify-socket';
 import { writePidFile } from './pid-file';
 import { connectPidfdSocket, sendPidfd } from './pidfd-socket';
@@ -70,32 +69,16 @@ function expect<T extends FromInit['type']>(message: FromInit, type: T): Extract
  */
 export async function create(sys: Sys, store: StateStore, args: CreateOptions, begun?: Begun): Promise<Created> {
   const id = checkContainerId(args.containerId);
-  // The init's move into its cgroup waits for the kernel unless primed (prime.ts).
-  void primeCgroupMigration();
   if (!begun) {
+    // Primed after the spawn, as the CLI does (a CLI create has primed already).
     const dir = resolve(args.bundle);
     begun = begin(sys, args, dir, readConfigFile(join(dir, 'config.json')));
+    void primeCgroupMigration();
   }
-  const { bundle, doc, listenFds, preserveFds, namespaces, terminalPair, idmapPair } = begun;
+  const early = begun;
+  const { bundle, doc, listenFds, preserveFds, terminalPair, idmapPair } = early;
   let idmapSocket = idmapPair?.[0];
   let init: InitProcess | undefined;
-  if (begun.started) {
-    try {
-      init = takeInit(sys, begun.started);
-    } catch (err) {
-      for (const fd of [terminalPair?.[0], idmapSocket]) if (fd !== undefined) closeSync(fd);
-      throw err;
-    }
-  }
-  // With a user namespace, spawned once the config has passed validation (begin).
-  const spawn = (idMappings: IdMappings, consoleConnection?: number): InitProcess => {
-    mark('spawn init');
-    init = spawnInit(sys, namespaces, preserveFds, terminalPair?.[1] ?? consoleConnection, idmapPair?.[1], idMappings);
-    if (terminalPair) closeSync(terminalPair[1]);
-    if (idmapPair) closeSync(idmapPair[1]);
-    mark('init spawned');
-    return init;
-  };
 
   let claimed = false;
   let cgroup: CgroupManager | undefined;
@@ -104,6 +87,7 @@ export async function create(sys: Sys, store: StateStore, args: CreateOptions, b
   let moved: NetDevicesMoved | undefined;
   let rdt: RdtState | undefined;
   try {
+    if (early.started) init = takeInit(sys, early.started);
     loaded = loadBundle(bundle, doc, { systemdCgroup: args.systemdCgroup });
     const { spec } = loaded;
     mark('config valid');
@@ -120,10 +104,11 @@ export async function create(sys: Sys, store: StateStore, args: CreateOptions, b
     // socket's path: it gets the socket connected here, as the host's root.
     const consoleConnection = !init && args.consoleSocket ? sys.connectUnix(args.consoleSocket) : undefined;
     try {
-      init ??= spawn(
-        { uidMappings: spec.linux?.uidMappings ?? [], gidMappings: spec.linux?.gidMappings ?? [] },
-        consoleConnection,
-      );
+      // With a user namespace, spawned once the config has passed validation (begin).
+      init ??= takeInit(sys, startBegun(sys, early, consoleConnection), {
+        uidMappings: spec.linux?.uidMappings ?? [],
+        gidMappings: spec.linux?.gidMappings ?? [],
+      });
     } finally {
       if (consoleConnection !== undefined) sys.close(consoleConnection);
     }
@@ -200,30 +185,22 @@ export async function create(sys: Sys, store: StateStore, args: CreateOptions, b
 
     // What delete needs, kept apart before the container has a process or
     // a mount: a damaged state.json must not leave it beyond runts' reach.
-    const teardown: Teardown = {
-      pid: record.pid,
-      pidStartTime: record.pidStartTime,
-      cgroup: cgroup.state,
-      ...(shared ? { sharedMounts: shared } : {}),
-      ...(rdt ? { intelRdt: rdt } : {}),
-    };
-    store.writeTeardown(id, teardown);
+    store.writeTeardown(id, teardownOf({ ...record, cgroup: cgroup.state }));
     cgroup.join(init.pid);
     // The init's network devices move once its namespaces exist and before
     // any hook runs, as in runc: at the init's turn for the hooks.
-    const netDevices = (spec.linux as { netDevices?: Record<string, { name?: string }> } | undefined)?.netDevices;
-    const movesDevices = !!netDevices && Object.keys(netDevices).length > 0;
+    const netDevices = netDevicesOf(spec.linux);
     const runtimeHooks = !!(spec.hooks?.prestart?.length || spec.hooks?.createRuntime?.length);
     // With neither, the init needs no turn of ours between its rootfs and its
     // process: the state comes with the plan, and the round trip is saved.
-    const ourTurn = runtimeHooks || movesDevices;
+    const ourTurn = runtimeHooks || netDevices !== undefined;
     const state = hookState(record, 'creating');
     init.send({ type: 'plan', plan, ...(ourTurn ? {} : { state }) });
     mark('plan sent');
 
     if (ourTurn) {
       expect(await init.next(), 'hooks');
-      if (netDevices && movesDevices) {
+      if (netDevices) {
         const given = spec.linux?.namespaces?.find((ns) => ns.type === 'network')?.path;
         const netns = given ?? `/proc/${init.pid}/ns/net`;
         if (sameNamespace(sys, netns, '/proc/thread-self/ns/net'))
@@ -234,7 +211,7 @@ export async function create(sys: Sys, store: StateStore, args: CreateOptions, b
         // Delete moves them back: the record, and teardown.json, say what it needs to.
         record.netDevices = moved;
         store.write(record);
-        store.replaceTeardown(id, { ...teardown, netDevices: moved });
+        store.replaceTeardown(id, teardownOf({ ...record, cgroup: cgroup.state }));
       }
       runHooks('prestart', spec.hooks?.prestart, state);
       runHooks('createRuntime', spec.hooks?.createRuntime, state);
@@ -254,7 +231,7 @@ export async function create(sys: Sys, store: StateStore, args: CreateOptions, b
   } catch (err) {
     if (terminalPair) closeSync(terminalPair[0]);
     if (idmapSocket !== undefined) closeSync(idmapSocket);
-    if (!init) for (const pair of [terminalPair, idmapPair]) if (pair) closeSync(pair[1]);
+    if (!early.started) for (const pair of [terminalPair, idmapPair]) if (pair) closeSync(pair[1]);
     // The host's devices go back before the init dies: a virtual device dies with its namespace.
     if (moved && init) {
       for (const warning of moveNetDevicesOut(sys, moved.netns ?? `/proc/${init.pid}/ns/net`, moved.devices))

@@ -24,7 +24,8 @@ import type { ExecPlan } from '../spec/plan';
 import { O_CLOEXEC, O_DIRECTORY, O_PATH, PR_SET_DUMPABLE } from '../sys/constants';
 import type { Sys } from '../sys/types';
 import type { Container } from './container';
-import { INIT_BUNDLE, channelTo } from './init-process';
+import { channelTo } from './init-process';
+import { INIT_BUNDLE } from './init-start';
 
 export interface StageStart {
   detach: boolean;

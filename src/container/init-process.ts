@@ -13,11 +13,8 @@ import { RuntsError } from '../errors';
 import type { FromInit, ToInit } from '../init/channel';
 import { signalName, signalNumber } from '../linux/signals';
 import { type IdMappings, answerHelper, checkJoinedMappings } from '../linux/user-namespace';
-import type { NamespaceReference } from '../spec/types';
 import type { Sys } from '../sys/types';
-import { type InitFds, type StartedInit, startInit } from './init-start';
-
-export { INIT_BUNDLE, type InitFds } from './init-start';
+import type { InitFds, StartedInit } from './init-start';
 
 /** How the init ended, as node's 'exit' event says it. */
 export interface InitExit {
@@ -110,18 +107,6 @@ function reap(sys: Sys, pid: number, kill = false): void {
   } finally {
     closeSync(pidfd);
   }
-}
-
-/** Spawns the init (startInit) and takes it on (takeInit); idMappings: a new user namespace's maps. */
-export function spawnInit(
-  sys: Sys,
-  namespaces: readonly NamespaceReference[],
-  preserveFds: number,
-  terminalSocket?: number,
-  idmapSocket?: number,
-  idMappings: IdMappings = { uidMappings: [], gidMappings: [] },
-): InitProcess {
-  return takeInit(sys, startInit(sys, namespaces, preserveFds, terminalSocket, idmapSocket), idMappings);
 }
 
 /**

@@ -26,6 +26,7 @@ import { join, resolve } from 'node:path';
 import { RuntsError, errorMessage } from '../errors';
 import { CHANNEL_ENV } from '../init/channel';
 import { type HelperJoin, type HelperSteps, helperArgv, helperOnDisk } from '../linux/exec-helper';
+import { primeCgroupMigration } from '../linux/cgroups/prime';
 import { IDMAP_WORDS } from '../linux/mount-options';
 import { type NamespaceRequest, type NamespaceSetup, namespaceKind, namespaceSetup } from '../linux/namespaces';
 import { mark, profileEnv } from '../profile';
@@ -253,16 +254,37 @@ export function begin(sys: Sys, args: BeginOptions, bundle: string, doc: unknown
     ...(idmapPair ? { idmapPair } : {}),
   };
   if (namespaces.some((ns) => ns.type === 'user')) return begun;
-  mark('spawn init');
   try {
-    begun.started = startInit(sys, namespaces, preserveFds, terminalPair?.[1], idmapPair?.[1]);
+    startBegun(sys, begun);
   } catch (err) {
     for (const p of [terminalPair, idmapPair]) if (p) p.forEach((fd) => closeSync(fd));
     throw err;
   }
-  if (terminalPair) closeSync(terminalPair[1]);
-  if (idmapPair) closeSync(idmapPair[1]);
+  return begun;
+}
+
+/**
+ * The init spawned with begun's fds (terminalSocket: where its pty master
+ * goes when create keeps no terminal of its own); begun.started says it is,
+ * and the pairs' ends for the init are closed once it has them.
+ */
+export function startBegun(sys: Sys, begun: Begun, terminalSocket?: number): StartedInit {
+  const { namespaces, preserveFds, terminalPair, idmapPair } = begun;
+  mark('spawn init');
+  begun.started = startInit(sys, namespaces, preserveFds, terminalPair?.[1] ?? terminalSocket, idmapPair?.[1]);
+  for (const pair of [terminalPair, idmapPair]) if (pair) closeSync(pair[1]);
   mark('init spawned');
+  return begun.started;
+}
+
+/**
+ * The first steps of the `create` and `run` commands: the init's node
+ * (beginEarly), whose start-up overlaps the loading of create and all that
+ * follows; then the cgroup move's wait begins (prime.ts).
+ */
+export function beginCommand(sys: Sys, args: BeginOptions): Begun | undefined {
+  const begun = beginEarly(sys, args);
+  void primeCgroupMigration();
   return begun;
 }
 

@@ -69,7 +69,7 @@ export function finalizeProcess(sys: Sys, plan: ProcessPlan, steps: FinalizeStep
   if (plan.cpuAffinity?.initial) {
     sys.schedSetaffinity(plan.cpuAffinity.initial);
     // What the kernel made of it (runc's nsexec says so at debug level too).
-    log.debug(`execCPUAffinity.initial: on CPUs ${sys.schedGetaffinity().join(',')} until the cgroup move`);
+    log.debug(() => `execCPUAffinity.initial: on CPUs ${sys.schedGetaffinity().join(',')} until the cgroup move`);
   }
 
   steps.enterContainer();

@@ -3,7 +3,7 @@
  * `npm run build`): the single-threaded steps between runts' node and the
  * program it starts, which node's spawn and execve cannot take:
  *   - the init's own mount namespace, made (or joined) before node starts,
- *     so that every thread of the init lives in it (spawnInit);
+ *     so that every thread of the init lives in it (init-start.ts startInit);
  *   - the container's user namespace, made (waiting while runts writes
  *     its id maps: user-namespace.ts) or joined before node starts, so
  *     that every thread of the init is born in it, with the pid namespace

@@ -15,12 +15,11 @@
  * calling thread only: docs/architecture.md).
  */
 import { getSystemErrorMap } from 'node:util';
-import { RuntsError, errorMessage } from '../errors';
-import { O_CLOEXEC, O_RDONLY } from '../sys/constants';
+import { RuntsError, errorMessage, escapePointer } from '../errors';
+import { CLONE_NEWNET, EEXIST, EINVAL, ENODEV, O_CLOEXEC, O_RDONLY } from '../sys/constants';
 import type { Sys } from '../sys/types';
 
 const NETLINK_ROUTE = 0;
-const CLONE_NEWNET = 0x40000000;
 // netlink.h, rtnetlink.h, if_link.h, if_addr.h
 const NLMSG_ERROR = 2;
 const NLMSG_DONE = 3;
@@ -45,7 +44,6 @@ const IFF_UP = 0x1;
 const AF_UNSPEC = 0;
 const AF_INET = 2;
 const AF_INET6 = 10;
-const EEXIST = 17;
 /** IFNAMSIZ less the terminating NUL. */
 export const MAX_IFNAME = 15;
 const RECV_SIZE = 65536;
@@ -74,8 +72,17 @@ export function interfaceNameProblem(name: string): string | undefined {
   return undefined;
 }
 
+/** linux.netDevices: host interface name -> the name it takes inside. */
+export type NetDevices = Record<string, { name?: string }>;
+
+/** The config's netDevices, when it has any (a schema older than 1.3 has no type for them). */
+export function netDevicesOf(linux: unknown): NetDevices | undefined {
+  const devices = (linux as { netDevices?: NetDevices } | undefined)?.netDevices;
+  return devices && Object.keys(devices).length ? devices : undefined;
+}
+
 /** The JSON pointer of a netDevices entry (RFC 6901 escapes). */
-export const netDevicePointer = (host: string): string => `/linux/netDevices/${host.replace(/~/g, '~0').replace(/\//g, '~1')}`;
+export const netDevicePointer = (host: string): string => `/linux/netDevices/${escapePointer(host)}`;
 
 // --- messages ---
 
@@ -175,7 +182,7 @@ function talk(sys: Sys, fd: number, request: Buffer, what: string): Buffer[] {
   const data: Buffer[] = [];
   for (;;) {
     const datagram = sys.netlinkRecv(fd, RECV_SIZE);
-    if (datagram.length === 0) throw new NetlinkError(22, `${what}: empty netlink answer`);
+    if (datagram.length === 0) throw new NetlinkError(EINVAL, `${what}: empty netlink answer`);
     for (const reply of replies(datagram)) {
       if (reply.type === NLMSG_ERROR) {
         const errno = -reply.body.readInt32LE(0);
@@ -194,7 +201,7 @@ function talk(sys: Sys, fd: number, request: Buffer, what: string): Buffer[] {
 
 function linkIndex(sys: Sys, fd: number, name: string): number {
   const [body] = talk(sys, fd, message(RTM_GETLINK, 0, ifinfo(0), [stringAttribute(IFLA_IFNAME, name)]), `link ${name}`);
-  if (!body) throw new NetlinkError(19, `link ${name}`);
+  if (!body) throw new NetlinkError(ENODEV, `link ${name}`);
   return body.readInt32LE(4);
 }
 
@@ -312,7 +319,7 @@ function withSockets<T>(sys: Sys, netnsPath: string, run: (s: Sockets) => T): T 
  * those already moved go back first, so that nothing is left half done,
  * and the error names the entry's pointer.
  */
-export function moveNetDevicesIn(sys: Sys, netnsPath: string, devices: Record<string, { name?: string }>): MovedNetDevice[] {
+export function moveNetDevicesIn(sys: Sys, netnsPath: string, devices: NetDevices): MovedNetDevice[] {
   return withSockets(sys, netnsPath, (s) => {
     const moved: MovedNetDevice[] = [];
     for (const [host, device] of Object.entries(devices)) {

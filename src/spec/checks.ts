@@ -11,7 +11,7 @@ import { idMappingProblems } from '../linux/id-mappings';
 import { IDMAP_WORDS, isBindMount, parseMountOptions } from '../linux/mount-options';
 import { closIdProblem } from '../linux/intel-rdt';
 import { SUPPORTED_NAMESPACES } from '../linux/namespaces';
-import { interfaceNameProblem, netDevicePointer } from '../linux/net-devices';
+import { interfaceNameProblem, netDevicePointer, netDevicesOf } from '../linux/net-devices';
 import { type MemoryPolicyConfig, memoryPolicyProblems, processAttributeProblems } from '../linux/process-attributes';
 import { cleanDestination, procMountRefusal } from '../linux/proc-mounts';
 import { RLIMITS } from '../linux/rlimits';
@@ -270,8 +270,8 @@ export function runtimeProblems(spec: Spec, driver: CgroupDriver = { systemdCgro
  * runtime's own), names the kernel takes, no two devices under one name.
  */
 function netDeviceProblems(linux: NonNullable<Spec['linux']>): Problem[] {
-  const devices = (linux as { netDevices?: Record<string, { name?: string }> }).netDevices;
-  if (!devices || !Object.keys(devices).length) return [];
+  const devices = netDevicesOf(linux);
+  if (!devices) return [];
   const problems: Problem[] = [];
   if (!linux.namespaces?.some((ns) => ns.type === 'network'))
     problems.push({

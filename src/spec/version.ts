@@ -17,6 +17,3 @@ export function schemaDescription(): string {
   const version = SCHEMA.exact ? SCHEMA.version : `${SCHEMA.version} or later, not the exact release`;
   return `${version} (${SCHEMA.source}: ${SCHEMA.dir})`;
 }
-
-/** Whether the build's schema knows every field of SPEC_VERSION. */
-export const SCHEMA_IS_CURRENT = SCHEMA.version === SPEC_VERSION;

@@ -63,6 +63,19 @@ export interface Teardown {
   intelRdt?: RdtState;
 }
 
+/** The teardown a record with its cgroup holds: one place, so that delete undoes all create did. */
+export function teardownOf(record: ContainerRecord & { cgroup: CgroupState }): Teardown {
+  const { pid, pidStartTime, cgroup, sharedMounts, netDevices, intelRdt } = record;
+  return {
+    pid,
+    pidStartTime,
+    cgroup,
+    ...(sharedMounts ? { sharedMounts } : {}),
+    ...(netDevices ? { netDevices } : {}),
+    ...(intelRdt ? { intelRdt } : {}),
+  };
+}
+
 const isObject = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
 
 const isCgroupState = (x: unknown): x is CgroupState =>

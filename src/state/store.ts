@@ -37,7 +37,7 @@ import {
 import { join } from 'node:path';
 import { RuntsError, errorMessage } from '../errors';
 import { checkContainerId, isValidId } from './id';
-import { type ContainerRecord, type Teardown, isRecord, isTeardown } from './record';
+import { type ContainerRecord, type Teardown, isRecord, isTeardown, teardownOf } from './record';
 
 /** A state file that cannot be read as a record: the container is still there, and delete --force removes it. */
 export class DamagedRecord extends RuntsError {
@@ -121,15 +121,7 @@ export class StateStore {
       const record = this.read(id);
       if (!record) return undefined;
       if (!record.cgroup) throw new RuntsError(`container ${id} has no cgroup in its record`);
-      const { pid, pidStartTime, cgroup, sharedMounts, netDevices } = record;
-      const teardown = {
-        pid,
-        pidStartTime,
-        cgroup,
-        ...(sharedMounts ? { sharedMounts } : {}),
-        ...(netDevices ? { netDevices } : {}),
-      };
-      return { record, teardown };
+      return { record, teardown: teardownOf({ ...record, cgroup: record.cgroup }) };
     } catch (err) {
       if (!(err instanceof DamagedRecord)) throw err;
       const file = join(this.containerDir(id), TEARDOWN);
@@ -149,23 +141,24 @@ export class StateStore {
 
   /** Atomic replace: readers see the old record or the new one, never half; synced first, so a crash cannot leave it empty. */
   write(record: ContainerRecord): void {
-    const dir = this.containerDir(record.id);
-    const tmp = join(dir, `.${RECORD}.${process.pid}`);
-    writeSynced(tmp, JSON.stringify(record), 'w');
-    renameSync(tmp, join(dir, RECORD));
+    this.#replaceJson(record.id, RECORD, record);
   }
 
-  /** Written once, before the first record (exclusive create: never replaced). */
+  /** Written first, before the first record (exclusive create). */
   writeTeardown(id: string, teardown: Teardown): void {
     writeSynced(join(this.containerDir(id), TEARDOWN), JSON.stringify(teardown), 'wx');
   }
 
-  /** Replaced whole (a rename: never half written), when create has more for delete to undo: the network devices it moved. */
+  /** Replaced whole, as the record is, when create has more for delete to undo: the network devices it moved. */
   replaceTeardown(id: string, teardown: Teardown): void {
+    this.#replaceJson(id, TEARDOWN, teardown);
+  }
+
+  #replaceJson(id: string, name: string, value: unknown): void {
     const dir = this.containerDir(id);
-    const tmp = join(dir, `.${TEARDOWN}.${process.pid}`);
-    writeSynced(tmp, JSON.stringify(teardown), 'w');
-    renameSync(tmp, join(dir, TEARDOWN));
+    const tmp = join(dir, `.${name}.${process.pid}`);
+    writeSynced(tmp, JSON.stringify(value), 'w');
+    renameSync(tmp, join(dir, name));
   }
 
   /** The parsed file if it is there and shaped as `valid` says; undefined if it is not there; DamagedRecord otherwise. */

@@ -13,6 +13,7 @@ export const ENOMEM = 12;
 export const EACCES = 13;
 export const EEXIST = 17;
 export const ENOTDIR = 20;
+export const ENODEV = 19;
 export const EINVAL = 22;
 export const EFAULT = 14;
 export const ENOSYS = 38;
@@ -96,6 +97,7 @@ export const CLONE_NEWNS = 0x20000;
 export const CLONE_NEWUTS = 0x4000000;
 export const CLONE_NEWIPC = 0x8000000;
 export const CLONE_NEWPID = 0x20000000;
+export const CLONE_NEWNET = 0x40000000;
 
 // --- prctl(2) options (linux/prctl.h) ---
 export const PR_GET_DUMPABLE = 3;

@@ -142,7 +142,7 @@ export const COVERAGE: Record<string, Coverage> = {
   '/linux/devices/[]/fileMode': applied('spec/plan.ts', /d\.fileMode/),
   '/linux/devices/[]/uid': applied('spec/plan.ts', /d\.uid/),
   '/linux/devices/[]/gid': applied('spec/plan.ts', /d\.gid/),
-  '/linux/netDevices': applied('container/create.ts', /\?\.netDevices/),
+  '/linux/netDevices': applied('container/create.ts', /netDevicesOf\(spec\.linux\)/),
   '/linux/netDevices/{}/name': applied('linux/net-devices.ts', /device\.name/),
   '/linux/cgroupsPath': applied('linux/cgroups/paths.ts', /cgroupsPath/),
   '/linux/resources': applied('linux/cgroups/manager.ts', /resources/),

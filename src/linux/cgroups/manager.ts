@@ -18,10 +18,16 @@ import { isProcessId, signalConfirmed } from '../process-signal';
 import { SIGNALS } from '../signals';
 import { deviceRules, reduceDeviceRules } from './devices';
 import { cgroupsPathOf, isUnifiedHost } from './paths';
-import { createSystemdCgroup, stopSystemdUnit, updateSystemdUnit } from './systemd';
 import type { CgroupManager, CgroupState, NewCgroup } from './types';
 import { V1Cgroup } from './v1';
 import { V2Cgroup } from './v2';
+
+/**
+ * The systemd driver, loaded only with a unit to drive: its D-Bus client
+ * (node:net and streams) would otherwise load for every command that reads
+ * a container's status.
+ */
+const systemd = () => require('./systemd') as typeof import('./systemd');
 
 // The interface lives with the shared shapes, where the drivers (v1.ts, v2.ts) implement it.
 export type { CgroupManager, NewCgroup };
@@ -39,7 +45,7 @@ export async function createCgroup(id: string, linux: Linux, init: { pid: number
       (linux.devices ?? []).map((d) => d.path),
     ),
   );
-  if (init.systemd) return createSystemdCgroup(id, linux, resources, devices, init.pid);
+  if (init.systemd) return systemd().createSystemdCgroup(id, linux, resources, devices, init.pid);
   const path = cgroupsPathOf(linux.cgroupsPath, id);
   return isUnifiedHost() ? V2Cgroup.create(path, resources, devices) : V1Cgroup.create(path, resources, devices);
 }
@@ -80,7 +86,7 @@ export function signalAll(cgroup: CgroupManager, signal: number): void {
 /** Writes new resources (update); a systemd unit is told them too. */
 export async function updateCgroup(cgroup: CgroupManager, resources: LinuxResources): Promise<void> {
   cgroup.apply(resources);
-  if (cgroup.state.systemdUnit) await updateSystemdUnit(cgroup.state.systemdUnit, resources);
+  if (cgroup.state.systemdUnit) await systemd().updateSystemdUnit(cgroup.state.systemdUnit, resources);
 }
 
 /**
@@ -103,7 +109,10 @@ export async function destroyCgroup(cgroup: CgroupManager): Promise<void> {
   }
   // The directories go even when systemd cannot be reached; its error is reported after.
   let stopError: unknown;
-  if (unit) await stopSystemdUnit(unit).catch((err: unknown) => (stopError = err));
+  if (unit)
+    await systemd()
+      .stopSystemdUnit(unit)
+      .catch((err: unknown) => (stopError = err));
   cgroup.removeDirs();
   if (stopError) throw stopError;
 }

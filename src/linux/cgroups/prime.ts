@@ -14,7 +14,8 @@
  * Best effort: any failure only costs the wait.
  * The promise (for tests) says whether the move was made. Once per
  * process: create and run call it right after they spawn the init, before
- * create's modules load (cli/commands), and create again. (The spawn goes
+ * create's modules load (init-start.ts beginCommand), or create does after
+ * its own spawn. (The spawn goes
  * first: the init's start-up is the longer path; `runts run` is about 2%
  * faster so, in two sets of 100 interleaved runs.)
  */

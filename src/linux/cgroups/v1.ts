@@ -390,10 +390,8 @@ export class V1Cgroup implements CgroupManager {
       new Control(dir).write('cgroup.event_control', `${efd} ${oomControl}`);
       for (;;) {
         const kernel = await kernelSignals();
-        if (kernel === 0n) {
-          if (stop.aborted) return;
-          continue;
-        }
+        // Stop's signal alone.
+        if (kernel === 0n) return;
         if (existsSync(join(dir, 'cgroup.event_control'))) {
           onOom();
           if (stop.aborted) return;
