@@ -170,6 +170,32 @@ test('a damaged or missing state.json: read says so and how to remove it; readTe
   assert.is(store.readTeardown('c1'), undefined);
 });
 
+test('readTeardown from a healthy record carries all create made for delete to undo: shared mounts, moved devices, the Intel RDT group', () => {
+  const store = new StateStore(join(tempDir(), 'root'));
+  store.claim('c2');
+  const cgroup = { version: 2 as const, path: '/sys/fs/cgroup/runts/c2' };
+  const sharedMounts = { namespace: 'mnt:[1]', rootfs: '/b/r', before: [] };
+  const netDevices = { devices: [{ host: 'veth1', container: 'eth1', addresses: [] }] };
+  const intelRdt = { group: '/sys/fs/resctrl/c2', created: true, monitor: '/sys/fs/resctrl/c2/mon_groups/c2' };
+  const record = {
+    ociVersion: '1.3.0',
+    id: 'c2',
+    status: 'created',
+    pid: 7,
+    pidStartTime: '99',
+    bundle: '/b',
+    rootfs: '/b/r',
+    created: 'now',
+    owner: 'root',
+    cgroup,
+    sharedMounts,
+    netDevices,
+    intelRdt,
+  } satisfies ContainerRecord;
+  store.write(record);
+  assert.equal(store.readTeardown('c2')!.teardown, { pid: 7, pidStartTime: '99', cgroup, sharedMounts, netDevices, intelRdt });
+});
+
 test('ids() lists container directories only, an id shaped like an old tomb name too; no tomb is a valid id', () => {
   const store = new StateStore(join(tempDir(), 'root'));
   assert.equal(store.ids(), []);
