@@ -96,7 +96,7 @@ const common = {
 await Promise.all([
   build({
     ...common,
-    entryPoints: { runts: 'src/cli/entry.ts', init: 'src/init/entry.ts' },
+    entryPoints: { runts: 'src/cli/entry.ts', begin: 'src/cli/begin.ts', init: 'src/init/entry.ts' },
     outdir: 'dist',
     outExtension: { '.js': '.cjs' },
     plugins: [separateFiles],
@@ -123,7 +123,7 @@ await Promise.all([
 // Old caches go first: V8 checks a cache against the source's length only,
 // and took one made for a previous bundle of the same length (the commands
 // then failed with "<identifier> is not defined").
-const CACHES = ['runts.cjs', 'validator.cjs'].map((file) => join(top, 'dist', `${file}.cache`));
+const CACHES = ['runts.cjs', 'begin.cjs', 'validator.cjs'].map((file) => join(top, 'dist', `${file}.cache`));
 const runts = join(top, 'bin', 'runts');
 const cacheEnv = { ...process.env, RUNTS_WRITE_CODE_CACHE: '1' };
 

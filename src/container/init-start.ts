@@ -278,6 +278,20 @@ export function startBegun(sys: Sys, begun: Begun, terminalSocket?: number): Sta
 }
 
 /**
+ * Where dist/begin.cjs (src/cli/begin.ts), loaded by bin/runts before the
+ * CLI bundle, leaves what it began: the two bundles share no module.
+ */
+export const EARLY_BEGUN = Symbol.for('runts.early-begun');
+
+/** What begin.cjs began for this command, taken once (undefined if it began nothing). */
+export function takeEarlyBegun(): Begun | undefined {
+  const global = globalThis as Record<symbol, unknown>;
+  const begun = global[EARLY_BEGUN] as Begun | undefined;
+  delete global[EARLY_BEGUN];
+  return begun;
+}
+
+/**
  * The first steps of the `create` and `run` commands: the init's node
  * (beginEarly), whose start-up overlaps the loading of create and all that
  * follows; then the cgroup move's wait begins (prime.ts).

@@ -1,0 +1,35 @@
+/**
+ * dist/begin.cjs: the first steps of `runts create` and `runts run`, loaded
+ * by bin/runts before the CLI bundle. The container's init is spawned here
+ * (init-start.ts beginCommand): its node start-up is the longest step of
+ * create, and it now overlaps the loading of the CLI bundle (several ms),
+ * not only that of create's modules. So this bundle holds only what the
+ * spawn needs: the words parsed as the CLI parses them (fast-path.ts),
+ * init-start.ts and src/sys.
+ *
+ * The two bundles share no module: what was begun reaches the CLI's create
+ * or run through a global (EARLY_BEGUN). Anything out of the ordinary
+ * (words the fast path leaves to yargs, a config that cannot be read, a
+ * spawn that fails) leaves nothing begun, and the CLI does it all as
+ * before, with its own messages.
+ */
+import { EARLY_BEGUN, beginCommand } from '../container/init-start';
+import { sys } from '../sys/index';
+import { fastParse } from './fast-path';
+import { normalizeArgv } from './normalize';
+import type { CreateArgs } from './commands/create';
+import type { RunArgs } from './commands/run';
+
+function beginFromWords(argv: string[]): void {
+  const fast = fastParse(normalizeArgv(argv));
+  if (fast?.command !== 'create' && fast?.command !== 'run') return;
+  try {
+    const args = fast.args as unknown as CreateArgs & Partial<RunArgs>;
+    const begun = beginCommand(sys(), { ...args, keepTerminal: fast.command === 'run' && !args.detach });
+    if (begun) (globalThis as Record<symbol, unknown>)[EARLY_BEGUN] = begun;
+  } catch {
+    // The CLI's create tries again, and says what is wrong.
+  }
+}
+
+beginFromWords(process.argv.slice(2));
