@@ -15,7 +15,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { closeSync, constants, openSync } from 'node:fs';
 import { join } from 'node:path';
 import { RuntsError } from '../errors';
-import { CHANNEL_ENV, EXEC_STAGE_ENV, type ExecStageRequest } from '../init/channel';
+import { CHANNEL_ENV, EXEC_STAGE_ENV, type ExecStageRequest, type FromInit, LineChannel, type ToInit } from '../init/channel';
 import { helperArgv, helperOnDisk } from '../linux/exec-helper';
 import { hookState } from '../linux/hooks';
 import { joinIntelRdt } from '../linux/intel-rdt';
@@ -24,7 +24,6 @@ import type { ExecPlan } from '../spec/plan';
 import { O_CLOEXEC, O_DIRECTORY, O_PATH, PR_SET_DUMPABLE } from '../sys/constants';
 import type { Sys } from '../sys/types';
 import type { Container } from './container';
-import { channelTo } from './init-process';
 import { INIT_BUNDLE } from './init-start';
 
 export interface StageStart {
@@ -46,7 +45,7 @@ export async function execThroughStage(
   const cgroup = container.cgroup();
   const opened: number[] = [];
   const keep = (fd: number) => (opened.push(fd), fd);
-  const stdio: ('inherit' | 'pipe' | number)[] = [
+  const stdio: ('inherit' | number)[] = [
     'inherit',
     'inherit',
     'inherit',
@@ -54,7 +53,10 @@ export async function execThroughStage(
   ];
   /** An fd this process opened, given to the stage: its number there. */
   const hand = (fd: number) => stdio.push(keep(fd)) - 1;
-  const channelFd = stdio.push('pipe') - 1;
+  // The stage's channel: read and written synchronously, as the init's (init/channel.ts).
+  const [ours, theirs] = s.socketpair();
+  const channelFd = hand(theirs);
+  const channel = new LineChannel<FromInit, ToInit>(ours);
   let terminalSocket: number | undefined;
   let child: ChildProcess;
   let request: ExecStageRequest;
@@ -97,13 +99,15 @@ export async function execThroughStage(
       stdio,
       env: { [CHANNEL_ENV]: String(channelFd), [EXEC_STAGE_ENV]: '1', UV_THREADPOOL_SIZE: '1' },
     });
+  } catch (err) {
+    channel.close();
+    throw err;
   } finally {
     for (const fd of opened) closeSync(fd);
   }
   const exited = new Promise<string>((resolve) =>
     child.once('exit', (code, signal) => resolve(signal ? `killed by ${signal}` : `exit status ${code}`)),
   );
-  const channel = channelTo(child, channelFd, async () => new RuntsError(`exec: the process did not start (${await exited})`));
   try {
     if (child.pid === undefined) throw new RuntsError(`exec: cannot start node (${process.execPath})`);
     // v1: the stage's main thread alone, as exec's own (cgroups/types.ts); v2: the program's helper joins.
@@ -111,7 +115,8 @@ export async function execThroughStage(
     // Its Intel RDT groups: the stage's main thread, which starts the program.
     if (record.intelRdt) joinIntelRdt(record.intelRdt, child.pid);
     channel.send({ type: 'exec', request });
-    const message = await channel.next();
+    const message = channel.next();
+    if (!message) throw new RuntsError(`exec: the process did not start (${await exited})`);
     if (message.type === 'error') throw new RuntsError(message.message);
     if (message.type !== 'started') throw new RuntsError(`exec: expected started, got ${message.type}`);
     const master = terminalSocket !== undefined ? s.recvFd(terminalSocket).fd : undefined;

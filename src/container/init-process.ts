@@ -4,13 +4,9 @@
  * one node knows of (posix_spawn; with a user namespace, forked by the
  * helper): it is signalled and waited for through a pidfd.
  */
-import type { ChildProcess } from 'node:child_process';
 import { closeSync } from 'node:fs';
-import { Socket } from 'node:net';
-import { createInterface } from 'node:readline';
-import type { Readable, Writable } from 'node:stream';
 import { RuntsError } from '../errors';
-import type { FromInit, ToInit } from '../init/channel';
+import { type FromInit, LineChannel, type ToInit } from '../init/channel';
 import { signalName, signalNumber } from '../linux/signals';
 import { type IdMappings, answerHelper, checkJoinedMappings } from '../linux/user-namespace';
 import type { Sys } from '../sys/types';
@@ -145,17 +141,21 @@ export function takeInit(
   let fifoSent = false;
   const pid = forked ?? started.pid;
   const watched = watchPid(sys, pid);
-  const channel = channelOn(new Socket({ fd: started.channel, readable: true, writable: true }), async () => {
-    const { code, signal } = await watched.exited();
-    return new RuntsError(
-      `container init exited before it was ready (${signal ? `killed by ${signal}` : `exit status ${code}`})`,
-    );
-  });
+  // Read synchronously: create waits for nothing else meanwhile, and no
+  // net, stream or readline module is loaded for it (about 3 ms).
+  const channel = new LineChannel<FromInit, ToInit>(started.channel);
   return {
     pid,
     fds,
-    send: channel.send,
-    next: channel.next,
+    send: (message) => channel.send(message),
+    next: async () => {
+      const message = channel.next();
+      if (message) return message;
+      const { code, signal } = await watched.exited();
+      throw new RuntsError(
+        `container init exited before it was ready (${signal ? `killed by ${signal}` : `exit status ${code}`})`,
+      );
+    },
     sendFifo: (fd) => {
       if (fifo === undefined) throw new RuntsError('this init opens exec.fifo by its path');
       sys.sendFds(fifo, Buffer.from('exec.fifo'), [fd]);
@@ -169,51 +169,5 @@ export function takeInit(
       channel.close();
       watched.release();
     },
-  };
-}
-
-/** The channel to a node runts spawned (the init, or exec's stage in a user namespace), at its fd `fd`. */
-export interface ChannelTo {
-  send(message: ToInit): void;
-  /** The next message; the end of the stream before it is the error endError makes. */
-  next(): Promise<FromInit>;
-  close(): void;
-}
-
-export function channelTo(child: ChildProcess, fd: number, endError: () => Promise<Error>): ChannelTo {
-  return channelOn(child.stdio[fd] as Readable & Writable, endError);
-}
-
-/** The channel over a stream: the init's socketpair, or a spawned child's pipe. */
-function channelOn(socket: Readable & Writable, endError: () => Promise<Error>): ChannelTo {
-  // Messages are taken from the stream alone: an init that fails writes its
-  // error and exits, and the error line always precedes the end of stream.
-  const queue: FromInit[] = [];
-  const waiters: { resolve: (m: FromInit) => void; reject: (e: Error) => void }[] = [];
-  let ended = false;
-  createInterface({ input: socket })
-    .on('line', (line) => {
-      const message = JSON.parse(line) as FromInit;
-      const waiter = waiters.shift();
-      if (waiter) waiter.resolve(message);
-      else queue.push(message);
-    })
-    .on('close', () => {
-      ended = true;
-      for (const w of waiters.splice(0)) void endError().then(w.reject);
-    })
-    // A reset (the init was killed, e.g. by the OOM killer) ends the stream
-    // too: 'close' follows and reports how the init ended.
-    .on('error', () => {});
-  return {
-    send: (message) => socket.write(JSON.stringify(message) + '\n'),
-    next: () =>
-      new Promise<FromInit>((resolve, reject) => {
-        const queued = queue.shift();
-        if (queued) resolve(queued);
-        else if (ended) void endError().then(reject);
-        else waiters.push({ resolve, reject });
-      }),
-    close: () => socket.destroy(),
   };
 }

@@ -5,8 +5,11 @@
  *   init -> parent   {type:'hooks'}        {type:'created', dumpable}   {type:'error', message}
  * 'hooks' and 'continue' are the round trip for the prestart and
  * createRuntime hooks; without them the plan brings the state along instead.
- * The init side is synchronous (blocking reads on its main thread); the
- * parent side lives in the parent's event loop (src/container/init-process.ts).
+ * Both sides read and write synchronously (LineChannel): the init on its
+ * main thread, create (src/container/init-process.ts) while it has nothing
+ * to do but wait for the init's answer. The socket is blocking, and the
+ * init's end of it is close-on-exec: the init's death is the end of the
+ * stream, never a read that waits forever.
  */
 import { closeSync, readSync, writeSync } from 'node:fs';
 import type { HookState } from '../linux/hooks';
@@ -48,33 +51,44 @@ export const CHANNEL_ENV = '_RUNTS_INIT_CHANNEL';
 /** Set for exec's stage in a user namespace: the init bundle runs exec-stage.ts, not the init. */
 export const EXEC_STAGE_ENV = '_RUNTS_EXEC_STAGE';
 
-export class InitChannel {
-  #buffered = '';
+/** One JSON object per line over a blocking stream socket, read and written synchronously. */
+export class LineChannel<In, Out> {
+  #buffered = Buffer.alloc(0);
 
   constructor(readonly fd: number) {}
 
-  send(message: FromInit): void {
+  send(message: Out): void {
     const data = Buffer.from(JSON.stringify(message) + '\n');
     for (let off = 0; off < data.length;) off += writeSync(this.fd, data, off);
   }
 
-  /** Blocks until the parent's next message; the parent gone is an error. */
-  receive<T extends ToInit['type']>(type: T): Extract<ToInit, { type: T }> {
-    const chunk = Buffer.alloc(65536);
+  /** Blocks until the next message; undefined once the other end has gone. */
+  next(): In | undefined {
     let newline: number;
-    while ((newline = this.#buffered.indexOf('\n')) < 0) {
+    while ((newline = this.#buffered.indexOf(0x0a)) < 0) {
+      const chunk = Buffer.allocUnsafe(65536);
       const n = readSync(this.fd, chunk, 0, chunk.length, null);
-      if (n === 0) throw new Error('runts create went away');
-      this.#buffered += chunk.toString('utf8', 0, n);
+      if (n === 0) return undefined;
+      this.#buffered = Buffer.concat([this.#buffered, chunk.subarray(0, n)]);
     }
-    const line = this.#buffered.slice(0, newline);
-    this.#buffered = this.#buffered.slice(newline + 1);
-    const message = JSON.parse(line) as ToInit;
-    if (message.type !== type) throw new Error(`init: expected ${type} from create, got ${message.type}`);
-    return message as Extract<ToInit, { type: T }>;
+    // Split at the newline's byte, not in a decoded chunk: a character cut in two by a read stays whole.
+    const line = this.#buffered.toString('utf8', 0, newline);
+    this.#buffered = this.#buffered.subarray(newline + 1);
+    return JSON.parse(line) as In;
   }
 
   close(): void {
     closeSync(this.fd);
+  }
+}
+
+/** The init's end. */
+export class InitChannel extends LineChannel<ToInit, FromInit> {
+  /** Blocks until the parent's next message, which must be of this type; the parent gone is an error. */
+  receive<T extends ToInit['type']>(type: T): Extract<ToInit, { type: T }> {
+    const message = this.next();
+    if (!message) throw new Error('runts create went away');
+    if (message.type !== type) throw new Error(`init: expected ${type} from create, got ${message.type}`);
+    return message as Extract<ToInit, { type: T }>;
   }
 }
