@@ -12,7 +12,6 @@ import { deleteContainer } from './delete';
 import type { Begun } from './init-start';
 import { NotifyRelay, relayWarnOnly } from './notify-socket';
 import { releaseContainer, startContainer } from './start';
-import { relayTerminal } from './terminal-relay';
 
 const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH', 'SIGCONT'];
 
@@ -49,7 +48,11 @@ export async function runContainer(sys: Sys, store: StateStore, args: RunOptions
     }
   };
   for (const sig of FORWARDED) process.on(sig, forward);
-  const terminalRelay = terminal !== undefined ? relayTerminal(sys, terminal) : undefined;
+  // Loaded only with a terminal to relay: node:tty brings net and the streams (some 3 ms).
+  const terminalRelay =
+    terminal !== undefined
+      ? (require('./terminal-relay') as typeof import('./terminal-relay')).relayTerminal(sys, terminal)
+      : undefined;
   try {
     mark('start');
     relay = NotifyRelay.listen(() => sys, store, record.id);
