@@ -6,7 +6,8 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { createRequire } from 'node:module';
+import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
@@ -79,6 +80,16 @@ const separateFiles = {
   },
 };
 
+// ffi-rs's glibc binding (the package src/sys/ffi-binding.ts requires), as
+// a path from dist/: the bundles load that file without resolving the name.
+const FFI_GLIBC = { x64: '@yuuang/ffi-rs-linux-x64-gnu', arm64: '@yuuang/ffi-rs-linux-arm64-gnu' }[process.arch];
+let ffiNative = null;
+try {
+  if (FFI_GLIBC) ffiNative = relative(join(top, 'dist'), createRequire(join(top, 'dist', 'runts.cjs')).resolve(FFI_GLIBC));
+} catch {
+  // Not installed: the bundles find ffi-rs by name.
+}
+
 const common = {
   absWorkingDir: top,
   bundle: true,
@@ -87,7 +98,11 @@ const common = {
   format: 'cjs',
   // ffi-rs is a native addon: it stays in node_modules.
   external: ['ffi-rs'],
-  define: { RUNTS_VERSION: JSON.stringify(pkg.version), 'import.meta.url': '__runtsModuleUrl' },
+  define: {
+    RUNTS_VERSION: JSON.stringify(pkg.version),
+    RUNTS_FFI_NATIVE: JSON.stringify(ffiNative),
+    'import.meta.url': '__runtsModuleUrl',
+  },
   // The sources (and yargs) speak of import.meta.url; in CommonJS it is this file's URL.
   // (Built by hand: loading node:url for pathToFileURL costs every command a few ms.)
   banner: { js: "const __runtsModuleUrl = 'file://' + __filename.split('/').map(encodeURIComponent).join('/');" },
