@@ -3,7 +3,9 @@
 // short bundle hands any other command to the whole CLI.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
+import Module from 'node:module';
 import { join } from 'node:path';
+import { Script } from 'node:vm';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { SHORT_HANDLERS } from '../../src/cli/commands/short';
@@ -45,6 +47,21 @@ test('the short bundle hands another command to the whole CLI', () => {
   const list = spawnSync(process.execPath, [short, '--root', dir, 'list', '--format', 'json'], { encoding: 'utf8' });
   assert.is(list.status, 0, list.stderr);
   assert.is(list.stdout.trim(), JSON.stringify(JSON.parse(list.stdout)), 'not JSON');
+});
+
+test("the build made each bundle's code caches, and this node takes them", () => {
+  const dist = join(TOP, 'dist');
+  const caches: [string, string][] = [
+    ['runts.cjs', 'runts.cjs.cache'],
+    ['validator.cjs', 'validator.cjs.cache'],
+    ...Object.keys(SHORT_HANDLERS).map((name): [string, string] => ['short.cjs', `short.cjs.${name}.cache`]),
+  ];
+  for (const [file, cache] of caches) {
+    assert.ok(existsSync(join(dist, cache)), `no dist/${cache}`);
+    const source = (Module as unknown as { wrap(s: string): string }).wrap(readFileSync(join(dist, file), 'utf8'));
+    const script = new Script(source, { filename: join(dist, file), cachedData: readFileSync(join(dist, cache)) });
+    assert.is(script.cachedDataRejected, false, `dist/${cache} rejected`);
+  }
 });
 
 test.run();
