@@ -1,11 +1,13 @@
 // npm run build: generate from the official schema, type-check, bundle.
 //   dist/runts.cjs      the CLI (bin/runts loads it)
+//   dist/short.cjs      the CLI of state, kill, delete and start (bin/runts loads it for them)
 //   dist/init.cjs       the container init (a fresh node that becomes PID 1)
 //   dist/runts-helper   the native helper (src/native/runts-helper.c), static, no libc
 import { execFileSync, spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { createRequire } from 'node:module';
+import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
@@ -67,14 +69,26 @@ const SEPARATE = [
   { filter: /generated\/validate-config\.js$/, file: 'validator.cjs', entry: 'src/spec/generated/validate-config.js' },
   { filter: /^@homebridge\/dbus-native$/, file: 'dbus.cjs', entry: 'node_modules/@homebridge/dbus-native/index.js' },
 ];
+// The short commands' bundle (src/cli/short.ts) hands any other command to the whole CLI.
+const OTHER_BUNDLES = [...SEPARATE, { filter: /^\.\/entry$/, file: 'runts.cjs' }];
 const separateFiles = {
   name: 'separate-files',
   setup(b) {
-    for (const { filter, file } of SEPARATE) {
+    for (const { filter, file } of OTHER_BUNDLES) {
       b.onResolve({ filter }, (args) => (args.kind === 'entry-point' ? undefined : { path: `./${file}`, external: true }));
     }
   },
 };
+
+// ffi-rs's glibc binding (the package src/sys/ffi-binding.ts requires), as
+// a path from dist/: the bundles load that file without resolving the name.
+const FFI_GLIBC = { x64: '@yuuang/ffi-rs-linux-x64-gnu', arm64: '@yuuang/ffi-rs-linux-arm64-gnu' }[process.arch];
+let ffiNative = null;
+try {
+  if (FFI_GLIBC) ffiNative = relative(join(top, 'dist'), createRequire(join(top, 'dist', 'runts.cjs')).resolve(FFI_GLIBC));
+} catch {
+  // Not installed: the bundles find ffi-rs by name.
+}
 
 const common = {
   absWorkingDir: top,
@@ -84,7 +98,11 @@ const common = {
   format: 'cjs',
   // ffi-rs is a native addon: it stays in node_modules.
   external: ['ffi-rs'],
-  define: { RUNTS_VERSION: JSON.stringify(pkg.version), 'import.meta.url': '__runtsModuleUrl' },
+  define: {
+    RUNTS_VERSION: JSON.stringify(pkg.version),
+    RUNTS_FFI_NATIVE: JSON.stringify(ffiNative),
+    'import.meta.url': '__runtsModuleUrl',
+  },
   // The sources (and yargs) speak of import.meta.url; in CommonJS it is this file's URL.
   // (Built by hand: loading node:url for pathToFileURL costs every command a few ms.)
   banner: { js: "const __runtsModuleUrl = 'file://' + __filename.split('/').map(encodeURIComponent).join('/');" },
@@ -96,7 +114,7 @@ const common = {
 await Promise.all([
   build({
     ...common,
-    entryPoints: { runts: 'src/cli/entry.ts', begin: 'src/cli/begin.ts', init: 'src/init/entry.ts' },
+    entryPoints: { runts: 'src/cli/entry.ts', short: 'src/cli/short.ts', begin: 'src/cli/begin.ts', init: 'src/init/entry.ts' },
     outdir: 'dist',
     outExtension: { '.js': '.cjs' },
     plugins: [separateFiles],
@@ -106,28 +124,52 @@ await Promise.all([
   ),
 ]);
 
-// The V8 code caches bin/runts loads (dist/runts.cjs.cache, and
-// dist/validator.cjs.cache for create, run, exec and validate): made by
-// running a command once through bin/runts, which writes the functions it
-// compiled. As root, that command is a real `run` of the tiniest container
-// (the helper, which exits 126: "no program given"), so that the caches hold
-// create's and run's code and the validator's; a cache made by `state`
-// holds neither. (Measured: `run` 4% faster than with the state-made cache
-// (wall, paired medians), `state` unchanged; a cache of everything compiled
-// eagerly (--no-lazy) made `state` 8% slower, the cache being 4 times
-// larger.) The build runs on users' machines as root, so the container is
-// kept from the host: a bundle, rootfs and --root in a temp dir of the
-// build's own, and the whole run inside unshare's new pid, mount (private),
-// uts, ipc and network namespaces, killed with them after 30 s. Without
-// root or unshare, or if the run fails, the caches come from `state`.
+// The V8 code caches bin/runts loads: dist/runts.cjs.cache, and
+// dist/validator.cjs.cache for create, run, exec and validate; for the short
+// bundle, one per command (dist/short.cjs.COMMAND.cache). Each is made by
+// running its command once through bin/runts, which writes the functions
+// it compiled. As root, those are real commands on the tiniest container
+// (the helper, which exits 126 once started: "no program given"): a `run`,
+// so that the whole CLI's caches hold create's and run's code and the
+// validator's (a cache made by `state` holds neither), then state, start,
+// kill and delete of created containers. (Measured: `run` 4% faster than
+// with the state-made cache (wall, paired medians); a cache of everything
+// compiled eagerly (--no-lazy) made `state` 8% slower, the cache being 4
+// times larger; `state` 2% slower with one cache made by all four short
+// commands than with its own, `kill` 4% faster with its own than with
+// state's.) The build runs on users' machines as root, so the containers
+// are kept from the host: a bundle, rootfs and --root in a temp dir of the
+// build's own, and the whole sequence inside unshare's new pid, mount
+// (private), uts, ipc and network namespaces, killed with them after 30 s.
+// Without root or unshare, or if a step fails, the caches come from
+// commands that find no container (`list`, `state code-cache`, ...).
 // Old caches go first: V8 checks a cache against the source's length only,
 // and took one made for a previous bundle of the same length (the commands
 // then failed with "<identifier> is not defined").
-const CACHES = ['runts.cjs', 'begin.cjs', 'validator.cjs'].map((file) => join(top, 'dist', `${file}.cache`));
+const SHORT_COMMANDS = ['state', 'kill', 'delete', 'start'];
+const CACHES = [
+  'runts.cjs.cache',
+  'begin.cjs.cache',
+  'validator.cjs.cache',
+  ...SHORT_COMMANDS.map((command) => `short.cjs.${command}.cache`),
+].map((file) => join(top, 'dist', file));
 const runts = join(top, 'bin', 'runts');
-const cacheEnv = { ...process.env, RUNTS_WRITE_CODE_CACHE: '1' };
 
-function cacheFromRun(dir) {
+// $1 node, $2 bin/runts, $3 --root, $4 the bundle, $5 an id. `cache` runs a
+// command that writes its caches. The started container's program exits at
+// once; delete is refused until then (it is retried).
+const CACHE_SEQUENCE = `
+node=$1 runts=$2 root=$3 bundle=$4 id=$5
+cli() { "$node" "$runts" --root "$root" "$@"; }
+cache() { RUNTS_WRITE_CODE_CACHE=1 cli "$@"; }
+cache run --bundle "$bundle" "$id-run"; [ $? -eq 126 ] || exit 1
+cli create --bundle "$bundle" "$id" && cli create --bundle "$bundle" "$id-k" || exit 1
+cache state "$id" >/dev/null && cache start "$id" && cache kill "$id-k" KILL || exit 1
+for try in 1 2 3 4 5 6 7 8 9 10; do cache delete "$id" 2>/dev/null && break; sleep 0.1; done
+[ $try -lt 10 ] && cli delete --force "$id-k"
+`;
+
+function cacheFromCommands(dir) {
   const bundle = join(dir, 'bundle');
   mkdirSync(join(bundle, 'rootfs'), { recursive: true });
   copyFileSync(join(top, 'dist', 'runts-helper'), join(bundle, 'rootfs', 'runts-helper'));
@@ -147,27 +189,54 @@ function cacheFromRun(dir) {
     '--ipc',
     '--net',
   ];
+  const env = { ...process.env };
+  delete env.RUNTS_WRITE_CODE_CACHE; // (the sequence says which commands write)
   const ran = spawnSync(
     'unshare',
-    [...isolate, process.execPath, runts, '--root', join(dir, 'root'), 'run', '--bundle', bundle, `runts-build-${process.pid}`],
-    { env: cacheEnv, stdio: 'ignore', timeout: 30_000, killSignal: 'SIGKILL' },
+    [
+      ...isolate,
+      'sh',
+      '-c',
+      CACHE_SEQUENCE,
+      'sh',
+      process.execPath,
+      runts,
+      join(dir, 'root'),
+      bundle,
+      `runts-build-${process.pid}`,
+    ],
+    { env, stdio: 'ignore', timeout: 30_000, killSignal: 'SIGKILL' },
   );
-  return ran.status === 126;
+  return ran.status === 0;
+}
+
+/** Without containers: each command finds none (`list` an empty root), which still compiles its first steps. */
+function cacheFromNothing(dir) {
+  const commands = [
+    ['list'],
+    ['state', 'code-cache'],
+    ['kill', 'code-cache', 'KILL'],
+    ['delete', 'code-cache'],
+    ['start', 'code-cache'],
+  ];
+  for (const command of commands) {
+    spawnSync(process.execPath, [runts, '--root', join(dir, 'state'), ...command], {
+      env: { ...process.env, RUNTS_WRITE_CODE_CACHE: '1' },
+      stdio: 'ignore',
+    });
+  }
 }
 
 for (const cache of CACHES) rmSync(cache, { force: true });
 const cacheDir = mkdtempSync(join(tmpdir(), 'runts-build-'));
 try {
-  if (process.getuid?.() !== 0 || !cacheFromRun(cacheDir)) {
+  if (process.getuid?.() !== 0 || !cacheFromCommands(cacheDir)) {
     for (const cache of CACHES) rmSync(cache, { force: true });
-    spawnSync(process.execPath, [runts, '--root', join(cacheDir, 'state'), 'state', 'code-cache'], {
-      env: cacheEnv,
-      stdio: 'ignore',
-    });
+    cacheFromNothing(cacheDir);
   }
 } finally {
   rmSync(cacheDir, { recursive: true, force: true });
 }
 console.error(
-  'build: dist/runts.cjs and dist/validator.cjs (+ code caches), dist/init.cjs, dist/yargs-cli.cjs, dist/dbus.cjs, dist/runts-helper',
+  'build: dist/runts.cjs, dist/short.cjs, dist/begin.cjs and dist/validator.cjs (+ code caches), dist/init.cjs, dist/yargs-cli.cjs, dist/dbus.cjs, dist/runts-helper',
 );

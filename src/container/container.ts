@@ -5,6 +5,7 @@
  * the one place an operation is allowed or refused, each with one message.
  */
 import { RuntsError } from '../errors';
+import { isFrozen } from '../linux/cgroups/frozen';
 import type { CgroupManager } from '../linux/cgroups/manager';
 import type { ContainerRecord, Teardown } from '../state/record';
 import { isSameProcess } from '../state/process-identity';
@@ -60,7 +61,7 @@ export const refusal = (operation: Operation, id: string, status: Status): Runts
 
 export const noSuchContainer = (id: string) => new RuntsError(`container ${id} does not exist`);
 
-/** Loaded only when asked for: the cgroup code is no part of a plain start (a created container needs no freezer). */
+/** Loaded only when asked for: reading the status needs only the freezer's file (frozen.ts). */
 const cgroups = () => require('../linux/cgroups/manager') as typeof import('../linux/cgroups/manager');
 
 /** What delete works from: the container, or (its record damaged) what create kept for its teardown. */
@@ -91,7 +92,7 @@ export class Container {
     return new Container(
       store,
       record,
-      liveStatus(store, record, (r) => r.cgroup !== undefined && cgroups().openCgroup(r.cgroup).isFrozen()),
+      liveStatus(store, record, (r) => r.cgroup !== undefined && isFrozen(r.cgroup)),
     );
   }
 

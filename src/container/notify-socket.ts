@@ -19,7 +19,7 @@ import { chmodSync, closeSync, existsSync, mkdirSync, readSync, rmSync, writeSyn
 import { basename, join } from 'node:path';
 import { RuntsError, errorMessage } from '../errors';
 import { log } from '../log';
-import { NOTIFY_SOCKET_IN_CONTAINER } from '../spec/plan';
+import { NOTIFY_SOCKET_IN_CONTAINER } from '../spec/notify-socket';
 import type { StateStore } from '../state/store';
 import type { Sys } from '../sys/types';
 

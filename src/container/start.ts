@@ -12,7 +12,6 @@ import type { StateStore } from '../state/store';
 import type { Sys } from '../sys/types';
 import { Container, refusal } from './container';
 import { NotifyRelay } from './notify-socket';
-import { signalProcess } from './processes';
 
 /**
  * `runts start`. With $NOTIFY_SOCKET (and a container created with it),
@@ -45,10 +44,14 @@ export async function releaseContainer(store: StateStore, id: string): Promise<C
   try {
     runHooks('poststart', record.hooks?.poststart, hookState(record, 'running'));
   } catch (err) {
-    // Loaded only on this path: the cgroup code is no part of a plain start.
-    const { signalAll } = require('../linux/cgroups/manager') as typeof import('../linux/cgroups/manager');
-    if (record.cgroup) signalAll(container.cgroup(), SIGNALS.SIGKILL);
-    else signalProcess(record.pid, record.pidStartTime, SIGNALS.SIGKILL);
+    // Loaded only on this path: the cgroup code, and libc's for a pidfd, are no part of a plain start.
+    if (record.cgroup) {
+      const { signalAll } = require('../linux/cgroups/manager') as typeof import('../linux/cgroups/manager');
+      signalAll(container.cgroup(), SIGNALS.SIGKILL);
+    } else {
+      const { signalProcess } = require('./processes') as typeof import('./processes');
+      signalProcess(record.pid, record.pidStartTime, SIGNALS.SIGKILL);
+    }
     throw err;
   }
   return record;

@@ -34,6 +34,7 @@ import { MS_BIND, MS_PRIVATE, MS_REC, MS_SHARED, MS_SLAVE, MS_UNBINDABLE } from 
 import type { SeccompFilter } from '../sys/types';
 import { PERSONALITY_DOMAINS } from './checks';
 import type { LoadedConfig } from './load';
+import { NOTIFY_SOCKET_IN_CONTAINER } from './notify-socket';
 import type { Hook, Linux, Mount, Process, Spec } from './types';
 
 /** config.json's process: what runs, where, and with what credentials and limits. */
@@ -183,9 +184,6 @@ export interface PlanOptions {
   /** With $NOTIFY_SOCKET: the host directory of the runtime's notify socket (container/notify-socket.ts). */
   notifyDir?: string;
 }
-
-/** Where the process finds the runtime's notify socket, as with runc: its directory is bound at /run/notify. */
-export const NOTIFY_SOCKET_IN_CONTAINER = '/run/notify/notify.sock';
 
 /** process -> what the init (or exec) applies: names to numbers, defaults filled. */
 export function planProcess(proc: Process): PlannedProcess {

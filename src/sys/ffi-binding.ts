@@ -13,6 +13,28 @@
  * is `bufferParam` below.
  */
 import { createRequire } from 'node:module';
+import { join } from 'node:path';
+
+/**
+ * The glibc binding's file as a path from dist/, found by the build
+ * (scripts/build.mjs), or null; undefined where no build defines it (the
+ * tests' bundles). Loaded from there, it costs its dlopen only: the
+ * package's resolution (its package.json, each path component's realpath)
+ * took as long again, about 0.6 ms of every kill.
+ */
+declare const RUNTS_FFI_NATIVE: string | null | undefined;
+
+function nativeFromBuild(): NativeBinding | undefined {
+  if (typeof RUNTS_FFI_NATIVE !== 'string') return undefined;
+  const module = { exports: {} as NativeBinding };
+  try {
+    // What require does for a .node file, without its resolution.
+    process.dlopen(module, join(__dirname, RUNTS_FFI_NATIVE));
+    return module.exports;
+  } catch {
+    return undefined; // moved since the build: resolved by name below
+  }
+}
 
 type FfiRs = typeof import('ffi-rs');
 
@@ -40,9 +62,9 @@ interface NativeBinding {
 export function loadFfiBinding(): FfiBinding {
   const require = createRequire(import.meta.url);
   const name = GLIBC_BINDINGS[process.arch];
-  let native: NativeBinding | undefined;
+  let native = nativeFromBuild();
   try {
-    if (name) native = require(name) as NativeBinding;
+    if (name && !native) native = require(name) as NativeBinding;
   } catch {
     // Not installed under this name: the package entry knows where it is.
   }

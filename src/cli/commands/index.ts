@@ -1,5 +1,6 @@
 /** What each command of the table (../options.ts) does once its words are parsed. */
 import type { CommandName } from '../options';
+import type { Handler } from './handler';
 import { create } from './create';
 import { deleteCommand } from './delete';
 import { events } from './events';
@@ -17,8 +18,7 @@ import { state } from './state';
 import { update } from './update';
 import { validate } from './validate';
 
-/** A command's handler takes the parsed words as its own Args type. */
-export type Handler = (argv: never) => Promise<void>;
+export type { Handler } from './handler';
 
 export const HANDLERS: Readonly<Record<CommandName, Handler>> = {
   create,

@@ -12,6 +12,7 @@ import { EFD_CLOEXEC } from '../../sys/constants';
 import { sys } from '../../sys/index';
 import { Control, ControlWriteError } from './control';
 import { type DeviceRuleSet, v1DeviceWrites } from './devices';
+import { isFrozen, v1DirOf } from './frozen';
 import { makeCgroupDirs, procsBelow, removeCgroupDir, removeMadeDirs } from './dirs';
 import { parseProcCgroup, readProcSelf, v1CgroupDir, v1Hierarchies } from './paths';
 import { THROTTLES, hugePageSizes, swappinessOf, throttleLists } from './resources';
@@ -215,8 +216,7 @@ export class V1Cgroup implements CgroupManager {
 
   /** The directory of the hierarchy holding controller, if it is mounted. */
   #dirOf(controller: string): string | undefined {
-    const key = Object.keys(this.state.paths).find((k) => k.split(',').includes(controller));
-    return key === undefined ? undefined : this.state.paths[key];
+    return v1DirOf(this.state.paths, controller);
   }
 
   #control(controller: string): Control {
@@ -296,8 +296,7 @@ export class V1Cgroup implements CgroupManager {
   }
 
   isFrozen(): boolean {
-    const dir = this.#dirOf('freezer');
-    return dir !== undefined && new Control(dir).readIfPresent('freezer.state') === 'FROZEN';
+    return isFrozen(this.state);
   }
 
   stats(): Stats {

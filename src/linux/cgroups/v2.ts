@@ -11,6 +11,7 @@ import type { LinuxResources } from '../../spec/types';
 import { BPF_CGROUP_DEVICE, BPF_F_ALLOW_MULTI, BPF_PROG_TYPE_CGROUP_DEVICE, O_DIRECTORY, O_RDONLY } from '../../sys/constants';
 import { sys } from '../../sys/index';
 import { Control, UNLIMITED } from './control';
+import { isFrozen } from './frozen';
 import { blkioToIoWeight, sharesToWeight, swapToV2 } from './convert';
 import { DEVICE_FILTER_LICENSE, deviceFilterProgram } from './device-filter';
 import type { DeviceRuleSet } from './devices';
@@ -251,7 +252,7 @@ export class V2Cgroup implements CgroupManager {
   }
 
   isFrozen(): boolean {
-    return this.#c.readIfPresent('cgroup.freeze') === '1' && this.#c.readKeyed('cgroup.events').frozen === 1;
+    return isFrozen(this.state);
   }
 
   stats(): Stats {

@@ -1,0 +1,67 @@
+// bin/runts sends state, kill, delete and start to the short bundle
+// (dist/short.cjs, src/cli/short.ts) by a guess at the command word; the
+// short bundle hands any other command to the whole CLI.
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import Module from 'node:module';
+import { join } from 'node:path';
+import { Script } from 'node:vm';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { SHORT_HANDLERS } from '../../src/cli/commands/short';
+import { COMMANDS, type CommandName, GLOBAL_OPTIONS, takesValue } from '../../src/cli/options';
+import { TOP, tempDir } from '../lib/cli';
+
+const test = suite('launcher');
+const launcher = readFileSync(join(TOP, 'bin', 'runts'), 'utf8');
+
+test("the launcher's guess skips the value of every global flag that takes one, and only those", () => {
+  const m = /\^--\?\(([a-z|-]+)\)\$/.exec(launcher);
+  assert.ok(m, 'no flag pattern found in bin/runts');
+  const skipped = m[1]!.split('|').sort();
+  const taking = Object.entries(GLOBAL_OPTIONS)
+    .filter(([, option]) => takesValue(option))
+    .map(([name]) => name)
+    .sort();
+  assert.equal(skipped, taking);
+});
+
+test('the launcher sends exactly the short bundle’s commands (and their aliases) to it', () => {
+  const m = /const SHORT = (\{[^}]*\});/.exec(launcher);
+  assert.ok(m, 'no SHORT table found in bin/runts');
+  const table = Function(`return ${m[1]}`)() as Record<string, string>;
+  const expected: Record<string, string> = {};
+  for (const name of Object.keys(SHORT_HANDLERS) as CommandName[]) {
+    for (const word of [name, ...(COMMANDS[name].aliases ?? [])]) expected[word] = name;
+  }
+  assert.equal(table, expected);
+});
+
+test('the short bundle hands another command to the whole CLI', () => {
+  const short = join(TOP, 'dist', 'short.cjs');
+  assert.ok(existsSync(short), 'not built');
+  const dir = tempDir();
+  const r = spawnSync(process.execPath, [short, 'spec', '--bundle', dir], { encoding: 'utf8' });
+  assert.is(r.status, 0, r.stderr);
+  assert.is(JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')).process.args[0], 'sh');
+  const list = spawnSync(process.execPath, [short, '--root', dir, 'list', '--format', 'json'], { encoding: 'utf8' });
+  assert.is(list.status, 0, list.stderr);
+  assert.is(list.stdout.trim(), JSON.stringify(JSON.parse(list.stdout)), 'not JSON');
+});
+
+test("the build made each bundle's code caches, and this node takes them", () => {
+  const dist = join(TOP, 'dist');
+  const caches: [string, string][] = [
+    ['runts.cjs', 'runts.cjs.cache'],
+    ['validator.cjs', 'validator.cjs.cache'],
+    ...Object.keys(SHORT_HANDLERS).map((name): [string, string] => ['short.cjs', `short.cjs.${name}.cache`]),
+  ];
+  for (const [file, cache] of caches) {
+    assert.ok(existsSync(join(dist, cache)), `no dist/${cache}`);
+    const source = (Module as unknown as { wrap(s: string): string }).wrap(readFileSync(join(dist, file), 'utf8'));
+    const script = new Script(source, { filename: join(dist, file), cachedData: readFileSync(join(dist, cache)) });
+    assert.is(script.cachedDataRejected, false, `dist/${cache} rejected`);
+  }
+});
+
+test.run();
