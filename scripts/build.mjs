@@ -1,6 +1,7 @@
 // npm run build: generate from the official schema, type-check, bundle.
 //   dist/runts.cjs      the CLI (bin/runts loads it)
-//   dist/init.cjs       the container init (a fresh node that becomes PID 1)
+//   dist/init.cjs       the container init (a fresh node that becomes PID 1): loads
+//                       dist/init-main.cjs with its code cache (src/init/load.ts)
 //   dist/runts-helper   the native helper (src/native/runts-helper.c), static, no libc
 import { execFileSync, spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -96,7 +97,7 @@ const common = {
 await Promise.all([
   build({
     ...common,
-    entryPoints: { runts: 'src/cli/entry.ts', init: 'src/init/entry.ts' },
+    entryPoints: { runts: 'src/cli/entry.ts', init: 'src/init/load.ts', 'init-main': 'src/init/entry.ts' },
     outdir: 'dist',
     outExtension: { '.js': '.cjs' },
     plugins: [separateFiles],
@@ -107,12 +108,14 @@ await Promise.all([
 ]);
 
 // The V8 code caches bin/runts loads (dist/runts.cjs.cache, and
-// dist/validator.cjs.cache for create, run, exec and validate): made by
+// dist/validator.cjs.cache for create, run, exec and validate), and the
+// init's (dist/init-main.cjs.cache, loaded by dist/init.cjs): made by
 // running a command once through bin/runts, which writes the functions it
-// compiled. As root, that command is a real `run` of the tiniest container
-// (the helper, which exits 126: "no program given"), so that the caches hold
-// create's and run's code and the validator's; a cache made by `state`
-// holds neither. (Measured: `run` 4% faster than with the state-made cache
+// compiled, and whose init writes its own once created. As root, that
+// command is a real `run` of the tiniest container (the helper, which exits
+// 126: "no program given"), so that the caches hold create's and run's code
+// and the validator's; a cache made by `state` holds neither, and there is
+// no init's. (Measured: `run` 4% faster than with the state-made cache
 // (wall, paired medians), `state` unchanged; a cache of everything compiled
 // eagerly (--no-lazy) made `state` 8% slower, the cache being 4 times
 // larger.) The build runs on users' machines as root, so the container is
@@ -123,7 +126,7 @@ await Promise.all([
 // Old caches go first: V8 checks a cache against the source's length only,
 // and took one made for a previous bundle of the same length (the commands
 // then failed with "<identifier> is not defined").
-const CACHES = ['runts.cjs', 'validator.cjs'].map((file) => join(top, 'dist', `${file}.cache`));
+const CACHES = ['runts.cjs', 'validator.cjs', 'init-main.cjs'].map((file) => join(top, 'dist', `${file}.cache`));
 const runts = join(top, 'bin', 'runts');
 const cacheEnv = { ...process.env, RUNTS_WRITE_CODE_CACHE: '1' };
 
@@ -169,5 +172,5 @@ try {
   rmSync(cacheDir, { recursive: true, force: true });
 }
 console.error(
-  'build: dist/runts.cjs and dist/validator.cjs (+ code caches), dist/init.cjs, dist/yargs-cli.cjs, dist/dbus.cjs, dist/runts-helper',
+  'build: dist/runts.cjs, dist/validator.cjs and dist/init-main.cjs (+ code caches), dist/init.cjs, dist/yargs-cli.cjs, dist/dbus.cjs, dist/runts-helper',
 );

@@ -28,6 +28,7 @@ import type { InitPlan } from '../spec/plan';
 import { FD_CLOEXEC, F_SETFD, O_CLOEXEC, O_PATH, O_WRONLY, PR_GET_DUMPABLE, PR_SET_DUMPABLE } from '../sys/constants';
 import { type PreparedSeccomp, type Sys, exists } from '../sys/types';
 import { CHANNEL_ENV, InitChannel } from './channel';
+import { saveCodeCache } from './code-cache';
 import { type Finalized, finalizeProcess } from './finalize';
 
 export function runInit(s: Sys): never {
@@ -87,6 +88,7 @@ export function runInit(s: Sys): never {
       },
     });
     mark('created');
+    saveCodeCache();
     channel.send({ type: 'created', dumpable: s.prctl(PR_GET_DUMPABLE) });
     channel.close();
   } catch (err) {
