@@ -11,7 +11,6 @@
  * set_mempolicy).
  */
 import { closeSync, fstatSync, readFileSync, readSync } from 'node:fs';
-import { getSystemErrorMap } from 'node:util';
 import {
   AT_EMPTY_PATH,
   AT_FDCWD,
@@ -43,6 +42,7 @@ import {
   WEXITED,
   WNOHANG,
 } from './constants';
+import { strerror } from './errno';
 import { type FfiBinding, loadFfiBinding } from './ffi-binding';
 import { type MountinfoEntry, parseMountinfo } from './mountinfo';
 import { nodeFiles } from './node-files';
@@ -186,14 +186,11 @@ interface CMemory {
 /** ffi-rs's errnoMessage is Rust's "Text (os error N)"; keep strerror's text. */
 const errnoText = (message: string): string => message.replace(/ \(os error \d+\)$/, '');
 
-/** strerror-like text for an errno that came back as a return value. */
-const errnoName = (errno: number): string => getSystemErrorMap().get(-errno)?.[1] ?? `errno ${errno}`;
-
 const hex = (n: number | bigint): string => `0x${n.toString(16)}`;
 
 /** libseccomp returns -errno rather than setting errno. */
 function checkSeccomp(what: string, detail: string, rc: number, tolerated: number[] = []): void {
-  if (rc < 0 && !tolerated.includes(-rc)) throw new SysError(what, -rc, detail, errnoName(-rc));
+  if (rc < 0 && !tolerated.includes(-rc)) throw new SysError(what, -rc, detail, strerror(-rc));
 }
 
 /**
@@ -531,7 +528,7 @@ export class FfiSys implements Sys {
     const call = (fn: string, args: CArg[]) => {
       const rc = this.#invoke<number>('posix_spawn', path, fn, DataType.I32, args).value;
       // The posix_spawn family returns an error number instead of setting errno.
-      if (rc !== 0) throw new SysError(fn, rc, path, errnoName(rc));
+      if (rc !== 0) throw new SysError(fn, rc, path, strerror(rc));
     };
     const actions = Buffer.alloc(80); // posix_spawn_file_actions_t (glibc, 64-bit)
     const attr = Buffer.alloc(336); // posix_spawnattr_t
