@@ -16,7 +16,7 @@
 import { RuntsError, errorMessage } from '../errors';
 import { mark } from '../profile';
 import { helperArgv } from '../linux/exec-helper';
-import { type HookState, runHooks } from '../linux/hooks';
+import { type HookState, prepareHooks, runHooks } from '../linux/hooks';
 import { receiveDetachedMounts } from '../linux/idmapped-mounts';
 import { mkdirInRoot } from '../linux/in-root';
 import { joinSessionKeyring } from '../linux/keyring';
@@ -47,6 +47,7 @@ export function runInit(s: Sys): never {
     const planned = channel.receive('plan');
     plan = planned.plan;
     mark('plan received');
+    prepareHooks(plan.hooks.startContainer);
     // Not the caller's session keyring: one of the container's own (keyring.ts).
     if (plan.sessionKeyring) joinSessionKeyring(s, plan.sessionKeyring);
     s.umask(0);
