@@ -25,6 +25,7 @@ import { closeSync, openSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { RuntsError, errorMessage } from '../errors';
 import { CHANNEL_ENV } from '../init/channel';
+import { WRITE_CODE_CACHE_ENV } from '../init/code-cache';
 import { type HelperJoin, type HelperSteps, helperArgv, helperOnDisk } from '../linux/exec-helper';
 import { primeCgroupMigration } from '../linux/cgroups/prime';
 import { IDMAP_WORDS } from '../linux/mount-options';
@@ -155,10 +156,14 @@ export function startInit(
     : [process.execPath, nodeArgv];
   // The init's own environment: nothing of the caller's reaches node
   // (NODE_OPTIONS and the like); the container's env is in the plan.
-  // Only RUNTS_PROFILE, when profiling (profile.ts), passes on.
-  const env = Object.entries({ [CHANNEL_ENV]: String(fds.channel), UV_THREADPOOL_SIZE: '1', ...profileEnv() }).map(
-    ([k, v]) => `${k}=${v}`,
-  );
+  // Only RUNTS_PROFILE, when profiling (profile.ts), passes on, and
+  // RUNTS_WRITE_CODE_CACHE when the build makes the code caches (load.ts).
+  const env = Object.entries({
+    [CHANNEL_ENV]: String(fds.channel),
+    UV_THREADPOOL_SIZE: '1',
+    ...profileEnv(),
+    ...(process.env[WRITE_CODE_CACHE_ENV] ? { [WRITE_CODE_CACHE_ENV]: '1' } : {}),
+  }).map(([k, v]) => `${k}=${v}`);
   const copies: number[] = [];
   const moves = fdMoves(sources, (fd, min) => copies[copies.push(sys.fcntl(fd, F_DUPFD_CLOEXEC, min)) - 1]!);
   let pid: number;

@@ -8,9 +8,13 @@
 import { markStart } from '../profile';
 import { sys } from '../sys/index';
 import { EXEC_STAGE_ENV } from './channel';
-import { runExecStage } from './exec-stage';
 import { runInit } from './init';
 
 markStart('init');
-if (process.env[EXEC_STAGE_ENV]) void runExecStage(sys());
-else runInit(sys());
+if (process.env[EXEC_STAGE_ENV]) {
+  // Evaluated in this mode only (still from the bundle): exec-stage.ts
+  // brings node:child_process, which loads net and the streams, about 5 ms
+  // of the init's start-up that the init has no use for.
+  const { runExecStage } = require('./exec-stage') as typeof import('./exec-stage');
+  void runExecStage(sys());
+} else runInit(sys());

@@ -16,7 +16,7 @@
 import { RuntsError, errorMessage } from '../errors';
 import { mark } from '../profile';
 import { helperArgv } from '../linux/exec-helper';
-import { type HookState, runHooks } from '../linux/hooks';
+import { type HookState, prepareHooks, runHooks } from '../linux/hooks';
 import { receiveDetachedMounts } from '../linux/idmapped-mounts';
 import { mkdirInRoot } from '../linux/in-root';
 import { joinSessionKeyring } from '../linux/keyring';
@@ -28,6 +28,7 @@ import type { InitPlan } from '../spec/plan';
 import { FD_CLOEXEC, F_SETFD, O_CLOEXEC, O_PATH, O_WRONLY, PR_GET_DUMPABLE, PR_SET_DUMPABLE } from '../sys/constants';
 import { type PreparedSeccomp, type Sys, exists } from '../sys/types';
 import { CHANNEL_ENV, InitChannel } from './channel';
+import { saveCodeCache } from './code-cache';
 import { type Finalized, finalizeProcess } from './finalize';
 
 export function runInit(s: Sys): never {
@@ -46,6 +47,7 @@ export function runInit(s: Sys): never {
     const planned = channel.receive('plan');
     plan = planned.plan;
     mark('plan received');
+    prepareHooks(plan.hooks.startContainer);
     // Not the caller's session keyring: one of the container's own (keyring.ts).
     if (plan.sessionKeyring) joinSessionKeyring(s, plan.sessionKeyring);
     s.umask(0);
@@ -87,6 +89,7 @@ export function runInit(s: Sys): never {
       },
     });
     mark('created');
+    saveCodeCache();
     channel.send({ type: 'created', dumpable: s.prctl(PR_GET_DUMPABLE) });
     channel.close();
   } catch (err) {

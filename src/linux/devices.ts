@@ -23,7 +23,7 @@ import {
   S_IFLNK,
   S_IFREG,
 } from '../sys/constants';
-import { type Sys, SysError, exists, fileType } from '../sys/types';
+import { type FileStat, type Sys, SysError, exists, fileType } from '../sys/types';
 import { fdEntry, fdPath } from './fd-paths';
 import { RootDir } from './in-root';
 
@@ -86,8 +86,7 @@ export function devicesToCreate(configured: readonly PlannedDevice[]): PlannedDe
  * turn the chmod on a host file.
  */
 export function createDevice(sys: Sys, root: RootDir, dev: PlannedDevice, inUserNamespace = false): void {
-  withEntry(sys, root, dev.path, (at) => {
-    const st = sys.lstat(at);
+  withEntry(sys, root, dev.path, (at, st) => {
     if (st) {
       if (REPLACEABLE.has(fileType(st))) sys.unlink(at);
       else throw new RuntsError(`linux.devices: ${dev.path} exists in the rootfs and is not a device`);
@@ -131,8 +130,8 @@ export function createDevSymlinks(sys: Sys, root: RootDir): void {
   const links: [string, string][] = [...DEV_SYMLINKS];
   if (exists(sys, '/proc/kcore')) links.push(['/proc/kcore', '/dev/core']);
   for (const [target, link] of links) {
-    withEntry(sys, root, link, (at) => {
-      if (!sys.lstat(at)) sys.symlink(target, at);
+    withEntry(sys, root, link, (at, seen) => {
+      if (!seen) sys.symlink(target, at);
     });
   }
   withEntry(sys, root, '/dev/ptmx', (ptmx) => {
@@ -147,11 +146,14 @@ export function createDevSymlinks(sys: Sys, root: RootDir): void {
   });
 }
 
-/** fn on path's entry in its directory (found inside the rootfs, made when missing), as /proc/self/fd/N/name. */
-function withEntry(sys: Sys, root: RootDir, path: string, fn: (at: string) => void): void {
-  const { dir, name } = root.entry(path, 0o755);
+/**
+ * fn on path's entry in its directory (found inside the rootfs, made when
+ * missing), as /proc/self/fd/N/name, with what it held when found (lstat).
+ */
+function withEntry(sys: Sys, root: RootDir, path: string, fn: (at: string, seen: FileStat | undefined) => void): void {
+  const { dir, name, seen } = root.entry(path, 0o755);
   try {
-    fn(fdEntry(dir, name));
+    fn(fdEntry(dir, name), seen);
   } finally {
     sys.close(dir);
   }

@@ -25,6 +25,15 @@ export function hookState(record: Omit<HookState, 'status'>, status: string): Ho
   return state;
 }
 
+/**
+ * What runHooks needs, loaded now when there are hooks: the init runs its
+ * startContainer hooks after pivot_root, the filter and the credentials,
+ * and loads node:child_process before it leaves the host.
+ */
+export function prepareHooks(hooks: readonly Hook[] | undefined): void {
+  if (hooks?.length) require('node:child_process');
+}
+
 export function runHooks(kind: string, hooks: readonly Hook[] | undefined, state: HookState): void {
   if (!hooks?.length) return;
   // Loaded only when there is a hook to run: child_process (and net, which

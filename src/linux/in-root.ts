@@ -31,7 +31,7 @@ import {
   S_IFDIR,
   S_IFLNK,
 } from '../sys/constants';
-import { type Sys, SysError, fileType } from '../sys/types';
+import { type FileStat, type Sys, SysError, fileType } from '../sys/types';
 import { fdEntry, fdPath } from './fd-paths';
 
 const MAX_LINKS = 255;
@@ -47,6 +47,11 @@ const failedWith = (err: unknown, errno: number): boolean => err instanceof SysE
 export interface Entry {
   dir: number;
   name: string;
+}
+
+/** An entry as found: seen is what the name held then, as lstat says (undefined: nothing). */
+export interface FoundEntry extends Entry {
+  seen: FileStat | undefined;
 }
 
 /** The rootfs, held open while its paths are resolved. */
@@ -97,15 +102,15 @@ export class RootDir {
    * path's entry: its directory made (mode) when missing, symlinks followed
    * inside the root, the last one too. The caller closes entry.dir.
    */
-  entry(path: string, mode: number): Entry {
+  entry(path: string, mode: number): FoundEntry {
     const names = parts(path);
     const name = names[names.length - 1];
     // Most often the directory exists and the name is no symlink: one openat2.
     if (name !== undefined && name !== '..') {
       const dir = this.open(names.slice(0, -1).join('/'), O_DIRECTORY);
       if (dir !== undefined) {
-        const st = this.sys.lstat(fdEntry(dir, name));
-        if (!st || fileType(st) !== S_IFLNK) return { dir, name };
+        const seen = this.sys.lstat(fdEntry(dir, name));
+        if (!seen || fileType(seen) !== S_IFLNK) return { dir, name, seen };
         this.sys.close(dir);
       }
     }
@@ -114,7 +119,7 @@ export class RootDir {
       this.sys.close(found.dir);
       throw new RuntsError(`${path} is the root itself`);
     }
-    return { dir: found.dir, name: found.name };
+    return { dir: found.dir, name: found.name, seen: found.seen };
   }
 
   /**
@@ -178,9 +183,10 @@ export class RootDir {
    * symlink is read and its target walked in its place (from the root when
    * absolute); ".." goes back to the directory walked before, never above
    * the root. Stops at the last component, a symlink there followed too,
-   * and returns it by name in its directory (undefined: path is the root).
+   * and returns it by name in its directory (undefined: path is the root),
+   * with what it is (fstat of it, opened O_NOFOLLOW: as lstat says).
    */
-  #walk(path: string, mode: number): { dir: number; name: string | undefined } {
+  #walk(path: string, mode: number): { dir: number; name: string | undefined; seen?: FileStat } {
     const { sys } = this;
     const stack: number[] = [sys.open(fdPath(this.fd), O_PATH | O_DIRECTORY | O_CLOEXEC)];
     const top = () => stack[stack.length - 1]!; // the root's fd stays at the bottom until the walk returns
@@ -200,12 +206,13 @@ export class RootDir {
           fd = sys.open(fdEntry(top(), part), O_PATH | O_NOFOLLOW | O_CLOEXEC);
         } catch (err) {
           if (!failedWith(err, ENOENT)) throw err;
-          if (last) return { dir: stack.pop()!, name: part };
+          if (last) return { dir: stack.pop()!, name: part, seen: undefined };
           this.#makeDir(top(), part, mode);
           pending.unshift(part);
           continue;
         }
-        const type = fileType(sys.fstat(fd));
+        const st = sys.fstat(fd);
+        const type = fileType(st);
         if (type === S_IFLNK) {
           sys.close(fd);
           let target: string;
@@ -224,7 +231,7 @@ export class RootDir {
         }
         if (last) {
           sys.close(fd);
-          return { dir: stack.pop()!, name: part };
+          return { dir: stack.pop()!, name: part, seen: st };
         }
         if (type !== S_IFDIR) {
           sys.close(fd);

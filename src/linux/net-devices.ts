@@ -14,9 +14,9 @@
  * the thread moves back at once (setns of a network namespace changes the
  * calling thread only: docs/architecture.md).
  */
-import { getSystemErrorMap } from 'node:util';
 import { RuntsError, errorMessage, escapePointer } from '../errors';
 import { CLONE_NEWNET, EEXIST, EINVAL, ENODEV, O_CLOEXEC, O_RDONLY } from '../sys/constants';
+import { strerror } from '../sys/errno';
 import type { Sys } from '../sys/types';
 
 const NETLINK_ROUTE = 0;
@@ -170,11 +170,9 @@ export class NetlinkError extends RuntsError {
     readonly errno: number,
     what: string,
   ) {
-    super(`${what}: ${errnoText(errno)}`);
+    super(`${what}: ${strerror(errno)}`);
   }
 }
-
-const errnoText = (errno: number): string => getSystemErrorMap().get(-errno)?.[1] ?? `errno ${errno}`;
 
 /** Sends a request and reads until its acknowledgement (or, for a dump, NLMSG_DONE); the data replies. */
 function talk(sys: Sys, fd: number, request: Buffer, what: string): Buffer[] {

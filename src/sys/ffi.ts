@@ -11,7 +11,6 @@
  * set_mempolicy).
  */
 import { closeSync, fstatSync, readFileSync, readSync } from 'node:fs';
-import { getSystemErrorMap } from 'node:util';
 import {
   AT_EMPTY_PATH,
   AT_FDCWD,
@@ -43,6 +42,7 @@ import {
   WEXITED,
   WNOHANG,
 } from './constants';
+import { strerror } from './errno';
 import { type FfiBinding, loadFfiBinding } from './ffi-binding';
 import { type MountinfoEntry, parseMountinfo } from './mountinfo';
 import { nodeFiles } from './node-files';
@@ -186,14 +186,11 @@ interface CMemory {
 /** ffi-rs's errnoMessage is Rust's "Text (os error N)"; keep strerror's text. */
 const errnoText = (message: string): string => message.replace(/ \(os error \d+\)$/, '');
 
-/** strerror-like text for an errno that came back as a return value. */
-const errnoName = (errno: number): string => getSystemErrorMap().get(-errno)?.[1] ?? `errno ${errno}`;
-
 const hex = (n: number | bigint): string => `0x${n.toString(16)}`;
 
 /** libseccomp returns -errno rather than setting errno. */
 function checkSeccomp(what: string, detail: string, rc: number, tolerated: number[] = []): void {
-  if (rc < 0 && !tolerated.includes(-rc)) throw new SysError(what, -rc, detail, errnoName(-rc));
+  if (rc < 0 && !tolerated.includes(-rc)) throw new SysError(what, -rc, detail, strerror(-rc));
 }
 
 /**
@@ -517,7 +514,7 @@ export class FfiSys implements Sys {
   execve(path: string, argv: string[], envp: string[]): never {
     const owned: bigint[] = [];
     try {
-      const args = [path, this.#cVector('execve', argv, owned), this.#cVector('execve', envp, owned)];
+      const args = [path, ...this.#cVectors('execve', [argv, envp], owned)];
       const r = this.#invoke<number>('execve', path, 'execve', this.#ffi.DataType.I32, args);
       // execve returns only when it failed.
       throw new SysError('execve', r.errnoCode, path, errnoText(r.errnoMessage));
@@ -531,7 +528,7 @@ export class FfiSys implements Sys {
     const call = (fn: string, args: CArg[]) => {
       const rc = this.#invoke<number>('posix_spawn', path, fn, DataType.I32, args).value;
       // The posix_spawn family returns an error number instead of setting errno.
-      if (rc !== 0) throw new SysError(fn, rc, path, errnoName(rc));
+      if (rc !== 0) throw new SysError(fn, rc, path, strerror(rc));
     };
     const actions = Buffer.alloc(80); // posix_spawn_file_actions_t (glibc, 64-bit)
     const attr = Buffer.alloc(336); // posix_spawnattr_t
@@ -551,14 +548,7 @@ export class FfiSys implements Sys {
         POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK | (opts.setsid ? POSIX_SPAWN_SETSID : 0),
       ]);
       const pid = Buffer.alloc(4);
-      call('posix_spawn', [
-        pid,
-        path,
-        actions,
-        attr,
-        this.#cVector('posix_spawn', argv, owned),
-        this.#cVector('posix_spawn', envp, owned),
-      ]);
+      call('posix_spawn', [pid, path, actions, attr, ...this.#cVectors('posix_spawn', [argv, envp], owned)]);
       return pid.readInt32LE(0);
     } finally {
       for (const p of owned) this.#invoke('posix_spawn', path, 'free', DataType.Void, [p]);
@@ -568,19 +558,35 @@ export class FfiSys implements Sys {
   }
 
   /**
-   * A NULL-terminated char*[] (StringArray is not: docs/architecture.md,
-   * "Verified platform facts", 6): each string strdup'ed (freed by the
-   * caller from `owned`), the pointers and a NULL packed into a Buffer.
-   * 8-byte pointers: x64, arm64.
+   * NULL-terminated char*[]s (StringArray is not: docs/architecture.md,
+   * "Verified platform facts", 6), one per list of strings: the strings,
+   * each NUL-terminated, copied into one malloc'ed block (freed by the
+   * caller from `owned`), and for each list its pointers into it and a NULL
+   * packed into a Buffer. One malloc and one memcpy, not a strdup and a free
+   * per string: those were most of a spawn's calls through ffi-rs (about
+   * 10 us each). 8-byte pointers: x64, arm64.
    */
-  #cVector(call: string, strings: string[], owned: bigint[]): Buffer {
-    const pointers = strings.map((s) => {
-      const p = this.#invoke<bigint>(call, '', 'strdup', this.#ffi.DataType.BigInt, [s]).value;
-      if (p === 0n) throw new SysError(call, ENOMEM, '', 'Cannot allocate memory');
-      owned.push(p);
-      return p;
+  #cVectors(call: string, lists: string[][], owned: bigint[]): Buffer[] {
+    const { DataType } = this.#ffi;
+    const strings = lists.flat();
+    // C strings end at NUL: a string holding one would silently be cut there.
+    if (strings.some((s) => s.includes('\0'))) {
+      throw new SysError(call, EINVAL, '', 'Invalid argument (string contains a NUL byte)');
+    }
+    const block = Buffer.from(strings.map((s) => `${s}\0`).join(''));
+    const base = this.#invoke<bigint>(call, '', 'malloc', DataType.BigInt, [BigInt(Math.max(block.length, 1))]).value;
+    if (base === 0n) throw new SysError(call, ENOMEM, '', 'Cannot allocate memory');
+    owned.push(base);
+    this.#invoke(call, '', 'memcpy', DataType.BigInt, [base, block, BigInt(block.length)]);
+    let offset = 0;
+    return lists.map((list) => {
+      const pointers = list.map((s) => {
+        const p = base + BigInt(offset);
+        offset += Buffer.byteLength(s) + 1;
+        return p;
+      });
+      return Buffer.from(new BigUint64Array([...pointers, 0n]).buffer);
     });
-    return Buffer.from(new BigUint64Array([...pointers, 0n]).buffer);
   }
 
   pidfdOpen(pid: number): number {

@@ -26,7 +26,7 @@ import {
   unlinkSync,
   writeSync,
 } from 'node:fs';
-import { getSystemErrorMap } from 'node:util';
+import { strerror } from './errno';
 import { type FileStat, type Sys, SysError } from './types';
 
 export type FileCalls = Pick<
@@ -57,7 +57,7 @@ export function asSysError<T>(call: string, detail: string, fn: () => T): T {
   } catch (err) {
     const errno = (err as NodeJS.ErrnoException).errno;
     if (typeof errno !== 'number') throw err;
-    throw new SysError(call, -errno, detail, getSystemErrorMap().get(errno)?.[1] ?? `errno ${-errno}`);
+    throw new SysError(call, -errno, detail, strerror(-errno));
   }
 }
 

@@ -17,7 +17,6 @@
  */
 import { closeSync, openSync, readlinkSync, symlinkSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
-import { getSystemErrorMap } from 'node:util';
 import {
   F_GETFD,
   F_SETFD,
@@ -33,6 +32,7 @@ import {
   SECCOMP_FILTER_FLAG_NEW_LISTENER,
   S_IFREG,
 } from './constants';
+import { strerror } from './errno';
 import { FfiSys } from './ffi';
 import type { MountinfoEntry } from './mountinfo';
 import { asSysError, nodeFiles } from './node-files';
@@ -631,7 +631,7 @@ export class RecordingSys implements Sys {
     const failure = this.#failures.find((f) => f.call === call && f.when(args));
     if (!failure) return;
     // libuv's text ("operation not permitted"): the double needs no libc.
-    const text = getSystemErrorMap().get(-failure.errno)?.[1] ?? `errno ${failure.errno}`;
+    const text = strerror(failure.errno);
     const detail = args.filter((a) => typeof a === 'string').join(' ');
     throw new SysError(cName(call), failure.errno, detail, text);
   }

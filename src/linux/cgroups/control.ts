@@ -6,8 +6,8 @@
  */
 import { closeSync, constants, existsSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { getSystemErrorMap } from 'node:util';
 import { RuntsError } from '../../errors';
+import { errnoDescription } from '../../sys/errno';
 
 /** A refused write, with the errno's code (EBUSY, EINVAL, …) for callers that expect one. */
 export class ControlWriteError extends RuntsError {
@@ -21,8 +21,7 @@ export class ControlWriteError extends RuntsError {
   }
 }
 
-const reasonOf = (err: NodeJS.ErrnoException): string =>
-  (err.errno !== undefined && getSystemErrorMap().get(err.errno)?.[1]) || err.message;
+const reasonOf = (err: NodeJS.ErrnoException): string => (err.errno !== undefined && errnoDescription(-err.errno)) || err.message;
 
 export class Control {
   constructor(readonly dir: string) {}
