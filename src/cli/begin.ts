@@ -8,12 +8,12 @@
  * init-start.ts and src/sys.
  *
  * The two bundles share no module: what was begun reaches the CLI's create
- * or run through a global (EARLY_BEGUN). Anything out of the ordinary
+ * or run through a global (init-start.ts: leaveEarlyBegun, takeEarlyBegun). Anything out of the ordinary
  * (words the fast path leaves to yargs, a config that cannot be read, a
  * spawn that fails) leaves nothing begun, and the CLI does it all as
  * before, with its own messages.
  */
-import { EARLY_BEGUN, beginCommand } from '../container/init-start';
+import { beginCommand, leaveEarlyBegun } from '../container/init-start';
 import { sys } from '../sys/index';
 import { fastParse } from './fast-path';
 import { normalizeArgv } from './normalize';
@@ -26,7 +26,7 @@ function beginFromWords(argv: string[]): void {
   try {
     const args = fast.args as unknown as CreateArgs & Partial<RunArgs>;
     const begun = beginCommand(sys(), { ...args, keepTerminal: fast.command === 'run' && !args.detach });
-    if (begun) (globalThis as Record<symbol, unknown>)[EARLY_BEGUN] = begun;
+    if (begun) leaveEarlyBegun(begun);
   } catch {
     // The CLI's create tries again, and says what is wrong.
   }

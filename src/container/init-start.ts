@@ -286,13 +286,18 @@ export function startBegun(sys: Sys, begun: Begun, terminalSocket?: number): Sta
  * Where dist/begin.cjs (src/cli/begin.ts), loaded by bin/runts before the
  * CLI bundle, leaves what it began: the two bundles share no module.
  */
-export const EARLY_BEGUN = Symbol.for('runts.early-begun');
+const EARLY_BEGUN = Symbol.for('runts.early-begun');
+const earlyBegun = globalThis as { [EARLY_BEGUN]?: Begun };
 
-/** What begin.cjs began for this command, taken once (undefined if it began nothing). */
+/** begin.cjs's side: what it began, for the CLI bundle's create or run. */
+export function leaveEarlyBegun(begun: Begun): void {
+  earlyBegun[EARLY_BEGUN] = begun;
+}
+
+/** The CLI bundle's side: what begin.cjs began for this command, taken once (undefined if it began nothing). */
 export function takeEarlyBegun(): Begun | undefined {
-  const global = globalThis as Record<symbol, unknown>;
-  const begun = global[EARLY_BEGUN] as Begun | undefined;
-  delete global[EARLY_BEGUN];
+  const begun = earlyBegun[EARLY_BEGUN];
+  delete earlyBegun[EARLY_BEGUN];
   return begun;
 }
 

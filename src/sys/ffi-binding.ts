@@ -4,8 +4,9 @@
  * musl: a whole diagnostic report, about 4 ms of the 6-7 ms that requiring
  * 'ffi-rs' takes, paid by create twice (the CLI and the init, both on the
  * way to `created`) and by every exec. runts calls glibc's functions and so
- * runs on glibc only: it requires the glibc binding that the entry would
- * pick (a dependency of ffi-rs) straight away, in under 1 ms. Where that
+ * runs on glibc only: it loads the glibc binding that the entry would
+ * pick (a dependency of ffi-rs) straight away: from the path the build
+ * found (RUNTS_FFI_NATIVE, below), else by its package's name. Where that
  * package is missing, the entry is the fallback.
  *
  * Without the entry there is none of its argument rewriting either; the

@@ -23,6 +23,22 @@ import { TOP, tempDir } from '../lib/cli';
 
 const test = suite('store');
 
+/** A created container's record, pid 7 started at 99, with the extra fields given. */
+function createdRecord(id: string, ociVersion: string, extra: Partial<ContainerRecord>): ContainerRecord {
+  return {
+    ociVersion,
+    id,
+    status: 'created',
+    pid: 7,
+    pidStartTime: '99',
+    bundle: '/b',
+    rootfs: '/b/r',
+    created: 'now',
+    owner: 'root',
+    ...extra,
+  };
+}
+
 test("ids: runc's rule", () => {
   for (const ok of ['a', 'abc-123', 'A_b.c+d', '0123456789abcdef'.repeat(4), '...']) assert.is(checkContainerId(ok), ok);
   for (const bad of ['', '.', '..', '../x', 'a/b', '/x', 'a b', 'a\nb', 'é', 'x'.repeat(1025)]) {
@@ -125,18 +141,7 @@ test('a damaged or missing state.json: read says so and how to remove it; readTe
   const store = new StateStore(join(tempDir(), 'root'));
   store.claim('c1');
   const cgroup = { version: 2 as const, path: '/sys/fs/cgroup/runts/c1' };
-  const record = {
-    ociVersion: '1.2.0',
-    id: 'c1',
-    status: 'created',
-    pid: 7,
-    pidStartTime: '99',
-    bundle: '/b',
-    rootfs: '/b/r',
-    created: 'now',
-    owner: 'root',
-    cgroup,
-  } satisfies ContainerRecord;
+  const record = createdRecord('c1', '1.2.0', { cgroup });
   store.writeTeardown('c1', { pid: 7, pidStartTime: '99', cgroup });
   assert.throws(() => store.writeTeardown('c1', { pid: 8, pidStartTime: '1', cgroup }), /EEXIST/, 'teardown.json was replaced');
   store.write(record);
@@ -177,21 +182,7 @@ test('readTeardown from a healthy record carries all create made for delete to u
   const sharedMounts = { namespace: 'mnt:[1]', rootfs: '/b/r', before: [] };
   const netDevices = { devices: [{ host: 'veth1', container: 'eth1', addresses: [] }] };
   const intelRdt = { group: '/sys/fs/resctrl/c2', created: true, monitor: '/sys/fs/resctrl/c2/mon_groups/c2' };
-  const record = {
-    ociVersion: '1.3.0',
-    id: 'c2',
-    status: 'created',
-    pid: 7,
-    pidStartTime: '99',
-    bundle: '/b',
-    rootfs: '/b/r',
-    created: 'now',
-    owner: 'root',
-    cgroup,
-    sharedMounts,
-    netDevices,
-    intelRdt,
-  } satisfies ContainerRecord;
+  const record = createdRecord('c2', '1.3.0', { cgroup, sharedMounts, netDevices, intelRdt });
   store.write(record);
   assert.equal(store.readTeardown('c2')!.teardown, { pid: 7, pidStartTime: '99', cgroup, sharedMounts, netDevices, intelRdt });
 });
