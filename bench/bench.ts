@@ -6,9 +6,9 @@
  * (process.hrtime.bigint), median of --runs samples after --warmup
  * unrecorded ones. The subjects take turns within each round (the order
  * rotates every round), so drift in the machine's load hits all of them
- * alike. The floor is `node -e 0` started as bin/runts starts node (its #!
- * line: env, without NODE_EXTRA_CA_CERTS and NODE_OPTIONS, then the node on
- * PATH), sampled in the same rounds as each row. A row of its own gives
+ * alike. The floor is `node -e 0` started as bin/runts starts node (without
+ * NODE_EXTRA_CA_CERTS and NODE_OPTIONS, the node on PATH: the #! line of
+ * bin/runts.cjs, which says the same), sampled in the same rounds as each row. A row of its own gives
  * plain `node -e 0` in the bench's environment, which may cost much more
  * (NODE_EXTRA_CA_CERTS: about 30 ms here).
  *
@@ -45,7 +45,7 @@ import { Containers, type Runtime, SampleError } from './runtimes';
 const HELP = `usage: npm run bench -- [options]      (as root)
 
 Times runts against runc (when installed) and \`node -e 0\` in one run
-(node started the way bin/runts starts it: see its #! line).
+(node started the way bin/runts starts it: see bin/runts.cjs's #! line).
 
   --runs N        samples per figure (median reported; default 20)
   --warmup N      unrecorded samples first (default 3)
@@ -163,8 +163,9 @@ interface Launch {
 }
 
 /**
- * node as bin/runts starts it, from its #! line (`#!/usr/bin/env -S -u X
- * node`): the floor pays what runts pays for node, and no more.
+ * node as bin/runts starts it, from bin/runts.cjs's #! line (`#!/usr/bin/env
+ * -S -u X node`), which drops what the launcher drops: the floor pays what
+ * runts pays for node, and no more.
  */
 function launchOf(runtsBin: string): Launch {
   const [first = ''] = readFileSync(runtsBin, 'utf8').split('\n');
@@ -672,7 +673,7 @@ async function main(): Promise<void> {
   const command = ['npm', 'run', 'bench', ...(process.argv.length > 2 ? ['--', ...process.argv.slice(2)] : [])].join(' ');
   say(`bench: ${command}`);
   say(`bench: ${info.nproc} × ${info.cpu}, Linux ${info.kernel}, node ${info.node}; ${info.runts}; ${info.runc ?? 'no runc'}`);
-  const floor = launchOf(runtsBin);
+  const floor = launchOf(`${runtsBin}.cjs`);
   const floorText = [floor.cmd, ...floor.args, '-e', '0'].join(' ');
   say(`bench: medians of ${opts.runs} after ${opts.warmup} warm-up; node floor: ${floorText}; temp dir ${tmp}`);
   if (!opts.runc) say('bench: runc not found: runts and the node floor only');

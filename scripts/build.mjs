@@ -1,7 +1,9 @@
 // npm run build: generate from the official schema, type-check, bundle.
-//   dist/runts.cjs      the CLI (bin/runts loads it)
-//   dist/short.cjs      the CLI of state, kill, delete and start (bin/runts loads it for them)
-//   dist/begin.cjs      create's and run's first step, the init spawned (bin/runts loads it first)
+//   dist/runts          the launcher (src/native/runts-launch.c): bin/runts links to it;
+//                       it runs node on bin/runts.cjs, or a plain `start` itself
+//   dist/runts.cjs      the CLI (bin/runts.cjs loads it)
+//   dist/short.cjs      the CLI of state, kill, delete and start (bin/runts.cjs loads it for them)
+//   dist/begin.cjs      create's and run's first step, the init spawned (bin/runts.cjs loads it first)
 //   dist/init.cjs       the container init (a fresh node that becomes PID 1): loads
 //                       dist/init-main.cjs with its code cache (src/init/load.ts)
 //   dist/runts-helper   the native helper (src/native/runts-helper.c), static, no libc
@@ -53,6 +55,31 @@ try {
 } catch {
   console.error(
     `build: compiling src/native/runts-helper.c with ${cc} failed: it needs a C compiler and the Linux headers (Debian: apt-get install gcc linux-libc-dev), on x86_64 or aarch64`,
+  );
+  process.exit(1);
+}
+// The launcher, dist/runts (bin/runts links to it): it starts node on the
+// CLI, and does a plain `start` without node (src/native/runts-launch.c).
+// Static where the C library allows it (no loader at each command's start).
+const launcher = [
+  '-O2',
+  '-s',
+  '-Wall',
+  '-Wextra',
+  '-Werror',
+  '-o',
+  join(top, 'dist', 'runts'),
+  join(top, 'src', 'native', 'runts-launch.c'),
+];
+try {
+  try {
+    execFileSync(cc, ['-static', ...launcher], { stdio: 'ignore' });
+  } catch {
+    execFileSync(cc, launcher, { stdio: 'inherit' });
+  }
+} catch {
+  console.error(
+    `build: compiling src/native/runts-launch.c with ${cc} failed: it needs a C compiler and a C library (Debian: apt-get install gcc libc6-dev)`,
   );
   process.exit(1);
 }
@@ -163,9 +190,10 @@ const CACHES = [
   'init-main.cjs.cache',
   ...SHORT_COMMANDS.map((command) => `short.cjs.${command}.cache`),
 ].map((file) => join(top, 'dist', file));
-const runts = join(top, 'bin', 'runts');
+// The CLI's script itself: the caches are made by node running it.
+const runts = join(top, 'bin', 'runts.cjs');
 
-// $1 node, $2 bin/runts, $3 --root, $4 the bundle, $5 an id. `cache` runs a
+// $1 node, $2 bin/runts.cjs, $3 --root, $4 the bundle, $5 an id. `cache` runs a
 // command that writes its caches. The started container's program exits at
 // once; delete is refused until then (it is retried).
 const CACHE_SEQUENCE = `
@@ -248,5 +276,5 @@ try {
   rmSync(cacheDir, { recursive: true, force: true });
 }
 console.error(
-  'build: dist/runts.cjs, dist/short.cjs, dist/begin.cjs, dist/validator.cjs and dist/init-main.cjs (+ code caches), dist/init.cjs, dist/yargs-cli.cjs, dist/dbus.cjs, dist/runts-helper',
+  'build: dist/runts.cjs, dist/short.cjs, dist/begin.cjs, dist/validator.cjs and dist/init-main.cjs (+ code caches), dist/init.cjs, dist/yargs-cli.cjs, dist/dbus.cjs, dist/runts-helper, dist/runts',
 );

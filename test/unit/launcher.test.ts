@@ -1,4 +1,4 @@
-// bin/runts sends state, kill, delete and start to the short bundle
+// bin/runts.cjs sends state, kill, delete and start to the short bundle
 // (dist/short.cjs, src/cli/short.ts) by a guess at the command word; the
 // short bundle hands any other command to the whole CLI.
 import { spawnSync } from 'node:child_process';
@@ -13,11 +13,11 @@ import { COMMANDS, type CommandName, GLOBAL_OPTIONS, takesValue } from '../../sr
 import { TOP, tempDir } from '../lib/cli';
 
 const test = suite('launcher');
-const launcher = readFileSync(join(TOP, 'bin', 'runts'), 'utf8');
+const launcher = readFileSync(join(TOP, 'bin', 'runts.cjs'), 'utf8');
 
 test("the launcher's guess skips the value of every global flag that takes one, and only those", () => {
   const m = /\^--\?\(([a-z|-]+)\)\$/.exec(launcher);
-  assert.ok(m, 'no flag pattern found in bin/runts');
+  assert.ok(m, 'no flag pattern found in bin/runts.cjs');
   const skipped = m[1]!.split('|').sort();
   const taking = Object.entries(GLOBAL_OPTIONS)
     .filter(([, option]) => takesValue(option))
@@ -28,7 +28,7 @@ test("the launcher's guess skips the value of every global flag that takes one, 
 
 test('the launcher sends exactly the short bundle’s commands (and their aliases) to it', () => {
   const m = /const SHORT = (\{[^}]*\});/.exec(launcher);
-  assert.ok(m, 'no SHORT table found in bin/runts');
+  assert.ok(m, 'no SHORT table found in bin/runts.cjs');
   const table = Function(`return ${m[1]}`)() as Record<string, string>;
   const expected: Record<string, string> = {};
   for (const name of Object.keys(SHORT_HANDLERS) as CommandName[]) {

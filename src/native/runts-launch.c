@@ -1,0 +1,323 @@
+/*
+ * runts-launch: the runts executable (bin/runts is a link to the build's
+ * dist/runts). It starts node on the CLI (bin/runts.cjs) for every command
+ * but one case of one command, which it does itself: `start` of a plain
+ * created container.
+ *
+ * Why start: it is a node start-up (~25 ms here) for a few system calls.
+ * `runts create` + `runts start` paid three node processes (create's CLI,
+ * the init, start's CLI); containerd, Docker and podman run both commands
+ * for every container. Releasing the init is: read its record, check that
+ * its init is still the process create started, open exec.fifo for
+ * reading, take the init's byte, read to the end (the init's end closes at
+ * its execve; anything before that is why it failed), remove the fifo.
+ *
+ * Only that. Anything else goes to node, which does it all and says what
+ * is wrong in its own words: other flags or words, a record that is not
+ * exactly as the store writes it (the leading fields and an empty
+ * hooks.poststart are read as text: see expect_record), poststart hooks,
+ * $NOTIFY_SOCKET (start relays READY), --debug, a status other than
+ * created (no fifo, the init gone or replaced). Declining costs nothing
+ * once the fifo is opened; after that, this program finishes the start
+ * and reports a failure itself, as runts' log.ts does (runc's format).
+ *
+ * For node: NODE_OPTIONS and NODE_EXTRA_CA_CERTS are dropped from the
+ * environment (the first would let the caller's environment add flags or
+ * preload code into a process that runs as root; the second makes node
+ * parse the whole CA bundle before any JavaScript runs, for a program
+ * that opens no TLS connection), and node is found on PATH, as
+ * `#!/usr/bin/env node` finds it.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+/* The global flags of runc's CLI that a plain start may carry (src/cli/options.ts). */
+struct flags {
+  const char *root;
+  const char *log;
+  int json;
+};
+
+/* The init waited for at most this long once it is seen dead (start.ts releaseInit). */
+#define WATCH_MS 50
+#define GRACE_MS 250
+
+static struct flags flags = {"/run/runts", NULL, 0};
+
+/* ---- node, for everything else ------------------------------------------ */
+
+static void exec_node(int argc, char **argv) {
+  char exe[PATH_MAX], script[PATH_MAX + 32];
+  ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+  if (n <= 0) {
+    perror("runts: /proc/self/exe");
+    exit(127);
+  }
+  exe[n] = '\0';
+  char *slash = strrchr(exe, '/');
+  *slash = '\0';
+  /* dist/runts: the CLI's script is bin/runts.cjs, beside dist/. */
+  snprintf(script, sizeof script, "%s/../bin/runts.cjs", exe);
+  char **args = calloc((size_t)argc + 2, sizeof *args);
+  if (!args) exit(127);
+  args[0] = "node";
+  args[1] = script;
+  for (int i = 1; i < argc; i++) args[i + 1] = argv[i];
+  unsetenv("NODE_OPTIONS");
+  unsetenv("NODE_EXTRA_CA_CERTS");
+  execvp("node", args);
+  fprintf(stderr, "runts: cannot run node: %s\n", strerror(errno));
+  exit(127);
+}
+
+/* ---- the command line ---------------------------------------------------- */
+
+/* "--NAME" (value in the next word) or "--NAME=VALUE"; 0 if WORD is not that flag. */
+static int flag_value(char **argv, int argc, int *i, const char *name, const char **value) {
+  const char *word = argv[*i];
+  size_t len = strlen(name);
+  if (strncmp(word, "--", 2) || strncmp(word + 2, name, len)) return 0;
+  const char *rest = word + 2 + len;
+  if (*rest == '=') {
+    *value = rest + 1;
+    return 1;
+  }
+  if (*rest) return 0;
+  if (*i + 1 >= argc) return -1;
+  *value = argv[++*i];
+  return 1;
+}
+
+/* runc's id rule (src/state/id.ts): word characters, '+', '-', '.'; not "." or "..". */
+static int valid_id(const char *id) {
+  if (!*id || !strcmp(id, ".") || !strcmp(id, "..") || strlen(id) > 1024) return 0;
+  for (const char *c = id; *c; c++)
+    if (!(*c >= 'a' && *c <= 'z') && !(*c >= 'A' && *c <= 'Z') && !(*c >= '0' && *c <= '9') && !strchr("_+-.", *c)) return 0;
+  return 1;
+}
+
+/* The container id of `[global flags] start ID`, or NULL for anything else. */
+static const char *start_id(int argc, char **argv) {
+  int i = 1;
+  for (; i < argc && argv[i][0] == '-'; i++) {
+    const char *value;
+    int got;
+    if ((got = flag_value(argv, argc, &i, "root", &value))) {
+      if (got < 0 || !*value) return NULL;
+      flags.root = value;
+    } else if ((got = flag_value(argv, argc, &i, "log", &value))) {
+      if (got < 0) return NULL;
+      flags.log = *value ? value : NULL;
+    } else if ((got = flag_value(argv, argc, &i, "log-format", &value))) {
+      if (got < 0) return NULL;
+      if (!strcmp(value, "json")) flags.json = 1;
+      else if (strcmp(value, "text")) return NULL;
+    } else if (strcmp(argv[i], "--systemd-cgroup")) {
+      return NULL;
+    }
+  }
+  if (argc != i + 2 || strcmp(argv[i], "start") || !valid_id(argv[i + 1])) return NULL;
+  return argv[i + 1];
+}
+
+/* ---- failing as runts does (src/log.ts) ------------------------------------ */
+
+/* MSG as JSON.stringify writes a string. */
+static void put_json_string(FILE *out, const char *msg) {
+  fputc('"', out);
+  for (const unsigned char *c = (const unsigned char *)msg; *c; c++) {
+    switch (*c) {
+      case '"': fputs("\\\"", out); break;
+      case '\\': fputs("\\\\", out); break;
+      case '\b': fputs("\\b", out); break;
+      case '\f': fputs("\\f", out); break;
+      case '\n': fputs("\\n", out); break;
+      case '\r': fputs("\\r", out); break;
+      case '\t': fputs("\\t", out); break;
+      default:
+        if (*c < 0x20) fprintf(out, "\\u%04x", *c);
+        else fputc(*c, out);
+    }
+  }
+  fputc('"', out);
+}
+
+/* runc's fatal(): the error line to --log (or stderr), and plainly on stderr too when it went to a file. Exit 1. */
+static void fatal(const char *msg) {
+  char when[32];
+  time_t now = time(NULL);
+  struct tm tm;
+  strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&now, &tm));
+  FILE *out = NULL;
+  if (flags.log) {
+    int fd = open(flags.log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+    if (fd >= 0) out = fdopen(fd, "a");
+  }
+  FILE *line = out ? out : stderr;
+  if (flags.json) {
+    fputs("{\"level\":\"error\",\"msg\":", line);
+    put_json_string(line, msg);
+    fprintf(line, ",\"time\":\"%s\"}\n", when);
+  } else {
+    fprintf(line, "time=\"%s\" level=error msg=", when);
+    put_json_string(line, msg);
+    fputc('\n', line);
+  }
+  if (out) {
+    fclose(out);
+    fprintf(stderr, "%s\n", msg);
+  }
+  exit(1);
+}
+
+/* ---- the container --------------------------------------------------------- */
+
+/* Whether PID is alive (not a zombie) and started at START (src/state/process-identity.ts). */
+static int same_process(long pid, const char *start) {
+  char path[64], text[1024];
+  snprintf(path, sizeof path, "/proc/%ld/stat", pid);
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return 0;
+  ssize_t n = read(fd, text, sizeof text - 1);
+  close(fd);
+  if (n <= 0) return 0;
+  text[n] = '\0';
+  /* The command name (field 2) may hold spaces and parentheses: fields count from after the last ')'. */
+  char *p = strrchr(text, ')');
+  if (!p || p[1] != ' ') return 0;
+  p += 2;
+  char state = *p;
+  if (state == 'Z' || state == 'X') return 0;
+  for (int field = 3; field < 22; field++) {
+    p = strchr(p, ' ');
+    if (!p) return 0;
+    p++;
+  }
+  size_t len = strcspn(p, " ");
+  return len == strlen(start) && !strncmp(p, start, len);
+}
+
+/* Consumes LITERAL at *at; 0 if the text differs. */
+static int expect(const char **at, const char *literal) {
+  size_t len = strlen(literal);
+  if (strncmp(*at, literal, len)) return 0;
+  *at += len;
+  return 1;
+}
+
+/* Digits at *at, copied to OUT (at most SIZE-1 of them); 0 if none. */
+static int digits(const char **at, char *out, size_t size) {
+  size_t n = strspn(*at, "0123456789");
+  if (!n || n >= size) return 0;
+  memcpy(out, *at, n);
+  out[n] = '\0';
+  *at += n;
+  return 1;
+}
+
+/*
+ * The record as the store writes it (JSON.stringify of record.ts's
+ * ContainerRecord, keys in create's order): ociVersion, then
+ * "id":ID,"status":"created","pid":N,"pidStartTime":"T", and hooks with an
+ * empty poststart. Strings in a JSON text hold no bare '"', so the hooks
+ * key can only be the record's own. Any other text: 0 (node reads it).
+ */
+static int expect_record(const char *text, const char *id, long *pid, char *start, size_t start_size) {
+  const char *at = text;
+  char number[24];
+  if (!expect(&at, "{\"ociVersion\":\"")) return 0;
+  at = strchr(at, '"');
+  if (!at || !expect(&at, "\",\"id\":\"") || !expect(&at, id) || !expect(&at, "\",\"status\":\"created\",\"pid\":")) return 0;
+  if (!digits(&at, number, sizeof number) || !expect(&at, ",\"pidStartTime\":\"") || !digits(&at, start, start_size)) return 0;
+  *pid = strtol(number, NULL, 10);
+  return *pid > 0 && strstr(at, ",\"hooks\":{\"poststart\":[],\"poststop\":") != NULL;
+}
+
+static long now_ms(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+/*
+ * `start ID` of a created container with nothing but the release to do.
+ * Returns (to let node do it) only before the fifo is opened; from there,
+ * exits: 0 when the program runs, 1 with runts' message otherwise.
+ */
+static void start(const char *id) {
+  if (getenv("NOTIFY_SOCKET")) return;
+  char dir[PATH_MAX];
+  if ((size_t)snprintf(dir, sizeof dir, "%s/%s", flags.root, id) >= sizeof dir) return;
+  int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd < 0) return;
+  static char text[65536];
+  int rfd = openat(dfd, "state.json", O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (rfd < 0) return;
+  /* The record of a plain container is 1.5-5 KB; a larger one is node's. */
+  ssize_t n = read(rfd, text, sizeof text - 1);
+  close(rfd);
+  if (n <= 0 || n == (ssize_t)sizeof text - 1) return;
+  text[n] = '\0';
+  long pid;
+  char start_time[24];
+  struct stat fifo_stat;
+  if (!expect_record(text, id, &pid, start_time, sizeof start_time) || !same_process(pid, start_time)) return;
+  if (fstatat(dfd, "exec.fifo", &fifo_stat, AT_SYMLINK_NOFOLLOW) || !S_ISFIFO(fifo_stat.st_mode)) return;
+
+  /*
+   * Opening the fifo for reading meets the init's blocked open for writing
+   * (without O_NONBLOCK this open would wait for the init forever if it
+   * died before opening its end); its one byte says it is past the fifo.
+   */
+  int fd = openat(dfd, "exec.fifo", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) return;
+  long dead_since = -1;
+  for (;;) {
+    struct pollfd ready = {fd, POLLIN, 0};
+    int got = poll(&ready, 1, WATCH_MS);
+    if (got > 0) break;
+    if (got < 0 && errno != EINTR) fatal(strerror(errno));
+    if (same_process(pid, start_time)) continue;
+    /* One that did open its end (and then ran a program already done) is no failure: a grace period first. */
+    if (dead_since < 0) dead_since = now_ms();
+    else if (now_ms() - dead_since >= GRACE_MS) fatal("container init died before start");
+  }
+  char byte;
+  if (read(fd, &byte, 1) != 1) {
+    /* Another start got the byte: the container runs. */
+    if (same_process(pid, start_time)) fatal("cannot start an already running container");
+    fatal("container init died before start");
+  }
+  /* Nothing more before the end (the init's end closes at its execve): the program runs. Anything else is why not. */
+  fcntl(fd, F_SETFL, 0);
+  char why[4096];
+  size_t have = 0;
+  for (ssize_t got; (got = read(fd, why + have, sizeof why - 1 - have)) != 0;) {
+    if (got < 0) {
+      if (errno == EINTR) continue;
+      break;
+    }
+    have += (size_t)got;
+    if (have == sizeof why - 1) break;
+  }
+  why[have] = '\0';
+  if (have) fatal(why);
+  /* After start: gone already is fine (a delete --force that raced start took the whole directory). */
+  unlinkat(dfd, "exec.fifo", 0);
+  exit(0);
+}
+
+int main(int argc, char **argv) {
+  const char *id = start_id(argc, argv);
+  if (id) start(id);
+  exec_node(argc, argv);
+}

@@ -1,0 +1,154 @@
+// bin/runts, the launcher (src/native/runts-launch.c), does a plain
+// `start` itself, without node; everything else it hands to node on
+// bin/runts.cjs. Node is kept off PATH to tell which of the two ran: the
+// launcher then cannot start node (exit 127), so a start that succeeds or
+// fails with runts' message was the launcher's own.
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { TOP, isRoot, tempDir } from '../lib/cli';
+import type { ContainerWatch } from '../../conformance/leftovers';
+import { alive, bundle, leftovers, runtime, shArgs, stateOf, uniqueId, watchContainer } from '../lib/container';
+
+const test = suite('launcher-start');
+const asRoot = isRoot ? test : test.skip;
+const SLEEP = shArgs('exec sleep 1000');
+const NODE_JS_CLI = join(TOP, 'bin', 'runts.cjs');
+
+/** The caller's environment with no node to be found, and no $NOTIFY_SOCKET (which start relays, in node). */
+function withoutNode(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, PATH: '/nonexistent' };
+  delete env.NOTIFY_SOCKET;
+  return env;
+}
+
+const watches: ContainerWatch[] = [];
+/** A created container of bundle b, watched for leftovers. */
+function created(b: string): { root: string; id: string; pid: number } {
+  const root = tempDir();
+  const id = uniqueId();
+  const watch = watchContainer({ id, root, bundle: b });
+  watches.push(watch);
+  const r = runtime(['create', '--bundle', b, id], { root });
+  assert.is(r.code, 0, r.stderr);
+  const { pid } = stateOf(root, id);
+  watch.observe(pid);
+  return { root, id, pid };
+}
+
+/** A bundle whose program is found and executable, but no program: only the execve at start fails. */
+function failingExecBundle(): string {
+  const dir = tempDir();
+  writeFileSync(join(dir, 'x'), 'not a program', { mode: 0o755 });
+  return bundle((s) => {
+    s.process!.args = ['/tmp/x'];
+    s.mounts!.push({ destination: '/tmp', type: 'bind', source: dir, options: ['rbind', 'ro'] });
+  });
+}
+
+const dropTime = (text: string) => text.replace(/"?time"?[=:]"[^"]*"/g, 'time');
+
+asRoot('start of a plain created container runs without node: the program runs, exec.fifo is gone', () => {
+  const c = created(bundle(SLEEP));
+  // The global flags in both forms (--root DIR comes from runtime()).
+  const r = runtime(['--log-format=json', 'start', c.id], { root: c.root, env: withoutNode() });
+  assert.is(r.code, 0, r.stderr);
+  assert.is(r.stderr, '');
+  assert.not.ok(existsSync(join(c.root, c.id, 'exec.fifo')), 'exec.fifo left');
+  assert.is(stateOf(c.root, c.id).status, 'running');
+  assert.is(readFileSync(`/proc/${c.pid}/cmdline`, 'utf8'), 'sleep\x001000\x00');
+  // Started: no fifo, so node says why not.
+  const again = runtime(['--log-format=json', 'start', c.id], { root: c.root });
+  assert.is(again.code, 1);
+  assert.match(again.stderr, /^\{"level":"error","msg":"cannot start an already running container","time":"[^"]+"\}\n$/);
+  assert.is(runtime(['delete', '--force', c.id], { root: c.root }).code, 0);
+});
+
+asRoot("an execve that fails at start: the launcher's error is node's (exit 1, the reason, text and JSON log lines)", () => {
+  const b = failingExecBundle();
+  for (const format of ['text', 'json']) {
+    const outcomes = [undefined, NODE_JS_CLI].map((runtimeBin) => {
+      const c = created(b);
+      const log = join(tempDir(), 'log');
+      const r = runtime(['--log', log, '--log-format', format, 'start', c.id], {
+        root: c.root,
+        ...(runtimeBin ? { runtime: runtimeBin } : { env: withoutNode() }),
+      });
+      const logged = existsSync(log) ? readFileSync(log, 'utf8') : '';
+      assert.is(runtime(['delete', '--force', c.id], { root: c.root }).code, 0);
+      return { code: r.code, stderr: r.stderr, log: dropTime(logged) };
+    });
+    const [launcher, node] = outcomes;
+    assert.is(launcher!.code, 1, launcher!.stderr);
+    assert.is(launcher!.stderr, 'exec /tmp/x: exec format error (errno 8)\n');
+    assert.equal(launcher, node, `${format}: the launcher and node differ`);
+    assert.match(
+      launcher!.log,
+      format === 'json' ? /^\{"level":"error","msg":"exec \/tmp\/x: exec format error/ : /^time level=error msg="exec/,
+    );
+  }
+});
+
+asRoot('a start with more to do than the release goes to node: poststart hooks, $NOTIFY_SOCKET, --debug', () => {
+  const marker = join(tempDir(), 'poststart-ran');
+  const hooked = bundle((s) => {
+    SLEEP(s);
+    s.hooks = { poststart: [{ path: '/bin/sh', args: ['sh', '-c', `touch ${marker}`] }] };
+  });
+  const cases: [string, string, string[], NodeJS.ProcessEnv][] = [
+    ['poststart hooks', hooked, ['start'], withoutNode()],
+    ['$NOTIFY_SOCKET', bundle(SLEEP), ['start'], { ...withoutNode(), NOTIFY_SOCKET: join(tempDir(), 'notify.sock') }],
+    ['--debug', bundle(SLEEP), ['--debug', 'start'], withoutNode()],
+  ];
+  for (const [what, b, words, env] of cases) {
+    const c = created(b);
+    const declined = runtime([...words, c.id], { root: c.root, env });
+    assert.is(declined.code, 127, `${what}: ${declined.stderr}`);
+    assert.match(declined.stderr, /runts: cannot run node/, what);
+    assert.is(stateOf(c.root, c.id).status, 'created', `${what}: the launcher released the init`);
+    const started = runtime(['start', c.id], { root: c.root });
+    assert.is(started.code, 0, `${what}: ${started.stderr}`);
+    assert.is(stateOf(c.root, c.id).status, 'running', what);
+    assert.is(runtime(['delete', '--force', c.id], { root: c.root }).code, 0);
+  }
+  assert.ok(existsSync(marker), 'the poststart hook did not run');
+});
+
+asRoot('two starts at once: one releases the init, the other says it already runs', async () => {
+  const c = created(bundle(SLEEP));
+  const racer = () =>
+    new Promise<{ code: number | null; err: string }>((resolve) => {
+      const p = spawn(join(TOP, 'bin', 'runts'), ['--root', c.root, 'start', c.id], {
+        stdio: ['ignore', 'ignore', 'pipe'],
+        env: withoutNode(),
+      });
+      let err = '';
+      p.stderr.on('data', (d) => (err += d));
+      p.on('exit', (code) => resolve({ code, err }));
+    });
+  const results = await Promise.all([racer(), racer()]);
+  assert.equal(results.map((r) => r.code).sort(), [0, 1], JSON.stringify(results));
+  assert.match(results.find((r) => r.code === 1)!.err, /cannot start an already running container/);
+  assert.is(stateOf(c.root, c.id).status, 'running');
+  assert.is(runtime(['delete', '--force', c.id], { root: c.root }).code, 0);
+});
+
+asRoot('start of a container whose init died goes to node, which says it has stopped', () => {
+  const c = created(bundle(SLEEP));
+  process.kill(c.pid, 'SIGKILL');
+  for (let i = 0; i < 200 && alive(c.pid); i++) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10);
+  const declined = runtime(['start', c.id], { root: c.root, env: withoutNode() });
+  assert.is(declined.code, 127, declined.stderr);
+  const r = runtime(['start', c.id], { root: c.root });
+  assert.is(r.code, 1);
+  assert.match(r.stderr, /cannot start a container that has stopped/);
+  assert.is(runtime(['delete', c.id], { root: c.root }).code, 0);
+});
+
+asRoot('nothing is left behind by the containers above (no init, process, mount, cgroup or state)', () => {
+  assert.equal(watches.flatMap(leftovers), []);
+});
+
+test.run();
