@@ -1,8 +1,8 @@
 /*
  * runts-launch: the runts executable (bin/runts is a link to the build's
  * dist/runts). It starts node on the CLI (bin/runts.cjs) for every command
- * but one case of one command, which it does itself: `start` of a plain
- * created container.
+ * but the plain cases of two, which it does itself: `start` of a created
+ * container, and `kill` of a created or running one (its init).
  *
  * Why start: it is a node start-up (~25 ms here) for a few system calls.
  * `runts create` + `runts start` paid three node processes (create's CLI,
@@ -12,14 +12,20 @@
  * reading, take the init's byte, read to the end (the init's end closes at
  * its execve; anything before that is why it failed), remove the fifo.
  *
+ * A plain kill is: check the init is still that process, take a pidfd on
+ * it, check again through the pidfd (the same pid in this pid namespace),
+ * send the signal through it (src/container/processes.ts signalProcess).
+ *
  * Only that. Anything else goes to node, which does it all and says what
  * is wrong in its own words: other flags or words, a record that is not
  * exactly as the store writes it (the leading fields and an empty
  * hooks.poststart are read as text: see expect_record), poststart hooks,
  * $NOTIFY_SOCKET (start relays READY), --debug, a status other than
- * created (no fifo, the init gone or replaced). Declining costs nothing
- * once the fifo is opened; after that, this program finishes the start
- * and reports a failure itself, as runts' log.ts does (runc's format).
+ * created (no fifo, the init gone or replaced); for kill, --all, a signal
+ * name not in the table below, an init that is gone. Declining costs
+ * nothing before the fifo is opened or the signal sent; after that, this
+ * program finishes and reports a failure itself, as runts' log.ts does
+ * (runc's format).
  *
  * For node: NODE_OPTIONS and NODE_EXTRA_CA_CERTS are dropped from the
  * environment (the first would let the caller's environment add flags or
@@ -33,10 +39,12 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -105,28 +113,57 @@ static int valid_id(const char *id) {
   return 1;
 }
 
-/* The container id of `[global flags] start ID`, or NULL for anything else. */
-static const char *start_id(int argc, char **argv) {
+/* The index of the command word after the global flags a plain command may carry; -1 for anything else. */
+static int command_at(int argc, char **argv) {
   int i = 1;
   for (; i < argc && argv[i][0] == '-'; i++) {
     const char *value;
     int got;
     if ((got = flag_value(argv, argc, &i, "root", &value))) {
-      if (got < 0 || !*value) return NULL;
+      if (got < 0 || !*value) return -1;
       flags.root = value;
     } else if ((got = flag_value(argv, argc, &i, "log", &value))) {
-      if (got < 0) return NULL;
+      if (got < 0) return -1;
       flags.log = *value ? value : NULL;
     } else if ((got = flag_value(argv, argc, &i, "log-format", &value))) {
-      if (got < 0) return NULL;
+      if (got < 0) return -1;
       if (!strcmp(value, "json")) flags.json = 1;
-      else if (strcmp(value, "text")) return NULL;
+      else if (strcmp(value, "text")) return -1;
     } else if (strcmp(argv[i], "--systemd-cgroup")) {
-      return NULL;
+      return -1;
     }
   }
-  if (argc != i + 2 || strcmp(argv[i], "start") || !valid_id(argv[i + 1])) return NULL;
-  return argv[i + 1];
+  return i < argc ? i : -1;
+}
+
+/* The signals by name (runc's and src/linux/signals.ts's, less the real-time ones: node has those). */
+static const struct {
+  const char *name;
+  int number;
+} SIGNALS[] = {
+    {"HUP", SIGHUP},     {"INT", SIGINT},     {"QUIT", SIGQUIT},     {"ILL", SIGILL},   {"TRAP", SIGTRAP},
+    {"ABRT", SIGABRT},   {"IOT", SIGIOT},     {"BUS", SIGBUS},       {"FPE", SIGFPE},   {"KILL", SIGKILL},
+    {"USR1", SIGUSR1},   {"SEGV", SIGSEGV},   {"USR2", SIGUSR2},     {"PIPE", SIGPIPE}, {"ALRM", SIGALRM},
+    {"TERM", SIGTERM},   {"STKFLT", SIGSTKFLT}, {"CHLD", SIGCHLD},   {"CONT", SIGCONT}, {"STOP", SIGSTOP},
+    {"TSTP", SIGTSTP},   {"TTIN", SIGTTIN},   {"TTOU", SIGTTOU},     {"URG", SIGURG},   {"XCPU", SIGXCPU},
+    {"XFSZ", SIGXFSZ},   {"VTALRM", SIGVTALRM}, {"PROF", SIGPROF},   {"WINCH", SIGWINCH}, {"IO", SIGIO},
+    {"POLL", SIGPOLL},   {"PWR", SIGPWR},     {"SYS", SIGSYS},
+};
+
+/* A signal as parseSignal reads it (a number 1-64, a name with or without SIG, any case); 0 for node to judge. */
+static int signal_number(const char *text) {
+  if (strspn(text, "0123456789") == strlen(text)) {
+    long n = strlen(text) <= 2 ? strtol(text, NULL, 10) : 0;
+    return n >= 1 && n <= 64 ? (int)n : 0;
+  }
+  char name[16];
+  size_t len = strlen(text);
+  if (len >= sizeof name) return 0;
+  for (size_t i = 0; i <= len; i++) name[i] = (char)(text[i] >= 'a' && text[i] <= 'z' ? text[i] - 32 : text[i]);
+  const char *bare = strncmp(name, "SIG", 3) ? name : name + 3;
+  for (size_t i = 0; i < sizeof SIGNALS / sizeof *SIGNALS; i++)
+    if (!strcmp(bare, SIGNALS[i].name)) return SIGNALS[i].number;
+  return 0;
 }
 
 /* ---- failing as runts does (src/log.ts) ------------------------------------ */
@@ -224,22 +261,52 @@ static int digits(const char **at, char *out, size_t size) {
   return 1;
 }
 
+/* A container whose record the launcher could read, and whose init is still the process create started. */
+struct container {
+  int dir;
+  long pid;
+  char start_time[24];
+  int poststart_hooks;
+};
+
 /*
  * The record as the store writes it (JSON.stringify of record.ts's
  * ContainerRecord, keys in create's order): ociVersion, then
- * "id":ID,"status":"created","pid":N,"pidStartTime":"T", and hooks with an
- * empty poststart. Strings in a JSON text hold no bare '"', so the hooks
- * key can only be the record's own. Any other text: 0 (node reads it).
+ * "id":ID,"status":"created","pid":N,"pidStartTime":"T" (the stored
+ * status stays "created" once started: the live one is derived), and
+ * hooks, whose poststart is empty or not. Strings in a JSON text hold no
+ * bare '"', so the hooks key can only be the record's own. Any other
+ * text: 0 (node reads it).
  */
-static int expect_record(const char *text, const char *id, long *pid, char *start, size_t start_size) {
+static int expect_record(const char *text, const char *id, struct container *c) {
   const char *at = text;
   char number[24];
   if (!expect(&at, "{\"ociVersion\":\"")) return 0;
   at = strchr(at, '"');
   if (!at || !expect(&at, "\",\"id\":\"") || !expect(&at, id) || !expect(&at, "\",\"status\":\"created\",\"pid\":")) return 0;
-  if (!digits(&at, number, sizeof number) || !expect(&at, ",\"pidStartTime\":\"") || !digits(&at, start, start_size)) return 0;
-  *pid = strtol(number, NULL, 10);
-  return *pid > 0 && strstr(at, ",\"hooks\":{\"poststart\":[],\"poststop\":") != NULL;
+  if (!digits(&at, number, sizeof number) || !expect(&at, ",\"pidStartTime\":\"") || !digits(&at, c->start_time, sizeof c->start_time))
+    return 0;
+  c->pid = strtol(number, NULL, 10);
+  if (!strstr(at, ",\"hooks\":{\"poststart\":")) return 0;
+  c->poststart_hooks = !strstr(at, ",\"hooks\":{\"poststart\":[],\"poststop\":");
+  return c->pid > 0;
+}
+
+/* Container ID under --root, with its init alive; 0 for node to judge. */
+static int load_container(const char *id, struct container *c) {
+  char dir[PATH_MAX];
+  if ((size_t)snprintf(dir, sizeof dir, "%s/%s", flags.root, id) >= sizeof dir) return 0;
+  c->dir = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (c->dir < 0) return 0;
+  /* The record of a plain container is 1.5-5 KB; a larger one is node's. */
+  static char text[65536];
+  int fd = openat(c->dir, "state.json", O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0) return 0;
+  ssize_t n = read(fd, text, sizeof text - 1);
+  close(fd);
+  if (n <= 0 || n == (ssize_t)sizeof text - 1) return 0;
+  text[n] = '\0';
+  return expect_record(text, id, c) && same_process(c->pid, c->start_time);
 }
 
 static long now_ms(void) {
@@ -254,24 +321,13 @@ static long now_ms(void) {
  * exits: 0 when the program runs, 1 with runts' message otherwise.
  */
 static void start(const char *id) {
-  if (getenv("NOTIFY_SOCKET")) return;
-  char dir[PATH_MAX];
-  if ((size_t)snprintf(dir, sizeof dir, "%s/%s", flags.root, id) >= sizeof dir) return;
-  int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd < 0) return;
-  static char text[65536];
-  int rfd = openat(dfd, "state.json", O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-  if (rfd < 0) return;
-  /* The record of a plain container is 1.5-5 KB; a larger one is node's. */
-  ssize_t n = read(rfd, text, sizeof text - 1);
-  close(rfd);
-  if (n <= 0 || n == (ssize_t)sizeof text - 1) return;
-  text[n] = '\0';
-  long pid;
-  char start_time[24];
+  struct container c;
   struct stat fifo_stat;
-  if (!expect_record(text, id, &pid, start_time, sizeof start_time) || !same_process(pid, start_time)) return;
-  if (fstatat(dfd, "exec.fifo", &fifo_stat, AT_SYMLINK_NOFOLLOW) || !S_ISFIFO(fifo_stat.st_mode)) return;
+  if (getenv("NOTIFY_SOCKET") || !load_container(id, &c) || c.poststart_hooks) return;
+  if (fstatat(c.dir, "exec.fifo", &fifo_stat, AT_SYMLINK_NOFOLLOW) || !S_ISFIFO(fifo_stat.st_mode)) return;
+  long pid = c.pid;
+  const char *start_time = c.start_time;
+  int dfd = c.dir;
 
   /*
    * Opening the fifo for reading meets the init's blocked open for writing
@@ -316,8 +372,56 @@ static void start(const char *id) {
   exit(0);
 }
 
+/* The pid a pidfd refers to in this pid namespace (its fdinfo's "Pid:"); -1 if it exited. */
+static long pidfd_pid(int pidfd) {
+  char path[64], text[1024];
+  snprintf(path, sizeof path, "/proc/self/fdinfo/%d", pidfd);
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return -1;
+  ssize_t n = read(fd, text, sizeof text - 1);
+  close(fd);
+  if (n <= 0) return -1;
+  text[n] = '\0';
+  const char *at = strstr(text, "\nPid:\t");
+  return at ? strtol(at + 6, NULL, 10) : -1;
+}
+
+/*
+ * `kill ID [SIGNAL]` of a container whose init runs: through a pidfd,
+ * checked to be the init under the record's pid in this pid namespace
+ * (processes.ts signalProcess). Returns (for node) before the signal;
+ * exits once it is sent.
+ */
+static void kill_init(const char *id, int signal) {
+  struct container c;
+  if (!load_container(id, &c)) return;
+  int pidfd = (int)syscall(SYS_pidfd_open, (pid_t)c.pid, 0);
+  if (pidfd < 0) return;
+  /* Another process under that pid (reused, or another pid namespace's): node says which. */
+  if (pidfd_pid(pidfd) != c.pid || !same_process(c.pid, c.start_time)) {
+    close(pidfd);
+    return;
+  }
+  if (syscall(SYS_pidfd_send_signal, pidfd, signal, NULL, 0) == 0) exit(0);
+  if (errno != ESRCH) fatal(strerror(errno));
+  /* The init exited since the status was read. */
+  char msg[1100];
+  snprintf(msg, sizeof msg, "container %s is not running (stopped)", id);
+  fatal(msg);
+}
+
 int main(int argc, char **argv) {
-  const char *id = start_id(argc, argv);
-  if (id) start(id);
+  int at = command_at(argc, argv);
+  if (at > 0) {
+    const char *command = argv[at], *id = at + 1 < argc ? argv[at + 1] : "";
+    /* (Flags of the command itself, such as kill --all, are node's.) */
+    if (id[0] == '-') exec_node(argc, argv);
+    int words = argc - at - 1;
+    if (!strcmp(command, "start") && words == 1 && valid_id(id)) start(id);
+    if (!strcmp(command, "kill") && (words == 1 || words == 2) && valid_id(id)) {
+      int signal = words == 1 ? SIGTERM : signal_number(argv[at + 2]);
+      if (signal) kill_init(id, signal);
+    }
+  }
   exec_node(argc, argv);
 }

@@ -1,8 +1,8 @@
 // bin/runts, the launcher (src/native/runts-launch.c), does a plain
-// `start` itself, without node; everything else it hands to node on
-// bin/runts.cjs. Node is kept off PATH to tell which of the two ran: the
-// launcher then cannot start node (exit 127), so a start that succeeds or
-// fails with runts' message was the launcher's own.
+// `start` and a plain `kill` itself, without node; everything else it
+// hands to node on bin/runts.cjs. Node is kept off PATH to tell which of
+// the two ran: the launcher then cannot start node (exit 127), so a
+// command that succeeds or fails with runts' message was the launcher's own.
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -12,7 +12,7 @@ import { TOP, isRoot, tempDir } from '../lib/cli';
 import type { ContainerWatch } from '../../conformance/leftovers';
 import { alive, bundle, leftovers, runtime, shArgs, stateOf, uniqueId, watchContainer } from '../lib/container';
 
-const test = suite('launcher-start');
+const test = suite('launcher');
 const asRoot = isRoot ? test : test.skip;
 const SLEEP = shArgs('exec sleep 1000');
 const NODE_JS_CLI = join(TOP, 'bin', 'runts.cjs');
@@ -121,8 +121,8 @@ asRoot('two starts at once: one releases the init, the other says it already run
   const racer = () =>
     new Promise<{ code: number | null; err: string }>((resolve) => {
       const p = spawn(join(TOP, 'bin', 'runts'), ['--root', c.root, 'start', c.id], {
+        // With node: the loser may find exec.fifo gone once the winner is done, and leave it to node.
         stdio: ['ignore', 'ignore', 'pipe'],
-        env: withoutNode(),
       });
       let err = '';
       p.stderr.on('data', (d) => (err += d));
@@ -144,6 +144,46 @@ asRoot('start of a container whose init died goes to node, which says it has sto
   const r = runtime(['start', c.id], { root: c.root });
   assert.is(r.code, 1);
   assert.match(r.stderr, /cannot start a container that has stopped/);
+  assert.is(runtime(['delete', c.id], { root: c.root }).code, 0);
+});
+
+asRoot('kill of a created or running container without node: signal names in any case, with or without SIG, numbers', () => {
+  const trapping = bundle(
+    shArgs('trap "echo usr1 >> /dev/shm/got" USR1; trap "exit 3" TERM; echo > /dev/shm/ready; while true; do sleep 0.05; done'),
+  );
+  const c = created(trapping);
+  // A created container's init takes the signal too (runc's kill): CONT changes nothing for it.
+  const cont = runtime(['kill', c.id, 'cont'], { root: c.root, env: withoutNode() });
+  assert.is(cont.code, 0, cont.stderr);
+  assert.is(runtime(['start', c.id], { root: c.root, env: withoutNode() }).code, 0);
+  const inside = (file: string) => `/proc/${c.pid}/root/dev/shm/${file}`;
+  const until = (ok: () => boolean, what: string) => {
+    for (let i = 0; i < 500 && !ok(); i++) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10);
+    assert.ok(ok(), what);
+  };
+  until(() => existsSync(inside('ready')), 'the program never started');
+  const got = () => (existsSync(inside('got')) ? readFileSync(inside('got'), 'utf8').split('\n').length - 1 : 0);
+  for (const [n, sig] of ['usr1', 'SIGUSR1', 'Usr1', '10'].entries()) {
+    const r = runtime(['--log-format', 'json', 'kill', c.id, sig], { root: c.root, env: withoutNode() });
+    assert.is(r.code, 0, `${sig}: ${r.stderr}`);
+    until(() => got() === n + 1, `${sig} not delivered`);
+  }
+  // Without a signal: TERM, as runc.
+  assert.is(runtime(['kill', c.id], { root: c.root, env: withoutNode() }).code, 0);
+  until(() => !alive(c.pid), 'TERM not delivered');
+  // Stopped, --all, a signal not in the launcher's table, a bad one: node's (exit 127 here), and node says why.
+  for (const words of [
+    ['kill', c.id, 'KILL'],
+    ['kill', '--all', c.id, 'KILL'],
+    ['kill', c.id, 'RTMIN+1'],
+    ['kill', c.id, 'NOSUCH'],
+  ]) {
+    assert.is(runtime(words, { root: c.root, env: withoutNode() }).code, 127, words.join(' '));
+  }
+  const stopped = runtime(['kill', c.id, 'KILL'], { root: c.root });
+  assert.is(stopped.code, 1);
+  assert.match(stopped.stderr, /is not running \(stopped\)/);
+  assert.match(runtime(['kill', c.id, 'NOSUCH'], { root: c.root }).stderr, /unknown signal .*NOSUCH/);
   assert.is(runtime(['delete', c.id], { root: c.root }).code, 0);
 });
 
