@@ -188,7 +188,7 @@ static void put_json_string(FILE *out, const char *msg) {
   fputc('"', out);
 }
 
-/* runc's fatal(): the error line to --log (or stderr), and plainly on stderr too when it went to a file. Exit 1. */
+/* runc's fatal(): the error line to --log (or stderr), and plainly on stderr too when --log is given. Exit 1. */
 static void fatal(const char *msg) {
   char when[32];
   time_t now = time(NULL);
@@ -209,10 +209,9 @@ static void fatal(const char *msg) {
     put_json_string(line, msg);
     fputc('\n', line);
   }
-  if (out) {
-    fclose(out);
-    fprintf(stderr, "%s\n", msg);
-  }
+  if (out) fclose(out);
+  /* (An unwritable --log puts the line on stderr, and the message after it, as log.ts does.) */
+  if (flags.log) fprintf(stderr, "%s\n", msg);
   exit(1);
 }
 
