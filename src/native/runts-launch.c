@@ -48,14 +48,14 @@
 #include <time.h>
 #include <unistd.h>
 
-/* The global flags of runc's CLI that a plain start may carry (src/cli/options.ts). */
+/* The global flags of runc's CLI that a plain start or kill may carry (src/cli/options.ts). */
 struct flags {
   const char *root;
   const char *log;
   int json;
 };
 
-/* The init waited for at most this long once it is seen dead (start.ts releaseInit). */
+/* While start waits for the init's byte, the init is looked at every WATCH_MS, and given GRACE_MS once seen dead (start.ts releaseInit). */
 #define WATCH_MS 50
 #define GRACE_MS 250
 
@@ -71,10 +71,16 @@ static void exec_node(int argc, char **argv) {
     exit(127);
   }
   exe[n] = '\0';
-  char *slash = strrchr(exe, '/');
-  *slash = '\0';
-  /* dist/runts: the CLI's script is bin/runts.cjs, beside dist/. */
-  snprintf(script, sizeof script, "%s/../bin/runts.cjs", exe);
+  /* TOP/dist/runts: the CLI's script is TOP/bin/runts.cjs. */
+  for (int up = 0; up < 2; up++) {
+    char *slash = strrchr(exe, '/');
+    if (!slash) {
+      fputs("runts: this executable is not in a runts build's dist/\n", stderr);
+      exit(127);
+    }
+    *slash = '\0';
+  }
+  snprintf(script, sizeof script, "%s/bin/runts.cjs", exe);
   char **args = calloc((size_t)argc + 2, sizeof *args);
   if (!args) exit(127);
   args[0] = "node";
