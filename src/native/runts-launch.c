@@ -223,16 +223,22 @@ static void fatal(const char *msg) {
 
 /* ---- the container --------------------------------------------------------- */
 
+/* File PATH (under DIR, or AT_FDCWD), whole in one read of less than SIZE bytes, as a string; 0 if not. */
+static int read_small(int dir, const char *path, int nofollow, char *text, size_t size) {
+  int fd = openat(dir, path, O_RDONLY | O_CLOEXEC | (nofollow ? O_NOFOLLOW : 0));
+  if (fd < 0) return 0;
+  ssize_t n = read(fd, text, size - 1);
+  close(fd);
+  if (n <= 0 || (size_t)n == size - 1) return 0;
+  text[n] = '\0';
+  return 1;
+}
+
 /* Whether PID is alive (not a zombie) and started at START (src/state/process-identity.ts). */
 static int same_process(long pid, const char *start) {
   char path[64], text[1024];
   snprintf(path, sizeof path, "/proc/%ld/stat", pid);
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return 0;
-  ssize_t n = read(fd, text, sizeof text - 1);
-  close(fd);
-  if (n <= 0) return 0;
-  text[n] = '\0';
+  if (!read_small(AT_FDCWD, path, 0, text, sizeof text)) return 0;
   /* The command name (field 2) may hold spaces and parentheses: fields count from after the last ')'. */
   char *p = strrchr(text, ')');
   if (!p || p[1] != ' ') return 0;
@@ -305,12 +311,7 @@ static int load_container(const char *id, struct container *c) {
   if (c->dir < 0) return 0;
   /* The record of a plain container is 1.5-5 KB; a larger one is node's. */
   static char text[65536];
-  int fd = openat(c->dir, "state.json", O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-  if (fd < 0) return 0;
-  ssize_t n = read(fd, text, sizeof text - 1);
-  close(fd);
-  if (n <= 0 || n == (ssize_t)sizeof text - 1) return 0;
-  text[n] = '\0';
+  if (!read_small(c->dir, "state.json", 1, text, sizeof text)) return 0;
   return expect_record(text, id, c) && same_process(c->pid, c->start_time);
 }
 
@@ -330,16 +331,13 @@ static void start(const char *id) {
   struct stat fifo_stat;
   if (getenv("NOTIFY_SOCKET") || !load_container(id, &c) || c.poststart_hooks) return;
   if (fstatat(c.dir, "exec.fifo", &fifo_stat, AT_SYMLINK_NOFOLLOW) || !S_ISFIFO(fifo_stat.st_mode)) return;
-  long pid = c.pid;
-  const char *start_time = c.start_time;
-  int dfd = c.dir;
 
   /*
    * Opening the fifo for reading meets the init's blocked open for writing
    * (without O_NONBLOCK this open would wait for the init forever if it
    * died before opening its end); its one byte says it is past the fifo.
    */
-  int fd = openat(dfd, "exec.fifo", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  int fd = openat(c.dir, "exec.fifo", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
   if (fd < 0) return;
   long dead_since = -1;
   for (;;) {
@@ -347,7 +345,7 @@ static void start(const char *id) {
     int got = poll(&ready, 1, WATCH_MS);
     if (got > 0) break;
     if (got < 0 && errno != EINTR) fatal(strerror(errno));
-    if (same_process(pid, start_time)) continue;
+    if (same_process(c.pid, c.start_time)) continue;
     /* One that did open its end (and then ran a program already done) is no failure: a grace period first. */
     if (dead_since < 0) dead_since = now_ms();
     else if (now_ms() - dead_since >= GRACE_MS) fatal("container init died before start");
@@ -355,7 +353,7 @@ static void start(const char *id) {
   char byte;
   if (read(fd, &byte, 1) != 1) {
     /* Another start got the byte: the container runs. */
-    if (same_process(pid, start_time)) fatal("cannot start an already running container");
+    if (same_process(c.pid, c.start_time)) fatal("cannot start an already running container");
     fatal("container init died before start");
   }
   /* Nothing more before the end (the init's end closes at its execve): the program runs. Anything else is why not. */
@@ -373,7 +371,7 @@ static void start(const char *id) {
   why[have] = '\0';
   if (have) fatal(why);
   /* After start: gone already is fine (a delete --force that raced start took the whole directory). */
-  unlinkat(dfd, "exec.fifo", 0);
+  unlinkat(c.dir, "exec.fifo", 0);
   exit(0);
 }
 
@@ -381,12 +379,7 @@ static void start(const char *id) {
 static long pidfd_pid(int pidfd) {
   char path[64], text[1024];
   snprintf(path, sizeof path, "/proc/self/fdinfo/%d", pidfd);
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return -1;
-  ssize_t n = read(fd, text, sizeof text - 1);
-  close(fd);
-  if (n <= 0) return -1;
-  text[n] = '\0';
+  if (!read_small(AT_FDCWD, path, 0, text, sizeof text)) return -1;
   const char *at = strstr(text, "\nPid:\t");
   return at ? strtol(at + 6, NULL, 10) : -1;
 }
