@@ -70,6 +70,7 @@ const launcher = [
   '-o',
   join(top, 'dist', 'runts'),
   join(top, 'src', 'native', 'runts-launch.c'),
+  join(top, 'src', 'native', 'launch-init.c'),
 ];
 try {
   try {

@@ -10,7 +10,7 @@ import { type FromInit, LineChannel, type ToInit } from '../init/channel';
 import { signalName, signalNumber } from '../linux/signals';
 import { type IdMappings, answerHelper, checkJoinedMappings } from '../linux/user-namespace';
 import type { Sys } from '../sys/types';
-import type { InitFds, StartedInit } from './init-start';
+import { type InitFds, type StartedInit, reap } from './init-start';
 
 /** How the init ended, as node's 'exit' event says it. */
 export interface InitExit {
@@ -92,17 +92,6 @@ function watchPid(sys: Sys, pid: number): Watched {
       if (!ended) closeSync(pidfd);
     },
   };
-}
-
-/** Reaps a child libuv does not know (the helper, or what it forked), killed first unless it ends anyway. */
-function reap(sys: Sys, pid: number, kill = false): void {
-  const pidfd = sys.pidfdOpen(pid);
-  try {
-    if (kill) sys.pidfdSendSignal(pidfd, signalNumber('SIGKILL')!);
-    sys.waitPidfd(pidfd, false);
-  } finally {
-    closeSync(pidfd);
-  }
 }
 
 /**

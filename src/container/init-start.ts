@@ -30,10 +30,12 @@ import { type HelperJoin, type HelperSteps, helperArgv, helperOnDisk } from '../
 import { primeCgroupMigration } from '../linux/cgroups/prime';
 import { IDMAP_WORDS } from '../linux/mount-options';
 import { type NamespaceRequest, type NamespaceSetup, namespaceKind, namespaceSetup } from '../linux/namespaces';
+import { signalNumber } from '../linux/signals';
 import { mark, profileEnv } from '../profile';
 import type { NamespaceReference } from '../spec/types';
 import { checkContainerId } from '../state/id';
-import { CLONE_NEWPID, F_DUPFD_CLOEXEC } from '../sys/constants';
+import { readProcStat } from '../state/process-identity';
+import { CLONE_NEWPID, FD_CLOEXEC, F_DUPFD_CLOEXEC, F_SETFD } from '../sys/constants';
 import type { Sys } from '../sys/types';
 
 // The init bundle sits beside the CLI bundle in dist/ (scripts/build.mjs).
@@ -123,31 +125,38 @@ function initHelperSteps(setup: NamespaceSetup, syncFd: number | undefined): Hel
 }
 
 /**
- * Spawns the init. terminalSocket: the init's end of the socket it sends
- * the pty master on (InitFds.terminal in the init); idmapSocket: of the one
- * it receives its id-mapped mounts on (InitFds.idmappedMounts). The caller
- * closes both.
+ * What the init is spawned as, from the config's namespaces and the fds it
+ * is given: the program (node, or the helper that starts it), its argv and
+ * environment, the numbers of its fds, its pid namespace. The launcher
+ * (src/native/runts-launch.c) spawns the same before node starts, when the
+ * config is plain; describeSpawn is what the two compare.
  */
-export function startInit(
-  sys: Sys,
+interface InitSpawn {
+  file: string;
+  argv: string[];
+  env: string[];
+  fds: InitFds;
+  /** How many fds the init gets: 0 to count-1. */
+  count: number;
+  setup: NamespaceSetup;
+  steps: HelperSteps;
+}
+
+function initSpawn(
   namespaces: readonly NamespaceReference[],
   preserveFds: number,
-  terminalSocket?: number,
-  idmapSocket?: number,
-): StartedInit {
-  // What becomes each fd of the init, entry N being its fd N: stdio and the preserved fds as they are.
-  const sources = Array.from({ length: 3 + preserveFds }, (_, i) => i);
-  const pairs: [number, number][] = [];
-  const pair = () => pairs[pairs.push(sys.socketpair()) - 1]!;
-  const channel = pair();
-  const fds: InitFds = { channel: sources.push(channel[1]) - 1 };
-  if (terminalSocket !== undefined) fds.terminal = sources.push(terminalSocket) - 1;
-  if (idmapSocket !== undefined) fds.idmappedMounts = sources.push(idmapSocket) - 1;
+  terminal: boolean,
+  idmappedMounts: boolean,
+): InitSpawn {
+  // stdio and the preserved fds as they are, then the channel and the sockets (InitFds).
+  let count = 3 + preserveFds;
+  const fds: InitFds = { channel: count++ };
+  if (terminal) fds.terminal = count++;
+  if (idmappedMounts) fds.idmappedMounts = count++;
   const setup = namespaceSetup(namespaces);
-  const fifoPair = setup.user ? pair() : undefined;
-  if (fifoPair) fds.fifo = sources.push(fifoPair[1]) - 1;
-  const syncPair = setup.user ? pair() : undefined;
-  const steps = initHelperSteps(setup, syncPair ? sources.push(syncPair[1]) - 1 : undefined);
+  if (setup.user) fds.fifo = count++;
+  const syncFd = setup.user ? count++ : undefined;
+  const steps = initHelperSteps(setup, syncFd);
   // The init counts against the container's pids limit until it execs:
   // one V8 worker and one libuv pool thread keep node at 5 tasks, not 11.
   const nodeArgv = [process.execPath, '--v8-pool-size=1', INIT_BUNDLE];
@@ -164,6 +173,106 @@ export function startInit(
     ...profileEnv(),
     ...(process.env[WRITE_CODE_CACHE_ENV] ? { [WRITE_CODE_CACHE_ENV]: '1' } : {}),
   }).map(([k, v]) => `${k}=${v}`);
+  return { file, argv, env, fds, count, setup, steps };
+}
+
+/**
+ * A spawn as one text: the launcher writes its own the same way
+ * (runts-launch.c describe_spawn). The pid namespace is "new", "none" or
+ * the path joined; the other lines are the fds' count, the program, its
+ * argv and its environment.
+ */
+export function describeSpawn(spawn: InitSpawn): string {
+  const pid = spawn.setup.pid ? (spawn.setup.pid.path ?? 'new') : 'none';
+  return [`pid=${pid}`, `fds=${spawn.count}`, spawn.file, `argv=${spawn.argv.length}`, ...spawn.argv, ...spawn.env].join('\n');
+}
+
+/**
+ * Set by the launcher when it spawned the init before node started: the
+ * init's pid, this process's end of its channel, and what it spawned
+ * (describeSpawn's text), "pid=N\nchannel=FD\nDESCRIPTION".
+ */
+export const LAUNCHED_INIT_ENV = '_RUNTS_LAUNCHED_INIT';
+
+/** An init the launcher spawned: create adopts it if it is what create would spawn, and drops it otherwise. */
+export interface LaunchedInit {
+  pid: number;
+  channel: number;
+  spawned: string;
+  /** Adopted by startInit, or dropped: once either, for good. */
+  fate?: 'adopted' | 'dropped';
+}
+
+/**
+ * The init the launcher spawned for this command, if it did: taken once
+ * (the variable leaves the environment, the channel becomes close-on-exec).
+ * Only a child of this process is taken: one named by anything else is no
+ * init of ours.
+ */
+export function takeLaunchedInit(sys: Sys): LaunchedInit | undefined {
+  const text = process.env[LAUNCHED_INIT_ENV];
+  if (text === undefined) return undefined;
+  delete process.env[LAUNCHED_INIT_ENV];
+  const head = /^pid=(\d+)\nchannel=(\d+)\n/.exec(text);
+  if (!head) return undefined;
+  const [pid, channel] = [Number(head[1]), Number(head[2])];
+  if (readProcStat(pid)?.ppid !== process.pid) return undefined;
+  sys.fcntl(channel, F_SETFD, FD_CLOEXEC);
+  return { pid, channel, spawned: text.slice(head[0].length) };
+}
+
+/** A launched init create did not adopt: killed and reaped, its channel closed. */
+export function dropLaunchedInit(sys: Sys, launched: LaunchedInit): void {
+  if (launched.fate) return;
+  launched.fate = 'dropped';
+  closeSync(launched.channel);
+  reap(sys, launched.pid, true);
+}
+
+/** Reaps a child libuv does not know (the helper, what it forked, a launched init), killed first unless it ends anyway. */
+export function reap(sys: Sys, pid: number, kill = false): void {
+  const pidfd = sys.pidfdOpen(pid);
+  try {
+    if (kill) sys.pidfdSendSignal(pidfd, signalNumber('SIGKILL')!);
+    sys.waitPidfd(pidfd, false);
+  } finally {
+    closeSync(pidfd);
+  }
+}
+
+/**
+ * Spawns the init, or adopts the one the launcher spawned when it is the
+ * same spawn. terminalSocket: the init's end of the socket it sends the
+ * pty master on (InitFds.terminal in the init); idmapSocket: of the one it
+ * receives its id-mapped mounts on (InitFds.idmappedMounts). The caller
+ * closes both.
+ */
+export function startInit(
+  sys: Sys,
+  namespaces: readonly NamespaceReference[],
+  preserveFds: number,
+  terminalSocket?: number,
+  idmapSocket?: number,
+  launched?: LaunchedInit,
+): StartedInit {
+  const spawn = initSpawn(namespaces, preserveFds, terminalSocket !== undefined, idmapSocket !== undefined);
+  const { file, argv, env, fds, setup, steps } = spawn;
+  if (launched && !launched.fate && describeSpawn(spawn) === launched.spawned) {
+    launched.fate = 'adopted';
+    return { pid: launched.pid, fds, channel: launched.channel, forks: false, joinsUser: false };
+  }
+  // What becomes each fd of the init, entry N being its fd N: stdio and the preserved fds as they are.
+  const sources = Array.from({ length: 3 + preserveFds }, (_, i) => i);
+  const pairs: [number, number][] = [];
+  const pair = () => pairs[pairs.push(sys.socketpair()) - 1]!;
+  const channel = pair();
+  sources.push(channel[1]);
+  if (terminalSocket !== undefined) sources.push(terminalSocket);
+  if (idmapSocket !== undefined) sources.push(idmapSocket);
+  const fifoPair = setup.user ? pair() : undefined;
+  if (fifoPair) sources.push(fifoPair[1]);
+  const syncPair = setup.user ? pair() : undefined;
+  if (syncPair) sources.push(syncPair[1]);
   const copies: number[] = [];
   const moves = fdMoves(sources, (fd, min) => copies[copies.push(sys.fcntl(fd, F_DUPFD_CLOEXEC, min)) - 1]!);
   let pid: number;
@@ -213,6 +322,8 @@ export interface BeginOptions {
   preserveFds: number;
   consoleSocket?: string;
   keepTerminal?: boolean;
+  /** The init the launcher spawned, adopted if it is the one begin would spawn. */
+  launched?: LaunchedInit;
 }
 
 /** create's first steps, from the raw config: the init spawned unless it waits for validation. */
@@ -260,7 +371,7 @@ export function begin(sys: Sys, args: BeginOptions, bundle: string, doc: unknown
   };
   if (namespaces.some((ns) => ns.type === 'user')) return begun;
   try {
-    startBegun(sys, begun);
+    startBegun(sys, begun, undefined, args.launched);
   } catch (err) {
     for (const p of [terminalPair, idmapPair]) if (p) p.forEach((fd) => closeSync(fd));
     throw err;
@@ -270,15 +381,16 @@ export function begin(sys: Sys, args: BeginOptions, bundle: string, doc: unknown
 
 /**
  * The init spawned with begun's fds (terminalSocket: where its pty master
- * goes when create keeps no terminal of its own); begun.started says it is,
- * and the pairs' ends for the init are closed once it has them.
+ * goes when create keeps no terminal of its own), or the launcher's
+ * adopted; begun.started says it is, and the pairs' ends for the init are
+ * closed once it has them.
  */
-export function startBegun(sys: Sys, begun: Begun, terminalSocket?: number): StartedInit {
+export function startBegun(sys: Sys, begun: Begun, terminalSocket?: number, launched?: LaunchedInit): StartedInit {
   const { namespaces, preserveFds, terminalPair, idmapPair } = begun;
-  mark('spawn init');
-  begun.started = startInit(sys, namespaces, preserveFds, terminalPair?.[1] ?? terminalSocket, idmapPair?.[1]);
+  if (!launched) mark('spawn init');
+  begun.started = startInit(sys, namespaces, preserveFds, terminalPair?.[1] ?? terminalSocket, idmapPair?.[1], launched);
   for (const pair of [terminalPair, idmapPair]) if (pair) closeSync(pair[1]);
-  mark('init spawned');
+  mark(launched?.fate === 'adopted' ? 'init adopted' : 'init spawned');
   return begun.started;
 }
 

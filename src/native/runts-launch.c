@@ -2,7 +2,9 @@
  * runts-launch: the runts executable (bin/runts is a link to the build's
  * dist/runts). It starts node on the CLI (bin/runts.cjs) for every command
  * but the plain cases of two, which it does itself: `start` of a created
- * container, and `kill` of a created or running one (its init).
+ * container, and `kill` of a created or running one (its init). For a
+ * plain `create` or `run` it spawns the container's init first, then
+ * starts node, which adopts it (launch-init.c).
  *
  * Why start: it is a node start-up (~25 ms here) for a few system calls.
  * `runts create` + `runts start` paid three node processes (create's CLI,
@@ -48,6 +50,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "launch-init.h"
+
 /* The global flags of runc's CLI that a plain start or kill may carry (src/cli/options.ts). */
 struct flags {
   const char *root;
@@ -63,24 +67,30 @@ static struct flags flags = {"/run/runts", NULL, 0};
 
 /* ---- node, for everything else ------------------------------------------ */
 
-static void exec_node(int argc, char **argv) {
-  char exe[PATH_MAX], script[PATH_MAX + 32];
-  ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+/* The build's top directory: this executable is TOP/dist/runts. */
+static const char *top_dir(void) {
+  static char top[PATH_MAX];
+  if (top[0]) return top;
+  ssize_t n = readlink("/proc/self/exe", top, sizeof top - 1);
   if (n <= 0) {
     perror("runts: /proc/self/exe");
     exit(127);
   }
-  exe[n] = '\0';
-  /* TOP/dist/runts: the CLI's script is TOP/bin/runts.cjs. */
+  top[n] = '\0';
   for (int up = 0; up < 2; up++) {
-    char *slash = strrchr(exe, '/');
+    char *slash = strrchr(top, '/');
     if (!slash) {
       fputs("runts: this executable is not in a runts build's dist/\n", stderr);
       exit(127);
     }
     *slash = '\0';
   }
-  snprintf(script, sizeof script, "%s/bin/runts.cjs", exe);
+  return top;
+}
+
+static void exec_node(int argc, char **argv) {
+  char script[PATH_MAX + 32];
+  snprintf(script, sizeof script, "%s/bin/runts.cjs", top_dir());
   char **args = calloc((size_t)argc + 2, sizeof *args);
   if (!args) exit(127);
   args[0] = "node";
@@ -409,9 +419,16 @@ static void kill_init(const char *id, int signal) {
 }
 
 int main(int argc, char **argv) {
+  /* Only this program tells node it spawned an init. */
+  unsetenv(LAUNCHED_INIT_ENV);
   int at = command_at(argc, argv);
   if (at > 0) {
     const char *command = argv[at], *id = at + 1 < argc ? argv[at + 1] : "";
+    int run = !strcmp(command, "run");
+    if (run || !strcmp(command, "create")) {
+      launch_init(top_dir(), argc - at - 1, argv + at + 1, run);
+      exec_node(argc, argv);
+    }
     /* (Flags of the command itself, such as kill --all, are node's.) */
     if (id[0] == '-') exec_node(argc, argv);
     int words = argc - at - 1;

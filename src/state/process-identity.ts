@@ -7,6 +7,8 @@ import { readFileSync } from 'node:fs';
 
 export interface ProcStat {
   state: string;
+  /** The parent's pid (field 4). */
+  ppid: number;
   startTime: string;
 }
 
@@ -19,8 +21,8 @@ export function readProcStat(pid: number): ProcStat | undefined {
   }
   // The command name (field 2) may hold spaces and parentheses: split after the last ')'.
   const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
-  const [state, startTime] = [fields[0], fields[19]];
-  return state === undefined || startTime === undefined ? undefined : { state, startTime };
+  const [state, ppid, startTime] = [fields[0], fields[1], fields[19]];
+  return state === undefined || startTime === undefined ? undefined : { state, ppid: Number(ppid), startTime };
 }
 
 /** True when pid is alive (not a zombie) and started at startTime. */

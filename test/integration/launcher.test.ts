@@ -3,11 +3,15 @@
 // hands to node on bin/runts.cjs. Node is kept off PATH to tell which of
 // the two ran: the launcher then cannot start node (exit 127), so a
 // command that succeeds or fails with runts' message was the launcher's own.
+// For a plain `create` or `run` it spawns the container's init before node
+// starts (launch-init.c): node adopts it only if it is the init node would
+// have spawned, and kills it otherwise.
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
+import { parseMarks } from '../../bench/profile';
 import { TOP, isRoot, tempDir } from '../lib/cli';
 import type { ContainerWatch } from '../../conformance/leftovers';
 import { alive, bundle, leftovers, runtime, shArgs, stateOf, uniqueId, watchContainer } from '../lib/container';
@@ -25,13 +29,13 @@ function withoutNode(): NodeJS.ProcessEnv {
 }
 
 const watches: ContainerWatch[] = [];
-/** A created container of bundle b, watched for leftovers. */
-function created(b: string): { root: string; id: string; pid: number } {
+/** A created container of bundle b, watched for leftovers (created by bin/runts, or by opts.runtime). */
+function created(b: string, opts: { runtime?: string; env?: NodeJS.ProcessEnv } = {}): { root: string; id: string; pid: number } {
   const root = tempDir();
   const id = uniqueId();
   const watch = watchContainer({ id, root, bundle: b });
   watches.push(watch);
-  const r = runtime(['create', '--bundle', b, id], { root });
+  const r = runtime(['create', '--bundle', b, id], { root, ...opts });
   assert.is(r.code, 0, r.stderr);
   const { pid } = stateOf(root, id);
   watch.observe(pid);
@@ -130,7 +134,7 @@ asRoot('two starts at once: one releases the init, the other says it already run
     });
   const results = await Promise.all([racer(), racer()]);
   assert.equal(results.map((r) => r.code).sort(), [0, 1], JSON.stringify(results));
-  assert.match(results.find((r) => r.code === 1)!.err, /cannot start an already running container/);
+  assert.match(results.find((r) => r.code === 1)!.err, /cannot start an already running container/, JSON.stringify(results));
   assert.is(stateOf(c.root, c.id).status, 'running');
   assert.is(runtime(['delete', '--force', c.id], { root: c.root }).code, 0);
 });
@@ -185,6 +189,103 @@ asRoot('kill of a created or running container without node: signal names in any
   assert.match(stopped.stderr, /is not running \(stopped\)/);
   assert.match(runtime(['kill', c.id, 'NOSUCH'], { root: c.root }).stderr, /unknown signal .*NOSUCH/);
   assert.is(runtime(['delete', c.id], { root: c.root }).code, 0);
+});
+
+/** What a created container's init was spawned as: its argv, its environment, its fds (what each is), its pid in its namespace. */
+function initSpawned(pid: number): { argv: string[]; env: string[]; fds: string[]; nsPid: string } {
+  const fds = readdirSync(`/proc/${pid}/fd`)
+    .map(Number)
+    .sort((a, b) => a - b)
+    .map(
+      (fd) =>
+        `${fd} ${readlinkSync(`/proc/${pid}/fd/${fd}`)
+          .replace(/runts-[a-z]+-\w+/, 'DIR')
+          .replace(/\d+/g, 'N')}`,
+    );
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  return {
+    argv: readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0'),
+    env: readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0'),
+    fds,
+    nsPid: /^NSpid:.*\s(\d+)$/m.exec(status)?.[1] ?? '',
+  };
+}
+
+/** The marks (RUNTS_PROFILE) of one create, by bin/runts or opts.runtime, as "who what"; its container. */
+function profiledCreate(b: string, opts: { runtime?: string; path?: string } = {}) {
+  const file = join(tempDir('runts-profile-'), 'marks');
+  const env = { ...process.env, RUNTS_PROFILE: file, ...(opts.path ? { PATH: opts.path } : {}) };
+  const c = created(b, { env, ...(opts.runtime ? { runtime: opts.runtime } : {}) });
+  const marks = parseMarks(readFileSync(file, 'utf8')).map((m) => `${m.who} ${m.what}`);
+  return { c, marks, file };
+}
+
+asRoot(
+  'create: the launcher spawns the init and node adopts it: the very init node spawns itself (argv, environment, fds, PID 1)',
+  () => {
+    const b = bundle(SLEEP);
+    const launched = profiledCreate(b);
+    assert.ok(launched.marks.includes('launcher spawn init'), launched.marks.join(', '));
+    assert.ok(launched.marks.includes('cli init adopted'), launched.marks.join(', '));
+    assert.not.ok(launched.marks.includes('cli spawn init'), launched.marks.join(', '));
+    // node on the CLI's script (no launcher): node spawns the init.
+    const own = profiledCreate(b, { runtime: NODE_JS_CLI });
+    assert.ok(own.marks.includes('cli spawn init'), own.marks.join(', '));
+    assert.not.ok(
+      own.marks.some((m) => m.startsWith('launcher ')),
+      own.marks.join(', '),
+    );
+    const [mine, theirs] = [initSpawned(launched.c.pid), initSpawned(own.c.pid)];
+    const profile = (file: string) => (env: string[]) => env.map((v) => v.replace(file, 'FILE'));
+    assert.equal({ ...mine, env: profile(launched.file)(mine.env) }, { ...theirs, env: profile(own.file)(theirs.env) });
+    assert.is(mine.nsPid, '1');
+    for (const c of [launched.c, own.c]) {
+      assert.is(runtime(['start', c.id], { root: c.root }).code, 0);
+      assert.is(runtime(['delete', '--force', c.id], { root: c.root }).code, 0);
+    }
+  },
+);
+
+asRoot(
+  'create: an init the launcher spawned that node would not have (node found through a wrapper) is killed, and node spawns its own',
+  () => {
+    // The launcher names node by the wrapper's path, node by its own: the two spawns differ.
+    const dir = tempDir('runts-node-wrapper-');
+    writeFileSync(join(dir, 'node'), `#!/bin/sh\nexec ${process.execPath} "$@"\n`, { mode: 0o755 });
+    const { c, marks, file } = profiledCreate(bundle(SLEEP), { path: `${dir}:${process.env.PATH}` });
+    assert.ok(marks.includes('launcher spawn init'), marks.join(', '));
+    assert.ok(marks.includes('cli init spawned'), marks.join(', '));
+    assert.not.ok(marks.includes('cli init adopted'), marks.join(', '));
+    // One init of this create is left, the container's: the launched one is gone (and reaped).
+    const inits = readdirSync('/proc')
+      .filter((p) => /^\d+$/.test(p))
+      .filter((p) => {
+        try {
+          return readFileSync(`/proc/${p}/environ`, 'utf8').split('\0').includes(`RUNTS_PROFILE=${file}`);
+        } catch {
+          return false;
+        }
+      });
+    assert.equal(inits, [String(c.pid)]);
+    assert.is(runtime(['start', c.id], { root: c.root }).code, 0);
+    assert.is(runtime(['delete', '--force', c.id], { root: c.root }).code, 0);
+  },
+);
+
+asRoot('create with a config the launcher leaves to node (a user namespace): node spawns the init', () => {
+  const b = bundle((s) => {
+    SLEEP(s);
+    s.linux!.namespaces!.push({ type: 'user' });
+    s.linux!.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+    s.linux!.gidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+  });
+  const { c, marks } = profiledCreate(b);
+  assert.not.ok(
+    marks.some((m) => m.startsWith('launcher ')),
+    marks.join(', '),
+  );
+  assert.ok(marks.includes('cli spawn init'), marks.join(', '));
+  assert.is(runtime(['delete', '--force', c.id], { root: c.root }).code, 0);
 });
 
 asRoot('nothing is left behind by the containers above (no init, process, mount, cgroup or state)', () => {

@@ -16,8 +16,7 @@ const asRoot = isRoot ? test : test.skip;
 // whatever the timings: the marks of each chain must come in this order.
 const CHAINS = [
   [
-    'cli node start',
-    'cli spawn init',
+    'launcher spawn init',
     'init node start',
     'init main',
     'init plan received',
@@ -31,9 +30,19 @@ const CHAINS = [
     'cli deleted',
     'cli done',
   ],
-  // The CLI's side while the init starts: the init spawned by dist/begin.cjs
-  // before the CLI bundle loads (its main), the plan sent once both are done.
-  ['cli spawn init', 'cli init spawned', 'cli main', 'cli config valid', 'cli cgroup made', 'init plan received'],
+  // The CLI's side while the init starts: the init spawned by the launcher
+  // before node starts, adopted by dist/begin.cjs before the CLI bundle
+  // loads (its main), the plan sent once both are done.
+  [
+    'launcher spawn init',
+    'launcher init spawned',
+    'cli node start',
+    'cli init adopted',
+    'cli main',
+    'cli config valid',
+    'cli cgroup made',
+    'init plan received',
+  ],
 ];
 
 asRoot('run: the marks of the CLI and the init, in causal order; none reach the program', () => {
@@ -57,10 +66,11 @@ asRoot('run: the marks of the CLI and the init, in causal order; none reach the 
     const late = chain.filter((_, i) => i > 0 && seen[i]! < seen[i - 1]!);
     assert.equal(late, [], `marks before the one they wait for; got ${names.join(', ')}`);
   }
-  // Two processes wrote them: the CLI and the init.
+  // Two processes wrote them: the CLI (the launcher, then node in its place) and the init.
   const pid = (who: string) => new Set(marks.filter((m) => m.who === who).map((m) => m.pid));
   assert.is(pid('cli').size, 1);
   assert.is(pid('init').size, 1);
+  assert.equal([...pid('launcher')], [...pid('cli')]);
   assert.not.equal([...pid('cli')], [...pid('init')]);
   assert.not.match(r.stdout, /marks/, 'the program holds the profile file open');
   assert.not.match(r.stdout, /RUNTS_PROFILE/, 'the program has the variable');
