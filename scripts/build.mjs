@@ -71,6 +71,7 @@ const launcher = [
   join(top, 'dist', 'runts'),
   join(top, 'src', 'native', 'runts-launch.c'),
   join(top, 'src', 'native', 'launch-init.c'),
+  join(top, 'src', 'native', 'cgroup-primer.c'),
 ];
 try {
   try {

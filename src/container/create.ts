@@ -28,7 +28,7 @@ import type { StateStore } from '../state/store';
 import { O_CLOEXEC, O_PATH, S_IFIFO } from '../sys/constants';
 import type { Sys } from '../sys/types';
 import { type InitProcess, takeInit } from './init-process';
-import { type Begun, begin, startBegun } from './init-start';
+import { type Begun, begin, endCgroupPrimer, startBegun } from './init-start';
 import { hostNotifySocket, makeNotifyDir } from './notify-socket';
 import { writePidFile } from './pid-file';
 import { connectPidfdSocket, sendPidfd } from './pidfd-socket';
@@ -187,6 +187,7 @@ export async function create(sys: Sys, store: StateStore, args: CreateOptions, b
     // a mount: a damaged state.json must not leave it beyond runts' reach.
     store.writeTeardown(id, teardownOf({ ...record, cgroup: cgroup.state }));
     cgroup.join(init.pid);
+    endCgroupPrimer(early);
     // The init's network devices move once its namespaces exist and before
     // any hook runs, as in runc: at the init's turn for the hooks.
     const netDevices = netDevicesOf(spec.linux);
@@ -229,6 +230,7 @@ export async function create(sys: Sys, store: StateStore, args: CreateOptions, b
     if (terminalPair) closeSync(terminalPair[0]);
     return { record, init, ...(master !== undefined ? { terminal: master } : {}) };
   } catch (err) {
+    endCgroupPrimer(early);
     if (terminalPair) closeSync(terminalPair[0]);
     if (idmapSocket !== undefined) closeSync(idmapSocket);
     if (!early.started) for (const pair of [terminalPair, idmapPair]) if (pair) closeSync(pair[1]);

@@ -189,8 +189,10 @@ export function describeSpawn(spawn: InitSpawn): string {
 
 /**
  * Set by the launcher when it spawned the init before node started: the
- * init's pid, this process's end of its channel, and what it spawned
- * (describeSpawn's text), "pid=N\nchannel=FD\nDESCRIPTION".
+ * init's pid, this process's end of its channel, the pipe that keeps the
+ * launcher's cgroup primer going (runts-launch's cgroup-primer.c), if it
+ * started one, and what it spawned (describeSpawn's text):
+ * "pid=N\nchannel=FD\n[primer=FD\n]DESCRIPTION".
  */
 export const LAUNCHED_INIT_ENV = '_RUNTS_LAUNCHED_INIT';
 
@@ -198,6 +200,8 @@ export const LAUNCHED_INIT_ENV = '_RUNTS_LAUNCHED_INIT';
 export interface LaunchedInit {
   pid: number;
   channel: number;
+  /** The primer's pipe: closing it ends the primer (once the init has joined its cgroup). */
+  primer?: number;
   spawned: string;
   /** Adopted by startInit, or dropped: once either, for good. */
   fate?: 'adopted' | 'dropped';
@@ -213,12 +217,12 @@ export function takeLaunchedInit(sys: Sys): LaunchedInit | undefined {
   const text = process.env[LAUNCHED_INIT_ENV];
   if (text === undefined) return undefined;
   delete process.env[LAUNCHED_INIT_ENV];
-  const head = /^pid=(\d+)\nchannel=(\d+)\n/.exec(text);
+  const head = /^pid=(\d+)\nchannel=(\d+)\n(?:primer=(\d+)\n)?/.exec(text);
   if (!head) return undefined;
-  const [pid, channel] = [Number(head[1]), Number(head[2])];
+  const [pid, channel, primer] = [Number(head[1]), Number(head[2]), head[3] === undefined ? undefined : Number(head[3])];
   if (readProcStat(pid)?.ppid !== process.pid) return undefined;
-  sys.fcntl(channel, F_SETFD, FD_CLOEXEC);
-  return { pid, channel, spawned: text.slice(head[0].length) };
+  for (const fd of [channel, primer]) if (fd !== undefined) sys.fcntl(fd, F_SETFD, FD_CLOEXEC);
+  return { pid, channel, ...(primer !== undefined ? { primer } : {}), spawned: text.slice(head[0].length) };
 }
 
 /** A launched init create did not adopt: killed and reaped, its channel closed. */
@@ -226,6 +230,7 @@ export function dropLaunchedInit(sys: Sys, launched: LaunchedInit): void {
   if (launched.fate) return;
   launched.fate = 'dropped';
   closeSync(launched.channel);
+  if (launched.primer !== undefined) closeSync(launched.primer);
   reap(sys, launched.pid, true);
 }
 
@@ -340,6 +345,8 @@ export interface Begun {
   idmapPair?: [number, number];
   /** The init, unless it is spawned only once the config has passed validation (a user namespace). */
   started?: StartedInit;
+  /** The launcher's cgroup primer's pipe, with its init: create closes it once the init has joined its cgroup. */
+  cgroupPrimer?: number;
 }
 
 /**
@@ -389,9 +396,17 @@ export function startBegun(sys: Sys, begun: Begun, terminalSocket?: number, laun
   const { namespaces, preserveFds, terminalPair, idmapPair } = begun;
   if (!launched) mark('spawn init');
   begun.started = startInit(sys, namespaces, preserveFds, terminalPair?.[1] ?? terminalSocket, idmapPair?.[1], launched);
+  if (launched?.fate === 'adopted' && launched.primer !== undefined) begun.cgroupPrimer = launched.primer;
   for (const pair of [terminalPair, idmapPair]) if (pair) closeSync(pair[1]);
   mark(launched?.fate === 'adopted' ? 'init adopted' : 'init spawned');
   return begun.started;
+}
+
+/** Ends the launcher's cgroup primer (Begun.cgroupPrimer), if any: once the init has joined its cgroup, or create failed. */
+export function endCgroupPrimer(begun: Begun): void {
+  if (begun.cgroupPrimer === undefined) return;
+  closeSync(begun.cgroupPrimer);
+  delete begun.cgroupPrimer;
 }
 
 /**

@@ -22,6 +22,8 @@
 #define _GNU_SOURCE
 #include "launch-init.h"
 
+#include "cgroup-primer.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -555,6 +557,9 @@ void launch_init(const char *top, int count, char **words, int run) {
     return;
   }
 
+  /* Started before the init (and outside its pid namespace): create's cgroup comes soon. */
+  int primer = start_cgroup_primer();
+
   /* PID 1 of the pid namespace: this thread's for children moved there for the fork, and back (enterChildPidNamespace). */
   int own_pid_ns = -1;
   if (pid_ns) {
@@ -566,6 +571,7 @@ void launch_init(const char *top, int count, char **words, int run) {
       if (own_pid_ns >= 0) close(own_pid_ns);
       close(ours);
       close(theirs);
+      if (primer >= 0) close(primer);
       return;
     }
   }
@@ -579,15 +585,18 @@ void launch_init(const char *top, int count, char **words, int run) {
   }
   if (own_pid_ns >= 0) close(own_pid_ns);
   close(theirs);
-  if (pid < 0 || fcntl(ours, F_SETFD, 0)) {
-    close(ours);
+  if (pid < 0 || fcntl(ours, F_SETFD, 0) || (primer >= 0 && fcntl(primer, F_SETFD, 0))) {
+    close(ours); /* (The init ends at the channel's end, the primer at its pipe's.) */
+    if (primer >= 0) close(primer);
     return;
   }
   mark("init spawned");
-  /* For node: the init's pid, its end of the channel, and the spawn (init-start.ts takeLaunchedInit). */
-  char *value;
-  if (asprintf(&value, "pid=%d\nchannel=%d\n%s", (int)pid, ours, described) < 0) {
-    close(ours); /* (The init ends at the channel's end.) */
+  /* For node: the init's pid, its end of the channel, the primer's pipe, and the spawn (init-start.ts takeLaunchedInit). */
+  char *value, primer_line[32] = "";
+  if (primer >= 0) snprintf(primer_line, sizeof primer_line, "primer=%d\n", primer);
+  if (asprintf(&value, "pid=%d\nchannel=%d\n%s%s", (int)pid, ours, primer_line, described) < 0) {
+    close(ours);
+    if (primer >= 0) close(primer);
     return;
   }
   setenv(LAUNCHED_INIT_ENV, value, 1);
