@@ -37,6 +37,7 @@
  * `#!/usr/bin/env node` finds it.
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -121,9 +122,9 @@ static int flag_value(char **argv, int argc, int *i, const char *name, const cha
   return 1;
 }
 
-/* runc's id rule (src/state/id.ts): word characters, '+', '-', '.'; not "." or "..". */
+/* runc's id rule (src/state/id.ts): word characters, '+', '-', '.'; not "." or "..". (One that starts with '-' reads as a flag: node's.) */
 static int valid_id(const char *id) {
-  if (!*id || !strcmp(id, ".") || !strcmp(id, "..") || strlen(id) > 1024) return 0;
+  if (!*id || *id == '-' || !strcmp(id, ".") || !strcmp(id, "..") || strlen(id) > 1024) return 0;
   for (const char *c = id; *c; c++)
     if (!(*c >= 'a' && *c <= 'z') && !(*c >= 'A' && *c <= 'Z') && !(*c >= '0' && *c <= '9') && !strchr("_+-.", *c)) return 0;
   return 1;
@@ -288,6 +289,8 @@ struct container {
   long pid;
   char start_time[24];
   int poststart_hooks;
+  /* Neither poststart nor poststop hooks. */
+  int no_hooks;
 };
 
 /*
@@ -310,11 +313,12 @@ static int expect_record(const char *text, const char *id, struct container *c) 
   c->pid = strtol(number, NULL, 10);
   if (!strstr(at, ",\"hooks\":{\"poststart\":")) return 0;
   c->poststart_hooks = !strstr(at, ",\"hooks\":{\"poststart\":[],\"poststop\":");
+  c->no_hooks = strstr(at, ",\"hooks\":{\"poststart\":[],\"poststop\":[]}") != NULL;
   return c->pid > 0;
 }
 
-/* Container ID under --root, with its init alive; 0 for node to judge. */
-static int load_container(const char *id, struct container *c) {
+/* Container ID under --root, its record as expected (its init alive or not); 0 for node to judge. */
+static int load_record(const char *id, struct container *c) {
   char dir[PATH_MAX];
   if ((size_t)snprintf(dir, sizeof dir, "%s/%s", flags.root, id) >= sizeof dir) return 0;
   c->dir = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -322,7 +326,12 @@ static int load_container(const char *id, struct container *c) {
   /* The record of a plain container is 1.5-5 KB; a larger one is node's. */
   static char text[65536];
   if (!read_small(c->dir, "state.json", 1, text, sizeof text)) return 0;
-  return expect_record(text, id, c) && same_process(c->pid, c->start_time);
+  return expect_record(text, id, c);
+}
+
+/* Container ID under --root, with its init alive; 0 for node to judge. */
+static int load_container(const char *id, struct container *c) {
+  return load_record(id, c) && same_process(c->pid, c->start_time);
 }
 
 static long now_ms(void) {
@@ -418,6 +427,111 @@ static void kill_init(const char *id, int signal) {
   fatal(msg);
 }
 
+/* The most cgroup directories a plain teardown names (v1: one a hierarchy). */
+#define MAX_CGROUP_DIRS 16
+
+/* A JSON string's text at *at up to its closing quote, into OUT: 0 if it has an escape or is too long. */
+static int plain_string(const char **at, char *out, size_t size) {
+  size_t len = strcspn(*at, "\"\\");
+  if ((*at)[len] != '"' || len >= size) return 0;
+  memcpy(out, *at, len);
+  out[len] = '\0';
+  *at += len + 1;
+  return 1;
+}
+
+/*
+ * teardown.json as create writes it when a cgroupfs cgroup is all there is
+ * to undo (record.ts teardownOf, JSON.stringify): the init's pid and start
+ * time (those of the record), then {"version":1,"paths":{"KEY":"DIR",...}}
+ * or {"version":2,"path":"DIR"}, and nothing else (a systemd unit, shared
+ * mounts, network devices, Intel RDT: node's). DIRS gets each directory
+ * once, absolute and without "..".
+ */
+static int expect_teardown(const char *text, const struct container *c, char dirs[][PATH_MAX], int *count) {
+  const char *at = text;
+  char number[24], key[64], dir[PATH_MAX];
+  if (!expect(&at, "{\"pid\":") || !digits(&at, number, sizeof number) || strtol(number, NULL, 10) != c->pid) return 0;
+  if (!expect(&at, ",\"pidStartTime\":\"") || !expect(&at, c->start_time) || !expect(&at, "\",\"cgroup\":{\"version\":")) return 0;
+  *count = 0;
+  int v1 = expect(&at, "1,\"paths\":{");
+  if (!v1 && !expect(&at, "2,\"path\":")) return 0;
+  do {
+    if (v1 && (!expect(&at, "\"") || !plain_string(&at, key, sizeof key) || !expect(&at, ":"))) return 0;
+    if (!expect(&at, "\"") || !plain_string(&at, dir, sizeof dir)) return 0;
+    if (dir[0] != '/' || strstr(dir, "/..") || *count == MAX_CGROUP_DIRS) return 0;
+    int seen = 0;
+    for (int i = 0; i < *count; i++) seen |= !strcmp(dirs[i], dir);
+    if (!seen) strcpy(dirs[(*count)++], dir);
+  } while (v1 && expect(&at, ","));
+  return expect(&at, v1 ? "}}}" : "}}") && !*at;
+}
+
+/* Whether cgroup directory DIR is gone or lists no process (its cgroup.procs is empty). */
+static int no_process_in(const char *dir) {
+  char procs[PATH_MAX + 16], byte;
+  snprintf(procs, sizeof procs, "%s/cgroup.procs", dir);
+  int fd = open(procs, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return errno == ENOENT;
+  ssize_t got = read(fd, &byte, 1);
+  close(fd);
+  return got == 0;
+}
+
+/*
+ * `delete [--force] ID` of a stopped container with nothing to undo but
+ * its cgroupfs cgroup and its state (src/container/delete.ts): no hooks,
+ * no process left in the cgroup. Returns (for node) until the state
+ * directory is entombed; from there, exits: 0 when it is gone, 1 with
+ * runts' message otherwise.
+ */
+static void delete_container(const char *id) {
+  struct container c;
+  static char text[65536];
+  static char dirs[MAX_CGROUP_DIRS][PATH_MAX];
+  int count;
+  if (!load_record(id, &c) || !c.no_hooks || same_process(c.pid, c.start_time)) return;
+  if (!read_small(c.dir, "teardown.json", 1, text, sizeof text) || !expect_teardown(text, &c, dirs, &count)) return;
+  for (int i = 0; i < count; i++)
+    if (!no_process_in(dirs[i])) return;
+  /* Only files in the state directory (a directory there, such as $NOTIFY_SOCKET's, is node's to remove). */
+  DIR *listing = fdopendir(dup(c.dir));
+  if (!listing) return;
+  for (struct dirent *e; (e = readdir(listing));) {
+    if (e->d_type == DT_DIR ? strcmp(e->d_name, ".") && strcmp(e->d_name, "..") : e->d_type == DT_UNKNOWN) {
+      closedir(listing);
+      return;
+    }
+  }
+  /* A directory that will not go (a child cgroup, a task still exiting): node waits, or says why. What went is no matter to it. */
+  for (int i = 0; i < count; i++)
+    if (rmdir(dirs[i]) && errno != ENOENT) return;
+  /* One rename: of concurrent deletes, exactly one goes on (store.ts entomb, the same name). */
+  char tomb[PATH_MAX], name[300];
+  snprintf(name, sizeof name, "~deleting.%d.%s", (int)getpid(), id);
+  name[255] = '\0';
+  if ((size_t)snprintf(tomb, sizeof tomb, "%s/%s", flags.root, name) >= sizeof tomb) return;
+  char dir[PATH_MAX];
+  snprintf(dir, sizeof dir, "%s/%s", flags.root, id);
+  if (rename(dir, tomb)) return;
+  /* Its files (store.ts removeTomb), then the directory. */
+  rewinddir(listing);
+  for (struct dirent *e; (e = readdir(listing));) {
+    if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
+    if (unlinkat(c.dir, e->d_name, 0)) {
+      char msg[2 * PATH_MAX];
+      snprintf(msg, sizeof msg, "removing %s/%s: %s", tomb, e->d_name, strerror(errno));
+      fatal(msg);
+    }
+  }
+  if (rmdir(tomb)) {
+    char msg[PATH_MAX + 64];
+    snprintf(msg, sizeof msg, "removing %s: %s", tomb, strerror(errno));
+    fatal(msg);
+  }
+  exit(0);
+}
+
 int main(int argc, char **argv) {
   /* Only this program tells node it spawned an init. */
   unsetenv(LAUNCHED_INIT_ENV);
@@ -429,10 +543,15 @@ int main(int argc, char **argv) {
       launch_init(top_dir(), argc - at - 1, argv + at + 1, run);
       exec_node(argc, argv);
     }
-    /* (Flags of the command itself, such as kill --all, are node's.) */
-    if (id[0] == '-') exec_node(argc, argv);
     int words = argc - at - 1;
+    /* (Flags of the command itself, such as kill --all, are node's, but delete's --force.) */
     if (!strcmp(command, "start") && words == 1 && valid_id(id)) start(id);
+    if (!strcmp(command, "delete") || !strcmp(command, "rm")) {
+      /* (--force changes nothing for a stopped container.) */
+      int force = words == 2 && (!strcmp(id, "--force") || !strcmp(id, "-f"));
+      if (force) id = argv[at + 2];
+      if ((words == 1 || force) && valid_id(id)) delete_container(id);
+    }
     if (!strcmp(command, "kill") && (words == 1 || words == 2) && valid_id(id)) {
       int signal = words == 1 ? SIGTERM : signal_number(argv[at + 2]);
       if (signal) kill_init(id, signal);

@@ -3,9 +3,10 @@
 // hands to node on bin/runts.cjs. Node is kept off PATH to tell which of
 // the two ran: the launcher then cannot start node (exit 127), so a
 // command that succeeds or fails with runts' message was the launcher's own.
-// For a plain `create` or `run` it spawns the container's init before node
-// starts (launch-init.c): node adopts it only if it is the init node would
-// have spawned, and kills it otherwise.
+// It deletes a plain stopped container itself too. For a plain `create` or
+// `run` it spawns the container's init before node starts (launch-init.c):
+// node adopts it only if it is the init node would have spawned, and kills
+// it otherwise.
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -189,6 +190,64 @@ asRoot('kill of a created or running container without node: signal names in any
   assert.match(stopped.stderr, /is not running \(stopped\)/);
   assert.match(runtime(['kill', c.id, 'NOSUCH'], { root: c.root }).stderr, /unknown signal .*NOSUCH/);
   assert.is(runtime(['delete', c.id], { root: c.root }).code, 0);
+});
+
+/** A container of bundle b, created, started and stopped (its program done). */
+function stopped(b: string): { root: string; id: string; pid: number } {
+  const c = created(b);
+  assert.is(runtime(['start', c.id], { root: c.root }).code, 0);
+  for (let i = 0; i < 500 && stateOf(c.root, c.id).status !== 'stopped'; i++) {
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10);
+  }
+  assert.is(stateOf(c.root, c.id).status, 'stopped');
+  return c;
+}
+
+/** Whether any of the container's cgroup directories (its record's) is still there. */
+function cgroupLeft(c: { root: string; id: string }): () => boolean {
+  const record = JSON.parse(readFileSync(join(c.root, c.id, 'state.json'), 'utf8')) as {
+    cgroup: { paths?: Record<string, string>; path?: string };
+  };
+  const { cgroup } = record;
+  const dirs = cgroup.paths ? Object.values(cgroup.paths) : [cgroup.path!];
+  return () => dirs.some((d) => existsSync(d));
+}
+
+asRoot('delete of a stopped plain container without node, with or without --force: its state and its cgroup are gone', () => {
+  for (const words of [['delete'], ['delete', '--force'], ['rm', '-f']]) {
+    const c = stopped(bundle(shArgs('true')));
+    const left = cgroupLeft(c);
+    assert.ok(left(), 'no cgroup to begin with');
+    const r = runtime([...words, c.id], { root: c.root, env: withoutNode() });
+    assert.is(r.code, 0, `${words.join(' ')}: ${r.stderr}`);
+    assert.is(r.stderr, '');
+    assert.not.ok(existsSync(join(c.root, c.id)), 'state left');
+    assert.equal(readdirSync(c.root), [], 'a tomb left');
+    assert.not.ok(left(), 'cgroup left');
+  }
+});
+
+asRoot('a delete with more to do goes to node: poststop hooks, a container still running, a second word', () => {
+  const marker = join(tempDir(), 'poststop');
+  const hooked = stopped(
+    bundle((s) => {
+      shArgs('true')(s);
+      s.hooks = { poststop: [{ path: '/bin/sh', args: ['sh', '-c', `echo ran > ${marker}`] }] };
+    }),
+  );
+  const running = created(bundle(SLEEP));
+  for (const [c, words] of [
+    [hooked, ['delete', hooked.id]],
+    [running, ['delete', running.id]],
+    [running, ['delete', '--force', running.id]],
+    [hooked, ['delete', hooked.id, 'extra']],
+  ] as const) {
+    assert.is(runtime([...words], { root: c.root, env: withoutNode() }).code, 127, words.join(' '));
+    assert.ok(existsSync(join(c.root, c.id)), `${words.join(' ')}: state gone`);
+  }
+  assert.is(runtime(['delete', hooked.id], { root: hooked.root }).code, 0);
+  assert.ok(existsSync(marker), 'the poststop hook did not run');
+  assert.is(runtime(['delete', '--force', running.id], { root: running.root }).code, 0);
 });
 
 /** What a created container's init was spawned as: its argv, its environment, its fds (what each is), its pid in its namespace. */
