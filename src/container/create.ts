@@ -187,7 +187,6 @@ export async function create(sys: Sys, store: StateStore, args: CreateOptions, b
     // a mount: a damaged state.json must not leave it beyond runts' reach.
     store.writeTeardown(id, teardownOf({ ...record, cgroup: cgroup.state }));
     cgroup.join(init.pid);
-    endCgroupPrimer(early);
     // The init's network devices move once its namespaces exist and before
     // any hook runs, as in runc: at the init's turn for the hooks.
     const netDevices = netDevicesOf(spec.linux);
@@ -198,6 +197,8 @@ export async function create(sys: Sys, store: StateStore, args: CreateOptions, b
     const state = hookState(record, 'creating');
     init.send({ type: 'plan', plan, ...(ourTurn ? {} : { state }) });
     mark('plan sent');
+    // Its moves are done (cgroup.join): ended once the init has work to do.
+    endCgroupPrimer(sys, early);
 
     if (ourTurn) {
       expect(await init.next(), 'hooks');
@@ -230,7 +231,7 @@ export async function create(sys: Sys, store: StateStore, args: CreateOptions, b
     if (terminalPair) closeSync(terminalPair[0]);
     return { record, init, ...(master !== undefined ? { terminal: master } : {}) };
   } catch (err) {
-    endCgroupPrimer(early);
+    endCgroupPrimer(sys, early);
     if (terminalPair) closeSync(terminalPair[0]);
     if (idmapSocket !== undefined) closeSync(idmapSocket);
     if (!early.started) for (const pair of [terminalPair, idmapPair]) if (pair) closeSync(pair[1]);

@@ -190,9 +190,9 @@ export function describeSpawn(spawn: InitSpawn): string {
 /**
  * Set by the launcher when it spawned the init before node started: the
  * init's pid, this process's end of its channel, the pipe that keeps the
- * launcher's cgroup primer going (runts-launch's cgroup-primer.c), if it
- * started one, and what it spawned (describeSpawn's text):
- * "pid=N\nchannel=FD\n[primer=FD\n]DESCRIPTION".
+ * launcher's cgroup primer going and the primer's pid (src/native/
+ * cgroup-primer.c), if it started one, and what it spawned (describeSpawn's
+ * text): "pid=N\nchannel=FD\n[primer=FD PID\n]DESCRIPTION".
  */
 export const LAUNCHED_INIT_ENV = '_RUNTS_LAUNCHED_INIT';
 
@@ -200,8 +200,8 @@ export const LAUNCHED_INIT_ENV = '_RUNTS_LAUNCHED_INIT';
 export interface LaunchedInit {
   pid: number;
   channel: number;
-  /** The primer's pipe: closing it ends the primer (once the init has joined its cgroup). */
-  primer?: number;
+  /** The cgroup primer, a child of this process: closing its pipe ends it (once the init has joined its cgroup). */
+  primer?: CgroupPrimer;
   spawned: string;
   /** Adopted by startInit, or dropped: once either, for good. */
   fate?: 'adopted' | 'dropped';
@@ -217,12 +217,13 @@ export function takeLaunchedInit(sys: Sys): LaunchedInit | undefined {
   const text = process.env[LAUNCHED_INIT_ENV];
   if (text === undefined) return undefined;
   delete process.env[LAUNCHED_INIT_ENV];
-  const head = /^pid=(\d+)\nchannel=(\d+)\n(?:primer=(\d+)\n)?/.exec(text);
+  const head = /^pid=(\d+)\nchannel=(\d+)\n(?:primer=(\d+) (\d+)\n)?/.exec(text);
   if (!head) return undefined;
-  const [pid, channel, primer] = [Number(head[1]), Number(head[2]), head[3] === undefined ? undefined : Number(head[3])];
+  const [pid, channel] = [Number(head[1]), Number(head[2])];
+  const primer = head[3] === undefined ? undefined : { pipe: Number(head[3]), pid: Number(head[4]) };
   if (readProcStat(pid)?.ppid !== process.pid) return undefined;
-  for (const fd of [channel, primer]) if (fd !== undefined) sys.fcntl(fd, F_SETFD, FD_CLOEXEC);
-  return { pid, channel, ...(primer !== undefined ? { primer } : {}), spawned: text.slice(head[0].length) };
+  for (const fd of [channel, primer?.pipe]) if (fd !== undefined) sys.fcntl(fd, F_SETFD, FD_CLOEXEC);
+  return { pid, channel, ...(primer ? { primer } : {}), spawned: text.slice(head[0].length) };
 }
 
 /** A launched init create did not adopt: killed and reaped, its channel closed. */
@@ -230,8 +231,19 @@ export function dropLaunchedInit(sys: Sys, launched: LaunchedInit): void {
   if (launched.fate) return;
   launched.fate = 'dropped';
   closeSync(launched.channel);
-  if (launched.primer !== undefined) closeSync(launched.primer);
+  if (launched.primer) endPrimer(sys, launched.primer);
   reap(sys, launched.pid, true);
+}
+
+/** The launcher's cgroup primer (src/native/cgroup-primer.c): the pipe whose closing ends it, and its pid. */
+export interface CgroupPrimer {
+  pipe: number;
+  pid: number;
+}
+
+function endPrimer(sys: Sys, primer: CgroupPrimer): void {
+  closeSync(primer.pipe);
+  reap(sys, primer.pid);
 }
 
 /** Reaps a child libuv does not know (the helper, what it forked, a launched init), killed first unless it ends anyway. */
@@ -345,8 +357,8 @@ export interface Begun {
   idmapPair?: [number, number];
   /** The init, unless it is spawned only once the config has passed validation (a user namespace). */
   started?: StartedInit;
-  /** The launcher's cgroup primer's pipe, with its init: create closes it once the init has joined its cgroup. */
-  cgroupPrimer?: number;
+  /** The launcher's cgroup primer, with its init: create ends it once the init has joined its cgroup. */
+  cgroupPrimer?: CgroupPrimer;
 }
 
 /**
@@ -396,16 +408,20 @@ export function startBegun(sys: Sys, begun: Begun, terminalSocket?: number, laun
   const { namespaces, preserveFds, terminalPair, idmapPair } = begun;
   if (!launched) mark('spawn init');
   begun.started = startInit(sys, namespaces, preserveFds, terminalPair?.[1] ?? terminalSocket, idmapPair?.[1], launched);
-  if (launched?.fate === 'adopted' && launched.primer !== undefined) begun.cgroupPrimer = launched.primer;
+  if (launched?.fate === 'adopted' && launched.primer) begun.cgroupPrimer = launched.primer;
   for (const pair of [terminalPair, idmapPair]) if (pair) closeSync(pair[1]);
   mark(launched?.fate === 'adopted' ? 'init adopted' : 'init spawned');
   return begun.started;
 }
 
-/** Ends the launcher's cgroup primer (Begun.cgroupPrimer), if any: once the init has joined its cgroup, or create failed. */
-export function endCgroupPrimer(begun: Begun): void {
-  if (begun.cgroupPrimer === undefined) return;
-  closeSync(begun.cgroupPrimer);
+/**
+ * Ends the launcher's cgroup primer (Begun.cgroupPrimer), if any, and
+ * reaps it: once the init has joined its cgroup and has its plan, or
+ * create failed.
+ */
+export function endCgroupPrimer(sys: Sys, begun: Begun): void {
+  if (!begun.cgroupPrimer) return;
+  endPrimer(sys, begun.cgroupPrimer);
   delete begun.cgroupPrimer;
 }
 

@@ -14,7 +14,8 @@
  * already in (no change, "0" being the writer) every PERIOD_MS, so that
  * the lock stays in its writers' state until create's own moves are done.
  * It ends when create closes the pipe (node: init-start.ts LaunchedInit
- * primer), when the launcher's process ends, or after LIFETIME_MS.
+ * primer, which then reaps it), when the launcher's process ends, or
+ * after LIFETIME_MS.
  *
  * Best effort: a host where its cgroup.procs cannot be found or written
  * only loses the speed.
@@ -22,6 +23,7 @@
 #define _GNU_SOURCE
 #include "cgroup-primer.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
@@ -30,6 +32,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -68,7 +71,7 @@ static long now_ms(void) {
   return t.tv_sec * 1000 + t.tv_nsec / 1000000;
 }
 
-int start_cgroup_primer(void) {
+int start_cgroup_primer(pid_t *primer) {
   int procs = open_own_procs();
   if (procs < 0) return -1;
   int ends[2];
@@ -97,5 +100,11 @@ int start_cgroup_primer(void) {
     close(ends[1]);
     return -1;
   }
+  *primer = pid;
   return ends[1];
+}
+
+void end_cgroup_primer(int end, pid_t pid) {
+  close(end);
+  while (waitpid(pid, NULL, 0) < 0 && errno == EINTR) continue;
 }

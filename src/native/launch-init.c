@@ -558,7 +558,9 @@ void launch_init(const char *top, int count, char **words, int run) {
   }
 
   /* Started before the init (and outside its pid namespace): create's cgroup comes soon. */
-  int primer = start_cgroup_primer();
+  pid_t primer_pid = 0;
+  int primer = start_cgroup_primer(&primer_pid);
+  if (primer >= 0) mark("cgroup primer started");
 
   /* PID 1 of the pid namespace: this thread's for children moved there for the fork, and back (enterChildPidNamespace). */
   int own_pid_ns = -1;
@@ -571,7 +573,7 @@ void launch_init(const char *top, int count, char **words, int run) {
       if (own_pid_ns >= 0) close(own_pid_ns);
       close(ours);
       close(theirs);
-      if (primer >= 0) close(primer);
+      if (primer >= 0) end_cgroup_primer(primer, primer_pid);
       return;
     }
   }
@@ -586,17 +588,17 @@ void launch_init(const char *top, int count, char **words, int run) {
   if (own_pid_ns >= 0) close(own_pid_ns);
   close(theirs);
   if (pid < 0 || fcntl(ours, F_SETFD, 0) || (primer >= 0 && fcntl(primer, F_SETFD, 0))) {
-    close(ours); /* (The init ends at the channel's end, the primer at its pipe's.) */
-    if (primer >= 0) close(primer);
+    close(ours); /* (The init ends at the channel's end.) */
+    if (primer >= 0) end_cgroup_primer(primer, primer_pid);
     return;
   }
   mark("init spawned");
   /* For node: the init's pid, its end of the channel, the primer's pipe, and the spawn (init-start.ts takeLaunchedInit). */
-  char *value, primer_line[32] = "";
-  if (primer >= 0) snprintf(primer_line, sizeof primer_line, "primer=%d\n", primer);
+  char *value, primer_line[48] = "";
+  if (primer >= 0) snprintf(primer_line, sizeof primer_line, "primer=%d %d\n", primer, (int)primer_pid);
   if (asprintf(&value, "pid=%d\nchannel=%d\n%s%s", (int)pid, ours, primer_line, described) < 0) {
     close(ours);
-    if (primer >= 0) close(primer);
+    if (primer >= 0) end_cgroup_primer(primer, primer_pid);
     return;
   }
   setenv(LAUNCHED_INIT_ENV, value, 1);

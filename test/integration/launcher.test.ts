@@ -331,6 +331,44 @@ asRoot(
   },
 );
 
+asRoot(
+  "run: the launcher's cgroup primer is gone, and reaped, once the container runs; the init is run's only child",
+  async () => {
+    const root = tempDir();
+    const id = uniqueId();
+    const b = bundle(shArgs('echo > /dev/shm/ready; exec sleep 1000'));
+    const watch = watchContainer({ id, root, bundle: b });
+    watches.push(watch);
+    const run = spawn(join(TOP, 'bin', 'runts'), ['--root', root, 'run', '--bundle', b, id], { stdio: 'ignore' });
+    try {
+      let pid = 0;
+      for (let i = 0; i < 500 && !pid; i++) {
+        await new Promise((r) => setTimeout(r, 10));
+        try {
+          pid = stateOf(root, id).pid;
+          if (!existsSync(`/proc/${pid}/root/dev/shm/ready`)) pid = 0;
+        } catch {
+          // not created yet
+        }
+      }
+      assert.ok(pid, 'the container never ran');
+      watch.observe(pid);
+      const children = readdirSync(`/proc/${run.pid}/task`).flatMap((task) =>
+        readFileSync(`/proc/${run.pid}/task/${task}/children`, 'utf8').split(' ').filter(Boolean),
+      );
+      assert.equal(
+        children,
+        [String(pid)],
+        `run's children: ${children.map((c) => readFileSync(`/proc/${c}/stat`, 'utf8')).join('; ')}`,
+      );
+    } finally {
+      run.kill('SIGKILL');
+      await new Promise((r) => run.once('exit', r));
+      runtime(['delete', '--force', id], { root });
+    }
+  },
+);
+
 asRoot('create with a config the launcher leaves to node (a user namespace): node spawns the init', () => {
   const b = bundle((s) => {
     SLEEP(s);

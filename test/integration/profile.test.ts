@@ -34,6 +34,7 @@ const CHAINS = [
   // before node starts, adopted by dist/begin.cjs before the CLI bundle
   // loads (its main), the plan sent once both are done.
   [
+    'launcher cgroup primer started',
     'launcher spawn init',
     'launcher init spawned',
     'cli node start',
