@@ -1,7 +1,7 @@
 // process.scheduler, process.ioPriority, process.execCPUAffinity and
 // linux.memoryPolicy on real containers: read back from inside (/proc/self,
 // busybox's ionice) and from the host (/proc/PID/stat of the init).
-import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -103,7 +103,13 @@ asRoot('process.scheduler: SCHED_FIFO with its priority', () => {
     assert.is(r.code, 0, r.stderr);
     assert.equal(schedulingOf(r.stdout), { nice: 0, rtPriority: 10, policy: 1 });
   } finally {
-    if (RT_GROUP_SCHED) rmdirSync(parentDir);
+    // The container's path made the parent in every hierarchy, and delete removes only its own leaf.
+    if (RT_GROUP_SCHED) {
+      for (const hierarchy of readdirSync('/sys/fs/cgroup')) {
+        const dir = join('/sys/fs/cgroup', hierarchy, parent);
+        if (existsSync(dir)) rmdirSync(dir);
+      }
+    }
   }
 });
 
