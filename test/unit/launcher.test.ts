@@ -10,6 +10,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { SHORT_HANDLERS } from '../../src/cli/commands/short';
 import { COMMANDS, type CommandName, GLOBAL_OPTIONS, takesValue } from '../../src/cli/options';
+import { SIGNALS } from '../../src/linux/signals';
 import { TOP, tempDir } from '../lib/cli';
 
 const test = suite('launcher');
@@ -62,6 +63,22 @@ test("the build made each bundle's code caches, and this node takes them", () =>
     const script = new Script(source, { filename: join(dist, file), cachedData: readFileSync(join(dist, cache)) });
     assert.is(script.cachedDataRejected, false, `dist/${cache} rejected`);
   }
+});
+
+test("the native launcher's signal names are signals.ts's, each bound to libc's macro of that name", () => {
+  // bin/runts (src/native/runts-launch.c) parses a plain kill's signal
+  // itself; a name it lacks goes to node, so a name it has must mean what
+  // node's table says (libc's SIGxxx macro is that number on Linux).
+  const source = readFileSync(join(TOP, 'src', 'native', 'runts-launch.c'), 'utf8');
+  const m = /SIGNALS\[\] = \{([^;]*)\};/.exec(source);
+  assert.ok(m, 'no SIGNALS table found in runts-launch.c');
+  const entries = [...m[1]!.matchAll(/\{"([A-Z0-9]+)", (SIG[A-Z0-9]+)\}/g)].map(([, name, macro]) => [name!, macro!]);
+  assert.equal(
+    entries.filter(([name, macro]) => `SIG${name}` !== macro),
+    [],
+    'an entry bound to another name',
+  );
+  assert.equal(entries.map(([name]) => `SIG${name}`).sort(), Object.keys(SIGNALS).sort());
 });
 
 test.run();
