@@ -221,6 +221,9 @@ export async function create(sys: Sys, store: StateStore, args: CreateOptions, b
     }
     const created = expect(await init.next(), 'created');
     mark('created seen');
+    // Skipped as runc skips them (a profile names calls newer than this libseccomp), and said as runc says it.
+    if (created.skippedSyscalls)
+      log.debug(() => `seccomp: syscalls libseccomp does not know, skipped: ${created.skippedSyscalls!.join(', ')}`);
 
     record.status = 'created';
     record.initDumpable = created.dumpable;

@@ -41,8 +41,11 @@ export type ToInit =
   | { type: 'exec'; request: ExecStageRequest };
 export type FromInit =
   | { type: 'hooks' }
-  /** dumpable: the init's PR_GET_DUMPABLE, kept in the record so tests and users can check it. */
-  | { type: 'created'; dumpable: number }
+  /**
+   * dumpable: the init's PR_GET_DUMPABLE, kept in the record so tests and users can check it.
+   * skippedSyscalls: the seccomp profile's names libseccomp does not know (create says so when debugging).
+   */
+  | { type: 'created'; dumpable: number; skippedSyscalls?: string[] }
   /** exec's stage: the program runs, with this pid. */
   | { type: 'started'; pid: number }
   | { type: 'error'; message: string };

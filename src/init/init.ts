@@ -90,7 +90,8 @@ export function runInit(s: Sys): never {
     });
     mark('created');
     saveCodeCache();
-    channel.send({ type: 'created', dumpable: s.prctl(PR_GET_DUMPABLE) });
+    const skippedSyscalls = seccomp?.skipped.length ? { skippedSyscalls: seccomp.skipped } : {};
+    channel.send({ type: 'created', dumpable: s.prctl(PR_GET_DUMPABLE), ...skippedSyscalls });
     channel.close();
   } catch (err) {
     try {
