@@ -2,6 +2,7 @@
 // on the host, pause/resume/update/events/ps, and nothing left behind. The
 // same file runs on this cgroup v1 host and, through cgroup-v2-vm.test.ts,
 // in a cgroup v2 VM.
+import { spawn } from 'node:child_process';
 import { closeSync, existsSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { suite } from 'uvu';
@@ -10,7 +11,11 @@ import { skipTest } from '../lib/skips';
 import { sharesToWeight } from '../../src/linux/cgroups/convert';
 import { DEVICE_FILTER_LICENSE, deviceFilterProgram } from '../../src/linux/cgroups/device-filter';
 import { deviceRules, reduceDeviceRules } from '../../src/linux/cgroups/devices';
+import { procsBelow } from '../../src/linux/cgroups/dirs';
+import { isFrozen } from '../../src/linux/cgroups/frozen';
+import { destroyCgroup, openCgroup } from '../../src/linux/cgroups/manager';
 import { primeCgroupMigration } from '../../src/linux/cgroups/prime';
+import type { CgroupState } from '../../src/linux/cgroups/types';
 import { BPF_PROG_TYPE_CGROUP_DEVICE } from '../../src/sys/constants';
 import { sys } from '../../src/sys/index';
 import type { Spec } from '../../src/spec/types';
@@ -30,6 +35,43 @@ asRoot("priming the cgroup move (create's first step) moves this process, and le
   assert.is(await primeCgroupMigration(), true);
   assert.is(readFileSync('/proc/self/cgroup', 'utf8'), before);
 });
+
+asRoot(
+  'a cgroup removed while delete reads it (ENODEV from kernfs) is gone, not an error: procs, frozen state, destroy',
+  async () => {
+    // systemd removes a scope once its processes end, maybe while delete
+    // --force reads it: kernfs then answers ENODEV for its files. A child
+    // removes and remakes the directory as fast as it can meanwhile.
+    const dir = cgroupDir(`/runts-gone-${RUN_TOKEN}`, 'devices');
+    const state: CgroupState = isV2 ? { version: 2, path: dir } : { version: 1, paths: { devices: dir } };
+    const script = `const fs = require('fs'); for (;;) { try { fs.mkdirSync(${JSON.stringify(dir)}); fs.rmdirSync(${JSON.stringify(dir)}); } catch {} }`;
+    const remover = spawn(process.execPath, ['-e', script], { stdio: 'ignore' });
+    const seen = new Map<string, number>();
+    try {
+      // Until the race has shown itself often enough to have met each reader too.
+      for (let i = 0; i < 50_000 && (seen.get('ENODEV') ?? 0) < 200; i++) {
+        try {
+          readFileSync(join(dir, 'cgroup.procs'));
+        } catch (err) {
+          const code = (err as NodeJS.ErrnoException).code ?? '?';
+          seen.set(code, (seen.get(code) ?? 0) + 1);
+        }
+        assert.equal(procsBelow(dir), []);
+        assert.is(isFrozen(state), false);
+        if (i % 100 === 0) await destroyCgroup(openCgroup(state));
+      }
+    } finally {
+      remover.kill('SIGKILL');
+      await new Promise((resolve) => remover.once('exit', resolve));
+      try {
+        rmdirSync(dir);
+      } catch {
+        // Removed by the child already.
+      }
+    }
+    assert.ok(seen.has('ENODEV'), `the race was never seen (${JSON.stringify([...seen])}): the test proved nothing`);
+  },
+);
 
 /** A host directory the container sees at /host: a signal from the test, a counter to the test. */
 function withHostDir(spec: Spec, dir: string): void {

@@ -21,6 +21,17 @@ export class ControlWriteError extends RuntsError {
   }
 }
 
+/**
+ * The cgroup is gone: no such file or directory, or a directory being
+ * removed (kernfs answers ENODEV for its files while it deactivates it, as
+ * when systemd removes a scope whose processes ended while delete reads
+ * it). A failed write says its errno as code too (ControlWriteError).
+ */
+export const cgroupGone = (err: unknown): boolean => {
+  const code = (err as NodeJS.ErrnoException).code;
+  return code === 'ENOENT' || code === 'ENODEV';
+};
+
 const reasonOf = (err: NodeJS.ErrnoException): string => (err.errno !== undefined && errnoDescription(-err.errno)) || err.message;
 
 export class Control {
@@ -43,7 +54,7 @@ export class Control {
     try {
       return this.read(file);
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      if (cgroupGone(err)) return undefined;
       throw err;
     }
   }

@@ -3,6 +3,7 @@ import { mkdirSync, readFileSync, readdirSync, rmdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { RuntsError, errorMessage } from '../../errors';
 import { pollUntil } from '../../poll';
+import { cgroupGone } from './control';
 
 const code = (err: unknown): string | undefined => (err as NodeJS.ErrnoException).code;
 
@@ -54,7 +55,7 @@ export function removeCgroupDir(dir: string): void {
       .filter((e) => e.isDirectory())
       .map((e) => join(dir, e.name));
   } catch (err) {
-    if (code(err) === 'ENOENT') return;
+    if (cgroupGone(err)) return;
     throw err;
   }
   for (const child of children) removeCgroupDir(child);
@@ -94,7 +95,7 @@ export function procsBelow(dir: string): number[] {
       .filter((e) => e.isDirectory())
       .map((e) => e.name);
   } catch (err) {
-    if (code(err) === 'ENOENT') return [];
+    if (cgroupGone(err)) return [];
     throw err;
   }
   const pids = text.split('\n').filter(Boolean).map(Number);

@@ -16,6 +16,7 @@ import { pollUntil } from '../../poll';
 import type { Linux, LinuxResources } from '../../spec/types';
 import { isProcessId, signalConfirmed } from '../process-signal';
 import { SIGNALS } from '../signals';
+import { cgroupGone } from './control';
 import { deviceRules, reduceDeviceRules } from './devices';
 import { cgroupsPathOf, isUnifiedHost } from './paths';
 import type { CgroupManager, CgroupState, NewCgroup } from './types';
@@ -99,12 +100,18 @@ export async function destroyCgroup(cgroup: CgroupManager): Promise<void> {
   const unit = cgroup.state.systemdUnit;
   if (!cgroup.exists() && !unit) return;
   if (cgroup.exists()) {
-    if (cgroup.canFreeze() && cgroup.isFrozen()) cgroup.thaw();
-    if (cgroup.pids().length) {
-      signalAll(cgroup, SIGNALS.SIGKILL);
-      if (!pollUntil(() => cgroup.pids().length === 0, 10_000)) {
-        throw new RuntsError(`cgroup: processes ${cgroup.pids().join(', ')} did not die after SIGKILL`);
+    try {
+      if (cgroup.canFreeze() && cgroup.isFrozen()) cgroup.thaw();
+      if (cgroup.pids().length) {
+        signalAll(cgroup, SIGNALS.SIGKILL);
+        if (!pollUntil(() => cgroup.pids().length === 0, 10_000)) {
+          throw new RuntsError(`cgroup: processes ${cgroup.pids().join(', ')} did not die after SIGKILL`);
+        }
       }
+    } catch (err) {
+      // Removed meanwhile (systemd removes a scope once its processes have
+      // ended): only an empty cgroup can be, so there is nothing to kill.
+      if (!cgroupGone(err)) throw err;
     }
   }
   // The directories go even when systemd cannot be reached; its error is reported after.
