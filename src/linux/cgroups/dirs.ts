@@ -46,7 +46,7 @@ export function removeCgroupDir(dir: string): void {
     rmdirSync(dir);
     return;
   } catch (err) {
-    if (code(err) === 'ENOENT') return;
+    if (cgroupGone(err)) return;
     if (code(err) !== 'EBUSY') throw new RuntsError(`cgroup: cannot remove ${dir}: ${errorMessage(err)}`);
   }
   let children: string[];
@@ -66,7 +66,7 @@ export function removeCgroupDir(dir: string): void {
       return true;
     } catch (err) {
       last = err;
-      if (code(err) === 'ENOENT') return true;
+      if (cgroupGone(err)) return true;
       if (code(err) !== 'EBUSY') throw new RuntsError(`cgroup: cannot remove ${dir}: ${errorMessage(err)}`);
       return false;
     }
