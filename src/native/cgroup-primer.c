@@ -17,8 +17,14 @@
  * primer, which then reaps it), when the launcher's process ends, or
  * after LIFETIME_MS.
  *
- * Best effort: a host where its cgroup.procs cannot be found or written
- * only loses the speed.
+ * The lock is kernel-wide, so one primer at a time is enough: a primer
+ * writes only while it holds an abstract unix socket name (PRIMER_NAME,
+ * per network namespace, freed when its holder ends), and a launcher that
+ * finds the name held starts none. A primer that lost the race for the
+ * name tries again at each tick.
+ *
+ * Best effort: a host where its cgroup.procs cannot be found or written,
+ * or where another process holds the name, only loses the speed.
  */
 #define _GNU_SOURCE
 #include "cgroup-primer.h"
@@ -28,16 +34,20 @@
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
 #define PERIOD_MS 2
 #define LIFETIME_MS 2000
+#define PRIMER_NAME "runts-cgroup-primer"
 
 /* This process's cgroup.procs in the first hierarchy where it is found at the usual mount point (/proc/self/cgroup). */
 static int open_own_procs(void) {
@@ -65,13 +75,33 @@ static int open_own_procs(void) {
   return -1;
 }
 
+/* Whether this process is the one primer that writes: it holds PRIMER_NAME (bound to FD), or takes it now. */
+static int holds_name(int fd, int *held) {
+  if (*held) return 1;
+  struct sockaddr_un address = {.sun_family = AF_UNIX};
+  memcpy(address.sun_path + 1, PRIMER_NAME, sizeof PRIMER_NAME - 1); /* sun_path[0] = 0: abstract */
+  *held = !bind(fd, (struct sockaddr *)&address, (socklen_t)(offsetof(struct sockaddr_un, sun_path) + sizeof PRIMER_NAME));
+  return *held;
+}
+
 static long now_ms(void) {
   struct timespec t;
   clock_gettime(CLOCK_MONOTONIC, &t);
   return t.tv_sec * 1000 + t.tv_nsec / 1000000;
 }
 
+/* Whether another primer holds PRIMER_NAME now (a create side by side with this one). */
+static int primer_running(void) {
+  int probe = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0), held = 0;
+  if (probe < 0) return 0;
+  int running = !holds_name(probe, &held);
+  close(probe);
+  return running;
+}
+
 int start_cgroup_primer(pid_t *primer) {
+  /* Creates side by side keep the lock in its writers' state by their own moves, and one primer is enough. */
+  if (primer_running()) return -1;
   int procs = open_own_procs();
   if (procs < 0) return -1;
   int ends[2];
@@ -89,8 +119,10 @@ int start_cgroup_primer(pid_t *primer) {
     syscall(SYS_close_range, high + 1, ~0U, 0U);
     long until = now_ms() + LIFETIME_MS;
     struct pollfd closed = {ends[0], POLLIN, 0};
+    int name = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0), held = 0;
     do {
-      if (write(procs, "0", 1) != 1) _exit(0);
+      /* (Without a socket at all, every primer writes, as if alone.) */
+      if ((name < 0 || holds_name(name, &held)) && write(procs, "0", 1) != 1) _exit(0);
     } while (poll(&closed, 1, PERIOD_MS) == 0 && now_ms() < until);
     _exit(0);
   }

@@ -369,6 +369,44 @@ asRoot(
   },
 );
 
+asRoot(
+  'creates side by side share one cgroup primer: while its name is held (a create under way), the launcher starts none',
+  async () => {
+    // The name the primer holds while it writes (cgroup-primer.c PRIMER_NAME),
+    // held here as another create's primer would hold it: perl (Essential in
+    // Debian) binds it, a datagram socket in the abstract namespace.
+    const hold = spawn('perl', [
+      '-MSocket',
+      '-e',
+      'socket(S, AF_UNIX, SOCK_DGRAM, 0) or die; bind(S, pack_sockaddr_un("\\0runts-cgroup-primer")) or die "bind: $!"; $| = 1; print "held\\n"; sleep 100',
+    ]);
+    const made: { id: string; root: string }[] = [];
+    try {
+      const held = await new Promise<string>((resolve) => {
+        let out = '';
+        hold.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()).includes('held') && resolve(out));
+        hold.once('exit', () => resolve(out));
+      });
+      assert.match(held, 'held', 'perl could not hold the name');
+      const b = bundle(SLEEP);
+      const shared = profiledCreate(b);
+      made.push(shared.c);
+      assert.not.ok(shared.marks.includes('launcher cgroup primer started'), shared.marks.join(', '));
+      assert.ok(shared.marks.includes('cli init adopted'), shared.marks.join(', '));
+      assert.is(runtime(['start', shared.c.id], { root: shared.c.root }).code, 0);
+      assert.ok(alive(shared.c.pid));
+      hold.kill('SIGKILL');
+      await new Promise((r) => hold.once('exit', r));
+      const own = profiledCreate(b);
+      made.push(own.c);
+      assert.ok(own.marks.includes('launcher cgroup primer started'), own.marks.join(', '));
+    } finally {
+      hold.kill('SIGKILL');
+      for (const c of made) assert.is(runtime(['delete', '--force', c.id], { root: c.root }).code, 0);
+    }
+  },
+);
+
 asRoot('create with a config the launcher leaves to node (a user namespace): node spawns the init', () => {
   const b = bundle((s) => {
     SLEEP(s);
