@@ -41,9 +41,11 @@ export const profileEnv: () => Record<string, string> = target ? () => ({ [PROFI
 export function markStart(name: string): void {
   if (!target) return;
   who = name;
-  // performance.now() first: were this process preempted between the two
-  // reads (a loaded machine), the start would come out late, never before
-  // what started this process (the order bench --profile and its test rely on).
+  // performance.now() first: its first read loads node's lazy performance
+  // global (~1 ms), which read second would count as time since the start,
+  // putting it before what started this process. Any delay between the two
+  // reads now makes the start late, never early (the order bench --profile
+  // and its test rely on).
   const sinceStart = BigInt(Math.round(performance.now() * 1e6));
   const now = process.hrtime.bigint();
   write('node start', now - sinceStart);

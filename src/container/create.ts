@@ -222,8 +222,8 @@ export async function create(sys: Sys, store: StateStore, args: CreateOptions, b
     const created = expect(await init.next(), 'created');
     mark('created seen');
     // Skipped as runc skips them (a profile names calls newer than this libseccomp), and said as runc says it.
-    if (created.skippedSyscalls)
-      log.debug(() => `seccomp: syscalls libseccomp does not know, skipped: ${created.skippedSyscalls!.join(', ')}`);
+    const skipped = created.skippedSyscalls;
+    if (skipped.length) log.debug(() => `seccomp: syscalls libseccomp does not know, skipped: ${skipped.join(', ')}`);
 
     record.status = 'created';
     record.initDumpable = created.dumpable;

@@ -45,7 +45,7 @@ export type FromInit =
    * dumpable: the init's PR_GET_DUMPABLE, kept in the record so tests and users can check it.
    * skippedSyscalls: the seccomp profile's names libseccomp does not know (create says so when debugging).
    */
-  | { type: 'created'; dumpable: number; skippedSyscalls?: string[] }
+  | { type: 'created'; dumpable: number; skippedSyscalls: string[] }
   /** exec's stage: the program runs, with this pid. */
   | { type: 'started'; pid: number }
   | { type: 'error'; message: string };

@@ -90,8 +90,7 @@ export function runInit(s: Sys): never {
     });
     mark('created');
     saveCodeCache();
-    const skippedSyscalls = seccomp?.skipped.length ? { skippedSyscalls: seccomp.skipped } : {};
-    channel.send({ type: 'created', dumpable: s.prctl(PR_GET_DUMPABLE), ...skippedSyscalls });
+    channel.send({ type: 'created', dumpable: s.prctl(PR_GET_DUMPABLE), skippedSyscalls: seccomp?.skipped ?? [] });
     channel.close();
   } catch (err) {
     try {

@@ -75,13 +75,11 @@ static int open_own_procs(void) {
   return -1;
 }
 
-/* Whether this process is the one primer that writes: it holds PRIMER_NAME (bound to FD), or takes it now. */
-static int holds_name(int fd, int *held) {
-  if (*held) return 1;
+/* Binds FD to PRIMER_NAME: 1 if this process now holds the name, 0 if another process does. */
+static int take_name(int fd) {
   struct sockaddr_un address = {.sun_family = AF_UNIX};
   memcpy(address.sun_path + 1, PRIMER_NAME, sizeof PRIMER_NAME - 1); /* sun_path[0] = 0: abstract */
-  *held = !bind(fd, (struct sockaddr *)&address, (socklen_t)(offsetof(struct sockaddr_un, sun_path) + sizeof PRIMER_NAME));
-  return *held;
+  return !bind(fd, (struct sockaddr *)&address, (socklen_t)(offsetof(struct sockaddr_un, sun_path) + sizeof PRIMER_NAME));
 }
 
 static long now_ms(void) {
@@ -92,9 +90,9 @@ static long now_ms(void) {
 
 /* Whether another primer holds PRIMER_NAME now (a create side by side with this one). */
 static int primer_running(void) {
-  int probe = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0), held = 0;
+  int probe = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
   if (probe < 0) return 0;
-  int running = !holds_name(probe, &held);
+  int running = !take_name(probe);
   close(probe);
   return running;
 }
@@ -119,10 +117,11 @@ int start_cgroup_primer(pid_t *primer) {
     syscall(SYS_close_range, high + 1, ~0U, 0U);
     long until = now_ms() + LIFETIME_MS;
     struct pollfd closed = {ends[0], POLLIN, 0};
-    int name = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0), held = 0;
+    /* (Without a socket at all, every primer writes, as if alone.) */
+    int name = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0), writer = name < 0;
     do {
-      /* (Without a socket at all, every primer writes, as if alone.) */
-      if ((name < 0 || holds_name(name, &held)) && write(procs, "0", 1) != 1) _exit(0);
+      writer = writer || take_name(name);
+      if (writer && write(procs, "0", 1) != 1) _exit(0);
     } while (poll(&closed, 1, PERIOD_MS) == 0 && now_ms() < until);
     _exit(0);
   }
