@@ -131,7 +131,8 @@ asRoot('two starts at once: one releases the init, the other says it already run
       });
       let err = '';
       p.stderr.on('data', (d) => (err += d));
-      p.on('exit', (code) => resolve({ code, err }));
+      // 'close', not 'exit': the exit can come before the last of stderr is read.
+      p.on('close', (code) => resolve({ code, err }));
     });
   const results = await Promise.all([racer(), racer()]);
   assert.equal(results.map((r) => r.code).sort(), [0, 1], JSON.stringify(results));

@@ -156,7 +156,8 @@ asRoot('two concurrent creates of one id: one succeeds, one says it already exis
       const c = spawn(RUNTS, ['--root', root, 'create', '--bundle', b, id], { stdio: ['ignore', 'ignore', 'pipe'] });
       let err = '';
       c.stderr.on('data', (d) => (err += d));
-      c.on('exit', (code) => resolve({ code, err }));
+      // 'close', not 'exit': the exit can come before the last of stderr is read.
+      c.on('close', (code) => resolve({ code, err }));
     });
   const results = await Promise.all([racer(), racer()]);
   assert.equal(results.map((r) => r.code).sort(), [0, 1], JSON.stringify(results));
