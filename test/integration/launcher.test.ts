@@ -15,7 +15,7 @@ import * as assert from 'uvu/assert';
 import { parseMarks } from '../../bench/profile';
 import { TOP, isRoot, tempDir } from '../lib/cli';
 import type { ContainerWatch } from '../../conformance/leftovers';
-import { alive, bundle, leftovers, runtime, shArgs, stateOf, uniqueId, watchContainer } from '../lib/container';
+import { alive, bundle, leftovers, racer, runtime, shArgs, stateOf, uniqueId, watchContainer } from '../lib/container';
 
 const test = suite('launcher');
 const asRoot = isRoot ? test : test.skip;
@@ -123,18 +123,9 @@ asRoot('a start with more to do than the release goes to node: poststart hooks, 
 
 asRoot('two starts at once: one releases the init, the other says it already runs', async () => {
   const c = created(bundle(SLEEP));
-  const racer = () =>
-    new Promise<{ code: number | null; err: string }>((resolve) => {
-      const p = spawn(join(TOP, 'bin', 'runts'), ['--root', c.root, 'start', c.id], {
-        // With node: the loser may find exec.fifo gone once the winner is done, and leave it to node.
-        stdio: ['ignore', 'ignore', 'pipe'],
-      });
-      let err = '';
-      p.stderr.on('data', (d) => (err += d));
-      // 'close', not 'exit': the exit can come before the last of stderr is read.
-      p.on('close', (code) => resolve({ code, err }));
-    });
-  const results = await Promise.all([racer(), racer()]);
+  // With node: the loser may find exec.fifo gone once the winner is done, and leave it to node.
+  const start = () => racer(['start', c.id], c.root);
+  const results = await Promise.all([start(), start()]);
   assert.equal(results.map((r) => r.code).sort(), [0, 1], JSON.stringify(results));
   assert.match(results.find((r) => r.code === 1)!.err, /cannot start an already running container/, JSON.stringify(results));
   assert.is(stateOf(c.root, c.id).status, 'running');

@@ -7,7 +7,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { RUNTS, isRoot, tempDir } from '../lib/cli';
 import type { ContainerRef, ContainerWatch } from '../../conformance/leftovers';
-import { alive, bundle, leftovers, runtime, shArgs, stateOf, uniqueId, watchContainer } from '../lib/container';
+import { alive, bundle, leftovers, racer, runtime, shArgs, stateOf, uniqueId, watchContainer } from '../lib/container';
 import { officialValidator } from '../lib/schema';
 
 const test = suite('lifecycle');
@@ -151,15 +151,8 @@ asRoot('two concurrent creates of one id: one succeeds, one says it already exis
   const b = bundle(LONG);
   const id = uniqueId();
   watched({ id, root, bundle: b });
-  const racer = () =>
-    new Promise<{ code: number | null; err: string }>((resolve) => {
-      const c = spawn(RUNTS, ['--root', root, 'create', '--bundle', b, id], { stdio: ['ignore', 'ignore', 'pipe'] });
-      let err = '';
-      c.stderr.on('data', (d) => (err += d));
-      // 'close', not 'exit': the exit can come before the last of stderr is read.
-      c.on('close', (code) => resolve({ code, err }));
-    });
-  const results = await Promise.all([racer(), racer()]);
+  const create = () => racer(['create', '--bundle', b, id], root);
+  const results = await Promise.all([create(), create()]);
   assert.equal(results.map((r) => r.code).sort(), [0, 1], JSON.stringify(results));
   assert.match(results.find((r) => r.code === 1)!.err, /already exists/);
   assert.is(stateOf(root, id).status, 'created');

@@ -123,6 +123,19 @@ export function runBundleAsync(
   });
 }
 
+/**
+ * A runtime command raced against others: its exit code and stderr. The stderr goes to a file
+ * read once the command has exited, since a pipe can neither be read to its end on 'exit'
+ * (which can come first) nor waited for on 'close' (a container it creates holds it open).
+ */
+export function racer(args: string[], root: string): Promise<{ code: number | null; err: string }> {
+  const errFile = join(tempDir(), 'stderr');
+  const fd = openSync(errFile, 'w');
+  const c = spawn(RUNTS, ['--root', root, ...args], { stdio: ['ignore', 'ignore', fd] });
+  closeSync(fd);
+  return new Promise((resolve) => c.on('exit', (code) => resolve({ code, err: readFileSync(errFile, 'utf8') })));
+}
+
 let counter = 0;
 // Unique across concurrent test runs too: every isolated test file is pid 2 of its own pid
 // namespace, while container ids name cgroups in the host's one cgroup tree.
